@@ -1,0 +1,68 @@
+"""The `bot` command line: serve, replay, status, board, rules import|check|schema, parse comment|title.
+
+Each subcommand is a thin wrapper: it reads its input, calls the module that owns the work,
+and prints the result. Imports are lazy so `bot parse` starts fast.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    text = sys.stdin.read()
+    if args.what == "comment":
+        from bot.commands import parse_comment
+
+        result = parse_comment(text, bot_login=args.bot_login)
+        out = result.as_dict(args.lang)
+    else:
+        from bot.titles import parse_title
+
+        out = parse_title(text.strip()).as_dict(args.lang)
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="hackathon-bot: runs contribution campaigns on GitHub.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="run the GitHub App (webhook server and workers)")
+    p.set_defaults(func=lambda a: __import__("bot.server", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("replay", help="run one delivery through the pipeline in dry-run and print the actions")
+    p.add_argument("event_file", metavar="EVENT.json")
+    p.add_argument("--event", required=True, help="the X-GitHub-Event name, e.g. issue_comment")
+    p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["main"]).main(a))
+
+    p = sub.add_parser("board", help="print a campaign's board from the store")
+    p.add_argument("campaign", help="campaign slug (the directory name under rules/)")
+    p.add_argument("--lang", choices=["zh", "en"], default=None)
+    p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["board_main"]).board_main(a))
+
+    p = sub.add_parser("status", help="show the inbox: pending, done and failed deliveries")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["status_main"]).status_main(a))
+
+    from bot.rules.cli import add_rules_parser
+
+    add_rules_parser(sub)
+
+    p = sub.add_parser("parse", help="show how the bot reads a comment or a PR title (text on stdin, JSON out)")
+    p.add_argument("what", choices=["comment", "title"])
+    p.add_argument("--bot-login", default="hackathon-bot", help="the bot's login, for '@bot claim 3'")
+    p.add_argument("--lang", choices=["zh", "en"], default="en", help="language of hints and errors")
+    p.set_defaults(func=_cmd_parse)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""Plain data the functional core passes around: claims, pull requests, campaign state, notes.
+
+Everything here is immutable and free of I/O. The store turns rows into these; `decide`
+reads them; `board`, `review` and `replies` render them.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+
+class Stage(StrEnum):
+    """Where one participant stands on one task. Order matters: later is further along."""
+
+    CLAIMED = "claimed"
+    RFC_SUBMITTED = "rfc_submitted"
+    RFC_ACCEPTED = "rfc_accepted"
+    SUBMITTED = "submitted"
+    PARTLY_DONE = "partly_done"
+    COMPLETED = "completed"
+
+    @property
+    def rank(self) -> int:
+        return list(Stage).index(self)
+
+
+PrKind = Literal["rfc", "code"]
+PrState = Literal["open", "merged", "closed"]
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One participant on one task."""
+
+    campaign: str
+    task: int
+    user: str
+    stage: Stage
+    claimed_at: datetime
+    team: str | None = None
+    link: str | None = None  # the RFC or code link a participant reported, if any
+
+
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull request that references tasks of a campaign (by its title)."""
+
+    campaign: str
+    repo: str  # "owner/name"
+    number: int
+    author: str
+    title: str
+    tasks: tuple[int, ...]
+    kind: PrKind
+    state: PrState
+    url: str
+    part: bool = False
+    revert: bool = False
+
+
+@dataclass(frozen=True)
+class CampaignState:
+    """What the store knows about one campaign at one moment."""
+
+    claims: tuple[Claim, ...] = ()
+    prs: tuple[PullRequest, ...] = ()
+    closed_tasks: frozenset[int] = frozenset()
+
+    def claims_on(self, task: int) -> list[Claim]:
+        return [c for c in self.claims if c.task == task]
+
+    def claims_of(self, user: str) -> list[Claim]:
+        low = user.lower()
+        return [c for c in self.claims if c.user.lower() == low]
+
+    def claim(self, task: int, user: str) -> Claim | None:
+        low = user.lower()
+        return next((c for c in self.claims if c.task == task and c.user.lower() == low), None)
+
+    def prs_for(self, task: int) -> list[PullRequest]:
+        return [p for p in self.prs if task in p.tasks]
+
+
+@dataclass(frozen=True)
+class Note:
+    """One line of a reply: what the bot recorded or refused, rendered by `replies`.
+
+    `code` names the template entry (see bot/templates/*/replies); `tasks`, `user` and
+    `detail` fill it. `detail` is text already in the reply's language (e.g. a parser hint).
+    """
+
+    code: str
+    tasks: tuple[int, ...] = ()
+    user: str | None = None
+    detail: str | None = None
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
