@@ -1,0 +1,256 @@
+"""PR review: a pull request's files and body against its tasks' rules -> a checklist and labels.
+
+Pure: `review_pr` takes the rules, the PR, its changed files, its body and the campaign state
+and returns a `Review` (check items + the campaign-managed labels the PR should carry);
+`render_checklist` turns a Review into the one checklist comment (zh or en), which starts with
+`CHECKLIST_MARKER` so the bot finds and edits it in place.
+
+Checks, per task named in the title (ids unknown to the campaign give one `unknown_task` fail):
+
+- `claim`: pass when the author holds a claim on the task (case-insensitive). Otherwise:
+  the task is closed -> warn (`reason="closed"`); others hold it up to its capacity
+  (`rules.max_claimants(task)`) -> warn naming them, label `needs_claim`; else the task has
+  room -> warn (`reason="implicit"`): **a PR on a free task counts as a claim** — decide.py
+  records an implicit claim for the author, and the checklist says so.
+- code PR only: `targets` (changed files of the PR's repo outside every target: none inside ->
+  fail + `outside_targets`, some outside -> warn, all inside -> pass, no targets -> skip; a
+  renamed file counts as inside only when both its old and new paths are), `tests` (an added,
+  modified, renamed, copied or changed file matching the task's test globs -> pass, else fail +
+  `needs_tests`; no globs -> skip), `rfc` (required: the author's merged RFC PR for the task ->
+  pass; a link in the body into the RFC repo (`/pull/N`, or `/blob|tree/...` under the RFC
+  directory) -> pass, unless it names an RFC PR the bot knows is still open -> warn; the
+  author's open RFC PR -> warn "under review"; else fail + `needs_rfc`; not required -> skip).
+- RFC PR only: `rfc_file` (an added/modified/renamed file under the task's RFC directory, in
+  the RFC repo -> pass, else fail; no RFC directory known -> skip).
+- `title`: one warn per title hint.
+- A revert PR gets a single `revert` item (reverts are never credited) and only the campaign label.
+
+Labels: the campaign label always; `ready` when no item failed (never on a revert).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.model import CampaignState, PullRequest
+from bot.rules.models import CampaignRules, Task, path_matches
+from bot import texts
+
+CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
+SHOW_FILES = 20  # file lists in the checklist are cut here ("and N more")
+
+_WRITTEN = {"added", "modified", "renamed", "copied", "changed"}
+
+
+@dataclass(frozen=True)
+class ChangedFile:
+    filename: str
+    status: str  # GitHub diff-entry status: added|removed|modified|renamed|copied|changed|unchanged
+    previous_filename: str | None = None
+
+
+@dataclass(frozen=True)
+class CheckItem:
+    code: str
+    status: str  # pass|fail|warn|skip
+    params: dict = field(default_factory=dict, compare=True)
+
+
+@dataclass(frozen=True)
+class Review:
+    pr: PullRequest
+    items: tuple[CheckItem, ...]
+    labels: tuple[str, ...]  # the campaign-managed labels this PR should carry (sorted)
+
+    @property
+    def ready(self) -> bool:
+        return not self.pr.revert and all(i.status != "fail" for i in self.items)
+
+
+def managed_labels(rules: CampaignRules) -> set[str]:
+    """Every label the bot owns for this campaign (it adds and removes only these)."""
+    return set(rules.campaign.labels.model_dump().values())
+
+
+def _cut(names: list[str]) -> tuple[list[str], int]:
+    return names[:SHOW_FILES], max(0, len(names) - SHOW_FILES)
+
+
+def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: CampaignState) -> tuple[CheckItem, str | None]:
+    if state.claim(task.id, pr.author):
+        return CheckItem("claim", "pass", {"task": task.id, "user": pr.author}), None
+    if task.id in state.closed_tasks:
+        return CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "closed"}), None
+    holders = [c.user for c in sorted(state.claims_on(task.id), key=lambda c: (c.claimed_at, c.user.lower()))]
+    cap = rules.max_claimants(task)
+    if cap is not None and len(holders) >= cap:
+        return (
+            CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "held", "holders": holders}),
+            rules.campaign.labels.needs_claim,
+        )
+    return CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "implicit", "holders": holders}), None
+
+
+def _target_list(task: Task) -> list[str]:
+    out = []
+    for t in task.targets:
+        if t.paths:
+            out.extend(f"{t.repo}: {p}" for p in t.paths)
+        else:
+            out.append(f"{t.repo}: **")
+    return out
+
+
+def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
+    if not task.targets:
+        return CheckItem("targets", "skip", {"task": task.id}), None
+    inside, outside = 0, []
+    for f in files:
+        ok = task.in_targets(pr.repo, f.filename)
+        if ok and f.status == "renamed" and f.previous_filename:
+            ok = task.in_targets(pr.repo, f.previous_filename)
+        if ok:
+            inside += 1
+        else:
+            outside.append(f.filename)
+    shown, more = _cut(outside)
+    params: dict[str, Any] = {"task": task.id, "inside": inside, "outside": shown, "more": more,
+                              "targets": _target_list(task)}
+    if inside == 0:
+        return CheckItem("targets", "fail", params), rules.campaign.labels.outside_targets
+    if outside:
+        return CheckItem("targets", "warn", params), None
+    return CheckItem("targets", "pass", params), None
+
+
+def _check_tests(rules: CampaignRules, task: Task, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
+    if not task.tests:
+        return CheckItem("tests", "skip", {"task": task.id}), None
+    found = [f.filename for f in files if f.status in _WRITTEN and task.is_required_test(f.filename)]
+    shown, more = _cut(found)
+    params = {"task": task.id, "files": shown, "more": more, "globs": list(task.tests)}
+    if found:
+        return CheckItem("tests", "pass", params), None
+    return CheckItem("tests", "fail", params), rules.campaign.labels.needs_tests
+
+
+def _rfc_link_re(repo: str) -> re.Pattern[str]:
+    return re.compile(
+        r"https?://[^\s/]+/" + re.escape(repo) + r"/(?:pull/(\d+)|(?:blob|tree)/([^\s)\]>\"']+))",
+        re.IGNORECASE,
+    )
+
+
+def _rfc_dir(path: str) -> str:
+    return path.strip("/")
+
+
+def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, state: CampaignState) -> tuple[CheckItem, str | None]:
+    if not task.rfc.required:
+        return CheckItem("rfc", "skip", {"task": task.id}), None
+    repo, path = task.rfc_location(rules.campaign)
+    mine = sorted(
+        (p for p in state.prs_for(task.id)
+         if p.kind == "rfc" and not p.revert and p.author.lower() == pr.author.lower()),
+        key=lambda p: (p.repo.lower(), p.number),
+    )
+    merged = [p for p in mine if p.state == "merged"]
+    opened = [p for p in mine if p.state == "open"]
+    base = {"task": task.id, "repo": repo, "path": path, "how": None}
+    if merged:
+        return CheckItem("rfc", "pass", {**base, "how": "merged", "link": merged[0].url, "number": merged[0].number}), None
+    if repo:
+        for m in _rfc_link_re(repo).finditer(body or ""):
+            number, blob = m.group(1), m.group(2)
+            if number:
+                known = next((p for p in state.prs if p.kind == "rfc" and p.repo.lower() == repo.lower()
+                              and p.number == int(number)), None)
+                if known is not None and known.state == "open":
+                    return CheckItem("rfc", "warn", {**base, "how": "open", "link": known.url, "number": known.number}), None
+                if known is not None and known.state == "closed":
+                    continue
+                return CheckItem("rfc", "pass", {**base, "how": "body", "link": m.group(0), "number": int(number)}), None
+            # blob/tree/<ref>/<path...>: the path after the ref must lie under the RFC directory
+            rest = blob.split("/", 1)[1] if "/" in blob else ""
+            if not path or rest.lower().startswith(_rfc_dir(path).lower() + "/") or rest.lower() == _rfc_dir(path).lower():
+                return CheckItem("rfc", "pass", {**base, "how": "body", "link": m.group(0), "number": None}), None
+    if opened:
+        return CheckItem("rfc", "warn", {**base, "how": "open", "link": opened[0].url, "number": opened[0].number}), None
+    return CheckItem("rfc", "fail", base), rules.campaign.labels.needs_rfc
+
+
+def _check_rfc_file(task: Task, rules: CampaignRules, pr: PullRequest, files: list[ChangedFile]) -> CheckItem:
+    repo, path = task.rfc_location(rules.campaign)
+    if not path:
+        return CheckItem("rfc_file", "skip", {"task": task.id})
+    base = {"task": task.id, "repo": repo, "path": path}
+    if repo and repo.lower() != pr.repo.lower():
+        return CheckItem("rfc_file", "fail", {**base, "files": [], "wrong_repo": pr.repo})
+    pattern = [_rfc_dir(path) + "/**"] if _rfc_dir(path) else ["**"]
+    found = [f.filename for f in files if f.status in _WRITTEN and path_matches(f.filename, pattern)]
+    shown, more = _cut(found)
+    return CheckItem("rfc_file", "pass" if found else "fail", {**base, "files": shown, "more": more})
+
+
+def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], body: str, state: CampaignState,
+              title_hints: tuple[str, ...] = ()) -> Review:
+    labels: set[str] = {rules.campaign.labels.campaign}
+    items: list[CheckItem] = []
+    if pr.revert:
+        items.append(CheckItem("revert", "warn", {"tasks": list(pr.tasks)}))
+        return Review(pr, tuple(items), tuple(sorted(labels)))
+    unknown = [t for t in pr.tasks if t not in rules.tasks]
+    if unknown:
+        items.append(CheckItem("unknown_task", "fail", {"tasks": unknown}))
+    seen: set[int] = set()
+    for tid in pr.tasks:
+        if tid in seen or tid not in rules.tasks:
+            continue
+        seen.add(tid)
+        task = rules.tasks[tid]
+        checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state)]
+        if pr.kind == "code":
+            checks.append(_check_targets(rules, task, pr, files))
+            checks.append(_check_tests(rules, task, files))
+            checks.append(_check_rfc(rules, task, pr, body, state))
+        else:
+            checks.append((_check_rfc_file(task, rules, pr, files), None))
+        for item, label in checks:
+            items.append(item)
+            if label:
+                labels.add(label)
+    for hint in title_hints:
+        items.append(CheckItem("title", "warn", {"hint": hint}))
+    if all(i.status != "fail" for i in items):
+        labels.add(rules.campaign.labels.ready)
+    return Review(pr, tuple(items), tuple(sorted(labels)))
+
+
+def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
+    """The checklist comment body: CHECKLIST_MARKER first, then the items grouped by task. Deterministic."""
+    general = [i for i in review.items if "task" not in i.params]
+    by_task: dict[int, list[CheckItem]] = {}
+    for i in review.items:
+        if "task" in i.params:
+            by_task.setdefault(i.params["task"], []).append(i)
+    tasks = [{"id": tid, "title": rules.tasks[tid].title,
+              "url": task_url(rules, rules.tasks[tid]), "items": its} for tid, its in by_task.items()]
+    hints = {id(i): texts.text_of(i.params.get("hint"), lang) for i in general if i.code == "title"}
+    body = texts.render(
+        lang, "checklist.j2",
+        marker=CHECKLIST_MARKER, campaign=rules.campaign, pr=review.pr, general=general, tasks=tasks,
+        hint_text=lambda item: hints[id(item)], ready=review.ready,
+        fails=sum(i.status == "fail" for i in review.items),
+        warns=sum(i.status == "warn" for i in review.items),
+        labels=review.labels,
+    )
+    return body.rstrip("\n") + "\n"
+
+
+def task_url(rules: CampaignRules, task: Task) -> str | None:
+    """collection_url + '#' + the task's anchor, when both exist."""
+    base = rules.campaign.collection_url
+    if base and task.source and task.source.anchor:
+        return f"{base.split('#', 1)[0]}#{task.source.anchor}"
+    return None

@@ -1,0 +1,153 @@
+"""User-facing text plumbing: the one jinja2 Environment and the escaping helpers.
+
+Templates live in `bot/templates/<lang>/*.j2` and are loaded from the package once (the
+Environment caches them). Output is Markdown, so autoescape is off; instead every piece of
+user-controlled text goes through one of the helpers below before it reaches a template:
+
+- `mask_markers`: the text can never contain the hidden-comment markers `<!--` / `-->`
+  verbatim (the bot finds its own comments and the board by such markers).
+- `escape_inline`: plain text shown inline in Markdown (titles, names, hints): no HTML,
+  no links, no code spans, no line breaks, no table pipes.
+- `escape_cell`: `escape_inline`, for a table cell.
+- `code_span`: a file name or glob shown as inline code, whatever backticks it contains.
+- `safe_url`: a URL usable as a Markdown link target (http/https only), else None.
+
+Nothing here does I/O beyond the package loader reading template files on first use.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import jinja2
+
+LANGS = ("zh", "en")
+
+_env = jinja2.Environment(
+    loader=jinja2.PackageLoader("bot", "templates"),
+    autoescape=False,
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=False,
+    auto_reload=False,
+)
+
+_NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+_INLINE_SPECIAL = re.compile(r"[\\`*_\[\]|<>&~]")
+_INLINE_REPL = {
+    "\\": "\\\\",
+    "`": "\\`",
+    "*": "\\*",
+    "_": "\\_",
+    "[": "\\[",
+    "]": "\\]",
+    "~": "\\~",
+    "|": "&#124;",
+    "<": "&lt;",
+    ">": "&gt;",
+    "&": "&amp;",
+}
+_ZWSP = "\u200b"
+
+
+def mask_markers(text: str) -> str:
+    """Break up `<!--` and `-->` with an invisible space so user text cannot open or close a hidden comment."""
+    return text.replace("<!--", "<" + _ZWSP + "!--").replace("-->", "--" + _ZWSP + ">")
+
+
+def one_line(text: str) -> str:
+    return _NEWLINES.sub(" ", text)
+
+
+def escape_inline(text: Any) -> str:
+    """Plain text for inline Markdown: one line; markup, HTML, links and pipes are shown, not interpreted."""
+    s = one_line(str(text))
+    s = _INLINE_SPECIAL.sub(lambda m: _INLINE_REPL[m.group(0)], s)
+    # A leading '#', '>', '-', '+' or digit-dot would only matter at line start; we never put user text there,
+    # but '@' mentions are harmless and kept.
+    return s
+
+
+def escape_cell(text: Any) -> str:
+    """A table-cell-safe, marker-safe rendering of user-controlled text."""
+    return escape_inline(text)
+
+
+def code_span(text: Any) -> str:
+    """`text` as inline code: one line, markers masked, fenced with enough backticks."""
+    s = mask_markers(one_line(str(text)))
+    runs = [len(r) for r in re.findall(r"`+", s)]
+    fence = "`" * (max(runs, default=0) + 1)
+    if s.startswith("`") or s.endswith("`") or (s.startswith(" ") and s.endswith(" ") and s.strip()):
+        s = f" {s} "
+    return f"{fence}{s}{fence}"
+
+
+def code_cell(text: Any) -> str:
+    """`code_span` for a table cell: a `|` inside code would still split the cell, so escape it."""
+    return code_span(text).replace("|", "\\|")
+
+
+_URL_OK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+
+
+def safe_url(url: Any) -> str | None:
+    """A link target that cannot break out of `[..](..)` or a table, or None when not an http(s) URL."""
+    if not isinstance(url, str):
+        return None
+    url = url.strip()
+    if not _URL_OK.match(url):
+        return None
+    out = []
+    for ch in url:
+        if ch in "()<>|[]`\"'\\ " or ord(ch) < 0x20:
+            out.append("%{:02X}".format(ord(ch)))
+        else:
+            out.append(ch)
+    return mask_markers("".join(out)).replace(_ZWSP, "%E2%80%8B")
+
+
+def text_of(obj: Any, lang: str) -> str:
+    """A hint or detail: already-rendered text, or a message object with `.text(lang)`."""
+    if obj is None:
+        return ""
+    if hasattr(obj, "text") and callable(obj.text):
+        return str(obj.text(lang))
+    return str(obj)
+
+
+def link(label_md: str, url: Any) -> str:
+    """`[label](url)` when the URL is safe, else just the label. `label_md` must already be escaped."""
+    u = safe_url(url)
+    return f"[{label_md}]({u})" if u else label_md
+
+
+_env.filters.update(
+    inline=escape_inline,
+    cell=escape_cell,
+    code=code_span,
+    code_cell=code_cell,
+    mask=mask_markers,
+    url=safe_url,
+)
+_env.globals.update(link=link)
+
+
+def check_lang(lang: str) -> str:
+    if lang not in LANGS:
+        raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
+    return lang
+
+
+def template(lang: str, name: str) -> jinja2.Template:
+    return _env.get_template(f"{check_lang(lang)}/{name}")
+
+
+def render(lang: str, name: str, **ctx: Any) -> str:
+    return template(lang, name).render(**ctx)
+
+
+def macros(lang: str, name: str) -> Any:
+    """The module of a template holding one macro per message code."""
+    return template(lang, name).module
