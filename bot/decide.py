@@ -1,0 +1,377 @@
+"""Events -> decisions: the campaign's policy, as pure functions.
+
+Inputs are plain data (the campaign's rules, its current state, the event's facts, `now`);
+outputs are a `Decision`: state changes, GitHub actions, and whether the board moved.
+Nothing here does I/O, so every rule below is tested directly.
+
+Policy decided here (documented for organisers in the README):
+- A claim is refused for an unknown task, a closed task, a completed task, a task already
+  held by `max_claimants` people, or when the claimer already holds
+  `max_claims_per_user` unfinished tasks. Claims older than `claim_expiry_days` that never
+  reached a PR lapse: they stop counting and are dropped when someone else claims the task.
+- A participant can release or report only their own claims. A submission report on a free
+  task records the claim at the reported stage.
+- A pull request from someone who did not claim its task counts as their claim when the task
+  has room (the work is the strongest claim); when the task is full, the PR is reviewed but
+  not credited, and its checklist says who holds the task, so maintainers can decide.
+- PR state drives the stage: open RFC PR -> rfc_submitted, merged RFC -> rfc_accepted, open
+  code PR -> submitted, merged -> completed (a `-part` PR -> partly_done); a PR closed
+  unmerged steps back to what the author's other PRs show. Reverts never credit anyone.
+- Maintainers (the campaign's list, or write/maintain/admin on the repository) may assign
+  over the limits; others asking for a maintainer command get a polite refusal.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from bot.actions import (
+    AddLabels,
+    Assign,
+    Change,
+    Decision,
+    DropClaim,
+    PutClaim,
+    PutPull,
+    Reply,
+    SetLabels,
+    SetTaskClosed,
+    UpsertChecklist,
+    apply_changes,
+)
+from bot.commands import Command, new_commands, parse_comment
+from bot.model import CampaignState, Claim, Note, PullRequest, Stage
+from bot.replies import render_help, render_reply, render_status
+from bot.review import ChangedFile, managed_labels, render_checklist, review_pr
+from bot.rules.models import CampaignRules, Task
+from bot.titles import TitleRef
+
+MAINTAINER_ACTIONS = {"assign", "unassign", "done", "reopen", "close-task", "refresh"}
+BARE_CLAIM = re.compile(r"^\s*(?:@\S+\s+)?(?:/?claim|/?认领|【报名】|\[报名\]|报名)\s*[。.!！]?\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class CommentFacts:
+    """An issue comment as decisions need it."""
+
+    repo: str
+    number: int
+    comment_id: int
+    author: str
+    body: str
+    old_body: str | None = None  # set for an edited comment: only new commands count
+    is_maintainer: bool = False
+    task_issue: Task | None = None  # the comment sits on this task's own issue
+    bot_login: str | None = None
+
+
+@dataclass(frozen=True)
+class PullFacts:
+    """A pull request event as decisions need it (files fetched by the shell)."""
+
+    repo: str
+    number: int
+    title: str
+    body: str
+    author: str
+    state: str  # "open" | "closed"
+    merged: bool
+    url: str
+    labels: tuple[str, ...]
+    ref: TitleRef
+
+
+def lang_of(rules: CampaignRules) -> str:
+    return rules.campaign.language
+
+
+# ---- claims --------------------------------------------------------------------------------
+def is_expired(rules: CampaignRules, claim: Claim, now: datetime) -> bool:
+    days = rules.campaign.claim_policy.claim_expiry_days
+    return bool(days) and claim.stage == Stage.CLAIMED and claim.claimed_at < now - timedelta(days=days)
+
+
+def live_claims(rules: CampaignRules, state: CampaignState, task: int, now: datetime) -> list[Claim]:
+    return [c for c in state.claims_on(task) if not is_expired(rules, c, now)]
+
+
+def unfinished_of(rules: CampaignRules, state: CampaignState, user: str, now: datetime) -> list[Claim]:
+    return [c for c in state.claims_of(user) if c.stage != Stage.COMPLETED and not is_expired(rules, c, now)]
+
+
+def is_completed(state: CampaignState, task: int) -> bool:
+    return any(c.stage == Stage.COMPLETED for c in state.claims_on(task))
+
+
+def has_room(rules: CampaignRules, state: CampaignState, task: Task, now: datetime) -> bool:
+    cap = rules.max_claimants(task)
+    return cap is None or len(live_claims(rules, state, task.id, now)) < cap
+
+
+class _Ledger:
+    """Accumulates changes while keeping a current view of the state, so a comment claiming
+    tasks 3, 4 and 5 sees its own earlier claims when checking the per-user limit."""
+
+    def __init__(self, state: CampaignState):
+        self.state = state
+        self.changes: list[Change] = []
+
+    def add(self, *changes: Change) -> None:
+        self.changes += changes
+        self.state = apply_changes(self.state, list(changes))
+
+
+def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...], now: datetime, *,
+           team: str | None = None, link: str | None = None, force: bool = False) -> list[Note]:
+    """Claim `tasks` for `user`. `force` (a maintainer's /assign) skips the capacity and user limits."""
+    notes: list[Note] = []
+    groups: dict[str, list[int]] = {}
+    holders: dict[int, list[str]] = {}
+    limit = rules.campaign.claim_policy.max_claims_per_user
+    for tid in tasks:
+        task = rules.tasks.get(tid)
+        if task is None:
+            groups.setdefault("unknown_task", []).append(tid)
+            continue
+        if tid in led.state.closed_tasks and not force:
+            groups.setdefault("task_closed", []).append(tid)
+            continue
+        mine = led.state.claim(tid, user)
+        if mine is not None and not is_expired(rules, mine, now):
+            groups.setdefault("already_claimed", []).append(tid)
+            continue
+        if is_completed(led.state, tid) and not force:
+            groups.setdefault("task_completed", []).append(tid)
+            continue
+        live = live_claims(rules, led.state, tid, now)
+        if not force and not has_room(rules, led.state, task, now):
+            groups.setdefault("task_full", []).append(tid)
+            holders[tid] = [c.user for c in live]
+            continue
+        if not force and limit is not None and len(unfinished_of(rules, led.state, user, now)) >= limit:
+            groups.setdefault("user_limit", []).append(tid)
+            continue
+        # Lapsed claims on the task give way to the new one.
+        for c in led.state.claims_on(tid):
+            if is_expired(rules, c, now):
+                led.add(DropClaim(tid, c.user))
+        led.add(PutClaim(Claim(rules.slug, tid, user, Stage.CLAIMED, now, team=team, link=link)))
+        groups.setdefault("claimed", []).append(tid)
+    for code in ("claimed", "already_claimed", "unknown_task", "task_closed", "task_completed", "task_full", "user_limit"):
+        if code not in groups:
+            continue
+        extra: dict = {}
+        if code == "task_full":
+            extra = {"holders": holders}
+        elif code == "user_limit":
+            extra = {"limit": limit, "held": sorted(c.task for c in unfinished_of(rules, led.state, user, now))}
+        notes.append(Note(code, tuple(groups[code]), user=user, extra=extra))
+    return notes
+
+
+def _unclaim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]) -> list[Note]:
+    dropped, missing = [], []
+    for tid in tasks:
+        if led.state.claim(tid, user) is not None:
+            led.add(DropClaim(tid, user))
+            dropped.append(tid)
+        else:
+            missing.append(tid)
+    notes = []
+    if dropped:
+        notes.append(Note("unclaimed", tuple(dropped), user=user))
+    if missing:
+        notes.append(Note("not_claimed", tuple(missing), user=user))
+    return notes
+
+
+def _submit(rules: CampaignRules, led: _Ledger, cmd: Command, user: str, now: datetime) -> list[Note]:
+    stage = Stage.RFC_SUBMITTED if cmd.stage == "rfc" else Stage.SUBMITTED
+    notes: list[Note] = []
+    done: list[int] = []
+    for tid in cmd.tasks:
+        mine = led.state.claim(tid, user)
+        if mine is None:
+            # Reporting work on a free task claims it; anything else must be claimed first.
+            sub = _claim(rules, led, user, (tid,), now, team=cmd.team, link=cmd.link)
+            if not any(n.code == "claimed" for n in sub):
+                notes += sub
+                continue
+            mine = led.state.claim(tid, user)
+        assert mine is not None
+        new_stage = stage if stage.rank > mine.stage.rank else mine.stage
+        led.add(PutClaim(replace(mine, stage=new_stage, link=cmd.link or mine.link, team=cmd.team or mine.team)))
+        done.append(tid)
+    if done:
+        notes.append(Note("submitted", tuple(done), user=user, extra={"stage": cmd.stage, "link": cmd.link}))
+    return notes
+
+
+def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime) -> list[Note]:
+    match cmd.action:
+        case "assign":
+            notes = _claim(rules, led, cmd.user or "", cmd.tasks, now, force=True)
+            return [replace(n, code="assigned") if n.code == "claimed" else n for n in notes]
+        case "unassign":
+            notes = _unclaim(rules, led, cmd.user or "", cmd.tasks)
+            return [replace(n, code="unassigned") if n.code == "unclaimed" else n for n in notes]
+        case "done":
+            known = [t for t in cmd.tasks if t in rules.tasks]
+            unknown = [t for t in cmd.tasks if t not in rules.tasks]
+            for tid in known:
+                targets = [led.state.claim(tid, cmd.user)] if cmd.user else led.state.claims_on(tid)
+                targets = [c for c in targets if c is not None]
+                if cmd.user and not targets:
+                    targets = [Claim(rules.slug, tid, cmd.user, Stage.CLAIMED, now)]
+                for c in targets:
+                    led.add(PutClaim(replace(c, stage=Stage.COMPLETED)))
+            notes = [Note("done", tuple(known), user=cmd.user)] if known else []
+            return notes + ([Note("unknown_task", tuple(unknown))] if unknown else [])
+        case "reopen":
+            known = [t for t in cmd.tasks if t in rules.tasks]
+            for tid in known:
+                led.add(SetTaskClosed(tid, False))
+                for c in led.state.claims_on(tid):
+                    if c.stage == Stage.COMPLETED:
+                        led.add(PutClaim(replace(c, stage=Stage.SUBMITTED)))
+            return [Note("reopened", tuple(known))] if known else [Note("unknown_task", cmd.tasks)]
+        case "close-task":
+            known = [t for t in cmd.tasks if t in rules.tasks]
+            for tid in known:
+                led.add(SetTaskClosed(tid, True))
+            return [Note("closed_by_maintainer", tuple(known))] if known else [Note("unknown_task", cmd.tasks)]
+        case "refresh":
+            return [Note("refreshed")]
+    return []
+
+
+def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, now: datetime) -> Decision:
+    """A comment on the tracker issue or on a task's own issue."""
+    lang = lang_of(rules)
+    if c.old_body is not None:
+        parsed = new_commands(c.old_body, c.body, bot_login=c.bot_login)
+    else:
+        parsed = parse_comment(c.body, bot_login=c.bot_login)
+    commands = list(parsed.commands)
+    hints = [h.text(lang) for h in parsed.hints]
+    if c.task_issue is not None:
+        # On a task's own issue a bare "claim" means this task.
+        if not commands and c.old_body is None and BARE_CLAIM.match(c.body):
+            commands = [Command("claim", (c.task_issue.id,))]
+            hints = []
+        commands = [replace(cmd, tasks=(c.task_issue.id,)) if cmd.action in {"claim", "unclaim", "submit"} and not cmd.tasks else cmd
+                    for cmd in commands]
+    led = _Ledger(state)
+    notes: list[Note] = []
+    extra_blocks: list[str] = []
+    board = False
+    for cmd in commands:
+        if cmd.action in MAINTAINER_ACTIONS and not c.is_maintainer:
+            notes.append(Note("not_maintainer", cmd.tasks, user=c.author, extra={"command": "/" + cmd.action}))
+            continue
+        match cmd.action:
+            case "claim":
+                if not cmd.tasks:
+                    notes.append(Note("claim_needs_task", user=c.author))
+                else:
+                    notes += _claim(rules, led, c.author, cmd.tasks, now, team=cmd.team, link=cmd.link)
+            case "unclaim":
+                notes += _unclaim(rules, led, c.author, cmd.tasks)
+            case "submit":
+                notes += _submit(rules, led, cmd, c.author, now)
+            case "status":
+                extra_blocks.append(render_status(rules, led.state, cmd.tasks, lang))
+            case "help":
+                extra_blocks.append(render_help(rules, lang))
+            case _:
+                notes += _maintainer(rules, led, cmd, now)
+                board = board or cmd.action == "refresh"
+    notes += [Note("hint", detail=h) for h in hints]
+    notes += [Note("error", detail=e.text(lang)) for e in parsed.errors]
+    decision = Decision(changes=led.changes, board=board or bool(led.changes))
+    if notes or extra_blocks:
+        body = render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
+        if extra_blocks:
+            body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
+        decision.actions.append(Reply(c.repo, c.number, c.comment_id, body))
+    if c.task_issue is not None:
+        claimed = [ch.claim.user for ch in led.changes if isinstance(ch, PutClaim) and ch.claim.task == c.task_issue.id
+                   and state.claim(c.task_issue.id, ch.claim.user) is None]
+        if claimed:
+            decision.actions.append(AddLabels(c.repo, c.number, (rules.campaign.labels.claimed,)))
+            decision.actions.append(Assign(c.repo, c.number, tuple(claimed)))
+    return decision
+
+
+# ---- pull requests ------------------------------------------------------------------------------
+def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> str:
+    """An RFC PR lives in a task's RFC repository and adds its document under the RFC directory."""
+    for task in tasks:
+        rfc_repo, rfc_path = task.rfc_location(rules.campaign)
+        if not rfc_repo or rfc_repo.lower() != repo.lower():
+            continue
+        if repo.lower() not in {r.lower() for r in task.target_repos()}:
+            return "rfc"
+        prefix = (rfc_path or "").rstrip("/") + "/"
+        if any(f.filename.startswith(prefix) for f in files):
+            return "rfc"
+    return "code"
+
+
+def pr_stage(pr: PullRequest) -> Stage | None:
+    if pr.revert or pr.state == "closed":
+        return None
+    if pr.kind == "rfc":
+        return Stage.RFC_ACCEPTED if pr.state == "merged" else Stage.RFC_SUBMITTED
+    if pr.state == "merged":
+        return Stage.PARTLY_DONE if pr.part else Stage.COMPLETED
+    return Stage.SUBMITTED
+
+
+def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) -> None:
+    """Set the author's stage on each task from all their PRs for it."""
+    for tid in pr.tasks:
+        task = rules.tasks.get(tid)
+        if task is None:
+            continue
+        stages = [s for p in led.state.prs if p.author.lower() == pr.author.lower() and tid in p.tasks
+                  for s in [pr_stage(p)] if s is not None]
+        derived = max(stages, key=lambda s: s.rank) if stages else None
+        mine = led.state.claim(tid, pr.author)
+        if mine is None:
+            if derived is None:
+                continue
+            if has_room(rules, led.state, task, now) or pr.state == "merged":
+                led.add(PutClaim(Claim(rules.slug, tid, pr.author, derived, now)))
+            continue
+        if derived is None:
+            # Closed unmerged: back to claimed, unless a maintainer marked it done.
+            new = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
+        else:
+            new = derived
+        if new != mine.stage:
+            led.add(PutClaim(replace(mine, stage=new)))
+
+
+def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files: list[ChangedFile], now: datetime) -> Decision:
+    """A pull request whose title references tasks of this campaign."""
+    tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
+    kind = pr_kind(rules, tasks, p.repo, files)
+    pr_state = "merged" if p.merged else ("closed" if p.state == "closed" else "open")
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(p.ref.tasks), kind, pr_state, p.url,
+                     part=p.ref.part, revert=p.ref.revert)
+    led = _Ledger(state)
+    old = next((x for x in state.prs if x.repo.lower() == p.repo.lower() and x.number == p.number), None)
+    if old != pr:
+        led.add(PutPull(pr))
+    if not pr.revert:
+        _credit(rules, led, pr, now)
+    review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints))
+    decision = Decision(changes=led.changes, board=bool(led.changes))
+    decision.actions.append(UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules))))
+    managed = managed_labels(rules)
+    desired = sorted((set(p.labels) - managed) | set(review.labels))
+    if set(desired) != set(p.labels):
+        decision.actions.append(SetLabels(p.repo, p.number, tuple(desired)))
+    return decision

@@ -1,0 +1,101 @@
+"""The webhook payload fields the bot reads, as pydantic models.
+
+Only what decisions need is declared; everything else in GitHub's payload is ignored, so a
+new field upstream never breaks intake. A payload missing a field we need fails validation
+and the delivery is recorded as failed with the reason.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class User(_Loose):
+    login: str
+    type: str = "User"
+
+    @property
+    def is_bot(self) -> bool:
+        return self.type == "Bot" or self.login.endswith("[bot]")
+
+
+class Repository(_Loose):
+    full_name: str
+
+
+class Installation(_Loose):
+    id: int
+
+
+class Label(_Loose):
+    name: str
+
+
+class Issue(_Loose):
+    number: int
+    title: str = ""
+    body: str | None = None
+    user: User
+    labels: list[Label] = Field(default_factory=list)
+    assignees: list[User] = Field(default_factory=list)
+    pull_request: dict | None = None  # present when the issue is a pull request
+
+
+class Comment(_Loose):
+    id: int
+    body: str = ""
+    user: User
+    html_url: str = ""
+
+
+class BodyChange(_Loose):
+    from_: str = Field("", alias="from")
+
+
+class CommentChanges(_Loose):
+    body: BodyChange | None = None
+
+
+class IssueCommentEvent(_Loose):
+    action: Literal["created", "edited", "deleted"]
+    issue: Issue
+    comment: Comment
+    repository: Repository
+    installation: Installation | None = None
+    changes: CommentChanges | None = None
+    sender: User
+
+
+class Head(_Loose):
+    sha: str
+
+
+class PullRequest(_Loose):
+    number: int
+    title: str
+    body: str | None = None
+    user: User
+    state: Literal["open", "closed"]
+    merged: bool | None = False
+    html_url: str = ""
+    head: Head
+    labels: list[Label] = Field(default_factory=list)
+    changed_files: int | None = None
+
+
+class PullRequestEvent(_Loose):
+    action: str
+    number: int
+    pull_request: PullRequest
+    repository: Repository
+    installation: Installation | None = None
+    sender: User
+
+
+HANDLED_EVENTS = {"issue_comment", "pull_request"}
+PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review"}

@@ -1,0 +1,35 @@
+"""Schema migrations (Alembic), run programmatically at start-up on SQLite and PostgreSQL alike.
+
+`bot serve` upgrades the database to the newest revision before it takes deliveries. On
+PostgreSQL an advisory lock keeps two replicas starting together from migrating at once.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+LOCK_ID = 0x6861636B  # "hack"
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def _upgrade(sync_conn) -> None:  # noqa: ANN001
+    if sync_conn.dialect.name == "postgresql":
+        sync_conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_ID})
+    cfg = alembic_config()
+    cfg.attributes["connection"] = sync_conn
+    command.upgrade(cfg, "head")
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)

@@ -1,0 +1,47 @@
+"""Settings from the environment (and a `.env` file), with Probot's names.
+
+Without APP_ID and a private key the bot runs in dry-run: it decides everything and logs
+the actions it would take, but sends nothing to GitHub.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False)
+
+    app_id: str | None = None
+    private_key: str | None = None
+    private_key_path: Path | None = None
+    webhook_secret: str | None = None
+    github_api_url: str = "https://api.github.com"
+    database_url: str = "sqlite+aiosqlite:///hackathon-bot.db"
+    rules_dir: Path = Path("rules")
+    host: str = "127.0.0.1"
+    port: int = 3000
+    log_level: str = "INFO"
+
+    # Tuning (not Probot names; documented in the README).
+    workers: int = Field(32, ge=1, description="deliveries processed concurrently per process")
+    board_delay: float = Field(2.0, ge=0, description="seconds a board edit waits so a burst gives one edit")
+    lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
+    max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
+    max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
+    max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
+
+    @model_validator(mode="after")
+    def _read_key_file(self) -> "Settings":
+        if not self.private_key and self.private_key_path:
+            self.private_key = Path(self.private_key_path).read_text()
+        if self.private_key and "\\n" in self.private_key and "\n" not in self.private_key:
+            # Keys pasted into one-line env vars keep their newlines escaped.
+            self.private_key = self.private_key.replace("\\n", "\n")
+        return self
+
+    @property
+    def dry_run(self) -> bool:
+        return not (self.app_id and self.private_key)

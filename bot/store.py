@@ -1,0 +1,470 @@
+"""The store: deliveries (the durable inbox), claims, pull requests, the outbox of GitHub actions,
+the bot's own comments, and per-campaign board bookkeeping. SQLAlchemy 2 Core, async; one
+schema on SQLite (the embedded default) and PostgreSQL (several replicas).
+
+Guarantees the rest of the bot relies on:
+- `add_delivery` is idempotent on the delivery id: a redelivery is acknowledged, never stored twice.
+- `lease_delivery` hands a pending delivery to exactly one worker of any replica (row lock with
+  SKIP LOCKED on PostgreSQL; SQLite is single-process and serialises writers). A worker that
+  dies holding a lease loses it after `lease_seconds`, and the delivery is retaken.
+- `commit_decision` applies a delivery's state changes, queues its actions and marks it done in
+  ONE transaction, under the campaign's row lock: a delivery takes effect exactly once, and
+  concurrent claims on one campaign are decided one after the other.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, AsyncIterator
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    and_,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.actions import (
+    Action,
+    Change,
+    DropClaim,
+    PutClaim,
+    PutPull,
+    SetTaskClosed,
+    action_from_dict,
+    action_to_dict,
+)
+from bot.model import CampaignState, Claim, PullRequest, Stage
+
+metadata = MetaData()
+
+
+class UTCDateTime(DateTime):
+    """Timestamps are stored and returned as aware UTC datetimes on both backends."""
+
+    cache_ok = True
+
+    def __init__(self) -> None:
+        super().__init__(timezone=True)
+
+    def result_processor(self, dialect, coltype):  # noqa: D102
+        parent = super().result_processor(dialect, coltype)
+
+        def process(value):
+            if parent is not None:
+                value = parent(value)
+            if isinstance(value, datetime) and value.tzinfo is None:
+                value = value.replace(tzinfo=UTC)
+            return value
+
+        return process
+
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event", String(64), nullable=False),
+    Column("action", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False, index=True),
+    Column("status", String(16), nullable=False, index=True),  # pending | processing | done | failed | ignored
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime()),
+    Column("error", Text),
+    Column("finished_at", UTCDateTime()),
+)
+
+campaigns = Table(
+    "campaigns", metadata,
+    Column("slug", String(128), primary_key=True),
+    Column("board_dirty", Boolean, nullable=False, default=False),
+    Column("dirty_since", UTCDateTime()),
+    Column("board_hash", String(64)),
+    Column("board_edits", Integer, nullable=False, default=0),
+    Column("board_lease_owner", String(64)),
+    Column("board_lease_until", UTCDateTime()),
+    Column("version", BigInteger, nullable=False, default=0),
+)
+
+claims = Table(
+    "claims", metadata,
+    Column("campaign", String(128), primary_key=True),
+    Column("task", Integer, primary_key=True),
+    Column("user_key", String(128), primary_key=True),
+    Column("user", String(128), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("team", String(256)),
+    Column("link", Text),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+pulls = Table(
+    "pulls", metadata,
+    Column("repo", String(256), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("campaign", String(128), nullable=False, index=True),
+    Column("author", String(128), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("tasks", JSON, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("part", Boolean, nullable=False, default=False),
+    Column("revert", Boolean, nullable=False, default=False),
+)
+
+closed_tasks = Table(
+    "closed_tasks", metadata,
+    Column("campaign", String(128), primary_key=True),
+    Column("task", Integer, primary_key=True),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(64), index=True),
+    Column("installation_id", BigInteger),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # pending | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime()),
+    Column("error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+bot_comments = Table(
+    "bot_comments", metadata,
+    Column("repo", String(256), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("role", String(32), primary_key=True),  # "checklist"
+    Column("comment_id", BigInteger, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+)
+
+
+def body_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    id: str
+    event: str
+    payload: dict
+    attempts: int
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    id: int
+    delivery_id: str | None
+    installation_id: int | None
+    action: Action
+    attempts: int
+
+
+class Store:
+    def __init__(self, url: str, *, lease_seconds: float = 60.0, echo: bool = False):
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.is_sqlite:
+            kwargs["connect_args"] = {"timeout": 30}
+        else:
+            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
+        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.lease = timedelta(seconds=lease_seconds)
+        self.owner = uuid.uuid4().hex[:16]
+        # SQLite allows one writer at a time; queue writers here instead of failing on "database is locked".
+        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        if self.is_sqlite:
+            from sqlalchemy import event
+
+            @event.listens_for(self.engine.sync_engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+
+    # ---- lifecycle ------------------------------------------------------------------------
+    async def init(self, campaign_slugs: list[str] = ()) -> None:
+        """Bring the schema up to date (Alembic migrations) and register the campaigns."""
+        from bot.migrate import upgrade
+
+        await upgrade(self.engine)
+        async with self.write() as conn:
+            existing = set((await conn.execute(select(campaigns.c.slug))).scalars())
+            for slug in campaign_slugs:
+                if slug not in existing:
+                    await conn.execute(insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, version=0))
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+    @contextlib.asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (serialised in-process on SQLite)."""
+        if self._write_lock is None:
+            async with self.engine.begin() as conn:
+                yield conn
+        else:
+            async with self._write_lock:
+                async with self.engine.begin() as conn:
+                    yield conn
+
+    # ---- inbox ----------------------------------------------------------------------------
+    async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
+                           status: str = "pending") -> bool:
+        """Store a delivery; False when this id was already stored (a redelivery)."""
+        text = payload.decode() if isinstance(payload, bytes) else payload
+        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=utcnow(), status=status, attempts=0)
+        async with self.write() as conn:
+            if self.is_sqlite:
+                from sqlalchemy.dialects.sqlite import insert as dialect_insert
+            else:
+                from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            res = await conn.execute(dialect_insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]))
+            return res.rowcount == 1
+
+    async def lease_delivery(self) -> Delivery | None:
+        """Take one delivery to process: pending, or held by a worker whose lease ran out."""
+        now = utcnow()
+        async with self.write() as conn:
+            q = (select(deliveries.c.id).where(or_(deliveries.c.status == "pending",
+                                                   and_(deliveries.c.status == "processing", deliveries.c.lease_until < now)))
+                 .order_by(deliveries.c.received_at).limit(1))
+            if not self.is_sqlite:
+                q = q.with_for_update(skip_locked=True)
+            row_id = (await conn.execute(q)).scalar()
+            if row_id is None:
+                return None
+            row = (await conn.execute(
+                update(deliveries).where(deliveries.c.id == row_id)
+                .values(status="processing", lease_owner=self.owner, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
+                .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts))).one()
+        return Delivery(row.id, row.event, json.loads(row.payload), row.attempts)
+
+    async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None) -> None:
+        async with self.write() as conn:
+            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
+                               .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None))
+
+    async def release_delivery(self, delivery_id: str, error: str, *, retry_in: float = 0.0) -> None:
+        """Give a delivery back for another try (after `retry_in` seconds)."""
+        async with self.write() as conn:
+            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
+                               .values(status="processing", error=error, lease_owner=None,
+                                       lease_until=utcnow() + timedelta(seconds=retry_in)))
+
+    async def delivery_counts(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
+            counts = {s: n for s, n in rows}
+            rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
+            counts.update({f"actions_{s}": n for s, n in rows})
+            return counts
+
+    async def failures(self, limit: int = 50) -> list[dict]:
+        """Failed deliveries and failed actions, newest first, for `bot status` and GET /status."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(select(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.error,
+                                             deliveries.c.attempts, deliveries.c.finished_at)
+                                      .where(deliveries.c.status == "failed").order_by(deliveries.c.finished_at.desc()).limit(limit))
+            out = [{"type": "delivery", "id": r.id, "event": f"{r.event}.{r.action}" if r.action else r.event,
+                    "error": r.error, "attempts": r.attempts, "at": r.finished_at.isoformat() if r.finished_at else None}
+                   for r in rows]
+            rows = await conn.execute(select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
+                                      .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit))
+            out += [{"type": "action", "id": r.id, "delivery": r.delivery_id, "action": r.payload.get("kind"),
+                     "target": f"{r.payload.get('repo')}#{r.payload.get('number')}", "error": r.error, "attempts": r.attempts}
+                    for r in rows]
+            return out
+
+    # ---- campaign state -------------------------------------------------------------------------
+    async def state(self, campaign: str, conn: AsyncConnection | None = None) -> CampaignState:
+        if conn is None:
+            async with self.engine.connect() as c:
+                return await self.state(campaign, c)
+        crow = await conn.execute(select(claims).where(claims.c.campaign == campaign).order_by(claims.c.task, claims.c.claimed_at))
+        cl = tuple(Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link) for r in crow)
+        prow = await conn.execute(select(pulls).where(pulls.c.campaign == campaign).order_by(pulls.c.repo, pulls.c.number))
+        prs = tuple(PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
+                                part=r.part, revert=r.revert) for r in prow)
+        closed = frozenset((await conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign))).scalars())
+        return CampaignState(claims=cl, prs=prs, closed_tasks=closed)
+
+    @contextlib.asynccontextmanager
+    async def campaign_txn(self, campaign: str) -> AsyncIterator[tuple[AsyncConnection, CampaignState]]:
+        """A write transaction holding the campaign's row lock, with its current state."""
+        async with self.write() as conn:
+            q = select(campaigns.c.slug).where(campaigns.c.slug == campaign)
+            if not self.is_sqlite:
+                q = q.with_for_update()
+            if (await conn.execute(q)).scalar() is None:
+                await conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, version=0))
+            yield conn, await self.state(campaign, conn)
+
+    async def apply(self, conn: AsyncConnection, campaign: str, changes: list[Change]) -> None:
+        now = utcnow()
+        for ch in changes:
+            match ch:
+                case PutClaim(claim=c):
+                    key = dict(campaign=campaign, task=c.task, user_key=c.user.lower())
+                    vals = dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at, updated_at=now)
+                    res = await conn.execute(update(claims).where(*(claims.c[k] == v for k, v in key.items())).values(**vals))
+                    if res.rowcount == 0:
+                        await conn.execute(insert(claims).values(**key, **vals))
+                case DropClaim(task=t, user=u):
+                    await conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t,
+                                                            claims.c.user_key == u.lower()))
+                case PutPull(pr=p):
+                    vals = dict(campaign=campaign, author=p.author, title=p.title, tasks=list(p.tasks), kind=p.kind,
+                                state=p.state, url=p.url, part=p.part, revert=p.revert)
+                    res = await conn.execute(update(pulls).where(pulls.c.repo == p.repo, pulls.c.number == p.number).values(**vals))
+                    if res.rowcount == 0:
+                        await conn.execute(insert(pulls).values(repo=p.repo, number=p.number, **vals))
+                case SetTaskClosed(task=t, closed=flag):
+                    await conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
+                    if flag:
+                        await conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
+
+    async def commit_decision(self, conn: AsyncConnection, campaign: str, delivery_id: str | None, installation_id: int | None,
+                              changes: list[Change], actions: list[Action], board: bool) -> list[int]:
+        """Inside `campaign_txn`: apply changes, queue actions, mark the board dirty. Returns outbox ids."""
+        await self.apply(conn, campaign, changes)
+        now = utcnow()
+        ids = []
+        for a in actions:
+            res = await conn.execute(insert(outbox).values(delivery_id=delivery_id, installation_id=installation_id,
+                                                           payload=action_to_dict(a), status="pending", attempts=0,
+                                                           created_at=now).returning(outbox.c.id))
+            ids.append(res.scalar_one())
+        if board or changes:
+            await conn.execute(update(campaigns).where(campaigns.c.slug == campaign)
+                               .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now),
+                                       version=campaigns.c.version + 1))
+        if delivery_id is not None:
+            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
+                               .values(status="done", finished_at=now, lease_owner=None, lease_until=None, error=None))
+        return ids
+
+    # ---- outbox -------------------------------------------------------------------------------
+    async def lease_actions(self, ids: list[int] | None = None, limit: int = 20) -> list[OutboxItem]:
+        """Take pending actions (the given ids, or any whose lease ran out) and count an attempt on each."""
+        now = utcnow()
+        async with self.write() as conn:
+            q = select(outbox.c.id).where(outbox.c.status == "pending",
+                                          or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
+            if ids is not None:
+                q = q.where(outbox.c.id.in_(ids))
+            q = q.order_by(outbox.c.id).limit(limit)
+            if not self.is_sqlite:
+                q = q.with_for_update(skip_locked=True)
+            taken = list((await conn.execute(q)).scalars())
+            if not taken:
+                return []
+            rows = await conn.execute(update(outbox).where(outbox.c.id.in_(taken))
+                                      .values(lease_owner=self.owner, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
+                                      .returning(outbox.c.id, outbox.c.delivery_id, outbox.c.installation_id, outbox.c.payload,
+                                                 outbox.c.attempts))
+            items = [OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts) for r in rows]
+        return sorted(items, key=lambda i: i.id)
+
+    async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None) -> None:
+        vals: dict[str, Any] = dict(status=status, error=error, lease_owner=None)
+        vals["lease_until"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
+        async with self.write() as conn:
+            await conn.execute(update(outbox).where(outbox.c.id == action_id).values(**vals))
+
+    async def bot_comment(self, repo: str, number: int, role: str) -> tuple[int, str] | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(bot_comments.c.comment_id, bot_comments.c.body_hash).where(
+                bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role))).first()
+            return (row.comment_id, row.body_hash) if row else None
+
+    async def put_bot_comment(self, repo: str, number: int, role: str, comment_id: int, body: str) -> None:
+        async with self.write() as conn:
+            res = await conn.execute(update(bot_comments).where(bot_comments.c.repo == repo, bot_comments.c.number == number,
+                                                                bot_comments.c.role == role)
+                                     .values(comment_id=comment_id, body_hash=body_hash(body)))
+            if res.rowcount == 0:
+                await conn.execute(insert(bot_comments).values(repo=repo, number=number, role=role, comment_id=comment_id,
+                                                               body_hash=body_hash(body)))
+
+    # ---- board -------------------------------------------------------------------------------
+    async def take_dirty_board(self, older_than: float) -> str | None:
+        """Lease one campaign whose board changed at least `older_than` seconds ago (one replica at a time).
+        Clears the dirty flag first, so changes made while the edit is in flight mark it dirty again."""
+        now = utcnow()
+        async with self.write() as conn:
+            q = (select(campaigns.c.slug).where(campaigns.c.board_dirty.is_(True),
+                                                campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
+                                                or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now))
+                 .order_by(campaigns.c.dirty_since).limit(1))
+            if not self.is_sqlite:
+                q = q.with_for_update(skip_locked=True)
+            slug = (await conn.execute(q)).scalar()
+            if slug is None:
+                return None
+            await conn.execute(update(campaigns).where(campaigns.c.slug == slug)
+                               .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
+                                       board_lease_until=now + self.lease))
+            return slug
+
+    async def release_board(self, slug: str, *, edited_hash: str | None = None, failed: bool = False) -> None:
+        vals: dict[str, Any] = dict(board_lease_owner=None, board_lease_until=None)
+        if edited_hash is not None:
+            vals.update(board_hash=edited_hash, board_edits=campaigns.c.board_edits + 1)
+        if failed:
+            vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, utcnow()))
+        async with self.write() as conn:
+            await conn.execute(update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner)
+                               .values(**vals))
+
+    async def mark_board_dirty(self, slug: str) -> None:
+        now = utcnow()
+        async with self.write() as conn:
+            await conn.execute(update(campaigns).where(campaigns.c.slug == slug)
+                               .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now)))
+
+    async def board_info(self, slug: str) -> dict:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(campaigns).where(campaigns.c.slug == slug))).first()
+            return dict(row._mapping) if row else {}
+
+    async def pending_work(self) -> int:
+        """Deliveries not yet done plus actions not yet performed plus dirty boards (0 means idle)."""
+        async with self.engine.connect() as conn:
+            d = (await conn.execute(select(func.count()).select_from(deliveries)
+                                    .where(deliveries.c.status.in_(["pending", "processing"])))).scalar_one()
+            a = (await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending"))).scalar_one()
+            b = (await conn.execute(select(func.count()).select_from(campaigns).where(campaigns.c.board_dirty.is_(True)))).scalar_one()
+            return d + a + b
