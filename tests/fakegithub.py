@@ -1,0 +1,743 @@
+"""A fake GitHub REST API for tests and benchmarks, served over real HTTP on 127.0.0.1.
+
+It owns an in-memory GitHub: repositories, issues, pull requests (with changed files),
+issue comments, labels, assignees, collaborator permissions, check runs, the App and its
+installation tokens. Routes, status codes and response shapes follow GitHub's OpenAPI
+description (``@octokit/openapi``); the objects themselves come from `tests.payloads`, so
+webhook deliveries and API responses agree about ids and logins.
+
+What it checks like GitHub does:
+* ``POST /app/installations/{id}/access_tokens`` and ``GET /app`` need an App JWT (RS256)
+  signed by the App's private key, with ``iss`` = the App id and ``exp`` at most 10 minutes
+  ahead; every other route needs ``Authorization: token|Bearer <installation token>``.
+  Anything else: 401 ``Bad credentials``.
+* Lists paginate (``per_page`` default 30, at most 100; ``page``) with a ``Link`` header
+  (rel next/last/prev/first). Pull request files stop at 3,000 like GitHub's.
+* Comments made with an installation token are authored by ``hackathon-bot[bot]`` (type Bot).
+* Unknown routes and objects: 404 with GitHub's error body (``message``, ``documentation_url``).
+
+What it does not model: primary rate limits (use `fail_next` to inject 403/429 with
+headers), ETags, GraphQL, repository settings. `latency` delays every response.
+
+Every request is recorded (`requests`) in arrival order, including those answered by an
+injected fault; `count` filters them.
+"""
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import re
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from tests import payloads as shapes
+
+DOCS = "https://docs.github.com/rest"
+MAX_PR_FILES = 3000
+LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read",
+                     "read": "read", "none": "none"}
+_RECORDED_HEADERS = ("user-agent", "accept", "content-type", "x-github-api-version")
+
+
+def generate_private_key_pem() -> str:
+    """A fresh 2048-bit RSA private key in PEM (PKCS#8), like the key GitHub gives an App."""
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class RecordedRequest:
+    """One request the fake received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    json: Any
+    headers: dict[str, str]
+    installation_id: int | None = None  # whose installation token authenticated it, if any
+    status: int | None = None  # the status the fake answered with
+
+
+@dataclass
+class _Fault:
+    method: str
+    path_re: re.Pattern
+    status: int
+    times: int
+    headers: dict[str, str]
+    body: dict | None
+
+
+@dataclass
+class _Issue:
+    number: int
+    title: str
+    body: str | None
+    user: str
+    state: str = "open"
+    labels: list[str] = field(default_factory=list)
+    assignees: list[str] = field(default_factory=list)
+    comment_ids: list[int] = field(default_factory=list)
+    created_at: str = field(default_factory=shapes.now_iso)
+    updated_at: str = field(default_factory=shapes.now_iso)
+    closed_at: str | None = None
+    # pull request part (is_pull)
+    is_pull: bool = False
+    head_sha: str = ""
+    merged: bool = False
+    merged_at: str | None = None
+    files: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class _Comment:
+    id: int
+    repo: str
+    number: int
+    body: str
+    user: str
+    user_type: str
+    created_at: str = field(default_factory=shapes.now_iso)
+    updated_at: str = field(default_factory=shapes.now_iso)
+
+
+@dataclass
+class _Repo:
+    full_name: str
+    issues: dict[int, _Issue] = field(default_factory=dict)
+    labels: dict[str, dict] = field(default_factory=dict)
+    permissions: dict[str, str] = field(default_factory=dict)
+    check_runs: list[dict] = field(default_factory=list)
+
+
+class FakeGitHub:
+    """An in-memory GitHub REST API on 127.0.0.1 (see the module docstring)."""
+
+    app_slug = "hackathon-bot"
+    bot_login = "hackathon-bot[bot]"
+
+    def __init__(self, *, private_key_pem: str | None = None, app_id: int = 4242,
+                 token_ttl: float = 3600.0) -> None:
+        self.private_key_pem = private_key_pem or generate_private_key_pem()
+        self._public_key = serialization.load_pem_private_key(
+            self.private_key_pem.encode(), password=None).public_key()
+        self.app_id = app_id
+        self.token_ttl = token_ttl
+        self.latency = 0.0
+        self.requests: list[RecordedRequest] = []
+        self.base_url = ""
+        self._repos: dict[str, _Repo] = {}
+        self._comments: dict[int, _Comment] = {}
+        self._tokens: dict[str, tuple[int, float]] = {}
+        self._faults: list[_Fault] = []
+        self._ids = itertools.count(1_000_001)
+        self._check_ids = itertools.count(5_000_001)
+        self._runner: web.AppRunner | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def start(self) -> str:
+        """Serve on a random port of 127.0.0.1; returns the base URL ``http://127.0.0.1:PORT``."""
+        app = web.Application(middlewares=[self._middleware], client_max_size=32 * 1024 * 1024)
+        self._routes(app.router)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self._runner.addresses[0][:2]
+        self.base_url = f"http://{host}:{port}"
+        return self.base_url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeGitHub:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------ state setup
+
+    def add_repo(self, full_name: str) -> None:
+        self._repos.setdefault(full_name, _Repo(full_name))
+
+    def add_issue(self, repo: str, number: int, *, title: str = "", body: str = "",
+                  user: str = "organiser") -> dict:
+        self.add_repo(repo)
+        self._repos[repo].issues[number] = _Issue(number, title, body, user)
+        return self.issue(repo, number)
+
+    def add_pull(self, repo: str, number: int, *, title: str, body: str = "", user: str,
+                 files: list[str | dict] = (), head_sha: str | None = None, state: str = "open",
+                 merged: bool = False) -> dict:
+        """A pull request (also an issue). `files` are filenames or diff-entry fields."""
+        self.add_repo(repo)
+        sha = head_sha or shapes.sha_for(repo, number)
+        pr = _Issue(number, title, body, user, is_pull=True, head_sha=sha)
+        self._repos[repo].issues[number] = pr
+        self._set_files(repo, pr, files)
+        self._set_state(pr, state, merged)
+        return self.pull(repo, number)
+
+    def update_pull(self, repo: str, number: int, *, title: str | None = None, body: str | None = None,
+                    files: list[str | dict] | None = None, head_sha: str | None = None,
+                    state: str | None = None, merged: bool | None = None) -> dict:
+        """Change a pull request between deliveries (a push, an edit, a merge or a close)."""
+        pr = self._get_issue(repo, number)
+        if title is not None:
+            pr.title = title
+        if body is not None:
+            pr.body = body
+        if head_sha is not None:
+            pr.head_sha = head_sha
+        if files is not None:
+            self._set_files(repo, pr, files)
+        if state is not None or merged is not None:
+            self._set_state(pr, state or pr.state, pr.merged if merged is None else merged)
+        pr.updated_at = shapes.now_iso()
+        return self.pull(repo, number)
+
+    def add_comment(self, repo: str, number: int, body: str, *, user: str,
+                    user_type: str = "User") -> dict:
+        """A comment someone (not the bot) wrote."""
+        c = self._new_comment(repo, self._get_issue(repo, number), body, user, user_type)
+        return self._render_comment(c)
+
+    def set_permission(self, repo: str, user: str, permission: str) -> None:
+        """admin / maintain / write / triage / read / none; users not set read as "read"."""
+        if permission not in LEGACY_PERMISSION:
+            raise ValueError(f"unknown permission {permission!r}")
+        self.add_repo(repo)
+        self._repos[repo].permissions[user] = permission
+
+    def revoke_tokens(self) -> None:
+        """Invalidate every installation token (as if they expired): next uses get 401."""
+        self._tokens.clear()
+
+    # ------------------------------------------------------------ inspection
+
+    def issue(self, repo: str, number: int) -> dict:
+        return self._render_issue(repo, self._get_issue(repo, number))
+
+    def pull(self, repo: str, number: int) -> dict:
+        return self._render_pull(repo, self._get_issue(repo, number))
+
+    def comments(self, repo: str, number: int) -> list[dict]:
+        return [self._render_comment(self._comments[i]) for i in self._get_issue(repo, number).comment_ids]
+
+    def labels(self, repo: str, number: int) -> list[str]:
+        return list(self._get_issue(repo, number).labels)
+
+    def check_runs(self, repo: str) -> list[dict]:
+        return list(self._repos[repo].check_runs)
+
+    def count(self, method: str | None = None, path_re: str | None = None) -> int:
+        """How many recorded requests match `method` (exact, any case) and `path_re` (search)."""
+        rx = re.compile(path_re) if path_re else None
+        return sum(1 for r in self.requests
+                   if (method is None or r.method == method.upper()) and (rx is None or rx.search(r.path)))
+
+    # ------------------------------------------------------------ faults
+
+    def fail_next(self, method: str, path_re: str, status: int, *, times: int = 1,
+                  headers: dict | None = None, body: dict | None = None) -> None:
+        """Answer the next `times` requests matching `method` ("*" = any) and `path_re` with
+        `status` (with `headers`, and `body` or GitHub's error body for that status)."""
+        self._faults.append(_Fault(method.upper(), re.compile(path_re), status, times,
+                                   dict(headers or {}), body))
+
+    def _take_fault(self, method: str, path: str) -> _Fault | None:
+        for f in self._faults:
+            if f.method in ("*", method) and f.path_re.search(path):
+                f.times -= 1
+                if f.times <= 0:
+                    self._faults.remove(f)
+                return f
+        return None
+
+    # ------------------------------------------------------------ plumbing
+
+    @staticmethod
+    def _error(status: int, message: str | None = None, **extra: Any) -> web.Response:
+        body = {"message": message or HTTPStatus(status).phrase, "documentation_url": DOCS,
+                "status": str(status), **extra}
+        return web.json_response(body, status=status)
+
+    def _validation(self, resource: str, field_name: str, code: str = "missing_field") -> web.Response:
+        return self._error(422, "Validation Failed",
+                           errors=[{"resource": resource, "code": code, "field": field_name}])
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        raw = await request.read()
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = raw.decode(errors="replace")
+        rec = RecordedRequest(
+            method=request.method, path=request.path, query=dict(request.query), json=body,
+            headers={k: request.headers[k] for k in _RECORDED_HEADERS if k in request.headers},
+            installation_id=self._installation_of(request))
+        self.requests.append(rec)
+        if self.latency:
+            await asyncio.sleep(self.latency)
+        fault = self._take_fault(request.method, request.path)
+        if fault is not None:
+            if fault.body is not None:
+                resp = web.json_response(fault.body, status=fault.status, headers=fault.headers)
+            else:
+                resp = self._error(fault.status)
+                resp.headers.update(fault.headers)
+        else:
+            try:
+                resp = await handler(request)
+            except (web.HTTPNotFound, web.HTTPMethodNotAllowed):
+                resp = self._error(404, "Not Found")
+            except _Reply as r:
+                resp = r.response
+        resp.headers.setdefault("X-GitHub-Media-Type", "github.v3; format=json")
+        resp.headers.setdefault("X-GitHub-Request-Id", secrets.token_hex(8).upper())
+        rec.status = resp.status
+        return resp
+
+    def _installation_of(self, request: web.Request) -> int | None:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() not in ("token", "bearer"):
+            return None
+        entry = self._tokens.get(token.strip())
+        if entry is None or entry[1] <= time.time():
+            return None
+        return entry[0]
+
+    def _need_token(self, request: web.Request) -> int:
+        inst = self._installation_of(request)
+        if inst is None:
+            raise _Reply(self._error(401, "Bad credentials"))
+        return inst
+
+    def _need_jwt(self, request: web.Request) -> dict:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer":
+            raise _Reply(self._error(401, "A JSON web token could not be decoded"))
+        try:
+            claims = jwt.decode(token.strip(), self._public_key, algorithms=["RS256"],
+                                options={"require": ["iat", "exp", "iss"]}, leeway=60)
+        except jwt.PyJWTError:
+            raise _Reply(self._error(401, "A JSON web token could not be decoded")) from None
+        if str(claims["iss"]) != str(self.app_id):
+            raise _Reply(self._error(401, "Integration not found"))
+        if claims["exp"] - time.time() > 600 + 30:
+            raise _Reply(self._error(401, "'Expiration time' claim ('exp') is too far in the future"))
+        return claims
+
+    def _repo(self, request: web.Request) -> _Repo:
+        full = f"{request.match_info['owner']}/{request.match_info['repo']}"
+        if full not in self._repos:
+            raise _Reply(self._error(404, "Not Found"))
+        return self._repos[full]
+
+    def _issue_of(self, request: web.Request) -> tuple[_Repo, _Issue]:
+        repo = self._repo(request)
+        issue = repo.issues.get(int(request.match_info["number"]))
+        if issue is None:
+            raise _Reply(self._error(404, "Not Found"))
+        return repo, issue
+
+    def _get_issue(self, repo: str, number: int) -> _Issue:
+        return self._repos[repo].issues[number]
+
+    @staticmethod
+    async def _json(request: web.Request) -> Any:
+        raw = await request.read()
+        if not raw:
+            return None
+        try:
+            return json.loads(raw)
+        except ValueError:
+            raise _Reply(FakeGitHub._error(400, "Problems parsing JSON")) from None
+
+    def _paginate(self, request: web.Request, items: list) -> web.Response:
+        try:
+            per_page = min(max(int(request.query.get("per_page", 30)), 1), 100)
+            page = max(int(request.query.get("page", 1)), 1)
+        except ValueError:
+            return self._error(400, "Invalid pagination parameter")
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page: page * per_page]
+
+        def link(n: int) -> str:
+            q = {**request.query, "per_page": str(per_page), "page": str(n)}
+            return f"<{self.base_url}{request.path}?{urlencode(q)}>"
+
+        rels = []
+        if page < last:
+            rels += [f'{link(page + 1)}; rel="next"', f'{link(last)}; rel="last"']
+        if page > 1:
+            rels += [f'{link(page - 1)}; rel="prev"', f'{link(1)}; rel="first"']
+        headers = {"Link": ", ".join(rels)} if rels else {}
+        return web.json_response(chunk, headers=headers)
+
+    # ------------------------------------------------------------ rendering
+
+    def _app_object(self) -> dict:
+        return {
+            "id": self.app_id,
+            "slug": self.app_slug,
+            "node_id": shapes.node_id("A_", self.app_id),
+            "client_id": f"Iv1.{self.app_id:016x}",
+            "owner": shapes.user("hackathon-org", type="Organization", api=self.base_url),
+            "name": "Hackathon Bot",
+            "description": "Runs contribution campaigns.",
+            "external_url": "https://example.invalid/hackathon-bot",
+            "html_url": f"{shapes.WEB}/apps/{self.app_slug}",
+            "created_at": "2024-01-01T00:00:00Z",
+            "updated_at": "2024-01-01T00:00:00Z",
+            "permissions": {"issues": "write", "pull_requests": "write", "checks": "write",
+                            "metadata": "read"},
+            "events": ["issue_comment", "pull_request"],
+            "installations_count": 1,
+        }
+
+    def _label_objects(self, repo: str, names: list[str]) -> list[dict]:
+        r = self._repos[repo]
+        for n in names:
+            r.labels.setdefault(n, shapes.label(repo, n, api=self.base_url))
+        return [r.labels[n] for n in names]
+
+    def _render_issue(self, repo: str, i: _Issue) -> dict:
+        return shapes.issue(repo, i.number, title=i.title, body=i.body, user_login=i.user, state=i.state,
+                            labels=self._label_objects(repo, i.labels), assignees=i.assignees,
+                            comments=len(i.comment_ids), is_pull=i.is_pull, created_at=i.created_at,
+                            updated_at=i.updated_at, closed_at=i.closed_at, merged_at=i.merged_at,
+                            api=self.base_url)
+
+    def _render_pull(self, repo: str, i: _Issue) -> dict:
+        if not i.is_pull:
+            raise KeyError(f"{repo}#{i.number} is not a pull request")
+        out = shapes.pull(repo, i.number, title=i.title, body=i.body, user_login=i.user, head_sha=i.head_sha,
+                          state=i.state, merged=i.merged, labels=self._label_objects(repo, i.labels),
+                          changed_files=len(i.files), additions=sum(f["additions"] for f in i.files),
+                          deletions=sum(f["deletions"] for f in i.files), created_at=i.created_at,
+                          updated_at=i.updated_at, closed_at=i.closed_at, merged_at=i.merged_at,
+                          api=self.base_url)
+        out["comments"] = len(i.comment_ids)
+        people = [shapes.user(a, api=self.base_url) for a in i.assignees]
+        out["assignees"], out["assignee"] = people, (people[0] if people else None)
+        return out
+
+    def _render_comment(self, c: _Comment) -> dict:
+        app = self._app_object() if c.user_type == "Bot" and c.user == self.bot_login else None
+        return shapes.comment(c.repo, c.number, c.id, c.body, c.user, user_type=c.user_type, app=app,
+                              created_at=c.created_at, updated_at=c.updated_at, api=self.base_url)
+
+    def _set_files(self, repo: str, pr: _Issue, files: list[str | dict]) -> None:
+        out = []
+        for f in files:
+            spec = {"filename": f} if isinstance(f, str) else dict(f)
+            name = spec.pop("filename")
+            out.append(shapes.diff_entry(repo, pr.head_sha, name, api=self.base_url, **spec))
+        pr.files = out
+
+    @staticmethod
+    def _set_state(pr: _Issue, state: str, merged: bool) -> None:
+        if merged:
+            state = "closed"
+        pr.merged = merged
+        pr.state = state
+        if state == "closed":
+            pr.closed_at = pr.closed_at or shapes.now_iso()
+        else:
+            pr.closed_at = None
+        pr.merged_at = (pr.merged_at or pr.closed_at) if merged else None
+
+    def _new_comment(self, repo: str, issue: _Issue, body: str, user: str, user_type: str) -> _Comment:
+        c = _Comment(next(self._ids), repo, issue.number, body, user, user_type)
+        self._comments[c.id] = c
+        issue.comment_ids.append(c.id)
+        issue.updated_at = c.created_at
+        return c
+
+    # ------------------------------------------------------------ routes
+
+    def _routes(self, r: web.UrlDispatcher) -> None:
+        repo = "/repos/{owner}/{repo}"
+        num = repo + "/issues/{number:\\d+}"
+        r.add_get("/app", self._get_app)
+        r.add_post("/app/installations/{installation_id:\\d+}/access_tokens", self._create_token)
+        r.add_get(repo + "/issues/comments/{comment_id:\\d+}", self._get_comment)
+        r.add_patch(repo + "/issues/comments/{comment_id:\\d+}", self._edit_comment)
+        r.add_delete(repo + "/issues/comments/{comment_id:\\d+}", self._delete_comment)
+        r.add_get(num, self._get_issue_route)
+        r.add_patch(num, self._edit_issue)
+        r.add_get(num + "/comments", self._list_comments)
+        r.add_post(num + "/comments", self._create_comment)
+        r.add_get(num + "/labels", self._list_labels)
+        r.add_put(num + "/labels", self._set_labels)
+        r.add_post(num + "/labels", self._add_labels)
+        r.add_delete(num + "/labels/{name}", self._remove_label)
+        r.add_post(num + "/assignees", self._add_assignees)
+        r.add_get(repo + "/pulls/{number:\\d+}", self._get_pull)
+        r.add_get(repo + "/pulls/{number:\\d+}/files", self._pull_files)
+        r.add_get(repo + "/collaborators/{username}/permission", self._permission)
+        r.add_post(repo + "/check-runs", self._create_check_run)
+
+    async def _get_app(self, request: web.Request) -> web.Response:
+        self._need_jwt(request)
+        return web.json_response(self._app_object())
+
+    async def _create_token(self, request: web.Request) -> web.Response:
+        self._need_jwt(request)
+        inst = int(request.match_info["installation_id"])
+        token = "ghs_" + secrets.token_urlsafe(27)
+        expires = time.time() + self.token_ttl
+        self._tokens[token] = (inst, expires)
+        return web.json_response({
+            "token": token, "expires_at": _iso(expires),
+            "permissions": {"issues": "write", "pull_requests": "write", "checks": "write", "metadata": "read"},
+            "repository_selection": "all",
+        }, status=201)
+
+    def _comment_of(self, request: web.Request) -> _Comment:
+        repo = self._repo(request)
+        c = self._comments.get(int(request.match_info["comment_id"]))
+        if c is None or c.repo != repo.full_name:
+            raise _Reply(self._error(404, "Not Found"))
+        return c
+
+    async def _get_comment(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        return web.json_response(self._render_comment(self._comment_of(request)))
+
+    async def _edit_comment(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        c = self._comment_of(request)
+        data = await self._json(request)
+        if not isinstance(data, dict) or not isinstance(data.get("body"), str):
+            return self._validation("IssueComment", "body")
+        c.body = data["body"]
+        c.updated_at = shapes.now_iso()
+        return web.json_response(self._render_comment(c))
+
+    async def _delete_comment(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        c = self._comment_of(request)
+        del self._comments[c.id]
+        self._repos[c.repo].issues[c.number].comment_ids.remove(c.id)
+        return web.Response(status=204)
+
+    async def _get_issue_route(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        return web.json_response(self._render_issue(repo.full_name, issue))
+
+    async def _edit_issue(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        data = await self._json(request) or {}
+        if not isinstance(data, dict):
+            return self._error(400, "Problems parsing JSON")
+        if "state" in data and data["state"] not in ("open", "closed"):
+            return self._validation("Issue", "state", "invalid")
+        if "title" in data:
+            if data["title"] in (None, ""):
+                return self._validation("Issue", "title")
+            issue.title = str(data["title"])
+        if "body" in data:
+            issue.body = data["body"]
+        if "state" in data:
+            issue.state = data["state"]
+            issue.closed_at = shapes.now_iso() if issue.state == "closed" else None
+        if "labels" in data:
+            issue.labels = _names(data["labels"])
+        if "assignees" in data:
+            issue.assignees = [a for a in _names(data["assignees"], key="login")
+                               if self._assignable(repo, issue, a)]
+        issue.updated_at = shapes.now_iso()
+        return web.json_response(self._render_issue(repo.full_name, issue))
+
+    async def _list_comments(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        return self._paginate(request, [self._render_comment(self._comments[i]) for i in issue.comment_ids])
+
+    async def _create_comment(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        data = await self._json(request)
+        if not isinstance(data, dict) or not isinstance(data.get("body"), str) or not data["body"]:
+            return self._validation("IssueComment", "body")
+        c = self._new_comment(repo.full_name, issue, data["body"], self.bot_login, "Bot")
+        body = self._render_comment(c)
+        return web.json_response(body, status=201, headers={"Location": body["url"]})
+
+    async def _list_labels(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        return self._paginate(request, self._label_objects(repo.full_name, issue.labels))
+
+    async def _set_labels(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        issue.labels = _dedupe(_names(_labels_arg(await self._json(request))))
+        issue.updated_at = shapes.now_iso()
+        return web.json_response(self._label_objects(repo.full_name, issue.labels))
+
+    async def _add_labels(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        new = _names(_labels_arg(await self._json(request)))
+        if not new:
+            return self._validation("Label", "labels")
+        issue.labels = _dedupe(issue.labels + new)
+        issue.updated_at = shapes.now_iso()
+        return web.json_response(self._label_objects(repo.full_name, issue.labels))
+
+    async def _remove_label(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        name = request.match_info["name"]
+        if name not in issue.labels:
+            return self._error(404, "Label does not exist")
+        issue.labels.remove(name)
+        issue.updated_at = shapes.now_iso()
+        return web.json_response(self._label_objects(repo.full_name, issue.labels))
+
+    def _assignable(self, repo: _Repo, issue: _Issue, login: str) -> bool:
+        """Collaborators (triage or more), the author, and people who commented on the issue."""
+        perm = repo.permissions.get(login)
+        if perm in ("admin", "maintain", "write", "triage") or login == issue.user:
+            return True
+        return any(self._comments[i].user == login for i in issue.comment_ids)
+
+    async def _add_assignees(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        data = await self._json(request) or {}
+        wanted = _names(data.get("assignees", []) if isinstance(data, dict) else [], key="login")
+        for login in wanted:  # like GitHub: people who cannot be assigned are silently ignored
+            if login not in issue.assignees and len(issue.assignees) < 10 and self._assignable(repo, issue, login):
+                issue.assignees.append(login)
+        issue.updated_at = shapes.now_iso()
+        return web.json_response(self._render_issue(repo.full_name, issue), status=201)
+
+    async def _get_pull(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        if not issue.is_pull:
+            return self._error(404, "Not Found")
+        return web.json_response(self._render_pull(repo.full_name, issue))
+
+    async def _pull_files(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo, issue = self._issue_of(request)
+        if not issue.is_pull:
+            return self._error(404, "Not Found")
+        return self._paginate(request, issue.files[:MAX_PR_FILES])
+
+    async def _permission(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo = self._repo(request)
+        login = request.match_info["username"]
+        role = repo.permissions.get(login, "read")
+        legacy = LEGACY_PERMISSION[role]
+        person = shapes.user(login, api=self.base_url)
+        person["role_name"] = role
+        person["permissions"] = {
+            "admin": role == "admin", "maintain": role in ("admin", "maintain"),
+            "push": legacy in ("admin", "write"), "triage": role in ("admin", "maintain", "write", "triage"),
+            "pull": role != "none"}
+        return web.json_response({"permission": legacy, "role_name": role, "user": person})
+
+    async def _create_check_run(self, request: web.Request) -> web.Response:
+        self._need_token(request)
+        repo = self._repo(request)
+        data = await self._json(request)
+        if not isinstance(data, dict):
+            return self._error(400, "Problems parsing JSON")
+        for required in ("name", "head_sha"):
+            if not isinstance(data.get(required), str) or not data[required]:
+                return self._validation("CheckRun", required)
+        conclusion = data.get("conclusion")
+        status = "completed" if conclusion else data.get("status", "queued")
+        if status == "completed" and not conclusion:
+            return self._validation("CheckRun", "conclusion")
+        rid = next(self._check_ids)
+        out = data.get("output") or {}
+        url = f"{self.base_url}/repos/{repo.full_name}/check-runs/{rid}"
+        now = shapes.now_iso()
+        run = {
+            "id": rid,
+            "head_sha": data["head_sha"],
+            "node_id": shapes.node_id("CR_", rid),
+            "external_id": data.get("external_id", ""),
+            "url": url,
+            "html_url": f"{shapes.WEB}/{repo.full_name}/runs/{rid}",
+            "details_url": data.get("details_url", f"{shapes.WEB}/apps/{self.app_slug}"),
+            "status": status,
+            "conclusion": conclusion,
+            "started_at": data.get("started_at", now),
+            "completed_at": data.get("completed_at", now) if status == "completed" else None,
+            "output": {"title": out.get("title"), "summary": out.get("summary"), "text": out.get("text"),
+                       "annotations_count": 0, "annotations_url": f"{url}/annotations"},
+            "name": data["name"],
+            "check_suite": {"id": shapes.stable_id("suite", repo.full_name, data["head_sha"])},
+            "app": self._app_object(),
+            "pull_requests": [
+                {"id": shapes.stable_id("pull", repo.full_name, i.number), "number": i.number,
+                 "url": f"{self.base_url}/repos/{repo.full_name}/pulls/{i.number}",
+                 "head": {"ref": f"task-{i.number}", "sha": i.head_sha,
+                          "repo": {"id": shapes.stable_id("repo", repo.full_name),
+                                   "url": f"{self.base_url}/repos/{repo.full_name}",
+                                   "name": repo.full_name.split("/")[1]}},
+                 "base": {"ref": "main", "sha": shapes.sha_for(repo.full_name, "main"),
+                          "repo": {"id": shapes.stable_id("repo", repo.full_name),
+                                   "url": f"{self.base_url}/repos/{repo.full_name}",
+                                   "name": repo.full_name.split("/")[1]}}}
+                for i in repo.issues.values() if i.is_pull and i.state == "open" and i.head_sha == data["head_sha"]],
+        }
+        repo.check_runs.append(run)
+        return web.json_response(run, status=201)
+
+
+class _Reply(Exception):
+    """Raised inside a handler to answer at once with `response` (auth failures, 404s)."""
+
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+def _labels_arg(data: Any) -> Any:
+    """GitHub accepts ``{"labels": [...]}``, a bare list, or a single string."""
+    if isinstance(data, dict):
+        return data.get("labels", [])
+    return data if data is not None else []
+
+
+def _names(items: Any, key: str = "name") -> list[str]:
+    if isinstance(items, str):
+        return [items]
+    return [i[key] if isinstance(i, dict) else str(i) for i in items or []]
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    return list(dict.fromkeys(names))
