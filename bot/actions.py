@@ -122,12 +122,12 @@ class Decision:
 
     changes: list[Change] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    board: bool = False
+    board: bool | str = False  # True: the board moved; "force": rewrite it even if it looks unchanged (/refresh)
 
     def extend(self, other: "Decision") -> None:
         self.changes += other.changes
         self.actions += other.actions
-        self.board = self.board or other.board
+        self.board = other.board if other.board == "force" else (self.board or other.board)
 
 
 def stage_changed(old: Claim | None, new_stage: Stage) -> bool:

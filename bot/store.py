@@ -104,6 +104,7 @@ campaigns = Table(
     Column("board_lease_owner", String(64)),
     Column("board_lease_until", UTCDateTime()),
     Column("version", BigInteger, nullable=False, default=0),
+    Column("installation_id", BigInteger),  # the installation that reaches the tracker, learnt from deliveries
 )
 
 claims = Table(
@@ -357,7 +358,7 @@ class Store:
                         await conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
 
     async def commit_decision(self, conn: AsyncConnection, campaign: str, delivery_id: str | None, installation_id: int | None,
-                              changes: list[Change], actions: list[Action], board: bool) -> list[int]:
+                              changes: list[Change], actions: list[Action], board: bool | str) -> list[int]:
         """Inside `campaign_txn`: apply changes, queue actions, mark the board dirty. Returns outbox ids."""
         await self.apply(conn, campaign, changes)
         now = utcnow()
@@ -368,9 +369,13 @@ class Store:
                                                            created_at=now).returning(outbox.c.id))
             ids.append(res.scalar_one())
         if board or changes:
-            await conn.execute(update(campaigns).where(campaigns.c.slug == campaign)
-                               .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now),
-                                       version=campaigns.c.version + 1))
+            vals: dict[str, Any] = dict(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now),
+                                        version=campaigns.c.version + 1)
+            if installation_id is not None:
+                vals["installation_id"] = installation_id
+            if board == "force":  # /refresh: edit the tracker even if the board looks unchanged
+                vals["board_hash"] = None
+            await conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
         if delivery_id is not None:
             await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
                                .values(status="done", finished_at=now, lease_owner=None, lease_until=None, error=None))

@@ -34,6 +34,7 @@ def upgrade() -> None:
     sa.Column('board_lease_owner', sa.String(length=64), nullable=True),
     sa.Column('board_lease_until', UTCDateTime(), nullable=True),
     sa.Column('version', sa.BigInteger(), nullable=False),
+    sa.Column('installation_id', sa.BigInteger(), nullable=True),
     sa.PrimaryKeyConstraint('slug')
     )
     op.create_table('claims',

@@ -1,0 +1,93 @@
+"""Offline tools over the same pipeline: `bot replay`, `bot board`, `bot status`.
+
+`replay` runs one delivery through routing, decide and the executor in dry-run, against a
+fresh temporary store, and prints every action as a JSON line (the board edit included), so
+"why did the bot answer that?" can be asked without GitHub.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+
+def _rules(settings):
+    from bot.rules.loader import load_rules
+
+    return load_rules(settings.rules_dir)
+
+
+def main(args) -> int:  # noqa: ANN001
+    from bot.pipeline import Pipeline
+    from bot.settings import Settings
+    from bot.store import Store
+
+    settings = Settings()
+    payload = json.loads(Path(args.event_file).read_text())
+
+    async def run() -> int:
+        rules = _rules(settings)
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(f"sqlite+aiosqlite:///{tmp}/replay.db")
+            await store.init(list(rules.campaigns))
+            lines: list[str] = []
+            pipe = Pipeline(rules, store, None, board_delay=0, out=lines.append)
+            await pipe.handle("replay", args.event, payload)
+            for slug in rules.campaigns:
+                if (await store.board_info(slug)).get("board_dirty"):
+                    await pipe.flush_board(slug)
+            await store.close()
+        for line in lines:
+            print(line)
+        if not lines:
+            print(json.dumps({"kind": "Nothing", "why": "the delivery concerns no campaign or asks for nothing"}))
+        return 0
+
+    return asyncio.run(run())
+
+
+def board_main(args) -> int:  # noqa: ANN001
+    from bot.board import render_board
+    from bot.settings import Settings
+    from bot.store import Store
+
+    settings = Settings()
+    rules = _rules(settings)
+    if args.campaign not in rules.campaigns:
+        print(f"unknown campaign {args.campaign!r}; known: {', '.join(sorted(rules.campaigns)) or 'none'}", file=sys.stderr)
+        return 2
+    camp = rules.campaigns[args.campaign]
+
+    async def run() -> None:
+        store = Store(settings.database_url)
+        await store.init(list(rules.campaigns))
+        print(render_board(camp, await store.state(args.campaign), args.lang or camp.campaign.language))
+        await store.close()
+
+    asyncio.run(run())
+    return 0
+
+
+def status_main(args) -> int:  # noqa: ANN001
+    from bot.settings import Settings
+    from bot.store import Store
+
+    settings = Settings()
+
+    async def run() -> int:
+        store = Store(settings.database_url)
+        await store.init([])
+        counts, failures = await store.delivery_counts(), await store.failures()
+        await store.close()
+        if args.json:
+            print(json.dumps({"counts": counts, "failures": failures}, ensure_ascii=False, indent=2))
+        else:
+            print("deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "deliveries: none")
+            for f in failures:
+                what = f.get("event") or f.get("action")
+                print(f"FAILED {f['type']} {f['id']} {what} {f.get('target', '')}: {f['error']}")
+        return 1 if failures else 0
+
+    return asyncio.run(run())
