@@ -9,6 +9,7 @@ user-controlled text goes through one of the helpers below before it reaches a t
 - `escape_inline`: plain text shown inline in Markdown (titles, names, hints): no HTML,
   no links, no code spans, no line breaks, no table pipes.
 - `escape_cell`: `escape_inline`, for a table cell.
+- `escape_html`: text inside an HTML element such as `<summary>` (entities; no Markdown there).
 - `code_span`: a file name or glob shown as inline code, whatever backticks it contains.
 - `safe_url`: a URL usable as a Markdown link target (http/https only), else None.
 
@@ -123,7 +124,13 @@ def link(label_md: str, url: Any) -> str:
     return f"[{label_md}]({u})" if u else label_md
 
 
+def escape_html(text: Any) -> str:
+    """Text inside an HTML element (e.g. <summary>), where Markdown escapes are not processed: one line, entities."""
+    return one_line(str(text)).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 _env.filters.update(
+    html=escape_html,
     inline=escape_inline,
     cell=escape_cell,
     code=code_span,

@@ -1,0 +1,119 @@
+"""The bot's replies to comments: notes -> one short Markdown reply; /help; /status.
+
+Pure. `render_reply` greets the commenter and writes one line per group of notes (notes with
+the same code, user, detail and extra are merged into one line naming all their tasks; the
+holders of several `task_full` notes are merged too), then, for claimed tasks, what to
+deliver (RFC where, code PR to which repos/paths, which tests, acceptance), collapsed in
+`<details>` when more than one task was claimed. It starts with `reply_marker(comment_id)` so
+the bot can find and edit its own reply to that comment.
+
+`render_help` and `render_status` return the body only; the caller puts
+`reply_marker(comment_id)` in front when posting them as a reply.
+
+Every note code has an entry (a macro of the same name) in `templates/<lang>/replies.j2`;
+an unknown code is a programming error and raises ValueError.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot import texts
+from bot.board import _rows, board_stats
+from bot.model import CampaignState, Note
+from bot.review import task_url
+from bot.rules.models import CampaignRules, Task
+
+NOTE_CODES = (
+    "claimed", "already_claimed", "task_full", "task_closed", "task_completed", "user_limit",
+    "unknown_task", "unclaimed", "not_claimed", "submitted", "assigned", "unassigned", "done",
+    "reopened", "closed_by_maintainer", "refreshed", "not_maintainer", "hint", "error",
+    "claim_needs_task",
+)
+
+
+def reply_marker(comment_id: int) -> str:
+    return f"<!-- hackathon-bot:reply:{int(comment_id)} -->"
+
+
+def _group(notes: list[Note], lang: str) -> list[dict[str, Any]]:
+    groups: dict[tuple, dict[str, Any]] = {}
+    for n in notes:
+        if n.code not in NOTE_CODES:
+            raise ValueError(f"no reply text for note code {n.code!r}")
+        detail = texts.text_of(n.detail, lang) if n.detail is not None else None
+        extra = dict(n.extra or {})
+        holders = extra.pop("holders", None) if n.code == "task_full" else None
+        key = (n.code, (n.user or "").lower(), detail, json.dumps(extra, sort_keys=True, default=str))
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = {"code": n.code, "tasks": [], "user": n.user, "detail": detail,
+                               "extra": extra, "holders": {}}
+        for t in n.tasks:
+            if t not in g["tasks"]:
+                g["tasks"].append(t)
+        if holders:
+            for t, users in holders.items():
+                g["holders"].setdefault(int(t), [])
+                g["holders"][int(t)] += [u for u in users if u not in g["holders"][int(t)]]
+    return list(groups.values())
+
+
+def _deliverables(rules: CampaignRules, task: Task) -> dict[str, Any]:
+    repo, path = task.rfc_location(rules.campaign)
+    return {
+        "id": task.id,
+        "title": task.title,
+        "url": task_url(rules, task),
+        "rfc": {"repo": repo, "path": path} if task.rfc.required else None,
+        "targets": [{"repo": t.repo, "paths": list(t.paths)} for t in task.targets],
+        "tests": list(task.tests),
+        "acceptance": list(task.acceptance),
+        "pr_title": f"【{rules.campaign.key} No.{task.id}】",
+    }
+
+
+def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: str, comment_id: int) -> str:
+    """One reply to one comment: marker, greeting, a line per note group, deliverables of claimed tasks."""
+    groups = _group(notes, lang)
+    m = texts.macros(lang, "replies.j2")
+    lines = [str(getattr(m, g["code"])(g)).strip() for g in groups]
+    claimed = [t for g in groups if g["code"] == "claimed" for t in g["tasks"] if t in rules.tasks]
+    claimed = list(dict.fromkeys(claimed))
+    body = texts.render(
+        lang, "reply.j2",
+        marker=reply_marker(comment_id), user=user, lines=lines,
+        tasks=[_deliverables(rules, rules.tasks[t]) for t in claimed],
+        m=m,
+    )
+    return body.strip("\n") + "\n"
+
+
+def render_help(rules: CampaignRules, lang: str) -> str:
+    """Participant and maintainer commands, in `lang` (normally the campaign's language)."""
+    c = rules.campaign
+    return texts.render(
+        lang, "help.j2", campaign=c, policy=c.claim_policy,
+        example=min(rules.tasks) if rules.tasks else 1,
+    ).strip("\n") + "\n"
+
+
+def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, ...], lang: str) -> str:
+    """`/status`: the campaign's numbers; with ids, one line per task (claimants, stage, PRs, capacity)."""
+    wanted = list(dict.fromkeys(tasks))
+    known = set(wanted) & set(rules.tasks)
+    rows = [r for r in _rows(rules, state, links=True) if r["id"] in known] if known else []
+    by_id = {r["id"]: r for r in rows}
+    items = []
+    for t in wanted:
+        if t in by_id:
+            r = dict(by_id[t])
+            r["capacity"] = rules.max_claimants(rules.tasks[t])
+            r["unknown"] = False
+            items.append(r)
+        else:
+            items.append({"id": t, "unknown": True})
+    return texts.render(
+        lang, "status.j2", campaign=rules.campaign, stats=board_stats(rules, state), items=items,
+        pct=lambda n, d: f"{(100 * n / d):.0f}%" if d else "0%",
+    ).strip("\n") + "\n"
