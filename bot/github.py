@@ -1,0 +1,412 @@
+"""The GitHub gateway: the one place that talks to GitHub's REST API.
+
+It owns App authentication (RS256 App JWT -> installation token, cached per installation
+until five minutes before it expires; concurrent callers share one mint), every HTTP call
+(gidgethub's sans-I/O helpers over the caller's aiohttp session, with a per-request
+timeout), retries, GitHub's rate limits and the secondary limit on content creation.
+
+Failure policy, decided by the pure `classify` below:
+
+* 2xx: the decoded body.
+* 5xx, timeouts, connection errors: retried with exponential backoff and full jitter
+  (tenacity), at most `max_attempts` attempts, each wait capped at `max_wait`.
+* Rate limits (429; 403 with ``Retry-After``, with ``x-ratelimit-remaining: 0``, or whose
+  body says "secondary rate limit" / "abuse"): the wait GitHub asks for (``Retry-After``
+  seconds, else until ``x-ratelimit-reset``, else one minute) is honoured. If that wait is
+  longer than `max_wait` the call fails at once with a `GitHubError` whose ``retry_after``
+  says when to try again, rather than holding a worker for an hour.
+* 401 with an installation token: the cached token is dropped and a new one minted, once.
+* Any other 4xx: `PermanentError` at once, never retried.
+
+Content-creating requests (POST/PATCH/PUT/DELETE) go through a sliding one-minute window
+per installation: at most `max_creates_per_minute` of them start in any 60 s; more wait
+their turn (never dropped). Every attempt counts, retries included, as GitHub counts them.
+
+`sleep` and `clock` are injectable so tests run without waiting.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+from urllib.parse import quote
+
+import aiohttp
+from gidgethub import apps, sansio
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+ACCEPT = "application/vnd.github+json"
+API_VERSION = "2022-11-28"
+TOKEN_MARGIN = 300.0  # refresh an installation token this many seconds before it expires
+WINDOW = 60.0  # the secondary limit's window for content-creating requests
+DEFAULT_RATE_LIMIT_WAIT = 60.0  # GitHub: without other hints, wait at least a minute
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
+PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
+
+
+# ------------------------------------------------------------------ errors
+
+
+class GitHubError(Exception):
+    """A GitHub call that failed. Worth retrying later unless it is a `PermanentError`.
+
+    ``status`` is the HTTP status (0 for a timeout or connection error); ``retry_after`` is
+    the number of seconds GitHub asked us to wait, when it did.
+    """
+
+    def __init__(self, status: int, message: str, *, method: str = "", url: str = "",
+                 retry_after: float | None = None) -> None:
+        super().__init__(f"{method} {url}: {status} {message}".strip())
+        self.status = status
+        self.message = message
+        self.method = method
+        self.url = url
+        self.retry_after = retry_after
+
+
+class PermanentError(GitHubError):
+    """A 4xx other than a rate limit (validation failed, not found, forbidden): do not retry."""
+
+
+class TransientError(GitHubError):
+    """5xx, timeout, connection error or rate limit: retried here; raised when attempts run out."""
+
+
+# ------------------------------------------------------------------ the pure core
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What to do with one HTTP response."""
+
+    kind: Literal["ok", "retry", "rate_limited", "unauthorized", "permanent"]
+    wait: float | None = None  # seconds to wait before retrying (rate limits)
+    message: str = ""
+
+
+def _header(headers: Mapping[str, str], name: str) -> str | None:
+    for k, v in headers.items():
+        if k.lower() == name:
+            return v
+    return None
+
+
+def _message(body: Any) -> str:
+    if isinstance(body, Mapping):
+        msg = str(body.get("message") or "")
+        errors = body.get("errors")
+        if errors:
+            msg += " " + json.dumps(errors, ensure_ascii=False)
+        return msg.strip()
+    return str(body or "")[:500]
+
+
+def rate_limit_wait(headers: Mapping[str, str], now: float) -> float | None:
+    """Seconds GitHub asks us to wait: ``Retry-After``, else ``x-ratelimit-reset`` when
+    ``x-ratelimit-remaining`` is 0; None when the headers say nothing."""
+    retry_after = _header(headers, "retry-after")
+    if retry_after is not None:
+        try:
+            return max(0.0, float(retry_after))
+        except ValueError:
+            pass
+    if _header(headers, "x-ratelimit-remaining") == "0":
+        reset = _header(headers, "x-ratelimit-reset")
+        try:
+            return max(0.0, float(reset) - now) + 1.0 if reset is not None else None
+        except ValueError:
+            return None
+    return None
+
+
+def classify(status: int, headers: Mapping[str, str], body: Any, now: float) -> Verdict:
+    """Decide what a response means (see the module docstring for the policy)."""
+    if 200 <= status < 300:
+        return Verdict("ok")
+    message = _message(body) or str(status)
+    if status >= 500:
+        return Verdict("retry", message=message)
+    if status == 401:
+        return Verdict("unauthorized", message=message)
+    if status in (403, 429):
+        wait = rate_limit_wait(headers, now)
+        lowered = message.lower()
+        secondary = "rate limit" in lowered or "abuse" in lowered
+        if status == 429 or wait is not None or secondary:
+            return Verdict("rate_limited", wait if wait is not None else DEFAULT_RATE_LIMIT_WAIT, message)
+    return Verdict("permanent", message=message)
+
+
+def parse_expiry(expires_at: str) -> float:
+    """GitHub's ``expires_at`` (``2016-07-11T22:14:10Z``) as epoch seconds."""
+    return datetime.fromisoformat(expires_at.replace("Z", "+00:00")).timestamp()
+
+
+def token_is_fresh(expires_at: float, now: float, margin: float = TOKEN_MARGIN) -> bool:
+    return now < expires_at - margin
+
+
+def backoff(attempt: int, *, base: float = 0.5, cap: float = 60.0, rng: Callable[[], float] = random.random) -> float:
+    """Exponential backoff with full jitter: uniform in [0, min(cap, base * 2**(attempt-1))]."""
+    return rng() * min(cap, base * 2 ** max(0, attempt - 1))
+
+
+class SlidingWindow:
+    """At most `limit` events in any `window` seconds; `delay` says how long to wait first."""
+
+    def __init__(self, limit: int, window: float = WINDOW) -> None:
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        self.limit = limit
+        self.window = window
+        self._times: deque[float] = deque()
+
+    def delay(self, now: float) -> float:
+        """Seconds until another event may start (0 if it may start now)."""
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+        if len(self._times) < self.limit:
+            return 0.0
+        return self._times[0] + self.window - now
+
+    def record(self, now: float) -> None:
+        self._times.append(now)
+
+
+# ------------------------------------------------------------------ the shell
+
+
+class Gateway:
+    """One per process: App credentials, the token cache, and the installations' clients."""
+
+    def __init__(self, *, api_url: str, app_id: str | int, private_key: str, session: aiohttp.ClientSession,
+                 user_agent: str = "hackathon-bot", max_creates_per_minute: int = 80, max_attempts: int = 6,
+                 max_wait: float = 60.0, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+                 clock: Callable[[], float] = time.time, timeout: float = 30.0) -> None:
+        self.api_url = api_url.rstrip("/")
+        self.app_id = str(app_id)
+        self._private_key = private_key
+        self._session = session
+        self.user_agent = user_agent
+        self.max_creates_per_minute = max_creates_per_minute
+        self.max_attempts = max_attempts
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._clock = clock
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._tokens: dict[int, tuple[str, float]] = {}
+        self._token_locks: dict[int, asyncio.Lock] = {}
+        self._installations: dict[int, Installation] = {}
+        self._login: str | None = None
+        self.calls = 0  # App-level requests (GET /app, token mints)
+
+    # ---- App level
+
+    def _jwt(self) -> str:
+        # iat 60 s in the past (clock drift), exp 9 min after iat: within GitHub's 10 minutes.
+        return apps.get_jwt(app_id=self.app_id, private_key=self._private_key, expiration=9 * 60)
+
+    async def app_login(self) -> str:
+        """The App's own login, ``<slug>[bot]`` (to recognise and ignore its own comments)."""
+        if self._login is None:
+            data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
+            self._login = f"{data['slug']}[bot]"
+        return self._login
+
+    async def installation(self, installation_id: int) -> Installation:
+        """The client for one installation (one object per id; its token is ready)."""
+        inst = self._installations.get(installation_id)
+        if inst is None:
+            inst = self._installations[installation_id] = Installation(self, installation_id)
+        await self._token(installation_id)
+        return inst
+
+    async def _app_auth(self) -> str:
+        return f"bearer {self._jwt()}"
+
+    async def _token(self, installation_id: int, *, stale: str | None = None) -> str:
+        """A fresh installation token; one mint at a time per installation. `stale` is a token
+        GitHub just refused: it is dropped unless another caller already replaced it."""
+        lock = self._token_locks.setdefault(installation_id, asyncio.Lock())
+        async with lock:
+            cached = self._tokens.get(installation_id)
+            if cached is not None and stale is not None and cached[0] == stale:
+                del self._tokens[installation_id]
+                cached = None
+            if cached is not None and token_is_fresh(cached[1], self._clock()):
+                return cached[0]
+            data, _ = await self._call("POST", f"/app/installations/{installation_id}/access_tokens",
+                                       auth=self._app_auth, owner=None)
+            token, expires = data["token"], parse_expiry(data["expires_at"])
+            self._tokens[installation_id] = (token, expires)
+            return token
+
+    # ---- one logical request, with retries
+
+    def _wait(self, state: RetryCallState) -> float:
+        exc = state.outcome.exception() if state.outcome else None
+        hint = getattr(exc, "retry_after", None) or 0.0
+        return min(self.max_wait, max(hint, backoff(state.attempt_number, cap=self.max_wait)))
+
+    async def _call(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
+                    owner: Installation | None, data: Any = None,
+                    params: Mapping[str, Any] | None = None) -> tuple[Any, str | None]:
+        """(decoded body, next page URL) of one request, retried per the policy."""
+        retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
+                                 retry=retry_if_exception_type(TransientError), sleep=self._sleep,
+                                 reraise=True)
+        async for attempt in retrying:
+            with attempt:
+                return await self._attempt(method, url, auth=auth, owner=owner, data=data, params=params)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _attempt(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
+                       owner: Installation | None, data: Any, params: Mapping[str, Any] | None) -> tuple[Any, str | None]:
+        full = url if url.startswith(("http://", "https://")) else self.api_url + "/" + url.lstrip("/")
+        body = b"" if data is None else json.dumps(data).encode()
+        for second_try in (False, True):
+            authorization = await auth()
+            if owner is not None and method in WRITE_METHODS:
+                await owner._throttle()
+            status, headers, raw = await self._send(method, full, authorization, body, params, owner)
+            if 200 <= status < 300:
+                decoded, _, next_url = sansio.decipher_response(status, headers, raw)
+                return decoded, next_url
+            try:
+                decoded = json.loads(raw) if raw else None
+            except ValueError:
+                decoded = raw.decode(errors="replace")
+            verdict = classify(status, headers, decoded, self._clock())
+            if verdict.kind == "unauthorized" and owner is not None and not second_try:
+                await self._token(owner.installation_id, stale=authorization.split(" ", 1)[1])
+                continue
+            if verdict.kind == "retry":
+                raise TransientError(status, verdict.message, method=method, url=full)
+            if verdict.kind == "rate_limited":
+                if verdict.wait is not None and verdict.wait > self.max_wait:
+                    raise GitHubError(status, verdict.message, method=method, url=full, retry_after=verdict.wait)
+                raise TransientError(status, verdict.message, method=method, url=full, retry_after=verdict.wait)
+            raise PermanentError(status, verdict.message, method=method, url=full)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, method: str, url: str, authorization: str, body: bytes,
+                    params: Mapping[str, Any] | None, owner: Installation | None) -> tuple[int, Mapping[str, str], bytes]:
+        headers = sansio.create_headers(self.user_agent, accept=ACCEPT)
+        headers["authorization"] = authorization
+        headers["x-github-api-version"] = API_VERSION
+        if body:
+            headers["content-type"] = "application/json; charset=utf-8"
+        if owner is None:
+            self.calls += 1
+        else:
+            owner.calls += 1
+        try:
+            async with self._session.request(method, url, headers=headers, data=body or None,
+                                             params=dict(params) if params else None,
+                                             timeout=self._timeout) as resp:
+                return resp.status, resp.headers, await resp.read()
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            raise TransientError(0, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
+
+
+class Installation:
+    """Calls made as one installation of the App (its token, its write budget, its count)."""
+
+    def __init__(self, gateway: Gateway, installation_id: int) -> None:
+        self._gateway = gateway
+        self.installation_id = installation_id
+        self.calls = 0  # HTTP requests made as this installation (retries included)
+        self._window = SlidingWindow(gateway.max_creates_per_minute)
+        self._window_lock = asyncio.Lock()
+
+    async def _auth(self) -> str:
+        return f"token {await self._gateway._token(self.installation_id)}"
+
+    async def _throttle(self) -> None:
+        """Wait until a content-creating request may start, then count it."""
+        async with self._window_lock:
+            while (wait := self._window.delay(self._gateway._clock())) > 0:
+                await self._gateway._sleep(wait)
+            self._window.record(self._gateway._clock())
+
+    # ---- generic
+
+    async def request(self, method: str, url: str, *, data: Any = None, params: dict | None = None) -> Any:
+        """One call; `url` relative to the API root (``/repos/...``) or absolute."""
+        body, _ = await self._gateway._call(method.upper(), url, auth=self._auth, owner=self,
+                                            data=data, params=params)
+        return body
+
+    async def paginate(self, url: str, *, params: dict | None = None) -> list:
+        """Every item of a list endpoint, 100 per page, following ``Link: rel="next"``."""
+        items: list = []
+        next_url: str | None = url
+        page_params: dict | None = {"per_page": 100, **(params or {})}
+        while next_url:
+            body, next_url = await self._gateway._call("GET", next_url, auth=self._auth, owner=self,
+                                                       params=page_params)
+            page_params = None  # the next link carries the query
+            if isinstance(body, dict):  # wrapped lists ({"total_count": n, "check_runs": [...]})
+                body = next((v for v in body.values() if isinstance(v, list)), [])
+            items.extend(body)
+        return items
+
+    # ---- issues and comments
+
+    async def create_comment(self, repo: str, number: int, body: str) -> dict:
+        return await self.request("POST", f"/repos/{repo}/issues/{number}/comments", data={"body": body})
+
+    async def edit_comment(self, repo: str, comment_id: int, body: str) -> dict:
+        return await self.request("PATCH", f"/repos/{repo}/issues/comments/{comment_id}", data={"body": body})
+
+    async def list_comments(self, repo: str, number: int) -> list[dict]:
+        return await self.paginate(f"/repos/{repo}/issues/{number}/comments")
+
+    async def get_issue(self, repo: str, number: int) -> dict:
+        return await self.request("GET", f"/repos/{repo}/issues/{number}")
+
+    async def edit_issue(self, repo: str, number: int, **fields: Any) -> dict:
+        return await self.request("PATCH", f"/repos/{repo}/issues/{number}", data=fields)
+
+    async def replace_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
+        return await self.request("PUT", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})
+
+    async def add_assignees(self, repo: str, number: int, logins: list[str]) -> dict:
+        return await self.request("POST", f"/repos/{repo}/issues/{number}/assignees",
+                                  data={"assignees": list(logins)})
+
+    # ---- pull requests, permissions, checks
+
+    async def get_pull(self, repo: str, number: int) -> dict:
+        return await self.request("GET", f"/repos/{repo}/pulls/{number}")
+
+    async def pr_files(self, repo: str, number: int) -> list[dict]:
+        """The PR's changed files (GitHub lists at most 3,000)."""
+        return await self.paginate(f"/repos/{repo}/pulls/{number}/files")
+
+    async def collaborator_permission(self, repo: str, user: str) -> str:
+        """admin / maintain / write / triage / read / none (a 404 means "none").
+
+        GitHub's ``permission`` field folds maintain into write and triage into read; the
+        finer ``role_name`` is used when it is one of the standard roles.
+        """
+        try:
+            data = await self.request("GET", f"/repos/{repo}/collaborators/{quote(user, safe='')}/permission")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return "none"
+            raise
+        role = data.get("role_name")
+        return role if role in PERMISSIONS else data.get("permission", "none")
+
+    async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str,
+                               title: str, summary: str) -> dict:
+        return await self.request("POST", f"/repos/{repo}/check-runs", data={
+            "name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion,
+            "output": {"title": title, "summary": summary}})
