@@ -1,0 +1,499 @@
+"""The comment command language: every example of issue 3, realistic variants, properties."""
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.commands import (
+    MAX_RANGE,
+    MAX_TASK_ID,
+    Command,
+    command_problem,
+    format_tasks,
+    new_commands,
+    parse_comment,
+    render_command,
+)
+from bot.messages import Message, known_codes
+
+BOT = "hackathon-bot"
+
+
+def cmds(text: str, **kw) -> list[Command]:
+    return parse_comment(text, bot_login=BOT, **kw).commands
+
+
+def claim(*tasks: int, **kw) -> Command:
+    return Command("claim", tuple(tasks), **kw)
+
+
+def codes(msgs: list[Message]) -> list[str]:
+    return [m.code for m in msgs]
+
+
+# --- claims: the issue's examples ----------------------------------------------------------------
+
+@pytest.mark.parametrize("text, tasks", [
+    ("【报名】：2、3", (2, 3)),
+    ("【报名】：2-5", (2, 3, 4, 5)),
+    ("【报名】：88-93", (88, 89, 90, 91, 92, 93)),
+    ("【报名】：7、9-11、31", (7, 9, 10, 11, 31)),
+    ("【报名】: 19,21,23", (19, 21, 23)),
+    ("【报名】：19，21，23", (19, 21, 23)),
+    ("【报名】：2 、 3 、 4", (2, 3, 4)),
+    ("【报名】37、38", (37, 38)),
+    ("[报名]：2", (2,)),
+    ("【报名】：1、3、2-3", (1, 2, 3)),
+    ("【报名】：40      SDGD优化器", (40,)),
+])
+def test_zh_claim_forms_from_the_issue(text, tasks):
+    assert cmds(text) == [Command("claim", tasks)]
+
+
+@pytest.mark.parametrize("text, tasks", [
+    ("claim No.93", (93,)),
+    ("claim 93, 94", (93, 94)),
+    ("/claim 93", (93,)),
+    ("@hackathon-bot claim 93", (93,)),
+])
+def test_en_claim_forms_from_the_issue(text, tasks):
+    assert cmds(text) == [Command("claim", tasks)]
+
+
+@pytest.mark.parametrize("text", ["【取消报名】：3", "unclaim No.3", "/unclaim 3"])
+def test_unclaim_forms(text):
+    assert cmds(text) == [Command("unclaim", (3,))]
+
+
+# --- claims: what real participants also type ----------------------------------------------------
+
+@pytest.mark.parametrize("text, tasks", [
+    ("【报名】：９３", (93,)),                          # full-width digits
+    ("【报名】：No．93", (93,)),                        # full-width dot
+    ("【报名】：No.93、No.94", (93, 94)),
+    ("【报名】：#12", (12,)),
+    ("【报名】：12。", (12,)),                          # trailing full stop
+    ("【报名】：12，谢谢！", (12,)),
+    ("【报名】：40号任务", (40,)),
+    ("【报名】:3 ", (3,)),
+    ("【 报名 】：5", (5,)),
+    ("［报名］：6", (6,)),
+    ("[报名】：7", (7,)),                              # mixed brackets
+    ("**【报名】**：8", (8,)),                          # bold label
+    ("【报名】：**8**", (8,)),
+    ("【报名】：2~4", (2, 3, 4)),
+    ("【报名】：2～4", (2, 3, 4)),
+    ("【报名】：2 - 4", (2, 3, 4)),
+    ("【报名】：2到4", (2, 3, 4)),
+    ("【报名】：2 和 5", (2, 5)),
+    ("【报名】：2; 5", (2, 5)),
+    ("Claim No.93", (93,)),
+    ("CLAIM: 93", (93,)),
+    ("claim #93", (93,)),
+    ("claim No.93 and No.94", (93, 94)),
+    ("I'd like to claim No.93, thanks!", (93,)),
+    ("@hackathon-bot /claim 93", (93,)),
+    ("  /CLAIM 93", (93,)),
+])
+def test_realistic_claim_variants(text, tasks):
+    assert cmds(text) == [Command("claim", tasks)]
+
+
+def test_several_claims_in_one_comment_keep_their_order():
+    text = "大家好！\n【报名】：5\n另外 claim No.7\n\n[报名]：3"
+    assert cmds(text) == [claim(5), claim(7), claim(3)]
+
+
+def test_claim_text_crlf_line_endings():
+    assert cmds("hi\r\n【报名】：5\r\n/unclaim 6\r\n") == [claim(5), Command("unclaim", (6,))]
+
+
+def test_identical_commands_in_a_comment_count_once():
+    assert cmds("【报名】：5\n【报名】：5") == [claim(5)]
+
+
+@pytest.mark.parametrize("text", ["reclaim 3", "claimed 3 yesterday", "unclaimed 3", "the claim is weak"])
+def test_words_containing_claim_are_not_claims(text):
+    assert cmds(text) == []
+
+
+def test_mention_of_another_bot_login_is_not_a_line_command():
+    assert cmds("@other-bot assign @x 3") == []
+
+
+# --- submit --------------------------------------------------------------------------------------
+
+def test_submit_without_stage():
+    assert cmds("【提交】：24") == [Command("submit", (24,))]
+
+
+def test_submit_rfc_with_link_line():
+    text = "【提交提案】：60\n【提案链接】：https://github.com/PaddlePaddle/community/pull/900"
+    assert cmds(text) == [Command("submit", (60,), stage="rfc", link="https://github.com/PaddlePaddle/community/pull/900")]
+
+
+def test_submit_code_with_link_line():
+    text = "【提交作品】：60\n【作品链接】：https://github.com/PaddlePaddle/Paddle/pull/5"
+    assert cmds(text) == [Command("submit", (60,), stage="code", link="https://github.com/PaddlePaddle/Paddle/pull/5")]
+
+
+@pytest.mark.parametrize("text, link", [
+    ("【提交】：24 https://github.com/a/b/pull/1", "https://github.com/a/b/pull/1"),
+    ("【提交】：24\n【链接】：https://github.com/a/b/pull/1。", "https://github.com/a/b/pull/1"),
+    ("【提交】：24\n【链接】：[PR](https://github.com/a/b/pull/1)", "https://github.com/a/b/pull/1"),
+])
+def test_submit_link_on_the_line_or_plain_link_line(text, link):
+    assert cmds(text) == [Command("submit", (24,), link=link)]
+
+
+def test_rfc_link_gives_a_stageless_submit_its_stage():
+    assert cmds("【提交】：24\n【提案链接】：https://x.org/r") == [Command("submit", (24,), stage="rfc", link="https://x.org/r")]
+
+
+def test_links_go_to_the_submit_they_follow():
+    text = ("【提交提案】：1\n【提案链接】：https://x.org/1\n"
+            "【提交提案】：2\n【提案链接】：https://x.org/2")
+    assert cmds(text) == [Command("submit", (1,), stage="rfc", link="https://x.org/1"),
+                          Command("submit", (2,), stage="rfc", link="https://x.org/2")]
+
+
+def test_slash_submit():
+    assert cmds("/submit rfc 3 https://x.org/pr/3") == [Command("submit", (3,), stage="rfc", link="https://x.org/pr/3")]
+
+
+def test_link_without_url_or_without_submit_is_a_hint():
+    r = parse_comment("【提交作品】：5\n【作品链接】：稍后补充")
+    assert r.commands == [Command("submit", (5,), stage="code")]
+    assert codes(r.hints) == ["link_not_url"]
+    r = parse_comment("【提案链接】：https://x.org/1")
+    assert r.commands == [] and codes(r.hints) == ["link_without_submit"]
+
+
+# --- team format ---------------------------------------------------------------------------------
+
+def test_team_format_claim_and_submit_rfc():
+    text = "【队名】：飞桨小分队\n\n【序号】：128\n\n【状态】：报名 & 提交rfc\n\n【链接】：https://github.com/PaddlePaddle/community/pull/1"
+    link = "https://github.com/PaddlePaddle/community/pull/1"
+    assert cmds(text) == [Command("claim", (128,), link=link, team="飞桨小分队"),
+                          Command("submit", (128,), stage="rfc", link=link, team="飞桨小分队")]
+
+
+@pytest.mark.parametrize("status, expected", [
+    ("报名", [("claim", None)]),
+    ("提交提案", [("submit", "rfc")]),
+    ("提交作品", [("submit", "code")]),
+    ("提交RFC", [("submit", "rfc")]),
+    ("报名 & 提交rfc", [("claim", None), ("submit", "rfc")]),
+    ("报名、提交 RFC", [("claim", None), ("submit", "rfc")]),
+])
+def test_team_format_status_values(status, expected):
+    text = f"【队名】：A队\n【序号】：7\n【状态】：{status}"
+    assert [(c.action, c.stage) for c in cmds(text)] == expected
+    assert all(c.team == "A队" and c.tasks == (7,) and c.link is None for c in cmds(text))
+
+
+def test_two_team_blocks_in_one_comment():
+    text = "【队名】：A\n【序号】：1\n【状态】：报名\n\n【队名】：A\n【序号】：2\n【状态】：报名"
+    assert cmds(text) == [claim(1, team="A"), claim(2, team="A")]
+
+
+def test_team_block_missing_status_gets_a_hint():
+    r = parse_comment("【队名】：A\n【序号】：1")
+    assert r.commands == [] and codes(r.hints) == ["team_incomplete"]
+    assert "【状态】" in r.hints[0].text("zh")
+
+
+def test_unknown_team_status_gets_a_hint_listing_the_values():
+    r = parse_comment("【队名】：A\n【序号】：1\n【状态】：进行中")
+    assert r.commands == [] and codes(r.hints) == ["team_status_unknown"]
+    assert "报名" in r.hints[0].text("en") and "进行中" in r.hints[0].text("en")
+
+
+def test_team_name_that_looks_like_a_command_is_only_a_name():
+    assert cmds("【队名】：claim 3 【报名】：4\n【序号】：1\n【状态】：报名") == [claim(1, team="claim 3 【报名】：4")]
+
+
+# --- maintainer commands -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    ("/assign @user 12 13", Command("assign", (12, 13), user="user")),
+    ("/assign 12, 13 @user", Command("assign", (12, 13), user="user")),
+    ("/unassign @user 12", Command("unassign", (12,), user="user")),
+    ("/done 12", Command("done", (12,))),
+    ("/done 12 @user", Command("done", (12,), user="user")),
+    ("/reopen 12", Command("reopen", (12,))),
+    ("/close-task 12", Command("close-task", (12,))),
+    ("/close_task 12", Command("close-task", (12,))),
+    ("/status", Command("status")),
+    ("/status 12", Command("status", (12,))),
+    ("/refresh", Command("refresh")),
+    ("/help", Command("help")),
+    ("/HELP", Command("help")),
+    ("/Assign @Some-User No.12", Command("assign", (12,), user="Some-User")),
+    ("@hackathon-bot assign @user 12", Command("assign", (12,), user="user")),
+    ("/done 12 @user thanks for the great work", Command("done", (12,), user="user")),
+])
+def test_maintainer_commands(text, expected):
+    assert cmds(text) == [expected]
+
+
+def test_maintainer_commands_one_per_line():
+    text = "/assign @a 1\n/done 2 @b\n/refresh"
+    assert cmds(text) == [Command("assign", (1,), user="a"), Command("done", (2,), user="b"), Command("refresh")]
+
+
+@pytest.mark.parametrize("text, code", [
+    ("/assign 12", "missing_user"),
+    ("/assign @user", "missing_tasks"),
+    ("/done", "missing_tasks"),
+    ("/assign @a @b 12", "too_many_users"),
+])
+def test_maintainer_command_errors(text, code):
+    r = parse_comment(text)
+    assert r.commands == [] and codes(r.errors) == [code]
+
+
+def test_misspelt_slash_command_gets_a_hint_and_paths_are_ignored():
+    r = parse_comment("/clam 3")
+    assert r.commands == [] and codes(r.hints) == ["unknown_command"]
+    assert "/claim" in r.hints[0].text("en")
+    r = parse_comment("/usr/local/bin is the path")
+    assert r.commands == [] and r.hints == [] and r.errors == []
+
+
+def test_maintainer_command_only_at_line_start():
+    assert cmds("please run /assign @a 1 for me") == []
+
+
+# --- ignored regions -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "```\n【报名】：3\n```",
+    "~~~md\n【报名】：3\n~~~",
+    "```\n【报名】：3",                                   # unclosed fence runs to the end
+    "> 【报名】：3",
+    "> 报名格式：\n> 【报名】：3",
+    "   > claim No.3",
+    "`【报名】：3`",
+    "格式是 `claim No.3` 哦",
+    "<!-- 【报名】：3 -->",
+    "<!--\n【报名】：3\n-->",
+    "```\n/assign @a 3\n```",
+])
+def test_code_quotes_and_html_comments_are_ignored(text):
+    r = parse_comment(text)
+    assert r.commands == [] and r.errors == []
+
+
+def test_text_after_a_code_block_still_counts():
+    assert cmds("> 请按格式报名：\n> 【报名】：1\n\n```\n【报名】：2\n```\n【报名】：3") == [claim(3)]
+
+
+# --- errors: 0, negatives, absurd ranges ---------------------------------------------------------
+
+@pytest.mark.parametrize("text, code", [
+    ("【报名】：0", "task_zero"),
+    ("claim No.0", "task_zero"),
+    ("【报名】：-3", "task_negative"),
+    ("【报名】：1-100000", "range_too_large"),
+    (f"【报名】：1-{MAX_RANGE + 1}", "range_too_large"),
+    ("【报名】：5-2", "range_reversed"),
+    (f"【报名】：{MAX_TASK_ID + 1}", "task_too_big"),
+    ("/assign @a 0", "task_zero"),
+])
+def test_bad_numbers_are_errors_and_record_nothing(text, code):
+    r = parse_comment(text)
+    assert r.commands == [] and codes(r.errors) == [code]
+
+
+def test_range_at_the_cap_is_fine():
+    assert cmds(f"【报名】：1-{MAX_RANGE}") == [claim(*range(1, MAX_RANGE + 1))]
+
+
+def test_error_text_names_the_item_and_the_cap():
+    r = parse_comment("【报名】：1-100000")
+    for lang in ("zh", "en"):
+        text = r.errors[0].text(lang)
+        assert "1-100000" in text and str(MAX_RANGE) in text
+
+
+# --- near misses ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, code, suggestion", [
+    ("1、2", "near_miss_bare_numbers", "【报名】：1、2"),
+    ("93", "near_miss_bare_numbers", "【报名】：93"),
+    ("报名:3", "near_miss_no_brackets", "【报名】：3"),
+    ("报名：3、4", "near_miss_no_brackets", "【报名】：3、4"),
+    ("我想报名：3", "near_miss_no_brackets", "【报名】：3"),
+    ("取消报名：3", "near_miss_no_brackets", "【取消报名】：3"),
+    ("提交提案：3", "near_miss_no_brackets", "【提交提案】：3"),
+    ("【报名：3】", "near_miss_no_brackets", "【报名】：3"),
+    ("claim", "claim_no_number", "claim No.3"),
+    ("/claim", "claim_no_number", "/claim 3"),
+    ("claim No.", "claim_no_number", "claim No.3"),
+    ("【报名】：", "label_no_number", "【报名】：3"),
+    ("【报名】：SDGD优化器", "label_no_number", "【报名】：3"),
+])
+def test_near_misses_are_hints_with_the_correct_form(text, code, suggestion):
+    r = parse_comment(text, bot_login=BOT)
+    assert r.commands == [] and r.errors == []
+    assert codes(r.hints) == [code]
+    for lang in ("zh", "en"):
+        assert suggestion in r.hints[0].text(lang)
+
+
+@pytest.mark.parametrize("text", [
+    "报名截止时间是什么时候？",
+    "我已经报名了，请问什么时候开始？",
+    "请问 claim 之后多久要提交？",
+    "+1",
+    "LGTM",
+])
+def test_ordinary_sentences_are_neither_commands_nor_hints(text):
+    r = parse_comment(text)
+    assert r.commands == [] and r.hints == [] and r.errors == []
+
+
+def test_bare_numbers_do_not_hint_when_the_comment_has_a_command():
+    r = parse_comment("【报名】：5\n6")
+    assert r.commands == [claim(5)] and r.hints == []
+
+
+# --- edited comments -----------------------------------------------------------------------------
+
+def test_edit_keeps_only_new_commands():
+    old = "【报名】：5"
+    new = "【报名】：5\n【报名】：6\n/unclaim 2"
+    assert new_commands(old, new).commands == [claim(6), Command("unclaim", (2,))]
+
+
+def test_edit_that_changes_nothing_yields_nothing():
+    text = "【报名】：5\n报名:3"
+    r = new_commands(text, text + "\n（已编辑）")
+    assert r.commands == [] and r.hints == [] and r.errors == []
+
+
+def test_edit_fixing_a_near_miss_yields_the_claim():
+    r = new_commands("报名:3", "【报名】：3")
+    assert r.commands == [claim(3)] and r.hints == []
+
+
+def test_edit_changing_the_numbers_is_a_new_claim():
+    assert new_commands("【报名】：5", "【报名】：5、6").commands == [claim(5, 6)]
+
+
+# --- rendering and the JSON shape ----------------------------------------------------------------
+
+@pytest.mark.parametrize("cmd, zh, en", [
+    (claim(1, 2), "【报名】：1、2", "/claim 1, 2"),
+    (claim(1, 2, 3, 7), "【报名】：1-3、7", "/claim 1-3, 7"),
+    (Command("submit", (3,), stage="rfc", link="https://x.org/1"), "【提交提案】：3\n【提案链接】：https://x.org/1",
+     "/submit rfc 3 https://x.org/1"),
+    (Command("assign", (4,), user="u"), "/assign @u 4", "/assign @u 4"),
+    (Command("done", (4,), user="u"), "/done 4 @u", "/done 4 @u"),
+])
+def test_render_command(cmd, zh, en):
+    assert render_command(cmd, "zh") == zh
+    assert render_command(cmd, "en") == en
+
+
+def test_format_tasks_splits_runs_longer_than_the_range_cap():
+    tasks = tuple(range(1, MAX_RANGE + 11))
+    assert parse_comment(render_command(claim(*tasks))).commands == [claim(*tasks)]
+    assert format_tasks(tasks).count("-") == 2
+
+
+@pytest.mark.parametrize("cmd", [Command("claim"), Command("assign", (1,)), Command("refresh", (1,)),
+                                 Command("claim", (2, 1)), Command("help", stage="rfc"), Command("fly", (1,))])
+def test_render_refuses_commands_the_parser_cannot_produce(cmd):
+    assert command_problem(cmd) is not None
+    with pytest.raises(ValueError):
+        render_command(cmd)
+
+
+def test_as_dict_has_the_issue_shape():
+    r = parse_comment("【报名】：1\n【报名】：0\n报名:3")
+    d = r.as_dict("en")
+    assert d["commands"] == [{"action": "claim", "tasks": [1], "stage": None, "link": None, "team": None, "user": None}]
+    assert len(d["errors"]) == 1 and isinstance(d["errors"][0], str)
+    assert len(d["hints"]) == 1 and "【报名】：3" in d["hints"][0]
+    assert r.as_dict("zh")["errors"] != d["errors"]
+
+
+def test_every_message_code_has_zh_and_en_text_that_differ():
+    import re
+    from pathlib import Path
+
+    import bot.commands
+    import bot.titles
+    used = set()
+    for mod in (bot.commands, bot.titles):
+        used |= set(re.findall(r'Message\("([a-z_]+)"', Path(mod.__file__).read_text(encoding="utf-8")))
+    assert used and used <= known_codes()
+    for code in known_codes():
+        params = {k: "X" for k in ("item", "low", "high", "count", "max", "found", "suggestion", "command",
+                                   "example", "label", "missing")}
+        zh, en = Message(code, params).text("zh"), Message(code, params).text("en")
+        assert zh and en and zh != en
+
+
+# --- properties ----------------------------------------------------------------------------------
+
+_comment_chars = st.sampled_from(list("【】[]［］：:、,，-~ \n\t/@#`>*_<!-报名取消提交提案作品链接队名序号状态claimNo.0123456789０９rfcode&https://x"))
+_comment = st.one_of(st.text(), st.text(_comment_chars, max_size=80),
+                     st.lists(st.sampled_from(["【报名】：", "claim ", "/assign ", "@u ", "1", "-", "、", "No.", "\n",
+                                               "```", "> ", "`", "<!--", "-->", "【队名】：", "【序号】：", "【状态】：",
+                                               "报名", " & ", "【链接】：", "https://x.org/p", "/submit rfc ", "0",
+                                               "99999", "@hackathon-bot "]), max_size=20).map("".join))
+
+
+@settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow])
+@given(_comment)
+def test_no_text_makes_the_parser_raise(text):
+    r = parse_comment(text, bot_login=BOT)
+    r.as_dict("zh"), r.as_dict("en")
+    new_commands(text[: len(text) // 2], text, bot_login=BOT)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(_comment)
+def test_every_parsed_command_renders_and_parses_back(text):
+    for cmd in parse_comment(text, bot_login=BOT).commands:
+        for lang in ("zh", "en"):
+            assert parse_comment(render_command(cmd, lang), bot_login=BOT).commands == [cmd]
+
+
+_tasks = st.lists(st.integers(1, MAX_TASK_ID), min_size=1, max_size=12).map(lambda xs: tuple(sorted(set(xs))))
+_login = st.from_regex(r"[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,8}", fullmatch=True)
+_url = st.from_regex(r"https://github\.com/[a-z]{1,8}/[a-z]{1,8}/pull/[0-9]{1,5}", fullmatch=True)
+_team = st.text(st.sampled_from(list("飞桨队AbZ09-_. &()")), min_size=1, max_size=12).map(str.strip).filter(
+    lambda s: s and command_problem(Command("claim", (1,), team=s)) is None)
+
+
+@st.composite
+def _commands(draw) -> Command:
+    action = draw(st.sampled_from(["claim", "unclaim", "submit", "assign", "unassign", "done", "reopen",
+                                   "close-task", "status", "refresh", "help"]))
+    if action in ("refresh", "help"):
+        return Command(action)
+    if action == "status":
+        return Command(action, draw(st.one_of(st.just(()), _tasks)))
+    tasks = draw(_tasks)
+    if action in ("assign", "unassign"):
+        return Command(action, tasks, user=draw(_login))
+    if action == "done":
+        return Command(action, tasks, user=draw(st.one_of(st.none(), _login)))
+    if action in ("reopen", "close-task"):
+        return Command(action, tasks)
+    stage = draw(st.sampled_from([None, "rfc", "code"])) if action == "submit" else None
+    team = draw(st.one_of(st.none(), _team))
+    link = draw(st.one_of(st.none(), _url)) if (team is not None or action == "submit") else None
+    return Command(action, tasks, stage=stage, link=link, team=team)
+
+
+@settings(max_examples=500)
+@given(_commands(), st.sampled_from(["zh", "en"]))
+def test_render_command_parses_back_to_the_command(cmd, lang):
+    assert command_problem(cmd) is None
+    assert parse_comment(render_command(cmd, lang), bot_login=BOT).commands == [cmd]
