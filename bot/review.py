@@ -14,7 +14,8 @@ Checks, per task named in the title (ids unknown to the campaign give one `unkno
   records an implicit claim for the author, and the checklist says so.
 - code PR only: `targets` (changed files of the PR's repo outside every target: none inside ->
   fail + `outside_targets`, some outside -> warn, all inside -> pass, no targets -> skip; a
-  renamed file counts as inside only when both its old and new paths are), `tests` (an added,
+  renamed file counts as inside only when both its old and new paths are; the task's required
+  test files count as inside), `tests` (an added,
   modified, renamed, copied or changed file matching the task's test globs -> pass, else fail +
   `needs_tests`; no globs -> skip), `rfc` (required: the author's merged RFC PR for the task ->
   pass; a link in the body into the RFC repo (`/pull/N`, or `/blob|tree/...` under the RFC
@@ -25,7 +26,8 @@ Checks, per task named in the title (ids unknown to the campaign give one `unkno
 - `title`: one warn per title hint.
 - A revert PR gets a single `revert` item (reverts are never credited) and only the campaign label.
 
-Labels: the campaign label always; `ready` when no item failed (never on a revert).
+Labels: the campaign label always; `ready` when no item failed and the PR does not carry
+`needs_claim` (a PR on a task someone else holds is not ready however good it is); never on a revert.
 """
 from __future__ import annotations
 
@@ -65,7 +67,8 @@ class Review:
 
     @property
     def ready(self) -> bool:
-        return not self.pr.revert and all(i.status != "fail" for i in self.items)
+        """No item failed, the task is not someone else's, and the PR is not a revert."""
+        return not self.pr.revert and all(i.status != "fail" and i.params.get("reason") != "held" for i in self.items)
 
 
 def managed_labels(rules: CampaignRules) -> set[str]:
@@ -102,14 +105,21 @@ def _target_list(task: Task) -> list[str]:
     return out
 
 
+def _inside(task: Task, repo: str, path: str) -> bool:
+    """Inside a target, or one of the task's required test files (in a repository the task targets)."""
+    if task.in_targets(repo, path):
+        return True
+    return task.is_required_test(path) and repo.lower() in {r.lower() for r in task.target_repos()}
+
+
 def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
     if not task.targets:
         return CheckItem("targets", "skip", {"task": task.id}), None
     inside, outside = 0, []
     for f in files:
-        ok = task.in_targets(pr.repo, f.filename)
+        ok = _inside(task, pr.repo, f.filename)
         if ok and f.status == "renamed" and f.previous_filename:
-            ok = task.in_targets(pr.repo, f.previous_filename)
+            ok = _inside(task, pr.repo, f.previous_filename)
         if ok:
             inside += 1
         else:
@@ -222,7 +232,8 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
                 labels.add(label)
     for hint in title_hints:
         items.append(CheckItem("title", "warn", {"hint": hint}))
-    if all(i.status != "fail" for i in items):
+    review = Review(pr, tuple(items), ())
+    if review.ready:
         labels.add(rules.campaign.labels.ready)
     return Review(pr, tuple(items), tuple(sorted(labels)))
 

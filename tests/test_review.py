@@ -1,0 +1,372 @@
+"""PR review: the checks a participant sees on their PR, the labels it gets, the checklist text."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.review import (CHECKLIST_MARKER, SHOW_FILES, ChangedFile, CheckItem, Review, managed_labels,
+                        render_checklist, review_pr)
+from bot.rules.models import (Campaign, CampaignRules, ClaimPolicy, Labels, RfcDefaults, Source, Target, Task,
+                              TaskRfc)
+
+T0 = datetime(2024, 3, 1, 12, 0)
+PADDLE = "PaddlePaddle/Paddle"
+COMMUNITY = "PaddlePaddle/community"
+
+
+def make_rules(*, per_task: int | None = 1, labels: Labels | None = None) -> CampaignRules:
+    camp = Campaign(
+        name="Hackathon 9th", key="Hackathon 9th", tracker="PaddlePaddle/Paddle#1", repos=[PADDLE],
+        rfc=RfcDefaults(repo=COMMUNITY, path="rfcs/APIs/"), collection_url="https://github.com/PaddlePaddle/Paddle/issues/9",
+        claim_policy=ClaimPolicy(max_claimants_per_task=per_task), labels=labels or Labels(),
+    )
+    tasks = {
+        1: Task(id=1, title="为 Paddle 新增 foo API", difficulty="基础",
+                targets=[Target(repo=PADDLE, paths=["python/paddle/tensor/**", "paddle/phi/kernels/**"])],
+                tests=["test/legacy_test/test_foo*.py"], rfc=TaskRfc(required=True),
+                source=Source(file="c.md", anchor="task1")),
+        2: Task(id=2, title="No rules at all"),
+        3: Task(id=3, title="Shared task", max_claimants=2,
+                targets=[Target(repo="PaddlePaddle/docs", paths=[])]),
+        4: Task(id=4, title="Own RFC dir", rfc=TaskRfc(required=True, path="rfcs/Special")),
+    }
+    return CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks=tasks)
+
+
+def pr(tasks=(1,), *, author="alice", kind="code", repo=PADDLE, number=50, state="open", revert=False) -> PullRequest:
+    return PullRequest(campaign="h9", repo=repo, number=number, author=author, title="t", tasks=tuple(tasks),
+                       kind=kind, state=state, url=f"https://github.com/{repo}/pull/{number}", revert=revert)
+
+
+def claim(task, user, stage=Stage.CLAIMED, minutes=0) -> Claim:
+    return Claim(campaign="h9", task=task, user=user, stage=stage, claimed_at=T0 + timedelta(minutes=minutes))
+
+
+GOOD_FILES = [ChangedFile("python/paddle/tensor/math.py", "modified"), ChangedFile("test/legacy_test/test_foo_op.py", "added")]
+MERGED_RFC = pr(kind="rfc", repo=COMMUNITY, number=7, state="merged")
+
+
+def item(review: Review, code: str, task: int | None = None) -> CheckItem:
+    found = [i for i in review.items if i.code == code and (task is None or i.params.get("task") == task)]
+    assert len(found) == 1, (code, review.items)
+    return found[0]
+
+
+def good_state(**kw) -> CampaignState:
+    return CampaignState(claims=(claim(1, "alice"),), prs=(MERGED_RFC,), **kw)
+
+
+# ---- a PR that does everything right
+
+
+def test_complete_code_pr_passes_and_is_labelled_ready():
+    rules = make_rules()
+    r = review_pr(rules, pr(), GOOD_FILES, "", good_state())
+    assert [(i.code, i.status) for i in r.items] == [("claim", "pass"), ("targets", "pass"), ("tests", "pass"), ("rfc", "pass")]
+    assert r.ready
+    assert r.labels == ("hackathon", "ready")
+    assert item(r, "tests").params["files"] == ["test/legacy_test/test_foo_op.py"]
+
+
+def test_labels_follow_the_campaign_names_and_are_sorted():
+    rules = make_rules(labels=Labels(campaign="HappyOpenSource", ready="lgtm-bot", needs_tests="需要单测"))
+    r = review_pr(rules, pr(), GOOD_FILES[:1], "", good_state())
+    assert r.labels == tuple(sorted({"HappyOpenSource", "需要单测"}))
+    assert managed_labels(rules) == {"HappyOpenSource", "needs-rfc", "需要单测", "outside-targets", "needs-claim",
+                                     "lgtm-bot", "claimed"}
+
+
+# ---- claim
+
+
+def test_claim_matches_the_author_case_insensitively():
+    r = review_pr(make_rules(), pr(author="Alice"), GOOD_FILES, "", good_state())
+    assert item(r, "claim").status == "pass"
+
+
+def test_pr_on_a_task_held_by_others_warns_names_them_and_needs_claim():
+    state = CampaignState(claims=(claim(1, "bob"),), prs=(MERGED_RFC,))
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", state)
+    c = item(r, "claim")
+    assert (c.status, c.params["reason"], c.params["holders"]) == ("warn", "held", ["bob"])
+    assert "needs-claim" in r.labels and "ready" not in r.labels and not r.ready
+    text = render_checklist(r, make_rules(), "en")
+    assert "@bob" in text and "0 items to fix" not in text
+
+
+def test_pr_on_a_free_task_is_recorded_as_the_authors_claim():
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(prs=(MERGED_RFC,)))
+    c = item(r, "claim")
+    assert (c.status, c.params["reason"]) == ("warn", "implicit")
+    assert "needs-claim" not in r.labels and r.ready
+    assert "recorded this PR as their claim" in render_checklist(r, make_rules(), "en")
+    assert "已将此 PR 记为报名" in render_checklist(r, make_rules(), "zh")
+
+
+def test_task_with_room_left_is_free_even_when_someone_else_holds_it():
+    r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/a.md", "added")], "",
+                  CampaignState(claims=(claim(3, "bob"),)), )
+    assert item(r, "claim").params["reason"] == "implicit"
+    full = CampaignState(claims=(claim(3, "bob"), claim(3, "carol", minutes=1)))
+    r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/a.md", "added")], "", full)
+    assert item(r, "claim").params["holders"] == ["bob", "carol"]
+
+
+def test_no_per_task_limit_means_never_full():
+    state = CampaignState(claims=tuple(claim(2, f"u{i}") for i in range(5)))
+    r = review_pr(make_rules(per_task=None), pr((2,)), [], "", state)
+    assert item(r, "claim").params["reason"] == "implicit"
+
+
+def test_pr_on_a_closed_task_is_not_an_implicit_claim():
+    r = review_pr(make_rules(), pr((2,)), [], "", CampaignState(closed_tasks=frozenset({2})))
+    assert item(r, "claim").params["reason"] == "closed"
+
+
+# ---- targets
+
+
+def test_files_outside_the_targets_are_listed_as_a_warning():
+    files = GOOD_FILES + [ChangedFile("README.md", "modified"), ChangedFile("setup.py", "removed")]
+    r = review_pr(make_rules(), pr(), files, "", good_state())
+    t = item(r, "targets")
+    assert (t.status, t.params["outside"], t.params["more"]) == ("warn", ["README.md", "setup.py"], 0)
+    assert "outside-targets" not in r.labels
+    text = render_checklist(r, make_rules(), "en")
+    assert "`README.md`" in text and "`setup.py`" in text
+
+
+def test_nothing_inside_the_targets_fails_with_label():
+    r = review_pr(make_rules(), pr(), [ChangedFile("docs/x.md", "added")], "", good_state())
+    assert item(r, "targets").status == "fail"
+    assert "outside-targets" in r.labels and "ready" not in r.labels
+
+
+def test_a_pr_in_a_repository_the_task_does_not_target_is_outside():
+    r = review_pr(make_rules(), pr(repo="PaddlePaddle/docs"), GOOD_FILES, "", good_state())
+    assert item(r, "targets").status == "fail"
+
+
+def test_renaming_a_file_from_outside_into_the_targets_counts_as_outside():
+    files = [ChangedFile("python/paddle/tensor/new.py", "renamed", previous_filename="tools/old.py"),
+             ChangedFile("python/paddle/tensor/ok.py", "modified")]
+    r = review_pr(make_rules(), pr(), files, "", good_state())
+    assert item(r, "targets").params["outside"] == ["python/paddle/tensor/new.py"]
+
+
+def test_long_outside_lists_are_cut_with_a_count():
+    files = [ChangedFile("python/paddle/tensor/a.py", "modified")] + [ChangedFile(f"other/f{i:04}.py", "added") for i in range(3000)]
+    r = review_pr(make_rules(), pr(), files, "", good_state())
+    t = item(r, "targets")
+    assert len(t.params["outside"]) == SHOW_FILES and t.params["more"] == 3000 - SHOW_FILES
+    for lang, word in (("en", f"and {3000 - SHOW_FILES} more"), ("zh", f"另有 {3000 - SHOW_FILES} 个")):
+        text = render_checklist(r, make_rules(), lang)
+        assert word in text and "other/f0020.py" not in text and "other/f0019.py" in text
+
+
+def test_task_without_targets_skips_the_target_check():
+    r = review_pr(make_rules(), pr((2,)), [ChangedFile("anything.py", "added")], "", CampaignState())
+    assert item(r, "targets").status == "skip"
+
+
+# ---- tests
+
+
+def test_missing_tests_fail_with_label_and_removed_tests_do_not_count():
+    files = [ChangedFile("python/paddle/tensor/math.py", "modified"), ChangedFile("test/legacy_test/test_foo_old.py", "removed")]
+    r = review_pr(make_rules(), pr(), files, "", good_state())
+    t = item(r, "tests")
+    assert t.status == "fail" and t.params["globs"] == ["test/legacy_test/test_foo*.py"]
+    assert "needs-tests" in r.labels and not r.ready
+    assert "`test/legacy_test/test_foo*.py`" in render_checklist(r, make_rules(), "en")
+
+
+@pytest.mark.parametrize("status", ["added", "modified", "renamed"])
+def test_added_modified_or_renamed_tests_pass(status):
+    files = [ChangedFile("python/paddle/tensor/x.py", "modified"),
+             ChangedFile("test/legacy_test/test_foo2.py", status, "test/legacy_test/test_foo.py" if status == "renamed" else None)]
+    assert item(review_pr(make_rules(), pr(), files, "", good_state()), "tests").status == "pass"
+
+
+# ---- rfc (code PR)
+
+
+def test_rfc_merged_by_someone_else_does_not_count():
+    other = pr(kind="rfc", repo=COMMUNITY, number=7, state="merged", author="bob")
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(other,)))
+    assert item(r, "rfc").status == "fail" and "needs-rfc" in r.labels
+
+
+def test_open_rfc_is_a_warning_under_review():
+    rfc = pr(kind="rfc", repo=COMMUNITY, number=7, state="open")
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
+    i = item(r, "rfc")
+    assert (i.status, i.params["number"]) == ("warn", 7) and "needs-rfc" not in r.labels and r.ready
+    assert "under review" in render_checklist(r, make_rules(), "en")
+    assert "评审中" in render_checklist(r, make_rules(), "zh")
+
+
+def test_closed_unmerged_rfc_does_not_count():
+    rfc = pr(kind="rfc", repo=COMMUNITY, number=7, state="closed")
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
+    assert item(r, "rfc").status == "fail"
+
+
+@pytest.mark.parametrize("body,status", [
+    ("RFC: https://github.com/PaddlePaddle/community/pull/812", "pass"),
+    ("see https://github.com/paddlepaddle/COMMUNITY/blob/master/rfcs/APIs/20240301_foo.md for details", "pass"),
+    ("[设计文档](https://github.com/PaddlePaddle/community/tree/master/rfcs/APIs/foo)", "pass"),
+    ("https://github.com/PaddlePaddle/community/blob/master/README.md", "fail"),
+    ("https://github.com/PaddlePaddle/Paddle/pull/812", "fail"),
+    ("I wrote an RFC somewhere", "fail"),
+    ("", "fail"),
+])
+def test_rfc_link_in_the_body(body, status):
+    r = review_pr(make_rules(), pr(), GOOD_FILES, body, CampaignState(claims=(claim(1, "alice"),)))
+    assert item(r, "rfc").status == status
+    assert ("needs-rfc" in r.labels) == (status == "fail")
+
+
+def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
+    rfc = pr(kind="rfc", repo=COMMUNITY, number=812, state="open", author="bob")
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "https://github.com/PaddlePaddle/community/pull/812",
+                  CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
+    assert item(r, "rfc").status == "warn"
+
+
+def test_rfc_not_required_is_skipped():
+    r = review_pr(make_rules(), pr((2,)), [], "", CampaignState(claims=(claim(2, "alice"),)))
+    assert item(r, "rfc").status == "skip" and r.ready
+
+
+# ---- RFC PR
+
+
+def test_rfc_pr_with_its_file_under_the_rfc_directory_passes():
+    files = [ChangedFile("rfcs/APIs/20240301_foo.md", "added"), ChangedFile("rfcs/APIs/images/a.png", "added")]
+    r = review_pr(make_rules(), pr(kind="rfc", repo=COMMUNITY), files, "", CampaignState(claims=(claim(1, "alice"),)))
+    assert [(i.code, i.status) for i in r.items] == [("claim", "pass"), ("rfc_file", "pass")]
+    assert r.labels == ("hackathon", "ready")
+
+
+def test_rfc_pr_uses_the_tasks_own_rfc_directory():
+    files = [ChangedFile("rfcs/APIs/x.md", "added")]
+    r = review_pr(make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), files, "", CampaignState())
+    assert item(r, "rfc_file").status == "fail" and not r.ready
+    assert "`rfcs/Special`" in render_checklist(r, make_rules(), "en")
+    ok = review_pr(make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/Special/x.md", "added")], "", CampaignState())
+    assert item(ok, "rfc_file").status == "pass"
+
+
+def test_rfc_pr_that_only_deletes_or_is_in_the_wrong_repo_fails():
+    r = review_pr(make_rules(), pr(kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/old.md", "removed")], "", CampaignState())
+    assert item(r, "rfc_file").status == "fail"
+    r = review_pr(make_rules(), pr(kind="rfc", repo="someone/fork"), [ChangedFile("rfcs/APIs/x.md", "added")], "", CampaignState())
+    assert item(r, "rfc_file").params["wrong_repo"] == "someone/fork"
+    assert "someone/fork" in render_checklist(r, make_rules(), "en")
+
+
+# ---- unknown tasks, several tasks, hints, reverts
+
+
+def test_unknown_task_ids_fail_and_are_named():
+    r = review_pr(make_rules(), pr((1, 404, 405)), GOOD_FILES, "", good_state())
+    assert item(r, "unknown_task").params["tasks"] == [404, 405] and not r.ready
+    assert "No.404, No.405" in render_checklist(r, make_rules(), "en")
+    assert "No.404、No.405" in render_checklist(r, make_rules(), "zh")
+
+
+def test_several_tasks_get_one_section_each():
+    r = review_pr(make_rules(), pr((1, 2, 1)), GOOD_FILES, "", good_state())
+    assert [i.params["task"] for i in r.items if i.code == "claim"] == [1, 2]
+    text = render_checklist(r, make_rules(), "en")
+    assert text.index("No.1 ") < text.index("No.2 ")
+    assert "[No.1 为 Paddle 新增 foo API](https://github.com/PaddlePaddle/Paddle/issues/9#task1)" in text
+
+
+class FakeMessage:
+    def __init__(self, zh, en):
+        self.zh, self.en = zh, en
+
+    def text(self, lang):
+        return self.zh if lang == "zh" else self.en
+
+
+def test_title_hints_are_warnings_shown_in_the_checklist_language():
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", good_state(),
+                  title_hints=("Write `Hackathon`, not `Hackthon`.", FakeMessage("请写 Hackathon", "Write Hackathon")))
+    assert [i.status for i in r.items if i.code == "title"] == ["warn", "warn"] and r.ready
+    assert "Write Hackathon" in render_checklist(r, make_rules(), "en")
+    assert "请写 Hackathon" in render_checklist(r, make_rules(), "zh")
+
+
+def test_revert_gets_one_item_and_only_the_campaign_label():
+    r = review_pr(make_rules(), pr(revert=True), [ChangedFile("x", "modified")], "", CampaignState())
+    assert [i.code for i in r.items] == ["revert"] and r.labels == ("hackathon",) and not r.ready
+    assert "never credited" in render_checklist(r, make_rules(), "en")
+    assert "不计入" in render_checklist(r, make_rules(), "zh")
+
+
+# ---- the checklist text
+
+
+def _busy_review(rules):
+    files = [ChangedFile("x<!-- hackathon-bot:checklist -->y.py", "added"), ChangedFile("a`b|c.py", "added"),
+             ChangedFile("python/paddle/tensor/-->z.py", "modified")]
+    return review_pr(rules, pr((1, 2, 3, 99)), files, "", CampaignState(claims=(claim(3, "bob"), claim(3, "eve"))),
+                     title_hints=("bad <!-- title --> here",))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_checklist_starts_with_the_marker_and_user_text_cannot_add_markers(lang):
+    rules = make_rules()
+    text = render_checklist(_busy_review(rules), rules, lang)
+    assert text.startswith(CHECKLIST_MARKER + "\n")
+    assert text.count("<!--") == 1 and text.count("-->") == 1
+    assert "``a`b|c.py``" in text
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_checklist_is_deterministic(lang):
+    rules = make_rules()
+    assert render_checklist(_busy_review(rules), rules, lang) == render_checklist(_busy_review(rules), rules, lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_item_kind_renders_in_both_languages(lang):
+    rules = make_rules()
+    reviews = [
+        _busy_review(rules),
+        review_pr(rules, pr(), GOOD_FILES, "", good_state()),
+        review_pr(rules, pr(), GOOD_FILES, "https://github.com/PaddlePaddle/community/pull/3", CampaignState()),
+        review_pr(rules, pr(), GOOD_FILES, "", CampaignState(prs=(pr(kind="rfc", repo=COMMUNITY, number=7),))),
+        review_pr(rules, pr((2,)), [], "", CampaignState(closed_tasks=frozenset({2}))),
+        review_pr(rules, pr((1, 4), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/a.md", "added")], "", CampaignState()),
+        review_pr(rules, pr(kind="rfc", repo="x/y"), [], "", CampaignState()),
+        review_pr(rules, pr(revert=True), [], "", CampaignState()),
+    ]
+    seen = set()
+    for r in reviews:
+        text = render_checklist(r, rules, lang)
+        for i in r.items:
+            seen.add((i.code, i.status))
+        assert "None" not in text and "{{" not in text
+    assert {c for c, _ in seen} == {"claim", "targets", "tests", "rfc", "rfc_file", "title", "unknown_task", "revert"}
+    assert {s for _, s in seen} == {"pass", "fail", "warn", "skip"}
+
+
+def test_all_pass_summary_differs_from_problems_summary():
+    rules = make_rules()
+    good = render_checklist(review_pr(rules, pr(), GOOD_FILES, "", good_state()), rules, "en")
+    bad = render_checklist(review_pr(rules, pr(), GOOD_FILES[:1], "", good_state()), rules, "en")
+    assert "All checks pass" in good and "1 item to fix" in bad
+
+
+def test_required_test_files_count_as_inside_the_targets():
+    r = review_pr(make_rules(), pr(), GOOD_FILES, "", good_state())
+    assert item(r, "targets").params["outside"] == []
+    r = review_pr(make_rules(), pr(repo="x/other"), GOOD_FILES, "", good_state())
+    assert item(r, "targets").status == "fail"
