@@ -1,0 +1,722 @@
+"""Reading task collections: markdown text -> task blocks -> the fields of a task file.
+
+Pure functions over strings; no I/O. The importer (bot.rules.importer) drives them.
+
+What counts as a task block (in document order):
+- a heading `### No.89：title <a name='task89'></a>`, `### NO.43 title`, `## Task 12: title`,
+  `### 任务 7：title`, `### 项目一：title` (Chinese numerals: 一 -> 1, 十二 -> 12, ...);
+- a plain or list line `No.102：title`, `- No.7 - title`, `Task 12: title`;
+- a row of a task table, a table whose header has an id column (序号/编号/No./ID/#/Task) and a
+  title column (任务标题/标题/任务名称/题目/名称/Title/Task name);
+- a block with no id: a heading without a number whose body has task sections (难度, 详细描述,
+  提交内容, 验收标准, ...), or, in a collection that lost its headings, a top-level `详细描述:`
+  line that starts a new description. These are *unnumbered*: reported with their line, and
+  given ids only when the caller asks for it (`number_from`).
+A numbered heading block ends at the next heading of the same or a higher level.
+
+Inside a block, lines are grouped into sections by their labels (详细描述/背景, 提交内容/任务提交,
+验收标准, 技术要求, 参考..., 任务难度, and English equivalents). Targets come from lines that say
+where work goes: the submission section, or any line with a submission verb (提交至/提交到/放在/
+迁移到/合入/submit to/goes in). Links to `github.com/ORG/REPO/tree|blob/BRANCH/PATH` give a
+directory (`PATH/**`) or a file; inline paths (`paddle/phi/kernels/fusion目录下`) give the same,
+in the repository the path names (`Paddle/test/...`), else the one last mentioned in the block,
+else the block title's, else the campaign's first repository. A repository named on such a line
+with no path gives a repository-wide target. Test files (`test_x.py`) and test directories
+(`test/...`, `.../tests/...`) become required-test globs (and are targets too). The design-doc
+requirement comes from 设计文档/RFC/rfcs on such lines.
+"""
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+CN_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def cn_number(text: str) -> int | None:
+    """'一' -> 1, '十二' -> 12, '二十' -> 20, '一百零五' -> 105, '12' -> 12; None if not a number."""
+    if text.isdigit():
+        return int(text)
+    if not text or any(c not in CN_DIGITS and c not in CN_UNITS for c in text):
+        return None
+    total, digit = 0, None
+    for c in text:
+        if c in CN_DIGITS:
+            digit = CN_DIGITS[c]
+        else:
+            total += (1 if digit is None else digit) * CN_UNITS[c]
+            digit = None
+    return total + (digit or 0)
+
+
+# ---------------------------------------------------------------- line shapes
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_ANCHOR = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']?([^"'>\s]+)["']?\s*>\s*</a>""", re.I)
+_HTML_TAG = re.compile(r"<[^>]+>")
+_NUM = r"(?P<num>\d+|[零〇一二两三四五六七八九十百千]+)"
+_SEP = r"\s*(?:[：:、.．\-–—)）|]\s*|\s+|$)"
+# numbered forms allowed in headings
+_HEAD_NUMBERED = re.compile(
+    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*" + _NUM + r"(?:\*\*|】|\])?" + _SEP + r"(?P<title>.*)$"
+)
+# numbered forms allowed on plain lines (stricter: explicit separator and a title)
+_LINE_NUMBERED = re.compile(
+    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:No|NO|Task|TASK)\s*[.．#]?\s*(?P<num>\d+)(?:\*\*)?\s*(?:[：:、\-–—]|\s)\s*(?P<title>\S.*)$"
+)
+_TASK_MARKERS = re.compile(
+    r"(任务难度|难度[:：]|详细描述|任务说明|任务描述|提交内容|任务提交|验收标准|"
+    r"Difficulty\s*:|Description\s*:|Deliverables|Acceptance|What to submit)",
+    re.I,
+)
+# a top-level line that starts a task in a collection without headings
+_SECTION_START = re.compile(r"^(?:\*\*)?(?:详细描述|任务描述)(?:\*\*)?\s*[:：]?\s*(?:\*\*)?\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)、])\s+")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_STARS = re.compile(r"((?:\d+(?:\.\d+)?\s*)?(?:⭐️|⭐|🌟|★)+(?:\s*[x×]\s*\d+)?)\s*$")
+
+SECTION_LABELS: list[tuple[str, str]] = [
+    ("diff", r"任务难度|难度|Difficulty|Level"),
+    ("desc", r"详细任务说明|详细描述|任务描述|任务说明|背景|项目介绍|主要工作内容|Description|Background|Details|Overview"),
+    ("submit", r"提交内容|任务提交|提交要求|交付内容|Deliverables|Submission|What to submit|Where to submit"),
+    ("accept", r"验收标准|验收要求|Acceptance(?: criteria)?"),
+    ("req", r"技术要求|营员要求[^:：]*|技术标签|Requirements|Skills"),
+    ("ref", r"参考链接|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
+]
+_LABEL = re.compile(
+    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?P<label>"
+    + "|".join(f"(?P<{k}>{v})" for k, v in SECTION_LABELS)
+    + r")\s*(?:\*\*)?\s*(?:(?:[:：]\s*(?:\*\*)?\s*(?P<rest>.*))|$)",
+    re.I,
+)
+
+
+# ---------------------------------------------------------------- data
+
+
+@dataclass
+class Line:
+    no: int  # 1-based line number in the file
+    text: str
+
+
+@dataclass
+class Block:
+    """One task (or task-like block without an id) of a collection."""
+
+    number: int | None
+    title: str
+    line: int
+    kind: str  # heading | line | table | section
+    level: int | None = None
+    anchor: str | None = None
+    difficulty: str | None = None
+    rfc_required: bool | None = None  # from a table column
+    lines: list[Line] = field(default_factory=list)
+    has_desc_start: bool = False
+
+
+@dataclass
+class Note:
+    line: int
+    message: str
+
+
+@dataclass
+class Collection:
+    file: str
+    title: str | None
+    blocks: list[Block]
+    notes: list[Note]
+    links: list[tuple[str, str]]  # (owner/repo, rest-of-path) of every github link in the text
+
+    @property
+    def numbered(self) -> list[Block]:
+        return [b for b in self.blocks if b.number is not None]
+
+    @property
+    def unnumbered(self) -> list[Block]:
+        return [b for b in self.blocks if b.number is None]
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _clean_title(text: str) -> tuple[str, str | None, str | None]:
+    """Strip anchors, html, bold markers and a trailing difficulty; return (title, anchor, stars)."""
+    anchor = None
+    m = _ANCHOR.search(text)
+    if m:
+        anchor = m.group(1)
+    text = _HTML_TAG.sub("", _ANCHOR.sub("", text))
+    text = strip_links(text)
+    text = text.replace("**", "").strip().strip("：:").strip()
+    stars = None
+    m = _STARS.search(text)
+    if m and m.start() > 0:
+        stars = m.group(1).strip()
+        text = text[: m.start()].rstrip(" -–—|（(").strip()
+    return re.sub(r"\s+", " ", text), anchor, stars
+
+
+def _numbered(text: str, heading: bool) -> tuple[int, str] | None:
+    m = (_HEAD_NUMBERED if heading else _LINE_NUMBERED).match(text.strip())
+    if not m:
+        return None
+    num = cn_number(m.group("num"))
+    if num is None or num < 1:
+        return None
+    return num, m.group("title")
+
+
+def _split_row(line: str) -> list[str]:
+    cells = line.strip().strip("|").split("|")
+    return [c.strip() for c in cells]
+
+
+_ID_COL = re.compile(r"^(序号|编号|任务编号|题号|No\.?|NO\.?|ID|#|Task|任务序号)$", re.I)
+_TITLE_COL = re.compile(r"(任务标题|标题|任务名称|题目|名称|Title|Task name|任务)$", re.I)
+_DIFF_COL = re.compile(r"(难度|Difficulty)", re.I)
+_RFC_COL = re.compile(r"RFC|设计文档", re.I)
+
+
+def _table_id(cell: str) -> int | None:
+    text = strip_links(_HTML_TAG.sub("", cell)).replace("**", "").strip()
+    m = re.fullmatch(r"(?:No|NO|no|Task|#)?\s*[.．#]?\s*(\d+)", text)
+    return int(m.group(1)) if m else None
+
+
+def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
+    """A markdown table of tasks -> blocks; None when the table is not a task table."""
+    header = _split_row(rows[0].text)
+    idc = next((i for i, h in enumerate(header) if _ID_COL.match(h.replace("**", "").strip())), None)
+    titlec = next((i for i, h in enumerate(header) if i != idc and _TITLE_COL.search(h.replace("**", "").strip())), None)
+    if idc is None or titlec is None:
+        return None
+    diffc = next((i for i, h in enumerate(header) if _DIFF_COL.search(h)), None)
+    rfcc = next((i for i, h in enumerate(header) if _RFC_COL.search(h)), None)
+    blocks, notes = [], []
+    for row in rows[2:]:
+        cells = _split_row(row.text)
+        if len(cells) <= max(idc, titlec):
+            notes.append(Note(row.no, "table row with too few cells, skipped"))
+            continue
+        num = _table_id(cells[idc])
+        title, anchor, stars = _clean_title(cells[titlec])
+        if num is None:
+            if title:
+                notes.append(Note(row.no, f"table row without a task number: {title!r}"))
+            continue
+        b = Block(num, title, row.no, "table", anchor=anchor)
+        if diffc is not None and diffc < len(cells) and cells[diffc].strip():
+            b.difficulty = cells[diffc].strip()
+        elif stars:
+            b.difficulty = stars
+        if rfcc is not None and rfcc < len(cells):
+            v = cells[rfcc].strip().lower()
+            if v in ("是", "yes", "y", "true", "需要", "✅", "√"):
+                b.rfc_required = True
+            elif v in ("否", "no", "n", "false", "不需要", "无", "❌", "×"):
+                b.rfc_required = False
+        blocks.append(b)
+    return blocks, notes
+
+
+_GH_LINK = re.compile(r"https?://github\.com/([A-Za-z0-9_.\-]+)/([A-Za-z0-9_.\-]+)((?:/[^\s)\]>\"'，。；、]*)?)")
+
+
+def parse_collection(text: str, file: str) -> Collection:
+    """Split a collection into task blocks (see the module docstring for the shapes)."""
+    raw = text.splitlines()
+    blocks: list[Block] = []
+    notes: list[Note] = []
+    title: str | None = None
+    cur: Block | None = None
+    in_fence = False
+    i = 0
+
+    def close() -> None:
+        nonlocal cur
+        if cur is not None:
+            if cur.number is not None or cur.kind == "section" or _TASK_MARKERS.search("\n".join(l.text for l in cur.lines)):
+                blocks.append(cur)
+        cur = None
+
+    while i < len(raw):
+        no, s = i + 1, raw[i]
+        if _FENCE.match(s):
+            in_fence = not in_fence
+            if cur is not None:
+                cur.lines.append(Line(no, s))
+            i += 1
+            continue
+        if in_fence:
+            if cur is not None:
+                cur.lines.append(Line(no, s))
+            i += 1
+            continue
+        # tables
+        if _TABLE_ROW.match(s) and i + 1 < len(raw) and _TABLE_SEP.match(raw[i + 1]):
+            j = i
+            rows = []
+            while j < len(raw) and _TABLE_ROW.match(raw[j]):
+                rows.append(Line(j + 1, raw[j]))
+                j += 1
+            parsed = parse_table(rows)
+            if parsed is not None:
+                close()
+                blocks.extend(parsed[0])
+                notes.extend(parsed[1])
+            elif cur is not None:
+                cur.lines.extend(rows)
+            i = j
+            continue
+        h = _HEADING.match(s)
+        if h:
+            level, htext = len(h.group(1)), h.group(2)
+            if title is None and level == 1:
+                title = _clean_title(htext)[0]
+            num = _numbered(_ANCHOR.sub("", htext).replace("**", ""), heading=True)
+            if num is not None:
+                close()
+                t, anchor, stars = _clean_title(num[1])
+                cur = Block(num[0], t, no, "heading", level=level, anchor=anchor or _ANCHOR.search(htext) and _ANCHOR.search(htext).group(1), difficulty=stars)
+                if not t:
+                    notes.append(Note(no, f"task {num[0]} has no title"))
+            elif cur is None or cur.level is None or level <= cur.level:
+                close()
+                t, anchor, _ = _clean_title(htext)
+                cur = Block(None, t, no, "heading", level=level, anchor=anchor)
+            else:
+                cur.lines.append(Line(no, s))
+            i += 1
+            continue
+        num = _numbered(s, heading=False)
+        if num is not None:
+            close()
+            t, anchor, stars = _clean_title(num[1])
+            cur = Block(num[0], t, no, "line", anchor=anchor, difficulty=stars)
+            i += 1
+            continue
+        if _SECTION_START.match(s) and (cur is None or cur.kind != "heading"):
+            if cur is None or cur.has_desc_start:
+                close()
+                cur = Block(None, "", no, "section")
+            cur.has_desc_start = True
+            cur.lines.append(Line(no, s))
+            i += 1
+            continue
+        if cur is not None:
+            cur.lines.append(Line(no, s))
+        elif title is None and s.strip():
+            title = _clean_title(s)[0]
+        i += 1
+    close()
+
+    for b in blocks:
+        if b.number is None and not b.title:
+            b.title = _guess_title(b, blocks)
+    links = [(f"{m.group(1)}/{m.group(2)}", m.group(3)) for m in _GH_LINK.finditer(text)]
+    return Collection(file, title, blocks, notes, links)
+
+
+def _sentences(b: Block) -> list[str]:
+    text = " ".join(strip_links(l.text) for l in b.lines if not _LABEL.match(l.text.strip()) or _LABEL.match(l.text.strip()).group("rest"))
+    out = []
+    for part in re.split(r"[。；;!?！？\n]", text):
+        part = _BULLET.sub("", part).strip(" -*:：")
+        part = re.sub(r"^(详细描述|任务描述)\s*[:：]\s*", "", part)
+        if part:
+            out.append(re.sub(r"\s+", " ", part))
+    return out
+
+
+def _guess_title(b: Block, blocks: list[Block]) -> str:
+    """An unnumbered block's title: its first description sentence no other block shares."""
+    others = Counter(s for o in blocks if o is not b and o.number is None for s in set(_sentences(o)))
+    sents = _sentences(b)
+    pick = next((s for s in sents if not others[s]), sents[0] if sents else "(untitled)")
+    return pick if len(pick) <= 80 else pick[:79] + "…"
+
+
+# ---------------------------------------------------------------- fields of one block
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
+_URL = re.compile(r"https?://[^\s)\]>，。；、]+")
+
+
+def strip_links(text: str) -> str:
+    """Markdown links -> their text (bare URLs kept)."""
+    return _MD_LINK.sub(lambda m: m.group(1), text)
+
+
+def _plain(text: str) -> str:
+    text = strip_links(text)
+    text = _HTML_TAG.sub("", text).replace("**", "").replace("`", "")
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def logical_lines(lines: list[Line]) -> list[Line]:
+    """Join lazy continuation lines (no bullet, no label, no blank before) onto the line above."""
+    out: list[Line] = []
+    prev_blank = True
+    in_fence = False
+    for ln in lines:
+        s = ln.text
+        if _FENCE.match(s):
+            in_fence = not in_fence
+            prev_blank = True
+            continue
+        if in_fence:
+            continue
+        if not s.strip():
+            prev_blank = True
+            continue
+        starts_new = prev_blank or _BULLET.match(s) or _LABEL.match(s.strip()) or _HEADING.match(s) or _TABLE_ROW.match(s)
+        if starts_new or not out:
+            out.append(Line(ln.no, s))
+        else:
+            out[-1] = Line(out[-1].no, out[-1].text.rstrip() + " " + s.strip())
+        prev_blank = False
+    return out
+
+
+@dataclass
+class Section:
+    kind: str  # desc | submit | accept | req | ref | diff | none
+    line: Line  # the logical line (with a label stripped)
+    label_line: bool = False
+
+
+def sections(lines: list[Line]) -> list[Section]:
+    """Label every logical line with the section it belongs to."""
+    stack: list[tuple[int, bool, str]] = []  # (indent, label line is a bullet, kind)
+    out: list[Section] = []
+    for ln in logical_lines(lines):
+        s = ln.text
+        h = _HEADING.match(s)
+        body = h.group(2) if h else s
+        indent = 0 if h else len(s) - len(s.lstrip())
+        is_bullet = bool(_BULLET.match(s))
+        m = _LABEL.match(body.strip())
+        if m:
+            kind = next(k for k, _ in SECTION_LABELS if m.group(k))
+            if h:
+                stack.clear()
+            while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and (stack[-1][1] or not is_bullet))):
+                stack.pop()
+            stack.append((indent, is_bullet, kind))
+            out.append(Section(kind, Line(ln.no, m.group("rest") or ""), label_line=True))
+            continue
+        while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and stack[-1][1] and is_bullet)):
+            stack.pop()
+        out.append(Section(stack[-1][2] if stack else "none", ln))
+    return out
+
+
+_VERB = re.compile(
+    r"提交[^，,。；;：:\n]{0,10}?(?<!得)(?:至|到)|提\s*PR\s*至|提至|放在|放入|迁移到|写在|合入|"
+    r"\bsubmit\w*\s+(?:\S+\s+){0,4}?(?:to|into|in)\b|\b(?:goes|go|put|place[sd]?|lands?)\s+(?:\S+\s+)?in(?:to)?\b",
+    re.I,
+)
+_RFC_WORDS = re.compile(r"设计文档|\bRFCs?\b|\brfcs\b|design doc", re.I)
+_PATH = re.compile(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+)/?")
+_DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.I)
+_AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|in|into|to)\s*[:：]?\s*$", re.I)
+_REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.I)
+_EXT = re.compile(r"\.[A-Za-z0-9]{1,6}$")
+_TEST_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])((?:test_[A-Za-z0-9_]+|[A-Za-z0-9_]+_test)\.(?:py|cc|cu|cpp|c|h|go|rs|js|ts))(?![A-Za-z0-9_])")
+_CODE_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])([A-Za-z0-9_\-]+\.(?:py|cc|cu|cpp|c|h|hpp|go|rs|yaml|yml|cmake|proto))(?![A-Za-z0-9_])")
+_TEST_SEG = {"test", "tests", "unittest", "unittests", "testing", "legacy_test"}
+
+
+@dataclass
+class Extracted:
+    targets: dict[str, list[str]]  # repo -> globs ([] = anywhere in the repo)
+    tests: list[str]
+    rfc_required: bool
+    rfc_repo: str | None
+    rfc_path: str | None
+    difficulty: str | None
+    summary: str
+    acceptance: list[str]
+
+
+@dataclass
+class Context:
+    """What the importer knows besides the block: repositories, default repo, rfc repo."""
+
+    repos: list[str]  # known 'owner/repo' (campaign repos first, then linked ones)
+    default_repo: str | None
+    rfc_repo: str = "PaddlePaddle/community"
+
+    def short(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for r in self.repos:
+            out.setdefault(r.split("/")[1], r)
+        return out
+
+    def orgs(self) -> set[str]:
+        return {r.split("/")[0] for r in self.repos}
+
+
+def _is_test_path(path: str) -> bool:
+    segs = path.split("/")
+    return any(s in _TEST_SEG for s in segs[:-1]) or any(s in _TEST_SEG for s in segs) or bool(_TEST_FILE.fullmatch(segs[-1]))
+
+
+_BEFORE_REPO = re.compile(r"(?:至|到|入|仓库|向|\brepo|\binto|\bto|\bin)\s*$", re.I)
+_AFTER_REPO = re.compile(r"^\s*(?:仓库|代码仓|repo|中|下|主|套件|对应|\brepository)", re.I)
+
+
+def _mentions(text: str, ctx: Context, loose: bool = False) -> list[tuple[int, str]]:
+    """(position, repo) of repositories named in the text: 'owner/repo', or a repo's own name
+    where the words around say it is the repository ('提交到 X', 'X 仓库'); `loose`: any name."""
+    out = []
+    short = ctx.short()
+    orgs = ctx.orgs()
+    for m in re.finditer(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+)/([A-Za-z0-9_.\-]+)(?![A-Za-z0-9_\-/])", text):
+        full = f"{m.group(1)}/{m.group(2)}"
+        if m.group(1) in orgs or full in ctx.repos:
+            out.append((m.start(), full if full in ctx.repos else full))
+    for name, repo in short.items():
+        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text):
+            if loose or _BEFORE_REPO.search(text[: m.start()]) or _AFTER_REPO.match(text[m.end() :]):
+                out.append((m.start(), repo))
+    return sorted(out)
+
+
+def _norm_dir(path: str) -> str:
+    return path.strip("/") + "/**"
+
+
+def extract(block: Block, ctx: Context) -> Extracted:
+    """Targets, tests, RFC need, difficulty, summary and acceptance of one block."""
+    secs = sections(block.lines)
+    targets: dict[str, list[str]] = {}
+    wide: list[str] = []
+    tests: list[str] = []
+    rfc_required = False
+    rfc_repo = rfc_path = None
+    difficulty = block.difficulty
+    desc: list[str] = []
+    other: list[str] = []
+    accept: list[str] = []
+    short = ctx.short()
+    current = next((r for _, r in _mentions(block.title, ctx, loose=True) if r != ctx.rfc_repo), None)
+    title_repo = current
+
+    def add(repo: str, glob: str) -> None:
+        lst = targets.setdefault(repo, [])
+        if glob not in lst:
+            lst.append(glob)
+
+    def add_test(glob: str) -> None:
+        if glob not in tests:
+            tests.append(glob)
+
+    for sec in secs:
+        raw = sec.line.text
+        text = _plain(raw)
+        if sec.kind == "diff" and sec.label_line and difficulty is None and text:
+            difficulty = text.split()[0] if len(text) > 20 else text
+            continue
+        if sec.kind == "ref":
+            continue
+        if sec.kind == "desc" and text:
+            desc.append(_BULLET.sub("", text).strip())
+        elif sec.kind in ("none",) and text:
+            other.append(_BULLET.sub("", text).strip())
+        if sec.kind == "accept" and text:
+            accept.append(_BULLET.sub("", text).strip())
+        target_line = sec.kind == "submit" or bool(_VERB.search(text))
+        rfc_line = target_line and bool(_RFC_WORDS.search(text))
+        if rfc_line:
+            rfc_required = True
+        # links
+        link_spans: list[tuple[int, int]] = []
+        pieces: list[str] = []
+        pos = 0
+        flat = ""
+        for m in _MD_LINK.finditer(raw):
+            flat += raw[pos : m.start()]
+            start = len(flat)
+            flat += m.group(1)
+            link_spans.append((start, len(flat)))
+            pieces.append(m.group(2))
+            pos = m.end()
+        flat += raw[pos:]
+        urls = [u for u, (a, _) in zip(pieces, link_spans) if not _REFERENCE.search(flat[:a])]
+        urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()])]
+        flat_nourl = _URL.sub(lambda m: " " * len(m.group(0)), flat)
+        line_targets: dict[str, list[str]] = {}
+        for url in urls:
+            gm = _GH_LINK.match(url)
+            if not gm:
+                continue
+            repo = f"{gm.group(1)}/{gm.group(2)}"
+            if gm.group(1) not in ctx.orgs():
+                continue  # other people's repositories are references, not targets
+            rest = gm.group(3).split("#")[0].split("?")[0]
+            parts = [p for p in rest.split("/") if p]
+            if parts and parts[0] in ("tree", "blob") and len(parts) >= 2:
+                path = "/".join(parts[2:])
+                is_rfc = repo == ctx.rfc_repo or path.startswith("rfcs")
+                if is_rfc:
+                    if rfc_line:
+                        rfc_repo, rfc_path = repo, (path.rstrip("/") + "/") if path else None
+                    continue
+                if not target_line or not path:
+                    if target_line and not path:
+                        line_targets.setdefault(repo, [])
+                    continue
+                glob = path if parts[0] == "blob" and _EXT.search(path) else _norm_dir(path)
+                line_targets.setdefault(repo, []).append(glob)
+                if _is_test_path(path):
+                    add_test(glob)
+            elif not parts and target_line:
+                if repo == ctx.rfc_repo:
+                    if rfc_line:
+                        rfc_repo = repo
+                    continue
+                line_targets.setdefault(repo, [])
+        # inline paths
+        for m in _PATH.finditer(flat_nourl):
+            tok = m.group(1).strip(".")
+            if any(a <= m.start(1) and m.end(1) <= b for a, b in link_spans):
+                continue  # the link itself says where it points
+            segs = tok.split("/")
+            if sum(1 for s in segs if _EXT.search(s) and not s[0].isdigit()) > 1 and all(_EXT.search(s) for s in segs):
+                for s in segs:  # 'test_a.py/test_b.py': a list of files
+                    if _TEST_FILE.fullmatch(s):
+                        add_test("**/" + s)
+                continue
+            if not all(re.search(r"[A-Za-z]", s) for s in segs):
+                continue
+            full = "/".join(segs)
+            if full in ctx.repos or (segs[0] in ctx.orgs() and len(segs) == 2):
+                continue  # a repository name, not a path
+            repo = None
+            if segs[0] in short and segs[0][:1].isupper() and len(segs) > 1:
+                repo, segs = short[segs[0]], segs[1:]
+            path = "/".join(segs)
+            if segs[0] == "rfcs":
+                if rfc_line:
+                    rfc_path = path + "/"
+                continue
+            has_ext = bool(_EXT.search(segs[-1]))
+            is_test = _is_test_path(path)
+            if not target_line:
+                if is_test and sec.kind in ("desc", "submit", "accept", "none"):
+                    add_test(path if has_ext else _norm_dir(path))
+                continue
+            if rfc_line and repo is None:
+                continue
+            if not (has_ext or repo or _DIR_WORD.match(flat_nourl[m.end() :]) or _AFTER_VERB.search(flat_nourl[: m.start()])):
+                continue  # 'mac/win32', 'op_a/op_b算子' and friends: not said to be a place
+            if repo is None:
+                before = [r for p, r in _mentions(flat_nourl[: m.start()], ctx) if r != ctx.rfc_repo]
+                repo = before[-1] if before else (current or ctx.default_repo)
+            if repo is None:
+                continue
+            glob = path if has_ext else _norm_dir(path)
+            line_targets.setdefault(repo, []).append(glob)
+            if is_test:
+                add_test(glob)
+        # test file names
+        for m in _TEST_FILE.finditer(flat_nourl):
+            name = m.group(1)
+            if not any(name in g for g in tests):
+                add_test("**/" + name)
+        # bare code file names on a target line
+        if target_line:
+            for m in _CODE_FILE.finditer(flat_nourl):
+                name = m.group(1)
+                if _TEST_FILE.fullmatch(name):
+                    continue
+                if name.endswith((".yaml", ".yml")) and not _VERB.search(flat_nourl):
+                    continue
+                before = [r for p, r in _mentions(flat_nourl[: m.start()], ctx) if r != ctx.rfc_repo]
+                repo = before[-1] if before else (current or ctx.default_repo)
+                if repo:
+                    line_targets.setdefault(repo, []).append("**/" + name)
+        # repositories named on a target line without a path
+        ments = [r for _, r in _mentions(flat_nourl, ctx) if r != ctx.rfc_repo]
+        if target_line:
+            for r in ments:
+                if r not in line_targets and not (rfc_line and r not in short.values()):
+                    line_targets.setdefault(r, [])
+        for repo, globs in line_targets.items():
+            globs = [g for g in globs if not any(o != g and g.endswith("/**") and o.startswith(g[:-2]) for o in globs)]
+            if not globs:
+                if repo not in wide:
+                    wide.append(repo)
+            for g in globs:
+                add(repo, g)
+        if target_line and ments:
+            current = ments[-1]
+    for repo in wide:
+        targets.setdefault(repo, [])
+    for repo, globs in list(targets.items()):
+        if repo in wide and globs:
+            targets[repo] = []  # said "anywhere in this repo" too
+    if not targets and title_repo:
+        targets[title_repo] = []
+    # required tests are in bounds: add them to the first repository that has paths
+    main = next((r for r, g in targets.items() if g), None)
+    if main:
+        for t in tests:
+            if t not in targets[main] and not any(t.startswith(g[:-2]) for g in targets[main] if g.endswith("/**")):
+                targets[main].append(t)
+    summary_src = desc or other
+    summary = " ".join(s for s in summary_src if s)
+    if len(summary) > 300:
+        summary = summary[:299] + "…"
+    if rfc_path and not rfc_repo:
+        rfc_repo = ctx.rfc_repo
+    return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, summary, accept)
+
+
+# ---------------------------------------------------------------- the whole collection
+
+
+def guess_key(text: str) -> str | None:
+    """'PaddlePaddle Hackathon 4' / 'Hackathon 第五期' -> 'Hackathon 4th' / 'Hackathon 5th'."""
+    m = re.search(r"Hackathon\s*(?:第\s*)?(\d+|[一二三四五六七八九十]+)\s*(?:th|st|nd|rd|期)?", text, re.I)
+    if not m:
+        return None
+    n = cn_number(m.group(1))
+    if n is None:
+        return None
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"Hackathon {n}{suffix}"
+
+
+def repos_linked(collections: list[Collection]) -> list[str]:
+    """Repositories linked anywhere in the collections, most linked first."""
+    c = Counter(repo for col in collections for repo, _ in col.links)
+    return [r for r, _ in c.most_common()]
+
+
+def is_chinese(text: str) -> bool:
+    cjk = sum(1 for ch in text if "\u4e00" <= ch <= "\u9fff")
+    return cjk > len(text) * 0.05
+
+
+def parse_rfc_list(text: str, file: str) -> tuple[dict[int, bool], list[Note]]:
+    """An RFC list (`| 序号 | 难度 | 任务标题 | 是否需要提交 RFC |`) -> {task id: RFC required}."""
+    col = parse_collection(text, file)
+    out: dict[int, bool] = {}
+    notes = list(col.notes)
+    for b in col.blocks:
+        if b.kind != "table" or b.number is None:
+            continue
+        if b.rfc_required is None:
+            notes.append(Note(b.line, f"task {b.number}: RFC column neither 是 nor 否"))
+            continue
+        out[b.number] = b.rfc_required
+    return out, notes

@@ -1,0 +1,399 @@
+"""`bot rules import`: task collections -> `rules/<slug>/campaign.yml` and `<id>.yml` files.
+
+`generate` (pure) turns collection texts into the fields the importer owns; `merge` (pure)
+lays them over the files already on disk; `run_import` reads and writes files.
+
+Fields the importer owns: for a task `title difficulty summary targets tests rfc acceptance
+source`; for the campaign `name key repos rfc language` (campaign.yml is written whole only
+when it does not exist: tracker, maintainers, claim_policy and labels are the maintainers').
+
+Hand edits survive a re-import. A field is taken as edited by hand when
+1. it is listed in the file's `hand_edited`, or
+2. its value in the file differs from what the previous import generated, which the importer
+   records in `rules/<slug>/.generated.yml` (when that record is missing, any field whose value
+   differs from what the import generates now is taken as edited by hand: the safe side).
+Such a field is kept, added to `hand_edited` if it was not listed, and when the collection now
+says something else the difference is reported. Other fields are updated. Files are rewritten
+only when their content changes, through ruamel.yaml's round trip, so comments stay.
+Task files of tasks no longer in the collection are kept and reported.
+
+Blocks without a task number are reported with file:line and skipped, unless `number_from`
+is given: then they get N, N+1, ... in document order, skipping ids already taken.
+"""
+from __future__ import annotations
+
+import io
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
+
+from bot.rules.collection import Collection, Context, extract, guess_key, is_chinese, parse_collection, parse_rfc_list
+from bot.rules.loader import plain
+from bot.rules.models import Campaign, ClaimPolicy, Labels, Task
+
+TASK_FIELDS = ("title", "difficulty", "summary", "targets", "tests", "rfc", "acceptance", "source")
+CAMPAIGN_FIELDS = ("name", "key", "repos", "rfc", "language")
+RECORD = ".generated.yml"
+DEFAULT_RFC = {"repo": "PaddlePaddle/community", "path": "rfcs/"}
+
+
+@dataclass
+class Warning_:
+    file: str
+    line: int | None
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
+
+
+@dataclass
+class Generated:
+    campaign: dict[str, Any]
+    tasks: dict[int, dict[str, Any]]
+    numbered_by_option: set[int]
+    unnumbered_skipped: int
+    warnings: list[Warning_]
+
+
+@dataclass
+class Report:
+    slug: str
+    tasks: int = 0
+    from_collection: int = 0
+    numbered_by_option: int = 0
+    unnumbered_skipped: int = 0
+    with_targets: int = 0
+    with_tests: int = 0
+    with_rfc: int = 0
+    written: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    kept: list[str] = field(default_factory=list)  # hand edits kept, with the difference
+    stale: list[str] = field(default_factory=list)  # files of tasks no longer in the collection
+    warnings: list[Warning_] = field(default_factory=list)
+
+    def render(self) -> str:
+        n = self.tasks
+        lines = [
+            f"{self.slug}: {n} tasks found ({self.from_collection} numbered in the collection, "
+            f"{self.numbered_by_option} numbered by --number-from, {self.unnumbered_skipped} unnumbered blocks skipped)",
+            f"  with targets: {self.with_targets}/{n}   with tests: {self.with_tests}/{n}   needing an RFC: {self.with_rfc}/{n}",
+            f"  files: {len(self.written)} written, {self.unchanged} unchanged; hand edits kept: {len(self.kept)}",
+        ]
+        for k in self.kept:
+            lines.append(f"  kept hand edit: {k}")
+        for s in self.stale:
+            lines.append(f"  no longer in the collection (file kept): {s}")
+        lines.append(f"warnings: {len(self.warnings)}")
+        lines += [f"  {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- generate (pure)
+
+
+def _context(collections: list[Collection], campaign: dict | None, extra_repos: list[str]) -> Context:
+    linked = Counter(r for c in collections for r, _ in c.links)
+    known = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + list(extra_repos)))
+    if known:
+        orgs = {r.split("/")[0] for r in known}
+    else:
+        org_count = Counter(r.split("/")[0] for r in linked.elements())
+        orgs = {org_count.most_common(1)[0][0]} if org_count else set()
+    rfc_repo = ((campaign or {}).get("rfc") or {}).get("repo") or DEFAULT_RFC["repo"]
+    ranked = [r for r, _ in linked.most_common() if r.split("/")[0] in orgs]
+    repos = list(dict.fromkeys(known + ranked))
+    default = next((r for r in repos if r != rfc_repo), None)
+    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo)
+
+
+def generate(
+    collections: list[tuple[str, str]],
+    *,
+    rfc_list: tuple[str, str] | None = None,
+    number_from: int | None = None,
+    campaign: dict | None = None,
+    extra_repos: list[str] | None = None,
+) -> Generated:
+    """Collection texts (name, text) -> the importer's fields for the campaign and each task."""
+    parsed = [parse_collection(text, name) for name, text in collections]
+    ctx = _context(parsed, campaign, extra_repos or [])
+    warnings: list[Warning_] = []
+    for c in parsed:
+        warnings += [Warning_(c.file, n.line, n.message) for n in c.notes]
+    rfc_default = dict(((campaign or {}).get("rfc")) or DEFAULT_RFC)
+    used = {b.number for c in parsed for b in c.blocks if b.number is not None}
+    next_id = number_from
+    tasks: dict[int, dict[str, Any]] = {}
+    origin: dict[int, str] = {}
+    by_option: set[int] = set()
+    skipped = 0
+    for c in parsed:
+        for b in c.blocks:
+            num = b.number
+            if num is None:
+                if next_id is None:
+                    skipped += 1
+                    warnings.append(Warning_(c.file, b.line, f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks"))
+                    continue
+                while next_id in used:
+                    next_id += 1
+                num, next_id = next_id, next_id + 1
+                used.add(num)
+                by_option.add(num)
+                warnings.append(Warning_(c.file, b.line, f"task block without a number given id {num} by --number-from ({b.title!r})"))
+            where = f"{c.file}:{b.line}"
+            if num in tasks:
+                if b.kind == "table" or tasks[num]["_kind"] == "table":
+                    _fill_from_table(tasks[num], b)
+                    continue
+                warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped"))
+                continue
+            e = extract(b, ctx)
+            rfc: dict[str, Any] = {"required": bool(b.rfc_required) if b.rfc_required is not None else e.rfc_required}
+            if e.rfc_repo and e.rfc_repo != rfc_default.get("repo"):
+                rfc["repo"] = e.rfc_repo
+            if e.rfc_path and e.rfc_path != rfc_default.get("path"):
+                rfc["path"] = e.rfc_path
+            source: dict[str, Any] = {"file": c.file, "line": b.line}
+            if b.anchor:
+                source["anchor"] = b.anchor
+            t: dict[str, Any] = {
+                "title": b.title or f"task {num}",
+                "difficulty": e.difficulty,
+                "summary": e.summary,
+                "targets": [{"repo": r, "paths": p} for r, p in e.targets.items()],
+                "tests": e.tests,
+                "rfc": rfc,
+                "acceptance": e.acceptance,
+                "source": source,
+                "_kind": b.kind,
+            }
+            tasks[num] = t
+            origin[num] = where
+            if not b.title:
+                warnings.append(Warning_(c.file, b.line, f"task {num} has no title"))
+            if not t["targets"] and b.kind != "table":
+                warnings.append(Warning_(c.file, b.line, f"task {num}: no targets found (say where code goes by hand)"))
+    if rfc_list is not None:
+        name, text = rfc_list
+        table, notes = parse_rfc_list(text, name)
+        warnings += [Warning_(name, n.line, n.message) for n in notes]
+        for num, required in sorted(table.items()):
+            if num not in tasks:
+                warnings.append(Warning_(name, None, f"RFC list names task {num}, which the collection does not have"))
+                continue
+            if tasks[num]["rfc"]["required"] != required:
+                warnings.append(Warning_(name, None, f"task {num}: RFC list says {'是' if required else '否'}, the task text said otherwise; the list wins"))
+            tasks[num]["rfc"]["required"] = required
+        for num in sorted(set(tasks) - set(table)):
+            warnings.append(Warning_(name, None, f"task {num} is not in the RFC list"))
+    for t in tasks.values():
+        t.pop("_kind", None)
+    first = parsed[0] if parsed else None
+    all_text = "\n".join(text for _, text in collections)
+    target_repos = Counter(tg["repo"] for t in tasks.values() for tg in t["targets"])
+    repos = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + [r for r, _ in target_repos.most_common()]))
+    camp = {
+        "name": (first.title if first and first.title else "campaign"),
+        "key": guess_key(all_text) or "",
+        "repos": repos,
+        "rfc": rfc_default,
+        "language": "zh" if is_chinese(all_text) else "en",
+    }
+    return Generated(camp, dict(sorted(tasks.items())), by_option, skipped, warnings)
+
+
+def _fill_from_table(t: dict, b) -> None:
+    if not t.get("difficulty") and b.difficulty:
+        t["difficulty"] = b.difficulty
+    if b.rfc_required is not None:
+        t["rfc"]["required"] = b.rfc_required
+
+
+# ---------------------------------------------------------------- merge (pure, over file texts)
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.width = 4096
+    y.allow_unicode = True
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def dump(doc: Any) -> str:
+    buf = io.StringIO()
+    _yaml().dump(doc, buf)
+    return buf.getvalue()
+
+
+def _norm_task(d: dict) -> dict:
+    probe = {k: v for k, v in d.items() if k in TASK_FIELDS and v is not None}
+    try:
+        return Task.model_validate({"id": 1, "title": "x", **probe}).model_dump(mode="json", include=set(TASK_FIELDS))
+    except Exception:
+        return {k: d.get(k) for k in TASK_FIELDS}
+
+
+def _norm_campaign(d: dict) -> dict:
+    probe = {k: v for k, v in d.items() if k in CAMPAIGN_FIELDS and v is not None}
+    try:
+        return Campaign.model_validate({"name": "x", "key": "x", **probe}).model_dump(mode="json", include=set(CAMPAIGN_FIELDS))
+    except Exception:
+        return {k: d.get(k) for k in CAMPAIGN_FIELDS}
+
+
+def _task_doc(num: int, t: dict, header: str) -> CommentedMap:
+    doc = CommentedMap()
+    doc["id"] = num
+    for k in TASK_FIELDS:
+        v = t.get(k)
+        if v is None:
+            continue
+        doc[k] = v
+    doc["hand_edited"] = []
+    doc.yaml_set_start_comment(header)
+    return doc
+
+
+def _campaign_doc(c: dict) -> CommentedMap:
+    doc = CommentedMap()
+    for k in CAMPAIGN_FIELDS:
+        doc[k] = c[k]
+    doc["tracker"] = None
+    doc["maintainers"] = []
+    doc["claim_policy"] = ClaimPolicy().model_dump()
+    doc["labels"] = Labels().model_dump()
+    doc["hand_edited"] = []
+    doc.yaml_set_start_comment(
+        "Generated by `bot rules import`. Set tracker, maintainers, claim_policy and labels by hand;\n"
+        "fields edited by hand are kept on re-import (list them in hand_edited)."
+    )
+    return doc
+
+
+def _merge_doc(doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[str, ...], norm, where: str, report: Report) -> bool:
+    """Lay generated values over a loaded file. Returns True when the document changed."""
+    changed = False
+    cur = norm(plain(doc))
+    gen = norm(new)
+    old = norm(prev) if prev is not None else None
+    hand = list(doc.get("hand_edited") or [])
+    for f in fields:
+        edited = f in hand or (old is not None and cur.get(f) != old.get(f)) or (old is None and cur.get(f) != gen.get(f))
+        if edited:
+            if f not in hand:
+                hand.append(f)
+            if cur.get(f) != gen.get(f):
+                report.kept.append(f"{where}: {f}: file has {cur.get(f)!r}, the collection now gives {gen.get(f)!r}")
+            continue
+        if cur.get(f) != gen.get(f):
+            if new.get(f) is None:
+                doc.pop(f, None)
+            else:
+                doc[f] = new[f]
+            changed = True
+    if hand != list(doc.get("hand_edited") or []):
+        doc["hand_edited"] = hand
+        changed = True
+    return changed
+
+
+def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: str) -> tuple[dict[str, str], dict, Report]:
+    """Generated fields + files on disk (name -> text) + previous record -> (files to write, new record, report)."""
+    report = Report(slug=slug, warnings=list(gen.warnings))
+    writes: dict[str, str] = {}
+    y = _yaml()
+    prev_tasks = (record or {}).get("tasks") or {}
+    # campaign
+    if "campaign.yml" in existing:
+        doc = y.load(existing["campaign.yml"])
+        if isinstance(doc, CommentedMap) and _merge_doc(doc, gen.campaign, (record or {}).get("campaign"), CAMPAIGN_FIELDS, _norm_campaign, f"{slug}/campaign.yml", report):
+            writes["campaign.yml"] = dump(doc)
+        else:
+            report.unchanged += 1
+    else:
+        writes["campaign.yml"] = dump(_campaign_doc(gen.campaign))
+    by_id: dict[int, str] = {}
+    for name in existing:
+        stem = name.rsplit(".", 1)[0]
+        if stem.isdigit():
+            by_id.setdefault(int(stem), name)
+    for num, t in gen.tasks.items():
+        name = by_id.get(num, f"{num:03d}.yml")
+        if name in existing:
+            doc = y.load(existing[name])
+            prev = prev_tasks.get(num) if num in prev_tasks else prev_tasks.get(str(num))
+            if isinstance(doc, CommentedMap) and _merge_doc(doc, t, prev, TASK_FIELDS, _norm_task, f"{slug}/{name}", report):
+                writes[name] = dump(doc)
+            else:
+                report.unchanged += 1
+        else:
+            src = t["source"]
+            header = f"Generated by `bot rules import` from {src['file']} line {src['line']}.\n"
+            if num in gen.numbered_by_option:
+                header += f"The collection gives this task no number: id {num} was assigned by --number-from.\n"
+            header += "Edit freely: fields you change are kept on re-import (and listed in hand_edited)."
+            writes[name] = dump(_task_doc(num, t, header))
+    for num, name in sorted(by_id.items()):
+        if num not in gen.tasks:
+            report.stale.append(f"{slug}/{name}")
+    report.written = sorted(writes)
+    tasks = gen.tasks
+    report.tasks = len(tasks)
+    report.numbered_by_option = len(gen.numbered_by_option)
+    report.from_collection = len(tasks) - len(gen.numbered_by_option)
+    report.unnumbered_skipped = gen.unnumbered_skipped
+    report.with_targets = sum(1 for t in tasks.values() if t["targets"])
+    report.with_tests = sum(1 for t in tasks.values() if t["tests"])
+    report.with_rfc = sum(1 for t in tasks.values() if t["rfc"]["required"])
+    new_record = {"campaign": gen.campaign, "tasks": {num: t for num, t in tasks.items()}}
+    return writes, new_record, report
+
+
+# ---------------------------------------------------------------- shell
+
+
+def run_import(
+    collections: list[str | Path],
+    slug: str,
+    out: str | Path,
+    *,
+    rfc_list: str | Path | None = None,
+    number_from: int | None = None,
+    repos: list[str] | None = None,
+) -> Report:
+    """Read collections, merge with `out/slug/`, write what changed, return the report."""
+    cdir = Path(out) / slug
+    existing: dict[str, str] = {}
+    if cdir.is_dir():
+        for f in cdir.iterdir():
+            if f.is_file() and f.suffix in (".yml", ".yaml") and not f.name.startswith("."):
+                existing[f.name] = f.read_text(encoding="utf-8")
+    record = None
+    rec_path = cdir / RECORD
+    safe = YAML(typ="safe")
+    if rec_path.exists():
+        record = safe.load(rec_path.read_text(encoding="utf-8"))
+    campaign = None
+    if "campaign.yml" in existing:
+        try:
+            campaign = plain(safe.load(existing["campaign.yml"]))
+        except Exception:
+            campaign = None
+    texts = [(Path(p).name, Path(p).read_text(encoding="utf-8")) for p in collections]
+    rfc = (Path(rfc_list).name, Path(rfc_list).read_text(encoding="utf-8")) if rfc_list else None
+    gen = generate(texts, rfc_list=rfc, number_from=number_from, campaign=campaign if isinstance(campaign, dict) else None, extra_repos=repos)
+    writes, new_record, report = merge(gen, existing, record if isinstance(record, dict) else None, slug)
+    cdir.mkdir(parents=True, exist_ok=True)
+    for name, text in writes.items():
+        (cdir / name).write_text(text, encoding="utf-8")
+    rec_text = "# What `bot rules import` generated last time; it tells hand edits apart. Do not edit.\n" + dump(new_record)
+    if not rec_path.exists() or rec_path.read_text(encoding="utf-8") != rec_text:
+        rec_path.write_text(rec_text, encoding="utf-8")
+    return report
