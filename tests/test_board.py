@@ -1,0 +1,214 @@
+"""The tracker board: what participants and organisers read in the tracker issue."""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.board import BOARD_END, BOARD_START, escape_cell, render_board, splice_board
+from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.rules.models import Campaign, CampaignRules, Source, Task
+
+T0 = datetime(2024, 3, 1)
+
+
+def make_rules(tasks: list[Task], *, url: str | None = "https://github.com/PaddlePaddle/Paddle/issues/9") -> CampaignRules:
+    camp = Campaign(name="Hackathon 9th", key="Hackathon 9th", tracker="PaddlePaddle/Paddle#1", collection_url=url)
+    return CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks={t.id: t for t in tasks})
+
+
+def task(i: int, title: str = "", **kw) -> Task:
+    return Task(id=i, title=title or f"Task {i}", **kw)
+
+
+def claim(t, user, stage=Stage.CLAIMED, minutes=0, **kw) -> Claim:
+    return Claim(campaign="h9", task=t, user=user, stage=stage, claimed_at=T0 + timedelta(minutes=minutes), **kw)
+
+
+def pr(t, author, number, kind="code", state="open", repo="PaddlePaddle/Paddle", **kw) -> PullRequest:
+    return PullRequest(campaign="h9", repo=repo, number=number, author=author, title="x", tasks=(t,), kind=kind,
+                       state=state, url=f"https://github.com/{repo}/pull/{number}", **kw)
+
+
+def row(board: str, task_id: int) -> str:
+    rows = [line for line in board.splitlines() if line.startswith(f"| {task_id} |")]
+    assert len(rows) == 1, board
+    return rows[0]
+
+
+def cells(line: str) -> list[str]:
+    """Split a table row the way GFM does: on pipes not escaped (entities are not pipes)."""
+    return [c.strip() for c in re.split(r"(?<!\\)\|", line)[1:-1]]
+
+
+# ---- rows
+
+
+def test_row_shows_id_difficulty_linked_title_claimants_with_stage_and_prs():
+    rules = make_rules([task(12, "新增 foo API", difficulty="进阶", source=Source(file="c.md", anchor="task12"))])
+    state = CampaignState(
+        claims=(claim(12, "alice", Stage.SUBMITTED), claim(12, "bob", minutes=5)),
+        prs=(pr(12, "alice", 12, kind="rfc", state="merged", repo="PaddlePaddle/community"), pr(12, "alice", 34)),
+    )
+    for lang, alice in (("en", "@alice (PR submitted, RFC PaddlePaddle/community#12, PR #34)"),
+                        ("zh", "@alice（已提交 PR，RFC PaddlePaddle/community#12，PR #34）")):
+        c = cells(row(render_board(rules, state, lang), 12))
+        assert c[:3] == ["12", "进阶", "[新增 foo API](https://github.com/PaddlePaddle/Paddle/issues/9#task12)"]
+        assert c[3] == f"{alice}<br>@bob"
+        assert c[4] == ""
+
+
+def test_title_is_not_linked_without_anchor_or_collection_url():
+    state = CampaignState()
+    assert cells(row(render_board(make_rules([task(1, "T", source=Source(file="c.md"))]), state, "en"), 1))[2] == "T"
+    no_url = make_rules([task(1, "T", source=Source(file="c.md", anchor="a"))], url=None)
+    assert cells(row(render_board(no_url, state, "en"), 1))[2] == "T"
+
+
+def test_completed_and_partly_done_fill_the_completed_by_column():
+    rules = make_rules([task(1), task(2)])
+    state = CampaignState(claims=(claim(1, "alice", Stage.COMPLETED), claim(1, "bob", Stage.PARTLY_DONE, 1),
+                                  claim(2, "carol", Stage.RFC_ACCEPTED)))
+    b = render_board(rules, state, "en")
+    assert cells(row(b, 1))[4] == "@alice, @bob (partly)"
+    assert cells(row(b, 2))[3] == "@carol (RFC merged)" and cells(row(b, 2))[4] == ""
+
+
+def test_reverts_and_closed_unmerged_prs_are_not_shown():
+    rules = make_rules([task(1)])
+    state = CampaignState(claims=(claim(1, "alice", Stage.SUBMITTED),),
+                          prs=(pr(1, "alice", 5, state="closed"), pr(1, "alice", 6, revert=True), pr(1, "alice", 7)))
+    assert cells(row(render_board(rules, state, "en"), 1))[3] == "@alice (PR submitted, PR #7)"
+
+
+def test_closed_task_is_marked_closed():
+    rules = make_rules([task(1, "Old")])
+    b = render_board(rules, CampaignState(closed_tasks=frozenset({1})), "en")
+    assert "~~Old~~ (closed)" in row(b, 1)
+    assert "已关闭" in row(render_board(rules, CampaignState(closed_tasks=frozenset({1})), "zh"), 1)
+
+
+def test_claims_on_tasks_the_rules_no_longer_have_are_left_out():
+    b = render_board(make_rules([task(1)]), CampaignState(claims=(claim(77, "ghost"),)), "en")
+    assert "ghost" not in b and "| 77 |" not in b
+
+
+def test_reported_links_show_only_when_safe_and_without_prs():
+    rules = make_rules([task(1), task(2)])
+    state = CampaignState(claims=(claim(1, "a", Stage.SUBMITTED, link="https://x.org/p(1)"),
+                                  claim(2, "b", Stage.SUBMITTED, link="javascript:alert(1)")))
+    b = render_board(rules, state, "en")
+    assert "[link](https://x.org/p%281%29)" in row(b, 1)
+    assert "javascript" not in b
+
+
+# ---- summary and people
+
+
+def test_summary_counts_and_rates():
+    rules = make_rules([task(i) for i in range(1, 5)])
+    state = CampaignState(claims=(claim(1, "a"), claim(2, "b", Stage.RFC_SUBMITTED), claim(3, "c", Stage.COMPLETED),
+                                  claim(3, "d", Stage.SUBMITTED)))
+    b = render_board(rules, state, "en")
+    assert "| **All** | 4 | 3 (75%) | 2 (50%) | 1 (25%) |" in b
+    assert "| **全部** | 4 | 3 (75%) | 2 (50%) | 1 (25%) |" in render_board(rules, state, "zh")
+    assert "(no track)" not in b
+
+
+def test_per_track_rates_when_tasks_have_tracks():
+    rules = make_rules([task(1, track="API"), task(2, track="API"), task(3, track="套件"), task(4)])
+    state = CampaignState(claims=(claim(1, "a", Stage.COMPLETED), claim(3, "b")))
+    b = render_board(rules, state, "en")
+    assert "| API | 2 | 1 (50%) | 1 (50%) | 1 (50%) |" in b
+    assert "| 套件 | 1 | 1 (100%) | 0 (0%) | 0 (0%) |" in b
+    assert "| (no track) | 1 | 0 (0%) | 0 (0%) | 0 (0%) |" in b
+
+
+def test_people_are_counted_case_insensitively_and_ranked():
+    rules = make_rules([task(i) for i in range(1, 6)])
+    state = CampaignState(claims=(claim(1, "Zed", Stage.COMPLETED), claim(2, "zed"), claim(3, "amy", Stage.SUBMITTED),
+                                  claim(4, "amy"), claim(5, "bob", minutes=1)))
+    people = [line for line in render_board(rules, state, "en").splitlines() if line.startswith("| @")]
+    assert people == ["| @Zed | 2 | 1 | 1 |", "| @amy | 2 | 1 | 0 |", "| @bob | 1 | 0 | 0 |"]
+
+
+# ---- escaping
+
+
+NASTY = ["a|b", "x<script>", "line\nbreak", "`code`", "[spoof](https://evil)", BOARD_END, "<!-- c -->", "a\\|b", "\r\n|"]
+
+
+@pytest.mark.parametrize("text", NASTY)
+def test_escape_cell_keeps_a_cell_a_cell(text):
+    out = escape_cell(text)
+    assert not re.search(r"(?<!\\)\|", out)
+    assert "<" not in out and ">" not in out and "\n" not in out and "\r" not in out
+    assert not re.search(r"(?<!\\)[`\[\]]", out)
+
+
+def test_user_text_cannot_break_rows_or_spoof_markers():
+    rules = make_rules([task(1, "x | y <!-- hackathon-bot:board:end --> [z](http://e)\nrow"), task(2)])
+    state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"), claim(2, "bob")))
+    for lang in ("zh", "en"):
+        b = render_board(rules, state, lang)
+        assert b.count(BOARD_START) == 1 and b.count(BOARD_END) == 1 and b.count("<!--") == 2
+        assert len(cells(row(b, 1))) == 5 and len(cells(row(b, 2))) == 5
+        assert not re.search(r"(?<!\\)\]\(http://e\)", b) and "\\[z\\](http://e)" in b
+
+
+# ---- determinism and size
+
+
+def test_board_is_deterministic_and_independent_of_input_order():
+    rules = make_rules([task(i) for i in range(1, 20)])
+    claims = tuple(claim(i % 19 + 1, f"u{i}", list(Stage)[i % 6], minutes=i) for i in range(60))
+    a = render_board(rules, CampaignState(claims=claims), "zh")
+    b = render_board(rules, CampaignState(claims=tuple(reversed(claims))), "zh")
+    assert a == b and a.startswith(BOARD_START) and a.endswith(BOARD_END)
+
+
+def test_a_board_too_large_for_an_issue_drops_title_links():
+    long_url = "https://github.com/PaddlePaddle/Paddle/issues/9"
+    rules = make_rules([task(i, "t" * 20, source=Source(file="c.md", anchor="a" * 60)) for i in range(1, 800)], url=long_url)
+    b = render_board(rules, CampaignState(), "en")
+    assert len(b) < 65536 - 8192 and "](" not in b
+    small = make_rules([task(i, source=Source(file="c.md", anchor=f"t{i}")) for i in range(1, 10)], url=long_url)
+    assert "](" in render_board(small, CampaignState(), "en")
+
+
+# ---- splicing into the tracker body
+
+
+ORGANISER = "# Hackathon 9th\r\n\r\n任务说明 <!-- keep me -->\r\n| a | b |\r\n"
+
+
+def test_first_splice_appends_after_the_organisers_text():
+    out = splice_board(ORGANISER, BOARD_START + "\nB1\n" + BOARD_END)
+    assert out.startswith(ORGANISER) and out.endswith(BOARD_END + "\n")
+    assert splice_board("", "X") == "X\n"
+
+
+def test_later_splices_replace_only_the_board_region():
+    first = splice_board(ORGANISER, BOARD_START + "\nB1\n" + BOARD_END)
+    edited = "Intro changed\n" + first + "\nfooter the organiser added later\n"
+    out = splice_board(edited, BOARD_START + "\nB2\n" + BOARD_END)
+    assert out == edited.replace("\nB1\n", "\nB2\n")
+    assert splice_board(out, BOARD_START + "\nB2\n" + BOARD_END) == out
+
+
+def test_stray_start_marker_is_not_mistaken_for_the_board():
+    body = "notes " + BOARD_START + " orphan\nmore text\n"
+    once = splice_board(body, BOARD_START + "\nB1\n" + BOARD_END)
+    assert once.startswith(body)
+    twice = splice_board(once, BOARD_START + "\nB2\n" + BOARD_END)
+    assert twice == body + "\n" + BOARD_START + "\nB2\n" + BOARD_END + "\n"
+
+
+def test_splicing_a_real_board_round_trips():
+    rules = make_rules([task(1, "a|b")])
+    b1 = render_board(rules, CampaignState(), "zh")
+    b2 = render_board(rules, CampaignState(claims=(claim(1, "x"),)), "zh")
+    body = splice_board(splice_board(ORGANISER, b1), b2)
+    assert body == ORGANISER + "\n" + b2 + "\n"
