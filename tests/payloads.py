@@ -167,6 +167,11 @@ def repository(full_name: str, *, api: str = API) -> dict[str, Any]:
         "topics": [],
         "visibility": "public",
         "web_commit_signoff_required": False,
+        "allow_squash_merge": True,
+        "allow_merge_commit": True,
+        "allow_rebase_merge": True,
+        "delete_branch_on_merge": False,
+        "custom_properties": {},
     }
 
 
