@@ -204,6 +204,7 @@ class Gateway:
         self._token_locks: dict[int, asyncio.Lock] = {}
         self._installations: dict[int, Installation] = {}
         self._login: str | None = None
+        self._login_lock = asyncio.Lock()
         self.calls = 0  # App-level requests (GET /app, token mints)
 
     # ---- App level
@@ -214,9 +215,10 @@ class Gateway:
 
     async def app_login(self) -> str:
         """The App's own login, ``<slug>[bot]`` (to recognise and ignore its own comments)."""
-        if self._login is None:
-            data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
-            self._login = f"{data['slug']}[bot]"
+        async with self._login_lock:
+            if self._login is None:
+                data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
+                self._login = f"{data['slug']}[bot]"
         return self._login
 
     async def installation(self, installation_id: int) -> Installation:
