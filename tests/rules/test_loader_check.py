@@ -1,0 +1,121 @@
+"""Loading and checking rule trees: errors name file:line: field; the committed tree passes."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.rules import RulesError, load_rules
+from bot.rules.check import check, glob_problem
+
+RULES = Path(__file__).resolve().parents[2] / "rules"
+
+CAMPAIGN = """name: Test
+key: Hackathon 9th
+tracker: PaddlePaddle/Paddle#1
+repos: [PaddlePaddle/Paddle]
+"""
+TASK = """id: 7
+title: Seven
+targets:
+  - repo: PaddlePaddle/Paddle
+    paths: [python/**]
+"""
+
+
+def tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        p = tmp_path / "rules" / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text)
+    return tmp_path / "rules"
+
+
+def problems_of(root: Path) -> list[str]:
+    with pytest.raises(RulesError) as e:
+        load_rules(root)
+    return str(e.value).splitlines()
+
+
+def test_loads_a_good_tree(tmp_path):
+    rules = load_rules(tree(tmp_path, {"c/campaign.yml": CAMPAIGN, "c/007.yml": TASK}))
+    assert rules.campaigns["c"].tasks[7].title == "Seven"
+    assert rules.campaigns["c"].campaign.tracker_number == 1
+
+
+def test_unknown_key_names_its_line(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN, "c/007.yml": TASK + "colour: red\n"})
+    assert problems_of(root) == [f"{root}/c/007.yml:6: colour: unknown field"]
+
+
+def test_nested_wrong_type_names_its_line(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN, "c/007.yml": TASK.replace("paths: [python/**]", "paths: python/**")})
+    (line,) = problems_of(root)
+    assert line.startswith(f"{root}/c/007.yml:5: targets[0].paths: ")
+
+
+def test_string_id_is_a_type_error(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN, "c/007.yml": TASK.replace("id: 7", 'id: "7"')})
+    (line,) = problems_of(root)
+    assert line.startswith(f"{root}/c/007.yml:1: id: ")
+
+
+def test_id_must_match_file_name(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN, "c/008.yml": TASK})
+    assert problems_of(root) == [f"{root}/c/008.yml:1: id: id 7 does not match the file name 008.yml"]
+
+
+def test_duplicate_ids(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN, "c/007.yml": TASK, "c/7.yml": TASK})
+    (line,) = problems_of(root)
+    assert line.startswith(f"{root}/c/7.yml:1: id: duplicate id 7")
+
+
+def test_yaml_syntax_error_line(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN + "repos: [a/b\n"})
+    (line,) = problems_of(root)
+    assert line.startswith(f"{root}/c/campaign.yml:") and "YAML" in line
+
+
+def test_bad_tracker_shape(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN.replace("PaddlePaddle/Paddle#1", "issue 1")})
+    (line,) = problems_of(root)
+    assert line.startswith(f"{root}/c/campaign.yml:3: tracker: ")
+
+
+@pytest.mark.parametrize("glob,bad", [("python/**", False), ("**/test_x.py", False), ("/abs/path", True), ("dir/", True), ("a/../b", True), ("", True), ("a\\b", True)])
+def test_globs_that_can_never_match(glob, bad):
+    assert (glob_problem(glob) is not None) == bad
+
+
+def test_check_flags_missing_tracker_and_dead_glob(tmp_path):
+    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN.replace("tracker: PaddlePaddle/Paddle#1\n", ""), "c/007.yml": TASK.replace("python/**", "/python/")})
+    errs = [str(p) for p in check(root) if p.severity == "error"]
+    assert errs[0].startswith(f"{root}/c/campaign.yml:1: tracker: ")
+    assert errs[1].startswith(f"{root}/c/007.yml:5: targets[0].paths[0]: ")
+
+
+def test_committed_rules_pass_check(capsys):
+    assert main(["rules", "check", str(RULES)]) == 0
+    assert "ok: 5 campaigns" in capsys.readouterr().out
+
+
+def test_broken_copy_of_committed_rules_fails_with_file_line(tmp_path, capsys):
+    copy = tmp_path / "rules"
+    shutil.copytree(RULES, copy)
+    f = copy / "hackathon-4th-framework" / "090.yml"
+    lines = f.read_text().splitlines()
+    at = next(i for i, l in enumerate(lines) if l.startswith("difficulty:"))
+    lines[at] = "dificulty: 进阶"
+    f.write_text("\n".join(lines) + "\n")
+    assert main(["rules", "check", str(copy)]) == 1
+    out = capsys.readouterr().out
+    assert f"{f}:{at + 1}: dificulty: unknown field" in out
+
+
+def test_schema_prints_both_schemas(capsys):
+    assert main(["rules", "schema"]) == 0
+    schemas = json.loads(capsys.readouterr().out)
+    assert schemas["task"]["additionalProperties"] is False
+    assert "tracker" in schemas["campaign"]["properties"] and "targets" in schemas["task"]["properties"]
