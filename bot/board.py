@@ -27,7 +27,7 @@ __all__ = ["BOARD_START", "BOARD_END", "render_board", "splice_board", "escape_c
 
 BOARD_START = "<!-- hackathon-bot:board:start -->"
 BOARD_END = "<!-- hackathon-bot:board:end -->"
-BODY_LIMIT = 65536  # GitHub's issue-body limit; past it the board drops title links
+BODY_LIMIT = 65536  # GitHub's issue-body limit
 
 _SUBMITTED = Stage.RFC_SUBMITTED.rank
 
@@ -115,7 +115,7 @@ def _pr_ref(p: PullRequest, tracker_repo: str | None) -> str:
     return f"{escape_cell(p.repo)}#{p.number}"
 
 
-def _rows(rules: CampaignRules, state: CampaignState, links: bool) -> list[dict]:
+def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool = True) -> list[dict]:
     claims, prs = _index(rules, state)
     tracker = rules.campaign.tracker_repo
     rows = []
@@ -123,12 +123,13 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool) -> list[dict]
         t = rules.tasks[tid]
         people = []
         for c in claims.get(tid, []):
-            refs = [{"kind": p.kind, "ref": _pr_ref(p, tracker)} for p in prs.get((tid, c.user.lower()), [])]
+            refs = ([{"kind": p.kind, "ref": _pr_ref(p, tracker)} for p in prs.get((tid, c.user.lower()), [])]
+                    if pr_refs else [])
             people.append({
                 "user": escape_cell(c.user),
                 "stage": c.stage.value,
                 "prs": refs,
-                "link": texts.safe_url(c.link) if c.link and not refs else None,
+                "link": texts.safe_url(c.link) if c.link and pr_refs and not refs else None,
                 "team": escape_cell(c.team) if c.team else None,
             })
         rows.append({
@@ -148,15 +149,23 @@ def _pct(n: int, total: int) -> str:
     return f"{(100 * n / total):.0f}%" if total else "0%"
 
 
+# Ever more compact renderings, tried in order until the board fits an issue body.
+_LEVELS = ({"links": True, "pr_refs": True}, {"links": False, "pr_refs": True}, {"links": False, "pr_refs": False})
+
+
 def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
-    """The whole board, BOARD_START ... BOARD_END. Deterministic."""
+    """The whole board, BOARD_START ... BOARD_END. Deterministic.
+
+    When the board would not leave 8 KiB of the 65,536-character issue body for the organiser's
+    text, it drops the title links, then the PR references (stages stay).
+    """
     stats = board_stats(rules, state)
     out = ""
-    for links in (True, False):
+    for level in _LEVELS:
         out = texts.render(
             lang, "board.j2",
             start=BOARD_START, end=BOARD_END, campaign=rules.campaign, stats=stats,
-            rows=_rows(rules, state, links), pct=_pct, cell=escape_cell,
+            rows=_rows(rules, state, **level), pct=_pct, cell=escape_cell,
         ).strip("\n")
         if len(out) <= BODY_LIMIT - 8192:  # leave room for the organiser's text
             break

@@ -91,6 +91,7 @@ def code_cell(text: Any) -> str:
 
 
 _URL_OK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+_URL_QUOTE = {ord(c): "%{:02X}".format(ord(c)) for c in "()<>|[]`\"'\\ "} | {i: "%{:02X}".format(i) for i in range(0x20)}
 
 
 def safe_url(url: Any) -> str | None:
@@ -100,13 +101,8 @@ def safe_url(url: Any) -> str | None:
     url = url.strip()
     if not _URL_OK.match(url):
         return None
-    out = []
-    for ch in url:
-        if ch in "()<>|[]`\"'\\ " or ord(ch) < 0x20:
-            out.append("%{:02X}".format(ord(ch)))
-        else:
-            out.append(ch)
-    return mask_markers("".join(out)).replace(_ZWSP, "%E2%80%8B")
+    out = url.translate(_URL_QUOTE)
+    return mask_markers(out).replace(_ZWSP, "%E2%80%8B")
 
 
 def text_of(obj: Any, lang: str) -> str:

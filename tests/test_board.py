@@ -212,3 +212,16 @@ def test_splicing_a_real_board_round_trips():
     b2 = render_board(rules, CampaignState(claims=(claim(1, "x"),)), "zh")
     body = splice_board(splice_board(ORGANISER, b1), b2)
     assert body == ORGANISER + "\n" + b2 + "\n"
+
+
+def test_a_crowded_board_keeps_stages_but_drops_pr_references_to_fit():
+    rules = make_rules([task(i, "为 Paddle 新增 API | 支持复数", source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, 301)])
+    claims, prs = [], []
+    for k in range(1000):
+        t, u = k % 300 + 1, f"user-{k:04d}"
+        claims.append(claim(t, u, Stage.SUBMITTED, minutes=k))
+        prs.append(pr(t, u, 60000 + k, kind="rfc", state="merged", repo="PaddlePaddle/community"))
+        prs.append(pr(t, u, 70000 + k, repo="PaddlePaddle/Paddle-Lite"))
+    b = render_board(rules, CampaignState(claims=tuple(claims), prs=tuple(prs)), "en")
+    assert len(b) <= 65536 - 8192
+    assert "@user-0000 (PR submitted)" in row(b, 1) and "#70000" not in b

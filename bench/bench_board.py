@@ -1,0 +1,68 @@
+"""Render a 300-task board with 1,000 claims (about 40% with PRs) and print the time and size.
+
+Run: python bench/bench_board.py [repeats]
+"""
+from __future__ import annotations
+
+import random
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from bot.board import render_board, splice_board
+from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, Source, Target, Task
+
+
+def build(n_tasks: int = 300, n_claims: int = 1000, seed: int = 9):
+    rnd = random.Random(seed)
+    camp = Campaign(name="Hackathon 9th", key="Hackathon 9th", tracker="PaddlePaddle/Paddle#70000",
+                    collection_url="https://github.com/PaddlePaddle/Paddle/issues/70001",
+                    claim_policy=ClaimPolicy(max_claimants_per_task=5))
+    tracks = ["API", "套件", "框架", None]
+    tasks = {i: Task(id=i, title=f"为 Paddle 新增 API_{i} | 支持复数 <complex>", difficulty=rnd.choice(["基础", "进阶"]),
+                     track=tracks[i % 4], targets=[Target(repo="PaddlePaddle/Paddle", paths=["python/**"])],
+                     source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, n_tasks + 1)}
+    rules = CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks=tasks)
+    users = [f"user-{k:03d}" for k in range(400)]
+    claims, prs, seen = [], [], set()
+    t0 = datetime(2024, 3, 1)
+    while len(claims) < n_claims:
+        t, u = rnd.randint(1, n_tasks), rnd.choice(users)
+        if (t, u) in seen:
+            continue
+        seen.add((t, u))
+        stage = rnd.choices(list(Stage), weights=[60, 8, 6, 12, 4, 10])[0]
+        claims.append(Claim("h9", t, u, stage, t0 + timedelta(minutes=len(claims))))
+        if stage.rank >= Stage.RFC_SUBMITTED.rank:
+            n = 60000 + len(prs)
+            prs.append(PullRequest("h9", "PaddlePaddle/community", n, u, "t", (t,), "rfc",
+                                   "merged" if stage.rank >= Stage.RFC_ACCEPTED.rank else "open", f"https://x/{n}"))
+        if stage.rank >= Stage.SUBMITTED.rank:
+            n = 70000 + len(prs)
+            prs.append(PullRequest("h9", "PaddlePaddle/Paddle", n, u, "t", (t,), "code",
+                                   "merged" if stage == Stage.COMPLETED else "open", f"https://x/{n}"))
+    state = CampaignState(claims=tuple(claims), prs=tuple(prs), closed_tasks=frozenset(range(1, n_tasks + 1, 37)))
+    return rules, state
+
+
+def main() -> None:
+    repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    rules, state = build()
+    render_board(rules, state, "zh")  # warm the template cache
+    for lang in ("zh", "en"):
+        times = []
+        for _ in range(repeats):
+            t = time.perf_counter()
+            board = render_board(rules, state, lang)
+            times.append(time.perf_counter() - t)
+        times.sort()
+        body = splice_board("# 任务总览\n\n说明文字\n", board)
+        print(f"{lang}: 300 tasks, {len(state.claims)} claims, {len(state.prs)} PRs: "
+              f"median {1000 * times[len(times) // 2]:.1f} ms, max {1000 * times[-1]:.1f} ms over {repeats}; "
+              f"board {len(board):,} chars (issue body {len(body):,} of 65,536)")
+
+
+if __name__ == "__main__":
+    main()
