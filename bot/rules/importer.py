@@ -226,9 +226,15 @@ def _yaml() -> YAML:
     return y
 
 
+_DUMPER: YAML | None = None
+
+
 def dump(doc: Any) -> str:
+    global _DUMPER
+    if _DUMPER is None:
+        _DUMPER = _yaml()
     buf = io.StringIO()
-    _yaml().dump(doc, buf)
+    _DUMPER.dump(doc, buf)
     return buf.getvalue()
 
 
