@@ -150,21 +150,28 @@ def _pct(n: int, total: int) -> str:
 
 
 # Ever more compact renderings, tried in order until the board fits an issue body.
-_LEVELS = ({"links": True, "pr_refs": True}, {"links": False, "pr_refs": True}, {"links": False, "pr_refs": False})
+_LEVELS = (
+    ({"links": True, "pr_refs": True}, None),
+    ({"links": False, "pr_refs": True}, None),
+    ({"links": False, "pr_refs": False}, None),
+    ({"links": False, "pr_refs": False}, 100),  # (row options, how many people the per-person table lists)
+)
 
 
 def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
     """The whole board, BOARD_START ... BOARD_END. Deterministic.
 
     When the board would not leave 8 KiB of the 65,536-character issue body for the organiser's
-    text, it drops the title links, then the PR references (stages stay).
+    text, it drops the title links, then the PR references (stages stay), then lists only the
+    first 100 people of the per-person table (the best first; the total is still given).
     """
     stats = board_stats(rules, state)
     out = ""
-    for level in _LEVELS:
+    for level, people in _LEVELS:
         out = texts.render(
             lang, "board.j2",
             start=BOARD_START, end=BOARD_END, campaign=rules.campaign, stats=stats,
+            people=stats.people[:people] if people else stats.people,
             rows=_rows(rules, state, **level), pct=_pct, cell=escape_cell,
         ).strip("\n")
         if len(out) <= BODY_LIMIT - 8192:  # leave room for the organiser's text

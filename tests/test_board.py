@@ -225,3 +225,4 @@ def test_a_crowded_board_keeps_stages_but_drops_pr_references_to_fit():
     b = render_board(rules, CampaignState(claims=tuple(claims), prs=tuple(prs)), "en")
     assert len(b) <= 65536 - 8192
     assert "@user-0000 (PR submitted)" in row(b, 1) and "#70000" not in b
+    assert "Participants (1000)" in b and "| … | and 900 more | | |" in b
