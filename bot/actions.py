@@ -123,10 +123,12 @@ class Decision:
     changes: list[Change] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
     board: bool | str = False  # True: the board moved; "force": rewrite it even if it looks unchanged (/refresh)
+    notes: list = field(default_factory=list)  # what a reply says, as data (bot.model.Note); for tests and replay
 
     def extend(self, other: "Decision") -> None:
         self.changes += other.changes
         self.actions += other.actions
+        self.notes += other.notes
         self.board = other.board if other.board == "force" else (self.board or other.board)
 
 

@@ -289,7 +289,7 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
                 board = board or cmd.action == "refresh"
     notes += [Note("hint", detail=h) for h in hints]
     notes += [Note("error", detail=e.text(lang)) for e in parsed.errors]
-    decision = Decision(changes=led.changes, board="force" if board else bool(led.changes))
+    decision = Decision(changes=led.changes, board="force" if board else bool(led.changes), notes=notes)
     if notes or extra_blocks:
         body = render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
         if extra_blocks:

@@ -120,6 +120,12 @@ class Pipeline:
             self._inflight += 1
             try:
                 await self.handle(delivery.id, delivery.event, delivery.payload, delivery.attempts)
+            except Exception as exc:  # a bug or an outage: record it, keep the worker alive
+                log.exception("delivery %s crashed", delivery.id)
+                try:
+                    await self._retry_later(delivery.id, delivery.attempts, exc)
+                except Exception:
+                    log.exception("could not record the failure of %s", delivery.id)
             finally:
                 self._inflight -= 1
 

@@ -33,6 +33,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     and_,
     delete,
     func,
@@ -58,25 +59,23 @@ from bot.model import CampaignState, Claim, PullRequest, Stage
 metadata = MetaData()
 
 
-class UTCDateTime(DateTime):
+class UTCDateTime(TypeDecorator):
     """Timestamps are stored and returned as aware UTC datetimes on both backends."""
 
+    impl = DateTime(timezone=True)
     cache_ok = True
 
-    def __init__(self) -> None:
-        super().__init__(timezone=True)
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, D102
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
 
-    def result_processor(self, dialect, coltype):  # noqa: D102
-        parent = super().result_processor(dialect, coltype)
-
-        def process(value):
-            if parent is not None:
-                value = parent(value)
-            if isinstance(value, datetime) and value.tzinfo is None:
-                value = value.replace(tzinfo=UTC)
-            return value
-
-        return process
+    def process_result_value(self, value, dialect):  # noqa: ANN001, D102
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
 
 
 deliveries = Table(
@@ -471,5 +470,6 @@ class Store:
             d = (await conn.execute(select(func.count()).select_from(deliveries)
                                     .where(deliveries.c.status.in_(["pending", "processing"])))).scalar_one()
             a = (await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending"))).scalar_one()
-            b = (await conn.execute(select(func.count()).select_from(campaigns).where(campaigns.c.board_dirty.is_(True)))).scalar_one()
+            b = (await conn.execute(select(func.count()).select_from(campaigns).where(
+                or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None))))).scalar_one()
             return d + a + b

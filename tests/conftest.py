@@ -1,0 +1,73 @@
+"""Shared fixtures: a small campaign's rules, stores on SQLite and (when DATABASE_URL_PG is set) PostgreSQL."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Rules, Source, Target, Task, TaskRfc
+
+PG_URL = os.environ.get("DATABASE_URL_PG")
+
+
+def make_campaign(**overrides) -> Campaign:
+    fields = dict(name="Hackathon 9th", key="Hackathon 9th", tracker="org/Paddle#100", repos=["org/Paddle", "org/docs"],
+                  rfc=RfcDefaults(repo="org/community", path="rfcs/"), maintainers=["boss"], language="en",
+                  claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2, claim_expiry_days=14),
+                  collection_url="https://github.com/org/community/blob/master/hackathon/9th.md")
+    fields.update(overrides)
+    return Campaign(**fields)
+
+
+def make_tasks() -> dict[int, Task]:
+    return {
+        1: Task(id=1, title="Fuse the attention kernel", difficulty="进阶", track="framework",
+                targets=[Target(repo="org/Paddle", paths=["paddle/phi/kernels/fusion/**"])],
+                tests=["test/legacy_test/test_fused_attention*.py"], rfc=TaskRfc(required=True),
+                acceptance=["CI green", "speed-up measured"], source=Source(file="9th.md", line=10, anchor="task1"),
+                issue="org/Paddle#201"),
+        2: Task(id=2, title="Docs for paddle.jit", difficulty="基础", track="docs",
+                targets=[Target(repo="org/docs", paths=["docs/api/**"])], source=Source(file="9th.md", line=20, anchor="task2")),
+        3: Task(id=3, title="Solo task", difficulty="基础", track="framework", max_claimants=1,
+                targets=[Target(repo="org/Paddle", paths=["python/paddle/jit/**"])], tests=["test/dygraph_to_static/**"]),
+    }
+
+
+def make_rules(slug: str = "h9", campaign: Campaign | None = None, tasks: dict[int, Task] | None = None) -> CampaignRules:
+    return CampaignRules(slug=slug, dir=Path("/nonexistent"), campaign=campaign or make_campaign(), tasks=tasks or make_tasks())
+
+
+@pytest.fixture
+def rules() -> CampaignRules:
+    return make_rules()
+
+
+@pytest.fixture
+def all_rules(rules) -> Rules:
+    return Rules(campaigns={rules.slug: rules})
+
+
+STORE_BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+async def fresh_store(backend: str, tmp_path: Path, **kwargs):
+    from sqlalchemy import text
+
+    from bot.store import Store
+
+    if backend == "sqlite":
+        return Store(f"sqlite+aiosqlite:///{tmp_path}/bot.db", **kwargs)
+    store = Store(PG_URL, **kwargs)
+    async with store.engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    return store
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def store(request, tmp_path, rules):
+    s = await fresh_store(request.param, tmp_path, lease_seconds=30)
+    await s.init([rules.slug])
+    yield s
+    await s.close()

@@ -1,0 +1,138 @@
+"""An end-to-end harness: the bot's real aiohttp app and pipeline on 127.0.0.1, talking to the
+fake GitHub (tests/fakegithub.py) over real HTTP, with deliveries signed like GitHub's."""
+from __future__ import annotations
+
+import itertools
+import uuid
+from pathlib import Path
+
+import aiohttp
+from aiohttp import web
+
+from bot.github import Gateway
+from bot.pipeline import Pipeline
+from bot.rules.models import Rules
+from bot.server import WEBHOOK_PATH, make_app
+from bot.settings import Settings
+from tests import payloads
+from tests.conftest import fresh_store
+from tests.fakegithub import FakeGitHub
+
+SECRET = "it's a secret to everybody"
+TRACKER_BODY = "# Hackathon 9th tasks\n\nClaim with 【报名】：N below.\n"
+
+
+class Harness:
+    def __init__(self, rules: Rules, tmp_path: Path, *, backend: str = "sqlite", board_delay: float = 0.3,
+                 workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0, dry_run: bool = False):
+        self.rules = rules
+        self.tmp_path = tmp_path
+        self.backend = backend
+        self.board_delay = board_delay
+        self.workers = workers
+        self.max_writes = max_writes_per_minute
+        self.lease_seconds = lease_seconds
+        self.dry_run = dry_run
+        self.gh = FakeGitHub()
+        self.dry_lines: list[str] = []
+        self._ids = itertools.count(9_000_001)
+
+    async def __aenter__(self) -> "Harness":
+        await self.gh.start()
+        for c in self.rules.campaigns.values():
+            for repo in c.repos():
+                self.gh.add_repo(self._real_case(c, repo))
+            if c.campaign.tracker:
+                self.gh.add_issue(c.campaign.tracker_repo, c.campaign.tracker_number, title=c.campaign.name, body=TRACKER_BODY)
+            for t in c.tasks.values():
+                if t.issue:
+                    repo, _, n = t.issue.partition("#")
+                    self.gh.add_issue(repo, int(n), title=t.title, body=t.summary)
+        self.settings = Settings(webhook_secret=SECRET, app_id=None if self.dry_run else str(self.gh.app_id),
+                                 private_key=None if self.dry_run else self.gh.private_key_pem, github_api_url=self.gh.base_url,
+                                 _env_file=None)
+        self.session = aiohttp.ClientSession()
+        self.gateway = None if self.dry_run else Gateway(
+            api_url=self.gh.base_url, app_id=self.gh.app_id, private_key=self.gh.private_key_pem, session=self.session,
+            max_creates_per_minute=self.max_writes, max_wait=5.0)
+        self.store = await fresh_store(self.backend, self.tmp_path, lease_seconds=self.lease_seconds)
+        await self.store.init(list(self.rules.campaigns))
+        self.pipeline = Pipeline(self.rules, self.store, self.gateway, workers=self.workers, board_delay=self.board_delay,
+                                 out=self.dry_lines.append, max_attempts=4)
+        self.app = make_app(self.settings, self.store, self.pipeline)
+        self.runner = web.AppRunner(self.app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        host, port = self.runner.addresses[0][:2]
+        self.url = f"http://{host}:{port}"
+        await self.pipeline.start()
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.pipeline.stop(grace=2)
+        await self.runner.cleanup()
+        await self.session.close()
+        await self.store.close()
+        await self.gh.stop()
+
+    @staticmethod
+    def _real_case(c, repo: str) -> str:
+        names = list(c.campaign.repos) + ([c.campaign.rfc.repo] if c.campaign.rfc else []) + \
+            ([c.campaign.tracker_repo] if c.campaign.tracker_repo else [])
+        return next((n for n in names if n.lower() == repo), repo)
+
+    # ---- sending deliveries ---------------------------------------------------------------------
+    async def post(self, event: str, payload: dict | bytes, *, delivery: str | None = None, secret: str | None = SECRET,
+                   headers: dict | None = None) -> tuple[int, dict]:
+        body = payload if isinstance(payload, bytes) else payloads.encode(payload)
+        h = payloads.headers(event, body, secret or "", delivery or str(uuid.uuid4()))
+        if secret is None:
+            h.pop("X-Hub-Signature-256", None)
+        h.update(headers or {})
+        async with self.session.post(self.url + WEBHOOK_PATH, data=body, headers=h) as resp:
+            try:
+                data = await resp.json()
+            except (aiohttp.ContentTypeError, ValueError):
+                data = {}
+            return resp.status, data
+
+    async def comment(self, body: str, user: str = "alice", *, repo: str = "org/Paddle", number: int = 100,
+                      action: str = "created", comment_id: int | None = None, old: str | None = None,
+                      user_type: str = "User", delivery: str | None = None) -> tuple[int, dict]:
+        """A person comments on an issue: the comment exists on the fake GitHub, then the webhook arrives."""
+        if comment_id is None:
+            comment_id = self.gh.add_comment(repo, number, body, user=user, user_type=user_type)["id"]
+        changes = {"body": {"from": old}} if old is not None else None
+        p = payloads.issue_comment(action, repo=repo, issue_number=number, comment_id=comment_id, body=body, user=user,
+                                   user_type=user_type, changes=changes)
+        return await self.post("issue_comment", p, delivery=delivery)
+
+    async def pull_request(self, action: str, number: int, *, repo: str = "org/Paddle", title: str | None = None,
+                           user: str = "alice", files: list | None = None, merged: bool | None = None,
+                           state: str | None = None, body: str | None = None, delivery: str | None = None) -> tuple[int, dict]:
+        """A PR is opened/pushed/edited/closed on the fake GitHub, then the webhook arrives."""
+        exists = True
+        try:
+            self.gh.pull(repo, number)
+        except Exception:
+            exists = False
+        if not exists:
+            self.gh.add_pull(repo, number, title=title or "", body=body or "", user=user, files=files or [])
+        else:
+            self.gh.update_pull(repo, number, title=title, body=body, files=files, state=state, merged=merged)
+        pr = self.gh.pull(repo, number)
+        p = payloads.pull_request(action, repo=repo, number=number, title=pr["title"], body=pr["body"] or "",
+                                  user=pr["user"]["login"], merged=pr["merged"], state=pr["state"],
+                                  head_sha=pr["head"]["sha"])
+        p["pull_request"]["labels"] = pr["labels"]
+        return await self.post("pull_request", p, delivery=delivery)
+
+    async def settle(self, timeout: float = 30.0) -> None:
+        assert await self.pipeline.idle(timeout), "the bot did not finish its work in time"
+
+    def tracker(self, repo: str = "org/Paddle", number: int = 100) -> str:
+        return self.gh.issue(repo, number)["body"] or ""
+
+    def bot_comments(self, repo: str = "org/Paddle", number: int = 100) -> list[dict]:
+        return [c for c in self.gh.comments(repo, number) if c["user"]["login"] == FakeGitHub.bot_login]

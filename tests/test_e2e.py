@@ -1,0 +1,218 @@
+"""End to end over real HTTP: signed deliveries into the bot's server, the bot's calls into a fake GitHub."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+
+from bot.board import BOARD_END, BOARD_START
+from bot.review import CHECKLIST_MARKER
+from bot.rules.models import ClaimPolicy, Rules
+from tests.conftest import STORE_BACKENDS, make_campaign, make_rules
+from tests.harness import TRACKER_BODY, Harness
+from tests import payloads
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+async def bot(request, tmp_path, all_rules):
+    async with Harness(all_rules, tmp_path, backend=request.param) as h:
+        yield h
+
+
+def api_calls(h: Harness, since: int) -> list[str]:
+    return [f"{r.method} {r.path}" for r in h.gh.requests[since:] if "/access_tokens" not in r.path and r.path != "/app"]
+
+
+async def test_a_claim_gets_one_reply_and_lands_on_the_board(bot):
+    status, data = await bot.comment("【报名】：1、2")
+    assert status == 202 and data["status"] == "queued"
+    await bot.settle()
+    [reply] = bot.bot_comments()
+    assert "@alice" in reply["body"]
+    body = bot.tracker()
+    assert body.startswith(TRACKER_BODY)  # the organiser's text is kept
+    assert BOARD_START in body and BOARD_END in body
+    board = body[body.index(BOARD_START):]
+    assert "@alice" in board and "Fuse the attention kernel" in board
+
+
+async def test_a_claim_comment_costs_at_most_three_api_calls(bot):
+    await bot.comment("warm up the token", user="zed")
+    await bot.settle()
+    before = len(bot.gh.requests)
+    await bot.comment("【报名】：2")
+    await bot.settle()
+    calls = api_calls(bot, before)
+    assert len(calls) <= 3, calls
+    assert any(c.startswith("POST /repos/org/Paddle/issues/100/comments") for c in calls)
+    assert any(c.startswith("PATCH /repos/org/Paddle/issues/100") for c in calls)
+
+
+async def test_a_redelivery_is_acknowledged_and_not_processed_twice(bot):
+    cid = bot.gh.add_comment("org/Paddle", 100, "【报名】：2", user="alice")["id"]
+    s1, d1 = await bot.comment("【报名】：2", comment_id=cid, delivery="dup-1")
+    s2, d2 = await bot.comment("【报名】：2", comment_id=cid, delivery="dup-1")
+    assert (s1, d1["status"], s2, d2["status"]) == (202, "queued", 202, "duplicate")
+    await bot.settle()
+    assert len(bot.bot_comments()) == 1
+
+
+async def test_forged_or_missing_signatures_get_401_and_nothing_happens(bot):
+    p = payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=1, body="【报名】：2", user="mallory")
+    assert (await bot.post("issue_comment", p, secret="wrong"))[0] == 401
+    assert (await bot.post("issue_comment", p, secret=None))[0] == 401
+    assert (await bot.post("issue_comment", p, headers={"X-Hub-Signature-256": "sha1=abc"}))[0] == 401
+    await bot.settle()
+    assert (await bot.store.delivery_counts()) == {}
+    assert bot.bot_comments() == []
+
+
+async def test_bad_input_gets_clear_answers(bot):
+    assert (await bot.post("issue_comment", b"{not json"))[0] == 400
+    status, data = await bot.post("watch", {"action": "started"})
+    assert status == 202 and data["status"] == "ignored"
+    status, data = await bot.post("ping", {"zen": "Keep it logically awesome."})
+    assert status == 200
+    # a comment by a bot (including this one) is ignored: no loops
+    await bot.comment("【报名】：2", user="other-bot[bot]", user_type="Bot")
+    # a comment somewhere no campaign lives is ignored
+    bot.gh.add_issue("org/Paddle", 999, title="unrelated")
+    await bot.comment("【报名】：2", number=999)
+    await bot.settle()
+    assert bot.bot_comments() == [] and bot.bot_comments(number=999) == []
+
+
+async def test_oversized_body_gets_413(bot):
+    bot.settings.max_body_bytes = 2048
+    bot.app._client_max_size = 2048
+    status, _ = await bot.post("issue_comment", b'{"x": "' + b"a" * 5000 + b'"}')
+    assert status == 413
+
+
+async def test_pr_checklist_is_one_comment_edited_in_place(bot):
+    await bot.comment("【报名】：3")
+    await bot.settle()
+    title = "【Hackathon 9th No.3】jit support"
+    await bot.pull_request("opened", 7, title=title, files=["python/paddle/jit/api.py"])
+    await bot.settle()
+    [c1] = bot.bot_comments(number=7)
+    assert c1["body"].startswith(CHECKLIST_MARKER)
+    assert set(bot.gh.labels("org/Paddle", 7)) == {"hackathon", "needs-tests"}
+    before = len(bot.gh.requests)
+    await bot.pull_request("synchronize", 7, files=["python/paddle/jit/api.py", "test/dygraph_to_static/test_jit.py"])
+    await bot.settle()
+    [c2] = bot.bot_comments(number=7)
+    assert c2["id"] == c1["id"] and c2["body"] != c1["body"]
+    assert set(bot.gh.labels("org/Paddle", 7)) == {"hackathon", "ready"}
+    assert len(api_calls(bot, before)) <= 4 + 1  # files, edit, labels (+ board edit for the stage change)
+    # the same push again: nothing to edit
+    before = len(bot.gh.requests)
+    await bot.pull_request("synchronize", 7)
+    await bot.settle()
+    calls = api_calls(bot, before)
+    assert not any(c.startswith("PATCH") or c.startswith("POST") or c.startswith("PUT") for c in calls), calls
+    # merged: the board says completed
+    await bot.pull_request("closed", 7, merged=True, state="closed")
+    await bot.settle()
+    state = await bot.store.state("h9")
+    assert state.claim(3, "alice").stage.value == "completed"
+    assert "alice" in bot.tracker()
+
+
+async def test_pr_files_are_paginated(bot):
+    files = [f"python/paddle/jit/f{i}.py" for i in range(250)] + ["test/dygraph_to_static/test_big.py"]
+    before = len(bot.gh.requests)
+    await bot.pull_request("opened", 8, title="【Hackathon 9th No.3】big", files=files)
+    await bot.settle()
+    assert bot.gh.count("GET", r"/pulls/8/files") == 3
+    assert len(api_calls(bot, before)) <= 4 + 3
+    assert set(bot.gh.labels("org/Paddle", 8)) == {"hackathon", "ready"}
+
+
+async def test_maintainer_commands_need_permission(bot):
+    bot.gh.set_permission("org/Paddle", "helper", "write")
+    await bot.comment("/assign @bob 2", user="mallory")
+    await bot.comment("/assign @carol 3", user="helper")
+    await bot.comment("/close-task 1", user="boss")  # listed in the campaign's maintainers
+    await bot.settle()
+    state = await bot.store.state("h9")
+    assert state.claim(2, "bob") is None
+    assert state.claim(3, "carol") is not None
+    assert 1 in state.closed_tasks
+    refusal = next(c for c in bot.bot_comments() if "@mallory" in c["body"])
+    assert "/assign" in refusal["body"]
+
+
+async def test_a_burst_of_claims_coalesces_board_edits(tmp_path):
+    tasks = {i: make_rules().tasks[2].model_copy(update={"id": i, "title": f"Task {i}"}) for i in range(1, 301)}
+    r = make_rules(tasks=tasks, campaign=make_campaign(claim_policy=ClaimPolicy()))
+    async with Harness(Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16) as h:
+        sends = [h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(1, 301)]
+        results = await asyncio.gather(*sends)
+        assert all(s == 202 for s, _ in results)
+        await h.settle(timeout=60)
+        board = h.tracker()
+        assert all(f"@user{i}" in board for i in range(1, 301))
+        edits = h.gh.count("PATCH", r"^/repos/org/Paddle/issues/100$")
+        assert 1 <= edits <= 10
+        assert len(h.bot_comments()) == 300
+
+
+async def test_github_5xx_is_retried_and_the_reply_lands_once(bot):
+    bot.gh.fail_next("POST", r"/issues/100/comments$", 502, times=2)
+    await bot.comment("【报名】：2")
+    await bot.settle()
+    assert len(bot.bot_comments()) == 1
+
+
+async def test_a_permanent_error_is_recorded_and_visible(bot):
+    bot.gh.fail_next("POST", r"/issues/100/comments$", 422, times=1)
+    await bot.comment("【报名】：2")
+    await bot.settle()
+    assert bot.bot_comments() == []
+    async with bot.session.get(bot.url + "/status") as resp:
+        data = await resp.json()
+    [failure] = data["failures"]
+    assert failure["type"] == "action" and "422" in failure["error"]
+    # the claim itself stays recorded
+    assert (await bot.store.state("h9")).claim(2, "alice") is not None
+
+
+async def test_healthz(bot):
+    async with bot.session.get(bot.url + "/healthz") as resp:
+        assert resp.status == 200
+        assert (await resp.json())["status"] == "ok"
+
+
+async def test_edited_comment_only_new_claims(bot):
+    cid = bot.gh.add_comment("org/Paddle", 100, "【报名】：2", user="alice")["id"]
+    await bot.comment("【报名】：2", comment_id=cid)
+    await bot.settle()
+    await bot.comment("【报名】：2、3", comment_id=cid, action="edited", old="【报名】：2")
+    await bot.settle()
+    state = await bot.store.state("h9")
+    assert {c.task for c in state.claims_of("alice")} == {2, 3}
+    second = bot.bot_comments()[-1]["body"]
+    assert "3" in second
+
+
+async def test_task_issue_claim_assigns_and_labels(bot):
+    await bot.comment("/claim", number=201, user="alice")
+    await bot.settle()
+    issue = bot.gh.issue("org/Paddle", 201)
+    assert [a["login"] for a in issue["assignees"]] == ["alice"]
+    assert "claimed" in [l["name"] for l in issue["labels"]]
+    assert (await bot.store.state("h9")).claim(1, "alice") is not None
+
+
+async def test_dry_run_sends_nothing_and_logs_actions(tmp_path, all_rules):
+    async with Harness(all_rules, tmp_path, dry_run=True) as h:
+        await h.comment("【报名】：2")
+        await h.settle()
+        assert h.bot_comments() == []
+        kinds = [json.loads(line)["kind"] for line in h.dry_lines]
+        assert "Reply" in kinds and "UpdateBoard" in kinds
+        assert h.gh.requests == []
