@@ -470,19 +470,48 @@ class _Reader:
         self.cmds.append((pos, cmd))
 
     def attach_links(self) -> None:
-        """Give each link line to the nearest earlier unlinked submit it fits, else the next one."""
+        """Give each link line to the nearest earlier unlinked submit it fits, else the next one.
+
+        Linear time: one pass with a stack per stage, then forward pointers for the leftovers.
+        """
+        if not self.links:
+            return
         cmds = self.cmds
-        for lpos, kind, url in self.links:
-            fits = [i for i, (_, c) in enumerate(cmds)
-                    if c.action == "submit" and c.link is None and c.team is None
-                    and (kind is None or c.stage in (None, kind))]
-            before = [i for i in fits if cmds[i][0] <= lpos]
-            best = before[-1] if before else (fits[0] if fits else None)
-            if best is None:
+        order = sorted(range(len(cmds)), key=lambda i: cmds[i][0])
+        free = {i for i in order if cmds[i][1].action == "submit" and cmds[i][1].link is None and cmds[i][1].team is None}
+        fits = {None: (None, "rfc", "code"), "rfc": (None, "rfc"), "code": (None, "code")}
+        stacks: dict[str | None, list[int]] = {None: [], "rfc": [], "code": []}
+        given: dict[int, tuple[str | None, str]] = {}
+        leftovers: list[tuple[int, str | None, str]] = []
+        k = 0
+        for lpos, kind, url in sorted(self.links, key=lambda link: link[0]):
+            while k < len(order) and cmds[order[k]][0] <= lpos:
+                if order[k] in free:
+                    stacks[cmds[order[k]][1].stage].append(k)
+                k += 1
+            tops = [(stacks[st][-1], st) for st in fits[kind] if stacks[st]]
+            if tops:
+                top, st = max(tops)
+                stacks[st].pop()
+                free.discard(order[top])
+                given[order[top]] = (kind, url)
+            else:
+                leftovers.append((lpos, kind, url))
+        pointers = {None: 0, "rfc": 0, "code": 0}
+        for lpos, kind, url in leftovers:
+            p = pointers[kind]
+            while p < len(order) and (cmds[order[p]][0] <= lpos or order[p] not in free
+                                      or cmds[order[p]][1].stage not in fits[kind]):
+                p += 1
+            pointers[kind] = p
+            if p == len(order):
                 self.hints.append(Message("link_without_submit", {"label": _LINK_LABEL[kind]}))
                 continue
-            cpos, c = cmds[best]
-            cmds[best] = (cpos, Command("submit", c.tasks, stage=c.stage or kind, link=url))
+            free.discard(order[p])
+            given[order[p]] = (kind, url)
+        for i, (kind, url) in given.items():
+            cpos, c = cmds[i]
+            cmds[i] = (cpos, Command("submit", c.tasks, stage=c.stage or kind, link=url))
 
 
 _LINK_LABEL = {"rfc": "【提案链接】", "code": "【作品链接】", None: "【链接】"}
@@ -517,10 +546,7 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
         reader.participant_line(pos, line)
     reader.flush()
     reader.attach_links()
-    commands: list[Command] = []
-    for _, cmd in sorted(reader.cmds, key=lambda pc: pc[0]):
-        if cmd not in commands:
-            commands.append(cmd)
+    commands = list(dict.fromkeys(cmd for _, cmd in sorted(reader.cmds, key=lambda pc: pc[0])))
     hints = list(dict.fromkeys(reader.hints))
     errors = list(dict.fromkeys(reader.errors))
     if not commands and not errors:

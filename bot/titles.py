@@ -98,7 +98,8 @@ def parse_title(title: str) -> TitleRef:
         is_hack, typo = _is_hackathon(word.group(0))
         if not is_hack:
             continue
-        before = _BEFORE.search(text, 0, word.start())
+        window = max(0, word.start() - 64)  # bounded look-back: no quadratic time on long input
+        before = _BEFORE.search(text, window, word.start())
         if before.group("open") is None and text[:before.start()].strip():
             continue  # an unbracketed reference only counts at the start of the title
         tail = _TAIL.match(text, word.end())

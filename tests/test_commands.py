@@ -158,6 +158,15 @@ def test_links_go_to_the_submit_they_follow():
                           Command("submit", (2,), stage="rfc", link="https://x.org/2")]
 
 
+def test_link_line_before_its_submit_still_attaches():
+    assert cmds("【提案链接】：https://x.org/1\n【提交提案】：3") == [Command("submit", (3,), stage="rfc", link="https://x.org/1")]
+
+
+def test_a_code_link_does_not_go_to_an_rfc_submit():
+    r = parse_comment("【提交提案】：3\n【作品链接】：https://x.org/1")
+    assert r.commands == [Command("submit", (3,), stage="rfc")] and codes(r.hints) == ["link_without_submit"]
+
+
 def test_slash_submit():
     assert cmds("/submit rfc 3 https://x.org/pr/3") == [Command("submit", (3,), stage="rfc", link="https://x.org/pr/3")]
 
