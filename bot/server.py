@@ -108,7 +108,7 @@ async def build(settings: Settings):
         rules = Rules()
     store = Store(settings.database_url, lease_seconds=settings.lease_seconds)
     await store.init(list(rules.campaigns))
-    session = aiohttp.ClientSession()
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=200))
     gateway = None
     if not settings.dry_run:
         from bot.github import Gateway
@@ -151,5 +151,6 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
 def main(args=None) -> int:  # noqa: ANN001
     settings = Settings()
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
     asyncio.run(serve(settings))
     return 0
