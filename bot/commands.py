@@ -13,7 +13,9 @@ CRLF is read as LF. Then the comment is read line by line.
 Task lists (used by every form that takes tasks)::
 
     list  := item { sep item }                 stops at the first thing that is not `sep item`,
-                                               so trailing text ("40   SDGD优化器") is ignored
+                                               so trailing text ("40   SDGD优化器") is ignored;
+                                               after a bare-space sep, a number glued to a word
+                                               ("5 2024年") ends the list too
     item  := [ "No" ["."|"．"] | "#" ] N [ dash [ "No."|"#" ] M ]     N..M is a range
     sep   := one of 、 , ， ; ； / & ＆ 和 及, or "and", or just spaces
     dash  := - － ~ ～ – — 到 至
@@ -158,6 +160,7 @@ _ITEM = re.compile(
 )
 _SEP = re.compile(r"\s*(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*|\s+")
 _LEAD = re.compile(r"[\s*_]*")
+_GLUED = re.compile(r"[^\W\d]")
 
 
 @dataclass(frozen=True)
@@ -184,6 +187,8 @@ def _read_list(s: str, pos: int) -> _Items:
         if not sep:
             break
         m = _ITEM.match(s, sep.end())
+        if m and not sep.group(0).strip() and _GLUED.match(s, m.end()):
+            break  # "5 2024年": after a bare space, a number glued to a word is prose, not a task
     return _Items(tuple(sorted(tasks)), tuple(errors), end, True)
 
 
@@ -614,9 +619,10 @@ def command_problem(cmd: Command) -> str | None:
     if cmd.team is not None:
         if cmd.action not in ("claim", "unclaim", "submit"):
             return "team is only on claim/unclaim/submit"
-        if cmd.team != _field_value(cmd.team) or not cmd.team or "\n" in cmd.team or "\r" in cmd.team \
-                or clean_lines(cmd.team) != [cmd.team]:
-            return "team name must be one plain line"
+        field_line = "【队名】：" + cmd.team
+        m = _ZH.match(field_line)
+        if not cmd.team or clean_lines(field_line) != [field_line] or _field_value(field_line[m.end():]) != cmd.team:
+            return "team name must be one plain line that reads back as itself"
     return None
 
 
