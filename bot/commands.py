@@ -74,7 +74,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import replace, dataclass, field
 
 from bot.messages import Message
 
@@ -575,7 +575,12 @@ def _bare_list_hints(lines: list[str]) -> list[Message]:
 
 
 def new_commands(old_text: str, new_text: str, *, bot_login: str | None = None) -> ParseResult:
-    """For an edited comment: what `new_text` says that `old_text` did not (multiset difference)."""
+    """For an edited comment: what `new_text` says that `old_text` did not.
+
+    Commands are compared task by task: editing `【报名】：1` into `【报名】：1、2` yields a claim
+    of 2 only. A command without tasks (`/status`, `/help`) counts as new only if the old
+    text had fewer of it. Hints and errors are subtracted the same way (multiset difference).
+    """
     old = parse_comment(old_text, bot_login=bot_login)
     new = parse_comment(new_text, bot_login=bot_login)
 
@@ -589,7 +594,18 @@ def new_commands(old_text: str, new_text: str, *, bot_login: str | None = None) 
                 out.append(x)
         return out
 
-    return ParseResult(minus(new.commands, old.commands), minus(new.hints, old.hints), minus(new.errors, old.errors))
+    seen: dict[tuple, set[int]] = {}
+    for c in old.commands:
+        seen.setdefault((c.action, c.stage, c.link, c.team, c.user), set()).update(c.tasks)
+    commands: list[Command] = []
+    for c in minus(new.commands, old.commands):
+        if c.tasks:
+            fresh = tuple(t for t in c.tasks if t not in seen.get((c.action, c.stage, c.link, c.team, c.user), set()))
+            if not fresh:
+                continue
+            c = replace(c, tasks=fresh)
+        commands.append(c)
+    return ParseResult(commands, minus(new.hints, old.hints), minus(new.errors, old.errors))
 
 
 # ---------------------------------------------------------------------------------------------

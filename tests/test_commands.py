@@ -391,8 +391,12 @@ def test_edit_fixing_a_near_miss_yields_the_claim():
     assert r.commands == [claim(3)] and r.hints == []
 
 
-def test_edit_changing_the_numbers_is_a_new_claim():
-    assert new_commands("【报名】：5", "【报名】：5、6").commands == [claim(5, 6)]
+def test_edit_adding_a_number_claims_only_the_new_task():
+    assert new_commands("【报名】：5", "【报名】：5、6").commands == [claim(6)]
+
+
+def test_edit_moving_a_task_to_another_line_is_not_new():
+    assert new_commands("【报名】：5、6", "【报名】：5\n【报名】：6").commands == []
 
 
 # --- rendering and the JSON shape ----------------------------------------------------------------
