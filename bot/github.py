@@ -167,13 +167,15 @@ class SlidingWindow:
         self.window = window
         self._times: deque[float] = deque()
 
-    def delay(self, now: float) -> float:
-        """Seconds until another event may start (0 if it may start now)."""
+    def delay(self, now: float, cap: int | None = None) -> float:
+        """Seconds until another event may start (0 if it may start now), counting at most
+        `cap` events in the window (default: the limit; a lower cap keeps room for others)."""
+        cap = self.limit if cap is None else min(cap, self.limit)
         while self._times and self._times[0] <= now - self.window:
             self._times.popleft()
-        if len(self._times) < self.limit:
+        if len(self._times) < cap:
             return 0.0
-        return self._times[0] + self.window - now
+        return self._times[len(self._times) - cap] + self.window - now
 
     def record(self, now: float) -> None:
         self._times.append(now)
@@ -258,24 +260,26 @@ class Gateway:
 
     async def _call(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
                     owner: Installation | None, data: Any = None,
-                    params: Mapping[str, Any] | None = None) -> tuple[Any, str | None]:
+                    params: Mapping[str, Any] | None = None, priority: bool = False) -> tuple[Any, str | None]:
         """(decoded body, next page URL) of one request, retried per the policy."""
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                                  retry=retry_if_exception_type(TransientError), sleep=self._sleep,
                                  reraise=True)
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(method, url, auth=auth, owner=owner, data=data, params=params)
+                return await self._attempt(method, url, auth=auth, owner=owner, data=data, params=params,
+                                           priority=priority)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
-                       owner: Installation | None, data: Any, params: Mapping[str, Any] | None) -> tuple[Any, str | None]:
+                       owner: Installation | None, data: Any, params: Mapping[str, Any] | None,
+                       priority: bool = False) -> tuple[Any, str | None]:
         full = url if url.startswith(("http://", "https://")) else self.api_url + "/" + url.lstrip("/")
         body = b"" if data is None else json.dumps(data).encode()
         for second_try in (False, True):
             authorization = await auth()
             if owner is not None and method in WRITE_METHODS:
-                await owner._throttle()
+                await owner._throttle(priority)
             status, headers, raw = await self._send(method, full, authorization, body, params, owner)
             if 200 <= status < 300:
                 decoded, _, next_url = sansio.decipher_response(status, headers, raw)
@@ -326,23 +330,31 @@ class Installation:
         self.calls = 0  # HTTP requests made as this installation (retries included)
         self._window = SlidingWindow(gateway.max_creates_per_minute)
         self._window_lock = asyncio.Lock()
+        self._priority_lock = asyncio.Lock()
+        # Writes that keep the board current may use the whole budget; the rest leave this much
+        # room, so a queue of 300 replies never holds the tracker's board back for minutes.
+        self._reserved = max(1, gateway.max_creates_per_minute // 8) if gateway.max_creates_per_minute > 1 else 0
 
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
 
-    async def _throttle(self) -> None:
-        """Wait until a content-creating request may start, then count it."""
-        async with self._window_lock:
-            while (wait := self._window.delay(self._gateway._clock())) > 0:
+    async def _throttle(self, priority: bool = False) -> None:
+        """Wait until a content-creating request may start, then count it. Ordinary writes
+        queue in order and leave `_reserved` of the budget to priority writes."""
+        lock, cap = (self._priority_lock, None) if priority else (self._window_lock, self._window.limit - self._reserved)
+        async with lock:
+            while (wait := self._window.delay(self._gateway._clock(), cap)) > 0:
                 await self._gateway._sleep(wait)
             self._window.record(self._gateway._clock())
 
     # ---- generic
 
-    async def request(self, method: str, url: str, *, data: Any = None, params: dict | None = None) -> Any:
-        """One call; `url` relative to the API root (``/repos/...``) or absolute."""
+    async def request(self, method: str, url: str, *, data: Any = None, params: dict | None = None,
+                      priority: bool = False) -> Any:
+        """One call; `url` relative to the API root (``/repos/...``) or absolute. A `priority`
+        write may use the budget ordinary writes leave free (the board edit uses it)."""
         body, _ = await self._gateway._call(method.upper(), url, auth=self._auth, owner=self,
-                                            data=data, params=params)
+                                            data=data, params=params, priority=priority)
         return body
 
     async def paginate(self, url: str, *, params: dict | None = None) -> list:

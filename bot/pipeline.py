@@ -355,7 +355,7 @@ class Pipeline:
             old = issue.get("body") or ""
             new = splice_board(old, board)
             if new != old:
-                await inst.edit_issue(repo, number, body=new)
+                await inst.request("PATCH", f"/repos/{repo}/issues/{number}", data={"body": new}, priority=True)
         except GitHubError as exc:
             log.warning("board of %s not written: %s", slug, exc)
             await self.store.release_board(slug, failed=True)

@@ -355,6 +355,23 @@ async def test_concurrent_creates_queue_and_reads_are_not_throttled(fake, gatewa
     assert sum(clock.waits) >= 120  # creates 5..8 wait a minute, 9..10 two minutes
 
 
+async def test_a_priority_write_is_not_held_behind_a_queue_of_ordinary_writes(fake, gateway, clock):
+    inst = await gateway(max_creates_per_minute=16).installation(1)
+    # ordinary writes may use 14 of the 16 a minute; 2 stay free for priority writes
+    for i in range(14):
+        await inst.create_comment(REPO, 1, f"c{i}")
+    start = clock()
+    queued = asyncio.gather(*(inst.create_comment(REPO, 1, f"late{i}") for i in range(5)))
+    await asyncio.sleep(0)
+    await inst.request("PATCH", f"/repos/{REPO}/issues/1", data={"body": "board"}, priority=True)
+    await queued
+    writes = [r.method for r in fake.requests if r.method in ("POST", "PATCH") and "access_tokens" not in r.path]
+    assert writes == ["POST"] * 14 + ["PATCH"] + ["POST"] * 5  # the board edit went first
+    assert fake.issue(REPO, 1)["body"] == "board"
+    assert len(fake.comments(REPO, 1)) == 19
+    assert clock() - start >= 59  # the ordinary writes waited for the window
+
+
 # ------------------------------------------------------------------ the typed calls
 
 
