@@ -17,7 +17,9 @@ What it checks like GitHub does:
 * Unknown routes and objects: 404 with GitHub's error body (``message``, ``documentation_url``).
 
 What it does not model: primary rate limits (use `fail_next` to inject 403/429 with
-headers), ETags, GraphQL, repository settings. `latency` delays every response.
+headers), ETags, GraphQL, repository settings. `latency` delays every response;
+`slow_next` delays only the next matching requests (a request whose client gave up still
+takes effect, as on GitHub).
 
 Every request is recorded (`requests`) in arrival order, including those answered by an
 injected fault; `count` filters them.
@@ -72,6 +74,9 @@ class RecordedRequest:
     headers: dict[str, str]
     installation_id: int | None = None  # whose installation token authenticated it, if any
     status: int | None = None  # the status the fake answered with
+    started: float = 0.0  # time.monotonic() when the request arrived
+    ended: float | None = None  # time.monotonic() when the answer was ready
+    client: str | None = None  # which installation token (its last 6 characters): one per bot process
 
 
 @dataclass
@@ -146,6 +151,7 @@ class FakeGitHub:
         self._comments: dict[int, _Comment] = {}
         self._tokens: dict[str, tuple[int, float]] = {}
         self._faults: list[_Fault] = []
+        self._slow: list[list] = []  # [method, path_re, seconds, times]
         self._ids = itertools.count(1_000_001)
         self._check_ids = itertools.count(5_000_001)
         self._runner: web.AppRunner | None = None
@@ -266,6 +272,20 @@ class FakeGitHub:
         self._faults.append(_Fault(method.upper(), re.compile(path_re), status, times,
                                    dict(headers or {}), body))
 
+    def slow_next(self, method: str, path_re: str, seconds: float, *, times: int = 1) -> None:
+        """Delay the next `times` requests matching `method` ("*" = any) and `path_re` by `seconds`
+        before they are handled (the request still takes effect if the client has given up)."""
+        self._slow.append([method.upper(), re.compile(path_re), seconds, times])
+
+    def _take_slow(self, method: str, path: str) -> float:
+        for s in self._slow:
+            if s[0] in ("*", method) and s[1].search(path):
+                s[3] -= 1
+                if s[3] <= 0:
+                    self._slow.remove(s)
+                return s[2]
+        return 0.0
+
     def _take_fault(self, method: str, path: str) -> _Fault | None:
         for f in self._faults:
             if f.method in ("*", method) and f.path_re.search(path):
@@ -297,10 +317,14 @@ class FakeGitHub:
         rec = RecordedRequest(
             method=request.method, path=request.path, query=dict(request.query), json=body,
             headers={k: request.headers[k] for k in _RECORDED_HEADERS if k in request.headers},
-            installation_id=self._installation_of(request))
+            installation_id=self._installation_of(request), started=time.monotonic(),
+            client=(request.headers.get("Authorization", "").partition(" ")[2].strip()[-6:] or None))
         self.requests.append(rec)
         if self.latency:
             await asyncio.sleep(self.latency)
+        slow = self._take_slow(request.method, request.path)
+        if slow:
+            await asyncio.sleep(slow)
         fault = self._take_fault(request.method, request.path)
         if fault is not None:
             if fault.body is not None:
@@ -318,6 +342,7 @@ class FakeGitHub:
         resp.headers.setdefault("X-GitHub-Media-Type", "github.v3; format=json")
         resp.headers.setdefault("X-GitHub-Request-Id", secrets.token_hex(8).upper())
         rec.status = resp.status
+        rec.ended = time.monotonic()
         return resp
 
     def _installation_of(self, request: web.Request) -> int | None:
