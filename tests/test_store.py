@@ -1,0 +1,131 @@
+"""The store on SQLite and PostgreSQL: the inbox, leases, one-transaction decisions, the outbox, board leases."""
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.actions import DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed
+from bot.model import Claim, PullRequest, Stage
+from bot.store import Store
+from tests.conftest import STORE_BACKENDS, fresh_store
+
+NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+async def test_a_redelivery_is_stored_once(store):
+    assert await store.add_delivery("d1", "issue_comment", "created", b'{"a": 1}') is True
+    assert await store.add_delivery("d1", "issue_comment", "created", b'{"a": 1}') is False
+    assert (await store.delivery_counts()) == {"pending": 1}
+
+
+async def test_each_delivery_is_leased_to_one_worker(store):
+    for i in range(20):
+        await store.add_delivery(f"d{i}", "issue_comment", "created", b"{}")
+    leased = await asyncio.gather(*(store.lease_delivery() for _ in range(30)))
+    ids = [d.id for d in leased if d is not None]
+    assert sorted(ids) == sorted(f"d{i}" for i in range(20))  # all of them, none twice
+
+
+async def test_a_lease_that_runs_out_is_retaken(store):
+    await store.add_delivery("d1", "issue_comment", "created", b"{}")
+    first = await store.lease_delivery()
+    assert first.attempts == 1 and await store.lease_delivery() is None
+    store.lease = timedelta(seconds=-1)  # as if the worker died long ago
+    await store.release_delivery("d1", "worker died", retry_in=-1)
+    again = await store.lease_delivery()
+    assert again.id == "d1" and again.attempts == 2
+
+
+async def test_a_decision_commits_state_actions_and_done_together(store):
+    await store.add_delivery("d1", "issue_comment", "created", b"{}")
+    d = await store.lease_delivery()
+    claim = Claim("h9", 2, "Alice", Stage.CLAIMED, NOW, team="t", link="https://x")
+    pr = PullRequest("h9", "org/docs", 5, "alice", "t", (2, 3), "code", "open", "https://u", part=True)
+    async with store.campaign_txn("h9") as (conn, state):
+        assert state.claims == ()
+        ids = await store.commit_decision(conn, "h9", d.id, 42, [PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
+                                          [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))], True)
+    state = await store.state("h9")
+    assert state.claims == (claim,)
+    assert state.claims[0].claimed_at == NOW and state.claims[0].claimed_at.tzinfo is not None
+    assert state.prs == (pr,)
+    assert state.closed_tasks == {3}
+    items = await store.lease_actions(ids)
+    assert [i.action for i in items] == [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))]
+    assert all(i.installation_id == 42 for i in items)
+    counts = await store.delivery_counts()
+    assert counts["done"] == 1 and counts["actions_pending"] == 2
+    info = await store.board_info("h9")
+    assert info["board_dirty"] and info["installation_id"] == 42
+
+
+async def test_a_failed_transaction_leaves_nothing(store):
+    await store.add_delivery("d1", "issue_comment", "created", b"{}")
+    d = await store.lease_delivery()
+    with pytest.raises(RuntimeError):
+        async with store.campaign_txn("h9") as (conn, _):
+            await store.commit_decision(conn, "h9", d.id, 1, [PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))],
+                                        [Reply("o/r", 1, 1, "x")], True)
+            raise RuntimeError("crash before commit")
+    assert (await store.state("h9")).claims == ()
+    assert (await store.delivery_counts()) == {"processing": 1}
+
+
+async def test_claims_are_keyed_case_insensitively_and_updated_in_place(store):
+    async with store.campaign_txn("h9") as (conn, _):
+        await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "Alice", Stage.CLAIMED, NOW))])
+    async with store.campaign_txn("h9") as (conn, _):
+        await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "alice", Stage.SUBMITTED, NOW))])
+    [c] = (await store.state("h9")).claims
+    assert c.stage == Stage.SUBMITTED
+    async with store.campaign_txn("h9") as (conn, _):
+        await store.apply(conn, "h9", [DropClaim(2, "ALICE")])
+    assert (await store.state("h9")).claims == ()
+
+
+async def test_an_action_is_leased_once_and_retried_after_its_lease(store):
+    async with store.campaign_txn("h9") as (conn, _):
+        [aid] = await store.commit_decision(conn, "h9", None, 1, [], [Reply("o/r", 1, 1, "x")], False)
+    [item] = await store.lease_actions()
+    assert item.attempts == 1 and await store.lease_actions() == []
+    await store.finish_action(aid, "pending", "502", retry_in=-1)
+    [again] = await store.lease_actions()
+    assert again.attempts == 2
+    await store.finish_action(aid, "failed", "PermanentError: 422")
+    [failure] = await store.failures()
+    assert failure["type"] == "action" and failure["error"] == "PermanentError: 422"
+
+
+async def test_board_lease_and_coalescing(store):
+    await store.mark_board_dirty("h9")
+    assert await store.take_dirty_board(older_than=60) is None  # too fresh: wait for more changes
+    assert await store.take_dirty_board(older_than=0) == "h9"
+    assert await store.take_dirty_board(older_than=0) is None  # clean now
+    await store.mark_board_dirty("h9")  # changed while the edit was in flight
+    assert await store.take_dirty_board(older_than=0) is None  # still leased by the first edit
+    await store.release_board("h9", edited_hash="abc")
+    assert await store.take_dirty_board(older_than=0) == "h9"
+    info = await store.board_info("h9")
+    assert info["board_hash"] == "abc" and info["board_edits"] == 1
+
+
+async def test_failed_deliveries_are_listed(store):
+    await store.add_delivery("bad", "pull_request", "opened", b"{}")
+    await store.finish_delivery("bad", "failed", "ValidationError: pull_request missing")
+    [f] = await store.failures()
+    assert f["id"] == "bad" and f["event"] == "pull_request.opened" and "missing" in f["error"]
+
+
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+async def test_migrations_are_idempotent_and_two_stores_share_one_database(backend, tmp_path):
+    a = await fresh_store(backend, tmp_path)
+    await a.init(["h9"])
+    b = Store(a.url)
+    await b.init(["h9", "h10"])  # a second replica starting: no error, schema already there
+    await a.add_delivery("d1", "issue_comment", "created", b"{}")
+    assert (await b.lease_delivery()).id == "d1"
+    assert await a.lease_delivery() is None
+    await a.close()
+    await b.close()
