@@ -1,0 +1,584 @@
+"""Load benchmark of `bot serve` on loopback: acknowledgement latency, end-to-end throughput,
+peak memory, and how a burst of claims coalesces into tracker edits.
+
+Everything runs on 127.0.0.1. Three processes: this script (the load generator), a fake GitHub
+(tests/fakegithub.py, in a child process of this script so its work does not disturb the
+generator's clock) and `python -m bot serve` (a child process configured through its
+environment, as in production). Each run gets a fresh bot, a fresh fake and a fresh database.
+
+Per API latency (--latency, default 0 and 100 ms) one run measures:
+  a) ack: an open-loop generator sends signed claim comments at a fixed rate (--rate for
+     --seconds); each request's time to the 202 is recorded (p50/p90/p99/max), and how far
+     the generator itself lagged behind its schedule (so a slow client cannot hide as a fast
+     server).
+  b) throughput: --count more claims posted as fast as acknowledgements come back
+     (--concurrency in flight), then /healthz is polled until every delivery is done and
+     every reply is posted; events/s = count / (first post -> last reply posted).
+  c) memory: the bot's RSS high-water mark (VmHWM in /proc/PID/status) at the end of the run.
+Then one more run (API latency 0, the default BOARD_DELAY of 2 s):
+  d) burst: --burst claims within --burst-seconds; counts tracker edits (PATCH of the tracker
+     issue at the fake) and the time from the first claim until the tracker shows every claimer.
+
+Run:
+  .venv/bin/python bench/bench_load.py                 # full: ~3 minutes
+  .venv/bin/python bench/bench_load.py --quick         # < 1 minute, smaller figures
+  .venv/bin/python bench/bench_load.py --database-url postgresql+asyncpg://bot:bot@127.0.0.1:54329/bench
+The PostgreSQL database is emptied (schema public dropped) before each run: give it a
+database of its own.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import aiohttp  # noqa: E402
+from aiohttp import web  # noqa: E402
+
+from tests import payloads  # noqa: E402
+from tests.fakegithub import FakeGitHub  # noqa: E402
+
+SECRET = "bench-secret"
+REPO = "bench/Paddle"
+RFC_REPO = "bench/community"
+TRACKER_NUMBER = 1
+TRACKER_BODY = "# Hackathon 99th tasks\n\nClaim with 【报名】：N below.\n"
+KEY = "Hackathon 99th"
+SLUG = "bench"
+WEBHOOK = "/api/github/webhooks"
+HARD_TIMEOUT = 300.0  # no wait in this script lasts longer than this
+
+
+# ---------------------------------------------------------------------------------------- rules
+
+
+def write_rules(root: Path, tasks: int) -> Path:
+    """A rules tree with one campaign of `tasks` tasks (claims: 3 per person, 5 per task)."""
+    d = root / SLUG
+    d.mkdir(parents=True, exist_ok=True)
+    (d / "campaign.yml").write_text(
+        f"name: Bench campaign\nkey: {KEY}\ntracker: {REPO}#{TRACKER_NUMBER}\nrepos:\n  - {REPO}\n"
+        "maintainers: [boss]\nlanguage: zh\n"
+        "claim_policy:\n  max_claims_per_user: 3\n  max_claimants_per_task: 5\n  claim_expiry_days: 14\n"
+        f"rfc:\n  repo: {RFC_REPO}\n  path: rfcs/\n", encoding="utf-8")
+    for i in range(1, tasks + 1):
+        (d / f"{i:04d}.yml").write_text(
+            f"id: {i}\ntitle: 为 Paddle 新增 API_{i}\ndifficulty: {'基础' if i % 2 else '进阶'}\n"
+            f"track: {['API', '框架', '套件'][i % 3]}\n"
+            f"targets:\n  - repo: {REPO}\n    paths: ['python/paddle/api_{i}/**']\n"
+            f"tests: ['test/api_{i}/**']\nrfc:\n  required: false\nacceptance: [CI green]\n"
+            f"source:\n  file: bench.md\n  line: {i}\n  anchor: task{i}\n", encoding="utf-8")
+    return root
+
+
+# ---------------------------------------------------------------------- the fake, as a process
+
+
+class BenchGitHub(FakeGitHub):
+    """The fake GitHub plus control routes under /_bench (not recorded, no latency)."""
+
+    def _routes(self, r: web.UrlDispatcher) -> None:
+        super()._routes(r)
+        r.add_get("/_bench/info", self._b_info)
+        r.add_post("/_bench/config", self._b_config)
+        r.add_post("/_bench/pull", self._b_pull)
+        r.add_get("/_bench/requests", self._b_requests)
+        r.add_get("/_bench/tracker", self._b_tracker)
+
+    @web.middleware
+    async def _middleware(self, request: web.Request, handler):  # noqa: ANN001
+        if request.path.startswith("/_bench/"):
+            return await handler(request)
+        return await FakeGitHub._middleware(self, request, handler)
+
+    async def _b_info(self, request: web.Request) -> web.Response:
+        return web.json_response({"app_id": self.app_id, "private_key": self.private_key_pem})
+
+    async def _b_config(self, request: web.Request) -> web.Response:
+        data = await request.json()
+        if "latency" in data:
+            self.latency = float(data["latency"])
+        return web.json_response({"latency": self.latency})
+
+    async def _b_pull(self, request: web.Request) -> web.Response:
+        d = await request.json()
+        repo, number = d.pop("repo"), d.pop("number")
+        if repo in self._repos and number in self._repos[repo].issues:
+            pr = self.update_pull(repo, number, **d)
+        else:
+            pr = self.add_pull(repo, number, **d)
+        return web.json_response(pr)
+
+    async def _b_requests(self, request: web.Request) -> web.Response:
+        since = int(request.query.get("since", 0))
+        rows = [[r.method, r.path, r.status] for r in self.requests[since:]]
+        return web.json_response({"total": len(self.requests), "requests": rows})
+
+    async def _b_tracker(self, request: web.Request) -> web.Response:
+        return web.json_response({"body": self.issue(REPO, TRACKER_NUMBER)["body"] or ""})
+
+
+async def _fake_main() -> None:
+    gh = BenchGitHub()
+    url = await gh.start()
+    gh.add_repo(REPO)
+    gh.add_repo(RFC_REPO)
+    gh.add_issue(REPO, TRACKER_NUMBER, title="Hackathon 99th", body=TRACKER_BODY)
+    print(f"READY {url}", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await gh.stop()
+
+
+class FakeProc:
+    """The fake GitHub in a child process; control through /_bench routes."""
+
+    def __init__(self, session: aiohttp.ClientSession, logdir: Path):
+        self.session = session
+        self.logdir = logdir
+        self.proc: subprocess.Popen | None = None
+        self.url = ""
+
+    async def start(self) -> "FakeProc":
+        self.proc = subprocess.Popen([sys.executable, __file__, "--fake-github"], stdout=subprocess.PIPE,
+                                     stderr=open(self.logdir / "fake.log", "ab"), cwd=ROOT, text=True)
+        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), 60)
+        if not line.startswith("READY "):
+            raise RuntimeError(f"fake GitHub did not start: {line!r} (see {self.logdir / 'fake.log'})")
+        self.url = line.split()[1]
+        return self
+
+    async def _get(self, path: str) -> dict:
+        async with self.session.get(self.url + path) as r:
+            r.raise_for_status()
+            return await r.json()
+
+    async def _post(self, path: str, data: dict) -> dict:
+        async with self.session.post(self.url + path, json=data) as r:
+            r.raise_for_status()
+            return await r.json()
+
+    async def info(self) -> dict:
+        return await self._get("/_bench/info")
+
+    async def set_latency(self, seconds: float) -> None:
+        await self._post("/_bench/config", {"latency": seconds})
+
+    async def put_pull(self, **fields) -> dict:
+        return await self._post("/_bench/pull", fields)
+
+    async def requests(self, since: int = 0) -> tuple[int, list[tuple[str, str, int]]]:
+        d = await self._get(f"/_bench/requests?since={since}")
+        return d["total"], [tuple(r) for r in d["requests"]]
+
+    async def tracker(self) -> str:
+        return (await self._get("/_bench/tracker"))["body"]
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+# ---------------------------------------------------------------------------- the bot, as a process
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+async def reset_database(url: str) -> None:
+    """Empty a PostgreSQL database (drop and recreate schema public)."""
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+    finally:
+        await engine.dispose()
+
+
+class BotProc:
+    """`python -m bot serve` in a child process (cwd: a scratch dir, so no stray .env is read)."""
+
+    def __init__(self, session: aiohttp.ClientSession, workdir: Path, env: dict[str, str]):
+        self.session = session
+        self.workdir = workdir
+        self.env = env
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen | None = None
+        self.log = workdir / "bot.log"
+
+    async def start(self, timeout: float = 120.0) -> float:
+        """Start and wait for /healthz; returns the start-up time in seconds."""
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RULES_DIR", "PORT")}
+        env.update(self.env, HOST="127.0.0.1", PORT=str(self.port))
+        t0 = time.perf_counter()
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve"], cwd=self.workdir, env=env,
+                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"bot serve exited with {self.proc.returncode}; see {self.log}:\n"
+                                   + self.log.read_text()[-3000:])
+            try:
+                async with self.session.get(self.url + "/healthz") as r:
+                    if r.status == 200:
+                        return time.perf_counter() - t0
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        raise RuntimeError(f"bot serve did not answer /healthz within {timeout:.0f} s; see {self.log}")
+
+    async def counts(self) -> dict[str, int]:
+        async with self.session.get(self.url + "/healthz") as r:
+            return (await r.json())["counts"]
+
+    def vm(self) -> dict[str, int]:
+        """VmHWM and VmRSS in KiB (from /proc/PID/status)."""
+        out = {}
+        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+            if line.startswith(("VmHWM:", "VmRSS:")):
+                k, v = line.split(":", 1)
+                out[k] = int(v.split()[0])
+        return out
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+class Stack:
+    """A fresh fake GitHub + database + `bot serve`, torn down on exit."""
+
+    def __init__(self, args: argparse.Namespace, rules_dir: Path, *, latency_ms: float = 0.0,
+                 board_delay: float | None = None, tag: str = "run"):
+        self.args = args
+        self.rules_dir = rules_dir
+        self.latency = latency_ms / 1000
+        self.board_delay = board_delay
+        self.tag = tag
+
+    async def __aenter__(self) -> "Stack":
+        self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000))
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.tag}-"))
+        self.fake = await FakeProc(self.session, self.workdir).start()
+        await self.fake.set_latency(self.latency)
+        info = await self.fake.info()
+        db = self.args.database_url or f"sqlite+aiosqlite:///{self.workdir}/bot.db"
+        if not db.startswith("sqlite"):
+            await reset_database(db)
+        env = {"APP_ID": str(info["app_id"]), "PRIVATE_KEY": info["private_key"], "WEBHOOK_SECRET": SECRET,
+               "GITHUB_API_URL": self.fake.url, "DATABASE_URL": db, "RULES_DIR": str(self.rules_dir),
+               "MAX_WRITES_PER_MINUTE": "10000000", "LOG_LEVEL": self.args.log_level}
+        if self.args.workers:
+            env["WORKERS"] = str(self.args.workers)
+        if self.board_delay is not None:
+            env["BOARD_DELAY"] = str(self.board_delay)
+        self.bot = BotProc(self.session, self.workdir, env)
+        try:
+            self.startup = await self.bot.start()
+        except BaseException:
+            self.fake.stop()
+            raise
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self.bot.stop()
+        self.fake.stop()
+        await self.session.close()
+
+
+# ---------------------------------------------------------------------------------- deliveries
+
+
+class Claims:
+    """Signed claim comments on the tracker, built ahead of time (signing is not timed).
+    Claimer k is `user-<k>`, claiming task (k mod tasks) + 1."""
+
+    def __init__(self, tasks: int, prefix: str = "u"):
+        self.tasks = tasks
+        self.prefix = prefix
+        self.next = 0
+
+    def user(self, k: int) -> str:
+        return f"{self.prefix}{k:05d}"
+
+    def build(self, n: int) -> list[tuple[bytes, dict[str, str]]]:
+        out = []
+        for _ in range(n):
+            k = self.next
+            self.next += 1
+            p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER_NUMBER, comment_id=10_000_000 + k,
+                                       body=f"【报名】：{k % self.tasks + 1}", user=self.user(k))
+            out.append(payloads.delivery("issue_comment", p, SECRET, f"bench-{self.prefix}-{k}"))
+        return out
+
+
+async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str]) -> int:
+    async with session.post(url + WEBHOOK, data=body, headers=headers) as r:
+        await r.read()
+        return r.status
+
+
+def pct(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    i = min(len(sorted_values) - 1, max(0, int(round(p / 100 * len(sorted_values) + 0.5)) - 1))
+    return sorted_values[i]
+
+
+async def ack_phase(stack: Stack, deliveries: list, rate: float) -> dict:
+    """Open loop: request i starts at t0 + i/rate whatever happened to earlier ones."""
+    session, url = stack.session, stack.bot.url
+    lat: list[float] = []
+    lag: list[float] = []
+    statuses: dict[int, int] = {}
+
+    async def one(body: bytes, headers: dict) -> None:
+        t = time.perf_counter()
+        try:
+            s = await asyncio.wait_for(post(session, url, body, headers), 30)
+        except (aiohttp.ClientError, asyncio.TimeoutError):
+            s = 0
+        lat.append(time.perf_counter() - t)
+        statuses[s] = statuses.get(s, 0) + 1
+
+    tasks = []
+    t0 = time.perf_counter()
+    for i, (body, headers) in enumerate(deliveries):
+        due = t0 + i / rate
+        delay = due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        lag.append(max(0.0, time.perf_counter() - due))
+        tasks.append(asyncio.create_task(one(body, headers)))
+    sent = time.perf_counter() - t0
+    await asyncio.gather(*tasks)
+    lat.sort()
+    return {"n": len(deliveries), "sent_in": sent, "rate": len(deliveries) / sent if sent else float("inf"),
+            "p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": lat[-1],
+            "lag_max": max(lag), "statuses": statuses}
+
+
+async def wait_processed(stack: Stack, base: dict[str, int], n: int, t0: float, timeout: float) -> dict:
+    """Poll /healthz until `n` more deliveries are finished and n more actions performed."""
+    finished = ("done", "ignored", "failed")
+    out: dict = {"deliveries_done_at": None, "actions_done_at": None}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        c = await stack.bot.counts()
+        d = sum(c.get(k, 0) - base.get(k, 0) for k in finished)
+        a = c.get("actions_done", 0) + c.get("actions_failed", 0) - base.get("actions_done", 0) - base.get("actions_failed", 0)
+        now = time.perf_counter()
+        if out["deliveries_done_at"] is None and d >= n:
+            out["deliveries_done_at"] = now - t0
+        if out["deliveries_done_at"] is not None and a >= n and c.get("actions_pending", 0) == 0:
+            out["actions_done_at"] = now - t0
+            break
+        await asyncio.sleep(0.05)
+    c = await stack.bot.counts()
+    out["failed"] = c.get("failed", 0) - base.get("failed", 0)
+    out["actions_failed"] = c.get("actions_failed", 0) - base.get("actions_failed", 0)
+    out["counts"] = c
+    return out
+
+
+async def throughput_phase(stack: Stack, deliveries: list, concurrency: int, timeout: float) -> dict:
+    """Closed loop for the posting (at most `concurrency` in flight), then wait for the effects."""
+    session, url = stack.session, stack.bot.url
+    base = await stack.bot.counts()
+    queue = list(reversed(deliveries))
+    statuses: dict[int, int] = {}
+
+    async def poster() -> None:
+        while queue:
+            body, headers = queue.pop()
+            s = await post(session, url, body, headers)
+            statuses[s] = statuses.get(s, 0) + 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(poster() for _ in range(concurrency)))
+    acked = time.perf_counter() - t0
+    done = await wait_processed(stack, base, len(deliveries), t0, timeout)
+    n = len(deliveries)
+    return {"n": n, "acked_in": acked, "statuses": statuses, **done,
+            "events_per_s": n / done["actions_done_at"] if done["actions_done_at"] else 0.0,
+            "deliveries_per_s": n / done["deliveries_done_at"] if done["deliveries_done_at"] else 0.0}
+
+
+async def warm_up(stack: Stack, claims: Claims) -> None:
+    """One claim end to end (the installation token is minted here, as after any restart)."""
+    base = await stack.bot.counts()
+    [(body, headers)] = claims.build(1)
+    await post(stack.session, stack.bot.url, body, headers)
+    await wait_processed(stack, base, 1, time.perf_counter(), 30)
+
+
+async def run_latency(args: argparse.Namespace, rules_dir: Path, latency_ms: float) -> dict:
+    async with Stack(args, rules_dir, latency_ms=latency_ms, tag=f"lat{latency_ms:g}") as st:
+        claims = Claims(args.tasks)
+        await warm_up(st, claims)
+        idle = st.bot.vm()
+        res: dict = {"latency_ms": latency_ms, "startup_s": st.startup, "rss_idle_kib": idle["VmRSS"]}
+        ack_deliveries = claims.build(int(args.rate * args.seconds))
+        res["ack"] = await ack_phase(st, ack_deliveries, args.rate)
+        res["ack_drain"] = await wait_processed(st, {}, claims.next, time.perf_counter(), HARD_TIMEOUT)
+        res["throughput"] = await throughput_phase(st, claims.build(args.count), args.concurrency, HARD_TIMEOUT)
+        res["vm"] = st.bot.vm()
+        _, reqs = await st.fake.requests()
+        res["api_calls"] = len(reqs)
+        res["log"] = str(st.bot.log)
+        return res
+
+
+async def run_burst(args: argparse.Namespace, rules_dir: Path) -> dict:
+    async with Stack(args, rules_dir, latency_ms=0, tag="burst") as st:
+        claims = Claims(args.tasks, prefix="b")
+        warm = Claims(args.tasks, prefix="w")
+        await warm_up(st, warm)
+        await asyncio.sleep(args.board_wait)  # let the warm-up's board edit land
+        total0, _ = await st.fake.requests()
+        deliveries = claims.build(args.burst)
+        users = [claims.user(k) for k in range(args.burst)]
+        t0 = time.perf_counter()
+        ack = await ack_phase(st, deliveries, args.burst / args.burst_seconds)
+        on_board_at = None
+        deadline = time.monotonic() + HARD_TIMEOUT
+        while time.monotonic() < deadline:
+            body = await st.fake.tracker()
+            if all(f"@{u}" in body or u in body for u in users):
+                on_board_at = time.perf_counter() - t0
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(args.board_wait + 1.0)  # any trailing edit
+        _, reqs = await st.fake.requests(total0)
+        tracker = f"/repos/{REPO}/issues/{TRACKER_NUMBER}"
+        edits = sum(1 for m, p, _ in reqs if m == "PATCH" and p == tracker)
+        gets = sum(1 for m, p, _ in reqs if m == "GET" and p == tracker)
+        replies = sum(1 for m, p, _ in reqs if m == "POST" and p == tracker + "/comments")
+        return {"n": args.burst, "seconds": args.burst_seconds, "ack": ack, "on_board_at": on_board_at,
+                "tracker_edits": edits, "tracker_gets": gets, "replies": replies, "board_chars": len(body),
+                "vm": st.bot.vm(), "log": str(st.bot.log)}
+
+
+# -------------------------------------------------------------------------------------- output
+
+
+def ms(x: float) -> str:
+    return f"{1000 * x:.1f}"
+
+
+def report_latency(r: dict, args: argparse.Namespace) -> None:
+    a, t, vm = r["ack"], r["throughput"], r["vm"]
+    lat = r["latency_ms"]
+    print(f"\n== API latency {lat:g} ms  (bot start-up {r['startup_s']:.1f} s, RSS after warm-up {r['rss_idle_kib'] / 1024:.0f} MiB)")
+    print(f"a) ack, open loop {args.rate:g}/s for {args.seconds:g} s: {a['n']} sent in {a['sent_in']:.2f} s "
+          f"(achieved {a['rate']:.0f}/s, generator lag max {ms(a['lag_max'])} ms), statuses {a['statuses']}")
+    print(f"   ack latency ms: p50 {ms(a['p50'])}  p90 {ms(a['p90'])}  p99 {ms(a['p99'])}  max {ms(a['max'])}"
+          f"   [bar p99 < 50 ms at 200/s: {'PASS' if a['p99'] < 0.050 else 'MISS'}]")
+    d = r["ack_drain"]
+    print(f"   backlog of that phase processed {d['actions_done_at'] and round(d['actions_done_at'], 2)} s after it ended")
+    bar = 200 if lat == 0 else 100 if lat <= 100 else None
+    verdict = "" if bar is None else f"   [bar >= {bar}/s: {'PASS' if t['events_per_s'] >= bar else 'MISS'}]"
+    print(f"b) throughput: {t['n']} claims, {args.concurrency} in flight, all acked in {t['acked_in']:.2f} s, "
+          f"statuses {t['statuses']}")
+    print(f"   deliveries done after {t['deliveries_done_at']:.2f} s ({t['deliveries_per_s']:.0f}/s); every reply posted after "
+          f"{t['actions_done_at']:.2f} s -> {t['events_per_s']:.0f} events/s{verdict}"
+          if t["actions_done_at"] else f"   NOT DONE within {HARD_TIMEOUT:.0f} s: {t['counts']}")
+    if t["failed"] or t["actions_failed"]:
+        print(f"   failures: {t['failed']} deliveries, {t['actions_failed']} actions (see {r['log']})")
+    print(f"c) peak memory (VmHWM) {vm['VmHWM'] / 1024:.0f} MiB, RSS at end {vm['VmRSS'] / 1024:.0f} MiB; "
+          f"{r['api_calls']} API calls at the fake")
+
+
+def report_burst(b: dict) -> None:
+    a = b["ack"]
+    print(f"\n== burst: {b['n']} claim comments in {b['seconds']:g} s (API latency 0, board delay {b.get('board_delay', 2.0):g} s)")
+    print(f"d) ack p50 {ms(a['p50'])} ms, p99 {ms(a['p99'])} ms, max {ms(a['max'])} ms; "
+          f"tracker edits (PATCH) {b['tracker_edits']}, tracker reads {b['tracker_gets']}, replies {b['replies']}"
+          f"   [bar <= 10 edits: {'PASS' if b['tracker_edits'] <= 10 else 'MISS'}]")
+    print(f"   every claimer on the board {b['on_board_at']:.2f} s after the first claim; board {b['board_chars']:,} chars; "
+          f"peak memory {b['vm']['VmHWM'] / 1024:.0f} MiB" if b["on_board_at"] else "   NOT every claimer reached the board")
+
+
+async def amain(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory(prefix="bench-rules-") as tmp:
+        t = time.perf_counter()
+        rules_dir = write_rules(Path(tmp), args.tasks)
+        print(f"rules: 1 campaign, {args.tasks} tasks ({time.perf_counter() - t:.1f} s to write); "
+              f"database {args.database_url or 'SQLite (fresh file per run)'}; workers {args.workers or 'default'}; "
+              f"{os.cpu_count()} CPUs", flush=True)
+        for lat in args.latency:
+            report_latency(await run_latency(args, rules_dir, lat), args)
+        if args.burst:
+            b = await run_burst(args, rules_dir)
+            report_burst(b)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rate", type=float, default=200.0, help="deliveries per second in the ack phase (default 200)")
+    p.add_argument("--seconds", type=float, default=10.0, help="length of the ack phase (default 10)")
+    p.add_argument("--count", type=int, default=2000, help="deliveries in the throughput phase (default 2000)")
+    p.add_argument("--concurrency", type=int, default=32, help="posts in flight in the throughput phase (default 32)")
+    p.add_argument("--latency", type=lambda s: [float(x) for x in s.split(",")], default=[0.0, 100.0],
+                   help="fake GitHub API latency in ms, comma-separated: one run each (default 0,100)")
+    p.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
+    p.add_argument("--workers", type=int, default=None, help="WORKERS for the bot (default: the bot's own)")
+    p.add_argument("--tasks", type=int, default=2000, help="tasks in the generated campaign (default 2000)")
+    p.add_argument("--burst", type=int, default=300, help="claims in the burst run (0: skip; default 300)")
+    p.add_argument("--burst-seconds", type=float, default=10.0, help="the burst is spread over this (default 10)")
+    p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
+    p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL for the bot (default WARNING)")
+    p.add_argument("--quick", action="store_true", help="a smaller run that finishes in under a minute")
+    p.add_argument("--fake-github", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.seconds, args.count, args.burst, args.burst_seconds = 3.0, 500, 300, 5.0
+        args.tasks = min(args.tasks, 500)
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    if args.fake_github:
+        asyncio.run(_fake_main())
+        return
+    t = time.perf_counter()
+    asyncio.run(amain(args))
+    print(f"\ntotal {time.perf_counter() - t:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
