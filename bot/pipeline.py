@@ -263,6 +263,8 @@ class Pipeline:
                 await self.store.finish_action(item.id, "done")
 
     async def _perform(self, item: OutboxItem) -> None:
+        if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):
+            return  # a newer push already decided this PR's checklist or labels
         inst = await self.gateway.installation(item.installation_id)
         retry = item.attempts > 1
         match item.action:

@@ -60,10 +60,20 @@ async def webhook(request: web.Request) -> web.Response:
         return web.json_response({"msg": "pong"})
     if event not in HANDLED_EVENTS:
         return web.json_response({"status": "ignored", "event": event}, status=202)
-    stored = await request.app[STORE].add_delivery(delivery, event, payload.get("action"), body)
+    stored = await request.app[STORE].add_delivery(delivery, event, payload.get("action"), body, subject=subject_of(event, payload))
     if stored:
         request.app[PIPELINE].wake()
     return web.json_response({"status": "queued" if stored else "duplicate", "delivery": delivery}, status=202)
+
+
+def subject_of(event: str, payload: dict) -> str | None:
+    """Deliveries about one pull request are processed in order (a push after its opening)."""
+    if event == "pull_request":
+        repo = (payload.get("repository") or {}).get("full_name")
+        number = payload.get("number") or (payload.get("pull_request") or {}).get("number")
+        if repo and number:
+            return f"pr:{repo}#{number}"[:300]
+    return None
 
 
 async def healthz(request: web.Request) -> web.Response:

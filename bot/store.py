@@ -91,6 +91,8 @@ deliveries = Table(
     Column("lease_until", UTCDateTime()),
     Column("error", Text),
     Column("finished_at", UTCDateTime()),
+    # Deliveries about one subject (a pull request) are processed one after the other, in order.
+    Column("subject", String(300), index=True),
 )
 
 campaigns = Table(
@@ -146,6 +148,8 @@ outbox = Table(
     Column("delivery_id", String(64), index=True),
     Column("installation_id", BigInteger),
     Column("payload", JSON, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("target", String(300), nullable=False, index=True),  # "owner/repo#number"
     Column("status", String(16), nullable=False, index=True),  # pending | done | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("lease_owner", String(64)),
@@ -242,10 +246,11 @@ class Store:
 
     # ---- inbox ----------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
-                           status: str = "pending") -> bool:
+                           status: str = "pending", subject: str | None = None) -> bool:
         """Store a delivery; False when this id was already stored (a redelivery)."""
         text = payload.decode() if isinstance(payload, bytes) else payload
-        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=utcnow(), status=status, attempts=0)
+        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=utcnow(), status=status,
+                      attempts=0, subject=subject)
         async with self.write() as conn:
             if self.is_sqlite:
                 from sqlalchemy.dialects.sqlite import insert as dialect_insert
@@ -255,11 +260,19 @@ class Store:
             return res.rowcount == 1
 
     async def lease_delivery(self) -> Delivery | None:
-        """Take one delivery to process: pending, or held by a worker whose lease ran out."""
+        """Take one delivery to process: pending, or held by a worker whose lease ran out; never one
+        whose subject (a pull request) has an earlier delivery still in hand."""
         now = utcnow()
+        busy = deliveries.alias("busy")
         async with self.write() as conn:
-            q = (select(deliveries.c.id).where(or_(deliveries.c.status == "pending",
-                                                   and_(deliveries.c.status == "processing", deliveries.c.lease_until < now)))
+            q = (select(deliveries.c.id).where(
+                    or_(deliveries.c.status == "pending",
+                        and_(deliveries.c.status == "processing", deliveries.c.lease_until < now)),
+                    or_(deliveries.c.subject.is_(None),
+                        ~select(busy.c.id).where(busy.c.subject == deliveries.c.subject, busy.c.id != deliveries.c.id,
+                                                 or_(and_(busy.c.status == "processing", busy.c.lease_until >= now),
+                                                     and_(busy.c.status.in_(["pending", "processing"]),
+                                                          busy.c.received_at < deliveries.c.received_at))).exists()))
                  .order_by(deliveries.c.received_at).limit(1))
             if not self.is_sqlite:
                 q = q.with_for_update(skip_locked=True)
@@ -364,7 +377,8 @@ class Store:
         ids = []
         for a in actions:
             res = await conn.execute(insert(outbox).values(delivery_id=delivery_id, installation_id=installation_id,
-                                                           payload=action_to_dict(a), status="pending", attempts=0,
+                                                           payload=action_to_dict(a), kind=type(a).__name__,
+                                                           target=f"{a.repo}#{a.number}", status="pending", attempts=0,
                                                            created_at=now).returning(outbox.c.id))
             ids.append(res.scalar_one())
         if board or changes:
@@ -407,6 +421,15 @@ class Store:
         vals["lease_until"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
         async with self.write() as conn:
             await conn.execute(update(outbox).where(outbox.c.id == action_id).values(**vals))
+
+    async def superseded(self, item: OutboxItem) -> bool:
+        """Is there a newer action of the same kind on the same target? (A checklist or label set
+        from an older push must not overwrite a newer one, whatever order they are performed in.)"""
+        a = item.action
+        async with self.engine.connect() as conn:
+            q = select(outbox.c.id).where(outbox.c.kind == type(a).__name__, outbox.c.target == f"{a.repo}#{a.number}",
+                                          outbox.c.id > item.id, outbox.c.status != "failed").limit(1)
+            return (await conn.execute(q)).first() is not None
 
     async def bot_comment(self, repo: str, number: int, role: str) -> tuple[int, str] | None:
         async with self.engine.connect() as conn:

@@ -216,3 +216,19 @@ async def test_dry_run_sends_nothing_and_logs_actions(tmp_path, all_rules):
         kinds = [json.loads(line)["kind"] for line in h.dry_lines]
         assert "Reply" in kinds and "UpdateBoard" in kinds
         assert h.gh.requests == []
+
+
+async def test_a_quick_push_after_opening_leaves_the_newest_checklist(bot):
+    await bot.comment("【报名】：3")
+    await bot.settle()
+    bot.gh.latency = 0.05
+    bot.gh.add_pull("org/Paddle", 9, title="【Hackathon 9th No.3】jit", user="alice", files=["python/paddle/jit/api.py"])
+    opened = payloads.pull_request("opened", repo="org/Paddle", number=9, title="【Hackathon 9th No.3】jit", user="alice")
+    await bot.post("pull_request", opened)
+    bot.gh.update_pull("org/Paddle", 9, files=["python/paddle/jit/api.py", "test/dygraph_to_static/test_jit.py"])
+    pushed = payloads.pull_request("synchronize", repo="org/Paddle", number=9, title="【Hackathon 9th No.3】jit", user="alice")
+    await bot.post("pull_request", pushed)
+    await bot.settle()
+    [checklist] = bot.bot_comments(number=9)
+    assert "test_jit.py" in checklist["body"]
+    assert set(bot.gh.labels("org/Paddle", 9)) == {"hackathon", "ready"}

@@ -129,3 +129,42 @@ async def test_migrations_are_idempotent_and_two_stores_share_one_database(backe
     assert await a.lease_delivery() is None
     await a.close()
     await b.close()
+
+
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+async def test_the_migrations_build_exactly_the_schema_the_code_declares(backend, tmp_path):
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from bot.store import metadata
+
+    s = await fresh_store(backend, tmp_path)
+    await s.init([])
+    async with s.engine.connect() as conn:
+        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    await s.close()
+    assert diff == []
+
+
+async def test_deliveries_about_one_pull_request_are_processed_in_order(store):
+    await store.add_delivery("pr-1", "pull_request", "opened", b"{}", subject="pr:org/Paddle#7")
+    await store.add_delivery("pr-2", "pull_request", "synchronize", b"{}", subject="pr:org/Paddle#7")
+    await store.add_delivery("other", "pull_request", "opened", b"{}", subject="pr:org/Paddle#8")
+    first = await store.lease_delivery()
+    second = await store.lease_delivery()
+    assert (first.id, second.id) == ("pr-1", "other")  # pr-2 waits for pr-1
+    assert await store.lease_delivery() is None
+    await store.finish_delivery("pr-1", "done")
+    assert (await store.lease_delivery()).id == "pr-2"
+
+
+async def test_an_older_checklist_is_superseded_by_a_newer_one(store):
+    from bot.actions import UpsertChecklist
+
+    async with store.campaign_txn("h9") as (conn, _):
+        await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "old")], False)
+        await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "new"),
+                                                             UpsertChecklist("org/Paddle", 8, "other")], False)
+    old, new, other = await store.lease_actions()
+    assert await store.superseded(old) is True
+    assert await store.superseded(new) is False and await store.superseded(other) is False

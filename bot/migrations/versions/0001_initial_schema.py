@@ -66,17 +66,21 @@ def upgrade() -> None:
     sa.Column('lease_until', UTCDateTime(), nullable=True),
     sa.Column('error', sa.Text(), nullable=True),
     sa.Column('finished_at', UTCDateTime(), nullable=True),
+    sa.Column('subject', sa.String(length=300), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('deliveries', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_deliveries_received_at'), ['received_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_deliveries_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_deliveries_subject'), ['subject'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('delivery_id', sa.String(length=64), nullable=True),
     sa.Column('installation_id', sa.BigInteger(), nullable=True),
     sa.Column('payload', sa.JSON(), nullable=False),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('target', sa.String(length=300), nullable=False),
     sa.Column('status', sa.String(length=16), nullable=False),
     sa.Column('attempts', sa.Integer(), nullable=False),
     sa.Column('lease_owner', sa.String(length=64), nullable=True),
@@ -88,6 +92,7 @@ def upgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outbox_delivery_id'), ['delivery_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_outbox_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_outbox_target'), ['target'], unique=False)
 
     op.create_table('pulls',
     sa.Column('repo', sa.String(length=256), nullable=False),
