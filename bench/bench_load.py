@@ -311,9 +311,19 @@ class Stack:
         except BaseException:
             self.fake.stop()
             raise
+        self.profiler = None
+        if self.args.py_spy:
+            self.profile = self.workdir / f"py-spy-{self.tag}.txt"
+            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250",
+                                              "--format", "raw", "-o", str(self.profile)],
+                                             stdout=subprocess.DEVNULL, stderr=open(self.workdir / "py-spy.log", "ab"))
         return self
 
     async def __aexit__(self, *exc) -> None:
+        if self.profiler is not None:
+            self.profiler.send_signal(signal.SIGINT)
+            self.profiler.wait(30)
+            print(f"   py-spy profile (collapsed stacks) of the bot: {self.profile}")
         self.bot.stop()
         self.fake.stop()
         await self.session.close()
@@ -557,16 +567,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
     p.add_argument("--workers", type=int, default=None, help="WORKERS for the bot (default: the bot's own)")
     p.add_argument("--tasks", type=int, default=2000, help="tasks in the generated campaign (default 2000)")
-    p.add_argument("--burst", type=int, default=300, help="claims in the burst run (0: skip; default 300)")
+    p.add_argument("--burst", type=int, default=None, help="claims in the burst run (0: skip; default 300)")
     p.add_argument("--burst-seconds", type=float, default=10.0, help="the burst is spread over this (default 10)")
     p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
     p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL for the bot (default WARNING)")
+    p.add_argument("--py-spy", metavar="PATH", default=None,
+                   help="profile the bot: attach this py-spy to it for each run, write collapsed stacks next to its log")
     p.add_argument("--quick", action="store_true", help="a smaller run that finishes in under a minute")
     p.add_argument("--fake-github", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
-    if args.quick:
-        args.seconds, args.count, args.burst, args.burst_seconds = 3.0, 500, 300, 5.0
+    if args.quick:  # same shape, fewer deliveries: under a minute
+        args.seconds, args.count, args.burst_seconds = min(args.seconds, 2.0), min(args.count, 300), min(args.burst_seconds, 5.0)
         args.tasks = min(args.tasks, 500)
+    if args.burst is None:
+        args.burst = 300
     return args
 
 
