@@ -35,6 +35,7 @@ from urllib.parse import parse_qsl, urlsplit
 import aiohttp
 import vcr
 from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import LiteralScalarString
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.persisters.filesystem import FilesystemPersister
@@ -135,12 +136,12 @@ class ReadableYaml:
     when it is not JSON); strings with newlines are YAML literal blocks. Loading turns them back
     into the text vcr expects. `serialize` checks its own output reads back identical."""
 
-    def _dumper(self, literal: bool) -> YAML:
+    @staticmethod
+    def _dumper() -> YAML:
         y = YAML()
         y.width = 1_000_000  # never fold a line
         y.allow_unicode = True
         y.indent(mapping=2, sequence=4, offset=2)
-        y.literal = literal  # type: ignore[attr-defined]
         return y
 
     @staticmethod
@@ -189,12 +190,10 @@ class ReadableYaml:
         return {"version": data.get("version", 1), "interactions": interactions}
 
     def _dump(self, readable: dict, literal: bool) -> str:
-        from ruamel.yaml.comments import CommentedMap
-
         doc = CommentedMap(self._literal(readable) if literal else readable)
         doc.yaml_set_start_comment(HEADER_COMMENT)
         buf = io.StringIO()
-        self._dumper(literal).dump(doc, buf)
+        self._dumper().dump(doc, buf)
         return buf.getvalue()
 
     def serialize(self, data: dict) -> str:
