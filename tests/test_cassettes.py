@@ -12,7 +12,9 @@ How it works (machinery in tests/cassette_tools.py)
 * Replay is the default and what CI runs: ``record_mode="none"``, vcr answers every call and the
   fake GitHub is never reached. A call the cassette does not hold fails the test at once with a
   diff against the closest recorded call; a recorded call never made fails it at the end
-  (`cassette.all_played`, checked on exit with the list of what was missed).
+  (`cassette.all_played`, checked on exit with the list of what was missed); so does any request
+  that reaches the fake GitHub during replay. Replay never writes a cassette (read-only persister).
+  The last tests below prove these three failures happen, with the call named.
 * Re-record with ``RECORD_CASSETTES=1 .venv/bin/pytest tests/test_cassettes.py``: the file is deleted
   and recorded afresh (``record_mode="all"``) against the fake GitHub; in that mode the scenarios also
   assert against the fake's state. Review the diff of ``tests/cassettes/`` like code.
