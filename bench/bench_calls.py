@@ -9,8 +9,10 @@ counts the requests the fake received since the delivery, by kind.
 Scenario: a warm-up claim (the installation token is minted then, once per hour per
 installation; GET /app once per process: both are listed but not charged to events), then for
 each PR size (10, 250 and 3,000 changed files by default) a new participant claims a task and
-opens a code PR for it, pushes (synchronize: one file renamed, the checklist changes), and the
-PR is merged (closed with merged=true).
+opens a code PR for it with that many changed files (all inside the task's targets, one of
+them a required test), pushes a file outside the targets (synchronize: the checklist changes),
+pushes again with nothing changed (the checklist must not be edited), and the PR is merged
+(closed with merged=true).
 
 Bars (issue 4): a claim comment <= 3 calls; a PR event <= 4 + 1 per 100 changed files, read as
 4 + ceil(files / 100) (one page of the PR's file list per 100 files).
@@ -146,9 +148,11 @@ async def amain(args: argparse.Namespace) -> int:
                 bar = 4 + math.ceil(n / 100)
                 charged, kinds, _ = await measure(st, args.quiet, pr_sender(st, "opened", number, user, task, files))
                 ok &= show(f"PR opened, {n:,} files", charged, kinds, bar)
-                pushed = [f"python/paddle/api_{task}/g0.py"] + files[1:]
+                pushed = [f"docs/notes_{task}.md"] + files[1:]  # now one file lies outside the task's targets
                 charged, kinds, _ = await measure(st, args.quiet, pr_sender(st, "synchronize", number, user, task, pushed))
-                ok &= show(f"PR synchronize, {n:,} files (one renamed)", charged, kinds, bar)
+                ok &= show(f"PR synchronize, {n:,} files (1 outside)", charged, kinds, bar)
+                charged, kinds, _ = await measure(st, args.quiet, pr_sender(st, "synchronize", number, user, task, pushed))
+                ok &= show(f"PR synchronize again, nothing changed", charged, kinds, bar)
                 charged, kinds, _ = await measure(st, args.quiet,
                                                   pr_sender(st, "closed", number, user, task, None, merged=True, state="closed"))
                 ok &= show(f"PR closed merged, {n:,} files", charged, kinds, bar)
