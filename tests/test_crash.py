@@ -215,7 +215,7 @@ async def test_kill_9_in_a_burst_of_500_claims_loses_nothing_and_duplicates_noth
             acked: set[str] = set()
             unanswered: list[str] = []
             killed = asyncio.Event()
-            sem = asyncio.Semaphore(24)
+            sem = asyncio.Semaphore(64)
 
             async def send(u: str) -> None:
                 async with sem:
