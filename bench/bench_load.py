@@ -303,8 +303,9 @@ class Stack:
                "MAX_WRITES_PER_MINUTE": "10000000", "LOG_LEVEL": self.args.log_level}
         if self.args.workers:
             env["WORKERS"] = str(self.args.workers)
-        if self.board_delay is not None:
-            env["BOARD_DELAY"] = str(self.board_delay)
+        board_delay = self.board_delay if self.board_delay is not None else self.args.board_delay
+        if board_delay is not None:
+            env["BOARD_DELAY"] = str(board_delay)
         self.bot = BotProc(self.session, self.workdir, env)
         try:
             self.startup = await self.bot.start()
@@ -473,7 +474,7 @@ async def run_latency(args: argparse.Namespace, rules_dir: Path, latency_ms: flo
 
 
 async def run_burst(args: argparse.Namespace, rules_dir: Path) -> dict:
-    async with Stack(args, rules_dir, latency_ms=0, tag="burst") as st:
+    async with Stack(args, rules_dir, latency_ms=0, board_delay=2.0, tag="burst") as st:
         claims = Claims(args.tasks, prefix="b")
         warm = Claims(args.tasks, prefix="w")
         await warm_up(st, warm)
@@ -569,6 +570,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--tasks", type=int, default=2000, help="tasks in the generated campaign (default 2000)")
     p.add_argument("--burst", type=int, default=None, help="claims in the burst run (0: skip; default 300)")
     p.add_argument("--burst-seconds", type=float, default=10.0, help="the burst is spread over this (default 10)")
+    p.add_argument("--board-delay", type=float, default=None,
+                   help="BOARD_DELAY for the bot in the latency runs (default: the bot's own, 2 s; the burst run always uses 2 s)")
     p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
     p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL for the bot (default WARNING)")
     p.add_argument("--py-spy", metavar="PATH", default=None,
