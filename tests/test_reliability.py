@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -169,7 +169,7 @@ async def test_user_limit_holds_with_two_pipelines_on_one_postgres(tmp_path):
 # ---------------------------------------------------------------------------------------------- GitHub faults
 
 def posts(h: Harness, path_re: str = r"/issues/100/comments$") -> list:
-    return [r for r in h.gh.requests if r.method == "POST" and __import__("re").search(path_re, r.path)]
+    return [r for r in h.gh.requests if r.method == "POST" and re.search(path_re, r.path)]
 
 
 async def test_429_with_retry_after_is_honoured_and_the_reply_lands_once(backend, tmp_path, all_rules):
@@ -223,6 +223,7 @@ async def test_secondary_rate_limit_403_is_waited_out(backend, tmp_path, all_rul
         assert (await get_status(h))["failures"] == []
 
 
+@pytest.mark.slow
 async def test_a_long_rate_limit_wait_is_honoured_not_hammered(backend, tmp_path, all_rules):
     """A secondary limit asking for 30 s: the bot must not try again within those 30 s."""
     async with Harness(all_rules, tmp_path, backend=backend) as h:
@@ -233,6 +234,7 @@ async def test_a_long_rate_limit_wait_is_honoured_not_hammered(backend, tmp_path
         assert len(posts(h)) == 1, [round(r.started - posts(h)[0].started, 1) for r in posts(h)]
 
 
+@pytest.mark.slow
 async def test_a_permanent_404_fails_the_delivery_visibly_and_is_not_retried(backend, tmp_path, all_rules):
     async with Harness(all_rules, tmp_path, backend=backend) as h:
         h.gh.fail_next("GET", r"/pulls/7/files$", 404, times=100)
@@ -249,6 +251,7 @@ async def test_a_permanent_404_fails_the_delivery_visibly_and_is_not_retried(bac
         assert data["delivery"] in cli.stdout and "FAILED" in cli.stdout
 
 
+@pytest.mark.slow
 async def test_a_permanent_422_on_a_reply_is_visible_in_bot_status(backend, tmp_path, all_rules):
     async with Harness(all_rules, tmp_path, backend=backend) as h:
         cli = await asyncio.to_thread(bot_status_cli, h)
@@ -262,6 +265,7 @@ async def test_a_permanent_422_on_a_reply_is_visible_in_bot_status(backend, tmp_
         assert cli.returncode != 0 and "422" in cli.stdout
 
 
+@pytest.mark.slow
 async def test_a_tracker_that_github_refuses_is_reported_not_retried_forever(backend, tmp_path, all_rules):
     """The tracker issue is gone (404 on every read): the board cannot be written; that must show
     in /status, and the bot must stop hammering GitHub."""
@@ -458,5 +462,3 @@ def _cells(row: str) -> int:
         i += 1
     return n
 
-
-_ = time
