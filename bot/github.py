@@ -318,7 +318,12 @@ class Gateway:
                                              timeout=self._timeout) as resp:
                 return resp.status, resp.headers, await resp.read()
         except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            raise TransientError(0, f"{type(exc).__name__}: {exc}", method=method, url=url) from exc
+            text = f"{type(exc).__name__}: {exc}"
+            if owner is not None and method == "POST" and not isinstance(exc, aiohttp.ClientConnectorError):
+                # The request may have reached GitHub (a comment may exist now): sending it again at
+                # once could post twice. Let the caller retry later, after it looked for its own marker.
+                raise GitHubError(0, f"{text} (may have been applied; not resent)", method=method, url=url) from exc
+            raise TransientError(0, text, method=method, url=url) from exc
 
 
 class Installation:

@@ -33,7 +33,7 @@ from bot.github import GitHubError, PermanentError
 from bot.replies import reply_marker
 from bot.review import CHECKLIST_MARKER, ChangedFile
 from bot.rules.models import CampaignRules, Rules
-from bot.store import OutboxItem, Store, body_hash
+from bot.store import LeaseLost, OutboxItem, Store, body_hash
 from bot.titles import key_matches, parse_title
 
 log = logging.getLogger("bot.pipeline")
@@ -71,6 +71,8 @@ class Pipeline:
         self._tasks: list[asyncio.Task] = []
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
         self._inflight = 0
+        self._held: dict[str, int] = {}  # lease tokens of work in hand -> how many holders; renewed by the heartbeat
+        self._lost: set[str] = set()  # tokens whose lease someone else took: stop acting on them
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
@@ -82,6 +84,7 @@ class Pipeline:
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}") for i in range(self.workers)]
         self._tasks.append(asyncio.create_task(self._outbox_sweeper(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._board_flusher(), name="board"))
+        self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
 
     async def stop(self, grace: float = 20.0) -> None:
         """Stop taking work; let in-flight deliveries finish (what is left stays in the inbox)."""
@@ -118,53 +121,93 @@ class Pipeline:
                     pass
                 continue
             self._inflight += 1
+            self._hold(delivery.token)
             try:
-                await self.handle(delivery.id, delivery.event, delivery.payload, delivery.attempts)
+                await self.handle(delivery.id, delivery.event, delivery.payload, delivery.attempts, delivery.token)
+            except LeaseLost:
+                log.info("delivery %s was taken over by another worker; its outcome counts", delivery.id)
             except Exception as exc:  # a bug or an outage: record it, keep the worker alive
                 log.exception("delivery %s crashed", delivery.id)
                 try:
-                    await self._retry_later(delivery.id, delivery.attempts, exc)
+                    await self._retry_later(delivery.id, delivery.attempts, exc, delivery.token)
                 except Exception:
                     log.exception("could not record the failure of %s", delivery.id)
             finally:
+                self._release(delivery.token)
                 self._inflight -= 1
 
-    async def handle(self, delivery_id: str | None, event: str, payload: dict, attempts: int = 1) -> list[Action]:
+    # ---- leases ---------------------------------------------------------------------------------
+    def _hold(self, token: str | None) -> None:
+        if token:
+            self._held[token] = self._held.get(token, 0) + 1
+
+    def _release(self, token: str | None) -> None:
+        if token and token in self._held:
+            self._held[token] -= 1
+            if not self._held[token]:
+                del self._held[token]
+                self._lost.discard(token)
+
+    async def _heartbeat(self) -> None:
+        """Keep the leases of work in hand alive, so slow GitHub calls never let another worker
+        (or replica) take the same delivery or action; learn which leases were lost anyway."""
+        every = max(0.05, self.store.lease.total_seconds() / 3)
+        while not self._stopping:
+            await asyncio.sleep(every)
+            try:
+                self._lost |= await self.store.renew(list(self._held))
+            except Exception:
+                log.exception("renewing leases failed")
+
+    async def handle(self, delivery_id: str | None, event: str, payload: dict, attempts: int = 1,
+                     token: str | None = None) -> list[Action]:
         """Process one delivery end to end. Returns the actions it queued (for replay)."""
         try:
             routed = await self.route(event, payload)
         except Ignored as why:
             if delivery_id:
-                await self.store.finish_delivery(delivery_id, "ignored", str(why) or None)
+                await self.store.finish_delivery(delivery_id, "ignored", str(why) or None, token=token)
             return []
         except (ValidationError, PermanentError) as exc:
             log.warning("delivery %s failed: %s", delivery_id, exc)
             if delivery_id:
-                await self.store.finish_delivery(delivery_id, "failed", _short(exc))
+                await self.store.finish_delivery(delivery_id, "failed", _short(exc), token=token)
             return []
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-            return await self._retry_later(delivery_id, attempts, exc)
+            return await self._retry_later(delivery_id, attempts, exc, token)
+        if token in self._lost:
+            raise LeaseLost(delivery_id)
         actions: list[Action] = []
         ids: list[int] = []
         for r in routed:
             async with self.store.campaign_txn(r.rules.slug) as (conn, state):
                 decision = r.build(state, now_utc())
                 ids += await self.store.commit_decision(conn, r.rules.slug, delivery_id, r.installation_id,
-                                                        decision.changes, decision.actions, decision.board)
+                                                        decision.changes, decision.actions, decision.board, token=token)
             actions += decision.actions
         if not routed and delivery_id:
-            await self.store.finish_delivery(delivery_id, "ignored")
+            await self.store.finish_delivery(delivery_id, "ignored", token=token)
         if ids:
             await self.execute(await self.store.lease_actions(ids, limit=len(ids)))
         return actions
 
-    async def _retry_later(self, delivery_id: str | None, attempts: int, exc: Exception) -> list[Action]:
+    def _retry_plan(self, attempts: int, exc: Exception) -> tuple[float, bool]:
+        """(seconds to wait, whether this try is refunded). GitHub's own wait (Retry-After, rate-limit
+        reset) is honoured and does not use up an attempt; other failures back off exponentially."""
+        asked = getattr(exc, "retry_after", None)
+        backoff = min(60.0, 2.0 ** attempts)
+        if asked:
+            return max(float(asked), backoff), True
+        return backoff, False
+
+    async def _retry_later(self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None) -> list[Action]:
         if delivery_id is None:
             raise exc
-        if attempts >= self.max_attempts:
-            await self.store.finish_delivery(delivery_id, "failed", _short(exc))
+        wait, refund = self._retry_plan(attempts, exc)
+        if attempts >= self.max_attempts and not refund:
+            await self.store.finish_delivery(delivery_id, "failed", _short(exc), token=token)
         else:
-            await self.store.release_delivery(delivery_id, _short(exc), retry_in=min(60.0, 2.0 ** attempts))
+            await self.store.release_delivery(delivery_id, _short(exc), retry_in=wait, token=token, refund=refund)
         return []
 
     # ---- routing: which campaign, which facts ------------------------------------------------------
@@ -245,22 +288,35 @@ class Pipeline:
 
     # ---- executor ---------------------------------------------------------------------------------
     async def execute(self, items: list[OutboxItem]) -> None:
-        for item in items:
-            try:
-                if self.gateway is None or item.installation_id is None:
-                    self.out(json.dumps(action_to_dict(item.action), ensure_ascii=False))
-                else:
-                    await self._perform(item)
-            except PermanentError as exc:
-                log.warning("action %s failed for good: %s", item.id, exc)
-                await self.store.finish_action(item.id, "failed", _short(exc))
-            except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-                if item.attempts >= self.max_attempts:
-                    await self.store.finish_action(item.id, "failed", _short(exc))
-                else:
-                    await self.store.finish_action(item.id, "pending", _short(exc), retry_in=min(60.0, 2.0 ** item.attempts))
+        tokens = {i.token for i in items}
+        for t in tokens:
+            self._hold(t)
+        try:
+            for item in items:
+                await self._execute_one(item)
+        finally:
+            for t in tokens:
+                self._release(t)
+
+    async def _execute_one(self, item: OutboxItem) -> None:
+        if item.token in self._lost:
+            return  # its lease ran out and someone else performs it
+        try:
+            if self.gateway is None or item.installation_id is None:
+                self.out(json.dumps(action_to_dict(item.action), ensure_ascii=False))
             else:
-                await self.store.finish_action(item.id, "done")
+                await self._perform(item)
+        except PermanentError as exc:
+            log.warning("action %s failed for good: %s", item.id, exc)
+            await self.store.finish_action(item.id, "failed", _short(exc), token=item.token)
+        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+            wait, refund = self._retry_plan(item.attempts, exc)
+            if item.attempts >= self.max_attempts and not refund:
+                await self.store.finish_action(item.id, "failed", _short(exc), token=item.token)
+            else:
+                await self.store.finish_action(item.id, "pending", _short(exc), retry_in=wait, token=item.token, refund=refund)
+        else:
+            await self.store.finish_action(item.id, "done", token=item.token)
 
     async def _perform(self, item: OutboxItem) -> None:
         if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):
@@ -358,8 +414,12 @@ class Pipeline:
             new = splice_board(old, board)
             if new != old:
                 await inst.request("PATCH", f"/repos/{repo}/issues/{number}", data={"body": new}, priority=True)
-        except GitHubError as exc:
-            log.warning("board of %s not written: %s", slug, exc)
+        except PermanentError as exc:
+            log.error("board of %s refused by GitHub: %s", slug, exc)
+            await self.store.release_board(slug, error=_short(exc))
+            return False
+        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("board of %s not written yet: %s", slug, exc)
             await self.store.release_board(slug, failed=True)
             return False
         await self.store.release_board(slug, edited_hash=digest)

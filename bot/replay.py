@@ -34,7 +34,7 @@ def main(args) -> int:  # noqa: ANN001
             await store.init(list(rules.campaigns))
             lines: list[str] = []
             pipe = Pipeline(rules, store, None, board_delay=0, out=lines.append)
-            await pipe.handle("replay", args.event, payload)
+            await pipe.handle(None, args.event, payload)
             for slug in rules.campaigns:
                 if (await store.board_info(slug)).get("board_dirty"):
                     await pipe.flush_board(slug)

@@ -106,6 +106,8 @@ campaigns = Table(
     Column("board_lease_until", UTCDateTime()),
     Column("version", BigInteger, nullable=False, default=0),
     Column("installation_id", BigInteger),  # the installation that reaches the tracker, learnt from deliveries
+    Column("board_error", Text),  # why the last board edit failed for good (shown by `bot status`)
+    Column("board_failures", Integer, nullable=False, default=0),
 )
 
 claims = Table(
@@ -176,12 +178,21 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class LeaseLost(Exception):
+    """The lease ran out and someone else took the work: this worker's outcome must not count."""
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex
+
+
 @dataclass(frozen=True)
 class Delivery:
     id: str
     event: str
     payload: dict
     attempts: int
+    token: str | None = None  # this lease; only its holder may finish the delivery
 
 
 @dataclass(frozen=True)
@@ -191,6 +202,7 @@ class OutboxItem:
     installation_id: int | None
     action: Action
     attempts: int
+    token: str | None = None
 
 
 class Store:
@@ -228,7 +240,7 @@ class Store:
             existing = set((await conn.execute(select(campaigns.c.slug))).scalars())
             for slug in campaign_slugs:
                 if slug not in existing:
-                    await conn.execute(insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, version=0))
+                    await conn.execute(insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, board_failures=0, version=0))
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -279,23 +291,50 @@ class Store:
             row_id = (await conn.execute(q)).scalar()
             if row_id is None:
                 return None
+            token = new_token()
             row = (await conn.execute(
                 update(deliveries).where(deliveries.c.id == row_id)
-                .values(status="processing", lease_owner=self.owner, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
+                .values(status="processing", lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
                 .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts))).one()
-        return Delivery(row.id, row.event, json.loads(row.payload), row.attempts)
+        return Delivery(row.id, row.event, json.loads(row.payload), row.attempts, token)
 
-    async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None) -> None:
+    @staticmethod
+    def _held(table: Table, row_id: Any, token: str | None):
+        cond = table.c.id == row_id
+        return cond if token is None else and_(cond, table.c.lease_owner == token)
+
+    async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None, *, token: str | None = None) -> None:
         async with self.write() as conn:
-            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
+            await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token))
                                .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None))
 
-    async def release_delivery(self, delivery_id: str, error: str, *, retry_in: float = 0.0) -> None:
-        """Give a delivery back for another try (after `retry_in` seconds)."""
+    async def release_delivery(self, delivery_id: str, error: str, *, retry_in: float = 0.0, token: str | None = None,
+                               refund: bool = False) -> None:
+        """Give a delivery back for another try (after `retry_in` seconds). `refund`: this try
+        does not count toward the attempts (GitHub asked us to wait; nothing was wrong)."""
+        vals: dict[str, Any] = dict(status="processing", error=error, lease_owner=None,
+                                    lease_until=utcnow() + timedelta(seconds=retry_in))
+        if refund:
+            vals["attempts"] = deliveries.c.attempts - 1
         async with self.write() as conn:
-            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
-                               .values(status="processing", error=error, lease_owner=None,
-                                       lease_until=utcnow() + timedelta(seconds=retry_in)))
+            await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token)).values(**vals))
+
+    async def renew(self, tokens: list[str]) -> set[str]:
+        """Extend the leases of work still in hand (deliveries, actions, this process's board edits).
+        Returns the tokens whose lease was lost (someone else took the work)."""
+        until = utcnow() + self.lease
+        lost: set[str] = set()
+        async with self.write() as conn:
+            for token in tokens:
+                n = (await conn.execute(update(deliveries).where(deliveries.c.lease_owner == token)
+                                        .values(lease_until=until))).rowcount
+                n += (await conn.execute(update(outbox).where(outbox.c.lease_owner == token, outbox.c.status == "pending")
+                                         .values(lease_until=until))).rowcount
+                if n == 0:
+                    lost.add(token)
+            await conn.execute(update(campaigns).where(campaigns.c.board_lease_owner == self.owner)
+                               .values(board_lease_until=until))
+        return lost
 
     async def delivery_counts(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
@@ -319,6 +358,9 @@ class Store:
             out += [{"type": "action", "id": r.id, "delivery": r.delivery_id, "action": r.payload.get("kind"),
                      "target": f"{r.payload.get('repo')}#{r.payload.get('number')}", "error": r.error, "attempts": r.attempts}
                     for r in rows]
+            rows = await conn.execute(select(campaigns.c.slug, campaigns.c.board_error, campaigns.c.board_failures)
+                                      .where(campaigns.c.board_error.is_not(None)))
+            out += [{"type": "board", "id": r.slug, "error": r.board_error, "attempts": r.board_failures} for r in rows]
             return out
 
     # ---- campaign state -------------------------------------------------------------------------
@@ -342,7 +384,7 @@ class Store:
             if not self.is_sqlite:
                 q = q.with_for_update()
             if (await conn.execute(q)).scalar() is None:
-                await conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, version=0))
+                await conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
             yield conn, await self.state(campaign, conn)
 
     async def apply(self, conn: AsyncConnection, campaign: str, changes: list[Change]) -> None:
@@ -370,8 +412,17 @@ class Store:
                         await conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
 
     async def commit_decision(self, conn: AsyncConnection, campaign: str, delivery_id: str | None, installation_id: int | None,
-                              changes: list[Change], actions: list[Action], board: bool | str) -> list[int]:
-        """Inside `campaign_txn`: apply changes, queue actions, mark the board dirty. Returns outbox ids."""
+                              changes: list[Change], actions: list[Action], board: bool | str, *,
+                              token: str | None = None) -> list[int]:
+        """Inside `campaign_txn`: apply changes, queue actions, mark the board dirty, mark the delivery
+        done. Returns outbox ids. Raises LeaseLost (rolling everything back) when the delivery's lease
+        `token` is no longer held: another worker took it over and its outcome is the one that counts."""
+        if delivery_id is not None:
+            done = await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
+                                                               deliveries.c.status.in_(["processing", "pending"]))
+                                      .values(status="done", finished_at=utcnow(), lease_owner=None, lease_until=None, error=None))
+            if done.rowcount != 1:
+                raise LeaseLost(delivery_id)
         await self.apply(conn, campaign, changes)
         now = utcnow()
         ids = []
@@ -389,9 +440,6 @@ class Store:
             if board == "force":  # /refresh: edit the tracker even if the board looks unchanged
                 vals["board_hash"] = None
             await conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
-        if delivery_id is not None:
-            await conn.execute(update(deliveries).where(deliveries.c.id == delivery_id)
-                               .values(status="done", finished_at=now, lease_owner=None, lease_until=None, error=None))
         return ids
 
     # ---- outbox -------------------------------------------------------------------------------
@@ -409,18 +457,23 @@ class Store:
             taken = list((await conn.execute(q)).scalars())
             if not taken:
                 return []
+            token = new_token()
             rows = await conn.execute(update(outbox).where(outbox.c.id.in_(taken))
-                                      .values(lease_owner=self.owner, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
+                                      .values(lease_owner=token, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
                                       .returning(outbox.c.id, outbox.c.delivery_id, outbox.c.installation_id, outbox.c.payload,
                                                  outbox.c.attempts))
-            items = [OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts) for r in rows]
+            items = [OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts, token)
+                     for r in rows]
         return sorted(items, key=lambda i: i.id)
 
-    async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None) -> None:
+    async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None,
+                            *, token: str | None = None, refund: bool = False) -> None:
         vals: dict[str, Any] = dict(status=status, error=error, lease_owner=None)
         vals["lease_until"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
+        if refund:
+            vals["attempts"] = outbox.c.attempts - 1
         async with self.write() as conn:
-            await conn.execute(update(outbox).where(outbox.c.id == action_id).values(**vals))
+            await conn.execute(update(outbox).where(self._held(outbox, action_id, token)).values(**vals))
 
     async def superseded(self, item: OutboxItem) -> bool:
         """Is there a newer action of the same kind on the same target? (A checklist or label set
@@ -466,12 +519,21 @@ class Store:
                                        board_lease_until=now + self.lease))
             return slug
 
-    async def release_board(self, slug: str, *, edited_hash: str | None = None, failed: bool = False) -> None:
+    async def release_board(self, slug: str, *, edited_hash: str | None = None, failed: bool = False,
+                            error: str | None = None) -> None:
+        """End a board edit. `edited_hash`: the board now on the tracker. `failed`: try again later
+        (backing off). `error`: GitHub refused for good; recorded and shown, not retried until the
+        next change or /refresh."""
         vals: dict[str, Any] = dict(board_lease_owner=None, board_lease_until=None)
         if edited_hash is not None:
-            vals.update(board_hash=edited_hash, board_edits=campaigns.c.board_edits + 1)
+            vals.update(board_hash=edited_hash, board_edits=campaigns.c.board_edits + 1, board_error=None, board_failures=0)
         if failed:
-            vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, utcnow()))
+            info = await self.board_info(slug)
+            wait = min(300.0, 2.0 ** min(int(info.get("board_failures") or 0), 10))
+            vals.update(board_dirty=True, dirty_since=utcnow() + timedelta(seconds=wait),
+                        board_failures=campaigns.c.board_failures + 1)
+        if error is not None:
+            vals.update(board_error=error, board_failures=campaigns.c.board_failures + 1)
         async with self.write() as conn:
             await conn.execute(update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner)
                                .values(**vals))

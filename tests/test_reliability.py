@@ -194,7 +194,8 @@ async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_p
         await h.settle()
         await asyncio.sleep(1.5)  # the slow request has finished on GitHub's side by now
         await h.settle()
-        assert len(posts(h)) >= 2  # it timed out once, then was tried again
+        # it timed out once; the retry looked for its own reply on GitHub instead of posting blindly
+        assert h.gh.count("GET", r"/issues/100/comments$") >= 1
         assert len(h.bot_comments()) == 1, [c["body"][:60] for c in h.bot_comments()]
         assert (await h.store.state("h9")).claim(2, "alice") is not None
 
@@ -374,8 +375,9 @@ async def test_a_forged_reply_marker_is_not_adopted_as_the_bots_reply(backend, t
     async with Harness(all_rules, tmp_path, backend=backend) as h:
         cid = h.gh.add_comment(REPO, TRACKER, "/claim 2", user="alice")["id"]
         forged = h.gh.add_comment(REPO, TRACKER, reply_marker(cid) + "\n@alice ✅ Claimed No.2 (not really)", user="mallory")
-        # the first reply is refused with a long wait: the action is retried later, and looks for its marker first
-        h.gh.fail_next("POST", r"/issues/100/comments$", 429, headers={"Retry-After": "100"})
+        # the first reply is refused with a wait longer than the gateway sleeps: the action is retried
+        # later (after the 6 s GitHub asked for), and looks for its marker first
+        h.gh.fail_next("POST", r"/issues/100/comments$", 429, headers={"Retry-After": "6"})  # > the gateway's max_wait
         await h.comment("/claim 2", comment_id=cid)
         await h.settle(30)
         assert len(reply_to(h, cid)) == 1
@@ -386,7 +388,7 @@ async def test_a_forged_checklist_marker_is_never_edited_or_adopted(backend, tmp
     async with Harness(all_rules, tmp_path, backend=backend) as h:
         h.gh.add_pull(REPO, 7, title="【Hackathon 9th No.3】jit", user="alice", files=["python/paddle/jit/a.py"])
         fake = h.gh.add_comment(REPO, 7, CHECKLIST_MARKER + "\n- [x] everything is ready, merge me", user="mallory")
-        h.gh.fail_next("POST", r"/issues/7/comments$", 429, headers={"Retry-After": "100"})
+        h.gh.fail_next("POST", r"/issues/7/comments$", 429, headers={"Retry-After": "6"})  # > the gateway's max_wait
         await h.pull_request("opened", 7)
         await h.settle(30)
         await h.pull_request("synchronize", 7, files=["python/paddle/jit/a.py", "test/dygraph_to_static/test_a.py"])

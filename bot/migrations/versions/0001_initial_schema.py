@@ -35,6 +35,8 @@ def upgrade() -> None:
     sa.Column('board_lease_until', UTCDateTime(), nullable=True),
     sa.Column('version', sa.BigInteger(), nullable=False),
     sa.Column('installation_id', sa.BigInteger(), nullable=True),
+    sa.Column('board_error', sa.Text(), nullable=True),
+    sa.Column('board_failures', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('slug')
     )
     op.create_table('claims',
