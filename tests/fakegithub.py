@@ -13,6 +13,8 @@ What it checks like GitHub does:
   Anything else: 401 ``Bad credentials``.
 * Lists paginate (``per_page`` default 30, at most 100; ``page``) with a ``Link`` header
   (rel next/last/prev/first). Pull request files stop at 3,000 like GitHub's.
+* An issue or comment body over 65,536 characters: 422 ``Validation Failed`` with GitHub's
+  ``body is too long (maximum is 65536 characters)`` error; nothing is changed.
 * Comments made with an installation token are authored by ``hackathon-bot[bot]`` (type Bot).
 * Unknown routes and objects: 404 with GitHub's error body (``message``, ``documentation_url``).
 
@@ -47,6 +49,7 @@ from tests import payloads as shapes
 
 DOCS = "https://docs.github.com/rest"
 MAX_PR_FILES = 3000
+MAX_BODY = 65536  # characters GitHub accepts in an issue, pull request or comment body
 LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read",
                      "read": "read", "none": "none"}
 _RECORDED_HEADERS = ("user-agent", "accept", "content-type", "x-github-api-version")
@@ -307,6 +310,14 @@ class FakeGitHub:
         return self._error(422, "Validation Failed",
                            errors=[{"resource": resource, "code": code, "field": field_name}])
 
+    def _too_long(self, resource: str, body: Any) -> web.Response | None:
+        """GitHub's answer to a body over MAX_BODY characters, or None when the body is acceptable."""
+        if isinstance(body, str) and len(body) > MAX_BODY:
+            return self._error(422, "Validation Failed", errors=[{
+                "resource": resource, "code": "custom", "field": "body",
+                "message": f"body is too long (maximum is {MAX_BODY} characters)"}])
+        return None
+
     @web.middleware
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         raw = await request.read()
@@ -559,6 +570,8 @@ class FakeGitHub:
         data = await self._json(request)
         if not isinstance(data, dict) or not isinstance(data.get("body"), str):
             return self._validation("IssueComment", "body")
+        if (refused := self._too_long("IssueComment", data["body"])) is not None:
+            return refused
         c.body = data["body"]
         c.updated_at = shapes.now_iso()
         return web.json_response(self._render_comment(c))
@@ -583,6 +596,8 @@ class FakeGitHub:
             return self._error(400, "Problems parsing JSON")
         if "state" in data and data["state"] not in ("open", "closed"):
             return self._validation("Issue", "state", "invalid")
+        if (refused := self._too_long("Issue", data.get("body"))) is not None:
+            return refused
         if "title" in data:
             if data["title"] in (None, ""):
                 return self._validation("Issue", "title")
@@ -611,6 +626,8 @@ class FakeGitHub:
         data = await self._json(request)
         if not isinstance(data, dict) or not isinstance(data.get("body"), str) or not data["body"]:
             return self._validation("IssueComment", "body")
+        if (refused := self._too_long("IssueComment", data["body"])) is not None:
+            return refused
         c = self._new_comment(repo.full_name, issue, data["body"], self.bot_login, "Bot")
         body = self._render_comment(c)
         return web.json_response(body, status=201, headers={"Location": body["url"]})
