@@ -9,13 +9,23 @@ byte the organiser wrote.
 User-controlled text (titles, logins, difficulty, track names) goes through `escape_cell`, so
 a `|`, `<`, newline, backtick or bracket can neither break the table nor spoof a marker or a
 link. PR references are written as `owner/repo#N` (`#N` in the tracker's own repo), which
-GitHub turns into links and which keep a 1,000-claim board well under the issue-body limit.
-Claims on task ids the rules no longer know are left out.
+GitHub turns into links. Claims on task ids the rules no longer know are left out.
+
+Size: the board always leaves 8 KiB of GitHub's 65,536-character issue body to the organiser.
+It is laid out at the most detailed of a fixed series of levels that fits (see `render_board`);
+big campaigns (thousands of tasks) get a compact layout that lists only tasks with claimants
+or closed to claims, the free tasks as id ranges, and then cuts further, deterministically,
+until it fits. Table rows are built here as plain strings (the wording comes from
+`board.j2`'s `words`), each once, and the level is chosen from their lengths; the template
+renders only the frame, so one board costs one pass over the state.
 """
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 
 from bot import texts
 from bot.model import CampaignState, Claim, PullRequest, Stage
@@ -23,13 +33,39 @@ from bot.rules.models import CampaignRules, Task
 from bot.review import task_url
 from bot.texts import escape_cell
 
-__all__ = ["BOARD_START", "BOARD_END", "render_board", "splice_board", "escape_cell", "board_stats"]
+__all__ = ["BOARD_START", "BOARD_END", "BODY_LIMIT", "render_board", "splice_board", "escape_cell", "board_stats"]
 
 BOARD_START = "<!-- hackathon-bot:board:start -->"
 BOARD_END = "<!-- hackathon-bot:board:end -->"
 BODY_LIMIT = 65536  # GitHub's issue-body limit
+ROOM = 8192  # left to the organiser's own text in the tracker body
+PEOPLE_CAP = 100  # participants listed once the board is crowded (the total is still given)
+MAX_SHOWN = 8  # in the cut-down layout, at most this many claimants per row before "+N more"
 
-_SUBMITTED = Stage.RFC_SUBMITTED.rank
+_RANK = {s: i for i, s in enumerate(Stage)}
+_SUBMITTED = _RANK[Stage.RFC_SUBMITTED]
+
+
+# ---- escaping, fast: the same output as escape_cell, by one str.translate
+
+
+def _probe_table() -> dict[int, str]:
+    """escape_cell's replacement of each single character it changes (found by asking it)."""
+    chars = [chr(i) for i in range(0x80)] + ["\x85", "\u2028", "\u2029"]
+    return {ord(c): escape_cell(c) for c in chars if c != "\r" and escape_cell(c) != c}
+
+
+_ESCAPES = _probe_table()
+
+
+def _esc(text: object) -> str:
+    s = str(text)
+    if "\r" in s:  # "\r\n" is one line break, not two: leave that to escape_cell
+        return escape_cell(s)
+    return s.translate(_ESCAPES)
+
+
+# ---- numbers
 
 
 @dataclass(frozen=True)
@@ -48,13 +84,19 @@ class Stats:
     people: tuple[tuple[str, int, int, int], ...]  # (login, claimed, submitted, completed), best first
 
 
-def _index(rules: CampaignRules, state: CampaignState):
+def _claims_by_task(rules: CampaignRules, state: CampaignState) -> dict[int, list[Claim]]:
     claims: dict[int, list[Claim]] = {}
+    tasks = rules.tasks
     for c in state.claims:
-        if c.task in rules.tasks:
+        if c.task in tasks:
             claims.setdefault(c.task, []).append(c)
     for lst in claims.values():
-        lst.sort(key=lambda c: (c.claimed_at, c.user.lower()))
+        if len(lst) > 1:
+            lst.sort(key=lambda c: (c.claimed_at, c.user.lower()))
+    return claims
+
+
+def _prs_by_claim(state: CampaignState) -> dict[tuple[int, str], list[PullRequest]]:
     prs: dict[tuple[int, str], list[PullRequest]] = {}
     for p in state.prs:
         if p.revert or p.state == "closed":
@@ -62,60 +104,82 @@ def _index(rules: CampaignRules, state: CampaignState):
         for t in dict.fromkeys(p.tasks):
             prs.setdefault((t, p.author.lower()), []).append(p)
     for lst in prs.values():
-        lst.sort(key=lambda p: (p.kind != "rfc", p.repo.lower(), p.number))
-    return claims, prs
+        if len(lst) > 1:
+            lst.sort(key=lambda p: (p.kind != "rfc", p.repo.lower(), p.number))
+    return prs
+
+
+def _index(rules: CampaignRules, state: CampaignState):
+    return _claims_by_task(rules, state), _prs_by_claim(state)
 
 
 def _task_counts(tasks: list[Task], claims: dict[int, list[Claim]]) -> Counts:
     claimed = submitted = completed = 0
+    top = _RANK[Stage.COMPLETED]
     for t in tasks:
-        cs = claims.get(t.id, [])
+        cs = claims.get(t.id)
         if cs:
             claimed += 1
-        if any(c.stage.rank >= _SUBMITTED for c in cs):
-            submitted += 1
-        if any(c.stage == Stage.COMPLETED for c in cs):
-            completed += 1
+            best = max(_RANK[c.stage] for c in cs)
+            submitted += best >= _SUBMITTED
+            completed += best == top
     return Counts(len(tasks), claimed, submitted, completed)
 
 
-def board_stats(rules: CampaignRules, state: CampaignState) -> Stats:
-    """The numbers the board's summary shows (also used by /status)."""
-    claims, _ = _index(rules, state)
+def _stats(rules: CampaignRules, state: CampaignState, claims: dict[int, list[Claim]]) -> Stats:
     tasks = [rules.tasks[k] for k in sorted(rules.tasks)]
     tracks: tuple = ()
     if any(t.track for t in tasks):
-        names = sorted({t.track for t in tasks if t.track})
-        groups = [(n, [t for t in tasks if t.track == n]) for n in names]
-        rest = [t for t in tasks if not t.track]
+        groups: dict[str, list[Task]] = {}
+        rest: list[Task] = []
+        for t in tasks:
+            if t.track:
+                groups.setdefault(t.track, []).append(t)
+            else:
+                rest.append(t)
+        named: list[tuple[str | None, list[Task]]] = [(n, groups[n]) for n in sorted(groups)]
         if rest:
-            groups.append((None, rest))
-        tracks = tuple((n, _task_counts(ts, claims)) for n, ts in groups)
+            named.append((None, rest))
+        tracks = tuple((n, _task_counts(ts, claims)) for n, ts in named)
     people: dict[str, list] = {}
     for tid in sorted(claims):
         for c in claims[tid]:
-            row = people.setdefault(c.user.lower(), [c.user, 0, 0, 0, c.claimed_at])
-            if c.claimed_at < row[4]:
+            low = c.user.lower()
+            row = people.get(low)
+            if row is None:
+                row = people[low] = [c.user, 0, 0, 0, c.claimed_at]
+            elif c.claimed_at < row[4]:
                 row[0], row[4] = c.user, c.claimed_at
+            rank = _RANK[c.stage]
             row[1] += 1
-            row[2] += c.stage.rank >= _SUBMITTED
+            row[2] += rank >= _SUBMITTED
             row[3] += c.stage == Stage.COMPLETED
     ranked = sorted(people.values(), key=lambda r: (-r[3], -r[2], -r[1], r[0].lower()))
+    closed = state.closed_tasks
     return Stats(
         total=_task_counts(tasks, claims),
-        closed=sum(1 for t in tasks if t.id in state.closed_tasks),
+        closed=sum(1 for t in tasks if t.id in closed),
         tracks=tracks,
         people=tuple((r[0], r[1], r[2], r[3]) for r in ranked),
     )
 
 
+def board_stats(rules: CampaignRules, state: CampaignState) -> Stats:
+    """The numbers the board's summary shows (also used by /status)."""
+    return _stats(rules, state, _claims_by_task(rules, state))
+
+
+# ---- rows as data (for /status)
+
+
 def _pr_ref(p: PullRequest, tracker_repo: str | None) -> str:
     if tracker_repo and p.repo.lower() == tracker_repo.lower():
         return f"#{p.number}"
-    return f"{escape_cell(p.repo)}#{p.number}"
+    return f"{_esc(p.repo)}#{p.number}"
 
 
 def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool = True) -> list[dict]:
+    """One dict per task (claimants with their stage, PRs, link, team): what `/status` renders."""
     claims, prs = _index(rules, state)
     tracker = rules.campaign.tracker_repo
     rows = []
@@ -126,16 +190,16 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
             refs = ([{"kind": p.kind, "ref": _pr_ref(p, tracker)} for p in prs.get((tid, c.user.lower()), [])]
                     if pr_refs else [])
             people.append({
-                "user": escape_cell(c.user),
+                "user": _esc(c.user),
                 "stage": c.stage.value,
                 "prs": refs,
                 "link": texts.safe_url(c.link) if c.link and pr_refs and not refs else None,
-                "team": escape_cell(c.team) if c.team else None,
+                "team": _esc(c.team) if c.team else None,
             })
         rows.append({
             "id": tid,
-            "difficulty": escape_cell(t.difficulty or ""),
-            "title": escape_cell(t.title),
+            "difficulty": _esc(t.difficulty or ""),
+            "title": _esc(t.title),
             "url": (texts.safe_url(task_url(rules, t)) if links else None),
             "closed": tid in state.closed_tasks,
             "claimants": people,
@@ -145,38 +209,293 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
     return rows
 
 
+# ---- the board
+
+
+@lru_cache(maxsize=None)
+def _words(lang: str) -> dict:
+    """The wording `board.j2` gives the rows built here (stage names, separators, markers)."""
+    return dict(texts.template(lang, "board.j2").module.words)
+
+
 def _pct(n: int, total: int) -> str:
     return f"{(100 * n / total):.0f}%" if total else "0%"
 
 
-# Ever more compact renderings, tried in order until the board fits an issue body.
-_LEVELS = (
-    ({"links": True, "pr_refs": True}, None),
-    ({"links": False, "pr_refs": True}, None),
-    ({"links": False, "pr_refs": False}, None),
-    ({"links": False, "pr_refs": False}, 100),  # (row options, how many people the per-person table lists)
-)
+def _runs(ids: list[int]) -> list[tuple[int, int]]:
+    """Sorted ids -> runs of consecutive ids, (first, last)."""
+    out: list[tuple[int, int]] = []
+    for i in ids:
+        if out and i == out[-1][1] + 1:
+            out[-1] = (out[-1][0], i)
+        else:
+            out.append((i, i))
+    return out
+
+
+_PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>"}  # '<' never survives escaping
+
+
+class _Board:
+    """One board being laid out: the pieces are built once, on demand, and measured."""
+
+    def __init__(self, rules: CampaignRules, state: CampaignState, lang: str):
+        self.rules, self.state, self.lang, self.w = rules, state, lang, _words(lang)
+        self.claims = _claims_by_task(rules, state)
+        self.stats = _stats(rules, state, self.claims)
+        self.ids = sorted(rules.tasks)
+        self.closed = state.closed_tasks
+        self._users: dict[str, str] = {}
+        self._titles = [_esc(rules.tasks[t].title) for t in self.ids]
+        w = self.w
+        stage_text = w["stage"]
+        # each claimant with its stage (and team), no PRs: "@alice (PR submitted)"
+        self.short: dict[int, list[str]] = {}
+        for tid, cs in self.claims.items():
+            self.short[tid] = [self._claimant(c, stage_text[c.stage.value], ()) for c in cs]
+
+    # -- pieces
+
+    def _user(self, login: str) -> str:
+        u = self._users.get(login)
+        if u is None:
+            u = self._users[login] = _esc(login)
+        return u
+
+    def _claimant(self, c: Claim, stage: str, refs, link: str | None = None) -> str:
+        w = self.w
+        bits = []
+        if c.team:
+            bits.append(w["team"] + _esc(c.team))
+        if stage:
+            bits.append(stage)
+        bits.extend(refs)
+        if link:
+            bits.append(f"[{w['link']}]({link})")
+        s = "@" + self._user(c.user)
+        if bits:
+            s += w["open"] + w["bits_sep"].join(bits) + w["close"]
+        return s.strip()
+
+    def _with_prs(self) -> dict[int, list[str]]:
+        """Each claimant with stage, PR references and (when there is no PR) the link they reported."""
+        w, stage_text = self.w, self.w["stage"]
+        prs = _prs_by_claim(self.state)
+        tracker = self.rules.campaign.tracker_repo
+        out: dict[int, list[str]] = {}
+        for tid, cs in self.claims.items():
+            row = out[tid] = []
+            for c, short in zip(cs, self.short[tid]):
+                ps = prs.get((tid, c.user.lower()))
+                if not ps and not c.link:
+                    row.append(short)
+                    continue
+                refs = [(w["rfc"] if p.kind == "rfc" else w["pr"]) + _pr_ref(p, tracker) for p in ps or ()]
+                link = texts.safe_url(c.link) if c.link and not refs else None
+                row.append(self._claimant(c, stage_text[c.stage.value], refs, link))
+        return out
+
+    def _done_cells(self) -> dict[int, str]:
+        w = self.w
+        out = {}
+        for tid, cs in self.claims.items():
+            done = ["@" + self._user(c.user) for c in cs if c.stage == Stage.COMPLETED]
+            done += ["@" + self._user(c.user) + w["partly"] for c in cs if c.stage == Stage.PARTLY_DONE]
+            if done:
+                out[tid] = w["list_sep"].join(done)
+        return out
+
+    def full_rows(self, links: bool, prs: bool) -> list[str]:
+        """One row per task: id, difficulty, title, claimants, completed by."""
+        w = self.w
+        claimants = self._with_prs() if prs else self.short
+        if not hasattr(self, "_done"):
+            self._done = self._done_cells()
+        done = self._done
+        tasks, rules = self.rules.tasks, self.rules
+        out = []
+        for tid, title in zip(self.ids, self._titles):
+            t = tasks[tid]
+            if links:
+                title = texts.link(title, task_url(rules, t))
+            if tid in self.closed:
+                title = w["strike"] + title + w["closed"]
+            cl = claimants.get(tid)
+            out.append(f"| {tid} | {_esc(t.difficulty or '')} | {title} | {'<br>'.join(cl) if cl else ''} "
+                       f"| {done.get(tid, '')} |")
+        return out
+
+    def listed(self) -> list[int]:
+        """The tasks the compact layouts give a row: someone claimed them or they are closed."""
+        return [t for t in self.ids if t in self.claims or t in self.closed]
+
+    def progress_order(self, tid: int) -> list[str]:
+        """A task's claimants for the compact layouts: furthest along first, then in claim order."""
+        cs, short = self.claims.get(tid, ()), self.short.get(tid, [])
+        order = sorted(range(len(cs)), key=lambda i: -_RANK[cs[i].stage])
+        return [short[i] for i in order]
+
+    def compact_rows(self) -> list[str]:
+        w, sep = self.w, self.w["list_sep"]
+        title_of = dict(zip(self.ids, self._titles))
+        out = []
+        for tid in self.listed():
+            title = title_of[tid]
+            if tid in self.closed:
+                title = w["strike"] + title + w["closed"]
+            out.append(f"| {tid} | {title} | {sep.join(self.progress_order(tid))} |")
+        return out
+
+    def free(self) -> tuple[list[str], list[int]]:
+        """Open tasks nobody claimed, as range items ("1-5", "9") and the number of tasks in each."""
+        ids = [t for t in self.ids if t not in self.claims and t not in self.closed]
+        items, sizes = [], []
+        for a, b in _runs(ids):
+            items.append(str(a) if a == b else f"{a}-{b}")
+            sizes.append(b - a + 1)
+        return items, sizes
+
+    def people_rows(self, n: int | None) -> list[str]:
+        people = self.stats.people if n is None else self.stats.people[:n]
+        return [f"| @{_esc(login)} | {cl} | {sub} | {done} |" for login, cl, sub, done in people]
+
+    # -- frame
+
+    def frame(self, layout: str, rows: bool, people_n: int, tracks_n: int | None = None, free: bool = False,
+              free_count: int = 0, free_more: int = 0, rows_more: int = 0, rows_from: int = 0) -> str:
+        tracks = self.stats.tracks if tracks_n is None else self.stats.tracks[:tracks_n]
+        return texts.render(
+            self.lang, "board.j2",
+            start=BOARD_START, end=BOARD_END, stats=self.stats, pct=_pct, cell=escape_cell,
+            tracks=tracks, tracks_more=len(self.stats.tracks) - len(tracks), layout=layout,
+            rows=_PH["rows"] if rows else "", rows_more=rows_more, rows_from=rows_from,
+            free=_PH["free"] if free else "", free_count=free_count, free_more=free_more,
+            people=_PH["people"] if people_n else "", people_more=len(self.stats.people) - people_n,
+        ).strip("\n")
+
+
+def _joined_len(parts: list[str]) -> int:
+    return sum(map(len, parts)) + max(len(parts) - 1, 0)
+
+
+def _fill(frame: str, rows: list[str], people: list[str], free: str = "") -> str:
+    out = frame
+    for key, text in (("rows", "\n".join(rows)), ("people", "\n".join(people)), ("free", free)):
+        out = out.replace(_PH[key], text, 1)
+    return out
+
+
+def _size(frame: str, rows_len: int, people_len: int, free_len: int = 0) -> int:
+    n = len(frame)
+    for key, extra in (("rows", rows_len), ("people", people_len), ("free", free_len)):
+        if extra:
+            n += extra - len(_PH[key])
+    return n
 
 
 def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
-    """The whole board, BOARD_START ... BOARD_END. Deterministic.
+    """The whole board, BOARD_START ... BOARD_END. Deterministic, and at most BODY_LIMIT - 8 KiB long.
 
-    When the board would not leave 8 KiB of the 65,536-character issue body for the organiser's
-    text, it drops the title links, then the PR references (stages stay), then lists only the
-    first 100 people of the per-person table (the best first; the total is still given).
+    The most detailed of these layouts that fits:
+    1. every task a row (difficulty, linked title, claimants with stage and PR references,
+       completed by), every participant in the per-person table;
+    2. titles not linked; 3. no PR references (stages stay);
+    4. the per-person table lists the first 100 (the best first; the total is still given);
+    5. compact: a row only for tasks someone claimed or closed to claims (title, claimants
+       with stage, the furthest along first); the open tasks nobody claimed on one line as
+       id ranges ("No.1-5, 9, 12-2000");
+    6. as 5 without titles;
+    7. as 6 with at most K claimants a row and "+N more" (K from 8 down to 1, the largest that fits);
+    8. one claimant a row, and only the first rows (by task id) that fit, then a line giving
+       how many more tasks have claimants and how to see one (`/status N`). The free-task
+       line then takes at most a quarter of the space (or less, and the track and people
+       tables are shortened, only when even that cannot fit).
     """
-    stats = board_stats(rules, state)
-    out = ""
-    for level, people in _LEVELS:
-        out = texts.render(
-            lang, "board.j2",
-            start=BOARD_START, end=BOARD_END, campaign=rules.campaign, stats=stats,
-            people=stats.people[:people] if people else stats.people,
-            rows=_rows(rules, state, **level), pct=_pct, cell=escape_cell,
-        ).strip("\n")
-        if len(out) <= BODY_LIMIT - 8192:  # leave room for the organiser's text
-            break
-    return out
+    budget = BODY_LIMIT - ROOM
+    b = _Board(rules, state, lang)
+    n_people = len(b.stats.people)
+
+    # 1-4: every task a row
+    people_all = b.people_rows(None)
+    frame = b.frame("full", bool(b.ids), n_people)
+    rows = b.full_rows(links=False, prs=False)
+    if _size(frame, _joined_len(rows), _joined_len(people_all)) <= budget:
+        best = rows
+        for links, prs in ((False, True), (True, True)):
+            more = b.full_rows(links=links, prs=prs)
+            if _size(frame, _joined_len(more), _joined_len(people_all)) > budget:
+                break
+            best = more
+        return _fill(frame, best, people_all)
+    people_n = min(n_people, PEOPLE_CAP)
+    people = people_all[:people_n]
+    people_len = _joined_len(people)
+    frame = b.frame("full", bool(b.ids), people_n)
+    if _size(frame, _joined_len(rows), people_len) <= budget:
+        return _fill(frame, rows, people)
+
+    # 5-6: compact
+    items, sizes = b.free()
+    free_count = sum(sizes)
+    free = b.w["range_sep"].join(items)
+    listed = b.listed()
+    rows = b.compact_rows()
+    frame = b.frame("compact", bool(rows), people_n, free=bool(items), free_count=free_count)
+    if _size(frame, _joined_len(rows), people_len, len(free)) <= budget:
+        return _fill(frame, rows, people, free)
+    w = b.w
+    heads = [f"| {t}{w['closed_id'] if t in b.closed else ''} | " for t in listed]
+    cells = [b.progress_order(t) for t in listed]
+    frame = b.frame("ids", bool(rows), people_n, free=bool(items), free_count=free_count)
+
+    # 7: at most k claimants a row
+    sep = w["list_sep"]
+
+    def capped(cl: list[str], k: int) -> str:
+        if len(cl) <= k:
+            return sep.join(cl)
+        return sep.join(cl[:k] + [w["more"].format(n=len(cl) - k)])
+
+    def row_lens(k: int) -> list[int]:
+        out = []
+        for h, cl in zip(heads, cells):
+            n = len(cl)
+            shown = min(n, k)
+            length = len(h) + 2 + sum(map(len, cl[:shown])) + len(sep) * max(shown - 1, 0)
+            if n > k:
+                length += len(sep) + len(w["more"].format(n=n - k))
+            out.append(length)
+        return out
+
+    widest = max(map(len, cells), default=0)
+    for k in [widest, *range(min(widest - 1, MAX_SHOWN), 0, -1)]:  # k == widest: no cut (layout 6)
+        lens = row_lens(k)
+        if _size(frame, sum(lens) + max(len(lens) - 1, 0), people_len, len(free)) <= budget:
+            return _fill(frame, [f"{h}{capped(cl, k)} |" for h, cl in zip(heads, cells)], people, free)
+
+    # 8: one claimant a row, and only the first rows that fit
+    lens = row_lens(1)
+    ends = list(accumulate(n + 1 for n in lens))  # ends[i]: rows 0..i with their newlines
+    for tracks_n, people_n, free_share in ((None, people_n, 4), (20, min(people_n, 20), 8), (0, 0, 0)):
+        people = people_all[:people_n]
+        people_len = _joined_len(people)
+        room = budget // free_share if free_share else 0
+        cut = bisect_right(list(accumulate(len(i) + len(sep) for i in items)), room + len(sep))
+        free_cut = sep.join(items[:cut])
+        frame = b.frame("ids", True, people_n, tracks_n, free=bool(cut), free_count=free_count,
+                        free_more=sum(sizes[cut:]), rows_more=len(listed), rows_from=max(listed, default=0))
+        fixed = _size(frame, 0, people_len, len(free_cut)) - len(_PH["rows"])
+        if fixed > budget:
+            continue
+        n_rows = bisect_right(ends, budget - fixed + 1)  # the last row has no newline
+        frame = b.frame("ids", n_rows > 0, people_n, tracks_n, free=bool(cut), free_count=free_count,
+                        free_more=sum(sizes[cut:]), rows_more=len(listed) - n_rows,
+                        rows_from=listed[n_rows] if n_rows < len(listed) else 0)
+        out = _fill(frame, [f"{h}{capped(cl, 1)} |" for h, cl in zip(heads[:n_rows], cells[:n_rows])], people,
+                    free_cut)
+        if len(out) <= budget:
+            return out
+    raise AssertionError("the board's fixed text alone exceeds the issue-body limit")  # pragma: no cover
 
 
 _REGION = re.compile(re.escape(BOARD_START) + r"(?:(?!" + re.escape(BOARD_START) + r").)*?" + re.escape(BOARD_END), re.DOTALL)
