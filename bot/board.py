@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -233,7 +234,7 @@ def _runs(ids: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-_PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>"}  # '<' never survives escaping
+_PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>", "rest": "<<rest>>"}  # '<' never survives escaping
 
 
 class _Board:
@@ -362,7 +363,8 @@ class _Board:
     # -- frame
 
     def frame(self, layout: str, rows: bool, people_n: int, tracks_n: int | None = None, free: bool = False,
-              free_count: int = 0, free_more: int = 0, rows_more: int = 0, rows_from: int = 0) -> str:
+              free_count: int = 0, free_more: int = 0, rows_more: int = 0, rows_from: int = 0,
+              rest: bool = False, rest_more: int = 0) -> str:
         tracks = self.stats.tracks if tracks_n is None else self.stats.tracks[:tracks_n]
         return texts.render(
             self.lang, "board.j2",
@@ -371,6 +373,7 @@ class _Board:
             rows=_PH["rows"] if rows else "", rows_more=rows_more, rows_from=rows_from,
             free=_PH["free"] if free else "", free_count=free_count, free_more=free_more,
             people=_PH["people"] if people_n else "", people_more=len(self.stats.people) - people_n,
+            rest=_PH["rest"] if rest else "", rest_more=rest_more,
         ).strip("\n")
 
 
@@ -378,19 +381,24 @@ def _joined_len(parts: list[str]) -> int:
     return sum(map(len, parts)) + max(len(parts) - 1, 0)
 
 
-def _fill(frame: str, rows: list[str], people: list[str], free: str = "") -> str:
+def _fill(frame: str, rows: list[str], people: list[str], free: str = "", rest: str = "") -> str:
     out = frame
-    for key, text in (("rows", "\n".join(rows)), ("people", "\n".join(people)), ("free", free)):
+    for key, text in (("rows", "\n".join(rows)), ("people", "\n".join(people)), ("free", free), ("rest", rest)):
         out = out.replace(_PH[key], text, 1)
     return out
 
 
-def _size(frame: str, rows_len: int, people_len: int, free_len: int = 0) -> int:
+def _size(frame: str, rows_len: int, people_len: int, free_len: int = 0, rest_len: int = 0) -> int:
     n = len(frame)
-    for key, extra in (("rows", rows_len), ("people", people_len), ("free", free_len)):
+    for key, extra in (("rows", rows_len), ("people", people_len), ("free", free_len), ("rest", rest_len)):
         if extra:
             n += extra - len(_PH[key])
     return n
+
+
+def _cut(items: list[str], sep: str, room: int) -> int:
+    """How many of the first items fit in `room` characters, joined by `sep`."""
+    return bisect_right(list(accumulate(len(i) + len(sep) for i in items)), room + len(sep))
 
 
 def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
@@ -405,14 +413,17 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
        with stage, the furthest along first); the open tasks nobody claimed on one line as
        id ranges ("No.1-5, 9, 12-2000");
     6. as 5 without titles;
-    7. as 6 with at most K claimants a row and "+N more" (K from 8 down to 1, the largest that fits);
+    7. as 6 with at most K claimants a row and "+N" (K from 8 down to 1, the largest that
+       fits); the participants beyond the first 100 are then listed by login on one line, so
+       every claimant still appears somewhere;
     8. one claimant a row, and only the first rows (by task id) that fit, then a line giving
        how many more tasks have claimants and how to see one (`/status N`). The free-task
-       line then takes at most a quarter of the space (or less, and the track and people
-       tables are shortened, only when even that cannot fit).
+       line and the login line then take at most a quarter of the space each (or less, and
+       the track and people tables are shortened, only when even that cannot fit).
     """
     budget = BODY_LIMIT - ROOM
     b = _Board(rules, state, lang)
+    w = b.w
     n_people = len(b.stats.people)
 
     # 1-4: every task a row
@@ -434,65 +445,67 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
     if _size(frame, _joined_len(rows), people_len) <= budget:
         return _fill(frame, rows, people)
 
-    # 5-6: compact
+    # 5: compact
     items, sizes = b.free()
     free_count = sum(sizes)
-    free = b.w["range_sep"].join(items)
+    free = w["range_sep"].join(items)
     listed = b.listed()
     rows = b.compact_rows()
     frame = b.frame("compact", bool(rows), people_n, free=bool(items), free_count=free_count)
     if _size(frame, _joined_len(rows), people_len, len(free)) <= budget:
         return _fill(frame, rows, people, free)
-    w = b.w
+
+    # 6-7: ids only, at most k claimants a row
+    sep, more = w["list_sep"], w["more"]
     heads = [f"| {t}{w['closed_id'] if t in b.closed else ''} | " for t in listed]
     cells = [b.progress_order(t) for t in listed]
-    frame = b.frame("ids", bool(rows), people_n, free=bool(items), free_count=free_count)
+    widest = max(map(len, cells), default=0)
+    base = sum(len(h) + 2 for h in heads) + max(len(heads) - 1, 0)  # heads, " |", newlines
+    claimant_len = [0] * (widest + 1)  # [j]: all rows' j-th claimants, with the separator before them
+    for cl in cells:
+        for j, s in enumerate(cl, 1):
+            claimant_len[j] += len(s) + (len(sep) if j > 1 else 0)
+    up_to = list(accumulate(claimant_len))
+    widths = Counter(map(len, cells))
 
-    # 7: at most k claimants a row
-    sep = w["list_sep"]
+    def rows_len(k: int) -> int:
+        tails = sum(c * (len(sep) + len(more.format(n=n - k))) for n, c in widths.items() if n > k)
+        return base + up_to[min(k, widest)] + tails
 
     def capped(cl: list[str], k: int) -> str:
-        if len(cl) <= k:
-            return sep.join(cl)
-        return sep.join(cl[:k] + [w["more"].format(n=len(cl) - k)])
+        return sep.join(cl if len(cl) <= k else cl[:k] + [more.format(n=len(cl) - k)])
 
-    def row_lens(k: int) -> list[int]:
-        out = []
-        for h, cl in zip(heads, cells):
-            n = len(cl)
-            shown = min(n, k)
-            length = len(h) + 2 + sum(map(len, cl[:shown])) + len(sep) * max(shown - 1, 0)
-            if n > k:
-                length += len(sep) + len(w["more"].format(n=n - k))
-            out.append(length)
-        return out
-
-    widest = max(map(len, cells), default=0)
-    for k in [widest, *range(min(widest - 1, MAX_SHOWN), 0, -1)]:  # k == widest: no cut (layout 6)
-        lens = row_lens(k)
-        if _size(frame, sum(lens) + max(len(lens) - 1, 0), people_len, len(free)) <= budget:
-            return _fill(frame, [f"{h}{capped(cl, k)} |" for h, cl in zip(heads, cells)], people, free)
+    rest = [f"@{_esc(p[0])}" for p in b.stats.people[people_n:]]
+    rest_all = sep.join(rest)
+    for k in [widest, *range(min(widest - 1, MAX_SHOWN), 0, -1)]:  # k == widest: nobody cut (layout 6)
+        cut = k < widest
+        frame = b.frame("ids", bool(rows), people_n, free=bool(items), free_count=free_count, rest=cut and bool(rest))
+        if _size(frame, rows_len(k), people_len, len(free), len(rest_all) if cut else 0) <= budget:
+            return _fill(frame, [f"{h}{capped(cl, k)} |" for h, cl in zip(heads, cells)], people, free,
+                         rest_all if cut else "")
 
     # 8: one claimant a row, and only the first rows that fit
-    lens = row_lens(1)
-    ends = list(accumulate(n + 1 for n in lens))  # ends[i]: rows 0..i with their newlines
-    for tracks_n, people_n, free_share in ((None, people_n, 4), (20, min(people_n, 20), 8), (0, 0, 0)):
+    ends = list(accumulate(n + 1 for n in (len(h) + 2 + len(capped(cl, 1)) for h, cl in zip(heads, cells))))
+    for tracks_n, people_n, share in ((None, people_n, 4), (20, min(people_n, 20), 8), (0, 0, 0)):
         people = people_all[:people_n]
-        people_len = _joined_len(people)
-        room = budget // free_share if free_share else 0
-        cut = bisect_right(list(accumulate(len(i) + len(sep) for i in items)), room + len(sep))
-        free_cut = sep.join(items[:cut])
-        frame = b.frame("ids", True, people_n, tracks_n, free=bool(cut), free_count=free_count,
-                        free_more=sum(sizes[cut:]), rows_more=len(listed), rows_from=max(listed, default=0))
-        fixed = _size(frame, 0, people_len, len(free_cut)) - len(_PH["rows"])
+        room = budget // share if share else 0
+        free_n = _cut(items, sep, room)
+        free_cut = sep.join(items[:free_n])
+        rest = [f"@{_esc(p[0])}" for p in b.stats.people[people_n:]]
+        rest_n = _cut(rest, sep, room)
+        rest_cut = sep.join(rest[:rest_n])
+        shape = dict(people_n=people_n, tracks_n=tracks_n, free=bool(free_n), free_count=free_count,
+                     free_more=sum(sizes[free_n:]), rest=bool(rest_n), rest_more=len(rest) - rest_n)
+        # the longest the "… N more tasks from No.X" line can be
+        frame = b.frame("ids", True, rows_more=len(listed), rows_from=max(listed, default=0), **shape)
+        fixed = _size(frame, 0, _joined_len(people), len(free_cut), len(rest_cut)) - len(_PH["rows"])
         if fixed > budget:
             continue
         n_rows = bisect_right(ends, budget - fixed + 1)  # the last row has no newline
-        frame = b.frame("ids", n_rows > 0, people_n, tracks_n, free=bool(cut), free_count=free_count,
-                        free_more=sum(sizes[cut:]), rows_more=len(listed) - n_rows,
-                        rows_from=listed[n_rows] if n_rows < len(listed) else 0)
+        frame = b.frame("ids", n_rows > 0, rows_more=len(listed) - n_rows,
+                        rows_from=listed[n_rows] if n_rows < len(listed) else 0, **shape)
         out = _fill(frame, [f"{h}{capped(cl, 1)} |" for h, cl in zip(heads[:n_rows], cells[:n_rows])], people,
-                    free_cut)
+                    free_cut, rest_cut)
         if len(out) <= budget:
             return out
     raise AssertionError("the board's fixed text alone exceeds the issue-body limit")  # pragma: no cover
