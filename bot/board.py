@@ -114,21 +114,17 @@ def _index(rules: CampaignRules, state: CampaignState):
     return _claims_by_task(rules, state), _prs_by_claim(state)
 
 
-def _task_counts(tasks: list[Task], claims: dict[int, list[Claim]]) -> Counts:
-    claimed = submitted = completed = 0
+def _task_counts(tasks: list[Task], best: dict[int, int]) -> Counts:
+    """Counts over `tasks`, given each claimed task's furthest stage rank."""
+    ranks = [best[t.id] for t in tasks if t.id in best]
     top = _RANK[Stage.COMPLETED]
-    for t in tasks:
-        cs = claims.get(t.id)
-        if cs:
-            claimed += 1
-            best = max(_RANK[c.stage] for c in cs)
-            submitted += best >= _SUBMITTED
-            completed += best == top
-    return Counts(len(tasks), claimed, submitted, completed)
+    return Counts(len(tasks), len(ranks), sum(r >= _SUBMITTED for r in ranks), sum(r == top for r in ranks))
 
 
 def _stats(rules: CampaignRules, state: CampaignState, claims: dict[int, list[Claim]]) -> Stats:
     tasks = [rules.tasks[k] for k in sorted(rules.tasks)]
+    rank = _RANK
+    best = {tid: max(rank[c.stage] for c in cs) for tid, cs in claims.items()}
     tracks: tuple = ()
     if any(t.track for t in tasks):
         groups: dict[str, list[Task]] = {}
@@ -141,8 +137,9 @@ def _stats(rules: CampaignRules, state: CampaignState, claims: dict[int, list[Cl
         named: list[tuple[str | None, list[Task]]] = [(n, groups[n]) for n in sorted(groups)]
         if rest:
             named.append((None, rest))
-        tracks = tuple((n, _task_counts(ts, claims)) for n, ts in named)
+        tracks = tuple((n, _task_counts(ts, best)) for n, ts in named)
     people: dict[str, list] = {}
+    top = rank[Stage.COMPLETED]
     for tid in sorted(claims):
         for c in claims[tid]:
             low = c.user.lower()
@@ -151,14 +148,15 @@ def _stats(rules: CampaignRules, state: CampaignState, claims: dict[int, list[Cl
                 row = people[low] = [c.user, 0, 0, 0, c.claimed_at]
             elif c.claimed_at < row[4]:
                 row[0], row[4] = c.user, c.claimed_at
-            rank = _RANK[c.stage]
+            r = rank[c.stage]
             row[1] += 1
-            row[2] += rank >= _SUBMITTED
-            row[3] += c.stage == Stage.COMPLETED
+            if r >= _SUBMITTED:
+                row[2] += 1
+                row[3] += r == top
     ranked = sorted(people.values(), key=lambda r: (-r[3], -r[2], -r[1], r[0].lower()))
     closed = state.closed_tasks
     return Stats(
-        total=_task_counts(tasks, claims),
+        total=_task_counts(tasks, best),
         closed=sum(1 for t in tasks if t.id in closed),
         tracks=tracks,
         people=tuple((r[0], r[1], r[2], r[3]) for r in ranked),
@@ -247,6 +245,7 @@ class _Board:
         self.ids = sorted(rules.tasks)
         self.closed = state.closed_tasks
         self._users: dict[str, str] = {}
+        self._order: dict[int, list[str]] = {}
         self._titles = [_esc(rules.tasks[t].title) for t in self.ids]
         w = self.w
         stage_text = w["stage"]
@@ -265,6 +264,9 @@ class _Board:
 
     def _claimant(self, c: Claim, stage: str, refs, link: str | None = None) -> str:
         w = self.w
+        if not (c.team or refs or link):  # the usual case, quickly
+            s = "@" + self._user(c.user)
+            return (s + w["open"] + stage + w["close"] if stage else s).strip()
         bits = []
         if c.team:
             bits.append(w["team"] + _esc(c.team))
@@ -314,6 +316,7 @@ class _Board:
             self._done = self._done_cells()
         done = self._done
         tasks, rules = self.rules.tasks, self.rules
+        difficulty = lru_cache(maxsize=None)(_esc)
         out = []
         for tid, title in zip(self.ids, self._titles):
             t = tasks[tid]
@@ -322,7 +325,7 @@ class _Board:
             if tid in self.closed:
                 title = w["strike"] + title + w["closed"]
             cl = claimants.get(tid)
-            out.append(f"| {tid} | {_esc(t.difficulty or '')} | {title} | {'<br>'.join(cl) if cl else ''} "
+            out.append(f"| {tid} | {difficulty(t.difficulty or '')} | {title} | {'<br>'.join(cl) if cl else ''} "
                        f"| {done.get(tid, '')} |")
         return out
 
@@ -332,9 +335,16 @@ class _Board:
 
     def progress_order(self, tid: int) -> list[str]:
         """A task's claimants for the compact layouts: furthest along first, then in claim order."""
-        cs, short = self.claims.get(tid, ()), self.short.get(tid, [])
-        order = sorted(range(len(cs)), key=lambda i: -_RANK[cs[i].stage])
-        return [short[i] for i in order]
+        got = self._order.get(tid)
+        if got is None:
+            cs, short = self.claims.get(tid, ()), self.short.get(tid, [])
+            if len(cs) > 1:
+                order = sorted(range(len(cs)), key=lambda i: -_RANK[cs[i].stage])
+                got = [short[i] for i in order]
+            else:
+                got = short
+            self._order[tid] = got
+        return got
 
     def compact_rows(self) -> list[str]:
         w, sep = self.w, self.w["list_sep"]
@@ -426,24 +436,28 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
     w = b.w
     n_people = len(b.stats.people)
 
-    # 1-4: every task a row
-    people_all = b.people_rows(None)
-    frame = b.frame("full", bool(b.ids), n_people)
-    rows = b.full_rows(links=False, prs=False)
-    if _size(frame, _joined_len(rows), _joined_len(people_all)) <= budget:
-        best = rows
-        for links, prs in ((False, True), (True, True)):
-            more = b.full_rows(links=links, prs=prs)
-            if _size(frame, _joined_len(more), _joined_len(people_all)) > budget:
-                break
-            best = more
-        return _fill(frame, best, people_all)
+    # 1-4: every task a row (skipped when the rows alone could not fit: a cheap lower bound)
     people_n = min(n_people, PEOPLE_CAP)
+    people_all = b.people_rows(None if n_people <= PEOPLE_CAP else PEOPLE_CAP)
     people = people_all[:people_n]
     people_len = _joined_len(people)
-    frame = b.frame("full", bool(b.ids), people_n)
-    if _size(frame, _joined_len(rows), people_len) <= budget:
-        return _fill(frame, rows, people)
+    least = (sum(map(len, b._titles)) + sum(len(str(t)) + 17 for t in b.ids)
+             + sum(len(s) for cl in b.short.values() for s in cl))
+    if least <= budget:
+        rows = b.full_rows(links=False, prs=False)
+        people_all = b.people_rows(None)
+        frame = b.frame("full", bool(b.ids), n_people)
+        if _size(frame, _joined_len(rows), _joined_len(people_all)) <= budget:
+            best = rows
+            for links, prs in ((False, True), (True, True)):
+                more = b.full_rows(links=links, prs=prs)
+                if _size(frame, _joined_len(more), _joined_len(people_all)) > budget:
+                    break
+                best = more
+            return _fill(frame, best, people_all)
+        frame = b.frame("full", bool(b.ids), people_n)
+        if _size(frame, _joined_len(rows), people_len) <= budget:
+            return _fill(frame, rows, people)
 
     # 5: compact
     items, sizes = b.free()
