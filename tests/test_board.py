@@ -1,6 +1,7 @@
 """The tracker board: what participants and organisers read in the tracker issue."""
 from __future__ import annotations
 
+import random
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -226,3 +227,167 @@ def test_a_crowded_board_keeps_stages_but_drops_pr_references_to_fit():
     assert len(b) <= 65536 - 8192
     assert "@user-0000 (PR submitted)" in row(b, 1) and "#70000" not in b
     assert "Participants (1000)" in b and "| … | and 900 more | | |" in b
+
+
+# ---- big campaigns: the board always fits an issue body
+
+
+LIMIT = 65536 - 8192  # what the board may take of GitHub's 65,536-character issue body
+STAGES = list(Stage)
+
+
+def big(n_tasks: int, n_claims: int, *, seed: int = 1, users: int = 400, closed_every: int = 37):
+    """A campaign of n_tasks with n_claims by `users` people at random stages (PRs for those past claimed)."""
+    rnd = random.Random(seed)
+    rules = make_rules([task(i, f"为 Paddle 新增 API_{i} | 支持复数 <complex>", difficulty="进阶",
+                             track=("API", "框架", None)[i % 3], source=Source(file="c.md", anchor=f"task{i}"))
+                        for i in range(1, n_tasks + 1)])
+    logins = [f"user-{k:04d}" for k in range(users)]
+    claims, prs, seen = [], [], set()
+    while len(claims) < n_claims:
+        t, u = rnd.randint(1, n_tasks), rnd.choice(logins)
+        if (t, u) not in seen:
+            seen.add((t, u))
+            stage = rnd.choices(STAGES, weights=(60, 8, 6, 12, 4, 10))[0]
+            claims.append(claim(t, u, stage, minutes=len(claims)))
+            if stage.rank >= Stage.SUBMITTED.rank:
+                prs.append(pr(t, u, 70000 + len(prs)))
+    return rules, CampaignState(claims=tuple(claims), prs=tuple(prs),
+                                closed_tasks=frozenset(range(1, n_tasks + 1, closed_every)))
+
+
+def free_ids(board: str) -> set[int]:
+    """The task ids the compact "open, nobody yet" line lists (ranges expanded)."""
+    line = next(x for x in board.splitlines() if x.startswith(("**Open, nobody yet", "**开放、尚无人报名")))
+    out: set[int] = set()
+    for a, b in re.findall(r"(\d+)(?:-(\d+))?", line.split(":**" if ":**" in line else "：**", 1)[1]):
+        out.update(range(int(a), int(b or a) + 1))
+    return out
+
+
+def table_ids(board: str) -> list[int]:
+    return [int(m) for m in re.findall(r"^\| (\d+)", board, re.M)]
+
+
+@pytest.fixture(scope="module")
+def campaign_2000():
+    return big(2000, 4000)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_2000_task_board_fits_and_shows_every_claimant(campaign_2000, lang):
+    rules, state = campaign_2000
+    b = render_board(rules, state, lang)
+    assert len(b) <= LIMIT and b.startswith(BOARD_START) and b.endswith(BOARD_END)
+    for login in {c.user for c in state.claims}:
+        assert f"@{login}" in b
+    claimed = {c.task for c in state.claims}
+    listed = table_ids(b)
+    assert listed == sorted(listed) and set(listed) <= claimed | state.closed_tasks
+    # every open task nobody claimed is on the free line, and only those
+    assert free_ids(b) == set(rules.tasks) - claimed - state.closed_tasks
+    assert "| **All** | 2000 |" in b or "| **全部** | 2000 |" in b
+
+
+def test_the_compact_layout_lists_free_tasks_as_ranges():
+    rules = make_rules([task(i) for i in range(1, 2001)])
+    taken = [6, 7, 8, 10, 11] + list(range(13, 1200, 2))
+    state = CampaignState(claims=tuple(claim(t, f"someone-with-a-long-login-{t}") for t in taken))
+    b = render_board(rules, state, "en")
+    assert len(b) <= LIMIT and "| No. | Task | Claimed by |" in b
+    assert "**Open, nobody yet (1401):** No.1-5, 9, 12, 14, 16," in b and ", 1198, 1200-2000\n" in b
+    zh = render_board(rules, state, "zh")
+    assert "**开放、尚无人报名（1401）：** 1-5、9、12、14、16、" in zh and "、1198、1200-2000\n" in zh
+    assert cells(row(b, 6)) == ["6", "Task 6", "@someone-with-a-long-login-6"]
+
+
+def test_crowded_rows_show_the_claimant_furthest_along_and_count_the_others():
+    rules = make_rules([task(i, "t" * 40) for i in range(1, 1001)])
+    claims = []
+    for t in range(1, 1001):
+        claims += [claim(t, f"early-bird-{t % 300:03d}", minutes=t), claim(t, f"second-one-{t % 300:03d}", minutes=t + 1),
+                   claim(t, f"finisher-{t % 300:03d}", Stage.COMPLETED, minutes=t + 2)]
+    for lang, first in (("en", "@finisher-001 (completed), +2"), ("zh", "@finisher-001（已完成）、+2")):
+        b = render_board(rules, CampaignState(claims=tuple(claims)), lang)
+        assert len(b) <= LIMIT and table_ids(b) == list(range(1, 1001))
+        assert cells(row(b, 1)) == ["1", first]
+        for k in range(300):  # the 900 participants: the first 100 in the table, the others by login
+            assert f"@early-bird-{k:03d}" in b and f"@second-one-{k:03d}" in b
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_a_5000_claimed_task_board_still_fits_and_says_what_it_left_out(lang):
+    rules, state = big(5000, 5000, users=3000, closed_every=50)
+    state = CampaignState(claims=tuple(claim(c.task, c.user, c.stage) for c in state.claims)
+                          + tuple(claim(t, f"filler-{t}") for t in range(1, 5001)),
+                          prs=state.prs, closed_tasks=state.closed_tasks)
+    b = render_board(rules, state, lang)
+    assert len(b) <= LIMIT
+    listed = table_ids(b)
+    assert listed == list(range(1, len(listed) + 1)) and 500 < len(listed) < 5000
+    more = re.search(r"… and (\d+) more tasks with claimants from No\.(\d+) on|… 另有 (\d+) 个有人报名的任务（序号 (\d+) 起）", b)
+    assert more and "/status" in b
+    n, start = (int(x) for x in more.groups() if x)
+    assert n == 5000 - len(listed) and start == len(listed) + 1
+
+
+def test_the_board_fits_whatever_the_organiser_named_things():
+    long = "长" * 300 + "|<"
+    rules = make_rules([task(i, long, difficulty=long, track=f"{long}{i}") for i in range(1, 3001)])
+    claims = tuple(claim(i % 3000 + 1, f"{'x' * 30}-{i:05d}", STAGES[i % 6], team=long) for i in range(9000))
+    for lang in ("en", "zh"):
+        b = render_board(rules, CampaignState(claims=claims), lang)
+        assert len(b) <= LIMIT and b.count(BOARD_START) == 1 and b.endswith(BOARD_END)
+
+
+def test_a_big_board_is_deterministic(campaign_2000):
+    rules, state = campaign_2000
+    shuffled = list(state.claims)
+    random.Random(5).shuffle(shuffled)
+    again = CampaignState(claims=tuple(shuffled), prs=tuple(reversed(state.prs)), closed_tasks=state.closed_tasks)
+    for lang in ("en", "zh"):
+        assert render_board(rules, state, lang) == render_board(rules, again, lang)
+
+
+def test_user_text_is_escaped_in_the_compact_layouts_too():
+    title = "\r\n\t" + "".join(map(chr, [*range(0x20, 0x7f), *range(0xa0, 0x3000)]))  # up to CJK punctuation
+    rules = make_rules([task(i, title if i == 1 else "x" * 60) for i in range(1, 3001)])
+    state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"),) + tuple(claim(i, f"u{i}") for i in range(2, 400)))
+    b = render_board(rules, state, "en")
+    assert "| No. | Task | Claimed by |" in b and len(b) <= LIMIT
+    assert cells(row(b, 1)) == ["1", escape_cell(title).strip(), "@ev&#124;l&lt;b&gt; (team T&#124;&lt;!--)"]
+    assert b.count("<!--") == 2 and b.count("-->") == 2  # the markers' own
+
+
+# ---- GitHub takes it
+
+
+async def test_github_accepts_the_spliced_big_board_and_refuses_an_oversized_body(campaign_2000):
+    import aiohttp
+    from gidgethub.apps import get_jwt
+
+    from tests.fakegithub import FakeGitHub, generate_private_key_pem
+
+    key = generate_private_key_pem()
+    fake = FakeGitHub(private_key_pem=key)
+    await fake.start()
+    try:
+        fake.add_issue("PaddlePaddle/Paddle", 1, title="Tracker", body="# 任务说明\n" + "说明" * 3000)
+        async with aiohttp.ClientSession() as http:
+            jwt = get_jwt(app_id=str(fake.app_id), private_key=key)
+            async with http.post(f"{fake.base_url}/app/installations/1/access_tokens",
+                                 headers={"Authorization": f"Bearer {jwt}"}) as r:
+                auth = {"Authorization": f"token {(await r.json())['token']}"}
+            issue = f"{fake.base_url}/repos/PaddlePaddle/Paddle/issues/1"
+            board = render_board(*campaign_2000, "zh")
+            body = splice_board(fake.issue("PaddlePaddle/Paddle", 1)["body"], board)
+            async with http.patch(issue, json={"body": body}, headers=auth) as r:
+                assert r.status == 200 and (await r.json())["body"] == body
+            async with http.patch(issue, json={"body": body + "x" * 65536}, headers=auth) as r:
+                err = await r.json()
+                assert r.status == 422 and err["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
+            async with http.post(issue + "/comments", json={"body": "y" * 65537}, headers=auth) as r:
+                assert r.status == 422
+            assert fake.issue("PaddlePaddle/Paddle", 1)["body"] == body
+    finally:
+        await fake.stop()
