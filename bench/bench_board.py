@@ -1,10 +1,17 @@
-"""Render a 300-task board with 1,000 claims (about 40% with PRs) and print the time and size.
+"""Render boards of 300 tasks / 1,000 claims, 2,000 / 4,000 and 5,000 / 8,000 and print time, size and layout.
+
+Two mixes of stages: busy (about 40% of claims past "claimed", with PRs) and early (8%).
+The layout column says what the board had to give up to fit the issue body (see
+bot.board.render_board): "links" = title links kept, "PR refs" = PR references kept,
+"compact" = only claimed or closed tasks have a row, "ids" = no titles, "+N" = claimants
+cut per row, "cut" = rows cut. Bars: 2,000/4,000 under ~40 ms, 300/1,000 under ~15 ms.
 
 Run: python bench/bench_board.py [repeats]
 """
 from __future__ import annotations
 
 import random
+import re
 import sys
 import time
 from datetime import datetime, timedelta
@@ -47,24 +54,43 @@ def build(n_tasks: int = 300, n_claims: int = 1000, seed: int = 9, weights=(60, 
     return rules, state
 
 
+def layout(board: str) -> str:
+    if "| No. | Difficulty |" in board or "| 序号 | 难度 |" in board:
+        bits = ["full"]
+        if "](" in board:
+            bits.append("links")
+        if re.search(r"[(（,，]PR ", board):
+            bits.append("PR refs")
+        return ", ".join(bits)
+    if "| No. | Task |" in board or "| 序号 | 任务 |" in board:
+        return "compact"
+    bits = ["ids"]
+    if re.search(r"(, |、)\+\d+ \|", board):
+        bits.append("+N")
+    if "/status" in board:
+        bits.append("cut")
+    return ", ".join(bits)
+
+
 def main() -> None:
     repeats = int(sys.argv[1]) if len(sys.argv) > 1 else 20
-    scenarios = {"busy (40% past claimed)": (60, 8, 6, 12, 4, 10), "early (8% past claimed)": (92, 2, 1, 3, 1, 1)}
-    for name, weights in scenarios.items():
-        rules, state = build(weights=weights)
-        render_board(rules, state, "zh")  # warm the template cache
-        for lang in ("zh", "en"):
-            times = []
-            for _ in range(repeats):
-                t = time.perf_counter()
-                board = render_board(rules, state, lang)
-                times.append(time.perf_counter() - t)
-            times.sort()
-            body = splice_board("# 任务总览\n\n说明文字\n", board)
-            print(f"{name} {lang}: 300 tasks, {len(state.claims)} claims, {len(state.prs)} PRs: "
-                  f"median {1000 * times[len(times) // 2]:.1f} ms, max {1000 * times[-1]:.1f} ms over {repeats}; "
-                  f"board {len(board):,} chars (body {len(body):,} of 65,536); "
-                  f"title links {'yes' if '](' in board else 'no'}, PR refs {'yes' if ', PR ' in board or '，PR ' in board else 'no'}")
+    sizes = ((300, 1000), (2000, 4000), (5000, 8000))
+    scenarios = {"busy": (60, 8, 6, 12, 4, 10), "early": (92, 2, 1, 3, 1, 1)}
+    for n_tasks, n_claims in sizes:
+        for name, weights in scenarios.items():
+            rules, state = build(n_tasks, n_claims, weights=weights)
+            render_board(rules, state, "zh")  # warm the template cache
+            for lang in ("zh", "en"):
+                times = []
+                for _ in range(repeats):
+                    t = time.perf_counter()
+                    board = render_board(rules, state, lang)
+                    times.append(time.perf_counter() - t)
+                times.sort()
+                body = splice_board("# 任务总览\n\n说明文字\n", board)
+                print(f"{n_tasks:>5,} tasks {n_claims:>5,} claims {len(state.prs):>5,} PRs {name:<5} {lang}: "
+                      f"median {1000 * times[len(times) // 2]:6.1f} ms, max {1000 * times[-1]:6.1f} ms over {repeats}; "
+                      f"board {len(board):>6,} chars (body {len(body):>6,} of 65,536); layout: {layout(board)}")
 
 
 if __name__ == "__main__":
