@@ -232,7 +232,8 @@ def _runs(ids: list[int]) -> list[tuple[int, int]]:
     return out
 
 
-_PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>", "rest": "<<rest>>"}  # '<' never survives escaping
+# where the built pieces go in the rendered frame ('<' never survives escaping, so user text cannot fake one)
+_PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>", "rest": "<<rest>>"}
 
 
 class _Board:

@@ -305,8 +305,9 @@ def test_crowded_rows_show_the_claimant_furthest_along_and_count_the_others():
     rules = make_rules([task(i, "t" * 40) for i in range(1, 1001)])
     claims = []
     for t in range(1, 1001):
-        claims += [claim(t, f"early-bird-{t % 300:03d}", minutes=t), claim(t, f"second-one-{t % 300:03d}", minutes=t + 1),
-                   claim(t, f"finisher-{t % 300:03d}", Stage.COMPLETED, minutes=t + 2)]
+        k = t % 300
+        claims += [claim(t, f"early-bird-{k:03d}", minutes=t), claim(t, f"second-one-{k:03d}", minutes=t + 1),
+                   claim(t, f"finisher-{k:03d}", Stage.COMPLETED, minutes=t + 2)]
     for lang, first in (("en", "@finisher-001 (completed), +2"), ("zh", "@finisher-001（已完成）、+2")):
         b = render_board(rules, CampaignState(claims=tuple(claims)), lang)
         assert len(b) <= LIMIT and table_ids(b) == list(range(1, 1001))
@@ -325,7 +326,8 @@ def test_a_5000_claimed_task_board_still_fits_and_says_what_it_left_out(lang):
     assert len(b) <= LIMIT
     listed = table_ids(b)
     assert listed == list(range(1, len(listed) + 1)) and 500 < len(listed) < 5000
-    more = re.search(r"… and (\d+) more tasks with claimants from No\.(\d+) on|… 另有 (\d+) 个有人报名的任务（序号 (\d+) 起）", b)
+    more = re.search(r"… and (\d+) more tasks with claimants from No\.(\d+) on"
+                     r"|… 另有 (\d+) 个有人报名的任务（序号 (\d+) 起）", b)
     assert more and "/status" in b
     n, start = (int(x) for x in more.groups() if x)
     assert n == 5000 - len(listed) and start == len(listed) + 1
@@ -352,7 +354,8 @@ def test_a_big_board_is_deterministic(campaign_2000):
 def test_user_text_is_escaped_in_the_compact_layouts_too():
     title = "\r\n\t" + "".join(map(chr, [*range(0x20, 0x7f), *range(0xa0, 0x3000)]))  # up to CJK punctuation
     rules = make_rules([task(i, title if i == 1 else "x" * 60) for i in range(1, 3001)])
-    state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"),) + tuple(claim(i, f"u{i}") for i in range(2, 400)))
+    others = tuple(claim(i, f"u{i}") for i in range(2, 400))
+    state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"), *others))
     b = render_board(rules, state, "en")
     assert "| No. | Task | Claimed by |" in b and len(b) <= LIMIT
     assert cells(row(b, 1)) == ["1", escape_cell(title).strip(), "@ev&#124;l&lt;b&gt; (team T&#124;&lt;!--)"]
@@ -384,8 +387,8 @@ async def test_github_accepts_the_spliced_big_board_and_refuses_an_oversized_bod
             async with http.patch(issue, json={"body": body}, headers=auth) as r:
                 assert r.status == 200 and (await r.json())["body"] == body
             async with http.patch(issue, json={"body": body + "x" * 65536}, headers=auth) as r:
-                err = await r.json()
-                assert r.status == 422 and err["errors"][0]["message"] == "body is too long (maximum is 65536 characters)"
+                err = (await r.json())["errors"][0]
+                assert r.status == 422 and err["message"] == "body is too long (maximum is 65536 characters)"
             async with http.post(issue + "/comments", json={"body": "y" * 65537}, headers=auth) as r:
                 assert r.status == 422
             assert fake.issue("PaddlePaddle/Paddle", 1)["body"] == body
