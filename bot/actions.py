@@ -53,7 +53,15 @@ def apply_changes(state: CampaignState, changes: list[Change]) -> CampaignState:
                 prs[(p.repo.lower(), p.number)] = p
             case SetTaskClosed(task=t, closed=flag):
                 (closed.add if flag else closed.discard)(t)
-    return CampaignState(claims=tuple(claims.values()), prs=tuple(prs.values()), closed_tasks=frozenset(closed))
+    return make_state(claims.values(), prs.values(), closed)
+
+
+def make_state(claims, prs, closed) -> CampaignState:
+    """A state in canonical order (claims by task, time, login; PRs by repo and number), so the
+    same facts give the same state whether loaded from the store or computed in memory."""
+    return CampaignState(claims=tuple(sorted(claims, key=lambda c: (c.task, c.claimed_at, c.user.lower()))),
+                         prs=tuple(sorted(prs, key=lambda p: (p.repo.lower(), p.number))),
+                         closed_tasks=frozenset(closed))
 
 
 # ---- GitHub actions --------------------------------------------------------------------

@@ -33,7 +33,7 @@ from bot.github import GitHubError, PermanentError
 from bot.replies import reply_marker
 from bot.review import CHECKLIST_MARKER, ChangedFile
 from bot.rules.models import CampaignRules, Rules
-from bot.store import LeaseLost, OutboxItem, Store, body_hash
+from bot.store import LeaseLost, OutboxItem, Outcome, Store, body_hash
 from bot.titles import key_matches, parse_title
 
 log = logging.getLogger("bot.pipeline")
@@ -178,17 +178,17 @@ class Pipeline:
         if token in self._lost:
             raise LeaseLost(delivery_id)
         actions: list[Action] = []
-        ids: list[int] = []
+        items: list[OutboxItem] = []
         for r in routed:
             async with self.store.campaign_txn(r.rules.slug) as (conn, state):
                 decision = r.build(state, now_utc())
-                ids += await self.store.commit_decision(conn, r.rules.slug, delivery_id, r.installation_id,
-                                                        decision.changes, decision.actions, decision.board, token=token)
+                items += await self.store.commit_decision(conn, r.rules.slug, delivery_id, r.installation_id,
+                                                          decision.changes, decision.actions, decision.board, token=token)
             actions += decision.actions
         if not routed and delivery_id:
             await self.store.finish_delivery(delivery_id, "ignored", token=token)
-        if ids:
-            await self.execute(await self.store.lease_actions(ids, limit=len(ids)))
+        if items:
+            await self.execute(items)
         return actions
 
     def _retry_plan(self, attempts: int, exc: Exception) -> tuple[float, bool]:
@@ -288,19 +288,24 @@ class Pipeline:
 
     # ---- executor ---------------------------------------------------------------------------------
     async def execute(self, items: list[OutboxItem]) -> None:
+        """Perform actions in order, then record their outcomes together."""
         tokens = {i.token for i in items}
         for t in tokens:
             self._hold(t)
+        outcomes: list[Outcome] = []
         try:
             for item in items:
-                await self._execute_one(item)
+                if item.token in self._lost:
+                    continue  # its lease ran out and someone else performs it
+                outcomes.append(await self._execute_one(item))
         finally:
-            for t in tokens:
-                self._release(t)
+            try:
+                await self.store.finish_actions(outcomes)
+            finally:
+                for t in tokens:
+                    self._release(t)
 
-    async def _execute_one(self, item: OutboxItem) -> None:
-        if item.token in self._lost:
-            return  # its lease ran out and someone else performs it
+    async def _execute_one(self, item: OutboxItem) -> Outcome:
         try:
             if self.gateway is None or item.installation_id is None:
                 self.out(json.dumps(action_to_dict(item.action), ensure_ascii=False))
@@ -308,15 +313,13 @@ class Pipeline:
                 await self._perform(item)
         except PermanentError as exc:
             log.warning("action %s failed for good: %s", item.id, exc)
-            await self.store.finish_action(item.id, "failed", _short(exc), token=item.token)
+            return Outcome(item.id, "failed", _short(exc), token=item.token)
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
             wait, refund = self._retry_plan(item.attempts, exc)
             if item.attempts >= self.max_attempts and not refund:
-                await self.store.finish_action(item.id, "failed", _short(exc), token=item.token)
-            else:
-                await self.store.finish_action(item.id, "pending", _short(exc), retry_in=wait, token=item.token, refund=refund)
-        else:
-            await self.store.finish_action(item.id, "done", token=item.token)
+                return Outcome(item.id, "failed", _short(exc), token=item.token)
+            return Outcome(item.id, "pending", _short(exc), retry_in=wait, token=item.token, refund=refund)
+        return Outcome(item.id, "done", token=item.token)
 
     async def _perform(self, item: OutboxItem) -> None:
         if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):

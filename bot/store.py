@@ -47,6 +47,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from bot.actions import (
     Action,
     Change,
+    apply_changes,
+    make_state,
     DropClaim,
     PutClaim,
     PutPull,
@@ -178,6 +180,35 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class _WriteGate:
+    """SQLite takes one writer at a time: writers queue here (in order) instead of failing with
+    "database is locked". Urgent writers (acknowledging deliveries) go before the queue."""
+
+    def __init__(self) -> None:
+        self._lock = asyncio.Lock()
+        self._urgent = 0
+
+    @contextlib.asynccontextmanager
+    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
+        if urgent:
+            self._urgent += 1
+            try:
+                await self._lock.acquire()
+            finally:
+                self._urgent -= 1
+        else:
+            while True:
+                await self._lock.acquire()
+                if not self._urgent:
+                    break
+                self._lock.release()  # let the urgent writer waiting behind us in
+                await asyncio.sleep(0)
+        try:
+            yield
+        finally:
+            self._lock.release()
+
+
 class LeaseLost(Exception):
     """The lease ran out and someone else took the work: this worker's outcome must not count."""
 
@@ -193,6 +224,18 @@ class Delivery:
     payload: dict
     attempts: int
     token: str | None = None  # this lease; only its holder may finish the delivery
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one performed action (see Store.finish_actions)."""
+
+    id: int
+    status: str  # done | pending (retry after retry_in) | failed
+    error: str | None = None
+    retry_in: float | None = None
+    token: str | None = None
+    refund: bool = False
 
 
 @dataclass(frozen=True)
@@ -218,7 +261,12 @@ class Store:
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = uuid.uuid4().hex[:16]
         # SQLite allows one writer at a time; queue writers here instead of failing on "database is locked".
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._gate = _WriteGate() if self.is_sqlite else None
+        # Campaign states by version, so a decision does not reload every claim (see campaign_txn).
+        self._cache: dict[str, tuple[int, CampaignState]] = {}
+        self._open: dict[int, dict] = {}  # id(conn) -> the campaign transaction in progress on it
+        self._intake: list[tuple[dict, asyncio.Future]] = []
+        self._intake_task: asyncio.Task | None = None
         if self.is_sqlite:
             from sqlalchemy import event
 
@@ -246,30 +294,54 @@ class Store:
         await self.engine.dispose()
 
     @contextlib.asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (serialised in-process on SQLite)."""
-        if self._write_lock is None:
+    async def write(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A write transaction (serialised in-process on SQLite; `urgent` ones go first)."""
+        if self._gate is None:
             async with self.engine.begin() as conn:
                 yield conn
         else:
-            async with self._write_lock:
+            async with self._gate.hold(urgent):
                 async with self.engine.begin() as conn:
                     yield conn
 
     # ---- inbox ----------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
                            status: str = "pending", subject: str | None = None) -> bool:
-        """Store a delivery; False when this id was already stored (a redelivery)."""
+        """Store a delivery; False when this id was already stored (a redelivery).
+
+        Deliveries arriving together are committed together (one transaction for the group, ahead
+        of the workers' writes), so acknowledging stays fast while workers are busy."""
         text = payload.decode() if isinstance(payload, bytes) else payload
         values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=utcnow(), status=status,
                       attempts=0, subject=subject)
-        async with self.write() as conn:
-            if self.is_sqlite:
-                from sqlalchemy.dialects.sqlite import insert as dialect_insert
-            else:
-                from sqlalchemy.dialects.postgresql import insert as dialect_insert
-            res = await conn.execute(dialect_insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]))
-            return res.rowcount == 1
+        fut = asyncio.get_running_loop().create_future()
+        self._intake.append((values, fut))
+        if self._intake_task is None or self._intake_task.done():
+            self._intake_task = asyncio.create_task(self._drain_intake())
+        return await fut
+
+    async def _drain_intake(self) -> None:
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        while self._intake:
+            batch, self._intake = self._intake, []
+            try:
+                async with self.write(urgent=True) as conn:
+                    results = []
+                    for values, _ in batch:
+                        res = await conn.execute(dialect_insert(deliveries).values(**values)
+                                                 .on_conflict_do_nothing(index_elements=["id"]))
+                        results.append(res.rowcount == 1)
+            except Exception as exc:  # nothing of the group was stored: each request answers an error
+                for _, fut in batch:
+                    if not fut.done():
+                        fut.set_exception(exc)
+                continue
+            for (_, fut), stored in zip(batch, results):
+                if not fut.done():
+                    fut.set_result(stored)
 
     async def lease_delivery(self) -> Delivery | None:
         """Take one delivery to process: pending, or held by a worker whose lease ran out; never one
@@ -368,27 +440,48 @@ class Store:
         if conn is None:
             async with self.engine.connect() as c:
                 return await self.state(campaign, c)
-        crow = await conn.execute(select(claims).where(claims.c.campaign == campaign).order_by(claims.c.task, claims.c.claimed_at))
-        cl = tuple(Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link) for r in crow)
-        prow = await conn.execute(select(pulls).where(pulls.c.campaign == campaign).order_by(pulls.c.repo, pulls.c.number))
-        prs = tuple(PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
-                                part=r.part, revert=r.revert) for r in prow)
+        crow = await conn.execute(select(claims).where(claims.c.campaign == campaign))
+        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link) for r in crow]
+        prow = await conn.execute(select(pulls).where(pulls.c.campaign == campaign))
+        prs = [PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
+                           part=r.part, revert=r.revert) for r in prow]
         closed = frozenset((await conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign))).scalars())
-        return CampaignState(claims=cl, prs=prs, closed_tasks=closed)
+        return make_state(cl, prs, closed)
 
     @contextlib.asynccontextmanager
     async def campaign_txn(self, campaign: str) -> AsyncIterator[tuple[AsyncConnection, CampaignState]]:
-        """A write transaction holding the campaign's row lock, with its current state."""
+        """A write transaction holding the campaign's row lock, with its current state.
+
+        The state comes from the cache when the campaign's version (bumped by every change, by
+        any replica) is the one cached; changes applied in the transaction update the cache once
+        it commits."""
         async with self.write() as conn:
-            q = select(campaigns.c.slug).where(campaigns.c.slug == campaign)
+            q = select(campaigns.c.version).where(campaigns.c.slug == campaign)
             if not self.is_sqlite:
                 q = q.with_for_update()
-            if (await conn.execute(q)).scalar() is None:
+            version = (await conn.execute(q)).scalar()
+            if version is None:
                 await conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
-            yield conn, await self.state(campaign, conn)
+                version = 0
+            cached = self._cache.get(campaign)
+            state = cached[1] if cached and cached[0] == version else await self.state(campaign, conn)
+            box = {"campaign": campaign, "version": version, "state": state}
+            self._open[id(conn)] = box
+            try:
+                yield conn, state
+            finally:
+                self._open.pop(id(conn), None)
+        self._cache[campaign] = (box["version"], box["state"])  # reached only when the transaction committed
 
     async def apply(self, conn: AsyncConnection, campaign: str, changes: list[Change]) -> None:
+        if not changes:
+            return
         now = utcnow()
+        await conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(version=campaigns.c.version + 1))
+        box = self._open.get(id(conn))
+        if box is not None and box["campaign"] == campaign:
+            box["version"] += 1
+            box["state"] = apply_changes(box["state"], changes)
         for ch in changes:
             match ch:
                 case PutClaim(claim=c):
@@ -413,9 +506,10 @@ class Store:
 
     async def commit_decision(self, conn: AsyncConnection, campaign: str, delivery_id: str | None, installation_id: int | None,
                               changes: list[Change], actions: list[Action], board: bool | str, *,
-                              token: str | None = None) -> list[int]:
+                              token: str | None = None) -> list[OutboxItem]:
         """Inside `campaign_txn`: apply changes, queue actions, mark the board dirty, mark the delivery
-        done. Returns outbox ids. Raises LeaseLost (rolling everything back) when the delivery's lease
+        done. Returns the queued actions, already leased to the caller, who performs them next (if it
+        dies first, its lease runs out and the sweeper of any replica takes them). Raises LeaseLost (rolling everything back) when the delivery's lease
         `token` is no longer held: another worker took it over and its outcome is the one that counts."""
         if delivery_id is not None:
             done = await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
@@ -425,22 +519,23 @@ class Store:
                 raise LeaseLost(delivery_id)
         await self.apply(conn, campaign, changes)
         now = utcnow()
-        ids = []
+        items = []
+        lease = new_token()
         for a in actions:
             res = await conn.execute(insert(outbox).values(delivery_id=delivery_id, installation_id=installation_id,
                                                            payload=action_to_dict(a), kind=type(a).__name__,
-                                                           target=f"{a.repo}#{a.number}", status="pending", attempts=0,
+                                                           target=f"{a.repo}#{a.number}", status="pending", attempts=1,
+                                                           lease_owner=lease, lease_until=now + self.lease,
                                                            created_at=now).returning(outbox.c.id))
-            ids.append(res.scalar_one())
+            items.append(OutboxItem(res.scalar_one(), delivery_id, installation_id, a, 1, lease))
         if board or changes:
-            vals: dict[str, Any] = dict(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now),
-                                        version=campaigns.c.version + 1)
+            vals: dict[str, Any] = dict(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
             if installation_id is not None:
                 vals["installation_id"] = installation_id
             if board == "force":  # /refresh: edit the tracker even if the board looks unchanged
                 vals["board_hash"] = None
             await conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
-        return ids
+        return items
 
     # ---- outbox -------------------------------------------------------------------------------
     async def lease_actions(self, ids: list[int] | None = None, limit: int = 20) -> list[OutboxItem]:
@@ -468,12 +563,20 @@ class Store:
 
     async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None,
                             *, token: str | None = None, refund: bool = False) -> None:
-        vals: dict[str, Any] = dict(status=status, error=error, lease_owner=None)
-        vals["lease_until"] = utcnow() + timedelta(seconds=retry_in) if retry_in is not None else None
-        if refund:
-            vals["attempts"] = outbox.c.attempts - 1
+        await self.finish_actions([Outcome(action_id, status, error, retry_in, token, refund)])
+
+    async def finish_actions(self, outcomes: list["Outcome"]) -> None:
+        """Record what became of several actions, in one transaction."""
+        if not outcomes:
+            return
+        now = utcnow()
         async with self.write() as conn:
-            await conn.execute(update(outbox).where(self._held(outbox, action_id, token)).values(**vals))
+            for o in outcomes:
+                vals: dict[str, Any] = dict(status=o.status, error=o.error, lease_owner=None)
+                vals["lease_until"] = now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None
+                if o.refund:
+                    vals["attempts"] = outbox.c.attempts - 1
+                await conn.execute(update(outbox).where(self._held(outbox, o.id, o.token)).values(**vals))
 
     async def superseded(self, item: OutboxItem) -> bool:
         """Is there a newer action of the same kind on the same target? (A checklist or label set

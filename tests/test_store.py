@@ -45,14 +45,15 @@ async def test_a_decision_commits_state_actions_and_done_together(store):
     pr = PullRequest("h9", "org/docs", 5, "alice", "t", (2, 3), "code", "open", "https://u", part=True)
     async with store.campaign_txn("h9") as (conn, state):
         assert state.claims == ()
-        ids = await store.commit_decision(conn, "h9", d.id, 42, [PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
-                                          [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))], True)
+        items = await store.commit_decision(conn, "h9", d.id, 42, [PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
+                                            [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))], True,
+                                            token=d.token)
     state = await store.state("h9")
     assert state.claims == (claim,)
     assert state.claims[0].claimed_at == NOW and state.claims[0].claimed_at.tzinfo is not None
     assert state.prs == (pr,)
     assert state.closed_tasks == {3}
-    items = await store.lease_actions(ids)
+    assert await store.lease_actions() == []  # leased to the worker that decided
     assert [i.action for i in items] == [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))]
     assert all(i.installation_id == 42 for i in items)
     counts = await store.delivery_counts()
@@ -87,8 +88,8 @@ async def test_claims_are_keyed_case_insensitively_and_updated_in_place(store):
 
 async def test_an_action_is_leased_once_and_retried_after_its_lease(store):
     async with store.campaign_txn("h9") as (conn, _):
-        [aid] = await store.commit_decision(conn, "h9", None, 1, [], [Reply("o/r", 1, 1, "x")], False)
-    [item] = await store.lease_actions()
+        [item] = await store.commit_decision(conn, "h9", None, 1, [], [Reply("o/r", 1, 1, "x")], False)
+    aid = item.id
     assert item.attempts == 1 and await store.lease_actions() == []
     await store.finish_action(aid, "pending", "502", retry_in=-1)
     [again] = await store.lease_actions()
@@ -162,9 +163,31 @@ async def test_an_older_checklist_is_superseded_by_a_newer_one(store):
     from bot.actions import UpsertChecklist
 
     async with store.campaign_txn("h9") as (conn, _):
-        await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "old")], False)
-        await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "new"),
-                                                             UpsertChecklist("org/Paddle", 8, "other")], False)
-    old, new, other = await store.lease_actions()
+        [old] = await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "old")], False)
+        new, other = await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "new"),
+                                                                          UpsertChecklist("org/Paddle", 8, "other")], False)
     assert await store.superseded(old) is True
     assert await store.superseded(new) is False and await store.superseded(other) is False
+
+
+async def test_the_state_cache_follows_changes_made_by_another_replica(store):
+    async with store.campaign_txn("h9") as (conn, state):
+        assert state.claims == ()
+        await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "alice", Stage.CLAIMED, NOW))])
+    other = Store(store.url)  # a second replica on the same database
+    async with other.campaign_txn("h9") as (conn, state):
+        assert [c.user for c in state.claims] == ["alice"]
+        await other.apply(conn, "h9", [PutClaim(Claim("h9", 3, "bob", Stage.CLAIMED, NOW))])
+    await other.close()
+    async with store.campaign_txn("h9") as (conn, state):  # the cached state is stale: reloaded
+        assert sorted(c.user for c in state.claims) == ["alice", "bob"]
+    assert (await store.state("h9")) == state
+
+
+async def test_a_rolled_back_transaction_does_not_poison_the_cache(store):
+    with pytest.raises(RuntimeError):
+        async with store.campaign_txn("h9") as (conn, _):
+            await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "alice", Stage.CLAIMED, NOW))])
+            raise RuntimeError("boom")
+    async with store.campaign_txn("h9") as (conn, state):
+        assert state.claims == ()
