@@ -22,7 +22,8 @@ def alembic_config() -> Config:
     return cfg
 
 
-def _upgrade(sync_conn) -> None:  # noqa: ANN001
+def upgrade_connection(sync_conn) -> None:  # noqa: ANN001
+    """Upgrade to the newest revision inside the caller's transaction."""
     if sync_conn.dialect.name == "postgresql":
         sync_conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_ID})
     cfg = alembic_config()
@@ -32,4 +33,4 @@ def _upgrade(sync_conn) -> None:  # noqa: ANN001
 
 async def upgrade(engine: AsyncEngine) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+        await conn.run_sync(upgrade_connection)

@@ -180,10 +180,9 @@ class Pipeline:
         actions: list[Action] = []
         items: list[OutboxItem] = []
         for r in routed:
-            async with self.store.campaign_txn(r.rules.slug) as (conn, state):
-                decision = r.build(state, now_utc())
-                items += await self.store.commit_decision(conn, r.rules.slug, delivery_id, r.installation_id,
-                                                          decision.changes, decision.actions, decision.board, token=token)
+            decision, queued = await self.store.commit(r.rules.slug, lambda state, r=r: r.build(state, now_utc()),
+                                                       delivery_id=delivery_id, installation_id=r.installation_id, token=token)
+            items += queued
             actions += decision.actions
         if not routed and delivery_id:
             await self.store.finish_delivery(delivery_id, "ignored", token=token)

@@ -5,22 +5,25 @@ schema on SQLite (the embedded default) and PostgreSQL (several replicas).
 Guarantees the rest of the bot relies on:
 - `add_delivery` is idempotent on the delivery id: a redelivery is acknowledged, never stored twice.
 - `lease_delivery` hands a pending delivery to exactly one worker of any replica (row lock with
-  SKIP LOCKED on PostgreSQL; SQLite is single-process and serialises writers). A worker that
-  dies holding a lease loses it after `lease_seconds`, and the delivery is retaken.
-- `commit_decision` applies a delivery's state changes, queues its actions and marks it done in
-  ONE transaction, under the campaign's row lock: a delivery takes effect exactly once, and
+  SKIP LOCKED on PostgreSQL; SQLite is single-process and has one writer thread). A worker that
+  dies holding a lease loses it after `lease_seconds`, and the delivery is retaken; a worker whose
+  lease was taken over cannot commit (its lease token no longer matches).
+- `commit` decides and records a delivery (state changes, queued actions, "done") in ONE
+  transaction, under the campaign's row lock: a delivery takes effect exactly once, and
   concurrent claims on one campaign are decided one after the other.
 """
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
+import itertools
 import json
+import queue
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, AsyncIterator
+from typing import Any, Callable
 
 from sqlalchemy import (
     JSON,
@@ -42,11 +45,13 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy import Connection, create_engine, event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.actions import (
     Action,
     Change,
+    Decision,
     apply_changes,
     make_state,
     DropClaim,
@@ -180,35 +185,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class _WriteGate:
-    """SQLite takes one writer at a time: writers queue here (in order) instead of failing with
-    "database is locked". Urgent writers (acknowledging deliveries) go before the queue."""
-
-    def __init__(self) -> None:
-        self._lock = asyncio.Lock()
-        self._urgent = 0
-
-    @contextlib.asynccontextmanager
-    async def hold(self, urgent: bool = False) -> AsyncIterator[None]:
-        if urgent:
-            self._urgent += 1
-            try:
-                await self._lock.acquire()
-            finally:
-                self._urgent -= 1
-        else:
-            while True:
-                await self._lock.acquire()
-                if not self._urgent:
-                    break
-                self._lock.release()  # let the urgent writer waiting behind us in
-                await asyncio.sleep(0)
-        try:
-            yield
-        finally:
-            self._lock.release()
-
-
 class LeaseLost(Exception):
     """The lease ran out and someone else took the work: this worker's outcome must not count."""
 
@@ -248,63 +224,147 @@ class OutboxItem:
     token: str | None = None
 
 
+class _DbThread:
+    """SQLite's one writer: a thread that runs whole transactions, one after the other, urgent
+    ones (acknowledging deliveries) first. One hop between the event loop and the database per
+    transaction, instead of one per statement."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            _, _, job = self._jobs.get()
+            if job is None:
+                return
+            fn, fut, loop = job
+            try:
+                result = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                loop.call_soon_threadsafe(_settle, fut, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, fut, result, None)
+
+    def submit(self, fn: Callable[[], Any], urgent: bool = False) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._jobs.put((0 if urgent else 1, next(self._seq), (fn, fut, loop)))
+        return fut
+
+    def stop(self) -> None:
+        self._jobs.put((9, next(self._seq), None))
+        self._thread.join(timeout=10)
+
+
+def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if fut.cancelled():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+def _sync_url(url: str) -> str:
+    return url.replace("sqlite+aiosqlite", "sqlite+pysqlite", 1)
+
+
 class Store:
+    """Every transaction is one synchronous function over a SQLAlchemy Connection (`_txn_*`
+    methods and the closures below), run by `_write`/`_read`: on SQLite in the database thread
+    (a plain sqlite3 connection), on PostgreSQL through asyncpg with `run_sync`."""
+
     def __init__(self, url: str, *, lease_seconds: float = 60.0, echo: bool = False):
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
-        if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": 30}
-        else:
-            kwargs.update(pool_size=20, max_overflow=20, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = uuid.uuid4().hex[:16]
-        # SQLite allows one writer at a time; queue writers here instead of failing on "database is locked".
-        self._gate = _WriteGate() if self.is_sqlite else None
-        # Campaign states by version, so a decision does not reload every claim (see campaign_txn).
+        # Campaign states by version, so a decision does not reload every claim (see `commit`).
         self._cache: dict[str, tuple[int, CampaignState]] = {}
-        self._open: dict[int, dict] = {}  # id(conn) -> the campaign transaction in progress on it
         self._intake: list[tuple[dict, asyncio.Future]] = []
         self._intake_task: asyncio.Task | None = None
         if self.is_sqlite:
-            from sqlalchemy import event
+            self.engine = None
+            self.sync_engine = create_engine(_sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+            self._thread = _DbThread("hackathon-bot-db")
 
-            @event.listens_for(self.engine.sync_engine, "connect")
+            @event.listens_for(self.sync_engine, "connect")
             def _pragmas(dbapi_conn, _record):  # noqa: ANN001
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
+        else:
+            self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
+            self.sync_engine = None
+            self._thread = None
 
-    # ---- lifecycle ------------------------------------------------------------------------
-    async def init(self, campaign_slugs: list[str] = ()) -> None:
+    # ---- running transactions -------------------------------------------------------------------
+    async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False,
+                     after: Callable[[Any], None] | None = None) -> Any:
+        """Run `fn(conn)` in one write transaction; `after(result)` once it committed."""
+        if self._thread is not None:
+            def job() -> Any:
+                with self.sync_engine.begin() as conn:
+                    result = fn(conn)
+                if after is not None:
+                    after(result)
+                return result
+
+            return await self._thread.submit(job, urgent)
+        async with self.engine.begin() as aconn:
+            result = await aconn.run_sync(fn)
+        if after is not None:
+            after(result)
+        return result
+
+    async def _read(self, fn: Callable[[Connection], Any]) -> Any:
+        if self._thread is not None:
+            def job() -> Any:
+                with self.sync_engine.connect() as conn:
+                    return fn(conn)
+
+            return await self._thread.submit(job)
+        async with self.engine.connect() as aconn:
+            return await aconn.run_sync(fn)
+
+    async def read(self, fn: Callable[[Connection], Any]) -> Any:
+        """Run `fn(sync_connection)` for reading (tests and tools)."""
+        return await self._read(fn)
+
+    def _for_update(self, q):  # noqa: ANN001, ANN202
+        return q if self.is_sqlite else q.with_for_update()
+
+    def _skip_locked(self, q):  # noqa: ANN001, ANN202
+        return q if self.is_sqlite else q.with_for_update(skip_locked=True)
+
+    # ---- lifecycle --------------------------------------------------------------------------------
+    async def init(self, campaign_slugs: list[str] | tuple[str, ...] = ()) -> None:
         """Bring the schema up to date (Alembic migrations) and register the campaigns."""
-        from bot.migrate import upgrade
+        from bot.migrate import upgrade_connection
 
-        await upgrade(self.engine)
-        async with self.write() as conn:
-            existing = set((await conn.execute(select(campaigns.c.slug))).scalars())
+        def txn(conn: Connection) -> None:
+            upgrade_connection(conn)
+            existing = set(conn.execute(select(campaigns.c.slug)).scalars())
             for slug in campaign_slugs:
                 if slug not in existing:
-                    await conn.execute(insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, board_failures=0, version=0))
+                    conn.execute(insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, board_failures=0,
+                                                          version=0))
+
+        await self._write(txn)
 
     async def close(self) -> None:
-        await self.engine.dispose()
-
-    @contextlib.asynccontextmanager
-    async def write(self, urgent: bool = False) -> AsyncIterator[AsyncConnection]:
-        """A write transaction (serialised in-process on SQLite; `urgent` ones go first)."""
-        if self._gate is None:
-            async with self.engine.begin() as conn:
-                yield conn
+        if self._thread is not None:
+            self._thread.stop()
+            self.sync_engine.dispose()
         else:
-            async with self._gate.hold(urgent):
-                async with self.engine.begin() as conn:
-                    yield conn
+            await self.engine.dispose()
 
-    # ---- inbox ----------------------------------------------------------------------------
+    # ---- inbox ------------------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
                            status: str = "pending", subject: str | None = None) -> bool:
         """Store a delivery; False when this id was already stored (a redelivery).
@@ -320,20 +380,19 @@ class Store:
             self._intake_task = asyncio.create_task(self._drain_intake())
         return await fut
 
-    async def _drain_intake(self) -> None:
+    def _insert_ignoring_duplicates(self, conn: Connection, values: dict) -> bool:
         if self.is_sqlite:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        return conn.execute(dialect_insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"])).rowcount == 1
+
+    async def _drain_intake(self) -> None:
         while self._intake:
             batch, self._intake = self._intake, []
             try:
-                async with self.write(urgent=True) as conn:
-                    results = []
-                    for values, _ in batch:
-                        res = await conn.execute(dialect_insert(deliveries).values(**values)
-                                                 .on_conflict_do_nothing(index_elements=["id"]))
-                        results.append(res.rowcount == 1)
+                results = await self._write(lambda conn: [self._insert_ignoring_duplicates(conn, v) for v, _ in batch],
+                                            urgent=True)
             except Exception as exc:  # nothing of the group was stored: each request answers an error
                 for _, fut in batch:
                     if not fut.done():
@@ -346,9 +405,9 @@ class Store:
     async def lease_delivery(self) -> Delivery | None:
         """Take one delivery to process: pending, or held by a worker whose lease ran out; never one
         whose subject (a pull request) has an earlier delivery still in hand."""
-        now = utcnow()
-        busy = deliveries.alias("busy")
-        async with self.write() as conn:
+        def txn(conn: Connection) -> Delivery | None:
+            now = utcnow()
+            busy = deliveries.alias("busy")
             q = (select(deliveries.c.id).where(
                     or_(deliveries.c.status == "pending",
                         and_(deliveries.c.status == "processing", deliveries.c.lease_until < now)),
@@ -358,27 +417,27 @@ class Store:
                                                      and_(busy.c.status.in_(["pending", "processing"]),
                                                           busy.c.received_at < deliveries.c.received_at))).exists()))
                  .order_by(deliveries.c.received_at).limit(1))
-            if not self.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            row_id = (await conn.execute(q)).scalar()
+            row_id = conn.execute(self._skip_locked(q)).scalar()
             if row_id is None:
                 return None
             token = new_token()
-            row = (await conn.execute(
+            row = conn.execute(
                 update(deliveries).where(deliveries.c.id == row_id)
                 .values(status="processing", lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
-                .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts))).one()
-        return Delivery(row.id, row.event, json.loads(row.payload), row.attempts, token)
+                .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts)).one()
+            return Delivery(row.id, row.event, json.loads(row.payload), row.attempts, token)
+
+        return await self._write(txn)
 
     @staticmethod
-    def _held(table: Table, row_id: Any, token: str | None):
+    def _held(table: Table, row_id: Any, token: str | None):  # noqa: ANN205
         cond = table.c.id == row_id
         return cond if token is None else and_(cond, table.c.lease_owner == token)
 
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None, *, token: str | None = None) -> None:
-        async with self.write() as conn:
-            await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token))
-                               .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None))
+        await self._write(lambda conn: conn.execute(
+            update(deliveries).where(self._held(deliveries, delivery_id, token))
+            .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None)))
 
     async def release_delivery(self, delivery_id: str, error: str, *, retry_in: float = 0.0, token: str | None = None,
                                refund: bool = False) -> None:
@@ -388,276 +447,274 @@ class Store:
                                     lease_until=utcnow() + timedelta(seconds=retry_in))
         if refund:
             vals["attempts"] = deliveries.c.attempts - 1
-        async with self.write() as conn:
-            await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token)).values(**vals))
+        await self._write(lambda conn: conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token))
+                                                    .values(**vals)))
 
     async def renew(self, tokens: list[str]) -> set[str]:
         """Extend the leases of work still in hand (deliveries, actions, this process's board edits).
         Returns the tokens whose lease was lost (someone else took the work)."""
-        until = utcnow() + self.lease
-        lost: set[str] = set()
-        async with self.write() as conn:
+        def txn(conn: Connection) -> set[str]:
+            until = utcnow() + self.lease
+            lost: set[str] = set()
             for token in tokens:
-                n = (await conn.execute(update(deliveries).where(deliveries.c.lease_owner == token)
-                                        .values(lease_until=until))).rowcount
-                n += (await conn.execute(update(outbox).where(outbox.c.lease_owner == token, outbox.c.status == "pending")
-                                         .values(lease_until=until))).rowcount
+                n = conn.execute(update(deliveries).where(deliveries.c.lease_owner == token).values(lease_until=until)).rowcount
+                n += conn.execute(update(outbox).where(outbox.c.lease_owner == token, outbox.c.status == "pending")
+                                  .values(lease_until=until)).rowcount
                 if n == 0:
                     lost.add(token)
-            await conn.execute(update(campaigns).where(campaigns.c.board_lease_owner == self.owner)
-                               .values(board_lease_until=until))
-        return lost
+            conn.execute(update(campaigns).where(campaigns.c.board_lease_owner == self.owner).values(board_lease_until=until))
+            return lost
+
+        return await self._write(txn)
 
     async def delivery_counts(self) -> dict[str, int]:
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))
-            counts = {s: n for s, n in rows}
-            rows = await conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))
-            counts.update({f"actions_{s}": n for s, n in rows})
+        def txn(conn: Connection) -> dict[str, int]:
+            counts = {s: n for s, n in conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))}
+            counts.update({f"actions_{s}": n for s, n in
+                           conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))})
             return counts
 
+        return await self._read(txn)
+
     async def failures(self, limit: int = 50) -> list[dict]:
-        """Failed deliveries and failed actions, newest first, for `bot status` and GET /status."""
-        async with self.engine.connect() as conn:
-            rows = await conn.execute(select(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.error,
-                                             deliveries.c.attempts, deliveries.c.finished_at)
-                                      .where(deliveries.c.status == "failed").order_by(deliveries.c.finished_at.desc()).limit(limit))
+        """Failed deliveries, actions and board edits, newest first, for `bot status` and GET /status."""
+        def txn(conn: Connection) -> list[dict]:
+            rows = conn.execute(select(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.error,
+                                       deliveries.c.attempts, deliveries.c.finished_at)
+                                .where(deliveries.c.status == "failed").order_by(deliveries.c.finished_at.desc()).limit(limit))
             out = [{"type": "delivery", "id": r.id, "event": f"{r.event}.{r.action}" if r.action else r.event,
                     "error": r.error, "attempts": r.attempts, "at": r.finished_at.isoformat() if r.finished_at else None}
                    for r in rows]
-            rows = await conn.execute(select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
-                                      .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit))
+            rows = conn.execute(select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
+                                .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit))
             out += [{"type": "action", "id": r.id, "delivery": r.delivery_id, "action": r.payload.get("kind"),
                      "target": f"{r.payload.get('repo')}#{r.payload.get('number')}", "error": r.error, "attempts": r.attempts}
                     for r in rows]
-            rows = await conn.execute(select(campaigns.c.slug, campaigns.c.board_error, campaigns.c.board_failures)
-                                      .where(campaigns.c.board_error.is_not(None)))
+            rows = conn.execute(select(campaigns.c.slug, campaigns.c.board_error, campaigns.c.board_failures)
+                                .where(campaigns.c.board_error.is_not(None)))
             out += [{"type": "board", "id": r.slug, "error": r.board_error, "attempts": r.board_failures} for r in rows]
             return out
 
-    # ---- campaign state -------------------------------------------------------------------------
-    async def state(self, campaign: str, conn: AsyncConnection | None = None) -> CampaignState:
-        if conn is None:
-            async with self.engine.connect() as c:
-                return await self.state(campaign, c)
-        crow = await conn.execute(select(claims).where(claims.c.campaign == campaign))
-        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link) for r in crow]
-        prow = await conn.execute(select(pulls).where(pulls.c.campaign == campaign))
+        return await self._read(txn)
+
+    # ---- campaign state ---------------------------------------------------------------------------
+    @staticmethod
+    def _load_state(conn: Connection, campaign: str) -> CampaignState:
+        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link)
+              for r in conn.execute(select(claims).where(claims.c.campaign == campaign))]
         prs = [PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
-                           part=r.part, revert=r.revert) for r in prow]
-        closed = frozenset((await conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign))).scalars())
+                           part=r.part, revert=r.revert)
+               for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))]
+        closed = frozenset(conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign)).scalars())
         return make_state(cl, prs, closed)
 
-    @contextlib.asynccontextmanager
-    async def campaign_txn(self, campaign: str) -> AsyncIterator[tuple[AsyncConnection, CampaignState]]:
-        """A write transaction holding the campaign's row lock, with its current state.
+    async def state(self, campaign: str) -> CampaignState:
+        return await self._read(lambda conn: self._load_state(conn, campaign))
 
-        The state comes from the cache when the campaign's version (bumped by every change, by
-        any replica) is the one cached; changes applied in the transaction update the cache once
-        it commits."""
-        async with self.write() as conn:
-            q = select(campaigns.c.version).where(campaigns.c.slug == campaign)
-            if not self.is_sqlite:
-                q = q.with_for_update()
-            version = (await conn.execute(q)).scalar()
-            if version is None:
-                await conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
-                version = 0
-            cached = self._cache.get(campaign)
-            state = cached[1] if cached and cached[0] == version else await self.state(campaign, conn)
-            box = {"campaign": campaign, "version": version, "state": state}
-            self._open[id(conn)] = box
-            try:
-                yield conn, state
-            finally:
-                self._open.pop(id(conn), None)
-        self._cache[campaign] = (box["version"], box["state"])  # reached only when the transaction committed
+    def _locked_state(self, conn: Connection, campaign: str) -> tuple[int, CampaignState]:
+        """Take the campaign's row lock; its state from the cache when the version matches."""
+        version = conn.execute(self._for_update(select(campaigns.c.version).where(campaigns.c.slug == campaign))).scalar()
+        if version is None:
+            conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
+            version = 0
+        cached = self._cache.get(campaign)
+        if cached and cached[0] == version:
+            return version, cached[1]
+        return version, self._load_state(conn, campaign)
 
-    async def apply(self, conn: AsyncConnection, campaign: str, changes: list[Change]) -> None:
-        if not changes:
-            return
+    @staticmethod
+    def _apply(conn: Connection, campaign: str, changes: list[Change]) -> None:
         now = utcnow()
-        await conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(version=campaigns.c.version + 1))
-        box = self._open.get(id(conn))
-        if box is not None and box["campaign"] == campaign:
-            box["version"] += 1
-            box["state"] = apply_changes(box["state"], changes)
         for ch in changes:
             match ch:
                 case PutClaim(claim=c):
                     key = dict(campaign=campaign, task=c.task, user_key=c.user.lower())
                     vals = dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at, updated_at=now)
-                    res = await conn.execute(update(claims).where(*(claims.c[k] == v for k, v in key.items())).values(**vals))
-                    if res.rowcount == 0:
-                        await conn.execute(insert(claims).values(**key, **vals))
+                    if conn.execute(update(claims).where(*(claims.c[k] == v for k, v in key.items())).values(**vals)).rowcount == 0:
+                        conn.execute(insert(claims).values(**key, **vals))
                 case DropClaim(task=t, user=u):
-                    await conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t,
-                                                            claims.c.user_key == u.lower()))
+                    conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t, claims.c.user_key == u.lower()))
                 case PutPull(pr=p):
                     vals = dict(campaign=campaign, author=p.author, title=p.title, tasks=list(p.tasks), kind=p.kind,
                                 state=p.state, url=p.url, part=p.part, revert=p.revert)
-                    res = await conn.execute(update(pulls).where(pulls.c.repo == p.repo, pulls.c.number == p.number).values(**vals))
-                    if res.rowcount == 0:
-                        await conn.execute(insert(pulls).values(repo=p.repo, number=p.number, **vals))
+                    if conn.execute(update(pulls).where(pulls.c.repo == p.repo, pulls.c.number == p.number).values(**vals)).rowcount == 0:
+                        conn.execute(insert(pulls).values(repo=p.repo, number=p.number, **vals))
                 case SetTaskClosed(task=t, closed=flag):
-                    await conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
+                    conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
                     if flag:
-                        await conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
+                        conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
 
-    async def commit_decision(self, conn: AsyncConnection, campaign: str, delivery_id: str | None, installation_id: int | None,
-                              changes: list[Change], actions: list[Action], board: bool | str, *,
-                              token: str | None = None) -> list[OutboxItem]:
-        """Inside `campaign_txn`: apply changes, queue actions, mark the board dirty, mark the delivery
-        done. Returns the queued actions, already leased to the caller, who performs them next (if it
-        dies first, its lease runs out and the sweeper of any replica takes them). Raises LeaseLost (rolling everything back) when the delivery's lease
-        `token` is no longer held: another worker took it over and its outcome is the one that counts."""
-        if delivery_id is not None:
-            done = await conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
-                                                               deliveries.c.status.in_(["processing", "pending"]))
-                                      .values(status="done", finished_at=utcnow(), lease_owner=None, lease_until=None, error=None))
-            if done.rowcount != 1:
-                raise LeaseLost(delivery_id)
-        await self.apply(conn, campaign, changes)
-        now = utcnow()
-        items = []
-        lease = new_token()
-        for a in actions:
-            res = await conn.execute(insert(outbox).values(delivery_id=delivery_id, installation_id=installation_id,
-                                                           payload=action_to_dict(a), kind=type(a).__name__,
-                                                           target=f"{a.repo}#{a.number}", status="pending", attempts=1,
-                                                           lease_owner=lease, lease_until=now + self.lease,
-                                                           created_at=now).returning(outbox.c.id))
-            items.append(OutboxItem(res.scalar_one(), delivery_id, installation_id, a, 1, lease))
-        if board or changes:
-            vals: dict[str, Any] = dict(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
-            if installation_id is not None:
-                vals["installation_id"] = installation_id
-            if board == "force":  # /refresh: edit the tracker even if the board looks unchanged
-                vals["board_hash"] = None
-            await conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
-        return items
+    async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
+                     installation_id: int | None = None, token: str | None = None) -> tuple[Decision, list[OutboxItem]]:
+        """Decide and record one delivery in ONE transaction under the campaign's row lock: read the
+        state, `build(state)` the decision (pure), apply its changes, queue its actions (leased to the
+        caller, who performs them next; if it dies first its lease runs out and any replica's sweeper
+        takes them), mark the board dirty and the delivery done.
 
-    # ---- outbox -------------------------------------------------------------------------------
-    async def lease_actions(self, ids: list[int] | None = None, limit: int = 20) -> list[OutboxItem]:
-        """Take pending actions (the given ids, or any whose lease ran out) and count an attempt on each."""
-        now = utcnow()
-        async with self.write() as conn:
-            q = select(outbox.c.id).where(outbox.c.status == "pending",
-                                          or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
-            if ids is not None:
-                q = q.where(outbox.c.id.in_(ids))
-            q = q.order_by(outbox.c.id).limit(limit)
-            if not self.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            taken = list((await conn.execute(q)).scalars())
+        Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
+        another worker took the delivery over, and its outcome is the one that counts."""
+        def txn(conn: Connection) -> tuple[Decision, list[OutboxItem], int, CampaignState]:
+            now = utcnow()
+            if delivery_id is not None:
+                done = conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
+                                                             deliveries.c.status.in_(["processing", "pending"]))
+                                    .values(status="done", finished_at=now, lease_owner=None, lease_until=None, error=None))
+                if done.rowcount != 1:
+                    raise LeaseLost(delivery_id)
+            version, state = self._locked_state(conn, campaign)
+            decision = build(state)
+            if decision.changes:
+                self._apply(conn, campaign, decision.changes)
+                version, state = version + 1, apply_changes(state, decision.changes)
+            items = []
+            lease = new_token()
+            for a in decision.actions:
+                aid = conn.execute(insert(outbox).values(delivery_id=delivery_id, installation_id=installation_id,
+                                                         payload=action_to_dict(a), kind=type(a).__name__,
+                                                         target=f"{a.repo}#{a.number}", status="pending", attempts=1,
+                                                         lease_owner=lease, lease_until=now + self.lease,
+                                                         created_at=now).returning(outbox.c.id)).scalar_one()
+                items.append(OutboxItem(aid, delivery_id, installation_id, a, 1, lease))
+            vals: dict[str, Any] = {}
+            if decision.changes:
+                vals["version"] = version
+            if decision.board or decision.changes:
+                vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
+                if installation_id is not None:
+                    vals["installation_id"] = installation_id
+                if decision.board == "force":  # /refresh: edit the tracker even if the board looks unchanged
+                    vals["board_hash"] = None
+            if vals:
+                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
+            return decision, items, version, state
+
+        def remember(result: tuple) -> None:
+            self._cache[campaign] = (result[2], result[3])
+
+        decision, items, _, _ = await self._write(txn, after=remember)
+        return decision, items
+
+    # ---- outbox -----------------------------------------------------------------------------------
+    async def lease_actions(self, limit: int = 20) -> list[OutboxItem]:
+        """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""
+        def txn(conn: Connection) -> list[OutboxItem]:
+            now = utcnow()
+            q = (select(outbox.c.id).where(outbox.c.status == "pending",
+                                           or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
+                 .order_by(outbox.c.id).limit(limit))
+            taken = list(conn.execute(self._skip_locked(q)).scalars())
             if not taken:
                 return []
             token = new_token()
-            rows = await conn.execute(update(outbox).where(outbox.c.id.in_(taken))
-                                      .values(lease_owner=token, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
-                                      .returning(outbox.c.id, outbox.c.delivery_id, outbox.c.installation_id, outbox.c.payload,
-                                                 outbox.c.attempts))
-            items = [OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts, token)
-                     for r in rows]
-        return sorted(items, key=lambda i: i.id)
+            rows = conn.execute(update(outbox).where(outbox.c.id.in_(taken))
+                                .values(lease_owner=token, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
+                                .returning(outbox.c.id, outbox.c.delivery_id, outbox.c.installation_id, outbox.c.payload,
+                                           outbox.c.attempts))
+            return sorted((OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts, token)
+                           for r in rows), key=lambda i: i.id)
+
+        return await self._write(txn)
 
     async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None,
                             *, token: str | None = None, refund: bool = False) -> None:
         await self.finish_actions([Outcome(action_id, status, error, retry_in, token, refund)])
 
-    async def finish_actions(self, outcomes: list["Outcome"]) -> None:
+    async def finish_actions(self, outcomes: list[Outcome]) -> None:
         """Record what became of several actions, in one transaction."""
         if not outcomes:
             return
-        now = utcnow()
-        async with self.write() as conn:
+
+        def txn(conn: Connection) -> None:
+            now = utcnow()
             for o in outcomes:
                 vals: dict[str, Any] = dict(status=o.status, error=o.error, lease_owner=None)
                 vals["lease_until"] = now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None
                 if o.refund:
                     vals["attempts"] = outbox.c.attempts - 1
-                await conn.execute(update(outbox).where(self._held(outbox, o.id, o.token)).values(**vals))
+                conn.execute(update(outbox).where(self._held(outbox, o.id, o.token)).values(**vals))
+
+        await self._write(txn)
 
     async def superseded(self, item: OutboxItem) -> bool:
         """Is there a newer action of the same kind on the same target? (A checklist or label set
         from an older push must not overwrite a newer one, whatever order they are performed in.)"""
         a = item.action
-        async with self.engine.connect() as conn:
-            q = select(outbox.c.id).where(outbox.c.kind == type(a).__name__, outbox.c.target == f"{a.repo}#{a.number}",
-                                          outbox.c.id > item.id, outbox.c.status != "failed").limit(1)
-            return (await conn.execute(q)).first() is not None
+        q = select(outbox.c.id).where(outbox.c.kind == type(a).__name__, outbox.c.target == f"{a.repo}#{a.number}",
+                                      outbox.c.id > item.id, outbox.c.status != "failed").limit(1)
+        return await self._read(lambda conn: conn.execute(q).first() is not None)
 
     async def bot_comment(self, repo: str, number: int, role: str) -> tuple[int, str] | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(bot_comments.c.comment_id, bot_comments.c.body_hash).where(
-                bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role))).first()
-            return (row.comment_id, row.body_hash) if row else None
+        q = select(bot_comments.c.comment_id, bot_comments.c.body_hash).where(
+            bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role)
+        row = await self._read(lambda conn: conn.execute(q).first())
+        return (row.comment_id, row.body_hash) if row else None
 
     async def put_bot_comment(self, repo: str, number: int, role: str, comment_id: int, body: str) -> None:
-        async with self.write() as conn:
-            res = await conn.execute(update(bot_comments).where(bot_comments.c.repo == repo, bot_comments.c.number == number,
-                                                                bot_comments.c.role == role)
-                                     .values(comment_id=comment_id, body_hash=body_hash(body)))
-            if res.rowcount == 0:
-                await conn.execute(insert(bot_comments).values(repo=repo, number=number, role=role, comment_id=comment_id,
-                                                               body_hash=body_hash(body)))
+        def txn(conn: Connection) -> None:
+            where = (bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role)
+            if conn.execute(update(bot_comments).where(*where).values(comment_id=comment_id, body_hash=body_hash(body))).rowcount == 0:
+                conn.execute(insert(bot_comments).values(repo=repo, number=number, role=role, comment_id=comment_id,
+                                                         body_hash=body_hash(body)))
 
-    # ---- board -------------------------------------------------------------------------------
+        await self._write(txn)
+
+    # ---- board ------------------------------------------------------------------------------------
     async def take_dirty_board(self, older_than: float) -> str | None:
         """Lease one campaign whose board changed at least `older_than` seconds ago (one replica at a time).
         Clears the dirty flag first, so changes made while the edit is in flight mark it dirty again."""
-        now = utcnow()
-        async with self.write() as conn:
+        def txn(conn: Connection) -> str | None:
+            now = utcnow()
             q = (select(campaigns.c.slug).where(campaigns.c.board_dirty.is_(True),
                                                 campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
                                                 or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now))
                  .order_by(campaigns.c.dirty_since).limit(1))
-            if not self.is_sqlite:
-                q = q.with_for_update(skip_locked=True)
-            slug = (await conn.execute(q)).scalar()
-            if slug is None:
-                return None
-            await conn.execute(update(campaigns).where(campaigns.c.slug == slug)
-                               .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
-                                       board_lease_until=now + self.lease))
+            slug = conn.execute(self._skip_locked(q)).scalar()
+            if slug is not None:
+                conn.execute(update(campaigns).where(campaigns.c.slug == slug)
+                             .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
+                                     board_lease_until=now + self.lease))
             return slug
+
+        return await self._write(txn)
 
     async def release_board(self, slug: str, *, edited_hash: str | None = None, failed: bool = False,
                             error: str | None = None) -> None:
         """End a board edit. `edited_hash`: the board now on the tracker. `failed`: try again later
         (backing off). `error`: GitHub refused for good; recorded and shown, not retried until the
         next change or /refresh."""
-        vals: dict[str, Any] = dict(board_lease_owner=None, board_lease_until=None)
-        if edited_hash is not None:
-            vals.update(board_hash=edited_hash, board_edits=campaigns.c.board_edits + 1, board_error=None, board_failures=0)
-        if failed:
-            info = await self.board_info(slug)
-            wait = min(300.0, 2.0 ** min(int(info.get("board_failures") or 0), 10))
-            vals.update(board_dirty=True, dirty_since=utcnow() + timedelta(seconds=wait),
-                        board_failures=campaigns.c.board_failures + 1)
-        if error is not None:
-            vals.update(board_error=error, board_failures=campaigns.c.board_failures + 1)
-        async with self.write() as conn:
-            await conn.execute(update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner)
-                               .values(**vals))
+        def txn(conn: Connection) -> None:
+            vals: dict[str, Any] = dict(board_lease_owner=None, board_lease_until=None)
+            if edited_hash is not None:
+                vals.update(board_hash=edited_hash, board_edits=campaigns.c.board_edits + 1, board_error=None, board_failures=0)
+            if failed:
+                failures = conn.execute(select(campaigns.c.board_failures).where(campaigns.c.slug == slug)).scalar() or 0
+                wait = min(300.0, 2.0 ** min(int(failures), 10))
+                vals.update(board_dirty=True, dirty_since=utcnow() + timedelta(seconds=wait),
+                            board_failures=campaigns.c.board_failures + 1)
+            if error is not None:
+                vals.update(board_error=error, board_failures=campaigns.c.board_failures + 1)
+            conn.execute(update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner)
+                         .values(**vals))
+
+        await self._write(txn)
 
     async def mark_board_dirty(self, slug: str) -> None:
-        now = utcnow()
-        async with self.write() as conn:
-            await conn.execute(update(campaigns).where(campaigns.c.slug == slug)
-                               .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now)))
+        await self._write(lambda conn: conn.execute(
+            update(campaigns).where(campaigns.c.slug == slug)
+            .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, utcnow()))))
 
     async def board_info(self, slug: str) -> dict:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(campaigns).where(campaigns.c.slug == slug))).first()
-            return dict(row._mapping) if row else {}
+        row = await self._read(lambda conn: conn.execute(select(campaigns).where(campaigns.c.slug == slug)).first())
+        return dict(row._mapping) if row else {}
 
     async def pending_work(self) -> int:
-        """Deliveries not yet done plus actions not yet performed plus dirty boards (0 means idle)."""
-        async with self.engine.connect() as conn:
-            d = (await conn.execute(select(func.count()).select_from(deliveries)
-                                    .where(deliveries.c.status.in_(["pending", "processing"])))).scalar_one()
-            a = (await conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending"))).scalar_one()
-            b = (await conn.execute(select(func.count()).select_from(campaigns).where(
-                or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None))))).scalar_one()
+        """Deliveries not yet done plus actions not yet performed plus boards to write (0 means idle)."""
+        def txn(conn: Connection) -> int:
+            d = conn.execute(select(func.count()).select_from(deliveries)
+                             .where(deliveries.c.status.in_(["pending", "processing"]))).scalar_one()
+            a = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending")).scalar_one()
+            b = conn.execute(select(func.count()).select_from(campaigns).where(
+                or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None)))).scalar_one()
             return d + a + b
+
+        return await self._read(txn)

@@ -6,12 +6,21 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.actions import DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed
+from bot.actions import Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
 from bot.model import Claim, PullRequest, Stage
-from bot.store import Store
+from bot.store import LeaseLost, Store
 from tests.conftest import STORE_BACKENDS, fresh_store
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
+
+
+def deciding(changes=(), actions=(), board=False, seen=None):
+    """A decision that ignores the state (and records the state it was given in `seen`)."""
+    def build(state):
+        if seen is not None:
+            seen.append(state)
+        return Decision(changes=list(changes), actions=list(actions), board=board)
+    return build
 
 
 async def test_a_redelivery_is_stored_once(store):
@@ -43,11 +52,11 @@ async def test_a_decision_commits_state_actions_and_done_together(store):
     d = await store.lease_delivery()
     claim = Claim("h9", 2, "Alice", Stage.CLAIMED, NOW, team="t", link="https://x")
     pr = PullRequest("h9", "org/docs", 5, "alice", "t", (2, 3), "code", "open", "https://u", part=True)
-    async with store.campaign_txn("h9") as (conn, state):
-        assert state.claims == ()
-        items = await store.commit_decision(conn, "h9", d.id, 42, [PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
-                                            [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))], True,
-                                            token=d.token)
+    seen = []
+    _, items = await store.commit("h9", deciding([PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
+                                                 [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))],
+                                                 True, seen), delivery_id=d.id, installation_id=42, token=d.token)
+    assert seen[0].claims == ()
     state = await store.state("h9")
     assert state.claims == (claim,)
     assert state.claims[0].claimed_at == NOW and state.claims[0].claimed_at.tzinfo is not None
@@ -65,30 +74,39 @@ async def test_a_decision_commits_state_actions_and_done_together(store):
 async def test_a_failed_transaction_leaves_nothing(store):
     await store.add_delivery("d1", "issue_comment", "created", b"{}")
     d = await store.lease_delivery()
-    with pytest.raises(RuntimeError):
-        async with store.campaign_txn("h9") as (conn, _):
-            await store.commit_decision(conn, "h9", d.id, 1, [PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))],
-                                        [Reply("o/r", 1, 1, "x")], True)
-            raise RuntimeError("crash before commit")
+    # an action that cannot be stored (not JSON-serialisable) fails the transaction midway
+    with pytest.raises(Exception):
+        await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))],
+                                          [Reply("o/r", 1, 1, object())], True), delivery_id=d.id, token=d.token)
     assert (await store.state("h9")).claims == ()
     assert (await store.delivery_counts()) == {"processing": 1}
 
 
+async def test_a_worker_whose_lease_was_taken_over_cannot_commit(store):
+    await store.add_delivery("d1", "issue_comment", "created", b"{}")
+    slow = await store.lease_delivery()
+    await store.release_delivery("d1", "lease ran out", retry_in=-1)  # as if its lease expired
+    fast = await store.lease_delivery()
+    await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, "x")]),
+                       delivery_id="d1", token=fast.token)
+    with pytest.raises(LeaseLost):
+        await store.commit("h9", deciding([PutClaim(Claim("h9", 3, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, "y")]),
+                           delivery_id="d1", token=slow.token)
+    assert [c.task for c in (await store.state("h9")).claims] == [2]
+    assert (await store.delivery_counts())["actions_pending"] == 1
+
+
 async def test_claims_are_keyed_case_insensitively_and_updated_in_place(store):
-    async with store.campaign_txn("h9") as (conn, _):
-        await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "Alice", Stage.CLAIMED, NOW))])
-    async with store.campaign_txn("h9") as (conn, _):
-        await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "alice", Stage.SUBMITTED, NOW))])
+    await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "Alice", Stage.CLAIMED, NOW))]))
+    await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "alice", Stage.SUBMITTED, NOW))]))
     [c] = (await store.state("h9")).claims
     assert c.stage == Stage.SUBMITTED
-    async with store.campaign_txn("h9") as (conn, _):
-        await store.apply(conn, "h9", [DropClaim(2, "ALICE")])
+    await store.commit("h9", deciding([DropClaim(2, "ALICE")]))
     assert (await store.state("h9")).claims == ()
 
 
 async def test_an_action_is_leased_once_and_retried_after_its_lease(store):
-    async with store.campaign_txn("h9") as (conn, _):
-        [item] = await store.commit_decision(conn, "h9", None, 1, [], [Reply("o/r", 1, 1, "x")], False)
+    _, [item] = await store.commit("h9", deciding(actions=[Reply("o/r", 1, 1, "x")]), installation_id=1)
     aid = item.id
     assert item.attempts == 1 and await store.lease_actions() == []
     await store.finish_action(aid, "pending", "502", retry_in=-1)
@@ -141,8 +159,7 @@ async def test_the_migrations_build_exactly_the_schema_the_code_declares(backend
 
     s = await fresh_store(backend, tmp_path)
     await s.init([])
-    async with s.engine.connect() as conn:
-        diff = await conn.run_sync(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
+    diff = await s.read(lambda c: compare_metadata(MigrationContext.configure(c), metadata))
     await s.close()
     assert diff == []
 
@@ -160,34 +177,43 @@ async def test_deliveries_about_one_pull_request_are_processed_in_order(store):
 
 
 async def test_an_older_checklist_is_superseded_by_a_newer_one(store):
-    from bot.actions import UpsertChecklist
-
-    async with store.campaign_txn("h9") as (conn, _):
-        [old] = await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "old")], False)
-        new, other = await store.commit_decision(conn, "h9", None, 1, [], [UpsertChecklist("org/Paddle", 7, "new"),
-                                                                          UpsertChecklist("org/Paddle", 8, "other")], False)
+    _, [old] = await store.commit("h9", deciding(actions=[UpsertChecklist("org/Paddle", 7, "old")]))
+    _, [new, other] = await store.commit("h9", deciding(actions=[UpsertChecklist("org/Paddle", 7, "new"),
+                                                                 UpsertChecklist("org/Paddle", 8, "other")]))
     assert await store.superseded(old) is True
     assert await store.superseded(new) is False and await store.superseded(other) is False
 
 
 async def test_the_state_cache_follows_changes_made_by_another_replica(store):
-    async with store.campaign_txn("h9") as (conn, state):
-        assert state.claims == ()
-        await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "alice", Stage.CLAIMED, NOW))])
+    seen = []
+    await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "alice", Stage.CLAIMED, NOW))], seen=seen))
+    assert seen[-1].claims == ()
     other = Store(store.url)  # a second replica on the same database
-    async with other.campaign_txn("h9") as (conn, state):
-        assert [c.user for c in state.claims] == ["alice"]
-        await other.apply(conn, "h9", [PutClaim(Claim("h9", 3, "bob", Stage.CLAIMED, NOW))])
+    await other.commit("h9", deciding([PutClaim(Claim("h9", 3, "bob", Stage.CLAIMED, NOW))], seen=seen))
+    assert [c.user for c in seen[-1].claims] == ["alice"]
     await other.close()
-    async with store.campaign_txn("h9") as (conn, state):  # the cached state is stale: reloaded
-        assert sorted(c.user for c in state.claims) == ["alice", "bob"]
-    assert (await store.state("h9")) == state
+    await store.commit("h9", deciding(seen=seen))  # the cached state is stale: reloaded
+    assert sorted(c.user for c in seen[-1].claims) == ["alice", "bob"]
+    assert (await store.state("h9")) == seen[-1]
+
+
+async def test_the_cached_state_is_the_stored_state(store):
+    seen = []
+    for i, user in enumerate(["zed", "Amy", "bob"]):
+        await store.commit("h9", deciding([PutClaim(Claim("h9", 2, user, Stage.CLAIMED, NOW + timedelta(minutes=i % 2)))]))
+    await store.commit("h9", deciding([PutPull(PullRequest("h9", "org/b", 2, "bob", "t", (2,), "code", "open", "u")),
+                                       PutPull(PullRequest("h9", "org/A", 9, "amy", "t", (2,), "code", "open", "u"))]))
+    await store.commit("h9", deciding(seen=seen))
+    assert seen[-1] == await store.state("h9")
 
 
 async def test_a_rolled_back_transaction_does_not_poison_the_cache(store):
-    with pytest.raises(RuntimeError):
-        async with store.campaign_txn("h9") as (conn, _):
-            await store.apply(conn, "h9", [PutClaim(Claim("h9", 2, "alice", Stage.CLAIMED, NOW))])
-            raise RuntimeError("boom")
-    async with store.campaign_txn("h9") as (conn, state):
-        assert state.claims == ()
+    def fails_after_changes(state):
+        return Decision(changes=[PutClaim(Claim("h9", 2, "alice", Stage.CLAIMED, NOW))], actions=[Reply("o/r", 1, 1, object())])
+
+    seen = []
+    await store.commit("h9", deciding(seen=seen))
+    with pytest.raises(Exception):
+        await store.commit("h9", fails_after_changes)
+    await store.commit("h9", deciding(seen=seen))
+    assert seen[-1].claims == ()
