@@ -81,7 +81,10 @@ class Pipeline:
                 self.bot_login = await self.gateway.app_login()
             except GitHubError as exc:  # keep serving; markers still match the default login
                 log.warning("could not read the app's login: %s", exc)
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._slot_free = asyncio.Event()
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}") for i in range(self.workers)]
+        self._tasks.append(asyncio.create_task(self._dispatcher(), name="dispatcher"))
         self._tasks.append(asyncio.create_task(self._outbox_sweeper(), name="outbox"))
         self._tasks.append(asyncio.create_task(self._board_flusher(), name="board"))
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
@@ -90,6 +93,14 @@ class Pipeline:
         """Stop taking work; let in-flight deliveries finish (what is left stays in the inbox)."""
         self._stopping = True
         self._wake.set()
+        self._slot_free.set()
+        while self._tasks and not self._queue.empty():  # leased but not started: hand back at once
+            d = self._queue.get_nowait()
+            try:
+                await self.store.release_delivery(d.id, "stopped before processing", token=d.token, refund=True)
+            except Exception:
+                log.exception("could not hand back %s (its lease will run out)", d.id)
+            self._done_with(d)
         deadline = time.monotonic() + grace
         while self._inflight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -105,23 +116,41 @@ class Pipeline:
         return self.bot_login.removesuffix("[bot]")
 
     # ---- workers --------------------------------------------------------------------------------
-    async def _worker(self, index: int) -> None:
+    async def _dispatcher(self) -> None:
+        """Lease deliveries in batches (one transaction for as many as there are idle workers) and
+        hand them to the workers."""
         while not self._stopping:
+            free = self.workers - self._inflight
+            if free <= 0:
+                self._slot_free.clear()
+                await self._slot_free.wait()
+                continue
             try:
-                delivery = await self.store.lease_delivery()
+                batch = await self.store.lease_deliveries(free)
             except Exception:  # the database blinked: wait and retry
-                log.exception("leasing a delivery failed")
+                log.exception("leasing deliveries failed")
                 await asyncio.sleep(1.0)
                 continue
-            if delivery is None:
+            if not batch:
                 self._wake.clear()
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=0.5 + random.random() * 0.5)
                 except TimeoutError:
                     pass
                 continue
-            self._inflight += 1
-            self._hold(delivery.token)
+            for d in batch:
+                self._inflight += 1
+                self._hold(d.token)
+                self._queue.put_nowait(d)
+
+    def _done_with(self, delivery) -> None:  # noqa: ANN001
+        self._release(delivery.token)
+        self._inflight -= 1
+        self._slot_free.set()
+
+    async def _worker(self, index: int) -> None:
+        while not self._stopping:
+            delivery = await self._queue.get()
             try:
                 await self.handle(delivery.id, delivery.event, delivery.payload, delivery.attempts, delivery.token)
             except LeaseLost:
@@ -133,8 +162,7 @@ class Pipeline:
                 except Exception:
                     log.exception("could not record the failure of %s", delivery.id)
             finally:
-                self._release(delivery.token)
-                self._inflight -= 1
+                self._done_with(delivery)
 
     # ---- leases ---------------------------------------------------------------------------------
     def _hold(self, token: str | None) -> None:

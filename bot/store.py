@@ -403,29 +403,36 @@ class Store:
                     fut.set_result(stored)
 
     async def lease_delivery(self) -> Delivery | None:
-        """Take one delivery to process: pending, or held by a worker whose lease ran out; never one
-        whose subject (a pull request) has an earlier delivery still in hand."""
-        def txn(conn: Connection) -> Delivery | None:
+        """Take one delivery to process (see `lease_deliveries`)."""
+        taken = await self.lease_deliveries(1)
+        return taken[0] if taken else None
+
+    async def lease_deliveries(self, limit: int) -> list[Delivery]:
+        """Take up to `limit` deliveries to process, oldest first: pending ones, and those held by a
+        worker whose lease ran out; never one whose subject (a pull request) has an earlier delivery
+        still in hand. One lease token for the batch; each delivery is still finished on its own."""
+        def txn(conn: Connection) -> list[Delivery]:
             now = utcnow()
             busy = deliveries.alias("busy")
             q = (select(deliveries.c.id).where(
-                    or_(deliveries.c.status == "pending",
-                        and_(deliveries.c.status == "processing", deliveries.c.lease_until < now)),
+                    deliveries.c.status.in_(["pending", "processing"]),
+                    or_(deliveries.c.status == "pending", deliveries.c.lease_until < now),
                     or_(deliveries.c.subject.is_(None),
                         ~select(busy.c.id).where(busy.c.subject == deliveries.c.subject, busy.c.id != deliveries.c.id,
-                                                 or_(and_(busy.c.status == "processing", busy.c.lease_until >= now),
-                                                     and_(busy.c.status.in_(["pending", "processing"]),
-                                                          busy.c.received_at < deliveries.c.received_at))).exists()))
-                 .order_by(deliveries.c.received_at).limit(1))
-            row_id = conn.execute(self._skip_locked(q)).scalar()
-            if row_id is None:
-                return None
+                                                 busy.c.status.in_(["pending", "processing"]),
+                                                 or_(busy.c.lease_until >= now,
+                                                     busy.c.received_at < deliveries.c.received_at)).exists()))
+                 .order_by(deliveries.c.received_at).limit(limit))
+            ids = list(conn.execute(self._skip_locked(q)).scalars())
+            if not ids:
+                return []
             token = new_token()
-            row = conn.execute(
-                update(deliveries).where(deliveries.c.id == row_id)
+            rows = conn.execute(
+                update(deliveries).where(deliveries.c.id.in_(ids))
                 .values(status="processing", lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
-                .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts)).one()
-            return Delivery(row.id, row.event, json.loads(row.payload), row.attempts, token)
+                .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts, deliveries.c.received_at))
+            return [Delivery(r.id, r.event, json.loads(r.payload), r.attempts, token)
+                    for r in sorted(rows, key=lambda r: r.received_at)]
 
         return await self._write(txn)
 
