@@ -152,7 +152,7 @@ async def amain(args: argparse.Namespace) -> int:
                 charged, kinds, _ = await measure(st, args.quiet, pr_sender(st, "synchronize", number, user, task, pushed))
                 ok &= show(f"PR synchronize, {n:,} files (1 outside)", charged, kinds, bar)
                 charged, kinds, _ = await measure(st, args.quiet, pr_sender(st, "synchronize", number, user, task, pushed))
-                ok &= show(f"PR synchronize again, nothing changed", charged, kinds, bar)
+                ok &= show("PR synchronize again, nothing changed", charged, kinds, bar)
                 charged, kinds, _ = await measure(st, args.quiet,
                                                   pr_sender(st, "closed", number, user, task, None, merged=True, state="closed"))
                 ok &= show(f"PR closed merged, {n:,} files", charged, kinds, bar)

@@ -16,10 +16,8 @@ import asyncio
 import json
 import logging
 import random
-import re
 import time
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -469,5 +467,3 @@ def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 500 else text[:497] + "..."
 
-
-_ = (re, datetime)
