@@ -268,6 +268,14 @@ def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None
         fut.set_result(result)
 
 
+def _upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
+    """Update the row with this primary key, or insert it (portable across SQLite and PostgreSQL).
+    SQLite has one writer; on PostgreSQL claims and pulls are written under the campaign's row
+    lock, and a PR's checklist row by the one action that owns it at a time."""
+    if conn.execute(update(table).where(*(table.c[k] == v for k, v in key.items())).values(**values)).rowcount == 0:
+        conn.execute(insert(table).values(**key, **values))
+
+
 def _sync_url(url: str) -> str:
     return url.replace("sqlite+aiosqlite", "sqlite+pysqlite", 1)
 
@@ -535,17 +543,15 @@ class Store:
         for ch in changes:
             match ch:
                 case PutClaim(claim=c):
-                    key = dict(campaign=campaign, task=c.task, user_key=c.user.lower())
-                    vals = dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at, updated_at=now)
-                    if conn.execute(update(claims).where(*(claims.c[k] == v for k, v in key.items())).values(**vals)).rowcount == 0:
-                        conn.execute(insert(claims).values(**key, **vals))
+                    _upsert(conn, claims, dict(campaign=campaign, task=c.task, user_key=c.user.lower()),
+                            dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at,
+                                 updated_at=now))
                 case DropClaim(task=t, user=u):
                     conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t, claims.c.user_key == u.lower()))
                 case PutPull(pr=p):
-                    vals = dict(campaign=campaign, author=p.author, title=p.title, tasks=list(p.tasks), kind=p.kind,
-                                state=p.state, url=p.url, part=p.part, revert=p.revert)
-                    if conn.execute(update(pulls).where(pulls.c.repo == p.repo, pulls.c.number == p.number).values(**vals)).rowcount == 0:
-                        conn.execute(insert(pulls).values(repo=p.repo, number=p.number, **vals))
+                    _upsert(conn, pulls, dict(repo=p.repo, number=p.number),
+                            dict(campaign=campaign, author=p.author, title=p.title, tasks=list(p.tasks), kind=p.kind,
+                                 state=p.state, url=p.url, part=p.part, revert=p.revert))
                 case SetTaskClosed(task=t, closed=flag):
                     conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
                     if flag:
@@ -657,13 +663,8 @@ class Store:
         return (row.comment_id, row.body_hash) if row else None
 
     async def put_bot_comment(self, repo: str, number: int, role: str, comment_id: int, body: str) -> None:
-        def txn(conn: Connection) -> None:
-            where = (bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role)
-            if conn.execute(update(bot_comments).where(*where).values(comment_id=comment_id, body_hash=body_hash(body))).rowcount == 0:
-                conn.execute(insert(bot_comments).values(repo=repo, number=number, role=role, comment_id=comment_id,
-                                                         body_hash=body_hash(body)))
-
-        await self._write(txn)
+        await self._write(lambda conn: _upsert(conn, bot_comments, dict(repo=repo, number=number, role=role),
+                                               dict(comment_id=comment_id, body_hash=body_hash(body))))
 
     # ---- board ------------------------------------------------------------------------------------
     async def take_dirty_board(self, older_than: float) -> str | None:
