@@ -5,6 +5,7 @@ crash between deciding and performing loses nothing, and dry-run or replay just 
 """
 from __future__ import annotations
 
+import bisect
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -38,29 +39,54 @@ class SetTaskClosed:
 Change = PutClaim | DropClaim | PutPull | SetTaskClosed
 
 
+def _claim_order(c: Claim) -> tuple:
+    return (c.task, c.claimed_at, c.user.lower())
+
+
+def _pr_order(p: PullRequest) -> tuple:
+    return (p.repo.lower(), p.number)
+
+
 def apply_changes(state: CampaignState, changes: list[Change]) -> CampaignState:
-    """The state after `changes`, computed in memory (the store does the same in SQL)."""
-    claims = {(c.task, c.user.lower()): c for c in state.claims}
-    prs = {(p.repo.lower(), p.number): p for p in state.prs}
-    closed = set(state.closed_tasks)
+    """The state after `changes`, computed in memory (the store does the same in SQL).
+
+    Incremental: untouched claims and PRs keep their (canonical) order and only the changed
+    ones are re-inserted, so a change costs O(n) copying, not a sort, on a 10,000-claim campaign."""
+    claims, prs, closed = list(state.claims), list(state.prs), set(state.closed_tasks)
     for ch in changes:
         match ch:
             case PutClaim(claim=c):
-                claims[(c.task, c.user.lower())] = c
+                _drop_claim(claims, c.task, c.user)
+                bisect.insort(claims, c, key=_claim_order)
             case DropClaim(task=t, user=u):
-                claims.pop((t, u.lower()), None)
+                _drop_claim(claims, t, u)
             case PutPull(pr=p):
-                prs[(p.repo.lower(), p.number)] = p
+                key = _pr_order(p)
+                i = bisect.bisect_left(prs, key, key=_pr_order)
+                if i < len(prs) and _pr_order(prs[i]) == key:
+                    prs[i] = p
+                else:
+                    prs.insert(i, p)
             case SetTaskClosed(task=t, closed=flag):
                 (closed.add if flag else closed.discard)(t)
-    return make_state(claims.values(), prs.values(), closed)
+    return CampaignState(claims=tuple(claims), prs=tuple(prs), closed_tasks=frozenset(closed))
+
+
+def _drop_claim(claims: list[Claim], task: int, user: str) -> None:
+    """Remove the claim of `user` on `task` from a list in canonical order (the task's claims are contiguous)."""
+    low = user.lower()
+    i = bisect.bisect_left(claims, task, key=lambda c: c.task)
+    while i < len(claims) and claims[i].task == task:
+        if claims[i].user.lower() == low:
+            del claims[i]
+            return
+        i += 1
 
 
 def make_state(claims, prs, closed) -> CampaignState:
     """A state in canonical order (claims by task, time, login; PRs by repo and number), so the
     same facts give the same state whether loaded from the store or computed in memory."""
-    return CampaignState(claims=tuple(sorted(claims, key=lambda c: (c.task, c.claimed_at, c.user.lower()))),
-                         prs=tuple(sorted(prs, key=lambda p: (p.repo.lower(), p.number))),
+    return CampaignState(claims=tuple(sorted(claims, key=_claim_order)), prs=tuple(sorted(prs, key=_pr_order)),
                          closed_tasks=frozenset(closed))
 
 

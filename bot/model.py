@@ -6,6 +6,7 @@ reads them; `board`, `review` and `replies` render them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime
 from enum import StrEnum
 from typing import Literal
@@ -68,16 +69,30 @@ class CampaignState:
     prs: tuple[PullRequest, ...] = ()
     closed_tasks: frozenset[int] = frozenset()
 
+    # Lookups go through indexes built once per state (states are immutable; a change makes a new one).
+    @cached_property
+    def _by_task(self) -> dict[int, list[Claim]]:
+        out: dict[int, list[Claim]] = {}
+        for c in self.claims:
+            out.setdefault(c.task, []).append(c)
+        return out
+
+    @cached_property
+    def _by_user(self) -> dict[str, list[Claim]]:
+        out: dict[str, list[Claim]] = {}
+        for c in self.claims:
+            out.setdefault(c.user.lower(), []).append(c)
+        return out
+
     def claims_on(self, task: int) -> list[Claim]:
-        return [c for c in self.claims if c.task == task]
+        return list(self._by_task.get(task, ()))
 
     def claims_of(self, user: str) -> list[Claim]:
-        low = user.lower()
-        return [c for c in self.claims if c.user.lower() == low]
+        return list(self._by_user.get(user.lower(), ()))
 
     def claim(self, task: int, user: str) -> Claim | None:
         low = user.lower()
-        return next((c for c in self.claims if c.task == task and c.user.lower() == low), None)
+        return next((c for c in self._by_task.get(task, ()) if c.user.lower() == low), None)
 
     def prs_for(self, task: int) -> list[PullRequest]:
         return [p for p in self.prs if task in p.tasks]

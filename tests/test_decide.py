@@ -348,3 +348,35 @@ def test_checklist_language_follows_the_campaign(lang):
 
 
 
+
+
+def test_apply_changes_matches_a_full_rebuild():
+    """The incremental update gives exactly the canonical state a fresh load would."""
+    import random
+
+    from bot.actions import DropClaim, PutClaim, PutPull, SetTaskClosed, make_state
+
+    rng = random.Random(7)
+    users = ["amy", "Bob", "carol", "DAVE", "eve"]
+    state = CampaignState()
+    truth_claims: dict = {}
+    truth_prs: dict = {}
+    for step in range(400):
+        kind = rng.random()
+        if kind < 0.5:
+            c = claim(rng.randint(1, 9), rng.choice(users), at=NOW + timedelta(minutes=rng.randint(0, 3)))
+            ch = PutClaim(c)
+            truth_claims[(c.task, c.user.lower())] = c
+        elif kind < 0.75:
+            t, u = rng.randint(1, 9), rng.choice(users)
+            ch = DropClaim(t, u.upper())
+            truth_claims.pop((t, u.lower()), None)
+        elif kind < 0.95:
+            p = PullRequest("h9", rng.choice(["org/A", "org/b"]), rng.randint(1, 5), "x", f"t{step}", (1,), "code", "open", "u")
+            ch = PutPull(p)
+            truth_prs[(p.repo.lower(), p.number)] = p
+        else:
+            ch = SetTaskClosed(rng.randint(1, 9), rng.random() < 0.5)
+        state = apply_changes(state, [ch])
+    assert state.claims == make_state(truth_claims.values(), truth_prs.values(), ()).claims
+    assert state.prs == make_state(truth_claims.values(), truth_prs.values(), ()).prs
