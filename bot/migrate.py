@@ -10,7 +10,6 @@ from pathlib import Path
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 0x6861636B  # "hack"
@@ -29,8 +28,3 @@ def upgrade_connection(sync_conn) -> None:  # noqa: ANN001
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
     command.upgrade(cfg, "head")
-
-
-async def upgrade(engine: AsyncEngine) -> None:
-    async with engine.begin() as conn:
-        await conn.run_sync(upgrade_connection)

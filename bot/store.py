@@ -15,6 +15,7 @@ Guarantees the rest of the bot relies on:
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import itertools
 import json
@@ -46,7 +47,6 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import Connection, create_engine, event
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.actions import (
     Action,
@@ -276,14 +276,37 @@ def _upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
         conn.execute(insert(table).values(**key, **values))
 
 
+class _DbPool:
+    """PostgreSQL: transactions run on a small pool of threads with a synchronous driver, so a
+    transaction holding a campaign's row lock is never waiting for a busy event loop; urgent
+    ones (acknowledging deliveries) have threads of their own."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="hackathon-bot-db")
+        self._urgent = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="hackathon-bot-db-intake")
+
+    def submit(self, fn: Callable[[], Any], urgent: bool = False) -> asyncio.Future:
+        return asyncio.get_running_loop().run_in_executor(self._urgent if urgent else self._pool, fn)
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._urgent.shutdown(wait=True)
+
+
 def _sync_url(url: str) -> str:
-    return url.replace("sqlite+aiosqlite", "sqlite+pysqlite", 1)
+    """The synchronous driver for a configured URL (the async names are accepted for compatibility)."""
+    for async_name, sync_name in (("sqlite+aiosqlite", "sqlite+pysqlite"), ("postgresql+asyncpg", "postgresql+psycopg"),
+                                  ("postgresql://", "postgresql+psycopg://")):
+        if url.startswith(async_name):
+            return sync_name + url[len(async_name):]
+    return url
 
 
 class Store:
-    """Every transaction is one synchronous function over a SQLAlchemy Connection (`_txn_*`
-    methods and the closures below), run by `_write`/`_read`: on SQLite in the database thread
-    (a plain sqlite3 connection), on PostgreSQL through asyncpg with `run_sync`."""
+    """Every transaction is one synchronous function over a SQLAlchemy Connection (the closures
+    below), run by `_write`/`_read` off the event loop: on SQLite in the one database thread, on
+    PostgreSQL on a pool of threads (psycopg). `DATABASE_URL` may name the async drivers
+    (`sqlite+aiosqlite`, `postgresql+asyncpg`); the store uses their synchronous counterparts."""
 
     def __init__(self, url: str, *, lease_seconds: float = 60.0, echo: bool = False):
         self.url = url
@@ -295,9 +318,8 @@ class Store:
         self._intake: list[tuple[dict, asyncio.Future]] = []
         self._intake_task: asyncio.Task | None = None
         if self.is_sqlite:
-            self.engine = None
             self.sync_engine = create_engine(_sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
-            self._thread = _DbThread("hackathon-bot-db")
+            self._runner: _DbThread | _DbPool = _DbThread("hackathon-bot-db")
 
             @event.listens_for(self.sync_engine, "connect")
             def _pragmas(dbapi_conn, _record):  # noqa: ANN001
@@ -307,38 +329,28 @@ class Store:
                 cur.execute("PRAGMA busy_timeout=30000")
                 cur.close()
         else:
-            self.engine: AsyncEngine = create_async_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
-            self.sync_engine = None
-            self._thread = None
+            self.sync_engine = create_engine(_sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=True)
+            self._runner = _DbPool(threads=8)
 
     # ---- running transactions -------------------------------------------------------------------
     async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False,
                      after: Callable[[Any], None] | None = None) -> Any:
         """Run `fn(conn)` in one write transaction; `after(result)` once it committed."""
-        if self._thread is not None:
-            def job() -> Any:
-                with self.sync_engine.begin() as conn:
-                    result = fn(conn)
-                if after is not None:
-                    after(result)
-                return result
+        def job() -> Any:
+            with self.sync_engine.begin() as conn:
+                result = fn(conn)
+            if after is not None:
+                after(result)
+            return result
 
-            return await self._thread.submit(job, urgent)
-        async with self.engine.begin() as aconn:
-            result = await aconn.run_sync(fn)
-        if after is not None:
-            after(result)
-        return result
+        return await self._runner.submit(job, urgent)
 
     async def _read(self, fn: Callable[[Connection], Any]) -> Any:
-        if self._thread is not None:
-            def job() -> Any:
-                with self.sync_engine.connect() as conn:
-                    return fn(conn)
+        def job() -> Any:
+            with self.sync_engine.connect() as conn:
+                return fn(conn)
 
-            return await self._thread.submit(job)
-        async with self.engine.connect() as aconn:
-            return await aconn.run_sync(fn)
+        return await self._runner.submit(job)
 
     async def read(self, fn: Callable[[Connection], Any]) -> Any:
         """Run `fn(sync_connection)` for reading (tests and tools)."""
@@ -366,11 +378,8 @@ class Store:
         await self._write(txn)
 
     async def close(self) -> None:
-        if self._thread is not None:
-            self._thread.stop()
-            self.sync_engine.dispose()
-        else:
-            await self.engine.dispose()
+        await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)
+        self.sync_engine.dispose()
 
     # ---- inbox ------------------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
@@ -393,7 +402,8 @@ class Store:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        return conn.execute(dialect_insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"])).rowcount == 1
+        stmt = dialect_insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
+        return conn.execute(stmt).first() is not None
 
     async def _drain_intake(self) -> None:
         while self._intake:

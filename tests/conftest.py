@@ -59,9 +59,12 @@ async def fresh_store(backend: str, tmp_path: Path, **kwargs):
     if backend == "sqlite":
         return Store(f"sqlite+aiosqlite:///{tmp_path}/bot.db", **kwargs)
     store = Store(PG_URL, **kwargs)
-    async with store.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
+
+    def reset(conn):
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+
+    await store._write(reset)
     return store
 
 
