@@ -209,16 +209,17 @@ def free_port() -> int:
 
 async def reset_database(url: str) -> None:
     """Empty a PostgreSQL database (drop and recreate schema public)."""
-    from sqlalchemy import text
-    from sqlalchemy.ext.asyncio import create_async_engine
+    from sqlalchemy import create_engine, text
 
-    engine = create_async_engine(url)
+    from bot.store import _sync_url
+
+    engine = create_engine(_sync_url(url))
     try:
-        async with engine.begin() as conn:
-            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            await conn.execute(text("CREATE SCHEMA public"))
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
     finally:
-        await engine.dispose()
+        engine.dispose()
 
 
 class BotProc:

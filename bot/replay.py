@@ -30,7 +30,7 @@ def main(args) -> int:  # noqa: ANN001
     async def run() -> int:
         rules = _rules(settings)
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store(f"sqlite+aiosqlite:///{tmp}/replay.db")
+            store = Store(f"sqlite:///{tmp}/replay.db")
             await store.init(list(rules.campaigns))
             lines: list[str] = []
             pipe = Pipeline(rules, store, None, board_delay=0, out=lines.append)

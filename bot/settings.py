@@ -19,7 +19,7 @@ class Settings(BaseSettings):
     private_key_path: Path | None = None
     webhook_secret: str | None = None
     github_api_url: str = "https://api.github.com"
-    database_url: str = "sqlite+aiosqlite:///hackathon-bot.db"
+    database_url: str = "sqlite:///hackathon-bot.db"
     rules_dir: Path = Path("rules")
     host: str = "127.0.0.1"
     port: int = 3000

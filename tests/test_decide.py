@@ -377,6 +377,12 @@ def test_apply_changes_matches_a_full_rebuild():
             truth_prs[(p.repo.lower(), p.number)] = p
         else:
             ch = SetTaskClosed(rng.randint(1, 9), rng.random() < 0.5)
+        state.claims_on(1), state.claims_of("amy")  # build the indexes, so they are carried over
         state = apply_changes(state, [ch])
+        fresh = make_state(state.claims, state.prs, state.closed_tasks)
+        for u in users + ["nobody"]:
+            assert state.claims_of(u) == fresh.claims_of(u)
+        for t in range(0, 11):
+            assert state.claims_on(t) == fresh.claims_on(t)
     assert state.claims == make_state(truth_claims.values(), truth_prs.values(), ()).claims
     assert state.prs == make_state(truth_claims.values(), truth_prs.values(), ()).prs
