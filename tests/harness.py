@@ -22,6 +22,15 @@ SECRET = "it's a secret to everybody"
 TRACKER_BODY = "# Hackathon 9th tasks\n\nClaim with 【报名】：N below.\n"
 
 
+async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
+    """Serve `app` on a free port of 127.0.0.1; returns its runner and base URL."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    host, port = runner.addresses[0][:2]
+    return runner, f"http://{host}:{port}"
+
+
 class Harness:
     def __init__(self, rules: Rules, tmp_path: Path, *, backend: str = "sqlite", board_delay: float = 0.3,
                  workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0, dry_run: bool = False):
@@ -60,12 +69,7 @@ class Harness:
         self.pipeline = Pipeline(self.rules, self.store, self.gateway, workers=self.workers, board_delay=self.board_delay,
                                  out=self.dry_lines.append, max_attempts=4)
         self.app = make_app(self.settings, self.store, self.pipeline)
-        self.runner = web.AppRunner(self.app, access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, "127.0.0.1", 0)
-        await site.start()
-        host, port = self.runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.runner, self.url = await serve(self.app)
         await self.pipeline.start()
         return self
 

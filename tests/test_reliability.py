@@ -25,7 +25,7 @@ from bot.store import Store
 from tests import payloads
 from tests.conftest import PG_URL, STORE_BACKENDS, make_campaign, make_rules
 from tests.fakegithub import FakeGitHub
-from tests.harness import TRACKER_BODY, Harness
+from tests.harness import TRACKER_BODY, Harness, serve
 
 pytestmark = pytest.mark.asyncio
 
@@ -124,8 +124,6 @@ class SecondReplica:
         self.h = h
 
     async def __aenter__(self) -> "SecondReplica":
-        from aiohttp import web
-
         h = self.h
         self.store = Store(PG_URL, lease_seconds=h.lease_seconds)
         await self.store.init(list(h.rules.campaigns))
@@ -133,11 +131,7 @@ class SecondReplica:
                                session=h.session, max_creates_per_minute=h.max_writes, max_wait=5.0)
         self.pipeline = Pipeline(h.rules, self.store, self.gateway, workers=h.workers, board_delay=h.board_delay,
                                  max_attempts=4)
-        self.runner = web.AppRunner(make_app(h.settings, self.store, self.pipeline), access_log=None)
-        await self.runner.setup()
-        await web.TCPSite(self.runner, "127.0.0.1", 0).start()
-        host, port = self.runner.addresses[0][:2]
-        self.url = f"http://{host}:{port}"
+        self.runner, self.url = await serve(make_app(h.settings, self.store, self.pipeline))
         await self.pipeline.start()
         return self
 
