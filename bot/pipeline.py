@@ -1,9 +1,13 @@
-"""The imperative shell around `decide`: workers that drain the inbox, the executor that performs
-actions on GitHub, and the board flusher that keeps each tracker issue current.
+"""The imperative shell around `decide`: the dispatcher and workers that drain the inbox, the
+executor that performs actions on GitHub, and the board flusher that keeps each tracker current.
 
-    inbox --lease--> route (which campaign? which facts?) --fetch facts--> decide (pure)
-          --commit (one transaction: state, outbox, delivery done)--> execute outbox --> GitHub
+    inbox --lease (a batch per idle workers)--> worker: route (which campaign? which facts?)
+          --fetch facts (PR files, permission)--> commit: decide (pure) + state, outbox, delivery
+          done in one transaction --> execute the outbox --> GitHub
     dirty campaigns --(after board_delay, one replica at a time)--> render board --> tracker issue
+
+Leases: every delivery and action in hand carries a lease token that a heartbeat renews; one
+whose lease was taken over (a stalled process) can neither commit nor act.
 
 Idempotence on crash: an action that was attempted before (its attempt count > 1) first looks
 for its own marker on GitHub (a reply to comment N carries `reply:N`; the checklist carries its
