@@ -269,11 +269,13 @@ def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None
 
 
 def _upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
-    """Update the row with this primary key, or insert it (portable across SQLite and PostgreSQL).
-    SQLite has one writer; on PostgreSQL claims and pulls are written under the campaign's row
-    lock, and a PR's checklist row by the one action that owns it at a time."""
-    if conn.execute(update(table).where(*(table.c[k] == v for k, v in key.items())).values(**values)).rowcount == 0:
-        conn.execute(insert(table).values(**key, **values))
+    """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
+    CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    conn.execute(dialect_insert(table).values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=values))
 
 
 class _DbPool:
