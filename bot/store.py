@@ -332,7 +332,7 @@ class Store:
                 cur.close()
         else:
             self.sync_engine = create_engine(_sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=True)
-            self._runner = _DbPool(threads=8)
+            self._runner = _DbPool(threads=2)
 
     # ---- running transactions -------------------------------------------------------------------
     async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False,
