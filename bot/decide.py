@@ -40,7 +40,7 @@ from bot.actions import (
     UpsertChecklist,
     apply_changes,
 )
-from bot.commands import Command, new_commands, parse_comment
+from bot.commands import Command, ParseResult, new_commands, parse_comment
 from bot.model import CampaignState, Claim, Note, PullRequest, Stage
 from bot.replies import render_help, render_reply, render_status
 from bot.review import ChangedFile, managed_labels, render_checklist, review_pr
@@ -64,6 +64,12 @@ class CommentFacts:
     is_maintainer: bool = False
     task_issue: Task | None = None  # the comment sits on this task's own issue
     bot_login: str | None = None
+
+    def read(self) -> ParseResult:
+        """The commands this comment (or, when edited, its new text) gives."""
+        if self.old_body is not None:
+            return new_commands(self.old_body, self.body, bot_login=self.bot_login)
+        return parse_comment(self.body, bot_login=self.bot_login)
 
 
 @dataclass(frozen=True)
@@ -246,13 +252,11 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
     return []
 
 
-def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, now: datetime) -> Decision:
-    """A comment on the tracker issue or on a task's own issue."""
+def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, now: datetime,
+                   parsed: ParseResult | None = None) -> Decision:
+    """A comment on the tracker issue or on a task's own issue (`parsed`: `c.read()`, if the caller has it)."""
     lang = lang_of(rules)
-    if c.old_body is not None:
-        parsed = new_commands(c.old_body, c.body, bot_login=c.bot_login)
-    else:
-        parsed = parse_comment(c.body, bot_login=c.bot_login)
+    parsed = parsed or c.read()
     commands = list(parsed.commands)
     hints = [h.text(lang) for h in parsed.hints]
     if c.task_issue is not None:

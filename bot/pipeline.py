@@ -21,7 +21,7 @@ import json
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable
 
 from pydantic import ValidationError
@@ -29,7 +29,7 @@ from pydantic import ValidationError
 from bot import events as ev
 from bot.actions import Action, AddLabels, Assign, Decision, Reply, SetLabels, UpsertChecklist, action_to_dict, now_utc
 from bot.board import render_board, splice_board
-from bot.commands import parse_comment
+from bot.commands import ParseResult
 from bot.decide import MAINTAINER_ACTIONS, CommentFacts, PullFacts, decide_comment, decide_pull
 from bot.github import GitHubError, PermanentError
 from bot.replies import reply_marker
@@ -264,16 +264,16 @@ class Pipeline:
         if e.action == "edited" and old is None:
             raise Ignored("edited comment without its previous text")
         author = e.comment.user.login
-        maintainer = await self._is_maintainer(rules, e, author)
         facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=author, body=e.comment.body,
-                             old_body=old, is_maintainer=maintainer, task_issue=task, bot_login=self.bot_slug)
+                             old_body=old, task_issue=task, bot_login=self.bot_slug)
+        parsed = facts.read()
+        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, parsed))
         inst = e.installation.id if e.installation else None
-        return [Routed(rules, lambda state, now: decide_comment(rules, state, facts, now), inst)]
+        return [Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst)]
 
-    async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str) -> bool:
+    async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str, parsed: ParseResult) -> bool:
         if author.lower() in {m.lower() for m in rules.campaign.maintainers}:
             return True
-        parsed = parse_comment(e.comment.body, bot_login=self.bot_slug)
         if not any(c.action in MAINTAINER_ACTIONS for c in parsed.commands) or self.gateway is None or not e.installation:
             return False
         key = (e.repository.full_name.lower(), author.lower())
