@@ -98,6 +98,13 @@ def is_expired(rules: CampaignRules, claim: Claim, now: datetime) -> bool:
     return bool(days) and claim.stage == Stage.CLAIMED and claim.claimed_at < now - timedelta(days=days)
 
 
+def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> Decision:
+    """Drop the claims that lapsed (older than `claim_expiry_days`, never reached a PR), so the
+    board stops showing their tasks as taken. Run periodically by the shell."""
+    expired = [c for c in state.claims if is_expired(rules, c, now)]
+    return Decision(changes=[DropClaim(c.task, c.user) for c in expired], board=bool(expired))
+
+
 def live_claims(rules: CampaignRules, state: CampaignState, task: int, now: datetime) -> list[Claim]:
     return [c for c in state.claims_on(task) if not is_expired(rules, c, now)]
 

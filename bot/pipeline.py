@@ -30,7 +30,7 @@ from bot import events as ev
 from bot.actions import Action, AddLabels, Assign, Decision, Reply, SetLabels, UpsertChecklist, action_to_dict, now_utc
 from bot.board import render_board, splice_board
 from bot.commands import ParseResult
-from bot.decide import MAINTAINER_ACTIONS, CommentFacts, PullFacts, decide_comment, decide_pull
+from bot.decide import MAINTAINER_ACTIONS, CommentFacts, PullFacts, decide_comment, decide_pull, lapse_claims
 from bot.github import GitHubError, PermanentError
 from bot.replies import reply_marker
 from bot.review import CHECKLIST_MARKER, ChangedFile
@@ -68,6 +68,7 @@ class Pipeline:
         self.max_attempts = max_attempts
         self.out = out or (lambda line: log.info("dry-run: %s", line))
         self.bot_login = bot_login
+        self.expiry_every = 600.0  # seconds between sweeps for lapsed claims
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
@@ -88,6 +89,7 @@ class Pipeline:
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}") for i in range(self.workers)]
         self._tasks.append(asyncio.create_task(self._dispatcher(), name="dispatcher"))
         self._tasks.append(asyncio.create_task(self._outbox_sweeper(), name="outbox"))
+        self._tasks.append(asyncio.create_task(self._expiry_sweeper(), name="expiry"))
         self._tasks.append(asyncio.create_task(self._board_flusher(), name="board"))
         self._tasks.append(asyncio.create_task(self._heartbeat(), name="heartbeat"))
 
@@ -394,6 +396,24 @@ class Pipeline:
                 return
         created = await inst.create_comment(repo, number, body)
         await self.store.put_bot_comment(repo, number, "checklist", created["id"], body)
+
+    async def lapse_expired_claims(self) -> int:
+        """Drop lapsed claims in every campaign that has an expiry; returns how many were dropped."""
+        dropped = 0
+        for slug, rules in self.rules.campaigns.items():
+            if rules.campaign.claim_policy.claim_expiry_days:
+                decision, _ = await self.store.commit(slug, lambda state, rules=rules: lapse_claims(rules, state, now_utc()))
+                dropped += len(decision.changes)
+        return dropped
+
+    async def _expiry_sweeper(self) -> None:
+        while not self._stopping:
+            try:
+                if dropped := await self.lapse_expired_claims():
+                    log.info("%d lapsed claim(s) released", dropped)
+            except Exception:
+                log.exception("releasing lapsed claims failed")
+            await asyncio.sleep(self.expiry_every)
 
     async def _outbox_sweeper(self) -> None:
         """Performs actions left behind: retries, and those of a worker that crashed."""

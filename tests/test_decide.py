@@ -386,3 +386,17 @@ def test_apply_changes_matches_a_full_rebuild():
             assert state.claims_on(t) == fresh.claims_on(t)
     assert state.claims == make_state(truth_claims.values(), truth_prs.values(), ()).claims
     assert state.prs == make_state(truth_claims.values(), truth_prs.values(), ()).prs
+
+
+def test_lapsed_claims_are_released_and_the_board_updates(rules):
+    fresh = claim(1, "amy", at=NOW - timedelta(days=2))
+    lapsed = claim(2, "bob", at=NOW - timedelta(days=15))
+    working = claim(3, "carol", Stage.SUBMITTED, at=NOW - timedelta(days=40))
+    from bot.decide import lapse_claims
+
+    d = lapse_claims(rules, CampaignState(claims=(fresh, lapsed, working)), NOW)
+    assert d.changes == [DropClaim(2, "bob")] and d.board
+    quiet = lapse_claims(rules, CampaignState(claims=(fresh, working)), NOW)
+    assert quiet.changes == [] and not quiet.board
+    no_expiry = make_rules(campaign=make_campaign(claim_policy=make_campaign().claim_policy.model_copy(update={"claim_expiry_days": None})))
+    assert lapse_claims(no_expiry, CampaignState(claims=(lapsed,)), NOW).changes == []

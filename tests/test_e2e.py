@@ -232,3 +232,20 @@ async def test_a_quick_push_after_opening_leaves_the_newest_checklist(bot):
     [checklist] = bot.bot_comments(number=9)
     assert "test_jit.py" in checklist["body"]
     assert set(bot.gh.labels("org/Paddle", 9)) == {"hackathon", "ready"}
+
+
+async def test_lapsed_claims_leave_the_board(bot):
+    from datetime import timedelta
+
+    from bot.actions import Decision, PutClaim
+    from bot.model import Claim, Stage
+    from bot.store import utcnow
+
+    old = Claim("h9", 2, "sleepy", Stage.CLAIMED, utcnow() - timedelta(days=30))
+    await bot.store.commit("h9", lambda state: Decision(changes=[PutClaim(old)], board=True), installation_id=1)
+    await bot.settle()
+    assert "@sleepy" in bot.tracker()
+    assert await bot.pipeline.lapse_expired_claims() == 1
+    await bot.settle()
+    assert "@sleepy" not in bot.tracker()
+    assert (await bot.store.state("h9")).claims == ()
