@@ -366,18 +366,28 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
 
 
 def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files: list[ChangedFile], now: datetime) -> Decision:
-    """A pull request whose title references tasks of this campaign."""
+    """A pull request whose title references tasks of this campaign (or used to: a title edited so
+    that it names other tasks, or none, takes its credit away from the tasks it no longer names)."""
+    old = next((x for x in state.prs if x.repo.lower() == p.repo.lower() and x.number == p.number), None)
+    if not p.ref.tasks:
+        if old is None or not old.tasks:
+            return Decision()
+        led = _Ledger(state)
+        led.add(PutPull(replace(old, title=p.title, tasks=())))
+        _credit(rules, led, old, now)
+        return Decision(changes=led.changes, board=True)
     tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
     kind = pr_kind(rules, tasks, p.repo, files)
     pr_state = "merged" if p.merged else ("closed" if p.state == "closed" else "open")
     pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(p.ref.tasks), kind, pr_state, p.url,
                      part=p.ref.part, revert=p.ref.revert)
     led = _Ledger(state)
-    old = next((x for x in state.prs if x.repo.lower() == p.repo.lower() and x.number == p.number), None)
     if old != pr:
         led.add(PutPull(pr))
     if not pr.revert:
         _credit(rules, led, pr, now)
+    if old is not None and set(old.tasks) - set(pr.tasks):
+        _credit(rules, led, replace(old, tasks=tuple(sorted(set(old.tasks) - set(pr.tasks)))), now)
     review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints))
     decision = Decision(changes=led.changes, board=bool(led.changes))
     decision.actions.append(UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules))))

@@ -297,14 +297,19 @@ class Pipeline:
             raise Ignored("repository outside every campaign")
         ref = parse_title(pr.title)
         if not ref.tasks:
-            raise Ignored("title references no task")
-        matching = [c for c in candidates if key_matches(ref.key, c.campaign.key)]
+            # A PR the bot knows whose title no longer names a task gives its credit back.
+            known = await self.store.pull_campaign(repo, pr.number)
+            if known is None or known not in self.rules.campaigns:
+                raise Ignored("title references no task")
+            matching = [self.rules.campaigns[known]]
+        else:
+            matching = [c for c in candidates if key_matches(ref.key, c.campaign.key)]
         if len(matching) > 1:  # an edition-less key: keep the campaigns that know every referenced task
             matching = [c for c in matching if all(t in c.tasks for t in ref.tasks)] or matching[:1]
         if not matching:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
         inst = e.installation.id if e.installation else None
-        files = await self._pr_files(repo, pr.number, inst)
+        files = await self._pr_files(repo, pr.number, inst) if ref.tasks else []
         facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
                           state=pr.state, merged=bool(pr.merged), url=pr.html_url, labels=tuple(l.name for l in pr.labels),
                           ref=ref)

@@ -619,6 +619,11 @@ class Store:
         decision, items, _, _ = await self._write(txn, after=remember)
         return decision, items
 
+    async def pull_campaign(self, repo: str, number: int) -> str | None:
+        """The campaign a pull request was recorded under, if any."""
+        q = select(pulls.c.campaign).where(pulls.c.repo == repo, pulls.c.number == number)
+        return await self._read(lambda conn: conn.execute(q).scalar())
+
     # ---- outbox -----------------------------------------------------------------------------------
     async def lease_actions(self, limit: int = 20) -> list[OutboxItem]:
         """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""

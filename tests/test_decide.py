@@ -400,3 +400,27 @@ def test_lapsed_claims_are_released_and_the_board_updates(rules):
     assert quiet.changes == [] and not quiet.board
     no_expiry = make_rules(campaign=make_campaign(claim_policy=make_campaign().claim_policy.model_copy(update={"claim_expiry_days": None})))
     assert lapse_claims(no_expiry, CampaignState(claims=(lapsed,)), NOW).changes == []
+
+
+def test_a_title_edited_to_another_task_moves_the_credit(rules):
+    st = CampaignState(claims=(claim(2, "alice"),))
+    files = [ChangedFile("docs/api/jit.md", "modified")]
+    d1 = decide_pull(rules, st, pull("【Hackathon 9th No.2】docs", repo="org/docs"), files, NOW)
+    st1 = after(st, d1)
+    assert st1.claim(2, "alice").stage == Stage.SUBMITTED
+    d2 = decide_pull(rules, st1, pull("【Hackathon 9th No.1】docs", repo="org/docs"), files, NOW)
+    st2 = after(st1, d2)
+    assert st2.claim(2, "alice").stage == Stage.CLAIMED  # no PR names No.2 any more
+    assert st2.claim(1, "alice").stage == Stage.SUBMITTED
+
+
+def test_a_title_edited_to_name_no_task_gives_the_credit_back(rules):
+    st = CampaignState(claims=(claim(2, "alice"),))
+    files = [ChangedFile("docs/api/jit.md", "modified")]
+    st1 = after(st, decide_pull(rules, st, pull("【Hackathon 9th No.2】docs", repo="org/docs"), files, NOW))
+    d = decide_pull(rules, st1, pull("Fix a typo in the docs", repo="org/docs"), [], NOW)
+    st2 = after(st1, d)
+    assert st2.claim(2, "alice").stage == Stage.CLAIMED and d.board and d.actions == []
+    assert st2.prs[0].tasks == ()
+    # a PR the bot never recorded, without a task: nothing at all
+    assert decide_pull(rules, CampaignState(), pull("chore: bump deps", repo="org/docs"), [], NOW).changes == []

@@ -249,3 +249,13 @@ async def test_lapsed_claims_leave_the_board(bot):
     await bot.settle()
     assert "@sleepy" not in bot.tracker()
     assert (await bot.store.state("h9")).claims == ()
+
+
+async def test_a_pr_retitled_away_from_its_task_gives_the_credit_back(bot):
+    await bot.comment("【报名】：3")
+    await bot.pull_request("opened", 11, title="【Hackathon 9th No.3】jit", files=["python/paddle/jit/api.py"])
+    await bot.settle()
+    assert (await bot.store.state("h9")).claim(3, "alice").stage.value == "submitted"
+    await bot.pull_request("edited", 11, title="Refactor jit helpers")
+    await bot.settle()
+    assert (await bot.store.state("h9")).claim(3, "alice").stage.value == "claimed"
