@@ -20,6 +20,7 @@ import hashlib
 import itertools
 import json
 import queue
+import secrets
 import threading
 import uuid
 from dataclasses import dataclass
@@ -335,15 +336,11 @@ class Store:
             self._runner = _DbPool(threads=2)
 
     # ---- running transactions -------------------------------------------------------------------
-    async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False,
-                     after: Callable[[Any], None] | None = None) -> Any:
-        """Run `fn(conn)` in one write transaction; `after(result)` once it committed."""
+    async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
+        """Run `fn(conn)` in one write transaction."""
         def job() -> Any:
             with self.sync_engine.begin() as conn:
-                result = fn(conn)
-            if after is not None:
-                after(result)
-            return result
+                return fn(conn)
 
         return await self._runner.submit(job, urgent)
 
@@ -590,7 +587,9 @@ class Store:
             decision = build(state)
             if decision.changes:
                 self._apply(conn, campaign, decision.changes)
-                version, state = version + 1, apply_changes(state, decision.changes)
+                # A fresh random stamp, not version + 1: a transaction that fails to commit leaves a
+                # stamp nobody else can ever write, so the cache entry below can never be mistaken.
+                version, state = secrets.randbits(62), apply_changes(state, decision.changes)
             items = []
             lease = new_token()
             for a in decision.actions:
@@ -611,13 +610,12 @@ class Store:
                     vals["board_hash"] = None
             if vals:
                 conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
-            return decision, items, version, state
+            # Cached before the commit, while the row lock is still held: whoever takes the lock next
+            # reads this stamp and finds the state ready (set after the commit, it raced with them).
+            self._cache[campaign] = (version, state)
+            return decision, items
 
-        def remember(result: tuple) -> None:
-            self._cache[campaign] = (result[2], result[3])
-
-        decision, items, _, _ = await self._write(txn, after=remember)
-        return decision, items
+        return await self._write(txn)
 
     async def pull_campaign(self, repo: str, number: int) -> str | None:
         """The campaign a pull request was recorded under, if any."""
