@@ -77,10 +77,15 @@ async def check_one_winner(h: Harness, users: list[str], ids: dict[str, int], ta
             assert f"Claimed No.{task}" in reply["body"]
         else:
             assert f"Claimed No.{task}" not in reply["body"]
-            assert f"@{winner}" in reply["body"], reply["body"]  # the refusal names the holder
+            assert mentions(reply["body"], winner), reply["body"]  # the refusal names the holder
     board = h.tracker()
-    assert board.count(f"@{winner}") >= 1
-    assert not any(f"@{u}" in board for u in users if u != winner)
+    assert mentions(board, winner)
+    assert not any(mentions(board, u) for u in users if u != winner)
+
+
+def mentions(text: str, login: str) -> bool:
+    """`@login` as a whole login (so @racer1 is not found inside @racer10)."""
+    return re.search(rf"@{re.escape(login)}(?![\w-])", text) is not None
 
 
 async def race_solo_task(h: Harness, posters: list) -> None:
