@@ -8,9 +8,9 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
-from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.model import CampaignState, Claim, PullRequest
 
 
 # ---- state changes ---------------------------------------------------------------------
@@ -191,18 +191,6 @@ class Decision:
     board: bool | str = False  # True: the board moved; "force": rewrite it even if it looks unchanged (/refresh)
     notes: list = field(default_factory=list)  # what a reply says, as data (bot.model.Note); for tests and replay
 
-    def extend(self, other: "Decision") -> None:
-        self.changes += other.changes
-        self.actions += other.actions
-        self.notes += other.notes
-        self.board = other.board if other.board == "force" else (self.board or other.board)
-
-
-def stage_changed(old: Claim | None, new_stage: Stage) -> bool:
-    return old is None or old.stage != new_stage
-
 
 def now_utc() -> datetime:
-    from datetime import UTC
-
     return datetime.now(UTC)
