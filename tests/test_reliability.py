@@ -33,8 +33,9 @@ REPO, TRACKER = "org/Paddle", 100
 
 
 def reply_to(h: Harness, comment_id: int, number: int = TRACKER) -> list[dict]:
-    """The bot's replies to one comment (found by the reply marker the bot puts first)."""
-    return [c for c in h.bot_comments(number=number) if c["body"].startswith(reply_marker(comment_id))]
+    """The bot's replies to one comment (found by the reply marker the bot puts first; merged
+    replies are split back, see `Harness.replies`)."""
+    return [r for r in h.replies(number=number) if r["body"].startswith(reply_marker(comment_id))]
 
 
 def ten_task_rules(max_claims_per_user: int = 3, max_claimants: int = 2) -> Rules:
@@ -347,7 +348,7 @@ async def test_a_participant_cannot_release_someone_elses_claim(backend, tmp_pat
         await h.settle()
         assert (await h.store.state("h9")).claim(2, "alice") is not None
         assert "@alice" in h.tracker()
-        mallory = [c["body"] for c in h.bot_comments() if "@mallory" in c["body"]]
+        mallory = [r["body"] for r in h.replies() if "@mallory" in r["body"]]
         assert len(mallory) == 3
         assert not any("Released" in b or "Removed" in b for b in mallory)
         assert any("/unassign" in b for b in mallory)  # the maintainer command is refused by name
@@ -364,7 +365,7 @@ async def test_maintainer_commands_are_refused_below_write(tmp_path, all_rules, 
         state = await h.store.state("h9")
         assert state.claim(1, "helper") is None and state.claim(2, "alice") is not None
         assert state.claim(2, "alice").stage.value == "claimed" and 3 not in state.closed_tasks
-        refusal = next(c["body"] for c in h.bot_comments() if "@helper" in c["body"])
+        refusal = next(r["body"] for r in h.replies() if "@helper" in r["body"])
         for cmd in ("/assign", "/unassign", "/close-task", "/done"):
             assert cmd in refusal
         assert "✅" not in refusal
