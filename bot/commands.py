@@ -117,6 +117,8 @@ from bot.messages import Message
 
 MAX_RANGE = 50          # a range may cover at most this many tasks (`1-50` ok, `1-51` error)
 MAX_TASK_ID = 9999      # task numbers above this are errors, not tasks
+MAX_FORMS = 500        # labels, verbs and line commands read per comment; the rest gets one error
+MAX_LIST_ERRORS = 20    # bad items of one list reported one by one; the rest are counted in one error
 MAX_ECHO = 60           # user text quoted back in a hint or an error is cut to this many characters
 
 ACTIONS = ("claim", "unclaim", "submit", "assign", "unassign", "done", "reopen",
@@ -161,8 +163,8 @@ def _clip(text: str, limit: int = MAX_ECHO) -> str:
 # ---------------------------------------------------------------------------------------------
 # Normalising: what the reader cannot see is not there, look-alikes read as what they look like.
 
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
-                                    "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"), None)
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
+                        "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069]")
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
@@ -176,14 +178,19 @@ def _fold_char(c: str) -> str | None:
 
 def _fold(text: str) -> str:
     """`text` with each character replaced by its one-character NFKC form (length kept)."""
-    if text.isascii():
+    if text.isascii() or unicodedata.is_normalized("NFKC", text):
         return text
-    table = {ord(c): f for c in set(text) if (f := _fold_char(c)) is not None}
-    return text.translate(table) if table else text
+    table = {c: f for c in set(text) if (f := _fold_char(c)) is not None}
+    if len(table) > 8:
+        return text.translate({ord(c): f for c, f in table.items()})
+    for c, f in table.items():  # a few kinds of character: str.replace is much faster than translate
+        text = text.replace(c, f)
+    return text
 
 
 def _normalise(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n").translate(_INVISIBLE)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _INVISIBLE.sub("", text) if not text.isascii() and _INVISIBLE.search(text) else text
 
 
 # ---------------------------------------------------------------------------------------------
@@ -215,6 +222,9 @@ def _indent(line: str) -> int:
     return col
 
 
+_BLOCK_STARTS = frozenset(" \t`~>-+*_#0123456789")   # what a line that is not plain text starts with
+
+
 def _blank_blocks(lines: list[str]) -> list[str]:
     """Blank fenced and indented code blocks and block quotes, line by line."""
     out: list[str] = []
@@ -232,6 +242,12 @@ def _blank_blocks(lines: list[str]) -> list[str]:
         if not line.strip():
             out.append(line)
             prev = "blank"
+            continue
+        if line[0] not in _BLOCK_STARTS:  # the common case: a plain line of text
+            if prev == "blank":
+                list_indent = None
+            out.append(line)
+            prev = "para"
             continue
         indent = _indent(line)
         if indent >= 4 and prev != "para":
@@ -347,6 +363,7 @@ _SIMPLE_RUN = re.compile(r"(?:(?![0０]++(?!" + _D + r"))" + _D + r"{1,4}+(?!" +
                          r"(?=" + _D + r"))++")
 _NUMBERS = re.compile(_D + "++")
 _LEAD = re.compile(r"[\s*_]*+")
+_LIST_FIRST = frozenset("*_0123456789０１２３４５６７８９Nn#＃-－−")
 _NUMBER_DIGITS = 9   # a number longer than this (leading zeros aside) is too big, never converted
 
 
@@ -366,6 +383,8 @@ def _skip(pattern: re.Pattern, s: str, pos: int = 0) -> int:
 
 def _read_list(s: str, pos: int) -> _Items:
     """Read a task list starting at `pos` (leading spaces/emphasis skipped). Linear in its length."""
+    if pos < len(s) and s[pos] not in _LIST_FIRST and not s[pos].isspace():
+        return _Items((), (), pos, False)  # (a fast answer for the common "no list here")
     pos = _skip(_LEAD, s, pos)
     tasks: set[int] = set()
     simple = _SIMPLE_RUN.match(s, pos)
@@ -375,21 +394,30 @@ def _read_list(s: str, pos: int) -> _Items:
     if m is None:  # (never after a simple run: it ends where an item starts)
         return _Items((), (), pos, False)
     errors: list[Message] = []
+    more = 0
+    seen: set[tuple] = set()   # items other than plain numbers already read (a repeated range is read once)
+    step = _STEP.match
     while True:
-        a = m.group("a")
-        if len(a) <= 4 and m.group("b") is None and m.group("neg") is None and 0 < (n := int(a)) <= MAX_TASK_ID:
+        key = m.group("neg", "a", "b", "sep")
+        neg, a, b, sep = key
+        if b is None and neg is None and len(a) <= 4 and 0 < (n := int(a)) <= MAX_TASK_ID:
             tasks.add(n)  # the common case: one valid number
-        else:
-            errors.extend(_check_item(m, tasks))
-        sep = m.start("sep")
-        if sep < 0:
-            end = m.end()
+        elif key[:3] not in seen:
+            seen.add(key[:3])
+            if len(errors) < MAX_LIST_ERRORS:
+                errors.extend(_check_item(m, tasks))
+            elif _check_item(m, tasks, quiet=True):
+                more += 1  # (counted, not listed: one error says how many more)
+        end = m.end()
+        if sep is None:
             break
-        nxt = _STEP.match(s, m.end())
+        nxt = step(s, end)
         if nxt is None:
-            end = sep
+            end = m.start("sep")
             break
         m = nxt
+    if more:
+        errors.append(Message("more_bad_numbers", {"count": more}))
     return _Items(tuple(sorted(tasks)), tuple(errors), end, True)
 
 
@@ -401,28 +429,36 @@ def _number(digits: str) -> int | None:
     return int(digits) if digits else 0
 
 
-def _check_item(m: re.Match, tasks: set[int]) -> list[Message]:
-    item_end = m.end("a") if m.group("b") is None else m.end("b")
-    text = _clip(m.string[m.start():item_end].strip(), 40)
-    if m.group("neg"):
-        return [Message("task_negative", {"item": text})]
+def _check_item(m: re.Match, tasks: set[int], quiet: bool = False) -> list[Message]:
+    """Add the item's tasks to `tasks`, or say why it is not valid (`quiet`: only that it is not)."""
     a = _number(m.group("a"))
     b = _number(m.group("b")) if m.group("b") is not None else None
-    if a is None or (m.group("b") is not None and b is None):
-        return [Message("task_too_big", {"item": text, "max": MAX_TASK_ID})]
-    if a == 0 or b == 0:
-        return [Message("task_zero", {"item": text})]
-    if b is not None and b - a + 1 > MAX_RANGE:
-        return [Message("range_too_large", {"item": text, "count": b - a + 1, "max": MAX_RANGE})]
-    if a > MAX_TASK_ID or (b is not None and b > MAX_TASK_ID):
-        return [Message("task_too_big", {"item": text, "max": MAX_TASK_ID})]
-    if b is None:
+    code, extra = None, {}
+    if m.group("neg"):
+        code = "task_negative"
+    elif a is None or (m.group("b") is not None and b is None):
+        code, extra = "task_too_big", {"max": MAX_TASK_ID}
+    elif a == 0 or b == 0:
+        code = "task_zero"
+    elif b is not None and b - a + 1 > MAX_RANGE:
+        code, extra = "range_too_large", {"count": b - a + 1, "max": MAX_RANGE}
+    elif a > MAX_TASK_ID or (b is not None and b > MAX_TASK_ID):
+        code, extra = "task_too_big", {"max": MAX_TASK_ID}
+    elif b is not None and b < a:
+        code, extra = "range_reversed", {"low": b, "high": a}
+    elif b is None:
         tasks.add(a)
         return []
-    if b < a:
-        return [Message("range_reversed", {"item": text, "low": b, "high": a})]
-    tasks.update(range(a, b + 1))
-    return []
+    else:
+        tasks.update(range(a, b + 1))
+        return []
+    if quiet:
+        return [_INVALID]
+    item_end = m.end("a") if m.group("b") is None else m.end("b")
+    return [Message(code, {"item": _clip(m.string[m.start():item_end].strip(), 40), **extra})]
+
+
+_INVALID = Message("more_bad_numbers", {"count": 1})   # (what a quiet check returns; never shown)
 
 
 def format_tasks(tasks: tuple[int, ...], lang: str = "zh") -> str:
@@ -469,7 +505,7 @@ _EN = re.compile(r"(?<![\w-])/?(?P<verb>unclaim|claim)\b[ \t]*+[:：]?(?:[ \t]*+
 _NEAR_LABEL = re.compile(r"(?P<label>取消报名|(?<!取消)报名|提交提案|提交作品|提交)(?P<colon>\s*+[:：])?\s*+"
                          r"(?=(?:[Nn][Oo]|[#＃])?[.．]?\s*+[0-9０-９])")
 _NEAR_CLAIM = re.compile(r"(?<!取消)认领(?:任务)?\s*+[:：]?\s*+(?:第\s*+)?(?=(?:[Nn][Oo]|[#＃])?[.．]?\s*+[0-9０-９])")
-_UNIT = re.compile(r"\s*+(?:[年月日天周点个人位次岁届期%]|小时|分钟)")
+_UNIT = re.compile(r"\s*+(?:[年月日天周点人位次岁届期%]|个(?!任务|题)|小时|分钟)")
 _URL = re.compile(r"https?://[^\s<>\"'`\)）\]】]++", re.IGNORECASE)
 _MD_LINK = re.compile(r"\[[^\[\]]*+\]\((https?://[^\s()\[\]<>]++)\)", re.IGNORECASE)
 _LOGIN = r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}"
@@ -519,10 +555,12 @@ def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
         value = value[:opened.start()]
     found: list[tuple[str, str | None]] = []
     unknown: list[str] = []
+    seen: set[str] = set()
     for part in _STATUS_SPLIT.split(value):
         key = "".join(part.split()).lower().strip("*")
-        if not key:
+        if not key or key in seen:
             continue
+        seen.add(key)
         m = _STATUS_PREFIX.match(key)
         if m and not (key[m.end():m.end() + 1].isascii() and key[m.end():m.end() + 1].isalnum()):
             found.append(_STATUS[m.group(0)])
@@ -537,6 +575,25 @@ def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
 # The parser
 
 
+@lru_cache(maxsize=64)
+def _mention(bot_login: str) -> re.Pattern:
+    login = bot_login.removesuffix("[bot]")
+    return re.compile(r"\s*+@" + re.escape(login) + r"(?![\w-])[\s,:：]*+/?(?P<name>[A-Za-z][\w-]*+)(?P<rest>.*)$",
+                      re.IGNORECASE)
+
+
+@lru_cache(maxsize=1024)
+def _close_command(name: str) -> str | None:
+    """The command name `name` is a misspelling of, if any."""
+    if len(name) > 20:
+        return None
+    close = difflib.get_close_matches(name, list(_LINE_NAMES), n=1, cutoff=0.75)
+    return _LINE_NAMES[close[0]] if close else None
+
+
+MAX_CLOSE_LOOKUPS = 20   # unknown "/" words per comment checked for a misspelt command
+
+
 class _Reader:
     """Accumulates commands (with positions), hints and errors for one comment."""
 
@@ -546,23 +603,36 @@ class _Reader:
         self.errors: list[Message] = []
         self.links: list[tuple[int, str | None, str]] = []   # (pos, kind rfc|code|None, url)
         self.block: dict[str, tuple[int, str]] = {}
-        mention = None
-        if bot_login:
-            login = bot_login.removesuffix("[bot]")
-            mention = re.compile(r"\s*+@" + re.escape(login) + r"(?![\w-])[\s,:：]*+/?(?P<name>[A-Za-z][\w-]*+)(?P<rest>.*)$",
-                                 re.IGNORECASE)
-        self.mention = mention
+        self.mention = _mention(bot_login) if bot_login else None
+        self.forms = 0           # labels, verbs and line commands read so far (bounded per comment)
+        self.close_matches = 0   # unknown "/" words looked up for a hint (bounded per comment)
+
+    def spend(self) -> bool:
+        """Count one form read; False (and one error) once the comment has had MAX_FORMS."""
+        self.forms += 1
+        if self.forms == MAX_FORMS + 1:
+            self.errors.append(Message("too_many_commands", {"max": MAX_FORMS}))
+        return self.forms <= MAX_FORMS
+
+    @property
+    def exhausted(self) -> bool:
+        return self.forms > MAX_FORMS
 
     # -- line commands -------------------------------------------------------------------------
     def line_command(self, pos: int, name: str, rest: str, orig_rest: str) -> bool:
         """Handle a "/" or "@bot" line. Returns False when the word is no command at all."""
         action = _LINE_NAMES.get(name.lower())
         if action is None:
-            close = difflib.get_close_matches(name.lower(), list(_LINE_NAMES), n=1, cutoff=0.75) if len(name) <= 20 else []
+            if self.close_matches >= MAX_CLOSE_LOOKUPS:
+                return False
+            self.close_matches += 1
+            close = _close_command(name.lower())
             if close:
-                self.hints.append(Message("unknown_command", {"found": "/" + name, "suggestion": "/" + _LINE_NAMES[close[0]]}))
+                self.hints.append(Message("unknown_command", {"found": "/" + name, "suggestion": "/" + close}))
                 return True
             return False
+        if not self.spend():
+            return True
         if action in ("refresh", "help"):
             self.add(pos, Command(action))
             return True
@@ -624,6 +694,8 @@ class _Reader:
         # the English scanner must not read inside field values (team names, links)
         en_limit = len(line)
         for i, m in enumerate(matches):
+            if not self.spend():
+                return
             label = m.group("label").lower()
             kind, sub = _LABELS[label]
             nxt = matches[i + 1].start() if i + 1 < len(matches) else len(line)
@@ -651,6 +723,8 @@ class _Reader:
             k = bisect_right(zh_starts, m.start()) - 1
             if k >= 0 and m.start() < matches[k].end():
                 continue
+            if not self.spend():
+                return
             verb = m.group("verb").lower()
             items = _read_list(line, m.end())
             if items.errors:
@@ -673,6 +747,8 @@ class _Reader:
         for m in _NEAR_LABEL.finditer(line):
             if m.group("colon") is None and question:
                 continue
+            if not self.spend():
+                return
             items = _read_list(line, m.end())
             if not items.tasks or (m.group("colon") is None and _UNIT.match(line, items.end)):
                 continue
@@ -683,6 +759,8 @@ class _Reader:
         if question:
             return
         for m in _NEAR_CLAIM.finditer(line):
+            if not self.spend():
+                return
             items = _read_list(line, m.end())
             if not items.tasks or _UNIT.match(line, items.end):
                 continue
@@ -802,6 +880,8 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
     lines = clean_lines(text)
     folded = _fold("\n".join(lines)).split("\n")
     for pos, (line, orig) in enumerate(zip(folded, lines)):
+        if reader.exhausted:
+            break
         if not line.strip():
             continue
         m = _LINE_CMD.match(line)
@@ -809,7 +889,8 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
             m = reader.mention.match(line)
         if m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest"):]):
             continue
-        reader.participant_line(pos, line, orig)
+        if _CANDIDATE.search(line):
+            reader.participant_line(pos, line, orig)
     reader.flush()
     reader.attach_links()
     commands = list(dict.fromkeys(cmd for _, cmd in sorted(reader.cmds, key=lambda pc: pc[0])))
@@ -820,13 +901,16 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
     return ParseResult(commands, hints, errors)
 
 
+# a line without any of these holds no participant command and no near miss
+_CANDIDATE = re.compile(r"[【\[［]|claim|报名|提交|认领", re.IGNORECASE)
+_DIGIT = re.compile(r"[0-9０-９]")
 _BARE_LEAD = re.compile(r"[\s*_]*+")
 _BARE_TRAIL = frozenset("*_。.！!")
 
 
 def _bare_list_hints(lines: list[str]) -> list[Message]:
     for line in lines:
-        if not line.strip():
+        if not _DIGIT.search(line):
             continue
         start = _skip(_BARE_LEAD, line)
         end = len(line)
