@@ -17,7 +17,9 @@ from aiohttp import web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import validate_event
 
+from bot import web as web_routes
 from bot.events import HANDLED_EVENTS
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
@@ -61,6 +63,7 @@ async def webhook(request: web.Request) -> web.Response:
     if event not in HANDLED_EVENTS:
         return web.json_response({"status": "ignored", "event": event}, status=202)
     stored = await request.app[STORE].add_delivery(delivery, event, payload.get("action"), body, subject=subject_of(event, payload))
+    request.app[web_routes.METRICS].delivery_stored(event, stored)
     if stored:
         request.app[PIPELINE].wake()
     return web.json_response({"status": "queued" if stored else "duplicate", "delivery": delivery}, status=202)
@@ -93,7 +96,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def make_app(settings: Settings, store: Store, pipeline: Pipeline) -> web.Application:
+def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[STORE] = store
@@ -101,6 +104,8 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline) -> web.Applic
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
+    metrics = metrics or getattr(pipeline, "metrics", None) or Metrics()
+    web_routes.setup(app, pipeline.rules, store, metrics, dashboard=settings.dashboard)
     return app
 
 
