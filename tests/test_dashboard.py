@@ -13,7 +13,8 @@ from bot.actions import make_state
 from bot.board import board_stats
 from bot.dashboard import STALE_AFTER, build_dashboard, replay, to_json
 from bot.model import Claim, PullRequest, Stage, StageEvent
-from bot.report import build_report, to_csv, to_json as report_json, to_markdown
+from bot.report import build_report, to_csv, to_markdown
+from bot.report import to_json as report_json
 from bot.rules.models import Source, Task
 from bot.web.charts import progress_chart, track_chart
 from bot.web.pages import render_campaign
