@@ -71,7 +71,7 @@ class TaskRow:
     difficulty: str | None
     track: str | None
     url: str | None
-    closed: bool
+    closed: bool  # closed to claims (by a maintainer, or the task's status is not open)
     stage: Stage | None  # the furthest holder's stage; None: free
     holders: tuple[Holder, ...]
     reward: str | None
@@ -210,9 +210,10 @@ def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[St
             if c.stage == Stage.CLAIMED and now - c.claimed_at >= STALE_AFTER:
                 stale.append(Stale(tid, t.title, c.user, c.claimed_at, (now - c.claimed_at).days))
         top = max(holders, key=lambda h: _RANK[h.stage]).stage if holders else None
-        rows.append(TaskRow(tid, t.title, t.difficulty, t.track, task_url(rules, t), tid in closed, top, tuple(holders),
-                            getattr(t, "reward", None)))
-        if tid not in ever and tid not in closed:
+        shut = tid in closed or not t.open_to_claims
+        rows.append(TaskRow(tid, t.title, t.difficulty, t.track, task_url(rules, t), shut, top, tuple(holders),
+                            None if t.reward is None else str(t.reward)))
+        if tid not in ever and not shut:
             free.append((tid, t.title))
     stale.sort(key=lambda s: (s.claimed_at, s.task, s.user.lower()))
     # recently completed: the latest time each (task, user) reached "completed" and still holds it

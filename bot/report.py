@@ -74,7 +74,7 @@ def build_report(rules: CampaignRules, state: CampaignState,
         low = c.user.lower()
         names.setdefault(low, c.user)
         lines.setdefault(low, []).append(ReportLine(
-            c.task, task.title, task.difficulty, getattr(task, "reward", None), c.stage,
+            c.task, task.title, task.difficulty, None if task.reward is None else str(task.reward), c.stage,
             tuple(merged.get((c.task, low), ())), when.get((c.task, low, c.stage))))
     people = []
     for low, ls in lines.items():

@@ -19,6 +19,7 @@ from gidgethub.sansio import validate_event
 
 from bot import web as web_routes
 from bot.events import HANDLED_EVENTS
+from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
@@ -165,7 +166,6 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
 
 def main(args=None) -> int:  # noqa: ANN001
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    setup_logging(settings.log_level, settings.log_format)
     asyncio.run(serve(settings))
     return 0

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -147,7 +148,7 @@ def test_the_last_point_of_the_series_is_todays_totals(raw):
         last = d.series[-1]
         assert (last.claimed, last.submitted, last.completed) == (d.total.claimed, d.total.submitted, d.total.completed)
         days = [p.day for p in d.series]
-        assert days == sorted(days) and all((b - a).days == 1 for a, b in zip(days, days[1:]))
+        assert days == sorted(days) and all((b - a).days == 1 for a, b in itertools.pairwise(days))
     else:
         assert d.total.claimed == 0
 
@@ -242,3 +243,19 @@ def test_report_csv_cells_never_start_a_formula():
     r = build_report(rules, state_of([claim(1, "@bob", Stage.COMPLETED)]))
     [row] = list(csv.DictReader(io.StringIO(to_csv(r))))
     assert row["title"].startswith("'=") and row["difficulty"] == "'+1" and row["user"] == "'@bob"
+
+
+def test_tasks_not_open_to_claims_are_not_free_and_rewards_are_shown():
+    from bot.rules.models import TaskStatus
+
+    tasks = make_tasks()
+    tasks[2] = Task(id=2, title="Reserved", status=TaskStatus.reserved, reward=500)
+    tasks[3] = Task(id=3, title="Paid", reward="0.1🌟")
+    rules = make_rules(tasks=tasks)
+    state = state_of([claim(3, "bob", Stage.COMPLETED)])
+    d = build_dashboard(rules, state, [], NOW)
+    assert [i for i, _ in d.free] == [1]
+    assert next(t for t in d.tasks if t.id == 2).closed
+    assert [(t.id, t.reward) for t in d.tasks] == [(1, None), (2, "500"), (3, "0.1🌟")]
+    [row] = list(csv.DictReader(io.StringIO(to_csv(build_report(rules, state)))))
+    assert row["reward"] == "0.1🌟"
