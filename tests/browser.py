@@ -77,7 +77,7 @@ class Browser:
         page = Page(ws)
         await page.start()
         await page.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                        deviceScaleFactor=2 if mobile else 1, mobile=mobile)
+                        deviceScaleFactor=1, mobile=mobile)
         await page.navigate(url)
         return page
 
