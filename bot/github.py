@@ -390,11 +390,15 @@ class Installation:
     async def get_issue(self, repo: str, number: int) -> dict:
         return await self.request("GET", f"/repos/{repo}/issues/{number}")
 
-    async def edit_issue(self, repo: str, number: int, **fields: Any) -> dict:
-        return await self.request("PATCH", f"/repos/{repo}/issues/{number}", data=fields)
+    async def edit_issue(self, repo: str, number: int, *, priority: bool = False, **fields: Any) -> dict:
+        """Edit an issue (the board edit is a `priority` write: see `_throttle`)."""
+        return await self.request("PATCH", f"/repos/{repo}/issues/{number}", data=fields, priority=priority)
 
     async def replace_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
         return await self.request("PUT", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})
+
+    async def add_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
+        return await self.request("POST", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})
 
     async def add_assignees(self, repo: str, number: int, logins: list[str]) -> dict:
         return await self.request("POST", f"/repos/{repo}/issues/{number}/assignees",

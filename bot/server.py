@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 import uuid
 
 from aiohttp import web
@@ -110,35 +111,12 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
     return app
 
 
-async def build(settings: Settings):
-    """Everything `serve` runs: rules, store, gateway (or dry-run), pipeline, app."""
-    import aiohttp
-
-    from bot.rules.loader import load_rules
-
-    rules = load_rules(settings.rules_dir) if settings.rules_dir.exists() else None
-    if rules is None:
-        from bot.rules.models import Rules
-
-        log.warning("no rules directory at %s: every delivery will be ignored", settings.rules_dir)
-        rules = Rules()
-    store = Store(settings.database_url, lease_seconds=settings.lease_seconds)
-    await store.init(list(rules.campaigns))
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=200))
-    gateway = None
-    if not settings.dry_run:
-        from bot.github import Gateway
-
-        gateway = Gateway(api_url=settings.github_api_url, app_id=settings.app_id, private_key=settings.private_key,
-                          session=session, max_creates_per_minute=settings.max_writes_per_minute)
-    pipeline = Pipeline(rules, store, gateway, workers=settings.workers, board_delay=settings.board_delay,
-                        max_attempts=settings.max_attempts)
-    return make_app(settings, store, pipeline), store, pipeline, session
-
-
 async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
-    app, store, pipeline, session = await build(settings)
-    runner = web.AppRunner(app, access_log=None)
+    from bot.app import assemble
+
+    bot = await assemble(settings)
+    pipeline = bot.pipeline
+    runner = web.AppRunner(bot.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -160,12 +138,17 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     await site.stop()
     await pipeline.stop()
     await runner.cleanup()
-    await session.close()
-    await store.close()
+    await bot.close()
 
 
 def main(args=None) -> int:  # noqa: ANN001
     settings = Settings()
     setup_logging(settings.log_level, settings.log_format)
-    asyncio.run(serve(settings))
+    from bot.app import StartupError
+
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as exc:
+        print(f"bot serve: {exc}", file=sys.stderr)
+        return 2
     return 0
