@@ -107,7 +107,8 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
     metrics = metrics or getattr(pipeline, "metrics", None) or Metrics()
-    web_routes.setup(app, pipeline.rules, store, metrics, dashboard=settings.dashboard)
+    web_routes.setup(app, pipeline.rules, store, metrics, dashboard=settings.dashboard,
+                     budgets=lambda: pipeline.gateway.write_budgets() if pipeline.gateway is not None else ())
     return app
 
 

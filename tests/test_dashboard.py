@@ -259,3 +259,19 @@ def test_tasks_not_open_to_claims_are_not_free_and_rewards_are_shown():
     assert [(t.id, t.reward) for t in d.tasks] == [(1, None), (2, "500"), (3, "0.1🌟")]
     [row] = list(csv.DictReader(io.StringIO(to_csv(build_report(rules, state)))))
     assert row["reward"] == "0.1🌟"
+
+
+def test_stage_events_record_new_claims_stage_changes_and_drops():
+    from bot.actions import DropClaim, PutClaim, stage_events
+
+    state = state_of([claim(1, "alice", at=day(1)), claim(2, "Bob", Stage.SUBMITTED, at=day(1))])
+    changes = [
+        PutClaim(claim(1, "alice", Stage.CLAIMED, at=day(1), team="t")),  # only the team changed: no event
+        PutClaim(claim(2, "bob", Stage.COMPLETED, at=day(1))),  # a stage change: now
+        PutClaim(claim(3, "carol", at=day(9))),  # a new claim: at its claim time
+        DropClaim(1, "ALICE"),
+        DropClaim(3, "nobody"),  # nothing to drop: no event
+    ]
+    assert stage_events(state, changes, NOW) == [
+        StageEvent(NOW, 2, "bob", Stage.COMPLETED), StageEvent(day(9), 3, "carol", Stage.CLAIMED),
+        StageEvent(NOW, 1, "ALICE", None)]

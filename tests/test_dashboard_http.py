@@ -86,3 +86,49 @@ async def test_dashboard_off_serves_no_pages_but_metrics(tmp_path, all_rules, mo
                 assert resp.status == 200
         finally:
             await runner.cleanup()
+
+
+async def test_each_stage_change_is_recorded_with_its_time(tmp_path, all_rules):
+    async with Harness(all_rules, tmp_path) as h:
+        await seed(h)
+        events = [(e.task, e.user, e.stage.value if e.stage else None) for e in await h.store.history("h9")]
+        assert events == [(1, "alice", "claimed"), (2, "alice", "claimed"), (3, "bob", "claimed"), (1, "carol", "claimed"),
+                          (3, "bob", "submitted"), (1, "alice", "submitted"), (3, "bob", "completed"), (2, "alice", None)]
+        # replayed, the history gives today's numbers (the last point of the chart)
+        rules = all_rules.campaigns["h9"]
+        state = await h.store.state("h9")
+        from bot.dashboard import replay
+
+        last = replay(rules, state, await h.store.history("h9"))[-1]
+        stats = board_stats(rules, state)
+        assert (last.claimed, last.submitted, last.completed) == (stats.total.claimed, stats.total.submitted,
+                                                                   stats.total.completed)
+
+
+async def test_the_history_migration_carries_existing_claims_over(tmp_path):
+    """A database from before the history table: its claims appear in the history, at their times."""
+    from datetime import UTC, datetime
+
+    from alembic import command
+    from sqlalchemy import text
+
+    from bot.migrate import alembic_config
+    from bot.model import Stage
+    from tests.conftest import fresh_store
+
+    store = await fresh_store("sqlite", tmp_path)
+    t0, t1 = datetime(2026, 3, 1, 8, tzinfo=UTC), datetime(2026, 3, 4, 9, tzinfo=UTC)
+
+    def old_schema(conn):
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO claims (campaign, task, user_key, \"user\", stage, claimed_at, updated_at) VALUES "
+                          "('h9', 1, 'alice', 'Alice', 'completed', :t0, :t1), ('h9', 2, 'bob', 'bob', 'claimed', :t0, :t0)"),
+                     {"t0": t0.replace(tzinfo=None), "t1": t1.replace(tzinfo=None)})
+
+    await store._write(old_schema)
+    await store.init(["h9"])
+    got = sorted(((e.task, e.user, e.stage, e.at) for e in await store.history("h9")), key=lambda e: (e[3], e[0]))
+    await store.close()
+    assert got == [(1, "Alice", Stage.CLAIMED, t0), (2, "bob", Stage.CLAIMED, t0), (1, "Alice", Stage.COMPLETED, t1)]

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
 from bot.metrics import Metrics
+from bot.store.schema import outbox
 from tests.harness import Harness
 
 
@@ -43,6 +45,26 @@ async def test_after_n_deliveries_metrics_count_n_and_match_the_store(tmp_path, 
         for status in ("pending", "processing", "done", "ignored", "failed"):
             assert total(m, "hackathon_bot_deliveries", status=status) == counts.get(status, 0), status
         assert total(m, "hackathon_bot_inbox_depth") == 0 and total(m, "hackathon_bot_outbox_depth") == 0
+        # processed, by outcome: exactly what the store recorded
+        for outcome in ("done", "ignored", "failed"):
+            assert total(m, "hackathon_bot_deliveries_processed_total", outcome=outcome) == counts.get(outcome, 0), outcome
+        assert total(m, "hackathon_bot_delivery_processing_seconds_count") == n
+        # actions performed, by kind: the outbox's
+        actions = await h.store.read(lambda c: [(r.kind, r.status) for r in c.execute(select(outbox.c.kind, outbox.c.status))])
+        assert actions and total(m, "hackathon_bot_actions_total") == len(actions)
+        for kind in {k for k, _ in actions}:
+            assert total(m, "hackathon_bot_actions_total", kind=kind, outcome="done") == actions.count((kind, "done"))
+        # every request to GitHub, by method and status, as the fake GitHub saw them
+        assert total(m, "hackathon_bot_github_requests_total") == len(h.gh.requests)
+        assert total(m, "hackathon_bot_github_requests_total", method="PATCH", status="200") == sum(
+            r.method == "PATCH" for r in h.gh.requests)
+        # board edits: the store's count, and each with its lag
+        info = await h.store.board_info("h9")
+        assert total(m, "hackathon_bot_board_edits_total", campaign="h9") == info["board_edits"] >= 1
+        assert total(m, "hackathon_bot_board_lag_seconds_count", campaign="h9") == info["board_edits"]
+        # the write budget of the installation the bot used
+        [(inst, left)] = h.gateway.write_budgets()
+        assert total(m, "hackathon_bot_github_write_budget_remaining", installation=str(inst)) == left < h.max_writes
 
 
 async def test_github_requests_are_counted_by_method_and_status():
