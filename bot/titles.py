@@ -6,15 +6,23 @@ Grammar
 
     title     := [ revert ] text
     revert    := "Revert" [":"] [ '"' ] inner [ '"' ]      case-insensitive; inner is parsed too
-    reference := open ws key ws [close] ws [":" | "-"] ws no list      anywhere in the title
-               | key ws [close] ws [":" | "-"] ws no list               only at the title's start
+    reference := open key [tracks] [close] [Tracks] [":" | "-"] no list   anywhere in the title
+               | key [close] [":" | "-"] no list           at the title's start
+               | key [","|"."] no list                     later in an unbracketed title, when
+                                                            "No" is written and the list has no range
     open      := 【 [ ［     close := 】 ] ［     (mixed pairs such as `[Hackathon 8th No.33】` are fine)
-    key       := [ "PaddlePaddle" ] hackathon [ edition ] { track }
+    key       := [ "PaddlePaddle" | "Paddle" ] hackathon [ edition ] { track }
+               | a campaign key the caller knows (`keys=`), e.g. "Docs Sprint"
+               | inside a bracket: any words directly followed by No (`【Docs Sprint No.5,6 …】`)
     hackathon := "Hackathon" (any case), or a near miss of it such as "Hackthon" (a *typo*)
-    edition   := digits [ "st" | "nd" | "rd" | "th" ]          e.g. 9th, 4
-    track     := a word of letters that is not "No", e.g. Sprint, Fundable Projects (at most 4)
+    edition   := digits [ "st" | "nd" | "rd" | "th" ]  |  第 N 期 (N in digits or Chinese)
+    track     := a word of letters that is not "No", e.g. Sprint (at most 4)
+    Tracks    := capitalised words after the bracket: `【Hackathon 8th】Fundable Projects No.3`
     no        := "No" [ "." | "．" | ":" ]   any case, e.g. No.85, NO.85, no 85, No．85; or "#85"
     list      := the task list of bot.commands: 17, 24, 33-34 / 17、24 / No.17, No.24
+
+Whitespace runs are collapsed first, and every look-around is bounded, so parsing takes time
+linear in the title's length (tests/test_titles.py checks titles of 64 KiB).
 
 So a title that only mentions `No.111-127` away from a `Hackathon ... No.` reference (say
 "Update status of tasks No.111-127") is not a task PR: `key` is None and `tasks` empty.
@@ -26,20 +34,24 @@ Result (`TitleRef`):
 - `part`: the title marks a partial PR: `-part`, `-part2`, `- part 2`, `_part`, `(part 1)`.
 - `revert`: the title is a revert (`Revert "..."`); callers never credit a revert.
 - `hints`: a misspelt "Hackathon" (the hint shows the corrected title; the reference still
-  counts, so nobody loses a task to a typo), a missing "No." before the number, invalid numbers.
+  counts, so nobody loses a task to a typo), a missing "No." before the number (only when an
+  edition was read first, so an edition is never offered back as a task), invalid numbers, and a
+  free-text reference (`RFC for task 12 of the PaddlePaddle Hackathon 3`) with the title to write.
 
 `key_matches(title_key, campaign_key)` compares keys case- and space-insensitively, ignores a
-"PaddlePaddle " prefix and the track words after the edition, and compares editions by number
-("9th" == "9"). An edition-less key on either side matches any edition: a repo with several
-campaigns must then disambiguate (the caller's job; with one campaign it is simply that one).
-When the campaign key itself has track words, the title must carry the same track words.
-Keys that are not Hackathon-shaped are compared as whole normalised strings.
+"PaddlePaddle "/"Paddle " prefix and the track words after the edition, and compares editions by
+number ("9th" == "9" == "第九期"). An edition-less key on either side matches any edition: a repo
+with several campaigns must then disambiguate (the caller's job; with one campaign it is simply
+that one). When the campaign key itself has track words, the title must carry the same track
+words. Keys that are not Hackathon-shaped are compared as whole normalised strings.
 """
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from bot.commands import MAX_RANGE, _read_list
 from bot.messages import Message
@@ -47,20 +59,28 @@ from bot.messages import Message
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"
 _WORD = r"[A-Za-z][A-Za-z-]*"
+_CN_NUM = "零〇一二两三四五六七八九十百"
 _HACK_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{6,12}(?![A-Za-z])")
-_BEFORE = re.compile(r"(?P<open>" + _OPEN + r")?\s*(?P<pp>PaddlePaddle\s*)?$", re.I)
+_BEFORE = re.compile(r"(?P<open>" + _OPEN + r")? ?(?P<pp>(?:PaddlePaddle|Paddle) ?)?$", re.IGNORECASE)
+_EDITION_TEXT = r"(?:第 ?(?P<cn>\d{1,3}|[" + _CN_NUM + r"]{1,4}) ?期|(?P<edition>\d{1,3})(?:st|nd|rd|th)?(?![A-Za-z0-9]))"
+_NO = r"(?:(?P<no>[Nn][Oo](?![A-Za-z]) ?[.．:：]? ?)(?=[#＃0-9０-９])|(?=[#＃]|[0-9０-９]+(?![0-9０-９A-Za-z])))"
 _TAIL = re.compile(
-    r"(?:\s*(?P<edition>\d{1,3})(?:st|nd|rd|th)?(?![A-Za-z0-9]))?"
-    r"(?P<tracks>(?:\s+(?![Nn][Oo](?![A-Za-z]))" + _WORD + r"){0,4})"
-    r"\s*(?:" + _CLOSE + r")?\s*[:：\-–]?\s*"
-    r"(?:(?P<no>[Nn][Oo](?![A-Za-z])\s*[.．:：]?\s*)(?=[#＃0-9０-９])|(?=[#＃]|[0-9０-９]+(?![0-9０-９A-Za-z])))",
-    re.I,
+    r"(?: ?" + _EDITION_TEXT + r")?"
+    r"(?P<tracks>(?: (?![Nn][Oo](?![A-Za-z]))" + _WORD + r"){0,4})"
+    r" ?(?P<dot>[.,，])?"
+    r" ?(?:(?P<close>" + _CLOSE + r")(?P<tracks2>(?: ?[A-Z][A-Za-z-]*(?<![Nn][Oo])){0,3}))?"
+    r" ?[:：\-–]? ?" + _NO,
 )
-_REVERT = re.compile(r"^\s*revert\b\s*[:：]?\s*", re.I)
-_PART = re.compile(r"(?:[-_–—]\s*part\s*\d*|[(（]\s*part\s*\d*\s*[)）])(?![A-Za-z])", re.I)
+# a key the caller knows, or any words inside a bracket, directly before "No"
+_KNOWN_TAIL = re.compile(r" ?(?:" + _CLOSE + r")? ?[:：\-–]? ?" + _NO)
+_BRACKET_KEY = re.compile(_OPEN + r" ?(?P<key>[A-Za-z][A-Za-z0-9 .&+\-]{0,40}?) ?(?=[Nn][Oo] ?[.．:：]? ?[0-9])")
+_FREE_TASK = re.compile(r"(?:\btask|任务|题目|赛题) ?#? ?(?P<n>\d{1,4})(?![0-9.])(?! ?[-~～–—,、])|第 ?(?P<n2>\d{1,4}) ?(?:号|个)? ?(?:任务|题)", re.IGNORECASE)
+_REVERT = re.compile(r"^ *revert\b *[:：]? *", re.IGNORECASE)
+_PART = re.compile(r"(?:[-_–—] ?part ?\d*|[(（] ?part ?\d* ?[)）])(?![A-Za-z])", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=4096)
 def _is_hackathon(word: str) -> tuple[bool, bool]:
     """(is it the word Hackathon, is it a misspelling of it)."""
     low = word.lower()
@@ -84,9 +104,153 @@ class TitleRef:
                 "revert": self.revert, "hints": [h.text(lang) for h in self.hints]}
 
 
-def parse_title(title: str) -> TitleRef:
-    """Read a PR title; see the module docstring for the grammar."""
-    text = title.strip()
+def _has_range(text: str, start: int, end: int) -> bool:
+    return bool(re.search(r"\d ?(?:[-－~～–—]|到|至) ?(?:[Nn][Oo] ?[.．]? ?)?\d", text[start:end]))
+
+
+def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...]] | None:
+    """The first Hackathon-shaped reference; hints for near misses are appended to `hints`."""
+    for word in _HACK_WORD.finditer(text):
+        is_hack, typo = _is_hackathon(word.group(0))
+        if not is_hack:
+            continue
+        window = max(0, word.start() - 16)  # bounded look-back: no quadratic time on long input
+        before = _BEFORE.search(text, window, word.start())
+        bracketed = before is not None and before.group("open") is not None
+        at_start = before is not None and not text[:before.start()].strip(" \"'“”*`")
+        tail = _TAIL.match(text, word.end())
+        if tail is None:
+            continue
+        if not bracketed and tail.group("close") and tail.group("tracks2"):
+            continue  # "Hackathon 9th] Fundable No.3" without an opening bracket: not a form people use
+        mid = not bracketed and not at_start
+        if mid and (tail.group("no") is None or tail.group("close")):
+            continue  # later in a plain title only "… Hackathon 7th No.12" counts
+        key_start = before.start("pp") if before is not None and before.group("pp") else word.start()
+        key = text[key_start:tail.end("tracks")].strip()
+        if tail.group("tracks2"):
+            key = f"{key} {tail.group('tracks2').strip()}"
+        fixed = text
+        if typo:
+            key = key.replace(word.group(0), "Hackathon", 1)
+            fixed = text[:word.start()] + "Hackathon" + text[word.end():]
+        shift = len(fixed) - len(text)
+        edition = tail.group("edition") or tail.group("cn")
+        if tail.group("no") is None and text[tail.end():tail.end() + 1] not in ("#", "＃"):
+            # "【Hackathon 9th 85】": a number with no "No." before it. Without an edition first the
+            # number may well be the edition ("【PaddlePaddle Hackathon 6】 合集.md"): no hint then.
+            if edition is None or mid or any(h.code == "title_missing_no" for h in hints):
+                continue  # (one such hint is enough; more would only repeat it)
+            items = _read_list(text, tail.end())
+            at = tail.end() + shift
+            hints.append(Message("title_missing_no", {"found": text[(before.start() if before else word.start()):items.end].strip(),
+                                                      "suggestion": fixed[:at] + "No." + fixed[at:]}))
+            continue
+        items = _read_list(text, tail.end())
+        if mid and _has_range(text, tail.end(), items.end):
+            continue  # "Fix docs for Hackathon 9th No.111-127": housekeeping over a range of tasks
+        if typo:
+            hints.append(Message("title_typo", {"found": word.group(0), "suggestion": fixed}))
+        for err in items.errors:
+            hints.append(Message("title_bad_task", {"item": err.params.get("item", ""), "max": MAX_RANGE}))
+        return key, items.tasks
+    return None
+
+
+def _known_key_ref(text: str, keys: Iterable[str], hints: list[Message]) -> tuple[str, tuple[int, ...]] | None:
+    """A reference by a campaign key the caller knows (not Hackathon-shaped), e.g. "Docs Sprint No.5"."""
+    low = text.lower()
+    for k in keys:
+        k = _SPACES.sub(" ", k).strip()
+        if not k or _key_parts(k) is not None:
+            continue
+        pos = low.find(k.lower())
+        while pos != -1:
+            before = text[max(0, pos - 2):pos].strip()
+            ok_start = pos == 0 or before[-1:] in ("【", "[", "［") or not text[:pos].strip(" \"'“”*`")
+            tail = _KNOWN_TAIL.match(text, pos + len(k))
+            if tail is not None and (ok_start or tail.group("no")) and (tail.group("no") or text[tail.end():tail.end() + 1] in ("#", "＃")):
+                items = _read_list(text, tail.end())
+                for err in items.errors:
+                    hints.append(Message("title_bad_task", {"item": err.params.get("item", ""), "max": MAX_RANGE}))
+                return text[pos:pos + len(k)], items.tasks
+            pos = low.find(k.lower(), pos + 1)
+    return None
+
+
+def _bracket_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...]] | None:
+    """`【Docs Sprint No.5,6 …】`: any words inside a bracket directly followed by No."""
+    for m in _BRACKET_KEY.finditer(text):
+        key = m.group("key").strip()
+        if not re.search(r"[A-Za-z]{2}", key):
+            continue
+        tail = _KNOWN_TAIL.match(text, m.end())
+        if tail is None or tail.group("no") is None:
+            continue
+        items = _read_list(text, tail.end())
+        if not items.tasks:
+            continue
+        for err in items.errors:
+            hints.append(Message("title_bad_task", {"item": err.params.get("item", ""), "max": MAX_RANGE}))
+        return key, items.tasks
+    return None
+
+
+def _free_text_hint(text: str) -> Message | None:
+    """`RFC for task 12 of the PaddlePaddle Hackathon 3`: name the task, suggest the usual form."""
+    hack = next((w for w in _HACK_WORD.finditer(text) if _is_hackathon(w.group(0))[0]), None)
+    if hack is None:
+        return None
+    m = _FREE_TASK.search(text)
+    if m is None:
+        return None
+    n = int(m.group("n") or m.group("n2"))
+    if n < 1:
+        return None
+    ed = re.match(r" ?" + _EDITION_TEXT, text[hack.end():hack.end() + 12])
+    key = "Hackathon"
+    if ed:
+        key += f" {_ordinal(int(ed.group('edition')) if ed.group('edition') else _cn_int(ed.group('cn')))}"
+    return Message("title_free_form", {"found": m.group(0).strip(), "suggestion": f"【{key} No.{n}】{text}"})
+
+
+def _ordinal(n: int | None) -> str:
+    if n is None:
+        return ""
+    return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
+
+
+_CN = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+
+
+def _cn_int(text: str | None) -> int | None:
+    """'六' -> 6, '十二' -> 12, '二十' -> 20, '12' -> 12."""
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    total, digit = 0, None
+    for c in text:
+        if c in _CN:
+            digit = _CN[c]
+        elif c == "十":
+            total += (1 if digit is None else digit) * 10
+            digit = None
+        elif c == "百":
+            total += (1 if digit is None else digit) * 100
+            digit = None
+        else:
+            return None
+    return total + (digit or 0)
+
+
+def parse_title(title: str, keys: Iterable[str] = ()) -> TitleRef:
+    """Read a PR title; see the module docstring for the grammar.
+
+    `keys`: the campaign keys the caller knows; a key that is not Hackathon-shaped ("Docs Sprint")
+    is then also read at the title's start or before "No" (`Docs Sprint No.5 fix`).
+    """
+    text = _SPACES.sub(" ", title).strip()
     revert = False
     m = _REVERT.match(text)
     if m:
@@ -94,46 +258,25 @@ def parse_title(title: str) -> TitleRef:
         text = text[m.end():].strip().strip('"“”').strip()
     part = bool(_PART.search(text))
     hints: list[Message] = []
-    for word in _HACK_WORD.finditer(text):
-        is_hack, typo = _is_hackathon(word.group(0))
-        if not is_hack:
-            continue
-        window = max(0, word.start() - 64)  # bounded look-back: no quadratic time on long input
-        before = _BEFORE.search(text, window, word.start())
-        if before.group("open") is None and text[:before.start()].strip():
-            continue  # an unbracketed reference only counts at the start of the title
-        tail = _TAIL.match(text, word.end())
-        if tail is None:
-            continue
-        key_start = before.start("pp") if before.group("pp") else word.start()
-        key = _SPACES.sub(" ", text[key_start:tail.end("tracks")]).strip()
-        fixed = text
-        if typo:
-            key = key.replace(word.group(0), "Hackathon", 1)
-            fixed = text[:word.start()] + "Hackathon" + text[word.end():]
-        shift = len(fixed) - len(text)
-        if tail.group("no") is None and text[tail.end():tail.end() + 1] not in ("#", "＃"):
-            # "【Hackathon 9th 85】": a number with no "No." before it
-            items = _read_list(text, tail.end())
-            at = tail.end() + shift
-            hints.append(Message("title_missing_no", {"found": text[before.start():items.end].strip(),
-                                                      "suggestion": fixed[:at] + "No." + fixed[at:]}))
-            continue
-        items = _read_list(text, tail.end())
-        if typo:
-            hints.append(Message("title_typo", {"found": word.group(0), "suggestion": fixed}))
-        for err in items.errors:
-            hints.append(Message("title_bad_task", {"item": err.params.get("item", ""), "max": MAX_RANGE}))
-        return TitleRef(key, items.tasks, part, revert, tuple(hints))
+    found = _hackathon_ref(text, hints) or _known_key_ref(text, keys, hints) or _bracket_ref(text, hints)
+    if found is not None:
+        return TitleRef(found[0], found[1], part, revert, tuple(hints))
+    if not hints:
+        free = _free_text_hint(text)
+        if free is not None:
+            hints.append(free)
     return TitleRef(None, (), part, revert, tuple(hints))
 
 
 _EDITION = re.compile(r"^(\d+)(?:st|nd|rd|th)?$")
+_CN_EDITION = re.compile(r"^第 ?(\d+|[" + _CN_NUM + r"]+) ?期$")
 
 
 def _key_parts(key: str) -> tuple[str, int | None, tuple[str, ...]] | None:
-    words = _SPACES.sub(" ", key).strip().lower().split(" ")
-    if words and words[0] == "paddlepaddle":
+    flat = _SPACES.sub(" ", key).strip().lower()
+    flat = re.sub(r"(第) ?(\S+?) ?(期)", r" \1\2\3 ", flat).strip()
+    words = _SPACES.sub(" ", flat).split(" ")
+    if words and words[0] in ("paddlepaddle", "paddle", "飞桨"):
         words = words[1:]
     if not words or not words[0]:
         return None
@@ -145,8 +288,13 @@ def _key_parts(key: str) -> tuple[str, int | None, tuple[str, ...]] | None:
         return None
     edition = None
     rest = words[1:]
-    if rest and _EDITION.match(rest[0]):
-        edition = int(_EDITION.match(rest[0]).group(1))
+    em = _EDITION.match(rest[0]) if rest else None
+    cm = _CN_EDITION.match(rest[0]) if rest else None
+    if em:
+        edition = int(em.group(1))
+        rest = rest[1:]
+    elif cm:
+        edition = _cn_int(cm.group(1))
         rest = rest[1:]
     return "hackathon", edition, tuple(rest)
 
@@ -157,10 +305,12 @@ def key_matches(title_key: str | None, campaign_key: str) -> bool:
         return False
     t, c = _key_parts(title_key), _key_parts(campaign_key)
     if t is None or c is None:
-        norm = lambda s: _SPACES.sub(" ", s).strip().lower().removeprefix("paddlepaddle ")  # noqa: E731
+        def norm(s: str) -> str:
+            s = _SPACES.sub(" ", s).strip().lower()
+            for p in ("paddlepaddle ", "paddle "):
+                s = s.removeprefix(p)
+            return s
         return norm(title_key) == norm(campaign_key)
     if t[1] is not None and c[1] is not None and t[1] != c[1]:
         return False
-    if c[2] and t[2] != c[2]:
-        return False
-    return True
+    return not (c[2] and t[2] != c[2])

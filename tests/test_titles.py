@@ -1,8 +1,10 @@
 """PR titles -> task references: the issue's examples, variants, key matching, properties."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from bot.titles import TitleRef, key_matches, parse_title
@@ -134,3 +136,105 @@ def test_no_title_makes_the_parser_raise(title):
     ref.as_dict("zh"), ref.as_dict("en")
     assert list(ref.tasks) == sorted(set(ref.tasks)) and all(t >= 1 for t in ref.tasks)
     key_matches(ref.key, "Hackathon 9th")
+
+
+# ---- titles as people write them (issue 11 item 5)
+
+@pytest.mark.parametrize("title, key, tasks, campaign_key", [
+    ("【PaddlePaddle Hackathon 第六期】No.7：新增 API", "PaddlePaddle Hackathon 第六期", (7,), "Hackathon 6th"),
+    ("【Paddle Hackathon 5th No.3】add op", "Paddle Hackathon 5th", (3,), "Hackathon 5th"),
+    ("【Hackathon 8th】Fundable Projects No.3 refactor", "Hackathon 8th Fundable Projects", (3,), "Hackathon 8th Fundable Projects"),
+    ("Update Paddle Hackathon No.33 design doc", "Paddle Hackathon", (33,), "Hackathon 7th"),
+    ("Add hackathon 7th. No 12 optimizer RFC", "hackathon 7th", (12,), "Hackathon 7th"),
+    ("【Docs Sprint No.5,6 】fix links", "Docs Sprint", (5, 6), "Docs Sprint"),
+])
+def test_titles_as_people_write_them(title, key, tasks, campaign_key):
+    ref = parse_title(title)
+    assert (ref.key, ref.tasks, ref.hints) == (key, tasks, ())
+    assert key_matches(ref.key, campaign_key)
+
+
+def test_edition_in_chinese_does_not_match_another_edition():
+    assert not key_matches(parse_title("【PaddlePaddle Hackathon 第六期】No.7：x").key, "Hackathon 7th")
+
+
+def test_a_known_non_hackathon_key_is_read_at_the_start_of_a_plain_title():
+    assert parse_title("Docs Sprint No.5 fix links").tasks == ()
+    ref = parse_title("Docs Sprint No.5 fix links", keys=["Docs Sprint", "Hackathon 9th"])
+    assert ref.key == "Docs Sprint" and ref.tasks == (5,) and key_matches(ref.key, "Docs Sprint")
+    assert not key_matches(ref.key, "Hackathon 9th")
+
+
+def test_free_text_reference_gets_a_hint_with_the_task_and_the_form():
+    ref = parse_title("RFC for task 12 of the PaddlePaddle Hackathon 3")
+    assert ref.tasks == () and [h.code for h in ref.hints] == ["title_free_form"]
+    suggestion = ref.hints[0].params["suggestion"]
+    again = parse_title(suggestion)
+    assert again.tasks == (12,) and key_matches(again.key, "Hackathon 3rd")
+    for lang in ("zh", "en"):
+        assert suggestion in ref.hints[0].text(lang)
+
+
+@pytest.mark.parametrize("title", ["Update 【PaddlePaddle Hackathon 6】 …合集.md", "【Hackathon 6】 update", "Hackathon 6 results"])
+def test_an_edition_is_never_offered_back_as_a_task(title):
+    ref = parse_title(title)
+    assert ref.tasks == () and ref.hints == ()
+
+
+def _corpus():
+    path = Path(__file__).parent / "titles" / "corpus.tsv"
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        title, key, tasks, part, revert, hint = line.split("\t")
+        rows.append((title, None if key == "-" else key, () if tasks == "-" else tuple(int(t) for t in tasks.split(",")),
+                     part == "1", revert == "1", None if hint == "-" else int(hint)))
+    return rows
+
+
+def test_corpus_of_real_shaped_titles_reads_as_an_organiser_would():
+    rows = _corpus()
+    assert len(rows) >= 300
+    wrong = []
+    for title, key, tasks, part, revert, _ in rows:
+        ref = parse_title(title, keys=["Docs Sprint"])
+        ok = ref.tasks == tasks and ref.part == part and ref.revert == revert
+        ok = ok and (key_matches(ref.key, key) if key else ref.key is None or not ref.tasks)
+        if not ok:
+            wrong.append((title, ref))
+    assert len(wrong) <= len(rows) // 100, wrong
+
+
+def test_no_hint_in_the_corpus_proposes_a_wrong_task():
+    for title, _, tasks, _, _, hint_task in _corpus():
+        for h in parse_title(title).hints:
+            if "suggestion" not in h.params:
+                continue
+            proposed = parse_title(h.params["suggestion"]).tasks
+            assert proposed == (tasks or ((hint_task,) if hint_task else ())), (title, h)
+
+
+_ADVERSARIAL = st.lists(st.sampled_from([
+    "【", "】", "[", " ", "  ", "\t", "Hackathon", "Hackthon", "Paddle", "PaddlePaddle", "9th", "第六期", "No", "No.", ".",
+    "1", "85", ",", "、", "-", "part", "Fundable", "Projects", "task", "x", "#", "第", "期", "Revert ", '"']),
+    min_size=1, max_size=40).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(_ADVERSARIAL, st.integers(min_value=1, max_value=65536))
+@example("【Hackathon 9th 85 ", 65536)
+@example("Hackthon ", 65536)
+@example("Hackathon 9th No.", 65536)
+@example("【Hackathon" + " " * 100, 65536)
+@example("【Docs Sprint No.1,", 65536)
+@example("task 1 Hackathon", 65536)
+def test_parsing_is_linear_even_on_adversarial_64k_titles(chunk, size):
+    import time
+
+    title = (chunk * (size // len(chunk) + 1))[:size]
+    t0 = time.perf_counter()
+    parse_title(title, keys=["Docs Sprint"])
+    elapsed = time.perf_counter() - t0
+    # linear parsing handles 64 KiB in a few milliseconds; a quadratic one would take seconds
+    assert elapsed < 0.1 + size * 1e-5, (len(title), elapsed)

@@ -1,6 +1,6 @@
 """Per-task rule files: models, loader, importer from task collections, linter."""
 from bot.rules.loader import Problem, RulesError, load_rules, read_rules
-from bot.rules.models import Campaign, CampaignRules, Rules, Target, Task, TaskRfc, path_matches
+from bot.rules.models import Campaign, CampaignRules, Rules, Target, Task, TaskRfc, TaskStatus, path_matches
 
 __all__ = [
     "Campaign",
@@ -11,6 +11,7 @@ __all__ = [
     "Target",
     "Task",
     "TaskRfc",
+    "TaskStatus",
     "load_rules",
     "path_matches",
     "read_rules",

@@ -5,6 +5,7 @@ file:line: field messages. `bot rules schema` prints the JSON Schema of these mo
 """
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Literal
 
@@ -100,6 +101,15 @@ class Source(_Strict):
     anchor: str | None = None
 
 
+class TaskStatus(str, Enum):
+    """Whether a task takes claims: `open`; `reserved` (a placeholder the organisers will fill in
+    later, e.g. `No.N（预留）`); `closed` (withdrawn or done). Only `open` tasks take claims."""
+
+    open = "open"
+    reserved = "reserved"
+    closed = "closed"
+
+
 class Task(_Strict):
     id: int = Field(ge=1)
     title: str
@@ -113,7 +123,23 @@ class Task(_Strict):
     source: Source | None = None
     issue: str | None = Field(None, description="a per-task issue, 'owner/repo#number', where claims also count")
     max_claimants: int | None = Field(None, ge=1, description="overrides the campaign's max_claimants_per_task")
+    status: TaskStatus = Field(TaskStatus.open, description="open: takes claims; reserved (a placeholder to be filled in later) and closed: take none")
+    reward: str | int | float | None = Field(None, description="what completing the task earns, as the collection states it, e.g. '0.1🌟' or 500")
     hand_edited: list[str] = Field(default_factory=list, description="fields a maintainer set by hand; re-import keeps them")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status_word(cls, v: object) -> object:
+        # rule files are loaded strictly; the YAML word names the enum member
+        if isinstance(v, str):
+            if v not in TaskStatus.__members__:
+                raise ValueError(f"status must be one of {', '.join(TaskStatus.__members__)}")
+            return TaskStatus(v)
+        return v
+
+    @property
+    def open_to_claims(self) -> bool:
+        return self.status is TaskStatus.open
 
     def in_targets(self, repo: str, path: str) -> bool:
         """Does a changed file of `repo` fall inside this task's targets? No targets: anything goes."""

@@ -119,3 +119,28 @@ def test_schema_prints_both_schemas(capsys):
     schemas = json.loads(capsys.readouterr().out)
     assert schemas["task"]["additionalProperties"] is False
     assert "tracker" in schemas["campaign"]["properties"] and "targets" in schemas["task"]["properties"]
+
+
+def test_status_and_reward_load_from_a_task_file(tmp_path):
+    from bot.rules import TaskStatus, load_rules
+
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "campaign.yml").write_text("name: C\nkey: Hackathon 9th\ntracker: o/r#1\nrepos: [o/r]\n")
+    (c / "001.yml").write_text("id: 1\ntitle: a\nstatus: reserved\nreward: 0.1🌟\n")
+    (c / "002.yml").write_text("id: 2\ntitle: b\nreward: 500\n")
+    tasks = load_rules(tmp_path).campaigns["c"].tasks
+    assert tasks[1].status is TaskStatus.reserved and not tasks[1].open_to_claims and tasks[1].reward == "0.1🌟"
+    assert tasks[2].status is TaskStatus.open and tasks[2].open_to_claims and tasks[2].reward == 500
+
+
+def test_unknown_status_is_an_error_naming_the_choices(tmp_path):
+    from bot.rules import RulesError, load_rules
+
+    c = tmp_path / "c"
+    c.mkdir()
+    (c / "campaign.yml").write_text("name: C\nkey: K\ntracker: o/r#1\nrepos: [o/r]\n")
+    (c / "001.yml").write_text("id: 1\ntitle: a\nstatus: frozen\n")
+    with pytest.raises(RulesError) as e:
+        load_rules(tmp_path)
+    assert "001.yml:3: status:" in str(e.value) and "open, reserved, closed" in str(e.value)
