@@ -211,7 +211,7 @@ async def reset_database(url: str) -> None:
     """Empty a PostgreSQL database (drop and recreate schema public)."""
     from sqlalchemy import create_engine, text
 
-    from bot.store import _sync_url
+    from bot.store import sync_url as _sync_url
 
     engine = create_engine(_sync_url(url))
     try:

@@ -180,6 +180,12 @@ class SlidingWindow:
     def record(self, now: float) -> None:
         self._times.append(now)
 
+    def used(self, now: float) -> int:
+        """Events in the window ending now."""
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+        return len(self._times)
+
 
 # ------------------------------------------------------------------ the shell
 
@@ -222,6 +228,10 @@ class Gateway:
                 data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
                 self._login = f"{data['slug']}[bot]"
         return self._login
+
+    def write_budgets(self) -> list[tuple[int, int]]:
+        """(installation id, content-creating requests left this minute) for each installation used so far."""
+        return [(i, inst.writes_left()) for i, inst in sorted(self._installations.items())]
 
     async def installation(self, installation_id: int) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
@@ -343,6 +353,10 @@ class Installation:
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
 
+    def writes_left(self) -> int:
+        """Content-creating requests this installation may still start in the current window."""
+        return max(0, self._window.limit - self._window.used(self._gateway._clock()))
+
     async def _throttle(self, priority: bool = False) -> None:
         """Wait until a content-creating request may start, then count it. Ordinary writes
         queue in order and leave `_reserved` of the budget to priority writes."""
@@ -390,11 +404,15 @@ class Installation:
     async def get_issue(self, repo: str, number: int) -> dict:
         return await self.request("GET", f"/repos/{repo}/issues/{number}")
 
-    async def edit_issue(self, repo: str, number: int, **fields: Any) -> dict:
-        return await self.request("PATCH", f"/repos/{repo}/issues/{number}", data=fields)
+    async def edit_issue(self, repo: str, number: int, *, priority: bool = False, **fields: Any) -> dict:
+        """Edit an issue (the board edit is a `priority` write: see `_throttle`)."""
+        return await self.request("PATCH", f"/repos/{repo}/issues/{number}", data=fields, priority=priority)
 
     async def replace_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
         return await self.request("PUT", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})
+
+    async def add_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
+        return await self.request("POST", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})
 
     async def add_assignees(self, repo: str, number: int, logins: list[str]) -> dict:
         return await self.request("POST", f"/repos/{repo}/issues/{number}/assignees",

@@ -20,25 +20,21 @@ def _rules(settings):
 
 
 def main(args) -> int:  # noqa: ANN001
-    from bot.pipeline import Pipeline
+    from bot.app import assemble
     from bot.settings import Settings
-    from bot.store import Store
 
-    settings = Settings()
     payload = json.loads(Path(args.event_file).read_text())
 
     async def run() -> int:
-        rules = _rules(settings)
         with tempfile.TemporaryDirectory() as tmp:
-            store = Store(f"sqlite:///{tmp}/replay.db")
-            await store.init(list(rules.campaigns))
+            settings = Settings(database_url=f"sqlite:///{tmp}/replay.db", board_delay=0)
             lines: list[str] = []
-            pipe = Pipeline(rules, store, None, board_delay=0, out=lines.append)
-            await pipe.handle(None, args.event, payload)
-            for slug in rules.campaigns:
-                if (await store.board_info(slug)).get("board_dirty"):
-                    await pipe.flush_board(slug)
-            await store.close()
+            bot = await assemble(settings, gateway=None, out=lines.append)
+            await bot.pipeline.handle(None, args.event, payload)
+            for slug in bot.rules.campaigns:
+                if (await bot.store.board_info(slug)).get("board_dirty"):
+                    await bot.pipeline.flush_board(slug)
+            await bot.close()
         for line in lines:
             print(line)
         if not lines:

@@ -11,13 +11,17 @@ import asyncio
 import json
 import logging
 import signal
+import sys
 import uuid
 
 from aiohttp import web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import validate_event
 
+from bot import web as web_routes
 from bot.events import HANDLED_EVENTS
+from bot.logs import setup_logging
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
@@ -61,6 +65,7 @@ async def webhook(request: web.Request) -> web.Response:
     if event not in HANDLED_EVENTS:
         return web.json_response({"status": "ignored", "event": event}, status=202)
     stored = await request.app[STORE].add_delivery(delivery, event, payload.get("action"), body, subject=subject_of(event, payload))
+    request.app[web_routes.METRICS].delivery_stored(event, stored)
     if stored:
         request.app[PIPELINE].wake()
     return web.json_response({"status": "queued" if stored else "duplicate", "delivery": delivery}, status=202)
@@ -93,7 +98,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def make_app(settings: Settings, store: Store, pipeline: Pipeline) -> web.Application:
+def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[STORE] = store
@@ -101,38 +106,18 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline) -> web.Applic
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
+    metrics = metrics or getattr(pipeline, "metrics", None) or Metrics()
+    web_routes.setup(app, pipeline.rules, store, metrics, dashboard=settings.dashboard,
+                     budgets=lambda: pipeline.gateway.write_budgets() if pipeline.gateway is not None else ())
     return app
 
 
-async def build(settings: Settings):
-    """Everything `serve` runs: rules, store, gateway (or dry-run), pipeline, app."""
-    import aiohttp
-
-    from bot.rules.loader import load_rules
-
-    rules = load_rules(settings.rules_dir) if settings.rules_dir.exists() else None
-    if rules is None:
-        from bot.rules.models import Rules
-
-        log.warning("no rules directory at %s: every delivery will be ignored", settings.rules_dir)
-        rules = Rules()
-    store = Store(settings.database_url, lease_seconds=settings.lease_seconds)
-    await store.init(list(rules.campaigns))
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=200))
-    gateway = None
-    if not settings.dry_run:
-        from bot.github import Gateway
-
-        gateway = Gateway(api_url=settings.github_api_url, app_id=settings.app_id, private_key=settings.private_key,
-                          session=session, max_creates_per_minute=settings.max_writes_per_minute)
-    pipeline = Pipeline(rules, store, gateway, workers=settings.workers, board_delay=settings.board_delay,
-                        max_attempts=settings.max_attempts)
-    return make_app(settings, store, pipeline), store, pipeline, session
-
-
 async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
-    app, store, pipeline, session = await build(settings)
-    runner = web.AppRunner(app, access_log=None)
+    from bot.app import assemble
+
+    bot = await assemble(settings)
+    pipeline = bot.pipeline
+    runner = web.AppRunner(bot.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
@@ -154,13 +139,17 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     await site.stop()
     await pipeline.stop()
     await runner.cleanup()
-    await session.close()
-    await store.close()
+    await bot.close()
 
 
 def main(args=None) -> int:  # noqa: ANN001
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
-    asyncio.run(serve(settings))
+    setup_logging(settings.log_level, settings.log_format)
+    from bot.app import StartupError
+
+    try:
+        asyncio.run(serve(settings))
+    except StartupError as exc:
+        print(f"bot serve: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -1,365 +1,72 @@
-"""The store: deliveries (the durable inbox), claims, pull requests, the outbox of GitHub actions,
-the bot's own comments, and per-campaign board bookkeeping. SQLAlchemy 2 Core, async; one
-schema on SQLite (the embedded default) and PostgreSQL (several replicas).
+"""The store's queries: the inbox (deliveries), campaign state (claims, pull requests, closed
+tasks), the outbox of GitHub actions, the bot's own comments, and per-campaign board bookkeeping.
 
 Guarantees the rest of the bot relies on:
 - `add_delivery` is idempotent on the delivery id: a redelivery is acknowledged, never stored twice.
-- `lease_delivery` hands a pending delivery to exactly one worker of any replica (row lock with
+- `lease_deliveries` hands a pending delivery to exactly one worker of any replica (row lock with
   SKIP LOCKED on PostgreSQL; SQLite is single-process and has one writer thread). A worker that
   dies holding a lease loses it after `lease_seconds`, and the delivery is retaken; a worker whose
   lease was taken over cannot commit (its lease token no longer matches).
-- `commit` decides and records a delivery (state changes, queued actions, "done") in ONE
+- `commit` decides and records a delivery (state changes, their stage history, queued actions, "done") in ONE
   transaction, under the campaign's row lock: a delivery takes effect exactly once, and
   concurrent claims on one campaign are decided one after the other.
 """
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
-import hashlib
-import itertools
 import json
-import queue
 import secrets
-import threading
 import uuid
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Boolean,
-    Column,
-    DateTime,
-    Integer,
-    MetaData,
-    String,
-    Table,
-    Text,
-    TypeDecorator,
-    and_,
-    delete,
-    func,
-    insert,
-    or_,
-    select,
-    update,
-)
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
 from bot.actions import (
-    Action,
     Change,
     Decision,
-    apply_changes,
-    make_state,
     DropClaim,
     PutClaim,
     PutPull,
     SetTaskClosed,
     action_from_dict,
     action_to_dict,
+    apply_changes,
+    make_state,
+    stage_events,
 )
-from bot.model import CampaignState, Claim, PullRequest, Stage
-
-metadata = MetaData()
-
-
-class UTCDateTime(TypeDecorator):
-    """Timestamps are stored and returned as aware UTC datetimes on both backends."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, D102
-        if isinstance(value, datetime):
-            value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-            if dialect.name == "sqlite":
-                value = value.replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value, dialect):  # noqa: ANN001, D102
-        if isinstance(value, datetime):
-            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-        return value
-
-
-deliveries = Table(
-    "deliveries", metadata,
-    Column("id", String(64), primary_key=True),
-    Column("event", String(64), nullable=False),
-    Column("action", String(64)),
-    Column("payload", Text, nullable=False),
-    Column("received_at", UTCDateTime(), nullable=False, index=True),
-    Column("status", String(16), nullable=False, index=True),  # pending | processing | done | failed | ignored
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("lease_owner", String(64)),
-    Column("lease_until", UTCDateTime()),
-    Column("error", Text),
-    Column("finished_at", UTCDateTime()),
-    # Deliveries about one subject (a pull request) are processed one after the other, in order.
-    Column("subject", String(300), index=True),
-)
-
-campaigns = Table(
-    "campaigns", metadata,
-    Column("slug", String(128), primary_key=True),
-    Column("board_dirty", Boolean, nullable=False, default=False),
-    Column("dirty_since", UTCDateTime()),
-    Column("board_hash", String(64)),
-    Column("board_edits", Integer, nullable=False, default=0),
-    Column("board_lease_owner", String(64)),
-    Column("board_lease_until", UTCDateTime()),
-    Column("version", BigInteger, nullable=False, default=0),
-    Column("installation_id", BigInteger),  # the installation that reaches the tracker, learnt from deliveries
-    Column("board_error", Text),  # why the last board edit failed for good (shown by `bot status`)
-    Column("board_failures", Integer, nullable=False, default=0),
-)
-
-claims = Table(
-    "claims", metadata,
-    Column("campaign", String(128), primary_key=True),
-    Column("task", Integer, primary_key=True),
-    Column("user_key", String(128), primary_key=True),
-    Column("user", String(128), nullable=False),
-    Column("stage", String(32), nullable=False),
-    Column("team", String(256)),
-    Column("link", Text),
-    Column("claimed_at", UTCDateTime(), nullable=False),
-    Column("updated_at", UTCDateTime(), nullable=False),
-)
-
-pulls = Table(
-    "pulls", metadata,
-    Column("repo", String(256), primary_key=True),
-    Column("number", Integer, primary_key=True),
-    Column("campaign", String(128), nullable=False, index=True),
-    Column("author", String(128), nullable=False),
-    Column("title", Text, nullable=False),
-    Column("tasks", JSON, nullable=False),
-    Column("kind", String(8), nullable=False),
-    Column("state", String(8), nullable=False),
-    Column("url", Text, nullable=False),
-    Column("part", Boolean, nullable=False, default=False),
-    Column("revert", Boolean, nullable=False, default=False),
-)
-
-closed_tasks = Table(
-    "closed_tasks", metadata,
-    Column("campaign", String(128), primary_key=True),
-    Column("task", Integer, primary_key=True),
-)
-
-outbox = Table(
-    "outbox", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("delivery_id", String(64), index=True),
-    Column("installation_id", BigInteger),
-    Column("payload", JSON, nullable=False),
-    Column("kind", String(32), nullable=False),
-    Column("target", String(300), nullable=False, index=True),  # "owner/repo#number"
-    Column("status", String(16), nullable=False, index=True),  # pending | done | failed
-    Column("attempts", Integer, nullable=False, default=0),
-    Column("lease_owner", String(64)),
-    Column("lease_until", UTCDateTime()),
-    Column("error", Text),
-    Column("created_at", UTCDateTime(), nullable=False),
-)
-
-bot_comments = Table(
-    "bot_comments", metadata,
-    Column("repo", String(256), primary_key=True),
-    Column("number", Integer, primary_key=True),
-    Column("role", String(32), primary_key=True),  # "checklist"
-    Column("comment_id", BigInteger, nullable=False),
-    Column("body_hash", String(64), nullable=False),
-)
-
-
-def body_hash(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class LeaseLost(Exception):
-    """The lease ran out and someone else took the work: this worker's outcome must not count."""
-
-
-def new_token() -> str:
-    return uuid.uuid4().hex
-
-
-@dataclass(frozen=True)
-class Delivery:
-    id: str
-    event: str
-    payload: dict
-    attempts: int
-    token: str | None = None  # this lease; only its holder may finish the delivery
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one performed action (see Store.finish_actions)."""
-
-    id: int
-    status: str  # done | pending (retry after retry_in) | failed
-    error: str | None = None
-    retry_in: float | None = None
-    token: str | None = None
-    refund: bool = False
-
-
-@dataclass(frozen=True)
-class OutboxItem:
-    id: int
-    delivery_id: str | None
-    installation_id: int | None
-    action: Action
-    attempts: int
-    token: str | None = None
-
-
-class _DbThread:
-    """SQLite's one writer: a thread that runs whole transactions, one after the other, urgent
-    ones (acknowledging deliveries) first. One hop between the event loop and the database per
-    transaction, instead of one per statement."""
-
-    def __init__(self, name: str) -> None:
-        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
-        self._seq = itertools.count()
-        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            _, _, job = self._jobs.get()
-            if job is None:
-                return
-            fn, fut, loop = job
-            try:
-                result = fn()
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
-                loop.call_soon_threadsafe(_settle, fut, None, exc)
-            else:
-                loop.call_soon_threadsafe(_settle, fut, result, None)
-
-    def submit(self, fn: Callable[[], Any], urgent: bool = False) -> asyncio.Future:
-        loop = asyncio.get_running_loop()
-        fut = loop.create_future()
-        self._jobs.put((0 if urgent else 1, next(self._seq), (fn, fut, loop)))
-        return fut
-
-    def stop(self) -> None:
-        self._jobs.put((9, next(self._seq), None))
-        self._thread.join(timeout=10)
-
-
-def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
-    if fut.cancelled():
-        return
-    if exc is not None:
-        fut.set_exception(exc)
-    else:
-        fut.set_result(result)
-
-
-def _upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
-    """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
-    CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    conn.execute(dialect_insert(table).values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=values))
-
-
-class _DbPool:
-    """PostgreSQL: transactions run on a small pool of threads with a synchronous driver, so a
-    transaction holding a campaign's row lock is never waiting for a busy event loop; urgent
-    ones (acknowledging deliveries) have threads of their own."""
-
-    def __init__(self, threads: int) -> None:
-        self._pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="hackathon-bot-db")
-        self._urgent = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="hackathon-bot-db-intake")
-
-    def submit(self, fn: Callable[[], Any], urgent: bool = False) -> asyncio.Future:
-        return asyncio.get_running_loop().run_in_executor(self._urgent if urgent else self._pool, fn)
-
-    def stop(self) -> None:
-        self._pool.shutdown(wait=True)
-        self._urgent.shutdown(wait=True)
-
-
-def _sync_url(url: str) -> str:
-    """The synchronous driver for a configured URL (the async names are accepted for compatibility)."""
-    for async_name, sync_name in (("sqlite+aiosqlite", "sqlite+pysqlite"), ("postgresql+asyncpg", "postgresql+psycopg"),
-                                  ("postgresql://", "postgresql+psycopg://")):
-        if url.startswith(async_name):
-            return sync_name + url[len(async_name):]
-    return url
+from bot.clock import SYSTEM, Clock
+from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
+from bot.store.database import Database, upsert
+from bot.store.records import Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
+from bot.store.schema import bot_comments, campaigns, claims, closed_tasks, deliveries, history, outbox, pulls
 
 
 class Store:
-    """Every transaction is one synchronous function over a SQLAlchemy Connection (the closures
-    below), run by `_write`/`_read` off the event loop: on SQLite in the one database thread, on
-    PostgreSQL on a pool of threads (psycopg). `DATABASE_URL` may name the async drivers
-    (`sqlite+aiosqlite`, `postgresql+asyncpg`); the store uses their synchronous counterparts."""
+    """Every query is one transaction: a synchronous function over a Connection (the closures
+    below), run off the event loop by the `Database`."""
 
-    def __init__(self, url: str, *, lease_seconds: float = 60.0, echo: bool = False):
+    def __init__(self, url: str, *, lease_seconds: float = 60.0, echo: bool = False, clock: Clock = SYSTEM):
+        self.db = Database(url, echo=echo)
         self.url = url
-        self.is_sqlite = url.startswith("sqlite")
+        self.is_sqlite = self.db.is_sqlite
+        self.clock = clock
         self.lease = timedelta(seconds=lease_seconds)
         self.owner = uuid.uuid4().hex[:16]
         # Campaign states by version, so a decision does not reload every claim (see `commit`).
         self._cache: dict[str, tuple[int, CampaignState]] = {}
         self._intake: list[tuple[dict, asyncio.Future]] = []
         self._intake_task: asyncio.Task | None = None
-        if self.is_sqlite:
-            self.sync_engine = create_engine(_sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
-            self._runner: _DbThread | _DbPool = _DbThread("hackathon-bot-db")
 
-            @event.listens_for(self.sync_engine, "connect")
-            def _pragmas(dbapi_conn, _record):  # noqa: ANN001
-                cur = dbapi_conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=NORMAL")
-                cur.execute("PRAGMA busy_timeout=30000")
-                cur.close()
-        else:
-            self.sync_engine = create_engine(_sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=True)
-            self._runner = _DbPool(threads=2)
-
-    # ---- running transactions -------------------------------------------------------------------
     async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
-        """Run `fn(conn)` in one write transaction."""
-        def job() -> Any:
-            with self.sync_engine.begin() as conn:
-                return fn(conn)
-
-        return await self._runner.submit(job, urgent)
+        return await self.db.write(fn, urgent=urgent)
 
     async def _read(self, fn: Callable[[Connection], Any]) -> Any:
-        def job() -> Any:
-            with self.sync_engine.connect() as conn:
-                return fn(conn)
-
-        return await self._runner.submit(job)
+        return await self.db.read(fn)
 
     async def read(self, fn: Callable[[Connection], Any]) -> Any:
         """Run `fn(sync_connection)` for reading (tests and tools)."""
-        return await self._read(fn)
-
-    def _for_update(self, q):  # noqa: ANN001, ANN202
-        return q if self.is_sqlite else q.with_for_update()
-
-    def _skip_locked(self, q):  # noqa: ANN001, ANN202
-        return q if self.is_sqlite else q.with_for_update(skip_locked=True)
+        return await self.db.read(fn)
 
     # ---- lifecycle --------------------------------------------------------------------------------
     async def init(self, campaign_slugs: list[str] | tuple[str, ...] = ()) -> None:
@@ -377,8 +84,7 @@ class Store:
         await self._write(txn)
 
     async def close(self) -> None:
-        await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)
-        self.sync_engine.dispose()
+        await self.db.close()
 
     # ---- inbox ------------------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
@@ -388,7 +94,7 @@ class Store:
         Deliveries arriving together are committed together (one transaction for the group, ahead
         of the workers' writes), so acknowledging stays fast while workers are busy."""
         text = payload.decode() if isinstance(payload, bytes) else payload
-        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=utcnow(), status=status,
+        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=self.clock.now(), status=status,
                       attempts=0, subject=subject)
         fut = asyncio.get_running_loop().create_future()
         self._intake.append((values, fut))
@@ -397,12 +103,7 @@ class Store:
         return await fut
 
     def _insert_ignoring_duplicates(self, conn: Connection, values: dict) -> bool:
-        if self.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        stmt = dialect_insert(deliveries).values(**values).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
-        return conn.execute(stmt).first() is not None
+        return conn.execute(self.db.insert_ignoring(deliveries, values, ["id"])).first() is not None
 
     async def _drain_intake(self) -> None:
         while self._intake:
@@ -429,7 +130,7 @@ class Store:
         worker whose lease ran out; never one whose subject (a pull request) has an earlier delivery
         still in hand. One lease token for the batch; each delivery is still finished on its own."""
         def txn(conn: Connection) -> list[Delivery]:
-            now = utcnow()
+            now = self.clock.now()
             busy = deliveries.alias("busy")
             q = (select(deliveries.c.id).where(
                     deliveries.c.status.in_(["pending", "processing"]),
@@ -440,7 +141,7 @@ class Store:
                                                  or_(busy.c.lease_until >= now,
                                                      busy.c.received_at < deliveries.c.received_at)).exists()))
                  .order_by(deliveries.c.received_at).limit(limit))
-            ids = list(conn.execute(self._skip_locked(q)).scalars())
+            ids = list(conn.execute(self.db.skip_locked(q)).scalars())
             if not ids:
                 return []
             token = new_token()
@@ -461,14 +162,14 @@ class Store:
     async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None, *, token: str | None = None) -> None:
         await self._write(lambda conn: conn.execute(
             update(deliveries).where(self._held(deliveries, delivery_id, token))
-            .values(status=status, error=error, finished_at=utcnow(), lease_owner=None, lease_until=None)))
+            .values(status=status, error=error, finished_at=self.clock.now(), lease_owner=None, lease_until=None)))
 
     async def release_delivery(self, delivery_id: str, error: str, *, retry_in: float = 0.0, token: str | None = None,
                                refund: bool = False) -> None:
         """Give a delivery back for another try (after `retry_in` seconds). `refund`: this try
         does not count toward the attempts (GitHub asked us to wait; nothing was wrong)."""
         vals: dict[str, Any] = dict(status="processing", error=error, lease_owner=None,
-                                    lease_until=utcnow() + timedelta(seconds=retry_in))
+                                    lease_until=self.clock.now() + timedelta(seconds=retry_in))
         if refund:
             vals["attempts"] = deliveries.c.attempts - 1
         await self._write(lambda conn: conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token))
@@ -478,7 +179,7 @@ class Store:
         """Extend the leases of work still in hand (deliveries, actions, this process's board edits).
         Returns the tokens whose lease was lost (someone else took the work)."""
         def txn(conn: Connection) -> set[str]:
-            until = utcnow() + self.lease
+            until = self.clock.now() + self.lease
             lost: set[str] = set()
             for token in tokens:
                 n = conn.execute(update(deliveries).where(deliveries.c.lease_owner == token).values(lease_until=until)).rowcount
@@ -537,7 +238,7 @@ class Store:
 
     def _locked_state(self, conn: Connection, campaign: str) -> tuple[int, CampaignState]:
         """Take the campaign's row lock; its state from the cache when the version matches."""
-        version = conn.execute(self._for_update(select(campaigns.c.version).where(campaigns.c.slug == campaign))).scalar()
+        version = conn.execute(self.db.for_update(select(campaigns.c.version).where(campaigns.c.slug == campaign))).scalar()
         if version is None:
             conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
             version = 0
@@ -547,18 +248,17 @@ class Store:
         return version, self._load_state(conn, campaign)
 
     @staticmethod
-    def _apply(conn: Connection, campaign: str, changes: list[Change]) -> None:
-        now = utcnow()
+    def _apply(conn: Connection, campaign: str, changes: list[Change], now: datetime) -> None:
         for ch in changes:
             match ch:
                 case PutClaim(claim=c):
-                    _upsert(conn, claims, dict(campaign=campaign, task=c.task, user_key=c.user.lower()),
+                    upsert(conn, claims, dict(campaign=campaign, task=c.task, user_key=c.user.lower()),
                             dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at,
                                  updated_at=now))
                 case DropClaim(task=t, user=u):
                     conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t, claims.c.user_key == u.lower()))
                 case PutPull(pr=p):
-                    _upsert(conn, pulls, dict(repo=p.repo, number=p.number),
+                    upsert(conn, pulls, dict(repo=p.repo, number=p.number),
                             dict(campaign=campaign, author=p.author, title=p.title, tasks=list(p.tasks), kind=p.kind,
                                  state=p.state, url=p.url, part=p.part, revert=p.revert))
                 case SetTaskClosed(task=t, closed=flag):
@@ -576,7 +276,7 @@ class Store:
         Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
         another worker took the delivery over, and its outcome is the one that counts."""
         def txn(conn: Connection) -> tuple[Decision, list[OutboxItem], int, CampaignState]:
-            now = utcnow()
+            now = self.clock.now()
             if delivery_id is not None:
                 done = conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
                                                              deliveries.c.status.in_(["processing", "pending"]))
@@ -586,7 +286,12 @@ class Store:
             version, state = self._locked_state(conn, campaign)
             decision = build(state)
             if decision.changes:
-                self._apply(conn, campaign, decision.changes)
+                self._apply(conn, campaign, decision.changes, now)
+                events = stage_events(state, decision.changes, now)
+                if events:
+                    conn.execute(insert(history), [{"campaign": campaign, "task": e.task, "user": e.user,
+                                                    "stage": e.stage.value if e.stage else None, "at": e.at}
+                                                   for e in events])
                 # A fresh random stamp, not version + 1: a transaction that fails to commit leaves a
                 # stamp nobody else can ever write, so the cache entry below can never be mistaken.
                 version, state = secrets.randbits(62), apply_changes(state, decision.changes)
@@ -617,6 +322,13 @@ class Store:
 
         return await self._write(txn)
 
+    async def history(self, campaign: str) -> list[StageEvent]:
+        """The campaign's stage history, oldest first (the dashboard's time series)."""
+        q = (select(history.c.task, history.c.user, history.c.stage, history.c.at)
+             .where(history.c.campaign == campaign).order_by(history.c.at, history.c.id))
+        return await self._read(lambda conn: [StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None)
+                                              for r in conn.execute(q)])
+
     async def pull_campaign(self, repo: str, number: int) -> str | None:
         """The campaign a pull request was recorded under, if any."""
         q = select(pulls.c.campaign).where(pulls.c.repo == repo, pulls.c.number == number)
@@ -626,11 +338,11 @@ class Store:
     async def lease_actions(self, limit: int = 20) -> list[OutboxItem]:
         """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""
         def txn(conn: Connection) -> list[OutboxItem]:
-            now = utcnow()
+            now = self.clock.now()
             q = (select(outbox.c.id).where(outbox.c.status == "pending",
                                            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
                  .order_by(outbox.c.id).limit(limit))
-            taken = list(conn.execute(self._skip_locked(q)).scalars())
+            taken = list(conn.execute(self.db.skip_locked(q)).scalars())
             if not taken:
                 return []
             token = new_token()
@@ -653,7 +365,7 @@ class Store:
             return
 
         def txn(conn: Connection) -> None:
-            now = utcnow()
+            now = self.clock.now()
             for o in outcomes:
                 vals: dict[str, Any] = dict(status=o.status, error=o.error, lease_owner=None)
                 vals["lease_until"] = now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None
@@ -678,25 +390,31 @@ class Store:
         return (row.comment_id, row.body_hash) if row else None
 
     async def put_bot_comment(self, repo: str, number: int, role: str, comment_id: int, body: str) -> None:
-        await self._write(lambda conn: _upsert(conn, bot_comments, dict(repo=repo, number=number, role=role),
+        await self._write(lambda conn: upsert(conn, bot_comments, dict(repo=repo, number=number, role=role),
                                                dict(comment_id=comment_id, body_hash=body_hash(body))))
 
     # ---- board ------------------------------------------------------------------------------------
     async def take_dirty_board(self, older_than: float) -> str | None:
         """Lease one campaign whose board changed at least `older_than` seconds ago (one replica at a time).
         Clears the dirty flag first, so changes made while the edit is in flight mark it dirty again."""
-        def txn(conn: Connection) -> str | None:
-            now = utcnow()
-            q = (select(campaigns.c.slug).where(campaigns.c.board_dirty.is_(True),
+        taken = await self.take_dirty_board_since(older_than)
+        return taken[0] if taken else None
+
+    async def take_dirty_board_since(self, older_than: float) -> tuple[str, datetime] | None:
+        """`take_dirty_board`, with the time of the oldest change the board does not show yet."""
+        def txn(conn: Connection) -> tuple[str, datetime] | None:
+            now = self.clock.now()
+            q = (select(campaigns.c.slug, campaigns.c.dirty_since).where(campaigns.c.board_dirty.is_(True),
                                                 campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
                                                 or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now))
                  .order_by(campaigns.c.dirty_since).limit(1))
-            slug = conn.execute(self._skip_locked(q)).scalar()
-            if slug is not None:
-                conn.execute(update(campaigns).where(campaigns.c.slug == slug)
-                             .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
-                                     board_lease_until=now + self.lease))
-            return slug
+            row = conn.execute(self.db.skip_locked(q)).first()
+            if row is None:
+                return None
+            conn.execute(update(campaigns).where(campaigns.c.slug == row.slug)
+                         .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
+                                 board_lease_until=now + self.lease))
+            return row.slug, row.dirty_since
 
         return await self._write(txn)
 
@@ -712,7 +430,7 @@ class Store:
             if failed:
                 failures = conn.execute(select(campaigns.c.board_failures).where(campaigns.c.slug == slug)).scalar() or 0
                 wait = min(300.0, 2.0 ** min(int(failures), 10))
-                vals.update(board_dirty=True, dirty_since=utcnow() + timedelta(seconds=wait),
+                vals.update(board_dirty=True, dirty_since=self.clock.now() + timedelta(seconds=wait),
                             board_failures=campaigns.c.board_failures + 1)
             if error is not None:
                 vals.update(board_error=error, board_failures=campaigns.c.board_failures + 1)
@@ -724,7 +442,7 @@ class Store:
     async def mark_board_dirty(self, slug: str) -> None:
         await self._write(lambda conn: conn.execute(
             update(campaigns).where(campaigns.c.slug == slug)
-            .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, utcnow()))))
+            .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, self.clock.now()))))
 
     async def board_info(self, slug: str) -> dict:
         row = await self._read(lambda conn: conn.execute(select(campaigns).where(campaigns.c.slug == slug)).first())

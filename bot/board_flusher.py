@@ -1,0 +1,101 @@
+"""The board flusher: keeps each campaign's tracker issue showing its current board.
+
+A decision that changes a campaign marks its board dirty; after `board_delay` seconds (so a
+burst gives one edit) one replica at a time leases the campaign, renders the board from the
+store and splices it into the tracker body between its markers, leaving the organiser's text
+as it is. An unchanged board (same hash as the last edit) costs nothing. A transient failure
+is retried with backoff; a refusal (a tracker GitHub will not edit) is recorded and shown.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from datetime import datetime
+from typing import Any, Callable
+
+from bot.board import render_board, splice_board
+from bot.clock import SYSTEM, Clock
+from bot.executor import short_error
+from bot.github import GitHubError, PermanentError
+from bot.logs import fields
+from bot.metrics import Metrics
+from bot.rules.models import Rules
+from bot.store import Store, body_hash
+
+log = logging.getLogger(__name__)
+
+
+class BoardFlusher:
+    def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, board_delay: float,
+                 out: Callable[[str], None], clock: Clock = SYSTEM, metrics: Metrics | None = None) -> None:
+        self.rules = rules
+        self.metrics = metrics or Metrics()
+        self.store = store
+        self.gateway = gateway  # None: dry-run
+        self.board_delay = board_delay
+        self.out = out
+        self.clock = clock
+
+    async def run(self, stopping: Callable[[], bool]) -> None:
+        while not stopping():
+            try:
+                taken = await self.store.take_dirty_board_since(self.board_delay)
+                if taken is None:
+                    await self.clock.sleep(min(0.2, self.board_delay / 4 or 0.05))
+                    continue
+                await self.flush(*taken)
+            except Exception:
+                log.exception("board flush failed")
+                await self.clock.sleep(1.0)
+
+    async def flush(self, slug: str, since: datetime | None = None) -> bool:
+        """Render one campaign's board into its tracker issue. True when the tracker was edited.
+        `since`: when the oldest change the tracker does not show yet was made (for the lag metric)."""
+        rules = self.rules.campaigns.get(slug)
+        if rules is None or rules.campaign.tracker is None:
+            await self.store.release_board(slug)
+            return False
+        info = await self.store.board_info(slug)
+        board = render_board(rules, await self.store.state(slug), rules.campaign.language)
+        digest = body_hash(board)
+        if digest == info.get("board_hash"):
+            await self.store.release_board(slug)
+            return False
+        inst_id = info.get("installation_id")
+        if self.gateway is None or inst_id is None:
+            self.out(json.dumps({"kind": "UpdateBoard", "campaign": slug, "tracker": rules.campaign.tracker,
+                                 "board": board}, ensure_ascii=False))
+            await self.store.release_board(slug, edited_hash=digest)
+            self._written(slug, since)
+            return True
+        repo, number = rules.campaign.tracker_repo, rules.campaign.tracker_number
+        assert repo is not None and number is not None
+        started = self.clock.monotonic()
+        try:
+            inst = await self.gateway.installation(inst_id)
+            issue = await inst.get_issue(repo, number)
+            old = issue.get("body") or ""
+            new = splice_board(old, board)
+            if new != old:
+                await inst.edit_issue(repo, number, body=new, priority=True)
+        except PermanentError as exc:
+            log.error("board of %s refused by GitHub: %s; fix the tracker (%s) in campaign.yml or its permissions",
+                      slug, exc, rules.campaign.tracker)
+            await self.store.release_board(slug, error=short_error(exc))
+            return False
+        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("board of %s not written yet: %s (retried with backoff)", slug, exc)
+            await self.store.release_board(slug, failed=True)
+            return False
+        await self.store.release_board(slug, edited_hash=digest)
+        log.info("board %s: %s in %.0f ms", slug, "edited" if new != old else "unchanged",
+                 (self.clock.monotonic() - started) * 1000,
+                 extra=fields(campaign=slug, action="UpdateBoard", outcome="done" if new != old else "skipped",
+                              duration_ms=round((self.clock.monotonic() - started) * 1000, 1)))
+        if new != old:
+            self._written(slug, since)
+        return new != old
+
+    def _written(self, slug: str, since: datetime | None) -> None:
+        self.metrics.board_written(slug, (self.clock.now() - since).total_seconds() if since else None)

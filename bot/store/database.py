@@ -1,0 +1,158 @@
+"""The database runner: the engine, and where transactions run.
+
+Every transaction is one synchronous function over a SQLAlchemy Connection, run off the event
+loop: on SQLite in one database thread (SQLite has one writer; urgent transactions, the
+acknowledgements of deliveries, go first), on PostgreSQL on a small pool of threads with
+psycopg, so a transaction holding a row lock never waits for a busy event loop. `DATABASE_URL`
+may name the async drivers (`sqlite+aiosqlite`, `postgresql+asyncpg`); their synchronous
+counterparts are used.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import itertools
+import queue
+import threading
+from typing import Any, Callable
+
+from sqlalchemy import Connection, Table, create_engine, event
+
+
+class _DbThread:
+    """SQLite's one writer: a thread that runs whole transactions, one after the other, urgent
+    ones (acknowledging deliveries) first. One hop between the event loop and the database per
+    transaction, instead of one per statement."""
+
+    def __init__(self, name: str) -> None:
+        self._jobs: queue.PriorityQueue = queue.PriorityQueue()
+        self._seq = itertools.count()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            _, _, job = self._jobs.get()
+            if job is None:
+                return
+            fn, fut, loop = job
+            try:
+                result = fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+                loop.call_soon_threadsafe(_settle, fut, None, exc)
+            else:
+                loop.call_soon_threadsafe(_settle, fut, result, None)
+
+    def submit(self, fn: Callable[[], Any], urgent: bool = False) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        fut = loop.create_future()
+        self._jobs.put((0 if urgent else 1, next(self._seq), (fn, fut, loop)))
+        return fut
+
+    def stop(self) -> None:
+        self._jobs.put((9, next(self._seq), None))
+        self._thread.join(timeout=10)
+
+
+def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None:
+    if fut.cancelled():
+        return
+    if exc is not None:
+        fut.set_exception(exc)
+    else:
+        fut.set_result(result)
+
+
+def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
+    """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
+    CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    conn.execute(dialect_insert(table).values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=values))
+
+
+class _DbPool:
+    """PostgreSQL: transactions run on a small pool of threads with a synchronous driver, so a
+    transaction holding a campaign's row lock is never waiting for a busy event loop; urgent
+    ones (acknowledging deliveries) have threads of their own."""
+
+    def __init__(self, threads: int) -> None:
+        self._pool = concurrent.futures.ThreadPoolExecutor(threads, thread_name_prefix="hackathon-bot-db")
+        self._urgent = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="hackathon-bot-db-intake")
+
+    def submit(self, fn: Callable[[], Any], urgent: bool = False) -> asyncio.Future:
+        return asyncio.get_running_loop().run_in_executor(self._urgent if urgent else self._pool, fn)
+
+    def stop(self) -> None:
+        self._pool.shutdown(wait=True)
+        self._urgent.shutdown(wait=True)
+
+
+def sync_url(url: str) -> str:
+    """The synchronous driver for a configured URL (the async names are accepted for compatibility)."""
+    for async_name, sync_name in (("sqlite+aiosqlite", "sqlite+pysqlite"), ("postgresql+asyncpg", "postgresql+psycopg"),
+                                  ("postgresql://", "postgresql+psycopg://")):
+        if url.startswith(async_name):
+            return sync_name + url[len(async_name):]
+    return url
+
+
+class Database:
+    """An engine and its runner: `write` and `read` run one transaction off the event loop."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
+        self.is_sqlite = url.startswith("sqlite")
+        self._runner: _DbThread | _DbPool
+        if self.is_sqlite:
+            self.engine = create_engine(sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+            self._runner = _DbThread("hackathon-bot-db")
+
+            @event.listens_for(self.engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # noqa: ANN001, ANN202
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=30000")
+                cur.close()
+        else:
+            self.engine = create_engine(sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=True)
+            self._runner = _DbPool(threads=2)
+
+    async def write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
+        """Run `fn(conn)` in one write transaction."""
+        def job() -> Any:
+            with self.engine.begin() as conn:
+                return fn(conn)
+
+        return await self._runner.submit(job, urgent)
+
+    async def read(self, fn: Callable[[Connection], Any]) -> Any:
+        """Run `fn(conn)` for reading."""
+        def job() -> Any:
+            with self.engine.connect() as conn:
+                return fn(conn)
+
+        return await self._runner.submit(job)
+
+    def for_update(self, q):  # noqa: ANN001, ANN201
+        """`q` with a row lock (SQLite's single writer needs none)."""
+        return q if self.is_sqlite else q.with_for_update()
+
+    def skip_locked(self, q):  # noqa: ANN001, ANN201
+        """`q` taking only rows nobody else holds (several replicas share the tables)."""
+        return q if self.is_sqlite else q.with_for_update(skip_locked=True)
+
+    def insert_ignoring(self, table: Table, values: dict, key: list[str]):  # noqa: ANN201
+        """INSERT ... ON CONFLICT DO NOTHING RETURNING the key (None when the row existed)."""
+        if self.is_sqlite:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        return dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
+
+    async def close(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)
+        self.engine.dispose()

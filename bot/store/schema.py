@@ -1,0 +1,133 @@
+"""The database schema: every table the bot keeps, one definition for SQLite and PostgreSQL.
+
+Alembic migrations (`bot/migrations/`) create it; a test checks the migrated schema equals this one.
+Status columns hold the values of the enums in `bot.store.records`.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, TypeDecorator
+
+metadata = MetaData()
+
+
+class UTCDateTime(TypeDecorator):
+    """Timestamps are stored and returned as aware UTC datetimes on both backends."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, D102
+        if isinstance(value, datetime):
+            value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):  # noqa: ANN001, D102
+        if isinstance(value, datetime):
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("event", String(64), nullable=False),
+    Column("action", String(64)),
+    Column("payload", Text, nullable=False),
+    Column("received_at", UTCDateTime(), nullable=False, index=True),
+    Column("status", String(16), nullable=False, index=True),  # pending | processing | done | failed | ignored
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime()),
+    Column("error", Text),
+    Column("finished_at", UTCDateTime()),
+    # Deliveries about one subject (a pull request) are processed one after the other, in order.
+    Column("subject", String(300), index=True),
+)
+
+campaigns = Table(
+    "campaigns", metadata,
+    Column("slug", String(128), primary_key=True),
+    Column("board_dirty", Boolean, nullable=False, default=False),
+    Column("dirty_since", UTCDateTime()),
+    Column("board_hash", String(64)),
+    Column("board_edits", Integer, nullable=False, default=0),
+    Column("board_lease_owner", String(64)),
+    Column("board_lease_until", UTCDateTime()),
+    Column("version", BigInteger, nullable=False, default=0),
+    Column("installation_id", BigInteger),  # the installation that reaches the tracker, learnt from deliveries
+    Column("board_error", Text),  # why the last board edit failed for good (shown by `bot status`)
+    Column("board_failures", Integer, nullable=False, default=0),
+)
+
+claims = Table(
+    "claims", metadata,
+    Column("campaign", String(128), primary_key=True),
+    Column("task", Integer, primary_key=True),
+    Column("user_key", String(128), primary_key=True),
+    Column("user", String(128), nullable=False),
+    Column("stage", String(32), nullable=False),
+    Column("team", String(256)),
+    Column("link", Text),
+    Column("claimed_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+)
+
+pulls = Table(
+    "pulls", metadata,
+    Column("repo", String(256), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("campaign", String(128), nullable=False, index=True),
+    Column("author", String(128), nullable=False),
+    Column("title", Text, nullable=False),
+    Column("tasks", JSON, nullable=False),
+    Column("kind", String(8), nullable=False),
+    Column("state", String(8), nullable=False),
+    Column("url", Text, nullable=False),
+    Column("part", Boolean, nullable=False, default=False),
+    Column("revert", Boolean, nullable=False, default=False),
+)
+
+closed_tasks = Table(
+    "closed_tasks", metadata,
+    Column("campaign", String(128), primary_key=True),
+    Column("task", Integer, primary_key=True),
+)
+
+outbox = Table(
+    "outbox", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("delivery_id", String(64), index=True),
+    Column("installation_id", BigInteger),
+    Column("payload", JSON, nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("target", String(300), nullable=False, index=True),  # "owner/repo#number"
+    Column("status", String(16), nullable=False, index=True),  # pending | done | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime()),
+    Column("error", Text),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+bot_comments = Table(
+    "bot_comments", metadata,
+    Column("repo", String(256), primary_key=True),
+    Column("number", Integer, primary_key=True),
+    Column("role", String(32), primary_key=True),  # "checklist"
+    Column("comment_id", BigInteger, nullable=False),
+    Column("body_hash", String(64), nullable=False),
+)
+
+history = Table(
+    "history", metadata,  # each change of a participant's stage on a task (the dashboard's time series)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(128), nullable=False, index=True),
+    Column("task", Integer, nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("stage", String(32)),  # NULL: the claim was dropped
+    Column("at", UTCDateTime(), nullable=False),
+)
