@@ -49,6 +49,10 @@ ROW_CACHE_SIZE = 50_000
 _rows: dict[tuple[str, str, Hashable], str] = {}
 
 
+def clear_row_cache() -> None:
+    _rows.clear()
+
+
 def rows_html(template: str, lang: str, rows: Sequence[Hashable]) -> Markup:
     """The rows rendered by `web/<template>`, each from the cache when it was rendered before."""
     keys = [(template, lang, r) for r in rows]
