@@ -34,6 +34,8 @@ from bot.clock import SYSTEM, Clock
 from bot.coalesce import coalesce, leading_markers
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
+from bot.logs import action_line
+from bot.metrics import Metrics
 from bot.replies import reply_marker
 from bot.review import CHECKLIST_MARKER
 from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
@@ -70,8 +72,10 @@ class _Lane:
 class Executor:
     def __init__(self, store: Store, gateway: Any | None, leases: Leases, *, bot_login: Callable[[], str],
                  out: Callable[[str], None], max_attempts: int = 5, clock: Clock = SYSTEM,
-                 language_of: Callable[[str], str] = lambda repo: "zh", reply_gap: float = REPLY_GAP) -> None:
+                 metrics: Metrics | None = None, language_of: Callable[[str], str] = lambda repo: "zh",
+                 reply_gap: float = REPLY_GAP) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.gateway = gateway  # None: dry-run
         self.leases = leases
         self._bot_login = bot_login
@@ -210,10 +214,11 @@ class Executor:
             if any(i.attempts > 1 for i in items):
                 posted = await self._own_markers(inst, repo, number)
                 for i in [i for i in items if reply_marker(i.action.comment_id) in posted]:  # type: ignore[union-attr]
+                    self._done(i, "skipped", started, "already on GitHub")
                     outcomes.append(Outcome(i.id, ActionStatus.DONE, token=i.token))
                     items.remove(i)
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-            return [self._failed(i, exc) for i in items]
+            return [self._failed(i, exc, started) for i in items]
         merged = coalesce([i.action.body for i in items], self.language_of(repo))  # type: ignore[union-attr]
         for m in merged:
             carried = [items[k] for k in m.carries]
@@ -223,27 +228,32 @@ class Executor:
                 await inst.create_comment(repo, number, m.body)
                 self._last_reply[key] = loop.time()
             except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-                outcomes += [self._failed(i, exc) for i in carried]
+                outcomes += [self._failed(i, exc, started) for i in carried]
                 continue
             outcomes += [Outcome(i.id, ActionStatus.DONE, token=i.token) for i in carried]
-            log.info("action Reply on %s#%s: %d repl%s in one comment (%d chars) in %.0f ms (actions %s)", repo, number,
-                     len(carried), "y" if len(carried) == 1 else "ies", len(m.body),
-                     (self.clock.monotonic() - started) * 1000, ",".join(str(i.id) for i in carried))
+            for i in carried:
+                self._done(i, "done" if len(carried) == 1 else "merged", started)
+            if len(carried) > 1:
+                log.info("replies to %s#%s: %d merged into one comment (%d chars)", repo, number, len(carried), len(m.body))
         return outcomes
 
-    def _failed(self, item: OutboxItem, exc: Exception) -> Outcome:
-        """The outcome of an action GitHub did not take: failed for good, or pending for a retry."""
+    def _done(self, item: OutboxItem, outcome: str, started: float, error: str | None = None) -> None:
+        """The one log line (and metric) of a performed action."""
         kind = type(item.action).__name__
-        target = f"{item.action.repo}#{item.action.number}"
+        action_line(log, kind, f"{item.action.repo}#{item.action.number}", outcome, self.clock.monotonic() - started,
+                    delivery=item.delivery_id, attempt=item.attempts, error=error)
+        self.metrics.action_done(kind, outcome)
+
+    def _failed(self, item: OutboxItem, exc: Exception, started: float) -> Outcome:
+        """The outcome of an action GitHub did not take: failed for good, or pending for a retry."""
         if isinstance(exc, PermanentError):
-            log.warning("action %s %s on %s failed for good (delivery %s): %s; `bot status` lists it",
-                        item.id, kind, target, item.delivery_id, exc)
+            self._done(item, "failed", started, f"{short_error(exc)}; GitHub refused it for good, `bot status` lists it")
             return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
         wait, refund = retry_plan(item.attempts, exc)
         if item.attempts >= self.max_attempts and not refund:
-            log.warning("action %s %s on %s failed after %d tries: %s", item.id, kind, target, item.attempts, exc)
+            self._done(item, "failed", started, f"{short_error(exc)} after {item.attempts} tries; `bot status` lists it")
             return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
-        log.info("action %s %s on %s: retry in %.0f s (%s)", item.id, kind, target, wait, exc)
+        self._done(item, "retry", started, f"{short_error(exc)}; retried in {wait:.0f} s")
         return Outcome(item.id, ActionStatus.PENDING, short_error(exc), retry_in=wait, token=item.token, refund=refund)
 
     async def _own_markers(self, inst: Any, repo: str, number: int) -> set[str]:
@@ -259,27 +269,34 @@ class Executor:
         started = self.clock.monotonic()
         kind = type(item.action).__name__
         target = f"{item.action.repo}#{item.action.number}"
+
+        def done(outcome: str, error: str | None = None) -> None:
+            action_line(log, kind, target, outcome, self.clock.monotonic() - started, delivery=item.delivery_id,
+                        attempt=item.attempts, error=error)
+            self.metrics.action_done(kind, outcome)
+
         try:
             if self.gateway is None or item.installation_id is None:
                 self.out(json.dumps(action_to_dict(item.action), ensure_ascii=False))
+                outcome = "dry_run"
             else:
-                await self._perform(item)
+                outcome = "done" if await self._perform(item) else "skipped"
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-            return self._failed(item, exc)
-        log.info("action %s %s on %s: done in %.0f ms (delivery %s)", item.id, kind, target,
-                 (self.clock.monotonic() - started) * 1000, item.delivery_id)
+            return self._failed(item, exc, started)
+        done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 
-    async def _perform(self, item: OutboxItem) -> None:
+    async def _perform(self, item: OutboxItem) -> bool:
+        """Perform one action; False when there was nothing to do (superseded, or already done)."""
         assert self.gateway is not None and item.installation_id is not None
         if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):
-            return  # a newer push already decided this PR's checklist or labels
+            return False  # a newer push already decided this PR's checklist or labels
         inst = await self.gateway.installation(item.installation_id)
         retry = item.attempts > 1
         match item.action:
             case Reply(repo=repo, number=number, comment_id=cid, body=body):
                 if retry and await self._find_own(inst, repo, number, reply_marker(cid)):
-                    return
+                    return False
                 await inst.create_comment(repo, number, body)
             case UpsertChecklist(repo=repo, number=number, body=body):
                 await self._upsert_checklist(inst, repo, number, body, retry)
@@ -289,6 +306,7 @@ class Executor:
                 await inst.add_labels(repo, number, list(labels))
             case Assign(repo=repo, number=number, users=users):
                 await inst.add_assignees(repo, number, list(users))
+        return True
 
     async def _find_own(self, inst: Any, repo: str, number: int, marker: str) -> dict | None:
         login = self._bot_login().lower()

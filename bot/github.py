@@ -198,6 +198,12 @@ class SlidingWindow:
     def record(self, now: float) -> None:
         self._times.append(now)
 
+    def used(self, now: float) -> int:
+        """Events in the window ending now."""
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+        return len(self._times)
+
 
 def reserved_share(limit: int) -> int:
     """How much of a budget ordinary writes leave to priority (board) writes: an eighth, at least 1."""
@@ -257,6 +263,11 @@ class MemoryBudget:
         cell = [now]
         cells.append(cell)
         return 0.0, cell
+
+    def left(self, installation_id: int, now: float) -> int:
+        """Writes still allowed in the minute ending now (for the metrics)."""
+        recent = [c for c in self._times.get(installation_id, []) if c[0] > now - WINDOW]
+        return max(0, self.per_minute - len(recent))
 
     async def received(self, installation_id: int, ticket: Any, now: float) -> None:
         ticket[0] = max(ticket[0], now)
@@ -343,6 +354,10 @@ class Gateway:
                 data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
                 self._login = f"{data['slug']}[bot]"
         return self._login
+
+    def write_budgets(self) -> list[tuple[int, int]]:
+        """(installation id, content-creating requests left this minute) for each installation used so far."""
+        return [(i, inst.writes_left()) for i, inst in sorted(self._installations.items())]
 
     async def installation(self, installation_id: int) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
@@ -503,6 +518,11 @@ class Installation:
             finally:
                 self._lane.release()
             await gw._sleep(wait)
+
+    def writes_left(self) -> int:
+        """Content-creating requests this installation may still start in the current minute."""
+        left = getattr(self._gateway.budget, "left", None)
+        return left(self.installation_id, self._gateway._clock()) if left else self._gateway.max_creates_per_minute
 
     # ---- generic
 
