@@ -232,7 +232,7 @@ class Executor:
                 continue
             outcomes += [Outcome(i.id, ActionStatus.DONE, token=i.token) for i in carried]
             for i in carried:
-                self._done(i, "done" if len(carried) == 1 else "merged", started)
+                self._done(i, "done", started)
             if len(carried) > 1:
                 log.info("replies to %s#%s: %d merged into one comment (%d chars)", repo, number, len(carried), len(m.body))
         return outcomes
