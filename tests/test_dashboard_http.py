@@ -21,7 +21,7 @@ async def seed(h: Harness) -> None:
                          files=["paddle/phi/kernels/fusion/x.cu"])
     await h.settle()
     await h.pull_request("closed", 7, merged=True, state="closed")
-    await h.settle()  # deliveries about different subjects run concurrently: keep the history's order
+    await h.settle()
     await h.comment("【取消报名】：2", user="alice")
     await h.settle()
 
