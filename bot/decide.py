@@ -361,6 +361,8 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         if derived is None:
             # Closed unmerged: back to claimed, unless a maintainer marked it done.
             new = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
+        elif mine.stage == Stage.COMPLETED:
+            new = mine.stage  # a maintainer's /done stands whatever the PR's state
         else:
             new = derived
         if new != mine.stage:
@@ -447,6 +449,15 @@ def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
 _BARE = re.compile(r"^\s*/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s+@(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})))?"
                    r"\s*[。.!！]?\s*$", re.IGNORECASE)
 STATE_ACTIONS = {"claim", "unclaim", "submit", "assign", "unassign", "done", "reopen", "close-task"}
+
+
+_COMMAND_LINE = re.compile(r"^\s*[/@]")
+
+
+def command_lines(text: str) -> str:
+    """Only the comment's slash-command and @-mention lines (code, quotes and HTML comments
+    blanked): in a PR's discussion "claim 4 later" is conversation, `/claim` is a command."""
+    return "\n".join(line if _COMMAND_LINE.match(line) else "" for line in clean_lines(text))
 
 
 def bare_commands(body: str, old_body: str | None = None) -> list[tuple[str, str | None]]:

@@ -23,6 +23,7 @@ from bot.decide import (
     MAINTAINER_ACTIONS,
     STATE_ACTIONS,
     CommentFacts,
+    command_lines,
     PullFacts,
     decide_comment,
     decide_misplaced_pull,
@@ -170,8 +171,10 @@ class Router:
         if e.action == "edited" and old is None:
             raise Ignored("edited comment without its previous text")
         login = self._bot_login().removesuffix("[bot]")
+        # Only slash-command and @-mention lines count in a PR's discussion.
+        old = command_lines(old) if old is not None else None
         facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=e.comment.user.login,
-                             body=e.comment.body, old_body=old, bot_login=login)
+                             body=command_lines(e.comment.body), old_body=old, bot_login=login)
         parsed = facts.read()
         probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False)
         if not probe.commands and not probe.errors and not recheck:
