@@ -124,3 +124,13 @@ bot_comments = Table(
     Column("comment_id", BigInteger, nullable=False),
     Column("body_hash", String(64), nullable=False),
 )
+
+history = Table(
+    "history", metadata,  # each change of a participant's stage on a task (the dashboard's time series)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(128), nullable=False, index=True),
+    Column("task", Integer, nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("stage", String(32)),  # NULL: the claim was dropped
+    Column("at", UTCDateTime(), nullable=False),
+)
