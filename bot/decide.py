@@ -54,6 +54,7 @@ from bot.actions import (
     apply_changes,
 )
 from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
+from bot.expiry import lapses_at, remind_at, when
 from bot.model import CampaignState, Claim, Note, PullRequest, Stage
 from bot.replies import notice_marker, render_gloss, render_help, render_reply, render_results, render_status, render_sweep_notice
 from bot.review import ChangedFile, managed_labels, render_checklist, review_pr
@@ -416,35 +417,6 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
 
 
 # ---- campaign life: expiry, reminders, renewals, closing the campaign; readable replies ----------------
-DEFAULT_REMIND_BEFORE = timedelta(days=3)
-
-
-def when(at: datetime) -> str:
-    """A moment as people read it in replies and notices: `2026-01-15 12:00 UTC`."""
-    return at.strftime("%Y-%m-%d %H:%M UTC")
-
-
-def lapses_at(rules: CampaignRules, claim: Claim) -> datetime | None:
-    """When `claim` lapses if it gets no PR (None: it never lapses: no expiry, or it is past the claimed stage)."""
-    days = rules.campaign.claim_policy.claim_expiry_days
-    if not days or claim.stage != Stage.CLAIMED:
-        return None
-    return claim.period_start + timedelta(days=days)
-
-
-def remind_at(rules: CampaignRules, claim: Claim) -> datetime | None:
-    """When the holder of `claim` is reminded (and may renew): `remind_after_days` into its period, by
-    default 3 days before the lapse (half-way through periods shorter than a week)."""
-    lapse = lapses_at(rules, claim)
-    if lapse is None:
-        return None
-    policy = rules.campaign.claim_policy
-    if policy.remind_after_days:
-        return claim.period_start + timedelta(days=policy.remind_after_days)
-    period = lapse - claim.period_start
-    return lapse - min(DEFAULT_REMIND_BEFORE, period / 2)
-
-
 def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> Decision:
     """One sweep of a campaign's claims (run periodically by the shell): claims whose reminder is due
     are marked reminded, lapsed claims (no PR within `claim_expiry_days`) are dropped so the board
