@@ -42,7 +42,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
             raise StartupError(f"{settings.rules_dir}: no campaign {args.campaign!r}; known: "
                                f"{', '.join(sorted(rules.campaigns)) or 'none'}")
 
-        async def load():  # noqa: ANN202
+        async def load():
             store = await open_store(settings, rules)
             try:
                 return await store.state(args.campaign), await store.history(args.campaign)

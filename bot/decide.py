@@ -56,7 +56,15 @@ from bot.actions import (
 from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
 from bot.expiry import lapses_at, remind_at, when
 from bot.model import CampaignState, Claim, Note, PullRequest, Stage
-from bot.replies import notice_marker, render_gloss, render_help, render_reply, render_results, render_status, render_sweep_notice
+from bot.replies import (
+    notice_marker,
+    render_gloss,
+    render_help,
+    render_reply,
+    render_results,
+    render_status,
+    render_sweep_notice,
+)
 from bot.review import ChangedFile, managed_labels, render_checklist, review_pr
 from bot.rules.models import CampaignRules, Task
 from bot.titles import TitleRef
@@ -491,7 +499,7 @@ def _renew(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
         if code == "renewed":
             extra = {"days": days, "lapses": when(now + timedelta(days=days or 0))}
         elif code == "renew_too_early":
-            extra = {"opens": sorted(set(opens.values()))[0]}
+            extra = {"opens": min(opens.values())}
         elif code == "renew_not_needed":
             extra = {"no_expiry": not days}
         notes.append(Note(code, tuple(groups[code]), user=user, extra=extra))

@@ -16,17 +16,27 @@ from __future__ import annotations
 import csv
 import io
 import re
-from decimal import Decimal, InvalidOperation
-from pathlib import Path
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from bot import texts
 from bot.model import CampaignState, Stage, StageEvent
 from bot.rules.models import CampaignRules
 
-__all__ = ["PersonReport", "Report", "ReportLine", "TaskResult", "build_report", "reward_total", "to_csv", "to_json",
-           "to_markdown", "SCHEMA_PATH"]
+__all__ = [
+    "SCHEMA_PATH",
+    "PersonReport",
+    "Report",
+    "ReportLine",
+    "TaskResult",
+    "build_report",
+    "reward_total",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+]
 
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
@@ -140,14 +150,14 @@ def build_report(rules: CampaignRules, state: CampaignState,
         people.append(PersonReport(names[low], done, len(ls) - done, tuple(ls)))
     people.sort(key=lambda p: (-p.completed, -p.partly, p.user.lower()))
     by_task: dict[int, tuple[list[str], list[str]]] = {}
-    for p in people:
-        for line in p.lines:
-            done, partly = by_task.setdefault(line.task, ([], []))
-            (done if line.stage == Stage.COMPLETED else partly).append(p.user)
+    for person in people:
+        for line in person.lines:
+            by, partly_by = by_task.setdefault(line.task, ([], []))
+            (by if line.stage == Stage.COMPLETED else partly_by).append(person.user)
     tasks = tuple(TaskResult(tid, rules.tasks[tid].title, rules.tasks[tid].difficulty,
                              None if rules.tasks[tid].reward is None else str(rules.tasks[tid].reward),
-                             tuple(sorted(done, key=str.lower)), tuple(sorted(partly, key=str.lower)))
-                  for tid, (done, partly) in sorted(by_task.items()))
+                             tuple(sorted(by, key=str.lower)), tuple(sorted(partly_by, key=str.lower)))
+                  for tid, (by, partly_by) in sorted(by_task.items()))
     campaign = rules.campaign
     return Report(rules.slug, campaign.name, campaign.language, tuple(people), tasks, len(rules.tasks))
 

@@ -9,12 +9,14 @@
 from __future__ import annotations
 
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from datetime import datetime
 
-from bot.actions import DropClaim, PutClaim
+from bot.actions import Decision, DropClaim, PutClaim
 from bot.clock import SYSTEM, Clock
 from bot.decide import lapse_claims
-from bot.rules.models import Rules
+from bot.model import CampaignState
+from bot.rules.models import CampaignRules, Rules
 from bot.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,11 @@ class ExpirySweeper:
                 continue
             now = self.clock.now()
             inst = (await self.store.board_info(slug)).get("installation_id")
-            decision, items = await self.store.commit(slug, lambda state, rules=rules, now=now: lapse_claims(rules, state, now),
-                                                      installation_id=inst)
+
+            def sweep(state: CampaignState, rules: CampaignRules = rules, now: datetime = now) -> Decision:
+                return lapse_claims(rules, state, now)
+
+            decision, items = await self.store.commit(slug, sweep, installation_id=inst)
             released = sum(isinstance(c, DropClaim) for c in decision.changes)
             reminded = sum(isinstance(c, PutClaim) for c in decision.changes)
             if released or reminded:

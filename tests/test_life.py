@@ -2,6 +2,7 @@
 lapse notice, renewals, closing the campaign with its results, and replies that read as sentences."""
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -11,14 +12,28 @@ from datetime import UTC, datetime, timedelta
 import jsonschema
 import pytest
 
-from bot.actions import DropClaim, Notice, PutClaim, Reply, SetCampaignClosed, apply_changes
-from bot.decide import CommentFacts, comment_lang, decide_comment, decide_pull, lapse_claims
+from bot.actions import (
+    DropClaim,
+    Notice,
+    PutClaim,
+    Reply,
+    SetCampaignClosed,
+    apply_changes,
+)
+from bot.decide import (
+    CommentFacts,
+    comment_lang,
+    decide_comment,
+    decide_pull,
+    lapse_claims,
+)
 from bot.expiry import lapses_at, remind_at, when
 from bot.model import CampaignState, Claim, PullRequest, Stage
 from bot.replies import render_help
 from bot.report import SCHEMA_PATH, build_report, reward_total, to_csv, to_json
 from bot.rules.models import ClaimPolicy
-from tests.conftest import make_campaign, make_rules, make_tasks
+from tests.conftest import STORE_BACKENDS, make_campaign, make_rules, make_tasks
+from tests.harness import Harness, ShiftedClock
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -266,3 +281,103 @@ def test_a_merged_pr_after_closing_still_counts(rules):
                       url="https://github.com/org/docs/pull/5", labels=(), ref=parse_title(title))
     d = decide_pull(rules, st, facts, [], NOW)
     assert apply_changes(st, d.changes).claim(2, "alice").stage == Stage.COMPLETED
+
+
+# ---- end to end: time passes on an injected clock -------------------------------------------------
+@pytest.fixture(params=STORE_BACKENDS)
+def backend(request):
+    return request.param
+
+
+def _notices(h) -> list[str]:
+    return [c["body"] for c in h.bot_comments() if c["body"].startswith("<!-- hackathon-bot:notice:")]
+
+
+async def test_one_reminder_then_one_lapse_notice_the_board_frees_the_task_and_a_restart_repeats_nothing(
+        tmp_path, all_rules, backend):
+    from bot.app import assemble
+
+    clock = ShiftedClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
+    async with Harness(all_rules, tmp_path, backend=backend, clock=clock) as h:
+        await h.comment("【报名】：2", user="bob")
+        await h.comment("【报名】：3", user="carol")
+        await h.settle()
+        await h.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", user="carol", files=["python/paddle/jit/a.py"])
+        await h.settle()
+        [reply] = [c["body"] for c in h.bot_comments() if "@bob" in c["body"]]
+        assert "lapse after 14 days" in reply and "2026-01-19" in reply
+        assert "@bob (since 01-05)" in h.tracker()
+
+        clock.advance(11.5 * 86400)
+        assert await h.pipeline.lapse_expired_claims() == 0  # the sweep the pipeline runs every 10 minutes
+        await h.settle()
+        [reminder] = _notices(h)
+        assert "@bob: No.2 lapses on 2026-01-19" in reminder and "/renew 2" in reminder and "carol" not in reminder
+        assert (await h.store.state("h9")).claim(2, "bob").reminded_at is not None
+        await h.pipeline.lapse_expired_claims()
+        await h.settle()
+        assert len(_notices(h)) == 1  # once per period
+
+        clock.advance(3 * 86400)
+        assert await h.pipeline.lapse_expired_claims() == 1
+        await h.settle()
+        reminder_again, lapsed = _notices(h)
+        assert reminder_again == reminder and "@bob: your claim on No.2 (since 2026-01-05) has lapsed" in lapsed
+        state = await h.store.state("h9")
+        assert state.claim(2, "bob") is None and state.claim(3, "carol") is not None  # a claim with a PR stays
+        board = h.tracker()
+        assert "@bob" not in board and "@carol" in board
+
+        # a restart (a new process on the same store): its first sweep finds nothing to say
+        await h.pipeline.stop(grace=1)
+        again = await assemble(h.settings, rules=h.rules, store=h.store, gateway=h.gateway, clock=clock,
+                               out=h.dry_lines.append, metrics=h.metrics)
+        await again.pipeline.start()
+        try:
+            assert await again.pipeline.lapse_expired_claims() == 0
+            assert await again.pipeline.idle(30)
+        finally:
+            await again.pipeline.stop(grace=1)
+            await again.session.close()
+        assert len(_notices(h)) == 2
+
+
+async def test_bot_report_after_a_scenario_lists_the_merged_prs_author_with_task_difficulty_and_reward(
+        tmp_path, monkeypatch, capsys):
+    from bot.cli import main
+    from bot.rules.models import Rules
+
+    rules = rewarded_rules().model_copy(update={"slug": "acme"})
+    rules_dir = tmp_path / "rules" / "acme"
+    rules_dir.mkdir(parents=True)
+    (rules_dir / "campaign.yml").write_text(json.dumps(rules.campaign.model_dump(mode="json", exclude_defaults=True),
+                                                       ensure_ascii=False))
+    for t in rules.tasks.values():
+        (rules_dir / f"{t.id}.yml").write_text(json.dumps(t.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False))
+    async with Harness(Rules(campaigns={"acme": rules}), tmp_path) as h:
+        await h.comment("【报名】：3", user="carol")
+        await h.settle()
+        await h.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", user="carol",
+                             files=["python/paddle/jit/a.py", "test/dygraph_to_static/test_a.py"])
+        await h.settle()
+        await h.pull_request("closed", 7, merged=True, state="closed")
+        await h.settle()
+        url = h.store.url
+        state = await h.store.state("acme")
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("RULES_DIR", str(tmp_path / "rules"))
+    assert await asyncio.to_thread(main, ["report", "acme", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    [done] = [c for c in state.claims if c.stage == Stage.COMPLETED]
+    pr = state.prs[0]
+    assert [(r["user"], int(r["task"]), r["difficulty"], r["reward"], r["prs"]) for r in rows] == [
+        (done.user, done.task, rules.tasks[done.task].difficulty, rules.tasks[done.task].reward, pr.url)]
+    assert await asyncio.to_thread(main, ["report", "acme", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
+    assert data["people"][0]["tasks"][0]["completed_at"] is not None  # from the stage history
+    assert await asyncio.to_thread(main, ["report", "acme", "--format", "md"]) == 0
+    assert "@carol" in capsys.readouterr().out
+    assert await asyncio.to_thread(main, ["report", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no campaign 'nope'; known: acme" in err
