@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -30,6 +31,7 @@ class ExpirySweeper:
         self.every = every
         self.clock = clock
         self.execute = execute  # performs the queued notices at once (else the executor's sweep does, later)
+        self.swept = asyncio.Event()  # set once the loop's first sweep is over (tests wait for it)
 
     async def sweep_once(self) -> int:
         """Remind and release in every campaign that has an expiry; returns how many claims were released."""
@@ -59,4 +61,5 @@ class ExpirySweeper:
                 await self.sweep_once()
             except Exception:
                 log.exception("sweeping claims failed")
+            self.swept.set()
             await self.clock.sleep(self.every)
