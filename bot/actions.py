@@ -186,8 +186,22 @@ class Notice:
     body: str
 
 
-Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | Notice
-ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, Notice)}
+@dataclass(frozen=True)
+class CheckRun:
+    """A completed check run `hackathon/checklist` on a PR's head commit; the summary is the checklist."""
+
+    repo: str
+    number: int  # the pull request (the check itself hangs on `head_sha`)
+    head_sha: str
+    conclusion: str  # a bot.review.Conclusion value
+    title: str
+    summary: str
+    name: str = "hackathon/checklist"
+
+
+Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice
+ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun,
+                                                         Notice)}
 
 
 def action_to_dict(action: Action) -> dict:
