@@ -356,12 +356,13 @@ _ITEM = re.compile(
 # one item and the separator after it; after a bare space, a number glued to a word is prose
 _STEP = re.compile(_ITEM.pattern + r"(?P<sep>\s*+(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*+|\s++(?!(?>" + _ITEM_BODY
                    + r")[^\W\d]))?")
-# a run of plain numbers (1 to 4 digits, not 0) each followed by a separator and another item:
-# read in one step; exactly what the item-by-item loop below would read
-_SIMPLE_RUN = re.compile(r"(?:(?![0０]++(?!" + _D + r"))" + _D + r"{1,4}+(?!" + _D + r")"
+# a run of plain numbers (an optional minus sign, digits, no range), each followed by a separator
+# and another item: read in one step, exactly as the item-by-item loop below would read them
+_PLAIN = r"(?:[-－−](?=" + _D + r"))?" + _D + r"++"
+_SIMPLE_RUN = re.compile(r"(?:" + _PLAIN + r"(?!" + _DASH + _NO + r"?" + _D + r")"
                          r"(?:\s*+(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*+|\s++(?!(?>" + _ITEM_BODY + r")[^\W\d]))"
-                         r"(?=" + _D + r"))++")
-_NUMBERS = re.compile(_D + "++")
+                         r"(?=[-－−]?" + _D + r"))++")
+_PLAIN_TOKEN = re.compile(_PLAIN)
 _LEAD = re.compile(r"[\s*_]*+")
 _LIST_FIRST = frozenset("*_0123456789０１２３４５６７８９Nn#＃-－−")
 _NUMBER_DIGITS = 9   # a number longer than this (leading zeros aside) is too big, never converted
@@ -381,32 +382,43 @@ def _skip(pattern: re.Pattern, s: str, pos: int = 0) -> int:
     return m.end() if m else pos
 
 
-def _read_list(s: str, pos: int) -> _Items:
-    """Read a task list starting at `pos` (leading spaces/emphasis skipped). Linear in its length."""
+def _read_list(s: str, pos: int, fast: bool = True) -> _Items:
+    """Read a task list starting at `pos` (leading spaces/emphasis skipped). Linear in its length.
+
+    `fast=False` reads item by item only (the fast path's reference, for tests).
+    """
     if pos < len(s) and s[pos] not in _LIST_FIRST and not s[pos].isspace():
         return _Items((), (), pos, False)  # (a fast answer for the common "no list here")
     pos = _skip(_LEAD, s, pos)
     tasks: set[int] = set()
-    simple = _SIMPLE_RUN.match(s, pos)
+    errors: list[Message] = []
+    more = 0
+    seen: set[tuple[str | None, ...]] = set()   # items other than valid numbers already read (a repeated one is read once)
+    simple = _SIMPLE_RUN.match(s, pos) if fast else None
     if simple:
-        tasks.update(map(int, _NUMBERS.findall(s, pos, simple.end())))
+        for token in _PLAIN_TOKEN.findall(s, pos, simple.end()):
+            value = int(token) if len(token) <= 4 and token[0] not in "-－−" else _plain_value(token)
+            if value is not None and 0 < value <= MAX_TASK_ID:
+                tasks.add(value)
+            elif (token,) not in seen:
+                seen.add((token,))
+                if len(errors) < MAX_LIST_ERRORS:
+                    errors.append(_plain_problem(token))
+                else:
+                    more += 1
     m = _STEP.match(s, simple.end() if simple else pos)
     if m is None:  # (never after a simple run: it ends where an item starts)
         return _Items((), (), pos, False)
-    errors: list[Message] = []
-    more = 0
-    seen: set[tuple] = set()   # items other than plain numbers already read (a repeated range is read once)
     step = _STEP.match
     while True:
-        key = m.group("neg", "a", "b", "sep")
-        neg, a, b, sep = key
+        neg, a, b, sep = m.group("neg", "a", "b", "sep")
         if b is None and neg is None and len(a) <= 4 and 0 < (n := int(a)) <= MAX_TASK_ID:
             tasks.add(n)  # the common case: one valid number
-        elif key[:3] not in seen:
-            seen.add(key[:3])
+        elif (key := ((neg or "") + a,) if b is None else (neg, a, b)) not in seen:
+            seen.add(key)
             if len(errors) < MAX_LIST_ERRORS:
                 errors.extend(_check_item(m, tasks))
-            elif _check_item(m, tasks, quiet=True):
+            elif neg is not None or _check_item(m, tasks, quiet=True):
                 more += 1  # (counted, not listed: one error says how many more)
         end = m.end()
         if sep is None:
@@ -419,6 +431,21 @@ def _read_list(s: str, pos: int) -> _Items:
     if more:
         errors.append(Message("more_bad_numbers", {"count": more}))
     return _Items(tuple(sorted(tasks)), tuple(errors), end, True)
+
+
+def _plain_value(token: str) -> int | None:
+    """The value of a plain number token, None when negative or too long to be a task."""
+    return None if token[0] in "-－−" else _number(token)
+
+
+def _plain_problem(token: str) -> Message:
+    """Why a plain number (`-3`, `0`, `12345`) is no task; what `_check_item` says of it."""
+    if token[0] in "-－−":
+        return Message("task_negative", {"item": _clip(token, 40)})
+    n = _number(token)
+    if n is None or n > MAX_TASK_ID:
+        return Message("task_too_big", {"item": _clip(token, 40), "max": MAX_TASK_ID})
+    return Message("task_zero", {"item": _clip(token, 40)})
 
 
 def _number(digits: str) -> int | None:

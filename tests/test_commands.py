@@ -801,3 +801,16 @@ def test_a_comment_with_too_many_commands_is_read_up_to_a_cap_and_says_so():
     r = parse_comment(text)
     assert [c.tasks for c in r.commands] == [(i,) for i in range(1, MAX_FORMS + 1)]
     assert codes(r.errors) == ["too_many_commands"] and str(MAX_FORMS) in r.errors[0].text("zh")
+
+
+_list_text = st.lists(st.sampled_from(["1", "7", "12", "9999", "10000", "0", "00", "0012", "123456789012", "-", "－", "−",
+                                       "、", ",", "，", " ", "  ", "/", "&", "和", " and ", "~", "到", "No.", "#", "年",
+                                       "号", "a", "１", "\t"]), max_size=25).map("".join)
+
+
+@settings(max_examples=500)
+@given(_list_text)
+def test_the_fast_path_for_plain_numbers_reads_exactly_what_the_item_loop_reads(text):
+    from bot.commands import _read_list
+
+    assert _read_list(text, 0) == _read_list(text, 0, fast=False)
