@@ -15,8 +15,9 @@ from typing import Any, Callable
 from bot import events as ev
 from bot.actions import Decision
 from bot.clock import SYSTEM, Clock
-from bot.commands import ParseResult
+from bot.commands import ParseResult, parse_comment
 from bot.decide import MAINTAINER_ACTIONS, CommentFacts, PullFacts, decide_comment, decide_pull
+from bot.ledger import Effect, comment_effect, pull_effect
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
@@ -39,6 +40,10 @@ class Routed:
     rules: CampaignRules
     build: Callable[[Any, Any], Decision]  # (state, now) -> Decision
     installation_id: int | None
+    # The effects ledger (bot.ledger): what this delivery takes effect as, and for a comment whose
+    # earlier text already took effect, (state, now, applied text) -> the decision on what is new.
+    effect: Effect | None = None
+    edit: Callable[[Any, Any, str], Decision] | None = None
 
 
 def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignRules | None:
@@ -98,9 +103,17 @@ class Router:
         facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=author, body=e.comment.body,
                              old_body=old, task_issue=task, bot_login=login.removesuffix("[bot]"))
         parsed = facts.read()
-        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, parsed))
+        # An edit is compared with the text the ledger applied, which may hold commands the
+        # payload's diff does not: the permission is looked up for any maintainer command in it.
+        whole = parse_comment(e.comment.body, bot_login=facts.bot_login) if old is not None else parsed
+        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         inst = e.installation.id if e.installation else None
-        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst)
+
+        def edit(state: Any, now: Any, applied: str) -> Decision:
+            return decide_comment(rules, state, replace(facts, old_body=applied), now)
+
+        effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
+        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit)
 
     async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str, parsed: ParseResult) -> bool:
         if author.lower() in {m.lower() for m in rules.campaign.maintainers}:
@@ -139,10 +152,13 @@ class Router:
         inst = e.installation.id if e.installation else None
         files = await self._pr_files(repo, pr.number, inst) if ref.tasks else []
         facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
-                          state=pr.state, merged=bool(pr.merged), url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
+                          state=pr.state, merged=pr.is_merged, url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
                           ref=ref)
         rules = chosen
-        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst)
+        effect = pull_effect(repo, pr.number, head_sha=pr.head.sha, title=pr.title, body=pr.body or "", state=pr.state,
+                             merged=pr.is_merged, files=[(f.filename, f.status) for f in files],
+                             updated_at=pr.updated_at)
+        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)
 
     async def _pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
         if self.gateway is None or installation_id is None:
