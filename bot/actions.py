@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from bot.model import CampaignState, Claim, PullRequest
+from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 
 
 # ---- state changes ---------------------------------------------------------------------
@@ -194,3 +194,26 @@ class Decision:
 
 def now_utc() -> datetime:
     return datetime.now(UTC)
+
+
+def stage_events(state: CampaignState, changes: list[Change], now: datetime) -> list[StageEvent]:
+    """The stage history `changes` make on `state` (recorded by the store with them): a new claim
+    at its `claimed_at`, a changed stage at `now`, a dropped claim (stage None) at `now`.
+    Changes to a claim's team or link, PRs and closed tasks make no event."""
+    current: dict[tuple[int, str], Stage | None] = {}
+    out: list[StageEvent] = []
+    for ch in changes:
+        match ch:
+            case PutClaim(claim=c):
+                key = (c.task, c.user.lower())
+                before = current[key] if key in current else getattr(state.claim(c.task, c.user), "stage", None)
+                if before != c.stage:
+                    out.append(StageEvent(c.claimed_at if before is None else now, c.task, c.user, c.stage))
+                current[key] = c.stage
+            case DropClaim(task=t, user=u):
+                key = (t, u.lower())
+                before = current[key] if key in current else getattr(state.claim(t, u), "stage", None)
+                if before is not None:
+                    out.append(StageEvent(now, t, u, None))
+                current[key] = None
+    return out

@@ -14,6 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.clock import SYSTEM, Clock
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.rules.loader import RulesError, load_rules
 from bot.rules.models import Rules
@@ -36,6 +37,7 @@ class App:
     pipeline: Pipeline
     session: aiohttp.ClientSession
     web: web.Application
+    metrics: Metrics
 
     async def close(self) -> None:
         await self.session.close()
@@ -77,14 +79,16 @@ def _redact(url: str) -> str:
 
 async def assemble(settings: Settings, *, rules: Rules | None = None, store: Store | None = None,
                    gateway: Any | None = ..., out: Callable[[str], None] | None = None, clock: Clock = SYSTEM,
-                   max_attempts: int | None = None) -> App:
+                   max_attempts: int | None = None, metrics: Metrics | None = None) -> App:
     """Build the bot. Defaults come from `settings`; tests pass their own rules, store or gateway
-    (`gateway=None` forces dry-run)."""
+    (`gateway=None` forces dry-run) and metrics (whose `trace_config()` their gateway's session carries)."""
     from bot.server import make_app
 
     rules = rules if rules is not None else read_rules(settings)
     store = store if store is not None else await open_store(settings, rules, clock=clock)
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=200))
+    metrics = metrics or Metrics()
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=200),
+                                    trace_configs=[metrics.trace_config()])
     if gateway is ...:
         gateway = None
         if not settings.dry_run:
@@ -94,5 +98,5 @@ async def assemble(settings: Settings, *, rules: Rules | None = None, store: Sto
                               private_key=settings.private_key or "", session=session,
                               max_creates_per_minute=settings.max_writes_per_minute)
     pipeline = Pipeline(rules, store, gateway, workers=settings.workers, board_delay=settings.board_delay,
-                        max_attempts=max_attempts or settings.max_attempts, out=out, clock=clock)
-    return App(settings, rules, store, gateway, pipeline, session, make_app(settings, store, pipeline))
+                        max_attempts=max_attempts or settings.max_attempts, out=out, clock=clock, metrics=metrics)
+    return App(settings, rules, store, gateway, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)

@@ -11,12 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import datetime
 from typing import Any, Callable
 
 from bot.board import render_board, splice_board
 from bot.clock import SYSTEM, Clock
 from bot.executor import short_error
 from bot.github import GitHubError, PermanentError
+from bot.logs import fields
+from bot.metrics import Metrics
 from bot.rules.models import Rules
 from bot.store import Store, body_hash
 
@@ -25,8 +28,9 @@ log = logging.getLogger(__name__)
 
 class BoardFlusher:
     def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, board_delay: float,
-                 out: Callable[[str], None], clock: Clock = SYSTEM) -> None:
+                 out: Callable[[str], None], clock: Clock = SYSTEM, metrics: Metrics | None = None) -> None:
         self.rules = rules
+        self.metrics = metrics or Metrics()
         self.store = store
         self.gateway = gateway  # None: dry-run
         self.board_delay = board_delay
@@ -36,17 +40,18 @@ class BoardFlusher:
     async def run(self, stopping: Callable[[], bool]) -> None:
         while not stopping():
             try:
-                slug = await self.store.take_dirty_board(self.board_delay)
-                if slug is None:
+                taken = await self.store.take_dirty_board_since(self.board_delay)
+                if taken is None:
                     await self.clock.sleep(min(0.2, self.board_delay / 4 or 0.05))
                     continue
-                await self.flush(slug)
+                await self.flush(*taken)
             except Exception:
                 log.exception("board flush failed")
                 await self.clock.sleep(1.0)
 
-    async def flush(self, slug: str) -> bool:
-        """Render one campaign's board into its tracker issue. True when the tracker was edited."""
+    async def flush(self, slug: str, since: datetime | None = None) -> bool:
+        """Render one campaign's board into its tracker issue. True when the tracker was edited.
+        `since`: when the oldest change the tracker does not show yet was made (for the lag metric)."""
         rules = self.rules.campaigns.get(slug)
         if rules is None or rules.campaign.tracker is None:
             await self.store.release_board(slug)
@@ -62,6 +67,7 @@ class BoardFlusher:
             self.out(json.dumps({"kind": "UpdateBoard", "campaign": slug, "tracker": rules.campaign.tracker,
                                  "board": board}, ensure_ascii=False))
             await self.store.release_board(slug, edited_hash=digest)
+            self._written(slug, since)
             return True
         repo, number = rules.campaign.tracker_repo, rules.campaign.tracker_number
         assert repo is not None and number is not None
@@ -84,5 +90,12 @@ class BoardFlusher:
             return False
         await self.store.release_board(slug, edited_hash=digest)
         log.info("board %s: %s in %.0f ms", slug, "edited" if new != old else "unchanged",
-                 (self.clock.monotonic() - started) * 1000)
+                 (self.clock.monotonic() - started) * 1000,
+                 extra=fields(campaign=slug, action="UpdateBoard", outcome="done" if new != old else "skipped",
+                              duration_ms=round((self.clock.monotonic() - started) * 1000, 1)))
+        if new != old:
+            self._written(slug, since)
         return new != old
+
+    def _written(self, slug: str, since: datetime | None) -> None:
+        self.metrics.board_written(slug, (self.clock.now() - since).total_seconds() if since else None)

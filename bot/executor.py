@@ -23,6 +23,8 @@ from bot.actions import AddLabels, Assign, Reply, SetLabels, UpsertChecklist, ac
 from bot.clock import SYSTEM, Clock
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
+from bot.logs import action_line
+from bot.metrics import Metrics
 from bot.replies import reply_marker
 from bot.review import CHECKLIST_MARKER
 from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
@@ -47,8 +49,10 @@ def short_error(exc: BaseException) -> str:
 
 class Executor:
     def __init__(self, store: Store, gateway: Any | None, leases: Leases, *, bot_login: Callable[[], str],
-                 out: Callable[[str], None], max_attempts: int = 5, clock: Clock = SYSTEM) -> None:
+                 out: Callable[[str], None], max_attempts: int = 5, clock: Clock = SYSTEM,
+                 metrics: Metrics | None = None) -> None:
         self.store = store
+        self.metrics = metrics or Metrics()
         self.gateway = gateway  # None: dry-run
         self.leases = leases
         self._bot_login = bot_login
@@ -90,36 +94,42 @@ class Executor:
         started = self.clock.monotonic()
         kind = type(item.action).__name__
         target = f"{item.action.repo}#{item.action.number}"
+
+        def done(outcome: str, error: str | None = None) -> None:
+            action_line(log, kind, target, outcome, self.clock.monotonic() - started, delivery=item.delivery_id,
+                        attempt=item.attempts, error=error)
+            self.metrics.action_done(kind, outcome)
+
         try:
             if self.gateway is None or item.installation_id is None:
                 self.out(json.dumps(action_to_dict(item.action), ensure_ascii=False))
+                outcome = "dry_run"
             else:
-                await self._perform(item)
+                outcome = "done" if await self._perform(item) else "skipped"
         except PermanentError as exc:
-            log.warning("action %s %s on %s failed for good (delivery %s): %s; `bot status` lists it",
-                        item.id, kind, target, item.delivery_id, exc)
+            done("failed", f"{short_error(exc)}; GitHub refused it for good, `bot status` lists it")
             return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
             wait, refund = retry_plan(item.attempts, exc)
             if item.attempts >= self.max_attempts and not refund:
-                log.warning("action %s %s on %s failed after %d tries: %s", item.id, kind, target, item.attempts, exc)
+                done("failed", f"{short_error(exc)} after {item.attempts} tries; `bot status` lists it")
                 return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
-            log.info("action %s %s on %s: retry in %.0f s (%s)", item.id, kind, target, wait, exc)
+            done("retry", f"{short_error(exc)}; retried in {wait:.0f} s")
             return Outcome(item.id, ActionStatus.PENDING, short_error(exc), retry_in=wait, token=item.token, refund=refund)
-        log.info("action %s %s on %s: done in %.0f ms (delivery %s)", item.id, kind, target,
-                 (self.clock.monotonic() - started) * 1000, item.delivery_id)
+        done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 
-    async def _perform(self, item: OutboxItem) -> None:
+    async def _perform(self, item: OutboxItem) -> bool:
+        """Perform one action; False when there was nothing to do (superseded, or already done)."""
         assert self.gateway is not None and item.installation_id is not None
         if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):
-            return  # a newer push already decided this PR's checklist or labels
+            return False  # a newer push already decided this PR's checklist or labels
         inst = await self.gateway.installation(item.installation_id)
         retry = item.attempts > 1
         match item.action:
             case Reply(repo=repo, number=number, comment_id=cid, body=body):
                 if retry and await self._find_own(inst, repo, number, reply_marker(cid)):
-                    return
+                    return False
                 await inst.create_comment(repo, number, body)
             case UpsertChecklist(repo=repo, number=number, body=body):
                 await self._upsert_checklist(inst, repo, number, body, retry)
@@ -129,6 +139,7 @@ class Executor:
                 await inst.add_labels(repo, number, list(labels))
             case Assign(repo=repo, number=number, users=users):
                 await inst.add_assignees(repo, number, list(users))
+        return True
 
     async def _find_own(self, inst: Any, repo: str, number: int, marker: str) -> dict | None:
         login = self._bot_login().lower()

@@ -180,6 +180,12 @@ class SlidingWindow:
     def record(self, now: float) -> None:
         self._times.append(now)
 
+    def used(self, now: float) -> int:
+        """Events in the window ending now."""
+        while self._times and self._times[0] <= now - self.window:
+            self._times.popleft()
+        return len(self._times)
+
 
 # ------------------------------------------------------------------ the shell
 
@@ -222,6 +228,10 @@ class Gateway:
                 data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
                 self._login = f"{data['slug']}[bot]"
         return self._login
+
+    def write_budgets(self) -> list[tuple[int, int]]:
+        """(installation id, content-creating requests left this minute) for each installation used so far."""
+        return [(i, inst.writes_left()) for i, inst in sorted(self._installations.items())]
 
     async def installation(self, installation_id: int) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
@@ -342,6 +352,10 @@ class Installation:
 
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
+
+    def writes_left(self) -> int:
+        """Content-creating requests this installation may still start in the current window."""
+        return max(0, self._window.limit - self._window.used(self._gateway._clock()))
 
     async def _throttle(self, priority: bool = False) -> None:
         """Wait until a content-creating request may start, then count it. Ordinary writes

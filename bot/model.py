@@ -111,3 +111,15 @@ class Note:
     user: str | None = None
     detail: str | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class StageEvent:
+    """One recorded change of one participant's stage on one task (the dashboard's history).
+
+    `stage` is None when the claim was dropped (released, unassigned, lapsed)."""
+
+    at: datetime
+    task: int
+    user: str
+    stage: Stage | None

@@ -25,6 +25,8 @@ from bot.executor import Executor, retry_plan, short_error
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
 from bot.ledger import Skipped
+from bot.logs import delivery_line
+from bot.metrics import Metrics
 from bot.routing import Ignored, Router
 from bot.rules.models import Rules
 from bot.store import Delivery, DeliveryStatus, LeaseLost, Store
@@ -36,8 +38,9 @@ log = logging.getLogger(__name__)
 class Pipeline:
     def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, workers: int = 32, board_delay: float = 2.0,
                  max_attempts: int = 5, out: Callable[[str], None] | None = None, bot_login: str = "hackathon-bot[bot]",
-                 clock: Clock = SYSTEM):
+                 clock: Clock = SYSTEM, metrics: Metrics | None = None):
         self.rules = rules
+        self.metrics = metrics or Metrics()
         self.store = store
         self._gateway = gateway  # None: dry-run
         self.workers = workers
@@ -48,8 +51,9 @@ class Pipeline:
         self.leases = Leases(store, clock)
         self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock)
         self.executor = Executor(store, gateway, self.leases, bot_login=lambda: self.bot_login, out=self.out,
-                                 max_attempts=max_attempts, clock=clock)
-        self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock)
+                                 max_attempts=max_attempts, clock=clock, metrics=self.metrics)
+        self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
+                                  metrics=self.metrics)
         self.expiry = ExpirySweeper(rules, store, clock=clock)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -153,12 +157,16 @@ class Pipeline:
     async def _worker(self, index: int) -> None:
         while not self._stopping:
             delivery = await self._queue.get()
+            started = self.clock.monotonic()
             try:
                 await self.handle(delivery.id, delivery.event, delivery.payload, delivery.attempts, delivery.token)
             except LeaseLost:
                 log.info("delivery %s was taken over by another worker; its outcome counts", delivery.id)
+                self.metrics.delivery_done(delivery.event, "taken_over", self.clock.monotonic() - started)
             except Exception as exc:  # a bug or an outage: record it, keep the worker alive
                 log.exception("delivery %s crashed", delivery.id)
+                gave_up = delivery.attempts >= self.max_attempts and not retry_plan(delivery.attempts, exc)[1]
+                self.metrics.delivery_done(delivery.event, "failed" if gave_up else "retry", self.clock.monotonic() - started)
                 try:
                     await self._retry_later(delivery.id, delivery.attempts, exc, delivery.token)
                 except Exception:
@@ -171,9 +179,10 @@ class Pipeline:
         """Process one delivery end to end. Returns the actions it queued (for replay)."""
         started = self.clock.monotonic()
 
-        def done(outcome: str, campaign: str = "-", detail: str = "") -> None:
-            log.info("delivery %s %s %s: %s in %.0f ms%s", delivery_id or "-", event, campaign, outcome,
-                     (self.clock.monotonic() - started) * 1000, f" ({detail})" if detail else "")
+        def done(outcome: str, campaign: str | None = None, detail: str = "") -> None:
+            seconds = self.clock.monotonic() - started
+            delivery_line(log, delivery_id, event, campaign, outcome, seconds, detail or None)
+            self.metrics.delivery_done(event, outcome, seconds)
 
         try:
             routed = await self.router.route(event, payload)
@@ -183,13 +192,15 @@ class Pipeline:
             done("ignored", detail=str(why))
             return []
         except (ValidationError, PermanentError) as exc:
-            log.warning("delivery %s %s failed: %s; `bot status` lists it", delivery_id, event, short_error(exc))
             if delivery_id:
                 await self.store.finish_delivery(delivery_id, DeliveryStatus.FAILED, short_error(exc), token=token)
+            done("failed", detail=f"{short_error(exc)}; `bot status` lists it")
             return []
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-            done("retry", detail=short_error(exc))
-            return await self._retry_later(delivery_id, attempts, exc, token)
+            result = await self._retry_later(delivery_id, attempts, exc, token)
+            gave_up = delivery_id is not None and attempts >= self.max_attempts and not retry_plan(attempts, exc)[1]
+            done("failed" if gave_up else "retry", detail=short_error(exc))
+            return result
         if self.leases.lost(token):
             raise LeaseLost(delivery_id)
         now = self.clock.now()
@@ -199,7 +210,7 @@ class Pipeline:
             delivery_id=delivery_id, installation_id=routed.installation_id, token=token, effect=routed.effect,
             edit=(lambda state, applied: edit(state, now, applied)) if edit else None)
         if isinstance(decision, Skipped):
-            done(f"already applied ({decision.why})", routed.rules.slug, routed.effect.subject if routed.effect else "")
+            done("already_applied", routed.rules.slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
             return []
         done("done", routed.rules.slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
         if items:

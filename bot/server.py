@@ -18,7 +18,10 @@ from aiohttp import web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import validate_event
 
+from bot import web as web_routes
 from bot.events import HANDLED_EVENTS
+from bot.logs import setup_logging
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
@@ -62,6 +65,7 @@ async def webhook(request: web.Request) -> web.Response:
     if event not in HANDLED_EVENTS:
         return web.json_response({"status": "ignored", "event": event}, status=202)
     stored = await request.app[STORE].add_delivery(delivery, event, payload.get("action"), body, subject=subject_of(event, payload))
+    request.app[web_routes.METRICS].delivery_stored(event, stored)
     if stored:
         request.app[PIPELINE].wake()
     return web.json_response({"status": "queued" if stored else "duplicate", "delivery": delivery}, status=202)
@@ -94,7 +98,7 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
-def make_app(settings: Settings, store: Store, pipeline: Pipeline) -> web.Application:
+def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metrics | None = None) -> web.Application:
     app = web.Application(client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[STORE] = store
@@ -102,6 +106,9 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline) -> web.Applic
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
+    metrics = metrics or getattr(pipeline, "metrics", None) or Metrics()
+    web_routes.setup(app, pipeline.rules, store, metrics, dashboard=settings.dashboard,
+                     budgets=lambda: pipeline.gateway.write_budgets() if pipeline.gateway is not None else ())
     return app
 
 
@@ -137,8 +144,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
 
 def main(args=None) -> int:  # noqa: ANN001
     settings = Settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(max(logging.WARNING, logging.getLogger().level))
+    setup_logging(settings.log_level, settings.log_format)
     from bot.app import StartupError
 
     try:

@@ -6,6 +6,7 @@ the actions it would take, but sends nothing to GitHub.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -24,6 +25,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 3000
     log_level: str = "INFO"
+    log_format: Literal["json", "text"] | None = Field(None, description="json or text; default: text on a terminal, json otherwise")
+    dashboard: bool = Field(True, description="serve the dashboard pages (DASHBOARD=off disables them)")
 
     # Tuning (not Probot names; documented in the README).
     workers: int = Field(32, ge=1, description="deliveries processed concurrently per process")

@@ -10,6 +10,7 @@ import aiohttp
 from aiohttp import web
 
 from bot.github import Gateway
+from bot.metrics import Metrics
 from bot.app import assemble
 from bot.rules.models import Rules
 from bot.server import WEBHOOK_PATH
@@ -60,14 +61,16 @@ class Harness:
         self.settings = Settings(webhook_secret=SECRET, app_id=None if self.dry_run else str(self.gh.app_id),
                                  private_key=None if self.dry_run else self.gh.private_key_pem, github_api_url=self.gh.base_url,
                                  workers=self.workers, board_delay=self.board_delay, _env_file=None)
-        self.session = aiohttp.ClientSession()
+        self.metrics = Metrics()
+        self.session = aiohttp.ClientSession()  # the test's own requests (webhooks, pages)
+        self.gh_session = aiohttp.ClientSession(trace_configs=[self.metrics.trace_config()])  # the bot's, to GitHub
         self.gateway = None if self.dry_run else Gateway(
-            api_url=self.gh.base_url, app_id=self.gh.app_id, private_key=self.gh.private_key_pem, session=self.session,
+            api_url=self.gh.base_url, app_id=self.gh.app_id, private_key=self.gh.private_key_pem, session=self.gh_session,
             max_creates_per_minute=self.max_writes, max_wait=5.0)
         self.store = await fresh_store(self.backend, self.tmp_path, lease_seconds=self.lease_seconds)
         await self.store.init(list(self.rules.campaigns))
         self.bot = await assemble(self.settings, rules=self.rules, store=self.store, gateway=self.gateway,
-                                  out=self.dry_lines.append, max_attempts=4)
+                                  out=self.dry_lines.append, max_attempts=4, metrics=self.metrics)
         self.pipeline, self.app = self.bot.pipeline, self.bot.web
         self.runner, self.url = await serve(self.app)
         await self.pipeline.start()
@@ -77,6 +80,7 @@ class Harness:
         await self.pipeline.stop(grace=2)
         await self.runner.cleanup()
         await self.session.close()
+        await self.gh_session.close()
         await self.bot.close()
         await self.gh.stop()
 

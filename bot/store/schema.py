@@ -164,3 +164,13 @@ sync_marks = Table(
     Column("source", String(300), primary_key=True),
     Column("mark", UTCDateTime(), nullable=False),
 )
+
+history = Table(
+    "history", metadata,  # each change of a participant's stage on a task (the dashboard's time series)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("campaign", String(128), nullable=False, index=True),
+    Column("task", Integer, nullable=False),
+    Column("user", String(128), nullable=False),
+    Column("stage", String(32)),  # NULL: the claim was dropped
+    Column("at", UTCDateTime(), nullable=False),
+)

@@ -7,7 +7,7 @@ Guarantees the rest of the bot relies on:
   SKIP LOCKED on PostgreSQL; SQLite is single-process and has one writer thread). A worker that
   dies holding a lease loses it after `lease_seconds`, and the delivery is retaken; a worker whose
   lease was taken over cannot commit (its lease token no longer matches).
-- `commit` decides and records a delivery (state changes, queued actions, "done") in ONE
+- `commit` decides and records a delivery (state changes, their stage history, queued actions, "done") in ONE
   transaction, under the campaign's row lock: a delivery takes effect exactly once, and
   concurrent claims on one campaign are decided one after the other.
 """
@@ -33,13 +33,24 @@ from bot.actions import (
     action_to_dict,
     apply_changes,
     make_state,
+    stage_events,
 )
 from bot.clock import SYSTEM, Clock
 from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
-from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, upsert
 from bot.store.records import Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
-from bot.store.schema import bot_comments, campaigns, claims, closed_tasks, deliveries, effects, outbox, pulls
+from bot.store.schema import (
+    bot_comments,
+    campaigns,
+    claims,
+    closed_tasks,
+    deliveries,
+    effects,
+    history,
+    outbox,
+    pulls,
+)
 
 
 class Store:
@@ -293,6 +304,11 @@ class Store:
             decision = self._decide_once(conn, campaign, state, build, effect, edit, delivery_id, now)
             if decision.changes:
                 self._apply(conn, campaign, decision.changes, now)
+                events = stage_events(state, decision.changes, now)
+                if events:
+                    conn.execute(insert(history), [{"campaign": campaign, "task": e.task, "user": e.user,
+                                                    "stage": e.stage.value if e.stage else None, "at": e.at}
+                                                   for e in events])
                 # A fresh random stamp, not version + 1: a transaction that fails to commit leaves a
                 # stamp nobody else can ever write, so the cache entry below can never be mistaken.
                 version, state = secrets.randbits(62), apply_changes(state, decision.changes)
@@ -352,6 +368,13 @@ class Store:
         q = select(effects.c.fingerprint, effects.c.version, effects.c.body).where(effects.c.subject == subject)
         row = await self._read(lambda conn: conn.execute(q).first())
         return Applied(row.fingerprint, row.version, row.body) if row else None
+
+    async def history(self, campaign: str) -> list[StageEvent]:
+        """The campaign's stage history, oldest first (the dashboard's time series)."""
+        q = (select(history.c.task, history.c.user, history.c.stage, history.c.at)
+             .where(history.c.campaign == campaign).order_by(history.c.at, history.c.id))
+        return await self._read(lambda conn: [StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None)
+                                              for r in conn.execute(q)])
 
     async def pull_campaign(self, repo: str, number: int) -> str | None:
         """The campaign a pull request was recorded under, if any."""
@@ -421,18 +444,24 @@ class Store:
     async def take_dirty_board(self, older_than: float) -> str | None:
         """Lease one campaign whose board changed at least `older_than` seconds ago (one replica at a time).
         Clears the dirty flag first, so changes made while the edit is in flight mark it dirty again."""
-        def txn(conn: Connection) -> str | None:
+        taken = await self.take_dirty_board_since(older_than)
+        return taken[0] if taken else None
+
+    async def take_dirty_board_since(self, older_than: float) -> tuple[str, datetime] | None:
+        """`take_dirty_board`, with the time of the oldest change the board does not show yet."""
+        def txn(conn: Connection) -> tuple[str, datetime] | None:
             now = self.clock.now()
-            q = (select(campaigns.c.slug).where(campaigns.c.board_dirty.is_(True),
+            q = (select(campaigns.c.slug, campaigns.c.dirty_since).where(campaigns.c.board_dirty.is_(True),
                                                 campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
                                                 or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now))
                  .order_by(campaigns.c.dirty_since).limit(1))
-            slug = conn.execute(self.db.skip_locked(q)).scalar()
-            if slug is not None:
-                conn.execute(update(campaigns).where(campaigns.c.slug == slug)
-                             .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
-                                     board_lease_until=now + self.lease))
-            return slug
+            row = conn.execute(self.db.skip_locked(q)).first()
+            if row is None:
+                return None
+            conn.execute(update(campaigns).where(campaigns.c.slug == row.slug)
+                         .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
+                                 board_lease_until=now + self.lease))
+            return row.slug, row.dirty_since
 
         return await self._write(txn)
 

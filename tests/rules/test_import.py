@@ -12,8 +12,9 @@ EN = DATA / "english_edition.md"
 def test_import_writes_a_tree_that_loads(tmp_path, capsys):
     assert main(["rules", "import", str(EN), "--campaign", "sprint", "--rfc-list", str(DATA / "rfc_list.md"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "sprint: 3 tasks found" in out and "with targets: 2/3" in out and "needing an RFC: 1/3" in out
-    assert "english_edition.md:24: task 14: no targets found" in out
+    assert "sprint: 3 tasks found" in out and "with targets: 3/3" in out and "needing an RFC: 1/3" in out
+    # task 14 names no place: it goes where the collection's other tasks go
+    assert "BLOCKING" in out and "no tracker" in out and "neither targets nor tests" not in out
     (tmp_path / "sprint" / "campaign.yml").write_text(
         (tmp_path / "sprint" / "campaign.yml").read_text().replace("tracker:", "tracker: o/r#1")
     )
@@ -22,6 +23,7 @@ def test_import_writes_a_tree_that_loads(tmp_path, capsys):
     assert sorted(tasks) == [12, 13, 14]
     assert tasks[12].source.anchor == "task12" and tasks[12].rfc.required is False  # the RFC list wins
     assert tasks[12].in_targets("PaddlePaddle/Paddle", "python/paddle/tensor/stat.py")
+    assert tasks[14].target_repos() == ["PaddlePaddle/Paddle"]
 
 
 def test_reimport_unchanged_writes_nothing(tmp_path):
