@@ -10,19 +10,45 @@ import json
 import sys
 
 
-def _cmd_parse(args: argparse.Namespace) -> int:
-    text = sys.stdin.read()
-    if args.what == "comment":
-        from bot.commands import parse_comment
+def _read_stdin() -> str:
+    """Standard input as text: UTF-8 (a BOM is dropped), undecodable bytes read as U+FFFD."""
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:  # a text stream without bytes underneath (tests, embedding)
+        return sys.stdin.read()
+    return buffer.read().decode("utf-8-sig", errors="replace")
 
-        result = parse_comment(text, bot_login=args.bot_login)
-        out = result.as_dict(args.lang)
+
+def _write_stdout(text: str) -> None:
+    """Write UTF-8 whatever the terminal's locale says (JSON with Chinese text must not fail)."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:
+        sys.stdout.write(text)
     else:
-        from bot.titles import parse_title
+        sys.stdout.flush()
+        buffer.write(text.encode("utf-8"))
+        buffer.flush()
 
-        out = parse_title(text.strip()).as_dict(args.lang)
-    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
-    sys.stdout.write("\n")
+
+def _cmd_parse(args: argparse.Namespace) -> int:
+    """Print how the bot reads a comment or a title; never a traceback (one line on stderr)."""
+    try:
+        text = _read_stdin()
+        if args.what == "comment":
+            from bot.commands import parse_comment
+
+            out = parse_comment(text, bot_login=args.bot_login).as_dict(args.lang)
+        else:
+            from bot.titles import parse_title
+
+            out = parse_title(text.strip()).as_dict(args.lang)
+        _write_stdout(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the tool answers in one line, whatever went wrong
+        sys.stderr.write(f"bot parse {args.what}: error: could not read the input ({type(exc).__name__}: {exc})\n")
+        return 2
     return 0
 
 

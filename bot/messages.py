@@ -36,7 +36,10 @@ class Message:
     params: dict = field(default_factory=dict)
 
     def __hash__(self) -> int:
-        return hash((self.code, _freeze(self.params)))
+        try:  # the usual params: a flat dict of str/int values
+            return hash((self.code, frozenset(self.params.items())))
+        except TypeError:
+            return hash((self.code, _freeze(self.params)))
 
     def text(self, lang: str = "zh") -> str:
         """The message in `lang` ("zh" or "en"), rendered from the parser templates."""

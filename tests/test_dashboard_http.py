@@ -21,6 +21,7 @@ async def seed(h: Harness) -> None:
                          files=["paddle/phi/kernels/fusion/x.cu"])
     await h.settle()
     await h.pull_request("closed", 7, merged=True, state="closed")
+    await h.settle()
     await h.comment("【取消报名】：2", user="alice")
     await h.settle()
 

@@ -371,10 +371,27 @@ class Store:
 
     async def history(self, campaign: str) -> list[StageEvent]:
         """The campaign's stage history, oldest first (the dashboard's time series)."""
-        q = (select(history.c.task, history.c.user, history.c.stage, history.c.at)
-             .where(history.c.campaign == campaign).order_by(history.c.at, history.c.id))
-        return await self._read(lambda conn: [StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None)
+        return sorted((e for _, e in await self.history_since(campaign)), key=lambda e: e.at)
+
+    async def history_since(self, campaign: str, after: int = 0) -> list[tuple[int, StageEvent]]:
+        """(row id, event) of the history rows recorded after row `after`, in id order (append-only,
+        so a reader can keep what it read and ask only for what is new)."""
+        q = (select(history.c.id, history.c.task, history.c.user, history.c.stage, history.c.at)
+             .where(history.c.campaign == campaign, history.c.id > after).order_by(history.c.id))
+        return await self._read(lambda conn: [(r.id, StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None))
                                               for r in conn.execute(q)])
+
+    async def current_state(self, campaign: str) -> CampaignState:
+        """The campaign's state; from this process's cache when it is the newest version (one
+        small query instead of reading every claim and PR)."""
+        def txn(conn: Connection) -> CampaignState:
+            version = conn.execute(select(campaigns.c.version).where(campaigns.c.slug == campaign)).scalar()
+            cached = self._cache.get(campaign)
+            if cached and cached[0] == version:
+                return cached[1]
+            return self._load_state(conn, campaign)
+
+        return await self._read(txn)
 
     async def pull_campaign(self, repo: str, number: int) -> str | None:
         """The campaign a pull request was recorded under, if any."""
