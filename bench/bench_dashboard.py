@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import statistics
 import sys
 import tempfile
@@ -116,8 +117,10 @@ async def main(n: int) -> None:
     print("  uncached, in-process, median: " + ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in parts.items())
           + f"; total {statistics.median([a + b + c for a, b, c in zip(*parts.values())]):.0f} ms")
     page, page_cpu = statistics.median(times["changed"]), statistics.median(cpu["changed"])
-    print(f"bar: page after a change under {BAR_MS:.0f} ms server time: {'PASS' if page < BAR_MS else 'MISS'} "
-          f"({page:.0f} ms wall, {page_cpu:.0f} ms CPU; first view {times['first'][0]:.0f} ms)")
+    load = os.getloadavg()[0]
+    print(f"bar: page after a change under {BAR_MS:.0f} ms server time: wall {'PASS' if page < BAR_MS else 'MISS'} "
+          f"({page:.0f} ms), CPU {'PASS' if page_cpu < BAR_MS else 'MISS'} ({page_cpu:.0f} ms); "
+          f"load average {load:.1f} on {os.cpu_count()} CPUs (wall time counts waiting for a CPU)")
 
 
 if __name__ == "__main__":
