@@ -165,8 +165,21 @@ class Assign:
     users: tuple[str, ...]
 
 
-Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign
-ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign)}
+@dataclass(frozen=True)
+class CheckRun:
+    """A completed check run `hackathon/checklist` on a PR's head commit; the summary is the checklist."""
+
+    repo: str
+    number: int  # the pull request (the check itself hangs on `head_sha`)
+    head_sha: str
+    conclusion: str  # a bot.review.Conclusion value
+    title: str
+    summary: str
+    name: str = "hackathon/checklist"
+
+
+Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun
+ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun)}
 
 
 def action_to_dict(action: Action) -> dict:

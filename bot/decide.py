@@ -30,6 +30,7 @@ from bot.actions import (
     AddLabels,
     Assign,
     Change,
+    CheckRun,
     Decision,
     DropClaim,
     PutClaim,
@@ -40,10 +41,10 @@ from bot.actions import (
     UpsertChecklist,
     apply_changes,
 )
-from bot.commands import Command, ParseResult, new_commands, parse_comment
+from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
 from bot.model import CampaignState, Claim, Note, PullRequest, Stage
 from bot.replies import render_help, render_reply, render_status
-from bot.review import ChangedFile, managed_labels, render_checklist, review_pr
+from bot.review import ChangedFile, CheckItem, Review, managed_labels, render_check, render_checklist, review_pr, target_list
 from bot.rules.models import CampaignRules, Task
 from bot.titles import TitleRef
 
@@ -86,6 +87,7 @@ class PullFacts:
     url: str
     labels: tuple[str, ...]
     ref: TitleRef
+    head_sha: str = ""  # the commit a check run hangs on ("" when unknown: no check run)
 
 
 def lang_of(rules: CampaignRules) -> str:
@@ -359,6 +361,8 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         if derived is None:
             # Closed unmerged: back to claimed, unless a maintainer marked it done.
             new = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
+        elif mine.stage == Stage.COMPLETED:
+            new = mine.stage  # a maintainer's /done stands whatever the PR's state
         else:
             new = derived
         if new != mine.stage:
@@ -390,9 +394,117 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         _credit(rules, led, replace(old, tasks=tuple(sorted(set(old.tasks) - set(pr.tasks)))), now)
     review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints))
     decision = Decision(changes=led.changes, board=bool(led.changes))
-    decision.actions.append(UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules))))
+    checklist = render_checklist(review, rules, lang_of(rules))
+    decision.actions.append(UpsertChecklist(p.repo, p.number, checklist))
     managed = managed_labels(rules)
     desired = sorted((set(p.labels) - managed) | set(review.labels))
     if set(desired) != set(p.labels):
         decision.actions.append(SetLabels(p.repo, p.number, tuple(desired)))
+    decision.actions += check_run(rules, p, review, checklist)
     return decision
+
+
+def check_run(rules: CampaignRules, p: PullFacts, review: Review, checklist: str) -> list[CheckRun]:
+    """The PR's check run on its head commit, while the PR is open (a merged or closed PR's
+    checks no longer gate anything). The executor skips one identical to the last it created."""
+    if p.state != "open" or p.merged or not p.head_sha:
+        return []
+    conclusion, title, summary = render_check(review, checklist, lang_of(rules))
+    return [CheckRun(p.repo, p.number, p.head_sha, conclusion.value, title, summary)]
+
+
+def decide_title_hint(rules: CampaignRules, p: PullFacts) -> Decision:
+    """A PR in a campaign repository whose title almost references a task (the title parser gave
+    hints but no task): a checklist comment carrying the hints, nothing else (no labels, no
+    state). Edited in place, so it is posted once; a later title that names a task replaces it
+    with the real checklist."""
+    if p.ref.tasks or not p.ref.hints or p.state != "open":
+        return Decision()
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, (), "code", "open", p.url)
+    hints = tuple(h.text(lang_of(rules)) for h in p.ref.hints)
+    review = review_pr(rules, pr, [], p.body, CampaignState(), hints)
+    return Decision(actions=[UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules)))])
+
+
+def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
+    """A task PR opened in a repository outside every repository of its campaign: not credited,
+    not labelled (the campaign's labels live elsewhere); its checklist says where the work goes."""
+    known = [t for t in p.ref.tasks if t in rules.tasks]
+    if not known or p.state != "open" or p.ref.revert:
+        return Decision()
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(known), "code", "open", p.url)
+    items = []
+    for tid in known:
+        task = rules.tasks[tid]
+        if task.targets:
+            items.append(CheckItem("targets", "fail", {"task": tid, "wrong_repo": p.repo, "inside": 0, "outside": [],
+                                                       "more": 0, "targets": target_list(task)}))
+    if not items:
+        return Decision()
+    review = Review(pr, tuple(items), ())
+    return Decision(actions=[UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules)))])
+
+
+# ---- commands where people work: a task PR's comments, a task's own issue -------------------------
+_BARE = re.compile(r"^\s*/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s+@(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})))?"
+                   r"\s*[。.!！]?\s*$", re.IGNORECASE)
+STATE_ACTIONS = {"claim", "unclaim", "submit", "assign", "unassign", "done", "reopen", "close-task"}
+
+
+_COMMAND_LINE = re.compile(r"^\s*[/@]")
+
+
+def command_lines(text: str) -> str:
+    """Only the comment's slash-command and @-mention lines (code, quotes and HTML comments
+    blanked): in a PR's discussion "claim 4 later" is conversation, `/claim` is a command."""
+    return "\n".join(line if _COMMAND_LINE.match(line) else "" for line in clean_lines(text))
+
+
+def bare_commands(body: str, old_body: str | None = None) -> list[tuple[str, str | None]]:
+    """Slash commands written without task numbers where the task is implied (`/claim`, `/unclaim`,
+    `/done [@user]`, `/reopen`, `/close-task`, `/recheck`), as (action, user) in order; code, quotes
+    and HTML comments do not count. On an edited comment only lines that are new count."""
+    def read(text: str) -> list[tuple[str, str | None]]:
+        out = []
+        for line in clean_lines(text):
+            m = _BARE.match(line)
+            if m and (m.group("user") is None or m.group("name").lower() == "done"):
+                out.append((m.group("name").lower(), m.group("user")))
+        return out
+
+    found = read(body)
+    if old_body is not None:
+        old = read(old_body)
+        found = [x for x in found if x not in old]
+    return found
+
+
+def with_implied_tasks(parsed: ParseResult, body: str, old_body: str | None, tasks: tuple[int, ...], *,
+                       author: str | None = None, keep_hints: bool = True) -> tuple[ParseResult, bool]:
+    """`parsed` plus the bare commands of the comment, each for `tasks` (the PR's or the task
+    issue's); a bare `/done` on a PR (`author` given) completes the PR's author. Returns the
+    commands and whether `/recheck` was asked. Hints that a number is missing are dropped when
+    the number is implied; `keep_hints=False` drops every hint (PR discussions are not claims)."""
+    commands = list(parsed.commands)
+    recheck = False
+    for action, user in bare_commands(body, old_body):
+        if action == "recheck":
+            recheck = True
+        elif tasks:
+            commands.append(Command(action, tasks, user=user or (author if action == "done" else None)))
+    hints = [h for h in parsed.hints if keep_hints and not (tasks and h.code == "claim_no_number")]
+    return ParseResult(commands=commands, hints=hints, errors=list(parsed.errors)), recheck
+
+
+def decide_pr_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, parsed: ParseResult, now: datetime,
+                      pull: PullFacts | None = None, files: list[ChangedFile] | None = None) -> Decision:
+    """A comment on a task PR: its commands as on the tracker (same permission rules), then, when
+    the shell fetched the PR (`/recheck`, or a command that changed the state), the PR reviewed
+    again on the new state: checklist, labels and check run re-posted where they changed."""
+    decision = decide_comment(rules, state, replace(c, task_issue=None), now, parsed)
+    if pull is None:
+        return decision
+    after = apply_changes(state, decision.changes) if decision.changes else state
+    review = decide_pull(rules, after, pull, files or [], now)
+    return Decision(changes=decision.changes + review.changes, actions=decision.actions + review.actions,
+                    board=decision.board or review.board, notes=decision.notes)

@@ -19,7 +19,7 @@ import json
 import logging
 from typing import Any, Callable
 
-from bot.actions import AddLabels, Assign, Reply, SetLabels, UpsertChecklist, action_to_dict
+from bot.actions import AddLabels, Assign, CheckRun, Reply, SetLabels, UpsertChecklist, action_to_dict
 from bot.clock import SYSTEM, Clock
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
@@ -122,8 +122,8 @@ class Executor:
     async def _perform(self, item: OutboxItem) -> bool:
         """Perform one action; False when there was nothing to do (superseded, or already done)."""
         assert self.gateway is not None and item.installation_id is not None
-        if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):
-            return False  # a newer push already decided this PR's checklist or labels
+        if isinstance(item.action, (UpsertChecklist, SetLabels, CheckRun)) and await self.store.superseded(item):
+            return False  # a newer push already decided this PR's checklist, labels or check
         inst = await self.gateway.installation(item.installation_id)
         retry = item.attempts > 1
         match item.action:
@@ -139,6 +139,19 @@ class Executor:
                 await inst.add_labels(repo, number, list(labels))
             case Assign(repo=repo, number=number, users=users):
                 await inst.add_assignees(repo, number, list(users))
+            case CheckRun():
+                return await self._check_run(inst, item.action)
+        return True
+
+    async def _check_run(self, inst: Any, run: CheckRun) -> bool:
+        """Create the check run unless the same one (head commit, conclusion, text) was created last."""
+        key = f"{run.head_sha}\n{run.conclusion}\n{run.title}\n{run.summary}"
+        stored = await self.store.bot_comment(run.repo, run.number, "check")
+        if stored is not None and stored[1] == body_hash(key):
+            return False
+        created = await inst.create_check_run(run.repo, head_sha=run.head_sha, name=run.name, conclusion=run.conclusion,
+                                              title=run.title, summary=run.summary)
+        await self.store.put_bot_comment(run.repo, run.number, "check", created["id"], key)
         return True
 
     async def _find_own(self, inst: Any, repo: str, number: int, marker: str) -> dict | None:

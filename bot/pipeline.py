@@ -27,7 +27,7 @@ from bot.leases import Leases
 from bot.ledger import Skipped
 from bot.logs import delivery_line
 from bot.metrics import Metrics
-from bot.routing import Ignored, Router
+from bot.routing import Facts, Ignored, Router
 from bot.rules.models import Rules
 from bot.store import Delivery, DeliveryStatus, LeaseLost, Store
 from bot.sweepers import ExpirySweeper
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 class Pipeline:
     def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, workers: int = 32, board_delay: float = 2.0,
                  max_attempts: int = 5, out: Callable[[str], None] | None = None, bot_login: str = "hackathon-bot[bot]",
-                 clock: Clock = SYSTEM, metrics: Metrics | None = None):
+                 clock: Clock = SYSTEM, metrics: Metrics | None = None, facts: Facts | None = None):
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
@@ -49,7 +49,7 @@ class Pipeline:
         self.bot_login = bot_login
         self.clock = clock
         self.leases = Leases(store, clock)
-        self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock)
+        self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock, facts=facts)
         self.executor = Executor(store, gateway, self.leases, bot_login=lambda: self.bot_login, out=self.out,
                                  max_attempts=max_attempts, clock=clock, metrics=self.metrics)
         self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
