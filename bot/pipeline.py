@@ -4,7 +4,7 @@
           facts?) --> commit: decide (pure) + state, outbox, delivery done in ONE transaction
     outbox --> executor (`executor`) --> GitHub
     dirty campaigns --(after board_delay, one replica at a time)--> board flusher --> tracker issue
-    sweepers (`sweepers`): lapsed claims; the executor's sweep: retries and orphaned actions
+    sweepers (`sweepers`): reminders and lapsed claims; the executor's sweep: retries and orphaned actions
 
 Leases (`leases`): every delivery and action in hand carries a lease token that a heartbeat
 renews; one whose lease was taken over (a stalled process) can neither commit nor act.
@@ -54,7 +54,7 @@ class Pipeline:
                                  max_attempts=max_attempts, clock=clock, metrics=self.metrics)
         self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
                                   metrics=self.metrics)
-        self.expiry = ExpirySweeper(rules, store, clock=clock)
+        self.expiry = ExpirySweeper(rules, store, clock=clock, execute=self.executor.execute)
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task] = []

@@ -61,6 +61,7 @@ campaigns = Table(
     Column("installation_id", BigInteger),  # the installation that reaches the tracker, learnt from deliveries
     Column("board_error", Text),  # why the last board edit failed for good (shown by `bot status`)
     Column("board_failures", Integer, nullable=False, default=0),
+    Column("closed_at", UTCDateTime()),  # /close-campaign: closed to new claims since then (NULL: open)
 )
 
 claims = Table(
@@ -74,6 +75,8 @@ claims = Table(
     Column("link", Text),
     Column("claimed_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("renewed_at", UTCDateTime()),  # the holder's last /renew (the claim's period starts there)
+    Column("reminded_at", UTCDateTime()),  # the last reminder that the claim will lapse
 )
 
 pulls = Table(

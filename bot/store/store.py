@@ -28,6 +28,7 @@ from bot.actions import (
     DropClaim,
     PutClaim,
     PutPull,
+    SetCampaignClosed,
     SetTaskClosed,
     action_from_dict,
     action_to_dict,
@@ -236,13 +237,15 @@ class Store:
     # ---- campaign state ---------------------------------------------------------------------------
     @staticmethod
     def _load_state(conn: Connection, campaign: str) -> CampaignState:
-        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link)
+        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link,
+                    renewed_at=r.renewed_at, reminded_at=r.reminded_at)
               for r in conn.execute(select(claims).where(claims.c.campaign == campaign))]
         prs = [PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
                            part=r.part, revert=r.revert)
                for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))]
         closed = frozenset(conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign)).scalars())
-        return make_state(cl, prs, closed)
+        closed_at = conn.execute(select(campaigns.c.closed_at).where(campaigns.c.slug == campaign)).scalar()
+        return make_state(cl, prs, closed, closed_at)
 
     async def state(self, campaign: str) -> CampaignState:
         return await self._read(lambda conn: self._load_state(conn, campaign))
@@ -265,7 +268,7 @@ class Store:
                 case PutClaim(claim=c):
                     upsert(conn, claims, dict(campaign=campaign, task=c.task, user_key=c.user.lower()),
                             dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at,
-                                 updated_at=now))
+                                 updated_at=now, renewed_at=c.renewed_at, reminded_at=c.reminded_at))
                 case DropClaim(task=t, user=u):
                     conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t, claims.c.user_key == u.lower()))
                 case PutPull(pr=p):
@@ -276,6 +279,8 @@ class Store:
                     conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
                     if flag:
                         conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
+                case SetCampaignClosed(at=at):
+                    conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(closed_at=at))
 
     async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
                      installation_id: int | None = None, token: str | None = None, effect: Effect | None = None,
