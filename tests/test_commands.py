@@ -814,3 +814,40 @@ def test_the_fast_path_for_plain_numbers_reads_exactly_what_the_item_loop_reads(
     from bot.commands import _read_list
 
     assert _read_list(text, 0) == _read_list(text, 0, fast=False)
+
+
+# --- what the bot repeats of a participant's text is never live -----------------------------------
+
+def _outside_code(text: str) -> str:
+    import re
+
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
+
+
+@pytest.mark.parametrize("text", [
+    "【队名】：A\n【序号】：1\n【状态】：@org/everyone",
+    "【队名】：A\n【序号】：1\n【状态】：![track](https://evil.example/p.png)",
+    "【报名】：-1<img src=x>",
+    "报名:3 @org/everyone",
+    "我想认领 3 号任务 ![x](https://evil.example/p.png)",
+])
+def test_user_text_in_hints_and_errors_is_inline_code(text):
+    r = parse_comment(text)
+    assert r.hints or r.errors
+    for m in r.hints + r.errors:
+        for lang in ("zh", "en"):
+            rest = _outside_code(m.text(lang))
+            assert "@org" not in rest and "![" not in rest and "<img" not in rest and "evil" not in rest
+
+
+def test_a_title_hint_shows_the_title_as_inline_code():
+    from bot.titles import parse_title
+
+    ref = parse_title("【Hackthon 9th No.5】 @org/everyone ![x](https://evil.example/p.png)")
+    assert ref.hints
+    for m in ref.hints:
+        for lang in ("zh", "en"):
+            text = m.text(lang)
+            assert "@org/everyone" in text   # the corrected title is shown...
+            rest = _outside_code(text)       # ...but only as code
+            assert "@org" not in rest and "![" not in rest

@@ -51,6 +51,7 @@ from bot.rules.models import Campaign, ClaimPolicy, Labels, Task, TaskStatus
 TASK_FIELDS = ("title", "difficulty", "track", "summary", "targets", "tests", "rfc", "acceptance", "source", "status", "reward")
 CAMPAIGN_FIELDS = ("name", "key", "repos", "rfc", "language")
 RECORD = ".generated.yml"
+DOC_REPOS = ("docs", "community")  # documentation and design-document repositories
 DEFAULT_RFC = {"repo": "PaddlePaddle/community", "path": "rfcs/"}
 
 
@@ -202,7 +203,7 @@ def direction(name: str | None) -> str | None:
     if not name or not re.search(r"——|—|】|--", name):
         return None
     part = re.split(r"——|—|】|--", name)[-1].strip()
-    part = re.sub(r"^(?:开源贡献)?个人挑战赛(?:冲刺赛)?\s*", "", part)
+    part = re.sub(r"^(?:核心框架)?(?:开源贡献)?(?:个人挑战赛)?(?:冲刺赛)?\s*", "", part)
     part = re.sub(r"(?:任务详情|任务合集|任务列表|详细介绍|合集|任务|方向|赛道)+\s*$", "", part).strip(" -–—：:")
     return part or None
 
@@ -306,7 +307,7 @@ def generate(
                 "_fallback": e.title_repo,
                 "_unit_tests": e.unit_tests,
                 "_group": (c.file, id(b.group)) if b.group is not None else None,
-                "_track": (c.file, t_track := (b.track or col_track)),
+                "_track": (c.file, b.track or col_track),
                 "_collection_repo": ctx.collection_repo,
             }
             tasks[num] = t
@@ -338,23 +339,25 @@ def generate(
 
 def _fill_repos(tasks: dict[int, dict[str, Any]], known: list[str], default: str | None) -> None:
     """Tasks whose text names no place get one: what their title or headings say, else where the
-    other tasks of their group (then of their track) go, else the collection's repo, else --repo.
+    other tasks of their group go, else the collection's repo (its title or preamble), else where the
+    other tasks of their track go, else --repo.
     Tasks that ask for unit tests without naming where get the repository's usual test location."""
     def majority(key: str, value: Any) -> str | None:
-        c = Counter(tg["repo"] for t in tasks.values() if value is not None and t[key] == value and t["targets"] for tg in t["targets"][:1])
-        return c.most_common(1)[0][0] if c else None
+        c = Counter(tg["repo"] for t in tasks.values() if value is not None and t[key] == value for tg in t["targets"])
+        code = Counter({r: n for r, n in c.items() if r.split("/")[1] not in DOC_REPOS})  # code goes to code repos
+        return (code or c).most_common(1)[0][0] if c else None
 
     for t in tasks.values():
         if t["targets"] or t["_kind"] == "table":
             continue
-        repo = (t["_fallback"] or majority("_group", t["_group"]) or majority("_track", t["_track"])
-                or t["_collection_repo"] or (known[0] if known else None) or default)
+        repo = (t["_fallback"] or majority("_group", t["_group"]) or t["_collection_repo"]
+                or majority("_track", t["_track"]) or (known[0] if known else None) or default)
         t["_filled"] = repo
     for t in tasks.values():
         if t.get("_filled"):
             t["targets"] = [{"repo": t["_filled"], "paths": []}]
         if not t["tests"] and t["_unit_tests"] and t["targets"]:
-            code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in ("docs", "community")]
+            code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
             t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))
 
 
