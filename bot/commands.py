@@ -50,7 +50,7 @@ Participant forms (anywhere in a line, several per comment)::
 
     zh label  := open label close [ "：" | ":" ] list       (bold `**` around it is fine)
     open      := 【 [ ［        close := 】 ] ［            (mixed pairs like `[报名】` are fine)
-    label     := 报名 -> claim         取消报名 -> unclaim
+    label     := 报名 -> claim         取消报名 -> unclaim         续期 -> renew
                  提交 -> submit (stage None)
                  提交提案 | 提交RFC -> submit rfc       提交作品 | 提交代码 -> submit code
     en        := ["/"] ("claim" | "unclaim") [":"] [ "task" | "tasks" ] list
@@ -79,9 +79,10 @@ Team format (one field per line, blank or other lines allowed between, in any or
 
 Line commands (a line starting with "/" or "@<bot_login> ", case-insensitive, one per line)::
 
-    /claim list   /unclaim list   /submit [rfc|code] list [URL]              (participants)
+    /claim list   /unclaim list   /renew list   /submit [rfc|code] list [URL]   (participants)
     /assign @user list   /unassign @user list   /done list [@user]
     /reopen list   /close-task list   /status [list]   /refresh   /help     (maintainers)
+    /close-campaign   /reopen-campaign                                   (maintainers, no arguments)
 
   Arguments are `@login` and list items in any order; text after them is ignored.
   `close_task` and `closetask` also mean close-task. A missing user or task list is an error.
@@ -122,7 +123,8 @@ MAX_LIST_ERRORS = 20    # bad items of one list reported one by one; the rest ar
 MAX_ECHO = 60           # user text quoted back in a hint or an error is cut to this many characters
 
 ACTIONS = ("claim", "unclaim", "submit", "assign", "unassign", "done", "reopen",
-           "close-task", "status", "refresh", "help")
+           "close-task", "status", "refresh", "help", "renew", "close-campaign", "reopen-campaign")
+NO_ARGS = ("refresh", "help", "close-campaign", "reopen-campaign")  # line commands that take no arguments
 STAGES = ("rfc", "code")
 
 
@@ -513,7 +515,7 @@ def format_tasks(tasks: tuple[int, ...], lang: str = "zh") -> str:
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"
 _LABELS = {
-    "取消报名": ("unclaim", None), "报名": ("claim", None),
+    "取消报名": ("unclaim", None), "报名": ("claim", None), "续期": ("renew", None),
     "提交提案": ("submit", "rfc"), "提交rfc": ("submit", "rfc"),
     "提交作品": ("submit", "code"), "提交代码": ("submit", "code"), "提交": ("submit", None),
     "提案链接": ("link", "rfc"), "rfc链接": ("link", "rfc"),
@@ -552,7 +554,8 @@ _STATUS_LIKE = re.compile(r"报名|提交|取消|认领|claim|submit|rfc|pr\b", 
 _LINE_NAMES = {"claim": "claim", "unclaim": "unclaim", "submit": "submit", "assign": "assign",
                "unassign": "unassign", "done": "done", "reopen": "reopen", "close-task": "close-task",
                "close_task": "close-task", "closetask": "close-task", "status": "status",
-               "refresh": "refresh", "help": "help"}
+               "refresh": "refresh", "help": "help", "renew": "renew", "close-campaign": "close-campaign",
+               "reopen-campaign": "reopen-campaign"}
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
 
 
@@ -660,7 +663,7 @@ class _Reader:
             return False
         if not self.spend():
             return True
-        if action in ("refresh", "help"):
+        if action in NO_ARGS:
             self.add(pos, Command(action))
             return True
         stage = None
@@ -686,7 +689,7 @@ class _Reader:
         if action != "status" and not items.tasks:
             self.errors.append(Message("missing_tasks", {"command": "/" + action, "example": example}))
             return True
-        if action in ("claim", "unclaim", "reopen", "close-task", "status", "submit"):
+        if action in ("claim", "unclaim", "renew", "reopen", "close-task", "status", "submit"):
             user = None
         link = _url_in(orig_rest[items.end:]) if action == "submit" else None
         self.add(pos, Command(action, items.tasks, stage=stage, link=link, user=user))
@@ -727,7 +730,7 @@ class _Reader:
             kind, sub = _LABELS[label]
             nxt = matches[i + 1].start() if i + 1 < len(matches) else len(line)
             found_any = True
-            if kind in ("claim", "unclaim", "submit"):
+            if kind in ("claim", "unclaim", "submit", "renew"):
                 items = _read_list(line, m.end())
                 self.errors.extend(items.errors)
                 if items.tasks:
@@ -889,7 +892,8 @@ _EXAMPLES = {
     "claim": "/claim 3", "unclaim": "/unclaim 3", "submit": "/submit rfc 3 https://…",
     "assign": "/assign @user 12 13", "unassign": "/unassign @user 12", "done": "/done 12 @user",
     "reopen": "/reopen 12", "close-task": "/close-task 12", "status": "/status 12",
-    "refresh": "/refresh", "help": "/help",
+    "refresh": "/refresh", "help": "/help", "renew": "/renew 3", "close-campaign": "/close-campaign",
+    "reopen-campaign": "/reopen-campaign",
 }
 
 
@@ -898,6 +902,8 @@ def _zh_label(action: str, stage: str | None) -> str:
         return "【报名】"
     if action == "unclaim":
         return "【取消报名】"
+    if action == "renew":
+        return "【续期】"
     return {"rfc": "【提交提案】", "code": "【提交作品】", None: "【提交】"}[stage]
 
 
@@ -995,10 +1001,10 @@ def command_problem(cmd: Command) -> str | None:
         return f"unknown action {cmd.action!r}"
     if list(cmd.tasks) != sorted(set(cmd.tasks)) or any(not 1 <= t <= MAX_TASK_ID for t in cmd.tasks):
         return "tasks must be sorted, unique, within 1..MAX_TASK_ID"
-    needs_tasks = cmd.action not in ("status", "refresh", "help")
+    needs_tasks = cmd.action not in ("status", *NO_ARGS)
     if needs_tasks and not cmd.tasks:
         return f"{cmd.action} needs tasks"
-    if cmd.action in ("refresh", "help") and cmd.tasks:
+    if cmd.action in NO_ARGS and cmd.tasks:
         return f"{cmd.action} takes no tasks"
     if cmd.stage is not None and (cmd.action != "submit" or cmd.stage not in STAGES):
         return "stage is only rfc|code on submit"
@@ -1035,7 +1041,7 @@ def render_command(cmd: Command, lang: str = "zh") -> str:
         if cmd.link:
             lines.append(f"【链接】：{cmd.link}")
         return "\n".join(lines)
-    if a in ("claim", "unclaim", "submit") and lang == "zh":
+    if a in ("claim", "unclaim", "submit", "renew") and lang == "zh":
         text = f"{_zh_label(a, cmd.stage)}：{format_tasks(cmd.tasks)}"
         if cmd.link:
             text += "\n" + _LINK_LABEL[cmd.stage] + "：" + cmd.link

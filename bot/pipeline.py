@@ -4,7 +4,7 @@
           facts?) --> commit: decide (pure) + state, outbox, delivery done in ONE transaction
     outbox --> executor (`executor`) --> GitHub
     dirty campaigns --(after board_delay, one replica at a time)--> board flusher --> tracker issue
-    sweepers (`sweepers`): lapsed claims; the executor's sweep: retries and orphaned actions
+    sweepers (`sweepers`): reminders and lapsed claims; the executor's sweep: retries and orphaned actions
 
 Leases (`leases`): every delivery and action in hand carries a lease token that a heartbeat
 renews; one whose lease was taken over (a stalled process) can neither commit nor act.
@@ -24,6 +24,7 @@ from bot.clock import SYSTEM, Clock
 from bot.executor import Executor, retry_plan, short_error
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
+from bot.ledger import Skipped
 from bot.logs import delivery_line
 from bot.metrics import Metrics
 from bot.routing import Facts, Ignored, Router
@@ -53,7 +54,7 @@ class Pipeline:
                                  max_attempts=max_attempts, clock=clock, metrics=self.metrics)
         self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
                                   metrics=self.metrics)
-        self.expiry = ExpirySweeper(rules, store, clock=clock)
+        self.expiry = ExpirySweeper(rules, store, clock=clock, execute=self.executor.execute)
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
@@ -202,9 +203,15 @@ class Pipeline:
             return result
         if self.leases.lost(token):
             raise LeaseLost(delivery_id)
+        now = self.clock.now()
+        edit = routed.edit
         decision, items = await self.store.commit(
-            routed.rules.slug, lambda state: routed.build(state, self.clock.now()),
-            delivery_id=delivery_id, installation_id=routed.installation_id, token=token)
+            routed.rules.slug, lambda state: routed.build(state, now),
+            delivery_id=delivery_id, installation_id=routed.installation_id, token=token, effect=routed.effect,
+            edit=(lambda state, applied: edit(state, now, applied)) if edit else None)
+        if isinstance(decision, Skipped):
+            done("already_applied", routed.rules.slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
+            return []
         done("done", routed.rules.slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
         if items:
             await self.executor.execute(items)

@@ -247,6 +247,7 @@ async def test_lapsed_claims_leave_the_board(bot):
     from bot.model import Claim, Stage
     from bot.store import utcnow
 
+    await bot.pipeline.expiry.swept.wait()  # the sweep at start is over: only the call below releases it
     old = Claim("h9", 2, "sleepy", Stage.CLAIMED, utcnow() - timedelta(days=30))
     await bot.store.commit("h9", lambda state: Decision(changes=[PutClaim(old)], board=True), installation_id=1)
     await bot.settle()
