@@ -50,7 +50,7 @@ Participant forms (anywhere in a line, several per comment)::
 
     zh label  := open label close [ "：" | ":" ] list       (bold `**` around it is fine)
     open      := 【 [ ［        close := 】 ] ［            (mixed pairs like `[报名】` are fine)
-    label     := 报名 -> claim         取消报名 -> unclaim
+    label     := 报名 -> claim         取消报名 -> unclaim         续期 -> renew
                  提交 -> submit (stage None)
                  提交提案 | 提交RFC -> submit rfc       提交作品 | 提交代码 -> submit code
     en        := ["/"] ("claim" | "unclaim") [":"] [ "task" | "tasks" ] list
@@ -79,9 +79,10 @@ Team format (one field per line, blank or other lines allowed between, in any or
 
 Line commands (a line starting with "/" or "@<bot_login> ", case-insensitive, one per line)::
 
-    /claim list   /unclaim list   /submit [rfc|code] list [URL]              (participants)
+    /claim list   /unclaim list   /renew list   /submit [rfc|code] list [URL]   (participants)
     /assign @user list   /unassign @user list   /done list [@user]
     /reopen list   /close-task list   /status [list]   /refresh   /help     (maintainers)
+    /close-campaign   /reopen-campaign                                   (maintainers, no arguments)
 
   Arguments are `@login` and list items in any order; text after them is ignored.
   `close_task` and `closetask` also mean close-task. A missing user or task list is an error.
@@ -110,6 +111,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -122,7 +124,8 @@ MAX_LIST_ERRORS = 20    # bad items of one list reported one by one; the rest ar
 MAX_ECHO = 60           # user text quoted back in a hint or an error is cut to this many characters
 
 ACTIONS = ("claim", "unclaim", "submit", "assign", "unassign", "done", "reopen",
-           "close-task", "status", "refresh", "help")
+           "close-task", "status", "refresh", "help", "renew", "close-campaign", "reopen-campaign")
+NO_ARGS = ("refresh", "help", "close-campaign", "reopen-campaign")  # line commands that take no arguments
 STAGES = ("rfc", "code")
 
 
@@ -276,10 +279,24 @@ def _blank_blocks(lines: list[str]) -> list[str]:
     return out
 
 
-def _blank_inline(text: str) -> str:
-    """Blank code spans, `<code>`/`<pre>` elements and HTML comments, leftmost first."""
+_SINGLE_SPAN = re.compile(r"`[^`\n]*+(?:\n(?![ \t]*+\n)[^`\n]*+)*+`")
+
+
+def _blanked(m: re.Match) -> str:
+    span = m.group(0)
+    return _NON_NL.sub(" ", span) if "\n" in span else " " * len(span)
+
+
+def _blank_inline(text: str, fast: bool = True) -> str:
+    """Blank code spans, `<code>`/`<pre>` elements and HTML comments, leftmost first.
+
+    `fast=False` never takes the single-backtick shortcut (its reference, for tests).
+    """
     if "`" not in text and "<" not in text:
         return text
+    if fast and "<" not in text and "``" not in text:
+        # single backticks only: a span runs to the next backtick, within its paragraph
+        return _SINGLE_SPAN.sub(_blanked, text)
     breaks = [m.start() for m in _PARA_BREAK.finditer(text)]
     starts: list[int] = []
     ends: list[int] = []
@@ -396,7 +413,7 @@ def _read_list(s: str, pos: int, fast: bool = True) -> _Items:
     seen: set[tuple[str | None, ...]] = set()   # items other than valid numbers already read (a repeated one is read once)
     simple = _SIMPLE_RUN.match(s, pos) if fast else None
     if simple:
-        for token in _PLAIN_TOKEN.findall(s, pos, simple.end()):
+        for token in dict.fromkeys(_PLAIN_TOKEN.findall(s, pos, simple.end())):  # each distinct one, in order
             value = int(token) if len(token) <= 4 and token[0] not in "-－−" else _plain_value(token)
             if value is not None and 0 < value <= MAX_TASK_ID:
                 tasks.add(value)
@@ -513,7 +530,7 @@ def format_tasks(tasks: tuple[int, ...], lang: str = "zh") -> str:
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"
 _LABELS = {
-    "取消报名": ("unclaim", None), "报名": ("claim", None),
+    "取消报名": ("unclaim", None), "报名": ("claim", None), "续期": ("renew", None),
     "提交提案": ("submit", "rfc"), "提交rfc": ("submit", "rfc"),
     "提交作品": ("submit", "code"), "提交代码": ("submit", "code"), "提交": ("submit", None),
     "提案链接": ("link", "rfc"), "rfc链接": ("link", "rfc"),
@@ -552,7 +569,8 @@ _STATUS_LIKE = re.compile(r"报名|提交|取消|认领|claim|submit|rfc|pr\b", 
 _LINE_NAMES = {"claim": "claim", "unclaim": "unclaim", "submit": "submit", "assign": "assign",
                "unassign": "unassign", "done": "done", "reopen": "reopen", "close-task": "close-task",
                "close_task": "close-task", "closetask": "close-task", "status": "status",
-               "refresh": "refresh", "help": "help"}
+               "refresh": "refresh", "help": "help", "renew": "renew", "close-campaign": "close-campaign",
+               "reopen-campaign": "reopen-campaign"}
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
 
 
@@ -641,10 +659,6 @@ class _Reader:
             self.errors.append(Message("too_many_commands", {"max": MAX_FORMS}))
         return self.forms <= MAX_FORMS
 
-    @property
-    def exhausted(self) -> bool:
-        return self.forms > MAX_FORMS
-
     # -- line commands -------------------------------------------------------------------------
     def line_command(self, pos: int, name: str, rest: str, orig_rest: str) -> bool:
         """Handle a "/" or "@bot" line. Returns False when the word is no command at all."""
@@ -660,7 +674,7 @@ class _Reader:
             return False
         if not self.spend():
             return True
-        if action in ("refresh", "help"):
+        if action in NO_ARGS:
             self.add(pos, Command(action))
             return True
         stage = None
@@ -686,7 +700,7 @@ class _Reader:
         if action != "status" and not items.tasks:
             self.errors.append(Message("missing_tasks", {"command": "/" + action, "example": example}))
             return True
-        if action in ("claim", "unclaim", "reopen", "close-task", "status", "submit"):
+        if action in ("claim", "unclaim", "renew", "reopen", "close-task", "status", "submit"):
             user = None
         link = _url_in(orig_rest[items.end:]) if action == "submit" else None
         self.add(pos, Command(action, items.tasks, stage=stage, link=link, user=user))
@@ -727,7 +741,7 @@ class _Reader:
             kind, sub = _LABELS[label]
             nxt = matches[i + 1].start() if i + 1 < len(matches) else len(line)
             found_any = True
-            if kind in ("claim", "unclaim", "submit"):
+            if kind in ("claim", "unclaim", "submit", "renew"):
                 items = _read_list(line, m.end())
                 self.errors.extend(items.errors)
                 if items.tasks:
@@ -889,7 +903,8 @@ _EXAMPLES = {
     "claim": "/claim 3", "unclaim": "/unclaim 3", "submit": "/submit rfc 3 https://…",
     "assign": "/assign @user 12 13", "unassign": "/unassign @user 12", "done": "/done 12 @user",
     "reopen": "/reopen 12", "close-task": "/close-task 12", "status": "/status 12",
-    "refresh": "/refresh", "help": "/help",
+    "refresh": "/refresh", "help": "/help", "renew": "/renew 3", "close-campaign": "/close-campaign",
+    "reopen-campaign": "/reopen-campaign",
 }
 
 
@@ -898,6 +913,8 @@ def _zh_label(action: str, stage: str | None) -> str:
         return "【报名】"
     if action == "unclaim":
         return "【取消报名】"
+    if action == "renew":
+        return "【续期】"
     return {"rfc": "【提交提案】", "code": "【提交作品】", None: "【提交】"}[stage]
 
 
@@ -905,31 +922,54 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
     """Read every command of a comment; see the module docstring for the grammar."""
     reader = _Reader(bot_login)
     lines = clean_lines(text)
-    folded = _fold("\n".join(lines)).split("\n")
-    for pos, (line, orig) in enumerate(zip(folded, lines)):
-        if reader.exhausted:
+    whole = _fold("\n".join(lines))
+    folded = whole.split("\n")
+    worth, strict = _worth(bot_login)
+    line_cmd, mention = _LINE_CMD.match, reader.mention
+    at, pos, n = 0, 0, len(whole)      # `at`: offset in `whole` where line `pos` starts
+    while reader.forms <= MAX_FORMS:
+        # the next line that may hold a command (others cannot); once the look-ups for misspelt
+        # commands are spent, a "/" line needs a command's name to be worth reading
+        hit = (strict if reader.close_matches >= MAX_CLOSE_LOOKUPS else worth)(whole, at)
+        if hit is None:
             break
-        if not line.strip():
-            continue
-        m = _LINE_CMD.match(line)
-        if m is None and reader.mention is not None:
-            m = reader.mention.match(line)
-        if m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest"):]):
-            continue
-        if _CANDIDATE.search(line):
+        start = max(at, whole.rfind("\n", at, hit.start()) + 1)
+        pos += whole.count("\n", at, start)
+        line, orig = folded[pos], lines[pos]
+        m = line_cmd(line)
+        if m is None and mention is not None:
+            m = mention.match(line)
+        is_command = m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest"):])
+        if not is_command and _CANDIDATE.search(line):
             reader.participant_line(pos, line, orig)
+        at = start + len(line) + 1
+        pos += 1
+        if at > n:
+            break
     reader.flush()
     reader.attach_links()
     commands = list(dict.fromkeys(cmd for _, cmd in sorted(reader.cmds, key=lambda pc: pc[0])))
     hints = list(dict.fromkeys(reader.hints))
     errors = list(dict.fromkeys(reader.errors))
-    if not commands and not errors:
+    if not commands and not errors and _DIGIT.search(whole):
         hints.extend(_bare_list_hints(folded))
     return ParseResult(commands, hints, errors)
 
 
 # a line without any of these holds no participant command and no near miss
 _CANDIDATE = re.compile(r"[【\[［]|claim|报名|提交|认领", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _worth(bot_login: str | None) -> tuple[Callable[[str, int], re.Match | None], Callable[[str, int], re.Match | None]]:
+    """Searches for the next line that may hold a command: one that starts with "/" (or
+    "@bot_login") or holds a candidate word; the strict one wants a command's name after "/"."""
+    names = "|".join(sorted(map(re.escape, _LINE_NAMES), key=len, reverse=True))
+    at_bot = "|@" + re.escape(bot_login.removesuffix("[bot]")) + r"(?![\w-])" if bot_login else ""
+    words = r"|[【\[［]|claim|报名|提交|认领"
+    flags = re.IGNORECASE | re.MULTILINE
+    return (re.compile(r"^[^\S\n]*+(?:/" + at_bot + ")" + words, flags).search,
+            re.compile(r"^[^\S\n]*+(?:/(?:" + names + r")(?![\w-])" + at_bot + ")" + words, flags).search)
 _DIGIT = re.compile(r"[0-9０-９]")
 _BARE_LEAD = re.compile(r"[\s*_]*+")
 _BARE_TRAIL = frozenset("*_。.！!")
@@ -995,10 +1035,10 @@ def command_problem(cmd: Command) -> str | None:
         return f"unknown action {cmd.action!r}"
     if list(cmd.tasks) != sorted(set(cmd.tasks)) or any(not 1 <= t <= MAX_TASK_ID for t in cmd.tasks):
         return "tasks must be sorted, unique, within 1..MAX_TASK_ID"
-    needs_tasks = cmd.action not in ("status", "refresh", "help")
+    needs_tasks = cmd.action not in ("status", *NO_ARGS)
     if needs_tasks and not cmd.tasks:
         return f"{cmd.action} needs tasks"
-    if cmd.action in ("refresh", "help") and cmd.tasks:
+    if cmd.action in NO_ARGS and cmd.tasks:
         return f"{cmd.action} takes no tasks"
     if cmd.stage is not None and (cmd.action != "submit" or cmd.stage not in STAGES):
         return "stage is only rfc|code on submit"
@@ -1035,7 +1075,7 @@ def render_command(cmd: Command, lang: str = "zh") -> str:
         if cmd.link:
             lines.append(f"【链接】：{cmd.link}")
         return "\n".join(lines)
-    if a in ("claim", "unclaim", "submit") and lang == "zh":
+    if a in ("claim", "unclaim", "submit", "renew") and lang == "zh":
         text = f"{_zh_label(a, cmd.stage)}：{format_tasks(cmd.tasks)}"
         if cmd.link:
             text += "\n" + _LINK_LABEL[cmd.stage] + "：" + cmd.link

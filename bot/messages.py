@@ -2,7 +2,8 @@
 
 This module owns the `Message` type and the rendering of its text. A message is a `code`
 (the template entry's name) plus the `params` the template fills; the texts themselves, zh
-and en side by side, live in `bot/templates/parser.yml` (jinja2 syntax, no HTML escaping).
+and en side by side, live in `bot/templates/parser.yml` (jinja2 syntax, no HTML escaping; user
+text goes through the `code` filter, so it shows as inline code and nothing in it is live).
 Templates are read once, lazily, so importing the parsers stays cheap.
 """
 from __future__ import annotations
@@ -59,7 +60,11 @@ def _texts() -> dict[str, dict[str, str]]:
 def _env():
     import jinja2
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    from bot.texts import code_span
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env.filters["code"] = code_span   # user text as inline code: never a live mention, link, image or HTML
+    return env
 
 
 @cache

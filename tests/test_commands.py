@@ -814,3 +814,55 @@ def test_the_fast_path_for_plain_numbers_reads_exactly_what_the_item_loop_reads(
     from bot.commands import _read_list
 
     assert _read_list(text, 0) == _read_list(text, 0, fast=False)
+
+
+# --- what the bot repeats of a participant's text is never live -----------------------------------
+
+def _outside_code(text: str) -> str:
+    import re
+
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
+
+
+@pytest.mark.parametrize("text", [
+    "【队名】：A\n【序号】：1\n【状态】：@org/everyone",
+    "【队名】：A\n【序号】：1\n【状态】：![track](https://evil.example/p.png)",
+    "【报名】：-1<img src=x>",
+    "报名:3 @org/everyone",
+    "我想认领 3 号任务 ![x](https://evil.example/p.png)",
+])
+def test_user_text_in_hints_and_errors_is_inline_code(text):
+    r = parse_comment(text)
+    assert r.hints or r.errors
+    for m in r.hints + r.errors:
+        for lang in ("zh", "en"):
+            rest = _outside_code(m.text(lang))
+            assert "@org" not in rest and "![" not in rest and "<img" not in rest and "evil" not in rest
+
+
+def test_a_title_hint_shows_the_title_as_inline_code():
+    from bot.titles import parse_title
+
+    ref = parse_title("【Hackthon 9th No.5】 @org/everyone ![x](https://evil.example/p.png)")
+    assert ref.hints
+    for m in ref.hints:
+        for lang in ("zh", "en"):
+            text = m.text(lang)
+            assert "@org/everyone" in text   # the corrected title is shown...
+            rest = _outside_code(text)       # ...but only as code
+            assert "@org" not in rest and "![" not in rest
+
+
+def test_lines_without_commands_between_commands_keep_positions_right():
+    text = ("前言\n\n【提交提案】：1\n随便说点什么\n  \n【提案链接】：https://x.org/1\n再见 42\n"
+            "/unknown path\n【提交提案】：2\n\n\n【提案链接】：https://x.org/2\n@someone 你好\n【报名】：3")
+    assert cmds(text) == [Command("submit", (1,), stage="rfc", link="https://x.org/1"),
+                          Command("submit", (2,), stage="rfc", link="https://x.org/2"), claim(3)]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["`", "a", " ", "\n", "\n\n", "\n \t\n", "b c", "【报名】：1"]), max_size=30).map("".join))
+def test_the_single_backtick_shortcut_blanks_exactly_what_the_general_matcher_blanks(text):
+    from bot.commands import _blank_inline
+
+    assert _blank_inline(text) == _blank_inline(text, fast=False)

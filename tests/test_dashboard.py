@@ -286,3 +286,12 @@ def test_a_dashboard_moved_to_a_later_time_equals_one_built_then():
     early, later = day(10), day(25)
     assert at(build_dashboard(rules, state, history, early), rules, state, later) == build_dashboard(rules, state, history, later)
     assert [s.task for s in build_dashboard(rules, state, history, later).stale] == [1, 3]
+
+
+@given(st.integers(0, 10**6))
+def test_the_progress_axis_covers_the_values_in_at_most_five_round_steps(v):
+    from bot.web.charts import _scale
+
+    top, step = _scale(v)
+    assert top >= max(v, 1) and top % step == 0 and top // step <= 5 and top - step < max(v, 1)
+    assert str(step).strip("0") in ("1", "2", "5")

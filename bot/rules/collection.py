@@ -83,6 +83,8 @@ _TASK_MARKERS = re.compile(
 _SECTION_TITLE = re.compile(r"任务详情|【[^】]+】|^[一二三四五六七八九十]+\s*[、.．]\s*\S+任务$")
 # a top-level line that starts a task in a collection without headings
 _SECTION_START = re.compile(r"^(?:\*\*)?(?:详细描述|任务描述)(?:\*\*)?\s*[:：]?\s*(?:\*\*)?\s*$")
+_FILE_PATH = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_.\-]+)+\.[A-Za-z0-9]{1,6}")
+_MD_ESCAPE = re.compile(r"\\([_*\[\]#`\\])")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)、])\s+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -95,7 +97,7 @@ SECTION_LABELS: list[tuple[str, str]] = [
     ("desc", r"详细任务说明|详细描述|任务描述|任务说明|任务目标|赛题简介|项目介绍|主要工作内容|代码复现|复现目标|代码迁移|代码实现|复现|Description|Details|Overview"),
     ("bg", r"任务背景|背景|Background"),
     ("submit", r"提交内容|任务提交|提交要求|提交方式|交付内容|Deliverables|Submission|What to submit|Where to submit"),
-    ("accept", r"验收标准|验收要求|验收说明|验收方式|验收成果|合入标准|Acceptance(?: criteria)?"),
+    ("accept", r"验收标准|验收要求|验收说明|验收方式|验收成果|合入标准|预期效果|复现要求|要求|Acceptance(?: criteria)?"),
     ("req", r"技术要求|机器要求|营员要求[^:：]*|技术标签|Requirements|Skills"),
     ("list", r"题目内容|任务列表|Tasks"),
     ("ref", r"参考链接|参考代码链接|参考资料|参考步骤|参考内容|论文链接|案例链接|相关实现|路线参考|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
@@ -182,8 +184,9 @@ def _clean_title(text: str) -> tuple[str, str | None, str | None]:
     if m:
         anchor = m.group(1)
     text = _HTML_TAG.sub("", _ANCHOR.sub("", text))
-    text = strip_links(text)
+    text = _MD_ESCAPE.sub(r"\1", strip_links(text))
     text = text.replace("**", "").strip().strip("：:").strip()
+    text = re.sub(r"^(?:赛题|题目|课题)\s*\d+\s*[：:]\s*", "", text)
     stars = None
     m = _STARS.search(text)
     if m and m.start() > 0:
@@ -406,7 +409,8 @@ def parse_collection(text: str, file: str) -> Collection:
             elif cur is None or cur.level is None or level <= cur.level:
                 close()
                 if level <= 2:
-                    track = track_name(htext) if not _PREAMBLE_TITLE.search(plain_h) else None
+                    if level == 2:  # (a level-1 heading is the collection's title, not a track)
+                        track = track_name(htext) if not _PREAMBLE_TITLE.search(plain_h) else None
                     group = None
                     context = []
                 elif group is not None and level <= group.level:
@@ -501,7 +505,7 @@ def logical_lines(lines: list[Line]) -> list[Line]:
     prev_blank = True
     in_fence = False
     for ln in lines:
-        s = ln.text
+        s = _MD_ESCAPE.sub(r"\1", ln.text)
         if _FENCE.match(s):
             in_fence = not in_fence
             prev_blank = True
@@ -538,6 +542,10 @@ def sections(lines: list[Line]) -> list[Section]:
         indent = 0 if h else len(s) - len(s.lstrip())
         is_bullet = bool(_BULLET.match(s))
         m = _LABEL.match(body.strip())
+        if not m and _BOLD_LABEL.match(body.strip()):  # `**模型范围：**`: a section we do not know ends the one above
+            stack.clear()
+            out.append(Section("other", ln))
+            continue
         if m:
             kind = next(k for k, _ in SECTION_LABELS if m.group(k))
             if h:
@@ -566,11 +574,19 @@ _RFC_WORDS = re.compile(r"设计文档|\bRFCs?\b|\brfcs\b|design doc", re.IGNORE
 _PATH = re.compile(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+)/?")
 _DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.IGNORECASE)
 _AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|in|into|to)\s*[:：]?\s*$", re.IGNORECASE)
-_REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|遵守|遵循|按照|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.IGNORECASE)
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,6}$")
 _TEST_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])((?:test_[A-Za-z0-9_]+|[A-Za-z0-9_]+_test)\.(?:py|cc|cu|cpp|c|h|go|rs|js|ts))(?![A-Za-z0-9_])")
 _CODE_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])([A-Za-z0-9_\-]+\.(?:py|cc|cu|cpp|c|h|hpp|go|rs|yaml|yml|cmake|proto))(?![A-Za-z0-9_])")
-_UNIT_TEST = re.compile(r"单测|单元测试|unit\s?tests?|测试用例", re.IGNORECASE)
+_UNIT_TEST = re.compile(
+    r"(?:新增|添加|增加|补充|编写|完成|提供|增强|加上|补齐)[^。；;，,]{0,10}?(?:单测|单元测试|测试用例)|(?:单测|单元测试)\s*(?:代码|中增加|中添加|中补充|补充)"
+    r"|\b(?:add|write|provide)\w*\s+(?:\w+\s+){0,3}?unit\s?tests?",
+    re.IGNORECASE,
+)
+_NOT_ADDING = re.compile(r"删除|清理|移除|退场|remove", re.IGNORECASE)
+_BOLD_LABEL = re.compile(r"^\*\*[^*]{1,16}?\*\*\s*[:：]?\s*$")
+_ACCEPT_IN_TEXT = re.compile(r"验收(?:的)?标准|验收要求")
+_REWARD_IN_TEXT = re.compile(r"(?:贡献度|奖励|奖金|获得)[^。；;]{0,40}?(\d+(?:\.\d+)?\s*(?:⭐️|⭐|🌟))")
 _TEST_SEG = {"test", "tests", "unittest", "unittests", "testing", "legacy_test"}
 
 
@@ -658,7 +674,8 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
     reward: list[str] = []
     unit_tests = False
     short = ctx.short()
-    current = next((r for _, r in _mentions(title, ctx, loose=True) if r != ctx.rfc_repo), None)
+    current = next((r for p, r in _mentions(title, ctx, loose=True)
+                    if r != ctx.rfc_repo and not (r.endswith("/Paddle") and re.search(r"基于\s*$", title[:p]))), None)
     title_repo = current
 
     def add(repo: str, glob: str) -> None:
@@ -682,8 +699,13 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             if text:
                 reward.append(text)
             continue
-        if _UNIT_TEST.search(text):
+        if _UNIT_TEST.search(text) and not _NOT_ADDING.search(text):
             unit_tests = True
+        if sec.kind not in ("accept",) and _ACCEPT_IN_TEXT.search(text) and not _URL.search(raw):
+            accept.append(_BULLET.sub("", text).strip())
+        rm = _REWARD_IN_TEXT.search(text)
+        if rm and not reward:
+            reward.append(rm.group(1).replace(" ", ""))
         if sec.kind == "bg" and text:
             bg.append(_BULLET.sub("", text).strip())
         if sec.kind == "desc" and text:
@@ -709,6 +731,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             pieces.append(m.group(2))
             pos = m.end()
         flat += raw[pos:]
+        link_text = {u: flat[a:b].strip() for u, (a, b) in zip(pieces, link_spans)}
         urls = [u for u, (a, _) in zip(pieces, link_spans) if not _REFERENCE.search(flat[:a])]
         urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()])]
         flat_nourl = _URL.sub(lambda m: " " * len(m.group(0)), flat)
@@ -724,6 +747,9 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             parts = [p for p in rest.split("/") if p]
             if parts and parts[0] in ("tree", "blob") and len(parts) >= 2:
                 path = "/".join(parts[2:])
+                shown = link_text.get(url, "")
+                if _FILE_PATH.fullmatch(shown) and shown != path and "/" in path:
+                    path = shown  # `[python/paddle/tensor/linalg.py](…/math.py)`: the text is what people read
                 is_rfc = repo == ctx.rfc_repo or path.startswith("rfcs")
                 if is_rfc:
                     if rfc_line:
@@ -733,7 +759,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                     if target_line and not path:
                         line_targets.setdefault(repo, [])
                     continue
-                glob = path if parts[0] == "blob" and _EXT.search(path) else _norm_dir(path)
+                glob = path if _EXT.search(path) else _norm_dir(path)
                 line_targets.setdefault(repo, []).append(glob)
                 if _is_test_path(path):
                     add_test(glob)
@@ -812,7 +838,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                 if r not in line_targets and not (rfc_line and r not in short.values()):
                     line_targets.setdefault(r, [])
         for repo, globs in line_targets.items():
-            globs = [g for g in globs if not any(o != g and g.endswith("/**") and o.startswith(g[:-2]) for o in globs)]
+            globs = [g for g in globs if not any(o != g and o.endswith("/**") and g.startswith(o[:-2]) for o in globs)]
             if not globs:
                 if repo not in wide:
                     wide.append(repo)

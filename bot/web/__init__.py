@@ -25,7 +25,7 @@ from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.model import CampaignState, StageEvent
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
-from bot.web.pages import render_campaign, render_index
+from bot.web.pages import content_security_policy, render_campaign, render_index
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ async def index(request: web.Request) -> web.Response:
         rows.append((slug, r.campaign.name, Counts(t.tasks, t.claimed, t.submitted, t.completed)))
     langs = Counter(r.campaign.language for r in rules.campaigns.values())
     lang = max(sorted(langs), key=lambda k: langs[k]) if langs else "zh"
-    return web.Response(text=render_index(rows, lang), content_type=HTML, charset="utf-8")
+    return _html(render_index(rows, lang))
 
 
 async def campaign(request: web.Request) -> web.Response:
@@ -106,7 +106,13 @@ async def campaign(request: web.Request) -> web.Response:
         request.app[BUILT][slug] = (state, last, d)
     if as_json:
         return web.json_response(to_json(d))
-    return web.Response(text=render_campaign(d), content_type=HTML, charset="utf-8")
+    return _html(render_campaign(d))
+
+
+def _html(text: str) -> web.Response:
+    return web.Response(text=text, content_type=HTML, charset="utf-8",
+                        headers={"Content-Security-Policy": content_security_policy(text),
+                                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 
 
 async def report_csv(request: web.Request) -> web.Response:

@@ -1,7 +1,7 @@
 """write budget: recent content-creating requests per installation, shared by every replica
 
-Revision ID: 0003
-Revises: 0002
+Revision ID: 0005
+Revises: 0004
 Create Date: 2026-12-03
 """
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 from bot.store import UTCDateTime
 
-revision = '0003'
-down_revision = '0002'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
