@@ -113,6 +113,17 @@ def test_one_reminder_then_one_lapse_notice_each_naming_people_tasks_and_dates(r
     assert [c.user for c in st.claims] == ["dora", "carol"]  # a claim at a PR stage never lapses
 
 
+def test_a_crowded_sweep_is_split_into_notices_github_accepts(rules):
+    st = CampaignState(claims=tuple(Claim("h9", 1 + i % 3, f"user-with-a-long-login-{i}", Stage.CLAIMED,
+                                          NOW - (5 * DAY if i % 2 else 0 * DAY)) for i in range(250)))
+    d = lapse_claims(rules, st, NOW + 12 * DAY)
+    bodies = [n.body for n in notices(d)]
+    assert len(bodies) == 3 and all(len(b) < 65536 for b in bodies)
+    assert len({n.key for n in notices(d)}) == 3
+    for i in range(250):  # everyone is addressed exactly once
+        assert sum(f"@user-with-a-long-login-{i}:" in b for b in bodies) == 1
+
+
 def test_the_notice_is_in_the_campaigns_language():
     zh = make_rules(campaign=make_campaign(language="zh"))
     st = CampaignState(claims=(Claim("h9", 2, "bob", Stage.CLAIMED, NOW),))
