@@ -176,7 +176,7 @@ def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
         if led.state.closed_at is not None and not force:
             groups.setdefault("campaign_closed", []).append(tid)
             continue
-        if tid in led.state.closed_tasks and not force:
+        if (tid in led.state.closed_tasks or not task.open_to_claims) and not force:
             groups.setdefault("task_closed", []).append(tid)
             continue
         mine = led.state.claim(tid, user)

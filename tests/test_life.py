@@ -187,6 +187,17 @@ def test_close_campaign_refuses_new_claims_posts_the_results_and_reopen_undoes_i
     assert decide_comment(rules, apply_changes(closed, d.changes), comment("claim 1", author="zed"), NOW).changes
 
 
+def test_a_task_the_rule_file_marks_reserved_or_closed_takes_no_claims():
+    from bot.rules.models import TaskStatus
+
+    tasks = make_tasks()
+    tasks[2] = tasks[2].model_copy(update={"status": TaskStatus.reserved})
+    rules = make_rules(tasks=tasks)
+    d = decide_comment(rules, CampaignState(), comment("claim 2"), NOW)
+    assert d.changes == [] and "No.2 is closed to new claims" in reply_of(d)
+    assert decide_comment(rules, CampaignState(), comment("/assign @zed 2", author="boss", maintainer=True), NOW).changes
+
+
 def test_closing_from_a_task_issue_posts_the_results_on_the_tracker():
     rules = rewarded_rules()
     d = decide_comment(rules, _finished_state(), comment("/close-campaign", author="boss", maintainer=True, number=201), NOW)
