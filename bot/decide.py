@@ -689,13 +689,16 @@ def with_implied_tasks(parsed: ParseResult, body: str, old_body: str | None, tas
     the number is implied; `keep_hints=False` drops every hint (PR discussions are not claims)."""
     commands = list(parsed.commands)
     recheck = False
+    implied: set[str] = set()
     for action, user in bare_commands(body, old_body):
         if action == "recheck":
             recheck = True
         elif tasks:
             commands.append(Command(action, tasks, user=user or (author if action == "done" else None)))
+            implied.add("/" + action)
     hints = [h for h in parsed.hints if keep_hints and not (tasks and h.code == "claim_no_number")]
-    return ParseResult(commands=commands, hints=hints, errors=list(parsed.errors)), recheck
+    errors = [e for e in parsed.errors if not (e.code == "missing_tasks" and e.params.get("command") in implied)]
+    return ParseResult(commands=commands, hints=hints, errors=errors), recheck
 
 
 def decide_pr_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, parsed: ParseResult, now: datetime,

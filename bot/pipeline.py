@@ -24,6 +24,7 @@ from bot.clock import SYSTEM, Clock
 from bot.executor import Executor, retry_plan, short_error
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
+from bot.ledger import Skipped
 from bot.logs import delivery_line
 from bot.metrics import Metrics
 from bot.routing import Facts, Ignored, Router
@@ -202,9 +203,15 @@ class Pipeline:
             return result
         if self.leases.lost(token):
             raise LeaseLost(delivery_id)
+        now = self.clock.now()
+        edit = routed.edit
         decision, items = await self.store.commit(
-            routed.rules.slug, lambda state: routed.build(state, self.clock.now()),
-            delivery_id=delivery_id, installation_id=routed.installation_id, token=token)
+            routed.rules.slug, lambda state: routed.build(state, now),
+            delivery_id=delivery_id, installation_id=routed.installation_id, token=token, effect=routed.effect,
+            edit=(lambda state, applied: edit(state, now, applied)) if edit else None)
+        if isinstance(decision, Skipped):
+            done("already_applied", routed.rules.slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
+            return []
         done("done", routed.rules.slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
         if items:
             await self.executor.execute(items)

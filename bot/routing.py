@@ -18,7 +18,7 @@ from typing import Any, Callable, Protocol
 from bot import events as ev
 from bot.actions import Decision
 from bot.clock import SYSTEM, Clock
-from bot.commands import ParseResult
+from bot.commands import ParseResult, parse_comment
 from bot.decide import (
     MAINTAINER_ACTIONS,
     STATE_ACTIONS,
@@ -32,6 +32,7 @@ from bot.decide import (
     decide_title_hint,
     with_implied_tasks,
 )
+from bot.ledger import Effect, comment_effect, pull_effect
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
@@ -95,6 +96,10 @@ class Routed:
     rules: CampaignRules
     build: Callable[[Any, Any], Decision]  # (state, now) -> Decision
     installation_id: int | None
+    # The effects ledger (bot.ledger): what this delivery takes effect as, and for a comment whose
+    # earlier text already took effect, (state, now, applied text) -> the decision on what is new.
+    effect: Effect | None = None
+    edit: Callable[[Any, Any, str], Decision] | None = None
 
 
 def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignRules | None:
@@ -159,9 +164,17 @@ class Router:
         parsed = facts.read()
         if task is not None:
             parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,))
-        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, parsed))
+        # An edit is compared with the text the ledger applied, which may hold commands the
+        # payload's diff does not: the permission is looked up for any maintainer command in it.
+        whole = parse_comment(e.comment.body, bot_login=facts.bot_login) if old is not None else parsed
+        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         inst = e.installation.id if e.installation else None
-        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst)
+
+        def edit(state: Any, now: Any, applied: str) -> Decision:
+            return decide_comment(rules, state, replace(facts, old_body=applied), now)
+
+        effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
+        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit)
 
     async def _route_pr_comment(self, e: ev.IssueCommentEvent) -> Routed:
         """A comment on a pull request: its commands act on the PR's tasks (bare `/done`, `/claim`...),
@@ -208,13 +221,15 @@ class Router:
             if raw is not None:
                 pull = self._pull_facts(repo, raw)
                 files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
-        return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst)
+        effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
+        return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
 
     @staticmethod
     def _pull_facts(repo: str, pr: dict) -> PullFacts:
         """PullFacts from GitHub's pull-request object (REST or webhook: the same shape)."""
         return PullFacts(repo=repo, number=pr["number"], title=pr["title"], body=pr.get("body") or "",
-                         author=pr["user"]["login"], state=pr["state"], merged=bool(pr.get("merged")),
+                         author=pr["user"]["login"], state=pr["state"],
+                         merged=bool(pr.get("merged")) or pr.get("merged_at") is not None,
                          url=pr.get("html_url", ""), labels=tuple(lb["name"] for lb in pr.get("labels") or ()),
                          ref=parse_title(pr["title"]), head_sha=(pr.get("head") or {}).get("sha", ""))
 
@@ -242,7 +257,7 @@ class Router:
         ref = parse_title(pr.title)
         inst = e.installation.id if e.installation else None
         facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
-                          state=pr.state, merged=bool(pr.merged), url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
+                          state=pr.state, merged=pr.is_merged, url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
                           ref=ref, head_sha=pr.head.sha)
         if not candidates:
             # A task PR opened where no campaign lives: its checklist says where the work goes.
@@ -268,4 +283,7 @@ class Router:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
         files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
         rules = chosen
-        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst)
+        effect = pull_effect(repo, pr.number, head_sha=pr.head.sha, title=pr.title, body=pr.body or "", state=pr.state,
+                             merged=pr.is_merged, files=[(f.filename, f.status) for f in files],
+                             updated_at=pr.updated_at)
+        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)

@@ -37,10 +37,21 @@ from bot.actions import (
     stage_events,
 )
 from bot.clock import SYSTEM, Clock
+from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, upsert
 from bot.store.records import Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
-from bot.store.schema import bot_comments, campaigns, claims, closed_tasks, deliveries, history, outbox, pulls
+from bot.store.schema import (
+    bot_comments,
+    campaigns,
+    claims,
+    closed_tasks,
+    deliveries,
+    effects,
+    history,
+    outbox,
+    pulls,
+)
 
 
 class Store:
@@ -272,14 +283,20 @@ class Store:
                     conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(closed_at=at))
 
     async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
-                     installation_id: int | None = None, token: str | None = None) -> tuple[Decision, list[OutboxItem]]:
+                     installation_id: int | None = None, token: str | None = None, effect: Effect | None = None,
+                     edit: Callable[[CampaignState, str], Decision] | None = None) -> tuple[Decision, list[OutboxItem]]:
         """Decide and record one delivery in ONE transaction under the campaign's row lock: read the
         state, `build(state)` the decision (pure), apply its changes, queue its actions (leased to the
         caller, who performs them next; if it dies first its lease runs out and any replica's sweeper
         takes them), mark the board dirty and the delivery done.
 
         Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
-        another worker took the delivery over, and its outcome is the one that counts."""
+        another worker took the delivery over, and its outcome is the one that counts.
+
+        `effect` (the effects ledger, `bot.ledger`): what the delivery takes effect as. When the
+        ledger already holds that content (or a newer one) nothing is decided and a `Skipped`
+        decision is returned; when it holds an older content of a comment, `edit(state, applied
+        body)` decides only what is new. The applied effect is recorded in this transaction."""
         def txn(conn: Connection) -> tuple[Decision, list[OutboxItem], int, CampaignState]:
             now = self.clock.now()
             if delivery_id is not None:
@@ -289,7 +306,7 @@ class Store:
                 if done.rowcount != 1:
                     raise LeaseLost(delivery_id)
             version, state = self._locked_state(conn, campaign)
-            decision = build(state)
+            decision = self._decide_once(conn, campaign, state, build, effect, edit, delivery_id, now)
             if decision.changes:
                 self._apply(conn, campaign, decision.changes, now)
                 events = stage_events(state, decision.changes, now)
@@ -326,6 +343,36 @@ class Store:
             return decision, items
 
         return await self._write(txn)
+
+    @staticmethod
+    def _decide_once(conn: Connection, campaign: str, state: CampaignState, build: Callable[[CampaignState], Decision],
+                     effect: Effect | None, edit: Callable[[CampaignState, str], Decision] | None,
+                     delivery_id: str | None, now: datetime) -> Decision:
+        """The decision, unless the ledger says the effect already happened; records the effect."""
+        if effect is None:
+            return build(state)
+        row = conn.execute(select(effects.c.fingerprint, effects.c.version, effects.c.body)
+                           .where(effects.c.subject == effect.subject)).first()
+        applied = Applied(row.fingerprint, row.version, row.body) if row else None
+        v = verdict(effect, applied)
+        if v in (Verdict.REPLAY, Verdict.STALE):
+            return Skipped(why=v.value)
+        if v is Verdict.CHANGED and applied is not None and applied.body is not None and edit is not None:
+            decision = edit(state, applied.body)
+        else:
+            decision = build(state)
+        newest = effect.version if applied is None or applied.version is None or effect.version is None \
+            else max(effect.version, applied.version)
+        upsert(conn, effects, dict(subject=effect.subject),
+               dict(campaign=campaign, fingerprint=effect.fingerprint, version=newest, body=effect.body,
+                    delivery_id=delivery_id, applied_at=now))
+        return decision
+
+    async def applied_effect(self, subject: str) -> Applied | None:
+        """What the effects ledger holds for a comment or pull request (see `bot.ledger`)."""
+        q = select(effects.c.fingerprint, effects.c.version, effects.c.body).where(effects.c.subject == subject)
+        row = await self._read(lambda conn: conn.execute(q).first())
+        return Applied(row.fingerprint, row.version, row.body) if row else None
 
     async def history(self, campaign: str) -> list[StageEvent]:
         """The campaign's stage history, oldest first (the dashboard's time series)."""
