@@ -102,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--event", required=True, help="the X-GitHub-Event name, e.g. issue_comment")
     p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["main"]).main(a))
 
+    p = sub.add_parser("simulate", help="rehearse a scenario (comments, PRs, time passing) in dry-run and print what the bot does")
+    p.add_argument("scenario", metavar="SCENARIO.yml")
+    p.add_argument("--rules", default=None, help="rules directory (default: the scenario's `rules:`, else RULES_DIR)")
+    p.set_defaults(func=lambda a: __import__("bot.simulate", fromlist=["main"]).main(a))
+
     p = sub.add_parser("board", help="print a campaign's board from the store")
     p.add_argument("campaign", help="campaign slug (the directory name under rules/)")
     p.add_argument("--lang", choices=["zh", "en"], default=None)

@@ -23,6 +23,7 @@ is given: then they get N, N+1, ... in document order, skipping ids already take
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -438,6 +439,68 @@ def _norm_campaign(d: dict) -> dict:
         return {k: d.get(k) for k in CAMPAIGN_FIELDS}
 
 
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\t]*")
+_NOT_PLAIN = re.compile(r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$", re.IGNORECASE)
+
+
+_YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u2028|\u2029|\ufeff")
+
+
+def _scalar(v: Any, flow: bool = False) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    text = str(v)
+    if not flow and _PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text) and text == text.strip() and text.isprintable():
+        return text
+    # a JSON string is a YAML double-quoted scalar; escape what YAML may not hold raw
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}" if ord(m.group(0)) < 0x10000 else f"\\U{ord(m.group(0)):08x}",
+                            json.dumps(text, ensure_ascii=False))
+
+
+def _flow(v: Any) -> str:
+    """A nested list (or an empty mapping) inside a sequence, in flow style."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_scalar(k, flow=True)}: {_flow(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_flow(x) for x in v) + "]"
+    return _scalar(v, flow=True)
+
+
+def _emit(v: Any, pad: str, out: list[str]) -> None:
+    """Block YAML in the rule files' style (mappings by 2, sequence dashes indented by 2)."""
+    for k, x in v.items():
+        key = str(k) if isinstance(k, int) else _scalar(k)
+        if isinstance(x, dict) and x:
+            out.append(f"{pad}{key}:")
+            _emit(x, pad + "  ", out)
+        elif isinstance(x, list) and x:
+            out.append(f"{pad}{key}:")
+            for item in x:
+                if isinstance(item, dict) and item:
+                    sub: list[str] = []
+                    _emit(item, pad + "    ", sub)
+                    out.append(f"{pad}  - {sub[0].lstrip()}")
+                    out.extend(sub[1:])
+                elif isinstance(item, (list, dict)):
+                    out.append(f"{pad}  - {_flow(item)}")
+                else:
+                    out.append(f"{pad}  - {_scalar(item)}")
+        else:
+            out.append(f"{pad}{key}: " + ("[]" if isinstance(x, list) else "{}" if isinstance(x, dict) else _scalar(x)))
+
+
+def emit_yaml(data: dict, header: str | None = None) -> str:
+    """Plain data -> YAML text. The round-trip dumper keeps comments of files people edited but is
+    slow; files the importer writes whole (new task files, its record) need none of that."""
+    out = [f"# {line}" if line else "#" for line in (header or "").splitlines()]
+    _emit(dict(data), "", out)
+    return "\n".join(out) + "\n"
+
+
 def _task_doc(num: int, t: dict, header: str) -> CommentedMap:
     doc = CommentedMap()
     doc["id"] = num
@@ -535,7 +598,7 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
             if num in gen.numbered_by_option:
                 header += f"The collection gives this task no number: id {num} was assigned by --number-from.\n"
             header += "Edit freely: fields you change are kept on re-import (and listed in hand_edited)."
-            writes[name] = dump(_task_doc(num, t, header))
+            writes[name] = emit_yaml(_task_doc(num, t, header), header)
     for num, name in sorted(by_id.items()):
         if num not in gen.tasks:
             report.stale.append(f"{slug}/{name}")
@@ -603,7 +666,7 @@ def run_import(
     cdir.mkdir(parents=True, exist_ok=True)
     for name, text in writes.items():
         (cdir / name).write_text(text, encoding="utf-8")
-    rec_text = "# What `bot rules import` generated last time; it tells hand edits apart. Do not edit.\n" + dump(new_record)
+    rec_text = emit_yaml(new_record, "What `bot rules import` generated last time; it tells hand edits apart. Do not edit.")
     if not rec_path.exists() or rec_path.read_text(encoding="utf-8") != rec_text:
         rec_path.write_text(rec_text, encoding="utf-8")
     return report

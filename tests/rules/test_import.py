@@ -83,3 +83,24 @@ def test_unnumbered_blocks_need_number_from(tmp_path):
     assert report.numbered_by_option == 1
     text = (tmp_path / "s2" / "014.yml").read_text()  # 12 and 13 are taken
     assert "assigned by --number-from" in text and "title: 这个任务忘了编号" in text
+
+
+def test_the_fast_yaml_writer_reads_back_as_written():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+    from ruamel.yaml import YAML
+
+    from bot.rules.importer import emit_yaml
+
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=30))
+    values = st.recursive(scalars, lambda inner: st.one_of(
+        st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4)), max_leaves=12)
+    docs = st.dictionaries(st.one_of(st.text(min_size=1, max_size=12), st.integers(0, 999)), values, max_size=6)
+    safe = YAML(typ="safe")
+
+    @settings(max_examples=300, deadline=None)
+    @given(docs)
+    def check(doc):
+        assert (safe.load(emit_yaml(doc, "header\nline two")) or {}) == doc
+
+    check()
