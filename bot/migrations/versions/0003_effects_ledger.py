@@ -1,7 +1,7 @@
 """effects ledger, redelivery bookkeeping, sync marks
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0003
+Revises: 0002
 Create Date: 2026-12-03
 """
 from alembic import op
@@ -10,8 +10,8 @@ import sqlalchemy as sa
 from bot.store import UTCDateTime
 
 
-revision = '0004'
-down_revision = '0003'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
