@@ -10,9 +10,9 @@ import pytest
 from bot.board import BOARD_END, BOARD_START
 from bot.review import CHECKLIST_MARKER
 from bot.rules.models import ClaimPolicy, Rules
+from tests import payloads
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules
 from tests.harness import TRACKER_BODY, Harness
-from tests import payloads
 
 pytestmark = pytest.mark.asyncio
 
