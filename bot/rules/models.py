@@ -5,7 +5,7 @@ file:line: field messages. `bot rules schema` prints the JSON Schema of these mo
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -38,7 +38,7 @@ class ClaimPolicy(_Strict):
                                 "null: 3 days before the lapse (half-way for periods under 7 days)")
 
     @model_validator(mode="after")
-    def _remind_before_lapse(self) -> ClaimPolicy:
+    def _remind_before_lapse(self) -> "ClaimPolicy":
         if self.remind_after_days is not None and self.claim_expiry_days is not None \
                 and self.remind_after_days >= self.claim_expiry_days:
             raise ValueError("remind_after_days must be less than claim_expiry_days (the reminder comes before the lapse)")
@@ -114,7 +114,7 @@ class Source(_Strict):
     anchor: str | None = None
 
 
-class TaskStatus(str, Enum):  # noqa: UP042 (str() of a member stays as it was)
+class TaskStatus(StrEnum):
     """Whether a task takes claims: `open`; `reserved` (a placeholder the organisers will fill in
     later, e.g. `No.N（预留）`); `closed` (withdrawn or done). Only `open` tasks take claims."""
 
