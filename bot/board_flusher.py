@@ -14,7 +14,8 @@ import logging
 from datetime import datetime
 from typing import Any, Callable
 
-from bot.board import render_board, splice_board
+from bot.board import render_board, tracker_body
+from bot.health import StateGuard
 from bot.clock import SYSTEM, Clock
 from bot.executor import short_error
 from bot.github import GitHubError, PermanentError
@@ -36,6 +37,7 @@ class BoardFlusher:
         self.board_delay = board_delay
         self.out = out
         self.clock = clock
+        self.guard = StateGuard()  # a store that lost its state never empties the board
 
     async def run(self, stopping: Callable[[], bool]) -> None:
         while not stopping():
@@ -57,7 +59,8 @@ class BoardFlusher:
             await self.store.release_board(slug)
             return False
         info = await self.store.board_info(slug)
-        board = render_board(rules, await self.store.state(slug), rules.campaign.language)
+        state = await self.store.state(slug)
+        board = render_board(rules, state, rules.campaign.language)
         digest = body_hash(board)
         if digest == info.get("board_hash"):
             await self.store.release_board(slug)
@@ -76,7 +79,10 @@ class BoardFlusher:
             inst = await self.gateway.installation(inst_id)
             issue = await inst.get_issue(repo, number)
             old = issue.get("body") or ""
-            new = splice_board(old, board)
+            if self.guard.holds(slug, rules.campaign.tracker, state, old, edits=info.get("board_edits") or 0):
+                await self.store.release_board(slug, failed=True)
+                return False
+            new = tracker_body(rules, state, rules.campaign.language, old, board)
             if new != old:
                 await inst.edit_issue(repo, number, body=new, priority=True)
         except PermanentError as exc:

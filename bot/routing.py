@@ -5,6 +5,12 @@ written on; a pull request by its repository and the campaign key in its title (
 among several campaigns for an edition-less key is the pure `choose_campaign`). The facts that
 need GitHub (a PR's changed files, a commenter's permission) are fetched here, before the
 decision, so deciding itself is pure. What concerns no campaign raises `Ignored`.
+
+Participant-written text (comments, titles) is read under `budget.Budget`: inline when short,
+otherwise in a worker process with a time limit, so no input can stall the event loop; a text
+that overruns is answered "too long to read" (comments) or read as naming no task (titles).
+Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member`,
+`organization`, `membership` and `team` events (`forget_permissions`, called at intake).
 """
 from __future__ import annotations
 
@@ -14,8 +20,10 @@ from typing import Any, Callable
 
 from bot import events as ev
 from bot.actions import Decision
+from bot.budget import Budget, BudgetExceeded
 from bot.clock import SYSTEM, Clock
-from bot.commands import ParseResult
+from bot.commands import ParseResult, new_commands, parse_comment
+from bot.messages import Message
 from bot.decide import MAINTAINER_ACTIONS, CommentFacts, PullFacts, decide_comment, decide_pull
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
@@ -60,6 +68,23 @@ class Router:
         self._bot_login = bot_login
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
+        self.budget = Budget()
+
+    async def _read_comment(self, facts: CommentFacts) -> ParseResult:
+        texts = (facts.old_body, facts.body) if facts.old_body is not None else (facts.body,)
+        fn = new_commands if facts.old_body is not None else parse_comment
+        try:
+            return await self.budget.run(fn, *texts, bot_login=facts.bot_login)
+        except BudgetExceeded as exc:
+            log.warning("comment %s on %s#%s not read: %s", facts.comment_id, facts.repo, facts.number, exc)
+            return ParseResult(errors=[Message("too_long_to_read")])
+
+    async def _read_title(self, title: str) -> TitleRef:
+        try:
+            return await self.budget.run(parse_title, title)
+        except BudgetExceeded as exc:
+            log.warning("title not read (%s): %r...", exc, title[:80])
+            return parse_title("")
 
     async def route(self, event: str, payload: dict) -> Routed:
         """The delivery's decision for its campaign; raises `Ignored` when it concerns none."""
@@ -97,7 +122,7 @@ class Router:
         author = e.comment.user.login
         facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=author, body=e.comment.body,
                              old_body=old, task_issue=task, bot_login=login.removesuffix("[bot]"))
-        parsed = facts.read()
+        parsed = await self._read_comment(facts)
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, parsed))
         inst = e.installation.id if e.installation else None
         return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst)
@@ -124,7 +149,7 @@ class Router:
         candidates = self.rules.for_repo(repo)
         if not candidates:
             raise Ignored("repository outside every campaign")
-        ref = parse_title(pr.title)
+        ref = await self._read_title(pr.title)
         chosen: CampaignRules | None
         if not ref.tasks:
             # A PR the bot knows whose title no longer names a task gives its credit back.

@@ -111,10 +111,17 @@ class Store:
             try:
                 results = await self._write(lambda conn: [self._insert_ignoring_duplicates(conn, v) for v, _ in batch],
                                             urgent=True)
-            except Exception as exc:  # nothing of the group was stored: each request answers an error
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+            except Exception:  # one bad row fails the group: store each alone, so only it answers an error
+                for values, fut in batch:
+                    try:
+                        stored = await self._write(lambda conn, v=values: self._insert_ignoring_duplicates(conn, v),
+                                                   urgent=True)
+                    except Exception as exc:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    else:
+                        if not fut.done():
+                            fut.set_result(stored)
                 continue
             for (_, fut), stored in zip(batch, results):
                 if not fut.done():
