@@ -7,8 +7,9 @@ Anything wrong with the set-up is a `StartupError` carrying one line that says w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -40,6 +41,7 @@ class App:
     metrics: Metrics
 
     async def close(self) -> None:
+        await self.pipeline.router.budget.close()
         await self.session.close()
         await self.store.close()
 

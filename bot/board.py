@@ -27,17 +27,25 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 from bot import texts
 from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.rules.models import CampaignRules, Task
 from bot.review import task_url
+from bot.rules.models import CampaignRules, Task
 from bot.texts import escape_cell
 
-__all__ = ["BOARD_START", "BOARD_END", "BODY_LIMIT", "render_board", "splice_board", "tracker_body", "escape_cell",
-           "board_stats"]
+__all__ = [
+    "BOARD_END",
+    "BOARD_START",
+    "BODY_LIMIT",
+    "board_stats",
+    "escape_cell",
+    "render_board",
+    "splice_board",
+    "tracker_body",
+]
 
 BOARD_START = "<!-- hackathon-bot:board:start -->"
 BOARD_END = "<!-- hackathon-bot:board:end -->"
@@ -214,7 +222,7 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
 # ---- the board
 
 
-@lru_cache(maxsize=None)
+@cache
 def _words(lang: str) -> dict:
     """The wording `board.j2` gives the rows built here (stage names, separators, markers)."""
     return dict(texts.template(lang, "board.j2").module.words)

@@ -8,17 +8,17 @@ is retried with backoff; a refusal (a tracker GitHub will not edit) is recorded 
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from bot.board import render_board, tracker_body
-from bot.health import StateGuard
 from bot.clock import SYSTEM, Clock
 from bot.executor import short_error
 from bot.github import GitHubError, PermanentError
+from bot.health import StateGuard
 from bot.logs import fields
 from bot.metrics import Metrics
 from bot.rules.models import Rules
@@ -80,7 +80,8 @@ class BoardFlusher:
             issue = await inst.get_issue(repo, number)
             old = issue.get("body") or ""
             if self.guard.holds(slug, rules.campaign.tracker, state, old, edits=info.get("board_edits") or 0):
-                await self.store.release_board(slug, failed=True)
+                await self.store.release_board(slug, error="held: the store does not know the board's participants; "
+                                                            f"run `bot sync {slug}`")
                 return False
             new = tracker_body(rules, state, rules.campaign.language, old, board)
             if new != old:
@@ -90,7 +91,7 @@ class BoardFlusher:
                       slug, exc, rules.campaign.tracker)
             await self.store.release_board(slug, error=short_error(exc))
             return False
-        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, GitHubError, OSError) as exc:
             log.warning("board of %s not written yet: %s (retried with backoff)", slug, exc)
             await self.store.release_board(slug, failed=True)
             return False

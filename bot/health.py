@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import shutil
-from datetime import timezone
+from datetime import UTC
 
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.engine import make_url
@@ -72,7 +73,7 @@ class Health:
                 out.append(f"{os.path.dirname(self.path)}: disk full ({free // 1024} KiB free); deliveries cannot be stored")
         try:
             await self.store.db.write(_probe, urgent=True)
-        except Exception as exc:  # read-only, full, unreachable...
+        except Exception as exc:  # noqa: BLE001 - read-only, full, unreachable: each is a reason to fail
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             out.append(f"the database cannot be written: {reason[:300]}")
         return out
@@ -83,21 +84,28 @@ def _probe(conn: Connection) -> None:
 
     conn.execute(delete(deliveries).where(deliveries.c.id == PROBE_ID))
     conn.execute(insert(deliveries).values(id=PROBE_ID, event="healthz", action="probe", payload="{}",
-                                           received_at=datetime.now(timezone.utc), status="probe", attempts=0))
+                                           received_at=datetime.now(UTC), status="probe", attempts=0))
     conn.execute(delete(deliveries).where(deliveries.c.id == PROBE_ID))
 
 
-def board_without_state(tracker_body: str | None, has_state: bool) -> bool:
-    """The tracker shows a board with claimants but the store knows nothing of the campaign: the
-    database was lost or replaced (pure)."""
+_LOGIN = re.compile(r"@([A-Za-z0-9](?:[A-Za-z0-9-]{0,38}))")
+
+
+def unknown_on_board(tracker_body: str | None, state: CampaignState) -> list[str]:
+    """Logins the tracker's board shows that the store knows nothing of (pure)."""
     body = tracker_body or ""
-    start, end = body.find(BOARD_START), body.find(BOARD_END)
-    return not has_state and 0 <= start < end and "@" in body[start:end]
+    start = body.find(BOARD_START)
+    end = body.find(BOARD_END, start + 1)
+    if start < 0 or end < 0:
+        return []
+    known = {c.user.lower() for c in state.claims} | {p.author.lower() for p in state.prs}
+    shown = dict.fromkeys(m.group(1) for m in _LOGIN.finditer(body, start, end))
+    return [u for u in shown if u.lower() not in known]
 
 
 class StateGuard:
-    """Keeps a board the store cannot account for: when the store has nothing for a campaign
-    whose tracker shows the bot's board with claimants, the board is not rewritten (that would
+    """Keeps a board the store cannot account for: when a store that never wrote a campaign's
+    board finds the tracker showing the bot's board with people it does not know, the board is not rewritten (that would
     erase everyone's claims from view) and the loss is reported, loudly and on `/healthz`,
     with the way back (`bot sync`). Removing the board from the tracker starts afresh."""
 
@@ -105,15 +113,18 @@ class StateGuard:
         self._warnings: dict[str, str] = {}
 
     def holds(self, slug: str, tracker: str, state: CampaignState, tracker_body: str | None, *, edits: int) -> bool:
-        """True when the board must not be written now. `edits`: board edits this store made for the
-        campaign (a store that once wrote the board and then lost every claim, e.g. to lapsing, is not lost)."""
-        if edits or not board_without_state(tracker_body, bool(state.claims or state.prs)):
+        """True when the board must not be written now: this store never wrote the board (`edits`
+        is 0; a store that wrote it and then saw claims go, e.g. lapse, is not lost), yet the
+        tracker's board shows people the store does not know."""
+        missing = [] if edits else unknown_on_board(tracker_body, state)
+        if not missing:
             self._warnings.pop(slug, None)
             return False
         if slug not in self._warnings:
-            self._warnings[slug] = (f"campaign {slug}: the store has no claims but tracker {tracker} shows the bot's board "
-                                    f"with claimants: the database was lost or replaced; run `bot sync {slug}` to rebuild "
-                                    "it from GitHub (the board is left as it is until then)")
+            self._warnings[slug] = (f"campaign {slug}: this store never wrote the board, yet tracker {tracker} shows the "
+                                    f"bot's board with {len(missing)} participant(s) it does not know (@{missing[0]}...): "
+                                    f"the database was lost or replaced; run `bot sync {slug}` to rebuild it from GitHub "
+                                    "(the board is left as it is until then)")
             log.error("%s", self._warnings[slug])
         return True
 

@@ -15,16 +15,23 @@ Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable
+from typing import Any
 
 from bot import events as ev
 from bot.actions import Decision
 from bot.budget import Budget, BudgetExceeded
 from bot.clock import SYSTEM, Clock
 from bot.commands import ParseResult, new_commands, parse_comment
+from bot.decide import (
+    MAINTAINER_ACTIONS,
+    CommentFacts,
+    PullFacts,
+    decide_comment,
+    decide_pull,
+)
 from bot.messages import Message
-from bot.decide import MAINTAINER_ACTIONS, CommentFacts, PullFacts, decide_comment, decide_pull
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store

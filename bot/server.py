@@ -19,8 +19,8 @@ from gidgethub import ValidationFailure
 from gidgethub.sansio import validate_event
 
 from bot import web as web_routes
-from bot.health import Health
 from bot.events import ACCESS_EVENTS, HANDLED_EVENTS
+from bot.health import Health
 from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -81,7 +81,7 @@ async def webhook(request: web.Request) -> web.Response:
     try:
         stored = await request.app[STORE].add_delivery(delivery, event, payload["action"], body,
                                                        subject=subject_of(event, payload))
-    except Exception as exc:  # the database refused this one delivery: GitHub redelivers it later
+    except Exception as exc:  # noqa: BLE001 - the database refused this one delivery: GitHub redelivers it later
         log.error("delivery %s %s not stored: %s", delivery, event, str(exc).splitlines()[0] if str(exc) else exc)
         return _error(503, "could not store the delivery; retry later")
     request.app[web_routes.METRICS].delivery_stored(event, stored)
@@ -120,7 +120,7 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         problems = await request.app[HEALTH].problems()
         counts = await request.app[STORE].delivery_counts() if not problems else {}
-    except Exception as exc:  # the database is down: not healthy
+    except Exception as exc:  # noqa: BLE001 - the database is down: not healthy
         problems = [f"the database cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"]
     if problems:
         log.error("healthz: %s", "; ".join(problems))
@@ -154,14 +154,20 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
-    from bot.app import assemble
+    from bot.app import StartupError, assemble
 
     bot = await assemble(settings)
     pipeline = bot.pipeline
     runner = web.AppRunner(bot.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:  # port in use, address not available, no permission
+        await runner.cleanup()
+        await bot.close()
+        raise StartupError(f"HOST={settings.host} PORT={settings.port}: cannot listen: "
+                           f"{exc.strerror or exc}; stop what uses it or set PORT") from None
     await pipeline.start()
     mode = "dry-run (no APP_ID/PRIVATE_KEY: actions are logged, not sent)" if settings.dry_run else "live"
     log.info("hackathon-bot listening on http://%s:%s%s, %s, %d campaign(s)", settings.host, settings.port,
@@ -183,14 +189,28 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     await bot.close()
 
 
-def main(args=None) -> int:  # noqa: ANN001
-    settings = Settings()
-    setup_logging(settings.log_level, settings.log_format)
-    from bot.app import StartupError
+def main(args=None) -> int:
+    """`bot serve`. Anything wrong with the set-up is one line on stderr and exit 2, never a traceback."""
+    from pydantic import ValidationError
 
+    from bot.app import StartupError
+    from bot.settings import explain
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"bot serve: settings: {explain(exc)}", file=sys.stderr)
+        return 2
+    try:
+        setup_logging(settings.log_level, settings.log_format)
+    except (ValueError, TypeError) as exc:
+        print(f"bot serve: LOG_LEVEL={settings.log_level!r}: {exc} (use DEBUG, INFO, WARNING or ERROR)", file=sys.stderr)
+        return 2
     try:
         asyncio.run(serve(settings))
     except StartupError as exc:
         print(f"bot serve: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 0
     return 0
