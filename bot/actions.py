@@ -36,7 +36,14 @@ class SetTaskClosed:
     closed: bool
 
 
-Change = PutClaim | DropClaim | PutPull | SetTaskClosed
+@dataclass(frozen=True)
+class SetCampaignClosed:
+    """Close the whole campaign to new claims (`at`: when), or reopen it (`at` None)."""
+
+    at: datetime | None
+
+
+Change = PutClaim | DropClaim | PutPull | SetTaskClosed | SetCampaignClosed
 
 
 def _claim_order(c: Claim) -> tuple:
@@ -53,6 +60,7 @@ def apply_changes(state: CampaignState, changes: list[Change]) -> CampaignState:
     Incremental: untouched claims and PRs keep their (canonical) order and only the changed
     ones are re-inserted, so a change costs O(n) copying, not a sort, on a 10,000-claim campaign."""
     claims, prs, closed = list(state.claims), list(state.prs), set(state.closed_tasks)
+    closed_at = state.closed_at
     touched: set[tuple[int, str]] = set()
     for ch in changes:
         match ch:
@@ -72,7 +80,9 @@ def apply_changes(state: CampaignState, changes: list[Change]) -> CampaignState:
                     prs.insert(i, p)
             case SetTaskClosed(task=t, closed=flag):
                 (closed.add if flag else closed.discard)(t)
-    new = CampaignState(claims=tuple(claims), prs=tuple(prs), closed_tasks=frozenset(closed))
+            case SetCampaignClosed(at=at):
+                closed_at = at
+    new = CampaignState(claims=tuple(claims), prs=tuple(prs), closed_tasks=frozenset(closed), closed_at=closed_at)
     _carry_indexes(state, new, touched)
     return new
 
@@ -115,7 +125,7 @@ def _drop_claim(claims: list[Claim], task: int, user: str) -> None:
         i += 1
 
 
-def make_state(claims, prs, closed) -> CampaignState:
+def make_state(claims, prs, closed, closed_at: datetime | None = None) -> CampaignState:
     """A state in canonical order (claims by task, time, login; PRs by repo and number), so the
     same facts give the same state whether loaded from the store or computed in memory."""
     return CampaignState(claims=tuple(sorted(claims, key=_claim_order)), prs=tuple(sorted(prs, key=_pr_order)),
@@ -165,8 +175,33 @@ class Assign:
     users: tuple[str, ...]
 
 
-Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign
-ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign)}
+@dataclass(frozen=True)
+class Notice:
+    """A comment the bot posts on its own initiative (reminders, lapses, results), not answering one.
+    `key` is unique to this notice; the body starts with its marker, so a retried post is found, not repeated."""
+
+    repo: str
+    number: int
+    key: str
+    body: str
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """A completed check run `hackathon/checklist` on a PR's head commit; the summary is the checklist."""
+
+    repo: str
+    number: int  # the pull request (the check itself hangs on `head_sha`)
+    head_sha: str
+    conclusion: str  # a bot.review.Conclusion value
+    title: str
+    summary: str
+    name: str = "hackathon/checklist"
+
+
+Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice
+ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun,
+                                                         Notice)}
 
 
 def action_to_dict(action: Action) -> dict:

@@ -18,6 +18,7 @@ from bot.clock import SYSTEM, Clock
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.rules.loader import RulesError, load_rules
+from bot.routing import Facts
 from bot.rules.models import Rules
 from bot.settings import Settings
 from bot.store import Store
@@ -81,9 +82,10 @@ def _redact(url: str) -> str:
 
 async def assemble(settings: Settings, *, rules: Rules | None = None, store: Store | None = None,
                    gateway: Any | None = ..., out: Callable[[str], None] | None = None, clock: Clock = SYSTEM,
-                   max_attempts: int | None = None, metrics: Metrics | None = None) -> App:
+                   max_attempts: int | None = None, metrics: Metrics | None = None, facts: Facts | None = None) -> App:
     """Build the bot. Defaults come from `settings`; tests pass their own rules, store or gateway
-    (`gateway=None` forces dry-run) and metrics (whose `trace_config()` their gateway's session carries)."""
+    (`gateway=None` forces dry-run) and metrics (whose `trace_config()` their gateway's session carries);
+    `facts` replaces GitHub as the source of PR files, PRs and permissions (`bot simulate`)."""
     from bot.server import make_app
 
     rules = rules if rules is not None else read_rules(settings)
@@ -100,5 +102,6 @@ async def assemble(settings: Settings, *, rules: Rules | None = None, store: Sto
                               private_key=settings.private_key or "", session=session,
                               max_creates_per_minute=settings.max_writes_per_minute)
     pipeline = Pipeline(rules, store, gateway, workers=settings.workers, board_delay=settings.board_delay,
-                        max_attempts=max_attempts or settings.max_attempts, out=out, clock=clock, metrics=metrics)
+                        max_attempts=max_attempts or settings.max_attempts, out=out, clock=clock, metrics=metrics,
+                        facts=facts)
     return App(settings, rules, store, gateway, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)

@@ -259,14 +259,19 @@ class _Board:
         self._users: dict[str, str] = {}
         self._order: dict[int, list[str]] = {}
         self._titles = [_esc(rules.tasks[t].title) for t in self.ids]
-        w = self.w
-        stage_text = w["stage"]
-        # each claimant with its stage (and team), no PRs: "@alice (PR submitted)"
+        # each claimant with its stage, or the day of the claim (so stale claims show), and team, no PRs:
+        # "@alice (PR submitted)", "@bob (since 01-05)"
         self.short: dict[int, list[str]] = {}
         for tid, cs in self.claims.items():
-            self.short[tid] = [self._claimant(c, stage_text[c.stage.value], ()) for c in cs]
+            self.short[tid] = [self._claimant(c, self._stage(c), ()) for c in cs]
 
     # -- pieces
+
+    def _stage(self, c: Claim) -> str:
+        """A claimant's stage in words; a claim without a PR yet shows the day it was made."""
+        if c.stage == Stage.CLAIMED:
+            return self.w["since"].format(date=c.claimed_at.strftime("%m-%d"))
+        return self.w["stage"][c.stage.value]
 
     def _user(self, login: str) -> str:
         u = self._users.get(login)
@@ -294,7 +299,7 @@ class _Board:
 
     def _with_prs(self) -> dict[int, list[str]]:
         """Each claimant with stage, PR references and (when there is no PR) the link they reported."""
-        w, stage_text = self.w, self.w["stage"]
+        w = self.w
         prs = _prs_by_claim(self.state)
         tracker = self.rules.campaign.tracker_repo
         out: dict[int, list[str]] = {}
@@ -307,7 +312,7 @@ class _Board:
                     continue
                 refs = [(w["rfc"] if p.kind == "rfc" else w["pr"]) + _pr_ref(p, tracker) for p in ps or ()]
                 link = texts.safe_url(c.link) if c.link and not refs else None
-                row.append(self._claimant(c, stage_text[c.stage.value], refs, link))
+                row.append(self._claimant(c, self._stage(c), refs, link))
         return out
 
     def _done_cells(self) -> dict[int, str]:
@@ -396,6 +401,7 @@ class _Board:
             free=_PH["free"] if free else "", free_count=free_count, free_more=free_more,
             people=_PH["people"] if people_n else "", people_more=len(self.stats.people) - people_n,
             rest=_PH["rest"] if rest else "", rest_more=rest_more,
+            closed_on=self.state.closed_at.strftime("%Y-%m-%d") if self.state.closed_at else None,
         ).strip("\n")
 
 

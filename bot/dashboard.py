@@ -12,8 +12,10 @@ Claims the history does not know (recorded before the history existed) count fro
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import NamedTuple
 
 from bot.board import _claims_by_task, _prs_by_claim, board_stats
 from bot.model import CampaignState, Stage, StageEvent
@@ -29,8 +31,7 @@ _SUBMITTED = _RANK[Stage.RFC_SUBMITTED]
 _COMPLETED = _RANK[Stage.COMPLETED]
 
 
-@dataclass(frozen=True)
-class Counts:
+class Counts(NamedTuple):
     tasks: int
     claimed: int
     submitted: int
@@ -40,14 +41,12 @@ class Counts:
         return round(100 * n / self.tasks, 1) if self.tasks else 0.0
 
 
-@dataclass(frozen=True)
-class Track:
+class Track(NamedTuple):
     name: str | None  # None: tasks without a track
     counts: Counts
 
 
-@dataclass(frozen=True)
-class PrLink:
+class PrLink(NamedTuple):
     repo: str
     number: int
     url: str
@@ -55,8 +54,7 @@ class PrLink:
     state: str  # open | merged | closed
 
 
-@dataclass(frozen=True)
-class Holder:
+class Holder(NamedTuple):
     user: str
     stage: Stage
     claimed_at: datetime
@@ -64,8 +62,7 @@ class Holder:
     prs: tuple[PrLink, ...]
 
 
-@dataclass(frozen=True)
-class TaskRow:
+class TaskRow(NamedTuple):
     id: int
     title: str
     difficulty: str | None
@@ -77,8 +74,7 @@ class TaskRow:
     reward: str | None
 
 
-@dataclass(frozen=True)
-class Person:
+class Person(NamedTuple):
     login: str
     claimed: int
     submitted: int
@@ -86,8 +82,7 @@ class Person:
     tasks: tuple[tuple[int, Stage], ...]  # (task id, stage), by task id
 
 
-@dataclass(frozen=True)
-class Stale:
+class Stale(NamedTuple):
     task: int
     title: str
     user: str
@@ -95,16 +90,14 @@ class Stale:
     age_days: int
 
 
-@dataclass(frozen=True)
-class Done:
+class Done(NamedTuple):
     task: int
     title: str
     user: str
     at: datetime
 
 
-@dataclass(frozen=True)
-class Day:
+class Day(NamedTuple):
     day: date
     claimed: int  # cumulative: tasks held at the end of the day
     submitted: int
@@ -166,12 +159,20 @@ def replay(rules: CampaignRules, state: CampaignState, history: list[StageEvent]
             day = d
         users = holders.setdefault(e.task, {})
         low = e.user.lower()
-        if e.stage is None:
-            users.pop(low, None)
-        else:
-            users[low] = _RANK[e.stage]
         old = best.get(e.task)
-        new = max(users.values()) if users else None
+        if e.stage is None:
+            gone = users.pop(low, None)
+            new = old if gone is None or gone != old else (max(users.values()) if users else None)
+        else:
+            rank = _RANK[e.stage]
+            prev = users.get(low)
+            users[low] = rank
+            if old is None or rank >= old:
+                new = rank
+            elif prev == old:  # the best holder went back: look again
+                new = max(users.values())
+            else:
+                new = old
         if old != new:
             bump(old, -1)
             bump(new, +1)
@@ -182,12 +183,26 @@ def replay(rules: CampaignRules, state: CampaignState, history: list[StageEvent]
     out.append(Day(day, *n))
     # one point per calendar day, gaps filled with the previous day's values
     filled: list[Day] = []
-    for p in out:
-        while filled and filled[-1].day + timedelta(days=1) < p.day:
-            prev = filled[-1]
-            filled.append(Day(prev.day + timedelta(days=1), prev.claimed, prev.submitted, prev.completed))
-        filled.append(p)
+    for point in out:
+        while filled and filled[-1].day + timedelta(days=1) < point.day:
+            last = filled[-1]
+            filled.append(Day(last.day + timedelta(days=1), last.claimed, last.submitted, last.completed))
+        filled.append(point)
     return tuple(filled)
+
+
+def stale_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> tuple[Stale, ...]:
+    """Claims still at "claimed" (no PR) after STALE_AFTER, oldest first, with their age in days."""
+    out = [Stale(c.task, rules.tasks[c.task].title, c.user, c.claimed_at, (now - c.claimed_at).days)
+           for c in state.claims if c.stage == Stage.CLAIMED and c.task in rules.tasks and now - c.claimed_at >= STALE_AFTER]
+    out.sort(key=lambda s: (s.claimed_at, s.task, s.user.lower()))
+    return tuple(out)
+
+
+def at(d: Dashboard, rules: CampaignRules, state: CampaignState, now: datetime) -> Dashboard:
+    """`d` (built earlier from the same state and history) as of `now`: what depends on the
+    clock (stale claims and their ages, the time stamp) again. Same result as building anew."""
+    return dataclasses.replace(d, generated_at=now, stale=stale_claims(rules, state, now))
 
 
 def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...],
@@ -200,22 +215,18 @@ def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[St
     closed = state.closed_tasks
     rows: list[TaskRow] = []
     free: list[tuple[int, str]] = []
-    stale: list[Stale] = []
     for tid in sorted(rules.tasks):
         t = rules.tasks[tid]
         holders = []
         for c in claims.get(tid, ()):
             links = tuple(PrLink(p.repo, p.number, p.url, p.kind, p.state) for p in prs.get((tid, c.user.lower()), ()))
             holders.append(Holder(c.user, c.stage, c.claimed_at, c.team, links))
-            if c.stage == Stage.CLAIMED and now - c.claimed_at >= STALE_AFTER:
-                stale.append(Stale(tid, t.title, c.user, c.claimed_at, (now - c.claimed_at).days))
         top = max(holders, key=lambda h: _RANK[h.stage]).stage if holders else None
         shut = tid in closed or not t.open_to_claims
         rows.append(TaskRow(tid, t.title, t.difficulty, t.track, task_url(rules, t), shut, top, tuple(holders),
                             None if t.reward is None else str(t.reward)))
         if tid not in ever and not shut:
             free.append((tid, t.title))
-    stale.sort(key=lambda s: (s.claimed_at, s.task, s.user.lower()))
     # recently completed: the latest time each (task, user) reached "completed" and still holds it
     done_at: dict[tuple[int, str], datetime] = {}
     for e in history:
@@ -243,7 +254,7 @@ def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[St
     return Dashboard(
         slug=rules.slug, name=campaign.name, language=campaign.language, tracker=campaign.tracker, generated_at=now,
         total=_counts(stats.total), closed=stats.closed, tracks=tracks, series=replay(rules, state, history),
-        free=tuple(free), stale=tuple(stale), recent=tuple(recent[:RECENT]), people=people, tasks=tuple(rows),
+        free=tuple(free), stale=stale_claims(rules, state, now), recent=tuple(recent[:RECENT]), people=people, tasks=tuple(rows),
     )
 
 

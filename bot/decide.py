@@ -19,6 +19,17 @@ Policy decided here (documented for organisers in the README):
   unmerged steps back to what the author's other PRs show. Reverts never credit anyone.
 - Maintainers (the campaign's list, or write/maintain/admin on the repository) may assign
   over the limits; others asking for a maintainer command get a polite refusal.
+
+Campaign life (the section at the end of this module):
+- A claim's period starts at its claim (or its last `/renew`); after `remind_after_days` the
+  holder is reminded once per period, naming the tasks and when they lapse; after
+  `claim_expiry_days` a claim still without a PR lapses, and the sweep that releases it says so
+  (one comment per sweep, on the tracker, addressing each person). Reminders and lapses are
+  recorded with the claims in the sweep's transaction, so a restart never repeats them.
+- `/renew N` is accepted once per period: from the reminder on (the renewal window) until the
+  lapse; it starts a new period. Claims at a PR stage never lapse and need no renewal.
+- `/close-campaign` (maintainers) closes the whole campaign to new claims and posts the
+  results; `/reopen-campaign` opens it again. Tasks closed one by one stay closed.
 """
 from __future__ import annotations
 
@@ -30,24 +41,45 @@ from bot.actions import (
     AddLabels,
     Assign,
     Change,
+    CheckRun,
     Decision,
     DropClaim,
+    Notice,
     PutClaim,
     PutPull,
     Reply,
+    SetCampaignClosed,
     SetLabels,
     SetTaskClosed,
     UpsertChecklist,
     apply_changes,
 )
-from bot.commands import Command, ParseResult, new_commands, parse_comment
+from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
+from bot.expiry import lapses_at, remind_at, when
 from bot.model import CampaignState, Claim, Note, PullRequest, Stage
-from bot.replies import render_help, render_reply, render_status
-from bot.review import ChangedFile, managed_labels, render_checklist, review_pr
+from bot.replies import (
+    notice_marker,
+    render_gloss,
+    render_help,
+    render_reply,
+    render_results,
+    render_status,
+    render_sweep_notice,
+)
+from bot.review import (
+    ChangedFile,
+    CheckItem,
+    Review,
+    managed_labels,
+    render_check,
+    render_checklist,
+    review_pr,
+    target_list,
+)
 from bot.rules.models import CampaignRules, Task
 from bot.titles import TitleRef
 
-MAINTAINER_ACTIONS = {"assign", "unassign", "done", "reopen", "close-task", "refresh"}
+MAINTAINER_ACTIONS = {"assign", "unassign", "done", "reopen", "close-task", "refresh", "close-campaign", "reopen-campaign"}
 BARE_CLAIM = re.compile(r"^\s*(?:@\S+\s+)?(?:/?claim|/?认领|【报名】|\[报名\]|报名)\s*[。.!！]?\s*$", re.IGNORECASE)
 
 
@@ -86,6 +118,7 @@ class PullFacts:
     url: str
     labels: tuple[str, ...]
     ref: TitleRef
+    head_sha: str = ""  # the commit a check run hangs on ("" when unknown: no check run)
 
 
 def lang_of(rules: CampaignRules) -> str:
@@ -94,15 +127,8 @@ def lang_of(rules: CampaignRules) -> str:
 
 # ---- claims --------------------------------------------------------------------------------
 def is_expired(rules: CampaignRules, claim: Claim, now: datetime) -> bool:
-    days = rules.campaign.claim_policy.claim_expiry_days
-    return bool(days) and claim.stage == Stage.CLAIMED and claim.claimed_at < now - timedelta(days=days)
-
-
-def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> Decision:
-    """Drop the claims that lapsed (older than `claim_expiry_days`, never reached a PR), so the
-    board stops showing their tasks as taken. Run periodically by the shell."""
-    expired = [c for c in state.claims if is_expired(rules, c, now)]
-    return Decision(changes=[DropClaim(c.task, c.user) for c in expired], board=bool(expired))
+    at = lapses_at(rules, claim)
+    return at is not None and at < now
 
 
 def live_claims(rules: CampaignRules, state: CampaignState, task: int, now: datetime) -> list[Claim]:
@@ -147,6 +173,9 @@ def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
         if task is None:
             groups.setdefault("unknown_task", []).append(tid)
             continue
+        if led.state.closed_at is not None and not force:
+            groups.setdefault("campaign_closed", []).append(tid)
+            continue
         if tid in led.state.closed_tasks and not force:
             groups.setdefault("task_closed", []).append(tid)
             continue
@@ -171,7 +200,8 @@ def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
                 led.add(DropClaim(tid, c.user))
         led.add(PutClaim(Claim(rules.slug, tid, user, Stage.CLAIMED, now, team=team, link=link)))
         groups.setdefault("claimed", []).append(tid)
-    for code in ("claimed", "already_claimed", "unknown_task", "task_closed", "task_completed", "task_full", "user_limit"):
+    for code in ("claimed", "already_claimed", "unknown_task", "campaign_closed", "task_closed", "task_completed", "task_full",
+                 "user_limit"):
         if code not in groups:
             continue
         extra: dict = {}
@@ -232,6 +262,7 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
         case "done":
             known = [t for t in cmd.tasks if t in rules.tasks]
             unknown = [t for t in cmd.tasks if t not in rules.tasks]
+            by: dict[int, list[str]] = {}
             for tid in known:
                 targets = [led.state.claim(tid, cmd.user)] if cmd.user else led.state.claims_on(tid)
                 targets = [c for c in targets if c is not None]
@@ -239,8 +270,8 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
                     targets = [Claim(rules.slug, tid, cmd.user, Stage.CLAIMED, now)]
                 for c in targets:
                     led.add(PutClaim(replace(c, stage=Stage.COMPLETED)))
-            notes = [Note("done", tuple(known), user=cmd.user)] if known else []
-            return notes + ([Note("unknown_task", tuple(unknown))] if unknown else [])
+                by[tid] = [c.user for c in targets]
+            return _done_notes(known, by) + ([Note("unknown_task", tuple(unknown))] if unknown else [])
         case "reopen":
             known = [t for t in cmd.tasks if t in rules.tasks]
             for tid in known:
@@ -256,6 +287,8 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
             return [Note("closed_by_maintainer", tuple(known))] if known else [Note("unknown_task", cmd.tasks)]
         case "refresh":
             return [Note("refreshed")]
+        case "close-campaign" | "reopen-campaign":
+            return _close_campaign(rules, led, cmd.action == "close-campaign", now)
     return []
 
 
@@ -289,6 +322,8 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
                     notes += _claim(rules, led, c.author, cmd.tasks, now, team=cmd.team, link=cmd.link)
             case "unclaim":
                 notes += _unclaim(rules, led, c.author, cmd.tasks)
+            case "renew":
+                notes += _renew(rules, led, c.author, cmd.tasks, now)
             case "submit":
                 notes += _submit(rules, led, cmd, c.author, now)
             case "status":
@@ -300,9 +335,11 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
                 board = board or cmd.action == "refresh"
     notes += [Note("hint", detail=h) for h in hints]
     notes += [Note("error", detail=e.text(lang)) for e in parsed.errors]
+    notes = _tell_expiry(rules, notes, now)
     decision = Decision(changes=led.changes, board="force" if board else bool(led.changes), notes=notes)
+    extra_blocks += _results_blocks(rules, state, led.state, c, decision)
     if notes or extra_blocks:
-        body = render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
+        body = _reply_body(rules, c, notes, parsed, hints)
         if extra_blocks:
             body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
         decision.actions.append(Reply(c.repo, c.number, c.comment_id, body))
@@ -359,6 +396,8 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         if derived is None:
             # Closed unmerged: back to claimed, unless a maintainer marked it done.
             new = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
+        elif mine.stage == Stage.COMPLETED:
+            new = mine.stage  # a maintainer's /done stands whatever the PR's state
         else:
             new = derived
         if new != mine.stage:
@@ -390,9 +429,279 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         _credit(rules, led, replace(old, tasks=tuple(sorted(set(old.tasks) - set(pr.tasks)))), now)
     review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints))
     decision = Decision(changes=led.changes, board=bool(led.changes))
-    decision.actions.append(UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules))))
+    checklist = render_checklist(review, rules, lang_of(rules))
+    decision.actions.append(UpsertChecklist(p.repo, p.number, checklist))
     managed = managed_labels(rules)
     desired = sorted((set(p.labels) - managed) | set(review.labels))
     if set(desired) != set(p.labels):
         decision.actions.append(SetLabels(p.repo, p.number, tuple(desired)))
+    decision.actions += check_run(rules, p, review, checklist)
     return decision
+
+
+# ---- campaign life: expiry, reminders, renewals, closing the campaign; readable replies ----------------
+def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> Decision:
+    """One sweep of a campaign's claims (run periodically by the shell): claims whose reminder is due
+    are marked reminded, lapsed claims (no PR within `claim_expiry_days`) are dropped so the board
+    shows their tasks free, and ONE notice on the tracker tells each person concerned: their tasks
+    and when they lapse (with how to renew), or that they lapsed. Recording the reminder in the same
+    decision is what keeps it from being sent twice."""
+    lapsed = [c for c in state.claims if is_expired(rules, c, now)]
+    due = [c for c in state.claims if not is_expired(rules, c, now) and _reminder_due(rules, c, now)]
+    changes: list[Change] = [DropClaim(c.task, c.user) for c in lapsed]
+    changes += [PutClaim(replace(c, reminded_at=now)) for c in due]
+    decision = Decision(changes=changes, board=bool(lapsed))
+    tracker = rules.campaign.tracker
+    if (lapsed or due) and tracker:
+        lang = lang_of(rules)
+        body = render_sweep_notice(rules, _by_person(rules, due), _by_person(rules, lapsed), lang,
+                                   key=_notice_key(rules, "sweep", now))
+        decision.actions.append(Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0,
+                                       _notice_key(rules, "sweep", now), body))
+    return decision
+
+
+def _reminder_due(rules: CampaignRules, c: Claim, now: datetime) -> bool:
+    at = remind_at(rules, c)
+    return at is not None and at <= now and (c.reminded_at is None or c.reminded_at < c.period_start)
+
+
+def _by_person(rules: CampaignRules, claims: list[Claim]) -> list[dict]:
+    """Claims grouped per person (in login order), each with its tasks and when they lapse."""
+    people: dict[str, dict] = {}
+    for c in sorted(claims, key=lambda c: (c.user.lower(), c.task)):
+        p = people.setdefault(c.user.lower(), {"user": c.user, "tasks": [], "lapses": []})
+        p["tasks"].append(c.task)
+        at = lapses_at(rules, c)
+        p["lapses"].append(when(at) if at else "")
+        p.setdefault("claimed", when(c.claimed_at))
+    for p in people.values():
+        p["same_lapse"] = len(set(p["lapses"])) == 1
+        p["lapse"] = p["lapses"][0]
+    return list(people.values())
+
+
+def _notice_key(rules: CampaignRules, kind: str, now: datetime) -> str:
+    return f"{kind}:{rules.slug}:{now.strftime('%Y%m%dT%H%M%S')}"
+
+
+def _renew(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...], now: datetime) -> list[Note]:
+    """`/renew N`: a new period for the holder's claim, once per period (from its reminder until it lapses)."""
+    groups: dict[str, list[int]] = {}
+    opens: dict[int, str] = {}
+    for tid in tasks:
+        mine = led.state.claim(tid, user)
+        if mine is None:
+            groups.setdefault("not_claimed", []).append(tid)
+        elif lapses_at(rules, mine) is None:
+            groups.setdefault("renew_not_needed", []).append(tid)
+        elif is_expired(rules, mine, now):
+            groups.setdefault("renew_lapsed", []).append(tid)
+        else:
+            window = remind_at(rules, mine)
+            if window is not None and now < window:
+                groups.setdefault("renew_too_early", []).append(tid)
+                opens[tid] = when(window)
+                continue
+            led.add(PutClaim(replace(mine, renewed_at=now)))
+            groups.setdefault("renewed", []).append(tid)
+    notes = []
+    days = rules.campaign.claim_policy.claim_expiry_days
+    for code in ("renewed", "renew_too_early", "renew_not_needed", "renew_lapsed", "not_claimed"):
+        if code not in groups:
+            continue
+        extra: dict = {}
+        if code == "renewed":
+            extra = {"days": days, "lapses": when(now + timedelta(days=days or 0))}
+        elif code == "renew_too_early":
+            extra = {"opens": min(opens.values())}
+        elif code == "renew_not_needed":
+            extra = {"no_expiry": not days}
+        notes.append(Note(code, tuple(groups[code]), user=user, extra=extra))
+    return notes
+
+
+def _tell_expiry(rules: CampaignRules, notes: list[Note], now: datetime) -> list[Note]:
+    """A claim's reply says when it lapses without a PR (and how to renew)."""
+    days = rules.campaign.claim_policy.claim_expiry_days
+    if not days:
+        return notes
+    expiry = {"expiry_days": days, "lapses": when(now + timedelta(days=days))}
+    return [replace(n, extra={**n.extra, **expiry}) if n.code == "claimed" else n for n in notes]
+
+
+def _done_notes(known: list[int], by: dict[int, list[str]]) -> list[Note]:
+    """`/done`: one line per group of tasks completed by the same people, naming them."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for tid in known:
+        groups.setdefault(tuple(by.get(tid, ())), []).append(tid)
+    return [Note("done", tuple(ts), user=users[0] if len(users) == 1 else None, extra={"by": list(users)})
+            for users, ts in groups.items()]
+
+
+def _close_campaign(rules: CampaignRules, led: _Ledger, close: bool, now: datetime) -> list[Note]:
+    if close:
+        if led.state.closed_at is not None:
+            return [Note("campaign_already_closed", extra={"since": when(led.state.closed_at)})]
+        led.add(SetCampaignClosed(now))
+        return [Note("campaign_closed_now")]
+    if led.state.closed_at is None:
+        return [Note("campaign_not_closed")]
+    led.add(SetCampaignClosed(None))
+    return [Note("campaign_reopened")]
+
+
+def _results_blocks(rules: CampaignRules, before: CampaignState, after: CampaignState, c: CommentFacts,
+                    decision: Decision) -> list[str]:
+    """When this comment closed the campaign: its results, in the reply when the comment is on the
+    tracker, else in a notice on the tracker."""
+    if before.closed_at is not None or after.closed_at is None:
+        return []
+    results = render_results(rules, after, lang_of(rules))
+    if not rules.campaign.tracker or (c.repo.lower(), c.number) == ((rules.campaign.tracker_repo or "").lower(),
+                                                                     rules.campaign.tracker_number):
+        return [results]
+    key = _notice_key(rules, "results", after.closed_at)
+    decision.actions.append(Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0, key,
+                                   notice_marker(key) + "\n" + results))
+    return []
+
+
+def comment_lang(body: str) -> str | None:
+    """The language a comment is written in: "zh" when it has Chinese characters, "en" when it has
+    Latin words and none, None when it has neither (numbers only)."""
+    text = "\n".join(clean_lines(body))
+    if _CJK.search(text):
+        return "zh"
+    return "en" if _LATIN_WORD.search(text) else None
+
+
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def _reply_body(rules: CampaignRules, c: CommentFacts, notes: list[Note], parsed: ParseResult, hints: list[str]) -> str:
+    """The reply, in the campaign's language; to a comment in the other language, either a one-line gloss
+    in the comment's language is added (default) or, with `reply_language: comment`, the reply is in it."""
+    lang = lang_of(rules)
+    theirs = comment_lang(c.body)
+    if theirs is None or theirs == lang:
+        return render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
+    shown = [n for n in notes if n.code not in ("hint", "error")]
+    if hints:
+        shown += [Note("hint", detail=h.text(theirs)) for h in parsed.hints]
+    shown += [Note("error", detail=e.text(theirs)) for e in parsed.errors]
+    if rules.campaign.reply_language == "comment":
+        return render_reply(rules, shown, theirs, user=c.author, comment_id=c.comment_id)
+    body = render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
+    gloss = render_gloss(rules, shown, theirs) if shown else ""
+    return body.rstrip("\n") + ("\n\n" + gloss if gloss else "") + "\n"
+
+
+def check_run(rules: CampaignRules, p: PullFacts, review: Review, checklist: str) -> list[CheckRun]:
+    """The PR's check run on its head commit, while the PR is open (a merged or closed PR's
+    checks no longer gate anything). The executor skips one identical to the last it created."""
+    if p.state != "open" or p.merged or not p.head_sha:
+        return []
+    conclusion, title, summary = render_check(review, checklist, lang_of(rules))
+    return [CheckRun(p.repo, p.number, p.head_sha, conclusion.value, title, summary)]
+
+
+def decide_title_hint(rules: CampaignRules, p: PullFacts) -> Decision:
+    """A PR in a campaign repository whose title almost references a task (the title parser gave
+    hints but no task): a checklist comment carrying the hints, nothing else (no labels, no
+    state). Edited in place, so it is posted once; a later title that names a task replaces it
+    with the real checklist."""
+    if p.ref.tasks or not p.ref.hints or p.state != "open":
+        return Decision()
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, (), "code", "open", p.url)
+    hints = tuple(h.text(lang_of(rules)) for h in p.ref.hints)
+    review = review_pr(rules, pr, [], p.body, CampaignState(), hints)
+    return Decision(actions=[UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules)))])
+
+
+def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
+    """A task PR opened in a repository outside every repository of its campaign: not credited,
+    not labelled (the campaign's labels live elsewhere); its checklist says where the work goes."""
+    known = [t for t in p.ref.tasks if t in rules.tasks]
+    if not known or p.state != "open" or p.ref.revert:
+        return Decision()
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(known), "code", "open", p.url)
+    items = []
+    for tid in known:
+        task = rules.tasks[tid]
+        if task.targets:
+            items.append(CheckItem("targets", "fail", {"task": tid, "wrong_repo": p.repo, "inside": 0, "outside": [],
+                                                       "more": 0, "targets": target_list(task)}))
+    if not items:
+        return Decision()
+    review = Review(pr, tuple(items), ())
+    return Decision(actions=[UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules)))])
+
+
+# ---- commands where people work: a task PR's comments, a task's own issue -------------------------
+_BARE = re.compile(r"^\s*/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s+@(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})))?"
+                   r"\s*[。.!！]?\s*$", re.IGNORECASE)
+STATE_ACTIONS = {"claim", "unclaim", "submit", "assign", "unassign", "done", "reopen", "close-task"}
+
+
+_COMMAND_LINE = re.compile(r"^\s*[/@]")
+
+
+def command_lines(text: str) -> str:
+    """Only the comment's slash-command and @-mention lines (code, quotes and HTML comments
+    blanked): in a PR's discussion "claim 4 later" is conversation, `/claim` is a command."""
+    return "\n".join(line if _COMMAND_LINE.match(line) else "" for line in clean_lines(text))
+
+
+def bare_commands(body: str, old_body: str | None = None) -> list[tuple[str, str | None]]:
+    """Slash commands written without task numbers where the task is implied (`/claim`, `/unclaim`,
+    `/done [@user]`, `/reopen`, `/close-task`, `/recheck`), as (action, user) in order; code, quotes
+    and HTML comments do not count. On an edited comment only lines that are new count."""
+    def read(text: str) -> list[tuple[str, str | None]]:
+        out = []
+        for line in clean_lines(text):
+            m = _BARE.match(line)
+            if m and (m.group("user") is None or m.group("name").lower() == "done"):
+                out.append((m.group("name").lower(), m.group("user")))
+        return out
+
+    found = read(body)
+    if old_body is not None:
+        old = read(old_body)
+        found = [x for x in found if x not in old]
+    return found
+
+
+def with_implied_tasks(parsed: ParseResult, body: str, old_body: str | None, tasks: tuple[int, ...], *,
+                       author: str | None = None, keep_hints: bool = True) -> tuple[ParseResult, bool]:
+    """`parsed` plus the bare commands of the comment, each for `tasks` (the PR's or the task
+    issue's); a bare `/done` on a PR (`author` given) completes the PR's author. Returns the
+    commands and whether `/recheck` was asked. Hints that a number is missing are dropped when
+    the number is implied; `keep_hints=False` drops every hint (PR discussions are not claims)."""
+    commands = list(parsed.commands)
+    recheck = False
+    implied: set[str] = set()
+    for action, user in bare_commands(body, old_body):
+        if action == "recheck":
+            recheck = True
+        elif tasks:
+            commands.append(Command(action, tasks, user=user or (author if action == "done" else None)))
+            implied.add("/" + action)
+    hints = [h for h in parsed.hints if keep_hints and not (tasks and h.code == "claim_no_number")]
+    errors = [e for e in parsed.errors if not (e.code == "missing_tasks" and e.params.get("command") in implied)]
+    return ParseResult(commands=commands, hints=hints, errors=errors), recheck
+
+
+def decide_pr_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, parsed: ParseResult, now: datetime,
+                      pull: PullFacts | None = None, files: list[ChangedFile] | None = None) -> Decision:
+    """A comment on a task PR: its commands as on the tracker (same permission rules), then, when
+    the shell fetched the PR (`/recheck`, or a command that changed the state), the PR reviewed
+    again on the new state: checklist, labels and check run re-posted where they changed."""
+    decision = decide_comment(rules, state, replace(c, task_issue=None), now, parsed)
+    if pull is None:
+        return decision
+    after = apply_changes(state, decision.changes) if decision.changes else state
+    review = decide_pull(rules, after, pull, files or [], now)
+    return Decision(changes=decision.changes + review.changes, actions=decision.actions + review.actions,
+                    board=decision.board or review.board, notes=decision.notes)

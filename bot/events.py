@@ -6,6 +6,7 @@ and the delivery is recorded as failed with the reason.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +52,8 @@ class Comment(_Loose):
     body: str = ""
     user: User
     html_url: str = ""
+    created_at: datetime | None = None
+    updated_at: datetime | None = None  # orders a comment's versions (the effects ledger)
 
 
 class BodyChange(_Loose):
@@ -86,6 +89,13 @@ class PullRequest(_Loose):
     head: Head
     labels: list[Label] = Field(default_factory=list)
     changed_files: int | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None  # orders a pull request's states (the effects ledger)
+    merged_at: datetime | None = None  # lists of pull requests carry this, not `merged`
+
+    @property
+    def is_merged(self) -> bool:
+        return bool(self.merged) or self.merged_at is not None
 
 
 class PullRequestEvent(_Loose):

@@ -7,8 +7,8 @@ limit) is retried later with backoff (GitHub's own wait honoured without using u
 `max_attempts`. In dry-run (no gateway) each action is printed as a JSON line instead.
 
 Idempotence on crash: an action that was attempted before (its attempt count > 1) first looks
-for its own marker on GitHub (a reply to comment N carries `reply:N`; the checklist carries its
-marker) and adopts what it finds instead of posting again. Only comments authored by the bot
+for its own marker on GitHub (a reply to comment N carries `reply:N`; a notice its key; the
+checklist carries its marker) and adopts what it finds instead of posting again. Only comments authored by the bot
 itself are considered, so a participant cannot forge a marker to hijack them. A checklist or a
 label set that a newer push superseded is skipped.
 """
@@ -19,13 +19,13 @@ import json
 import logging
 from typing import Any, Callable
 
-from bot.actions import AddLabels, Assign, Reply, SetLabels, UpsertChecklist, action_to_dict
+from bot.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
 from bot.clock import SYSTEM, Clock
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
 from bot.logs import action_line
 from bot.metrics import Metrics
-from bot.replies import reply_marker
+from bot.replies import notice_marker, reply_marker
 from bot.review import CHECKLIST_MARKER
 from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 
@@ -122,8 +122,8 @@ class Executor:
     async def _perform(self, item: OutboxItem) -> bool:
         """Perform one action; False when there was nothing to do (superseded, or already done)."""
         assert self.gateway is not None and item.installation_id is not None
-        if isinstance(item.action, (UpsertChecklist, SetLabels)) and await self.store.superseded(item):
-            return False  # a newer push already decided this PR's checklist or labels
+        if isinstance(item.action, (UpsertChecklist, SetLabels, CheckRun)) and await self.store.superseded(item):
+            return False  # a newer push already decided this PR's checklist, labels or check
         inst = await self.gateway.installation(item.installation_id)
         retry = item.attempts > 1
         match item.action:
@@ -139,6 +139,23 @@ class Executor:
                 await inst.add_labels(repo, number, list(labels))
             case Assign(repo=repo, number=number, users=users):
                 await inst.add_assignees(repo, number, list(users))
+            case Notice(repo=repo, number=number, key=key, body=body):
+                if retry and await self._find_own(inst, repo, number, notice_marker(key)):
+                    return False
+                await inst.create_comment(repo, number, body)
+            case CheckRun():
+                return await self._check_run(inst, item.action)
+        return True
+
+    async def _check_run(self, inst: Any, run: CheckRun) -> bool:
+        """Create the check run unless the same one (head commit, conclusion, text) was created last."""
+        key = f"{run.head_sha}\n{run.conclusion}\n{run.title}\n{run.summary}"
+        stored = await self.store.bot_comment(run.repo, run.number, "check")
+        if stored is not None and stored[1] == body_hash(key):
+            return False
+        created = await inst.create_check_run(run.repo, head_sha=run.head_sha, name=run.name, conclusion=run.conclusion,
+                                              title=run.title, summary=run.summary)
+        await self.store.put_bot_comment(run.repo, run.number, "check", created["id"], key)
         return True
 
     async def _find_own(self, inst: Any, repo: str, number: int, marker: str) -> dict | None:

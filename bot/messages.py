@@ -2,7 +2,8 @@
 
 This module owns the `Message` type and the rendering of its text. A message is a `code`
 (the template entry's name) plus the `params` the template fills; the texts themselves, zh
-and en side by side, live in `bot/templates/parser.yml` (jinja2 syntax, no HTML escaping).
+and en side by side, live in `bot/templates/parser.yml` (jinja2 syntax, no HTML escaping; user
+text goes through the `code` filter, so it shows as inline code and nothing in it is live).
 Templates are read once, lazily, so importing the parsers stays cheap.
 """
 from __future__ import annotations
@@ -36,7 +37,10 @@ class Message:
     params: dict = field(default_factory=dict)
 
     def __hash__(self) -> int:
-        return hash((self.code, _freeze(self.params)))
+        try:  # the usual params: a flat dict of str/int values
+            return hash((self.code, frozenset(self.params.items())))
+        except TypeError:
+            return hash((self.code, _freeze(self.params)))
 
     def text(self, lang: str = "zh") -> str:
         """The message in `lang` ("zh" or "en"), rendered from the parser templates."""
@@ -56,7 +60,11 @@ def _texts() -> dict[str, dict[str, str]]:
 def _env():
     import jinja2
 
-    return jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    from bot.texts import code_span
+
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
+    env.filters["code"] = code_span   # user text as inline code: never a live mention, link, image or HTML
+    return env
 
 
 @cache

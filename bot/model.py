@@ -42,6 +42,13 @@ class Claim:
     claimed_at: datetime
     team: str | None = None
     link: str | None = None  # the RFC or code link a participant reported, if any
+    renewed_at: datetime | None = None  # the holder's last /renew: the claim's current period starts here
+    reminded_at: datetime | None = None  # when the bot last reminded the holder that the claim will lapse
+
+    @property
+    def period_start(self) -> datetime:
+        """When the claim's current period began (its claim, or its last renewal); expiry counts from here."""
+        return self.renewed_at or self.claimed_at
 
 
 @dataclass(frozen=True)
@@ -68,6 +75,7 @@ class CampaignState:
     claims: tuple[Claim, ...] = ()
     prs: tuple[PullRequest, ...] = ()
     closed_tasks: frozenset[int] = frozenset()
+    closed_at: datetime | None = None  # the campaign was closed (/close-campaign) at this time: no new claims
 
     # Lookups go through indexes built once per state (states are immutable; a change makes a new one).
     @cached_property

@@ -4,7 +4,7 @@
           facts?) --> commit: decide (pure) + state, outbox, delivery done in ONE transaction
     outbox --> executor (`executor`) --> GitHub
     dirty campaigns --(after board_delay, one replica at a time)--> board flusher --> tracker issue
-    sweepers (`sweepers`): lapsed claims; the executor's sweep: retries and orphaned actions
+    sweepers (`sweepers`): reminders and lapsed claims; the executor's sweep: retries and orphaned actions
 
 Leases (`leases`): every delivery and action in hand carries a lease token that a heartbeat
 renews; one whose lease was taken over (a stalled process) can neither commit nor act.
@@ -24,9 +24,10 @@ from bot.clock import SYSTEM, Clock
 from bot.executor import Executor, retry_plan, short_error
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
+from bot.ledger import Skipped
 from bot.logs import delivery_line
 from bot.metrics import Metrics
-from bot.routing import Ignored, Router
+from bot.routing import Facts, Ignored, Router
 from bot.rules.models import Rules
 from bot.store import Delivery, DeliveryStatus, LeaseLost, Store
 from bot.sweepers import ExpirySweeper
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 class Pipeline:
     def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, workers: int = 32, board_delay: float = 2.0,
                  max_attempts: int = 5, out: Callable[[str], None] | None = None, bot_login: str = "hackathon-bot[bot]",
-                 clock: Clock = SYSTEM, metrics: Metrics | None = None):
+                 clock: Clock = SYSTEM, metrics: Metrics | None = None, facts: Facts | None = None):
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
@@ -48,12 +49,12 @@ class Pipeline:
         self.bot_login = bot_login
         self.clock = clock
         self.leases = Leases(store, clock)
-        self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock)
+        self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock, facts=facts)
         self.executor = Executor(store, gateway, self.leases, bot_login=lambda: self.bot_login, out=self.out,
                                  max_attempts=max_attempts, clock=clock, metrics=self.metrics)
         self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
                                   metrics=self.metrics)
-        self.expiry = ExpirySweeper(rules, store, clock=clock)
+        self.expiry = ExpirySweeper(rules, store, clock=clock, execute=self.executor.execute)
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
@@ -202,9 +203,15 @@ class Pipeline:
             return result
         if self.leases.lost(token):
             raise LeaseLost(delivery_id)
+        now = self.clock.now()
+        edit = routed.edit
         decision, items = await self.store.commit(
-            routed.rules.slug, lambda state: routed.build(state, self.clock.now()),
-            delivery_id=delivery_id, installation_id=routed.installation_id, token=token)
+            routed.rules.slug, lambda state: routed.build(state, now),
+            delivery_id=delivery_id, installation_id=routed.installation_id, token=token, effect=routed.effect,
+            edit=(lambda state, applied: edit(state, now, applied)) if edit else None)
+        if isinstance(decision, Skipped):
+            done("already_applied", routed.rules.slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
+            return []
         done("done", routed.rules.slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
         if items:
             await self.executor.execute(items)

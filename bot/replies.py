@@ -8,7 +8,12 @@ deliver (RFC where, code PR to which repos/paths, which tests, acceptance), coll
 the bot can find and edit its own reply to that comment.
 
 `render_help` and `render_status` return the body only; the caller puts
-`reply_marker(comment_id)` in front when posting them as a reply.
+`reply_marker(comment_id)` in front when posting them as a reply. `render_gloss` is the one-line
+summary of a reply in the other language (for a comment written in it).
+
+Notices (comments the bot posts on its own, marked by `notice_marker(key)`): `render_sweep_notice`
+(reminders and lapsed claims, per person) and `render_results` (the campaign's results when it is
+closed, from `bot.report`).
 
 Every note code has an entry (a macro of the same name) in `templates/<lang>/replies.j2`;
 an unknown code is a programming error and raises ValueError.
@@ -16,11 +21,13 @@ an unknown code is a programming error and raises ValueError.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from bot import texts
 from bot.board import _rows, board_stats
-from bot.model import CampaignState, Note
+from bot.expiry import lapses_at
+from bot.model import CampaignState, Claim, Note, Stage
 from bot.review import task_url
 from bot.rules.models import CampaignRules, Task
 
@@ -28,12 +35,21 @@ NOTE_CODES = (
     "claimed", "already_claimed", "task_full", "task_closed", "task_completed", "user_limit",
     "unknown_task", "unclaimed", "not_claimed", "submitted", "assigned", "unassigned", "done",
     "reopened", "closed_by_maintainer", "refreshed", "not_maintainer", "hint", "error",
-    "claim_needs_task",
+    "claim_needs_task", "campaign_closed", "renewed", "renew_too_early", "renew_not_needed", "renew_lapsed",
+    "campaign_closed_now", "campaign_already_closed", "campaign_not_closed", "campaign_reopened",
 )
 
 
 def reply_marker(comment_id: int) -> str:
     return f"<!-- hackathon-bot:reply:{int(comment_id)} -->"
+
+
+def notice_marker(key: str) -> str:
+    """The hidden marker a notice starts with; `key` is the bot's own (letters, digits, `:._-`)."""
+    return f"<!-- hackathon-bot:notice:{_KEY_UNSAFE.sub('_', key)} -->"
+
+
+_KEY_UNSAFE = re.compile(r"[^A-Za-z0-9:._-]")
 
 
 def _group(notes: list[Note], lang: str) -> list[dict[str, Any]]:
@@ -110,6 +126,7 @@ def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, 
             r = dict(by_id[t])
             r["capacity"] = rules.max_claimants(rules.tasks[t])
             r["unknown"] = False
+            r["claimants"] = _with_dates(rules, r["claimants"], state.claims_on(t))
             items.append(r)
         else:
             items.append({"id": t, "unknown": True})
@@ -117,3 +134,42 @@ def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, 
         lang, "status.j2", campaign=rules.campaign, stats=board_stats(rules, state), items=items,
         pct=lambda n, d: f"{(100 * n / d):.0f}%" if d else "0%",
     ).strip("\n") + "\n"
+
+
+def render_gloss(rules: CampaignRules, notes: list[Note], lang: str) -> str:
+    """The reply's notes as ONE line in `lang`, for a comment written in the campaign's other language."""
+    m = texts.macros(lang, "replies.j2")
+    text = " ".join(texts.one_line(str(getattr(m, g["code"])(g)).strip()) for g in _group(notes, lang))
+    return str(m.gloss(text)).strip()
+
+
+def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: list[dict], lang: str, *, key: str) -> str:
+    """One notice for one sweep: each person reminded (tasks, when they lapse, how to renew), each lapse told."""
+    return texts.render(lang, "notice.j2", marker=notice_marker(key), reminders=reminders, lapsed=lapsed,
+                        days=rules.campaign.claim_policy.claim_expiry_days).strip("\n") + "\n"
+
+
+RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot report`)
+
+
+def render_results(rules: CampaignRules, state: CampaignState, lang: str) -> str:
+    """The campaign's results when it closes: totals, then one row per person credited (tasks with
+    difficulty and reward, the rewards summed where they add up), at most RESULTS_ROWS rows."""
+    from bot.report import build_report
+
+    report = build_report(rules, state)
+    return texts.render(lang, "results.j2", report=report, people=report.people[:RESULTS_ROWS],
+                        more=max(0, len(report.people) - RESULTS_ROWS), cell=texts.escape_cell,
+                        closed=state.closed_at.strftime("%Y-%m-%d") if state.closed_at else None).strip("\n") + "\n"
+
+
+def _with_dates(rules: CampaignRules, people: list[dict], claims: list[Claim]) -> list[dict]:
+    """/status rows' claimants (in the board's order: by claim time) with the day they claimed and,
+    for a claim without a PR, when it lapses."""
+    ordered = sorted(claims, key=lambda c: (c.claimed_at, c.user.lower()))
+    out = []
+    for p, c in zip(people, ordered):
+        lapse = lapses_at(rules, c)
+        out.append({**p, "since": c.claimed_at.strftime("%Y-%m-%d"),
+                    "lapses": lapse.strftime("%Y-%m-%d") if lapse and c.stage == Stage.CLAIMED else None})
+    return out

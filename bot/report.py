@@ -4,22 +4,41 @@
 (or partly completed, for a `-part` PR) with its id, title, difficulty, reward (when the task
 has one), the merged PRs that credit it, and when it was completed (from the stage history;
 None when the history does not know). People are ordered by completed tasks, then login.
+Per task: who completed it (and who partly did). Totals: tasks completed, people credited, and
+the rewards summed where they add up (every reward a number with the same unit, e.g. `0.1🌟`).
 Renderers: `to_csv` (spreadsheet-safe: a cell that would start a formula is prefixed with `'`),
-`to_json`, `to_markdown` (wording from templates/<lang>/report.j2). The dashboard serves the
+`to_json` (valid against `report.schema.json`, shipped next to this module), `to_markdown`
+(wording from templates/<lang>/report.j2). The dashboard serves the
 CSV at `GET /campaigns/<slug>/report.csv`.
 """
 from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from bot import texts
 from bot.model import CampaignState, Stage, StageEvent
 from bot.rules.models import CampaignRules
 
-__all__ = ["PersonReport", "Report", "ReportLine", "build_report", "to_csv", "to_json", "to_markdown"]
+__all__ = [
+    "SCHEMA_PATH",
+    "PersonReport",
+    "Report",
+    "ReportLine",
+    "TaskResult",
+    "build_report",
+    "reward_total",
+    "to_csv",
+    "to_json",
+    "to_markdown",
+]
+
+SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
 CREDITED = (Stage.COMPLETED, Stage.PARTLY_DONE)
 CSV_COLUMNS = ("user", "task", "title", "difficulty", "reward", "stage", "prs", "completed_at")
@@ -43,6 +62,23 @@ class PersonReport:
     partly: int
     lines: tuple[ReportLine, ...]
 
+    @property
+    def reward(self) -> str | None:
+        """The rewards of the completed tasks, summed (None when they do not add up or there are none)."""
+        return reward_total([line.reward for line in self.lines if line.stage == Stage.COMPLETED])
+
+
+@dataclass(frozen=True)
+class TaskResult:
+    """One task someone completed or partly did, and who."""
+
+    task: int
+    title: str
+    difficulty: str | None
+    reward: str | None
+    completed_by: tuple[str, ...]
+    partly_by: tuple[str, ...]
+
 
 @dataclass(frozen=True)
 class Report:
@@ -50,6 +86,37 @@ class Report:
     name: str
     language: str
     people: tuple[PersonReport, ...]
+    tasks: tuple[TaskResult, ...] = ()
+    total_tasks: int = 0  # tasks in the campaign
+
+    @property
+    def completed_tasks(self) -> int:
+        return sum(1 for t in self.tasks if t.completed_by)
+
+    @property
+    def reward(self) -> str | None:
+        return reward_total([line.reward for p in self.people for line in p.lines if line.stage == Stage.COMPLETED])
+
+
+_AMOUNT = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(.*?)\s*$")
+
+
+def reward_total(rewards: list[str | None]) -> str | None:
+    """`0.1🌟` + `0.2🌟` -> `0.3🌟`; `500` + `300` -> `800`. None when there are none, or when any is
+    missing, not a number, or in another unit than the rest (then the rewards are listed, not summed)."""
+    if not rewards:
+        return None
+    total, unit = Decimal(0), None
+    for r in rewards:
+        m = _AMOUNT.match(r or "")
+        if not m or (unit is not None and m.group(2) != unit):
+            return None
+        unit = m.group(2)
+        try:
+            total += Decimal(m.group(1))
+        except InvalidOperation:  # pragma: no cover - the pattern only lets decimals through
+            return None
+    return f"{total.normalize():f}{unit}"
 
 
 def build_report(rules: CampaignRules, state: CampaignState,
@@ -82,8 +149,17 @@ def build_report(rules: CampaignRules, state: CampaignState,
         done = sum(line.stage == Stage.COMPLETED for line in ls)
         people.append(PersonReport(names[low], done, len(ls) - done, tuple(ls)))
     people.sort(key=lambda p: (-p.completed, -p.partly, p.user.lower()))
+    by_task: dict[int, tuple[list[str], list[str]]] = {}
+    for person in people:
+        for line in person.lines:
+            by, partly_by = by_task.setdefault(line.task, ([], []))
+            (by if line.stage == Stage.COMPLETED else partly_by).append(person.user)
+    tasks = tuple(TaskResult(tid, rules.tasks[tid].title, rules.tasks[tid].difficulty,
+                             None if rules.tasks[tid].reward is None else str(rules.tasks[tid].reward),
+                             tuple(sorted(by, key=str.lower)), tuple(sorted(partly_by, key=str.lower)))
+                  for tid, (by, partly_by) in sorted(by_task.items()))
     campaign = rules.campaign
-    return Report(rules.slug, campaign.name, campaign.language, tuple(people))
+    return Report(rules.slug, campaign.name, campaign.language, tuple(people), tasks, len(rules.tasks))
 
 
 def _cell(value: object) -> str:
@@ -106,9 +182,14 @@ def to_csv(report: Report) -> str:
 
 
 def to_json(report: Report) -> dict:
+    """The report as JSON data, valid against `report.schema.json`."""
     return {
         "campaign": {"slug": report.slug, "name": report.name},
-        "people": [{"user": p.user, "completed": p.completed, "partly_done": p.partly,
+        "totals": {"tasks": report.total_tasks, "completed_tasks": report.completed_tasks, "people": len(report.people),
+                   "reward": report.reward},
+        "tasks": [{"id": t.task, "title": t.title, "difficulty": t.difficulty, "reward": t.reward,
+                   "completed_by": list(t.completed_by), "partly_done_by": list(t.partly_by)} for t in report.tasks],
+        "people": [{"user": p.user, "completed": p.completed, "partly_done": p.partly, "reward": p.reward,
                     "tasks": [{"id": line.task, "title": line.title, "difficulty": line.difficulty, "reward": line.reward,
                                "stage": line.stage.value, "prs": list(line.prs),
                                "completed_at": line.completed_at.isoformat() if line.completed_at else None}

@@ -23,16 +23,26 @@ Checks, per task named in the title (ids unknown to the campaign give one `unkno
   author's open RFC PR -> warn "under review"; else fail + `needs_rfc`; not required -> skip).
 - RFC PR only: `rfc_file` (an added/modified/renamed file under the task's RFC directory, in
   the RFC repo -> pass, else fail; no RFC directory known -> skip).
+- A code PR on a task with neither targets nor tests gets one `unchecked` warn instead of the
+  two skips: the bot could not check its files, so it is never `ready` (a maintainer checks it).
+- A code PR in a repository none of the task's targets names fails `targets` with
+  `wrong_repo` set, so the checklist says where the work should go.
 - `title`: one warn per title hint.
 - A revert PR gets a single `revert` item (reverts are never credited) and only the campaign label.
 
-Labels: the campaign label always; `ready` when no item failed and the PR does not carry
-`needs_claim` (a PR on a task someone else holds is not ready however good it is); never on a revert.
+Labels: the campaign label always; `ready` when no item failed, nothing was left unchecked and
+the PR does not carry `needs_claim` (a PR on a task someone else holds is not ready however good
+it is); never on a revert.
+
+The check run (`check_conclusion`): `neutral` when the PR is not credited (a revert, or a task
+someone else holds), else `failure` when an item failed, else `action_required` when a
+maintainer must decide (an unchecked task), else `success` (the PR is `ready`).
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
 from bot.model import CampaignState, PullRequest
@@ -43,6 +53,17 @@ CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
 SHOW_FILES = 20  # file lists in the checklist are cut here ("and N more")
 
 _WRITTEN = {"added", "modified", "renamed", "copied", "changed"}
+CHECK_NAME = "hackathon/checklist"
+MAX_SUMMARY = 65_000  # GitHub refuses a check run output summary over 65,535 characters
+
+
+class Conclusion(StrEnum):
+    """A check run's conclusion (GitHub's names), as the checklist maps to them."""
+
+    SUCCESS = "success"  # the PR is ready for a maintainer's review
+    FAILURE = "failure"  # items the author must fix
+    ACTION_REQUIRED = "action_required"  # nothing to fix, but a maintainer must check it (an unchecked task)
+    NEUTRAL = "neutral"  # the PR is not credited: a revert, or a task someone else holds
 
 
 @dataclass(frozen=True)
@@ -68,7 +89,8 @@ class Review:
     @property
     def ready(self) -> bool:
         """No item failed, the task is not someone else's, and the PR is not a revert."""
-        return not self.pr.revert and all(i.status != "fail" and i.params.get("reason") != "held" for i in self.items)
+        return not self.pr.revert and all(i.status != "fail" and i.params.get("reason") != "held" and i.code != "unchecked"
+                                          for i in self.items)
 
 
 def managed_labels(rules: CampaignRules) -> set[str]:
@@ -95,8 +117,8 @@ def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: Campa
     return CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "implicit", "holders": holders}), None
 
 
-def _target_list(task: Task) -> list[str]:
-    out = []
+def target_list(task: Task) -> list[str]:
+    out: list[str] = []
     for t in task.targets:
         if t.paths:
             out.extend(f"{t.repo}: {p}" for p in t.paths)
@@ -126,8 +148,10 @@ def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: lis
             outside.append(f.filename)
     shown, more = _cut(outside)
     params: dict[str, Any] = {"task": task.id, "inside": inside, "outside": shown, "more": more,
-                              "targets": _target_list(task)}
+                              "targets": target_list(task)}
     if inside == 0:
+        if pr.repo.lower() not in {r.lower() for r in task.target_repos()}:
+            params["wrong_repo"] = pr.repo
         return CheckItem("targets", "fail", params), rules.campaign.labels.outside_targets
     if outside:
         return CheckItem("targets", "warn", params), None
@@ -220,7 +244,10 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
         seen.add(tid)
         task = rules.tasks[tid]
         checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state)]
-        if pr.kind == "code":
+        if pr.kind == "code" and not task.targets and not task.tests:
+            checks.append((CheckItem("unchecked", "warn", {"task": task.id}), None))
+            checks.append(_check_rfc(rules, task, pr, body, state))
+        elif pr.kind == "code":
             checks.append(_check_targets(rules, task, pr, files))
             checks.append(_check_tests(rules, task, files))
             checks.append(_check_rfc(rules, task, pr, body, state))
@@ -252,11 +279,32 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
         lang, "checklist.j2",
         marker=CHECKLIST_MARKER, campaign=rules.campaign, pr=review.pr, general=general, tasks=tasks,
         hint_text=lambda item: hints[id(item)], ready=review.ready,
+        unchecked=any(i.code == "unchecked" for i in review.items),
         fails=sum(i.status == "fail" for i in review.items),
         warns=sum(i.status == "warn" for i in review.items),
         labels=review.labels,
     )
     return body.rstrip("\n") + "\n"
+
+
+def check_conclusion(review: Review) -> Conclusion:
+    """The check run's conclusion for a review (see the module docstring)."""
+    if review.pr.revert or any(i.params.get("reason") == "held" for i in review.items):
+        return Conclusion.NEUTRAL
+    if any(i.status == "fail" for i in review.items):
+        return Conclusion.FAILURE
+    return Conclusion.SUCCESS if review.ready else Conclusion.ACTION_REQUIRED
+
+
+def render_check(review: Review, checklist: str, lang: str) -> tuple[Conclusion, str, str]:
+    """(conclusion, title, summary) of the PR's check run; the summary is the checklist without its marker."""
+    conclusion = check_conclusion(review)
+    title = texts.render(lang, "check.j2", conclusion=conclusion.value,
+                         fails=sum(i.status == "fail" for i in review.items)).strip()
+    summary = checklist.removeprefix(CHECKLIST_MARKER).strip("\n") + "\n"
+    if len(summary) > MAX_SUMMARY:
+        summary = summary[:MAX_SUMMARY] + "\n…\n"
+    return conclusion, title, summary
 
 
 def task_url(rules: CampaignRules, task: Task) -> str | None:

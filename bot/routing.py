@@ -1,10 +1,13 @@
 """Routing: which campaign a delivery concerns, and the facts its decision needs.
 
 A delivery is routed to at most one campaign: a comment by the tracker or task issue it was
-written on; a pull request by its repository and the campaign key in its title (the choice
-among several campaigns for an edition-less key is the pure `choose_campaign`). The facts that
-need GitHub (a PR's changed files, a commenter's permission) are fetched here, before the
-decision, so deciding itself is pure. What concerns no campaign raises `Ignored`.
+written on, or by the task PR it was written on (the campaign the store recorded the PR under,
+else the one its title names); a pull request by its repository and the campaign key in its
+title (the choice among several campaigns for an edition-less key is the pure
+`choose_campaign`). The facts that need GitHub (a PR's changed files, the PR itself, a
+commenter's permission) are fetched here, before the decision, so deciding itself is pure; they
+come from a `Facts` provider (`GatewayFacts` by default; `bot simulate` gives its scenario's).
+What concerns no campaign raises `Ignored`.
 
 Participant-written text (comments, titles) is read under `budget.Budget`: inline when short,
 otherwise in a worker process with a time limit, so no input can stall the event loop; a text
@@ -15,23 +18,29 @@ Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Callable, Protocol
 
 from bot import events as ev
 from bot.actions import Decision
 from bot.budget import Budget, BudgetExceeded
 from bot.clock import SYSTEM, Clock
 from bot.commands import ParseResult, new_commands, parse_comment
+from bot.messages import Message
 from bot.decide import (
     MAINTAINER_ACTIONS,
+    STATE_ACTIONS,
     CommentFacts,
+    command_lines,
     PullFacts,
     decide_comment,
+    decide_misplaced_pull,
+    decide_pr_comment,
     decide_pull,
+    decide_title_hint,
+    with_implied_tasks,
 )
-from bot.messages import Message
+from bot.ledger import Effect, comment_effect, pull_effect
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
@@ -41,6 +50,47 @@ log = logging.getLogger(__name__)
 
 WRITE_PERMISSIONS = {"admin", "maintain", "write"}
 PERMISSION_TTL = 60.0  # seconds a collaborator's permission is trusted (a demoted maintainer loses rights within a minute)
+
+
+class Facts(Protocol):
+    """Where routing gets the facts a decision needs beyond the payload."""
+
+    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
+        """The PR's changed files ([] when unknown)."""
+
+    async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
+        """The pull request as GitHub's REST API gives it (None when unknown)."""
+
+    async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
+        """admin / maintain / write / triage / read / none; None when it cannot be known (dry-run)."""
+
+
+class GatewayFacts:
+    """Facts read from GitHub through the gateway (none in dry-run: no gateway)."""
+
+    def __init__(self, gateway: Callable[[], Any | None]) -> None:
+        self._gateway = gateway
+
+    async def _inst(self, installation_id: int | None) -> Any | None:
+        gw = self._gateway()
+        if gw is None or installation_id is None:
+            return None
+        return await gw.installation(installation_id)
+
+    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
+        inst = await self._inst(installation_id)
+        if inst is None:
+            return []
+        return [ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
+                for f in await inst.pr_files(repo, number)]
+
+    async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
+        inst = await self._inst(installation_id)
+        return None if inst is None else await inst.get_pull(repo, number)
+
+    async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
+        inst = await self._inst(installation_id)
+        return None if inst is None else await inst.collaborator_permission(repo, user)
 
 
 class Ignored(Exception):
@@ -54,6 +104,10 @@ class Routed:
     rules: CampaignRules
     build: Callable[[Any, Any], Decision]  # (state, now) -> Decision
     installation_id: int | None
+    # The effects ledger (bot.ledger): what this delivery takes effect as, and for a comment whose
+    # earlier text already took effect, (state, now, applied text) -> the decision on what is new.
+    effect: Effect | None = None
+    edit: Callable[[Any, Any, str], Decision] | None = None
 
 
 def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignRules | None:
@@ -68,16 +122,18 @@ def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignR
 
 class Router:
     def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, bot_login: Callable[[], str],
-                 clock: Clock = SYSTEM) -> None:
+                 clock: Clock = SYSTEM, facts: Facts | None = None) -> None:
         self.rules = rules
         self.store = store
         self.gateway = gateway  # None: dry-run
+        self.facts: Facts = facts or GatewayFacts(lambda: self.gateway)
         self._bot_login = bot_login
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
         self.budget = Budget()
 
     async def _read_comment(self, facts: CommentFacts) -> ParseResult:
+        """`facts.read()` under the time budget (see `budget`)."""
         texts = (facts.old_body, facts.body) if facts.old_body is not None else (facts.body,)
         fn = new_commands if facts.old_body is not None else parse_comment
         try:
@@ -87,6 +143,7 @@ class Router:
             return ParseResult(errors=[Message("too_long_to_read")])
 
     async def _read_title(self, title: str) -> TitleRef:
+        """`parse_title` under the time budget; a title that overruns names no task."""
         try:
             return await self.budget.run(parse_title, title)
         except BudgetExceeded as exc:
@@ -121,6 +178,8 @@ class Router:
         if rules is None:
             hit = self.rules.by_task_issue(repo, number)
             if hit is None:
+                if e.issue.pull_request is not None:
+                    return await self._route_pr_comment(e)
                 raise Ignored("not a campaign's tracker or task issue")
             rules, task = hit
         old = e.changes.body.from_ if e.action == "edited" and e.changes and e.changes.body else None
@@ -130,21 +189,90 @@ class Router:
         facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=author, body=e.comment.body,
                              old_body=old, task_issue=task, bot_login=login.removesuffix("[bot]"))
         parsed = await self._read_comment(facts)
-        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, parsed))
+        if task is not None:
+            parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,))
+        # An edit is compared with the text the ledger applied, which may hold commands the
+        # payload's diff does not: the permission is looked up for any maintainer command in it.
+        whole = (await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None
+                 else parsed)
+        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         inst = e.installation.id if e.installation else None
-        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst)
+
+        def edit(state: Any, now: Any, applied: str) -> Decision:
+            return decide_comment(rules, state, replace(facts, old_body=applied), now)
+
+        effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
+        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit)
+
+    async def _route_pr_comment(self, e: ev.IssueCommentEvent) -> Routed:
+        """A comment on a pull request: its commands act on the PR's tasks (bare `/done`, `/claim`...),
+        `/recheck` reviews the PR again. Ordinary discussion (no command) is ignored before any API call."""
+        repo, number = e.repository.full_name, e.issue.number
+        old = e.changes.body.from_ if e.action == "edited" and e.changes and e.changes.body else None
+        if e.action == "edited" and old is None:
+            raise Ignored("edited comment without its previous text")
+        login = self._bot_login().removesuffix("[bot]")
+        # Only slash-command and @-mention lines count in a PR's discussion.
+        old = command_lines(old) if old is not None else None
+        facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=e.comment.user.login,
+                             body=command_lines(e.comment.body), old_body=old, bot_login=login)
+        parsed = facts.read()
+        probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False)
+        if not probe.commands and not probe.errors and not recheck:
+            raise Ignored("PR comment without commands")
+        inst = e.installation.id if e.installation else None
+        slug = await self.store.pull_campaign(repo, number)
+        raw: dict | None = None
+        if slug is None or slug not in self.rules.campaigns:
+            if not self.rules.for_repo(repo):
+                raise Ignored("repository outside every campaign")
+            raw = await self.facts.pull(repo, number, inst)
+            ref = parse_title(raw["title"]) if raw else None
+            chosen = choose_campaign(self.rules.for_repo(repo), ref) if ref and ref.tasks else None
+            if chosen is None or ref is None:
+                raise Ignored("not a task PR")
+            rules, title_tasks = chosen, ref.tasks
+        else:
+            rules, title_tasks = self.rules.campaigns[slug], None
+        state = await self.store.state(rules.slug)
+        known = next((p for p in state.prs if p.repo.lower() == repo.lower() and p.number == number), None)
+        tasks = tuple(title_tasks if title_tasks is not None else (known.tasks if known else ()))
+        if not tasks:
+            raise Ignored("the PR names no task")
+        author = raw["user"]["login"] if raw else (known.author if known else e.issue.user.login)
+        parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False)
+        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
+        pull: PullFacts | None = None
+        files: list[ChangedFile] = []
+        if recheck or any(c.action in STATE_ACTIONS for c in parsed.commands):
+            raw = raw or await self.facts.pull(repo, number, inst)
+            if raw is not None:
+                pull = self._pull_facts(repo, raw)
+                files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
+        effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
+        return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
+
+    @staticmethod
+    def _pull_facts(repo: str, pr: dict) -> PullFacts:
+        """PullFacts from GitHub's pull-request object (REST or webhook: the same shape)."""
+        return PullFacts(repo=repo, number=pr["number"], title=pr["title"], body=pr.get("body") or "",
+                         author=pr["user"]["login"], state=pr["state"],
+                         merged=bool(pr.get("merged")) or pr.get("merged_at") is not None,
+                         url=pr.get("html_url", ""), labels=tuple(lb["name"] for lb in pr.get("labels") or ()),
+                         ref=parse_title(pr["title"]), head_sha=(pr.get("head") or {}).get("sha", ""))
 
     async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str, parsed: ParseResult) -> bool:
         if author.lower() in {m.lower() for m in rules.campaign.maintainers}:
             return True
-        if not any(c.action in MAINTAINER_ACTIONS for c in parsed.commands) or self.gateway is None or not e.installation:
+        if not any(c.action in MAINTAINER_ACTIONS for c in parsed.commands):
             return False
         key = (e.repository.full_name.lower(), author.lower())
         cached = self._permissions.get(key)
         if cached and cached[1] > self.clock.monotonic():
             return cached[0] in WRITE_PERMISSIONS
-        inst = await self.gateway.installation(e.installation.id)
-        perm = await inst.collaborator_permission(e.repository.full_name, author)
+        perm = await self.facts.permission(e.repository.full_name, author, e.installation.id if e.installation else None)
+        if perm is None:
+            return False
         self._permissions[key] = (perm, self.clock.monotonic() + PERMISSION_TTL)
         return perm in WRITE_PERMISSIONS
 
@@ -154,31 +282,36 @@ class Router:
         pr = e.pull_request
         repo = e.repository.full_name
         candidates = self.rules.for_repo(repo)
-        if not candidates:
-            raise Ignored("repository outside every campaign")
         ref = await self._read_title(pr.title)
+        inst = e.installation.id if e.installation else None
+        facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
+                          state=pr.state, merged=pr.is_merged, url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
+                          ref=ref, head_sha=pr.head.sha)
+        if not candidates:
+            # A task PR opened where no campaign lives: its checklist says where the work goes.
+            misplaced = choose_campaign(list(self.rules.campaigns.values()), ref) if ref.tasks else None
+            if misplaced is None or e.action not in ("opened", "reopened", "edited"):
+                raise Ignored("repository outside every campaign")
+            wrong = misplaced
+            return Routed(wrong, lambda state, now: decide_misplaced_pull(wrong, facts), inst)
         chosen: CampaignRules | None
         if not ref.tasks:
             # A PR the bot knows whose title no longer names a task gives its credit back.
             known = await self.store.pull_campaign(repo, pr.number)
             if known is None or known not in self.rules.campaigns:
+                if ref.hints and e.action in ("opened", "reopened", "edited"):
+                    # The title almost references a task: tell the author how to write it.
+                    hinted = choose_campaign(candidates, ref) or candidates[0]
+                    return Routed(hinted, lambda state, now: decide_title_hint(hinted, facts), inst)
                 raise Ignored("title references no task")
             chosen = self.rules.campaigns[known]
         else:
             chosen = choose_campaign(candidates, ref)
         if chosen is None:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
-        inst = e.installation.id if e.installation else None
-        files = await self._pr_files(repo, pr.number, inst) if ref.tasks else []
-        facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
-                          state=pr.state, merged=bool(pr.merged), url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
-                          ref=ref)
+        files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
         rules = chosen
-        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst)
-
-    async def _pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
-        if self.gateway is None or installation_id is None:
-            return []
-        inst = await self.gateway.installation(installation_id)
-        return [ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
-                for f in await inst.pr_files(repo, number)]
+        effect = pull_effect(repo, pr.number, head_sha=pr.head.sha, title=pr.title, body=pr.body or "", state=pr.state,
+                             merged=pr.is_merged, files=[(f.filename, f.status) for f in files],
+                             updated_at=pr.updated_at)
+        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)

@@ -41,7 +41,7 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.persisters.filesystem import FilesystemPersister
 
 from tests import payloads
-from tests.harness import Harness
+from tests.harness import Harness, ShiftedClock
 
 CASSETTES = Path(__file__).parent / "cassettes"
 RECORD = os.environ.get("RECORD_CASSETTES", "") not in ("", "0")
@@ -257,6 +257,7 @@ class CassetteHarness(Harness):
 
     def __init__(self, name: str, rules, tmp_path: Path, *, record: bool | None = None, verify: bool = True,
                  workers: int = 1, **kwargs: Any) -> None:
+        kwargs.setdefault("clock", ShiftedClock())  # the dates the bot writes (claim days, lapses) are the same every run
         super().__init__(rules, tmp_path, workers=workers, **kwargs)
         self.name = name
         self.path = CASSETTES / f"{name}.yaml"

@@ -3,7 +3,9 @@ fake GitHub (tests/fakegithub.py) over real HTTP, with deliveries signed like Gi
 from __future__ import annotations
 
 import itertools
+import time
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import aiohttp
@@ -12,6 +14,7 @@ from aiohttp import web
 from bot.github import Gateway
 from bot.metrics import Metrics
 from bot.app import assemble
+from bot.clock import SYSTEM, Clock, SystemClock
 from bot.rules.models import Rules
 from bot.server import WEBHOOK_PATH
 from bot.settings import Settings
@@ -32,9 +35,28 @@ async def serve(app: web.Application) -> tuple[web.AppRunner, str]:
     return runner, f"http://{host}:{port}"
 
 
+class ShiftedClock(SystemClock):
+    """A clock for end-to-end runs: it starts at `start` and runs at real speed (sleeps are real, so
+    the pipeline's loops keep turning), and `advance` moves it forward at once (days pass for claims).
+    Dates the bot shows are then the same on every run."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 5, tzinfo=UTC)) -> None:
+        self._start, self._t0, self._offset = start, time.monotonic(), 0.0
+
+    def now(self) -> datetime:
+        return self._start + timedelta(seconds=time.monotonic() - self._t0 + self._offset)
+
+    def monotonic(self) -> float:
+        return time.monotonic() + self._offset
+
+    def advance(self, seconds: float) -> None:
+        self._offset += seconds
+
+
 class Harness:
     def __init__(self, rules: Rules, tmp_path: Path, *, backend: str = "sqlite", board_delay: float = 0.3,
-                 workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0, dry_run: bool = False):
+                 workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0, dry_run: bool = False,
+                 clock: Clock | None = None):
         self.rules = rules
         self.tmp_path = tmp_path
         self.backend = backend
@@ -43,6 +65,7 @@ class Harness:
         self.max_writes = max_writes_per_minute
         self.lease_seconds = lease_seconds
         self.dry_run = dry_run
+        self.clock = clock or SYSTEM
         self.gh = FakeGitHub()
         self.dry_lines: list[str] = []
         self._ids = itertools.count(9_000_001)
@@ -67,10 +90,11 @@ class Harness:
         self.gateway = None if self.dry_run else Gateway(
             api_url=self.gh.base_url, app_id=self.gh.app_id, private_key=self.gh.private_key_pem, session=self.gh_session,
             max_creates_per_minute=self.max_writes, max_wait=5.0)
-        self.store = await fresh_store(self.backend, self.tmp_path, lease_seconds=self.lease_seconds)
+        self.store = await fresh_store(self.backend, self.tmp_path, lease_seconds=self.lease_seconds, clock=self.clock)
         await self.store.init(list(self.rules.campaigns))
         self.bot = await assemble(self.settings, rules=self.rules, store=self.store, gateway=self.gateway,
-                                  out=self.dry_lines.append, max_attempts=4, metrics=self.metrics)
+                                  out=self.dry_lines.append, max_attempts=4, metrics=self.metrics,
+                                  clock=self.clock)
         self.pipeline, self.app = self.bot.pipeline, self.bot.web
         self.runner, self.url = await serve(self.app)
         await self.pipeline.start()

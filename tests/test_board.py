@@ -57,7 +57,7 @@ def test_row_shows_id_difficulty_linked_title_claimants_with_stage_and_prs():
                         ("zh", "@alice（已提交 PR，RFC PaddlePaddle/community#12，PR #34）")):
         c = cells(row(render_board(rules, state, lang), 12))
         assert c[:3] == ["12", "进阶", "[新增 foo API](https://github.com/PaddlePaddle/Paddle/issues/9#task12)"]
-        assert c[3] == f"{alice}<br>@bob"
+        assert c[3] == f"{alice}<br>@bob" + (" (since 03-01)" if lang == "en" else "（03-01 起）")
         assert c[4] == ""
 
 
@@ -298,7 +298,7 @@ def test_the_compact_layout_lists_free_tasks_as_ranges():
     assert "**Open, nobody yet (1401):** No.1-5, 9, 12, 14, 16," in b and ", 1198, 1200-2000\n" in b
     zh = render_board(rules, state, "zh")
     assert "**开放、尚无人报名（1401）：** 1-5、9、12、14、16、" in zh and "、1198、1200-2000\n" in zh
-    assert cells(row(b, 6)) == ["6", "Task 6", "@someone-with-a-long-login-6"]
+    assert cells(row(b, 6)) == ["6", "Task 6", "@someone-with-a-long-login-6 (since 03-01)"]
 
 
 def test_crowded_rows_show_the_claimant_furthest_along_and_count_the_others():
@@ -358,7 +358,7 @@ def test_user_text_is_escaped_in_the_compact_layouts_too():
     state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"), *others))
     b = render_board(rules, state, "en")
     assert "| No. | Task | Claimed by |" in b and len(b) <= LIMIT
-    assert cells(row(b, 1)) == ["1", escape_cell(title).strip(), "@ev&#124;l&lt;b&gt; (team T&#124;&lt;!--)"]
+    assert cells(row(b, 1)) == ["1", escape_cell(title).strip(), "@ev&#124;l&lt;b&gt; (team T&#124;&lt;!--, since 03-01)"]
     assert b.count("<!--") == 2 and b.count("-->") == 2  # the markers' own
 
 

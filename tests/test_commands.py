@@ -513,3 +513,341 @@ def _commands(draw) -> Command:
 def test_render_command_parses_back_to_the_command(cmd, lang):
     assert command_problem(cmd) is None
     assert parse_comment(render_command(cmd, lang), bot_login=BOT).commands == [cmd]
+
+
+# --- hostile input (issue 8): linear time, never a raise ------------------------------------------
+# A parse that backtracks quadratically takes seconds to minutes on these (48 s for the first one
+# before the fix); a linear one takes milliseconds. The bound is generous so a loaded machine
+# never fails it; bench/bench_parse.py prints the real figures.
+
+LIMIT = 65_536      # GitHub's largest comment
+BOUND = 1.0         # seconds per parse
+
+
+def _timed(fn, *args, **kw) -> float:
+    import time
+
+    start = time.perf_counter()
+    fn(*args, **kw)
+    return time.perf_counter() - start
+
+
+HOSTILE = {
+    "spaces between two words": "a" + " " * (LIMIT - 2) + "b",
+    "submit then brackets": "【提交】：3" + "[" * (LIMIT - 6),
+    "No then spaces": "【报名】：No" + " " * (LIMIT - 10) + "x",
+    "claim No then spaces": "claim No" + " " * (LIMIT - 9) + "x",
+    "status then spaces": "【序号】：1\n【状态】：报名" + " " * (LIMIT - 20) + "x",
+    "markdown links without end": "【提交】：3 " + "[](http://a" * (LIMIT // 11 - 1),
+    "code spans of every length": "".join("`" * k + "a" for k in range(1, 360)),
+    "digits": "【报名】：9 " + "1" * (LIMIT - 7),
+    "spaced digits": "1 " * (LIMIT // 2),
+    "claims and labels": "claim 1 【报名】" * (LIMIT // 12),
+    "nested quotes": ("> " * 100 + "【报名】：1\n") * (LIMIT // 210),
+    "open tags": "<pre <code <!-" * (LIMIT // 14),
+    "full-width punctuation": "【报名】：" + "１、，；：" * (LIMIT // 5 - 1),
+    "stars and underscores": "**__" * (LIMIT // 4),
+    "indented lines": ("    /done 1\n" + "x\n") * (LIMIT // 14),
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_comments_parse_in_linear_time(name):
+    text = HOSTILE[name][:LIMIT]
+    assert _timed(parse_comment, text, bot_login=BOT) < BOUND
+    assert _timed(new_commands, text[: len(text) // 2], text, bot_login=BOT) < 2 * BOUND
+
+
+_UNITS = st.sampled_from([" ", "  ", "\t", "*", "**", "_", "[", "]", "(", ")", "`", "```", "~~~", ">", "> ", "<", "<!--",
+                          "-->", "<pre>", "<code>", "1", "9", "99999", "０", "-", "、", "，", "：", ":", "【", "】", "［",
+                          "No", "No.", "#", "@", "/", "\n", "\n\n", "    ", "报名", "【报名】", "【报名】：", "claim ",
+                          "【提交】：3 ", "[a](", "http://", "https://x.org/", "【序号】：1\n【状态】：", "&", "（",
+                          "认领", "\u200b", "\u3000", "a", "年"])
+
+
+@st.composite
+def _hostile(draw) -> str:
+    """A few long runs of adversarial units, up to GitHub's 65,536 characters."""
+    parts = draw(st.lists(st.tuples(st.lists(_UNITS, min_size=1, max_size=3).map("".join), st.integers(1, LIMIT)),
+                          min_size=1, max_size=4))
+    text = ""
+    for unit, count in parts:
+        text += unit * min(count, (LIMIT - len(text)) // len(unit) + 1)
+    return text[:LIMIT]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_hostile())
+def test_adversarial_comments_stay_linear_and_never_raise(text):
+    assert _timed(parse_comment, text, bot_login=BOT) < BOUND
+    r = parse_comment(text, bot_login=BOT)
+    for m in r.hints + r.errors:
+        assert len(m.text("en")) < 1000  # user text quoted back is cut short
+
+
+# --- numbers are bounded before conversion -------------------------------------------------------
+
+def test_a_huge_number_beside_a_claim_keeps_the_claim_and_reports_the_number():
+    huge = "1" * 4301   # past Python's int-conversion limit
+    for text in (f"【报名】：9\n【报名】：{huge}", f"【报名】：9 {huge}", f"【报名】：{huge}、9", f"claim 9 and {huge}"):
+        r = parse_comment(text)
+        assert r.commands == [claim(9)], text
+        assert codes(r.errors) == ["task_too_big"]
+        assert len(r.errors[0].params["item"]) <= 40
+
+
+def test_a_huge_number_in_a_maintainer_command_is_an_error_not_a_crash():
+    r = parse_comment("/assign @a " + "9" * 5000)
+    assert r.commands == [] and codes(r.errors) == ["task_too_big"]
+    r = parse_comment("/done 3-" + "9" * 5000)
+    assert r.commands == [] and codes(r.errors) == ["task_too_big"]
+
+
+@pytest.mark.parametrize("text, tasks, code", [
+    ("【报名】：3、0", (3,), "task_zero"),
+    ("【报名】：3、5-2", (3,), "range_reversed"),
+    ("【报名】：1-100000、7", (7,), "range_too_large"),
+    ("claim 4, -2", (4,), "task_negative"),
+    ("【报名】：0005、10000", (5,), "task_too_big"),
+])
+def test_a_bad_number_in_a_list_keeps_the_valid_ones(text, tasks, code):
+    r = parse_comment(text)
+    assert r.commands == [claim(*tasks)] and codes(r.errors) == [code]
+
+
+def test_a_bad_number_in_a_maintainer_list_keeps_the_valid_ones():
+    r = parse_comment("/assign @a 12 0\n/done 13, 99999")
+    assert r.commands == [Command("assign", (12,), user="a"), Command("done", (13,))]
+    assert codes(r.errors) == ["task_zero", "task_too_big"]
+
+
+def test_a_team_block_with_a_bad_number_keeps_the_valid_ones():
+    r = parse_comment("【队名】：A\n【序号】：7、0\n【状态】：报名")
+    assert r.commands == [claim(7, team="A")] and codes(r.errors) == ["task_zero"]
+
+
+# --- what GitHub shows as code never runs --------------------------------------------------------
+
+@pytest.mark.parametrize("text", [
+    "    /assign @user 14",                           # indented code at the start
+    "说明：\n\n    /assign @user 14",                  # after a blank line
+    "\t/done 14",                                     # a tab is 4 columns
+    "  \t/done 14",
+    "# 命令\n    /done 14",                            # after a heading
+    "```\nx\n```\n    /done 14",                      # after a fence
+    "    x\n    /done 14",                            # continuing a code block
+    "    x\n\n    /done 14",                          # a blank line inside a code block
+    "<pre>/done 14</pre>",
+    "<pre>\n/done 14\n</pre>",
+    "<PRE class=\"x\">\n/assign @u 14\n",             # unclosed <pre> runs to the end
+    "<code>/done 14</code>",
+    "格式 <code>【报名】：14</code> 这样写",
+    "<code>【报名】：14\n继续</code>",
+    "`\n/done 14\n`",                                 # a code span may span lines
+    "``claim `14` here``",                            # and may hold shorter backtick runs
+    "`````\n/done 14\n`````",                         # a fence of any length
+    "````\n```\n/done 14\n````",                      # closed only by a fence as long
+    "~~~~\n/done 14",                                 # unclosed tilde fence
+    "- 列表\n\n      【报名】：14",                     # code inside a list item (2 + 4 columns)
+    "- > 【报名】：14",                                # a quote inside a list item
+    "> > 【报名】：14",
+    "<!-- /done 14 -->",
+])
+def test_what_github_renders_as_code_is_never_run(text):
+    r = parse_comment(text, bot_login=BOT)
+    assert r.commands == [] and r.errors == []
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("请分配：\n    /assign @user 14", Command("assign", (14,), user="user")),   # continues a paragraph
+    ("- 报名\n\n  【报名】：14", claim(14)),                                     # a list item's paragraph
+    ("- item\n    【报名】：14", claim(14)),
+    ("<pre>x</pre>\n/done 14", Command("done", (14,))),
+    ("<code>x</code> 【报名】：14", claim(14)),
+    ("<code>x\n\n【报名】：14", claim(14)),                                     # unclosed <code> ends with its paragraph
+    ("`x`\n【报名】：14", claim(14)),
+    ("a ` b\n\n【报名】：14 `", claim(14)),                                    # a code span stays in its paragraph
+    ("```\n/done 1\n```\n\n    \n/done 14", Command("done", (14,))),
+    ("```` `a` ````\n/done 14", Command("done", (14,))),
+])
+def test_text_outside_code_still_counts(text, expected):
+    assert cmds(text) == [expected]
+
+
+def test_clean_lines_keeps_line_count_and_lengths():
+    from bot.commands import clean_lines
+
+    text = "a `b` c\n```\nx\n```\n    code\n<!-- x\ny -->z"
+    lines = clean_lines(text)
+    assert [len(x) for x in lines] == [len(x) for x in text.split("\n")]
+    assert lines[0] == "a     c" and lines[-1].endswith("z") and not lines[-1].strip("z ")
+
+
+# --- invisible and look-alike characters ---------------------------------------------------------
+
+@pytest.mark.parametrize("char", ["\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00ad", "\u200e", "\u202e"])
+def test_invisible_characters_inside_a_command_are_ignored(char):
+    assert cmds(f"【报{char}名】：9") == [claim(9)]
+    assert cmds(f"{char}【报名】：{char}9") == [claim(9)]
+    assert cmds(f"cla{char}im No.{char}9") == [claim(9)]
+    assert cmds(f"/as{char}sign @a 9") == [Command("assign", (9,), user="a")]
+    r = parse_comment(f"报{char}名:9")
+    assert codes(r.hints) == ["near_miss_no_brackets"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("【报名】：１２、１３", claim(12, 13)),
+    ("［报名］：７", claim(7)),
+    ("【报名】＃７", claim(7)),
+    ("Ｃｌａｉｍ　Ｎｏ．７", claim(7)),                 # full-width letters and the ideographic space
+    ("【报名】\u00a0:\u00a07", claim(7)),            # no-break spaces
+    ("／ｄｏｎｅ　７", Command("done", (7,))),
+    ("【报名】：7﹐8", claim(7, 8)),                   # small comma
+])
+def test_full_width_and_look_alike_characters_read_as_ascii(text, expected):
+    assert cmds(text) == [expected]
+
+
+def test_names_and_links_keep_the_characters_the_author_wrote():
+    text = "【队名】：飞桨（Ａ）队\n【序号】：３\n【状态】：报名\n【链接】：https://x.org/p/1"
+    assert cmds(text) == [claim(3, team="飞桨（Ａ）队", link="https://x.org/p/1")]
+
+
+# --- comments as people write them (issue 11) ----------------------------------------------------
+
+@pytest.mark.parametrize("status, expected", [
+    ("提交rfc（已提交 PR #123）", [("submit", "rfc")]),
+    ("报名 (会尽快完成)", [("claim", None)]),
+    ("报名【本周内完成】", [("claim", None)]),
+    ("报名（会尽快完成", [("claim", None)]),            # an unclosed remark runs to the end
+    ("报名了", [("claim", None)]),
+    ("报名，会尽快完成", [("claim", None)]),             # a remark after a separator is not a status
+    ("报名 & 提交RFC（链接见下）", [("claim", None), ("submit", "rfc")]),
+    ("提交PR", [("submit", "code")]),
+])
+def test_team_status_with_a_remark_still_counts(status, expected):
+    r = parse_comment(f"【队名】：A\n【序号】：7\n【状态】：{status}")
+    assert [(c.action, c.stage) for c in r.commands] == expected and r.hints == []
+
+
+def test_team_status_part_that_looks_like_a_status_still_gets_a_hint():
+    r = parse_comment("【队名】：A\n【序号】：7\n【状态】：报名 & 已提交")
+    assert [c.action for c in r.commands] == ["claim"]
+    assert codes(r.hints) == ["team_status_unknown"] and "已提交" in r.hints[0].text("zh")
+
+
+@pytest.mark.parametrize("text, found", [
+    ("我想认领 11 号任务", "认领 11"),
+    ("认领 11", "认领 11"),
+    ("认领：No.11", "认领：No.11"),
+    ("请帮我认领第 11 个任务", "认领第 11"),
+    ("认领任务 11、12", "认领任务 11、12"),
+])
+def test_free_form_chinese_requests_get_the_bracketed_form(text, found):
+    r = parse_comment(text)
+    assert r.commands == [] and codes(r.hints) == ["near_miss_free_form"]
+    tasks = tuple(int(x) for x in found.replace("、", " ").split() if x.isdigit()) or (11,)
+    for lang in ("zh", "en"):
+        assert render_command(claim(*tasks)) in r.hints[0].text(lang) and found in r.hints[0].text(lang)
+
+
+@pytest.mark.parametrize("text, tasks", [
+    ("i want to claim task 11", (11,)),
+    ("claim task #11", (11,)),
+    ("Claim tasks 11, 12", (11, 12)),
+    ("I'd like to claim the task No.11", (11,)),
+])
+def test_english_claim_task_n_is_a_claim(text, tasks):
+    assert cmds(text) == [claim(*tasks)]
+
+
+@pytest.mark.parametrize("text", [
+    "今天 3 个人认领了 11 号",
+    "认领 11 号任务的同学是谁？",
+    "报名 2024 年的活动什么时候开始",
+    "已经有 5 人报名",
+    "认领了 3 天还没有进展",
+    "the task 11 claim is stale",
+    "I claimed task 11 yesterday",
+    "2024年11月认领",
+])
+def test_chatter_with_numbers_is_neither_a_claim_nor_a_hint(text):
+    r = parse_comment(text)
+    assert r.commands == [] and r.hints == [] and r.errors == []
+
+
+def test_label_without_brackets_or_colon_gets_a_hint():
+    r = parse_comment("报名 11")
+    assert r.commands == [] and codes(r.hints) == ["near_miss_no_brackets"]
+    assert "【报名】：11" in r.hints[0].text("en")
+
+
+# --- bounded answers: what a comment full of problems gets -----------------------------------------
+
+def test_many_bad_numbers_are_listed_up_to_a_cap_then_counted():
+    from bot.commands import MAX_LIST_ERRORS
+
+    bad = [f"-{i}" for i in range(1, MAX_LIST_ERRORS + 31)]
+    r = parse_comment("【报名】：7、" + "、".join(bad + bad))   # each bad item counts once
+    assert r.commands == [claim(7)]
+    assert codes(r.errors) == ["task_negative"] * MAX_LIST_ERRORS + ["more_bad_numbers"]
+    assert r.errors[-1].params["count"] == 30 and "30" in r.errors[-1].text("en")
+
+
+def test_a_comment_with_too_many_commands_is_read_up_to_a_cap_and_says_so():
+    from bot.commands import MAX_FORMS
+
+    text = "\n".join(f"【报名】：{i}" for i in range(1, MAX_FORMS + 51))
+    r = parse_comment(text)
+    assert [c.tasks for c in r.commands] == [(i,) for i in range(1, MAX_FORMS + 1)]
+    assert codes(r.errors) == ["too_many_commands"] and str(MAX_FORMS) in r.errors[0].text("zh")
+
+
+_list_text = st.lists(st.sampled_from(["1", "7", "12", "9999", "10000", "0", "00", "0012", "123456789012", "-", "－", "−",
+                                       "、", ",", "，", " ", "  ", "/", "&", "和", " and ", "~", "到", "No.", "#", "年",
+                                       "号", "a", "１", "\t"]), max_size=25).map("".join)
+
+
+@settings(max_examples=500)
+@given(_list_text)
+def test_the_fast_path_for_plain_numbers_reads_exactly_what_the_item_loop_reads(text):
+    from bot.commands import _read_list
+
+    assert _read_list(text, 0) == _read_list(text, 0, fast=False)
+
+
+# --- what the bot repeats of a participant's text is never live -----------------------------------
+
+def _outside_code(text: str) -> str:
+    import re
+
+    return re.sub(r"(`+)(?!`).*?(?<!`)\1(?!`)", "", text)
+
+
+@pytest.mark.parametrize("text", [
+    "【队名】：A\n【序号】：1\n【状态】：@org/everyone",
+    "【队名】：A\n【序号】：1\n【状态】：![track](https://evil.example/p.png)",
+    "【报名】：-1<img src=x>",
+    "报名:3 @org/everyone",
+    "我想认领 3 号任务 ![x](https://evil.example/p.png)",
+])
+def test_user_text_in_hints_and_errors_is_inline_code(text):
+    r = parse_comment(text)
+    assert r.hints or r.errors
+    for m in r.hints + r.errors:
+        for lang in ("zh", "en"):
+            rest = _outside_code(m.text(lang))
+            assert "@org" not in rest and "![" not in rest and "<img" not in rest and "evil" not in rest
+
+
+def test_a_title_hint_shows_the_title_as_inline_code():
+    from bot.titles import parse_title
+
+    ref = parse_title("【Hackthon 9th No.5】 @org/everyone ![x](https://evil.example/p.png)")
+    assert ref.hints
+    for m in ref.hints:
+        for lang in ("zh", "en"):
+            text = m.text(lang)
+            assert "@org/everyone" in text   # the corrected title is shown...
+            rest = _outside_code(text)       # ...but only as code
+            assert "@org" not in rest and "![" not in rest

@@ -209,7 +209,7 @@ def test_page_shows_the_totals_in_the_campaigns_language():
         assert word in html
         totals = dict(re.findall(r'data-total="(\w+)">(\d+)<', html))
         assert totals == {"tasks": str(d.total.tasks), "claimed": str(d.total.claimed), "submitted": str(d.total.submitted),
-                          "completed": str(d.total.completed), "free": str(len(d.free))}
+                          "completed": str(d.total.completed), "free": str(len(d.free)), "stale": str(len(d.stale))}
         assert html.count('<tr id="task-') == len(rules.tasks)
 
 
@@ -275,3 +275,23 @@ def test_stage_events_record_new_claims_stage_changes_and_drops():
     assert stage_events(state, changes, NOW) == [
         StageEvent(NOW, 2, "bob", Stage.COMPLETED), StageEvent(day(9), 3, "carol", Stage.CLAIMED),
         StageEvent(NOW, 1, "ALICE", None)]
+
+
+def test_a_dashboard_moved_to_a_later_time_equals_one_built_then():
+    from bot.dashboard import at
+
+    rules = make_rules()
+    state = state_of([claim(1, "a", at=day(1)), claim(2, "b", Stage.SUBMITTED, at=day(2)), claim(3, "c", at=day(15))])
+    history = [StageEvent(day(1), 1, "a", Stage.CLAIMED)]
+    early, later = day(10), day(25)
+    assert at(build_dashboard(rules, state, history, early), rules, state, later) == build_dashboard(rules, state, history, later)
+    assert [s.task for s in build_dashboard(rules, state, history, later).stale] == [1, 3]
+
+
+@given(st.integers(0, 10**6))
+def test_the_progress_axis_covers_the_values_in_at_most_five_round_steps(v):
+    from bot.web.charts import _scale
+
+    top, step = _scale(v)
+    assert top >= max(v, 1) and top % step == 0 and top // step <= 5 and top - step < max(v, 1)
+    assert str(step).strip("0") in ("1", "2", "5")

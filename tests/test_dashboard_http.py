@@ -21,6 +21,7 @@ async def seed(h: Harness) -> None:
                          files=["paddle/phi/kernels/fusion/x.cu"])
     await h.settle()
     await h.pull_request("closed", 7, merged=True, state="closed")
+    await h.settle()
     await h.comment("【取消报名】：2", user="alice")
     await h.settle()
 
@@ -132,3 +133,18 @@ async def test_the_history_migration_carries_existing_claims_over(tmp_path):
     got = sorted(((e.task, e.user, e.stage, e.at) for e in await store.history("h9")), key=lambda e: (e[3], e[0]))
     await store.close()
     assert got == [(1, "Alice", Stage.CLAIMED, t0), (2, "bob", Stage.CLAIMED, t0), (1, "Alice", Stage.COMPLETED, t1)]
+
+
+async def test_pages_run_only_their_own_script(tmp_path, all_rules):
+    """The Content-Security-Policy allows the page's inline script by its hash and nothing else."""
+    import base64
+    import hashlib
+
+    async with Harness(all_rules, tmp_path) as h:
+        async with h.session.get(h.url + "/campaigns/h9") as resp:
+            policy, html = resp.headers["Content-Security-Policy"], await resp.text()
+        script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"script-src 'sha256-{digest}'" in policy and "default-src 'none'" in policy
+        async with h.session.get(h.url + "/") as resp:
+            assert "script-src 'none'" in resp.headers["Content-Security-Policy"]

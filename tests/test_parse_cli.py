@@ -50,6 +50,32 @@ def test_parse_title_prints_the_issue_json(monkeypatch, capsys):
 def test_bot_parse_end_to_end():
     pytest.importorskip("bot.rules.cli")  # cli.build_parser needs it; lands with the rules work
     proc = subprocess.run([sys.executable, "-m", "bot", "parse", "comment"], input="claim No.93\n",
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["commands"][0]["tasks"] == [93]
+
+
+@pytest.mark.parametrize("data", [
+    "【报名】：9\n【报名】：".encode() + b"1" * 4301,      # past Python's int-conversion limit
+    b"\xff\xfe\x00 claim 9 \xc3",                        # not UTF-8
+    "\ufeff【报\u200b名】：9".encode(),                    # a BOM and a zero-width space
+])
+def test_bot_parse_comment_never_prints_a_traceback(data):
+    pytest.importorskip("bot.rules.cli")
+    proc = subprocess.run([sys.executable, "-m", "bot", "parse", "comment"], input=data,
+                          capture_output=True, timeout=60, check=False)
+    assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
+    assert json.loads(proc.stdout.decode("utf-8"))["commands"][0]["tasks"] == [9]
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):
+    import bot.commands
+
+    def broken(*a, **kw):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(bot.commands, "parse_comment", broken)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("claim 3"))
+    assert cli._cmd_parse(argparse.Namespace(what="comment", bot_login="hackathon-bot", lang="en")) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "boom" in err and "Traceback" not in err

@@ -59,6 +59,20 @@ EXAMPLES = {
     "hint": (Note("hint", detail="TEXT-OF-HINT"), "💡 TEXT-OF-HINT", "💡 TEXT-OF-HINT"),
     "error": (Note("error", detail="TEXT-OF-ERROR"), "❌ TEXT-OF-ERROR", "❌ TEXT-OF-ERROR"),
     "claim_needs_task": (Note("claim_needs_task"), "要报名哪个任务", "Which task?"),
+    "campaign_closed": (Note("campaign_closed", (12,)), "未报名：No.12；本活动已结束报名", "Not claimed: No.12; the campaign is closed"),
+    "renewed": (Note("renewed", (12,), extra={"days": 14, "lapses": "2024-03-29"}),
+                "已为 No.12 续期 14 天：如仍没有 PR，将于 2024-03-29 失效",
+                "Renewed No.12 for another 14 days: it lapses on 2024-03-29"),
+    "renew_too_early": (Note("renew_too_early", (12,), extra={"opens": "2024-03-12"}),
+                        "可从 2024-03-12（收到提醒时）起续期", "once per period, from 2024-03-12"),
+    "renew_not_needed": (Note("renew_not_needed", (12,), extra={"no_expiry": False}), "已有 PR 的报名不会失效",
+                         "a claim with a PR never lapses"),
+    "renew_lapsed": (Note("renew_lapsed", (12,)), "你对 No.12 的报名已失效", "your claim on No.12 has lapsed"),
+    "campaign_closed_now": (Note("campaign_closed_now"), "本活动已结束", "The campaign is closed"),
+    "campaign_already_closed": (Note("campaign_already_closed", extra={"since": "2024-03-01"}),
+                                "本活动已于 2024-03-01 结束", "closed since 2024-03-01"),
+    "campaign_not_closed": (Note("campaign_not_closed"), "本活动尚未结束", "The campaign is not closed"),
+    "campaign_reopened": (Note("campaign_reopened"), "本活动已重新开放", "The campaign is open again"),
 }
 
 
@@ -200,8 +214,10 @@ def test_status_without_ids_gives_the_numbers(lang, summary):
 
 
 @pytest.mark.parametrize("lang,lines", [
-    ("en", ["@alice (PR submitted, PR #77) [1/2]", "No.14 Free-form: closed to new claims; free.", "No.404: not a task"]),
-    ("zh", ["@alice（已提交 PR，PR #77） [1/2]", "No.14 Free-form：已关闭报名；尚无人报名。", "No.404：本活动没有此任务"]),
+    ("en", ["@alice: PR submitted, in review (PR #77); 1 of 2 places free.",
+            "No.14 Free-form: closed to new claims; free, nobody holds it (2 places).", "No.404: not a task"]),
+    ("zh", ["@alice：已提交 PR，评审中（PR #77）；还可报名 1 人（共 2 人）。", "No.14 Free-form：已关闭报名；尚无人报名（可报名 2 人）。",
+            "No.404：本活动没有此任务"]),
 ])
 def test_status_with_ids_describes_each_task(lang, lines):
     out = render_status(RULES, _state(), (12, 14, 404, 12), lang)

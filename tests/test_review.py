@@ -167,9 +167,34 @@ def test_long_outside_lists_are_cut_with_a_count():
         assert word in text and "other/f0020.py" not in text and "other/f0019.py" in text
 
 
-def test_task_without_targets_skips_the_target_check():
-    r = review_pr(make_rules(), pr((2,)), [ChangedFile("anything.py", "added")], "", CampaignState())
-    assert item(r, "targets").status == "skip"
+def test_task_without_targets_or_tests_is_not_checked_and_never_ready():
+    # issue 11 item 4: the bot cannot check such a PR, so it says so and does not call it ready
+    state = CampaignState(claims=(claim(2, "alice"),))
+    r = review_pr(make_rules(), pr((2,)), [ChangedFile("anything.py", "added")], "", state)
+    assert item(r, "unchecked").status == "warn"
+    assert not [i for i in r.items if i.code in ("targets", "tests")]
+    assert not r.ready and "ready" not in r.labels
+    en, zh = render_checklist(r, make_rules(), "en"), render_checklist(r, make_rules(), "zh")
+    assert "neither target paths nor required tests" in en and "by hand" in en and "All checks pass" not in en
+    assert "人工检查" in zh and "全部检查通过" not in zh
+
+
+def test_task_without_targets_but_with_tests_skips_only_the_target_check():
+    rules = make_rules()
+    task = rules.tasks[2].model_copy(update={"tests": ["test/**"]})
+    rules = rules.model_copy(update={"tasks": {**rules.tasks, 2: task}})
+    state = CampaignState(claims=(claim(2, "alice"),))
+    r = review_pr(rules, pr((2,)), [ChangedFile("test/test_x.py", "added")], "", state)
+    assert item(r, "targets").status == "skip" and item(r, "tests").status == "pass" and r.ready
+
+
+def test_pr_in_a_repository_the_task_does_not_target_says_where_it_goes():
+    r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/x.md", "added")], "", CampaignState(claims=(claim(3, "alice"),)))
+    t = item(r, "targets")
+    assert t.status == "fail" and t.params["wrong_repo"] == PADDLE and not r.ready
+    text = render_checklist(r, make_rules(), "en")
+    assert "PaddlePaddle/docs" in text and f"not {PADDLE}" in text
+    assert "PaddlePaddle/docs" in render_checklist(r, make_rules(), "zh")
 
 
 # ---- tests
@@ -238,7 +263,8 @@ def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
 
 
 def test_rfc_not_required_is_skipped():
-    r = review_pr(make_rules(), pr((2,)), [], "", CampaignState(claims=(claim(2, "alice"),)))
+    r = review_pr(make_rules(), pr((3,), repo="PaddlePaddle/docs"), [ChangedFile("docs/a.md", "added")], "",
+                  CampaignState(claims=(claim(3, "alice"),)))
     assert item(r, "rfc").status == "skip" and r.ready
 
 
@@ -354,7 +380,7 @@ def test_every_item_kind_renders_in_both_languages(lang):
         for i in r.items:
             seen.add((i.code, i.status))
         assert "None" not in text and "{{" not in text
-    assert {c for c, _ in seen} == {"claim", "targets", "tests", "rfc", "rfc_file", "title", "unknown_task", "revert"}
+    assert {c for c, _ in seen} == {"claim", "targets", "tests", "rfc", "rfc_file", "title", "unknown_task", "revert", "unchecked"}
     assert {s for _, s in seen} == {"pass", "fail", "warn", "skip"}
 
 

@@ -1,8 +1,11 @@
 """`bot rules check`: lint a rules tree beyond what loading checks.
 
 Errors: anything the loader reports (schema, unknown keys, types, id/file name, duplicate ids),
-a campaign without a tracker, globs that can never match a repository path. Warnings: a task
-target outside the campaign's repos, two campaigns sharing a key. Pure over the loaded tree.
+a directory holding no campaign, a campaign that cannot run (no tracker, no repos), two campaigns
+on one tracker (every comment would go to the first: the message says how to merge them), globs
+that can never match a repository path. Warnings: a task whose PRs cannot be checked (neither
+targets nor tests), a task target outside the campaign's repos, two campaigns sharing a key.
+Pure over the loaded tree.
 """
 from __future__ import annotations
 
@@ -39,12 +42,26 @@ def glob_problem(pattern: str) -> str | None:
 def lint(loaded: Loaded) -> list[Problem]:
     problems = list(loaded.problems)
     keys: dict[str, str] = {}
+    trackers: dict[str, str] = {}
     for slug, cr in loaded.rules.campaigns.items():
         cfile = cr.dir / "campaign.yml"
         cdoc = loaded.docs.get(cfile)
         c = cr.campaign
         if not c.tracker:
-            problems.append(Problem(str(cfile), line_of(cdoc, ("tracker",)), "tracker", "campaign has no tracker ('owner/repo#number')"))
+            problems.append(Problem(str(cfile), line_of(cdoc, ("tracker",)), "tracker",
+                                    "campaign has no tracker ('owner/repo#number'): nobody can claim its tasks"))
+        else:
+            other = trackers.get(c.tracker.lower())
+            if other is not None:
+                problems.append(Problem(
+                    str(cfile), line_of(cdoc, ("tracker",)), "tracker",
+                    f"campaigns {other} and {slug} share the tracker {c.tracker}: every comment there would go to {other}. "
+                    f"Make them one campaign with a track per collection: `bot rules import A.md B.md --campaign {other} --out "
+                    f"{cr.dir.parent}` with both collections (then delete {cr.dir}), or give each its own tracker"))
+            trackers.setdefault(c.tracker.lower(), slug)
+        if not c.repos:
+            problems.append(Problem(str(cfile), line_of(cdoc, ("repos",)), "repos",
+                                    "campaign has no repos ('owner/repo'): none of its pull requests would be reviewed"))
         if c.key in keys:
             problems.append(Problem(str(cfile), line_of(cdoc, ("key",)), "key", f"key {c.key!r} is also used by campaign {keys[c.key]}", "warning"))
         keys.setdefault(c.key, slug)
@@ -52,6 +69,9 @@ def lint(loaded: Loaded) -> list[Problem]:
         for tid, t in cr.tasks.items():
             tfile = next((p for p in loaded.docs if p.parent == cr.dir and p.stem.isdigit() and int(p.stem) == tid), cr.dir / f"{tid:03d}.yml")
             doc = loaded.docs.get(tfile)
+            if not t.targets and not t.tests:
+                problems.append(Problem(str(tfile), line_of(doc, ("id",)), "targets",
+                                        "neither targets nor tests: this task's PRs cannot be checked", "warning"))
             for i, tg in enumerate(t.targets):
                 if repos and tg.repo.lower() not in repos:
                     problems.append(Problem(str(tfile), line_of(doc, ("targets", i, "repo")), f"targets[{i}].repo", f"{tg.repo} is not among the campaign's repos", "warning"))
@@ -68,4 +88,9 @@ def lint(loaded: Loaded) -> list[Problem]:
 
 def check(path: str | Path) -> list[Problem]:
     """Every problem (errors and warnings) of the rules tree at `path`."""
-    return lint(read_rules(path))
+    loaded = read_rules(path)
+    problems = lint(loaded)
+    if not loaded.rules.campaigns and not any(p.severity == "error" for p in problems):
+        problems.append(Problem(str(path), None, "", "no campaign here: a campaign is a directory holding campaign.yml "
+                                "(create one with `bot rules import COLLECTION.md --campaign NAME --out DIR`)"))
+    return problems

@@ -54,25 +54,37 @@ def cn_number(text: str) -> int | None:
 # ---------------------------------------------------------------- line shapes
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-_ANCHOR = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']?([^"'>\s]+)["']?\s*>\s*</a>""", re.I)
+_ANCHOR = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']?([^"'>\s]+)["']?\s*>\s*</a>""", re.IGNORECASE)
 _HTML_TAG = re.compile(r"<[^>]+>")
 _NUM = r"(?P<num>\d+|[零〇一二两三四五六七八九十百千]+)"
 _SEP = r"\s*(?:[：:、.．\-–—)）|]\s*|\s+|$)"
 # numbered forms allowed in headings
+_RESERVED = r"(?P<reserved>\s*[（(]\s*(?:预留|待定|reserved|TBD)\s*[)）])?"
 _HEAD_NUMBERED = re.compile(
-    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*" + _NUM + r"(?:\*\*|】|\])?" + _SEP + r"(?P<title>.*)$"
+    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*" + _NUM + _RESERVED + r"(?:\*\*|】|\])?" + _SEP + r"(?P<title>.*)$"
 )
+# `### 一、title`: a task when no numbered task follows before the next heading of its level
+_CN_HEAD = re.compile(r"^(?:\*\*)?(?P<num>[一二两三四五六七八九十]{1,3})\s*[、.．]\s*(?P<title>\S.*)$")
+# a group header introducing a run of tasks: `### **NO.1 - NO.6 API兼容性**`, `NO.7 - NO.10, NO.55 - NO.59 编译机床`
+_RANGE = r"(?:No|NO|no)\s*[.．]?\s*\d+\s*[-–—~～]\s*(?:(?:No|NO|no)\s*[.．]?\s*)?\d+"
+_GROUP = re.compile(r"^(?:\*\*)?\s*" + _RANGE + r"(?:\s*[,，、]\s*" + _RANGE + r")*\s*(?:\*\*)?\s*[：:]?\s*(?P<title>.*?)\s*(?:\*\*)?$")
+# a section heading whose words say it is not a task: process, rules, background, FAQ
+_PREAMBLE_TITLE = re.compile(r"流程|说明|标准|要求|背景|介绍|须知|规则|答疑|交流|参考|合入|FAQ|提交方式|注意|总览|产出|Process|Rules|Background|Notes?$", re.IGNORECASE)
 # numbered forms allowed on plain lines (stricter: explicit separator and a title)
 _LINE_NUMBERED = re.compile(
-    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:No|NO|Task|TASK)\s*[.．#]?\s*(?P<num>\d+)(?:\*\*)?\s*(?:[：:、\-–—]|\s)\s*(?P<title>\S.*)$"
+    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:No|NO|Task|TASK)\s*[.．#]?\s*(?P<num>\d+)" + _RESERVED + r"(?:\*\*)?\s*(?:[：:、\-–—]|\s)\s*(?P<title>\S.*)$"
 )
 _TASK_MARKERS = re.compile(
     r"(任务难度|难度[:：]|详细描述|任务说明|任务描述|提交内容|任务提交|验收标准|"
     r"Difficulty\s*:|Description\s*:|Deliverables|Acceptance|What to submit)",
-    re.I,
+    re.IGNORECASE,
 )
+# a heading that opens a section of tasks (a track), never a task itself
+_SECTION_TITLE = re.compile(r"任务详情|【[^】]+】|^[一二三四五六七八九十]+\s*[、.．]\s*\S+任务$")
 # a top-level line that starts a task in a collection without headings
 _SECTION_START = re.compile(r"^(?:\*\*)?(?:详细描述|任务描述)(?:\*\*)?\s*[:：]?\s*(?:\*\*)?\s*$")
+_FILE_PATH = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_.\-]+)+\.[A-Za-z0-9]{1,6}")
+_MD_ESCAPE = re.compile(r"\\([_*\[\]#`\\])")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)、])\s+")
 _TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
@@ -81,17 +93,20 @@ _STARS = re.compile(r"((?:\d+(?:\.\d+)?\s*)?(?:⭐️|⭐|🌟|★)+(?:\s*[x×]\
 
 SECTION_LABELS: list[tuple[str, str]] = [
     ("diff", r"任务难度|难度|Difficulty|Level"),
-    ("desc", r"详细任务说明|详细描述|任务描述|任务说明|背景|项目介绍|主要工作内容|Description|Background|Details|Overview"),
-    ("submit", r"提交内容|任务提交|提交要求|交付内容|Deliverables|Submission|What to submit|Where to submit"),
-    ("accept", r"验收标准|验收要求|Acceptance(?: criteria)?"),
-    ("req", r"技术要求|营员要求[^:：]*|技术标签|Requirements|Skills"),
-    ("ref", r"参考链接|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
+    ("reward", r"奖励说明|奖励|奖金|Reward"),
+    ("desc", r"详细任务说明|详细描述|任务描述|任务说明|任务目标|赛题简介|项目介绍|主要工作内容|代码复现|复现目标|代码迁移|代码实现|复现|Description|Details|Overview"),
+    ("bg", r"任务背景|背景|Background"),
+    ("submit", r"提交内容|任务提交|提交要求|提交方式|交付内容|Deliverables|Submission|What to submit|Where to submit"),
+    ("accept", r"验收标准|验收要求|验收说明|验收方式|验收成果|合入标准|预期效果|复现要求|要求|Acceptance(?: criteria)?"),
+    ("req", r"技术要求|机器要求|营员要求[^:：]*|技术标签|Requirements|Skills"),
+    ("list", r"题目内容|任务列表|Tasks"),
+    ("ref", r"参考链接|参考代码链接|参考资料|参考步骤|参考内容|论文链接|案例链接|相关实现|路线参考|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
 ]
 _LABEL = re.compile(
     r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?P<label>"
     + "|".join(f"(?P<{k}>{v})" for k, v in SECTION_LABELS)
     + r")\s*(?:\*\*)?\s*(?:(?:[:：]\s*(?:\*\*)?\s*(?P<rest>.*))|$)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -118,6 +133,20 @@ class Block:
     rfc_required: bool | None = None  # from a table column
     lines: list[Line] = field(default_factory=list)
     has_desc_start: bool = False
+    reserved: bool = False  # `No.N（预留）`: a placeholder the organisers fill in later
+    track: str | None = None  # the section the task is in (`## 一、框架开发任务`, `【…-API 开发】任务详情`)
+    group: Group | None = None  # the group header introducing the run of tasks this one belongs to
+    context: list[Line] = field(default_factory=list)  # headings above the task that name where work goes
+
+
+@dataclass
+class Group:
+    """`### **NO.1 - NO.6 API兼容性**`: a header whose text applies to each task that follows it."""
+
+    title: str
+    line: int
+    level: int
+    lines: list[Line] = field(default_factory=list)
 
 
 @dataclass
@@ -133,6 +162,8 @@ class Collection:
     blocks: list[Block]
     notes: list[Note]
     links: list[tuple[str, str]]  # (owner/repo, rest-of-path) of every github link in the text
+    preamble: list[Line] = field(default_factory=list)  # text outside every task and group (process, rules…)
+    heading_title: bool = False  # the title came from a `# ` heading or the first line's bold phrase
 
     @property
     def numbered(self) -> list[Block]:
@@ -153,8 +184,9 @@ def _clean_title(text: str) -> tuple[str, str | None, str | None]:
     if m:
         anchor = m.group(1)
     text = _HTML_TAG.sub("", _ANCHOR.sub("", text))
-    text = strip_links(text)
+    text = _MD_ESCAPE.sub(r"\1", strip_links(text))
     text = text.replace("**", "").strip().strip("：:").strip()
+    text = re.sub(r"^(?:赛题|题目|课题)\s*\d+\s*[：:]\s*", "", text)
     stars = None
     m = _STARS.search(text)
     if m and m.start() > 0:
@@ -163,14 +195,70 @@ def _clean_title(text: str) -> tuple[str, str | None, str | None]:
     return re.sub(r"\s+", " ", text), anchor, stars
 
 
-def _numbered(text: str, heading: bool) -> tuple[int, str] | None:
+def _numbered(text: str, heading: bool) -> tuple[int, str, bool] | None:
+    """(number, title, reserved) of a task start, or None."""
     m = (_HEAD_NUMBERED if heading else _LINE_NUMBERED).match(text.strip())
     if not m:
         return None
     num = cn_number(m.group("num"))
     if num is None or num < 1:
         return None
-    return num, m.group("title")
+    title = m.group("title")
+    reserved = bool(m.group("reserved")) or bool(re.search(r"^\s*[（(]?\s*预留|后续提供|待补充", title))
+    return num, title, reserved
+
+
+_TRACK_NOISE = re.compile(r"(?:任务详情|任务合集|任务列表|详细介绍|任务|方向|赛道)+\s*$")
+
+
+def track_name(heading: str) -> str | None:
+    """`【开源贡献个人挑战赛-API 开发】任务详情` -> 'API 开发'; `一、框架开发任务` -> '框架开发'; None if generic."""
+    text = _clean_title(heading)[0]
+    m = re.search(r"【([^】]+)】", text)
+    if m:
+        text = re.split(r"[-–—]+", m.group(1))[-1]
+    text = re.sub(r"^[一二三四五六七八九十]+\s*[、.．]\s*", "", text).strip()
+    text = re.sub(r"^(?:开源贡献)?个人挑战赛(?:冲刺赛)?\s*", "", text)
+    text = _TRACK_NOISE.sub("", text).strip(" -–—：:")
+    return text or None
+
+
+def collection_name(text: str, file: str) -> tuple[str | None, bool]:
+    """The collection's title line: a `# ` heading, else the first line's bold phrase, else the file name."""
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        h = _HEADING.match(line)
+        if h and len(h.group(1)) == 1:
+            return _clean_title(h.group(2))[0], True
+        m = re.search(r"\*\*([^*]{6,})\*\*", line)
+        if m and not h:
+            return _clean_title(m.group(1))[0], True
+        break
+    stem = re.sub(r"\.(md|markdown|txt)$", "", file)
+    if re.search(r"合集|Hackathon|任务|tasks", stem, re.IGNORECASE):
+        return stem.replace("_", " "), True
+    return None, False
+
+
+def _is_task_body(lines: list[Line]) -> bool:
+    """Does a heading's body read like a task: labelled difficulty, description or deliverables?"""
+    for ln in lines:
+        m = _LABEL.match(ln.text.strip())
+        if m and any(m.group(k) for k in ("diff", "desc", "submit")):
+            return True
+    return False
+
+
+def _cn_head_is_task(heads: list[tuple[int, int, str]], k: int) -> bool:
+    """Is the k-th heading (a `一、…` one) a task, i.e. no numbered heading sits under it?"""
+    _, level, _ = heads[k]
+    for _, lv, text in heads[k + 1:]:
+        if lv <= level:
+            break
+        if _numbered(_ANCHOR.sub("", text).replace("**", ""), heading=True) or _GROUP.match(text.replace("**", "").strip()):
+            return False
+    return True
 
 
 def _split_row(line: str) -> list[str]:
@@ -178,10 +266,10 @@ def _split_row(line: str) -> list[str]:
     return [c.strip() for c in cells]
 
 
-_ID_COL = re.compile(r"^(序号|编号|任务编号|题号|No\.?|NO\.?|ID|#|Task|任务序号)$", re.I)
-_TITLE_COL = re.compile(r"(任务标题|标题|任务名称|题目|名称|Title|Task name|任务)$", re.I)
-_DIFF_COL = re.compile(r"(难度|Difficulty)", re.I)
-_RFC_COL = re.compile(r"RFC|设计文档", re.I)
+_ID_COL = re.compile(r"^(序号|编号|任务编号|题号|No\.?|NO\.?|ID|#|Task|任务序号)$", re.IGNORECASE)
+_TITLE_COL = re.compile(r"(任务标题|标题|任务名称|题目|名称|Title|Task name|任务)$", re.IGNORECASE)
+_DIFF_COL = re.compile(r"(难度|Difficulty)", re.IGNORECASE)
+_RFC_COL = re.compile(r"RFC|设计文档", re.IGNORECASE)
 
 
 def _table_id(cell: str) -> int | None:
@@ -234,29 +322,48 @@ def parse_collection(text: str, file: str) -> Collection:
     raw = text.splitlines()
     blocks: list[Block] = []
     notes: list[Note] = []
-    title: str | None = None
+    title, from_heading = collection_name(text, file)
+    preamble: list[Line] = []
     cur: Block | None = None
+    group: Group | None = None
+    track: str | None = None
+    context: list[tuple[int, Line]] = []  # (level, heading line) of non-task headings above
     in_fence = False
+    heads = [(n, len(h.group(1)), h.group(2)) for n, h in ((n, _HEADING.match(x)) for n, x in enumerate(raw)) if h]
+    head_index = {n: k for k, (n, _, _) in enumerate(heads)}
     i = 0
+
+    def outside(line: Line) -> None:
+        (group.lines if group is not None else preamble).append(line)
 
     def close() -> None:
         nonlocal cur
         if cur is not None:
-            if cur.number is not None or cur.kind == "section" or _TASK_MARKERS.search("\n".join(l.text for l in cur.lines)):
+            if cur.number is not None or cur.kind == "section" or _is_task_body(cur.lines) and not _PREAMBLE_TITLE.search(cur.title or "") and not _SECTION_TITLE.search(cur.title or ""):
                 blocks.append(cur)
+            else:  # a heading that is not a task: its text is the collection's (or the group's) preamble
+                outside(Line(cur.line, "#" * (cur.level or 3) + " " + cur.title))
+                for ln in cur.lines:
+                    outside(ln)
         cur = None
+
+    def start(num: int, t_raw: str, no: int, kind: str, level: int | None, reserved: bool, anchor: str | None = None) -> Block:
+        t, a, stars = _clean_title(t_raw)
+        b = Block(num, t, no, kind, level=level, anchor=anchor or a, difficulty=stars, reserved=reserved, track=track,
+                  group=group, context=[ln for _, ln in context])
+        if not t:
+            notes.append(Note(no, f"task {num} has no title"))
+        return b
 
     while i < len(raw):
         no, s = i + 1, raw[i]
         if _FENCE.match(s):
             in_fence = not in_fence
-            if cur is not None:
-                cur.lines.append(Line(no, s))
+            (cur.lines.append(Line(no, s)) if cur is not None else outside(Line(no, s)))
             i += 1
             continue
         if in_fence:
-            if cur is not None:
-                cur.lines.append(Line(no, s))
+            (cur.lines.append(Line(no, s)) if cur is not None else outside(Line(no, s)))
             i += 1
             continue
         # tables
@@ -269,51 +376,79 @@ def parse_collection(text: str, file: str) -> Collection:
             parsed = parse_table(rows)
             if parsed is not None:
                 close()
+                for b in parsed[0]:
+                    b.track = track
                 blocks.extend(parsed[0])
                 notes.extend(parsed[1])
             elif cur is not None:
                 cur.lines.extend(rows)
+            else:
+                for r in rows:
+                    outside(r)
             i = j
             continue
         h = _HEADING.match(s)
         if h:
             level, htext = len(h.group(1)), h.group(2)
-            if title is None and level == 1:
-                title = _clean_title(htext)[0]
-            num = _numbered(_ANCHOR.sub("", htext).replace("**", ""), heading=True)
+            plain_h = _ANCHOR.sub("", htext).replace("**", "").strip()
+            grp = _GROUP.match(plain_h) if level >= 2 else None
+            num = _numbered(plain_h, heading=True) if grp is None else None
+            cn = _CN_HEAD.match(plain_h) if num is None and grp is None else None
+            if cn and level >= 3 and _cn_head_is_task(heads, head_index[i]):
+                n = cn_number(cn.group("num"))
+                num = (n, cn.group("title"), False) if n else None
+            if grp is not None:
+                close()
+                group = Group(_clean_title(grp.group("title"))[0], no, level)
+                i += 1
+                continue
             if num is not None:
                 close()
-                t, anchor, stars = _clean_title(num[1])
-                cur = Block(num[0], t, no, "heading", level=level, anchor=anchor or _ANCHOR.search(htext) and _ANCHOR.search(htext).group(1), difficulty=stars)
-                if not t:
-                    notes.append(Note(no, f"task {num[0]} has no title"))
+                anchor_m = _ANCHOR.search(htext)
+                cur = start(num[0], num[1], no, "heading", level, num[2], anchor_m.group(1) if anchor_m else None)
             elif cur is None or cur.level is None or level <= cur.level:
                 close()
+                if level <= 2:
+                    if level == 2:  # (a level-1 heading is the collection's title, not a track)
+                        track = track_name(htext) if not _PREAMBLE_TITLE.search(plain_h) else None
+                    group = None
+                    context = []
+                elif group is not None and level <= group.level:
+                    group = None
+                context = [(lv, ln) for lv, ln in context if lv < level]
+                context.append((level, Line(no, s)))
+                if cur is None and not _PREAMBLE_TITLE.search(plain_h) and len(plain_h) < 40 and re.search(r"【.+】", plain_h):
+                    track = track_name(plain_h)
                 t, anchor, _ = _clean_title(htext)
-                cur = Block(None, t, no, "heading", level=level, anchor=anchor)
+                cur = Block(None, t, no, "heading", level=level, anchor=anchor, track=track)
             else:
                 cur.lines.append(Line(no, s))
+            i += 1
+            continue
+        stripped = s.strip().replace("**", "")
+        if cur is None and re.fullmatch(r"【[^】]{2,40}】\s*(?:任务详情|任务列表)?", stripped):
+            track = track_name(stripped)  # `【开源贡献个人挑战赛-API 开发】` on a line of its own
+            group = None
             i += 1
             continue
         num = _numbered(s, heading=False)
         if num is not None:
             close()
-            t, anchor, stars = _clean_title(num[1])
-            cur = Block(num[0], t, no, "line", anchor=anchor, difficulty=stars)
+            cur = start(num[0], num[1], no, "line", None, num[2])
             i += 1
             continue
-        if _SECTION_START.match(s) and (cur is None or cur.kind != "heading"):
+        if _SECTION_START.match(s) and (cur is None or cur.kind != "heading") and not (cur is None and group is not None):
             if cur is None or cur.has_desc_start:
                 close()
-                cur = Block(None, "", no, "section")
+                cur = Block(None, "", no, "section", track=track, group=group)
             cur.has_desc_start = True
             cur.lines.append(Line(no, s))
             i += 1
             continue
         if cur is not None:
             cur.lines.append(Line(no, s))
-        elif title is None and s.strip():
-            title = _clean_title(s)[0]
+        else:
+            outside(Line(no, s))
         i += 1
     close()
 
@@ -321,7 +456,11 @@ def parse_collection(text: str, file: str) -> Collection:
         if b.number is None and not b.title:
             b.title = _guess_title(b, blocks)
     links = [(f"{m.group(1)}/{m.group(2)}", m.group(3)) for m in _GH_LINK.finditer(text)]
-    return Collection(file, title, blocks, notes, links)
+    col = Collection(file, title, blocks, notes, links, preamble, from_heading)
+    if col.title is None:
+        first = next((x for x in raw if x.strip()), "")
+        col.title = _clean_title(first)[0] or None
+    return col
 
 
 def _sentences(b: Block) -> list[str]:
@@ -366,7 +505,7 @@ def logical_lines(lines: list[Line]) -> list[Line]:
     prev_blank = True
     in_fence = False
     for ln in lines:
-        s = ln.text
+        s = _MD_ESCAPE.sub(r"\1", ln.text)
         if _FENCE.match(s):
             in_fence = not in_fence
             prev_blank = True
@@ -403,6 +542,10 @@ def sections(lines: list[Line]) -> list[Section]:
         indent = 0 if h else len(s) - len(s.lstrip())
         is_bullet = bool(_BULLET.match(s))
         m = _LABEL.match(body.strip())
+        if not m and _BOLD_LABEL.match(body.strip()):  # `**模型范围：**`: a section we do not know ends the one above
+            stack.clear()
+            out.append(Section("other", ln))
+            continue
         if m:
             kind = next(k for k, _ in SECTION_LABELS if m.group(k))
             if h:
@@ -411,6 +554,10 @@ def sections(lines: list[Line]) -> list[Section]:
                 stack.pop()
             stack.append((indent, is_bullet, kind))
             out.append(Section(kind, Line(ln.no, m.group("rest") or ""), label_line=True))
+            continue
+        if h:  # a heading that is not a label ends every section above it
+            stack.clear()
+            out.append(Section("heading", ln))
             continue
         while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and stack[-1][1] and is_bullet)):
             stack.pop()
@@ -421,16 +568,25 @@ def sections(lines: list[Line]) -> list[Section]:
 _VERB = re.compile(
     r"提交[^，,。；;：:\n]{0,10}?(?<!得)(?:至|到)|提\s*PR\s*至|提至|放在|放入|迁移到|写在|合入|"
     r"\bsubmit\w*\s+(?:\S+\s+){0,4}?(?:to|into|in)\b|\b(?:goes|go|put|place[sd]?|lands?)\s+(?:\S+\s+)?in(?:to)?\b",
-    re.I,
+    re.IGNORECASE,
 )
-_RFC_WORDS = re.compile(r"设计文档|\bRFCs?\b|\brfcs\b|design doc", re.I)
+_RFC_WORDS = re.compile(r"设计文档|\bRFCs?\b|\brfcs\b|design doc", re.IGNORECASE)
 _PATH = re.compile(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+)/?")
-_DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.I)
-_AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|in|into|to)\s*[:：]?\s*$", re.I)
-_REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.I)
+_DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.IGNORECASE)
+_AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|in|into|to)\s*[:：]?\s*$", re.IGNORECASE)
+_REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|遵守|遵循|按照|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.IGNORECASE)
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,6}$")
 _TEST_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])((?:test_[A-Za-z0-9_]+|[A-Za-z0-9_]+_test)\.(?:py|cc|cu|cpp|c|h|go|rs|js|ts))(?![A-Za-z0-9_])")
 _CODE_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])([A-Za-z0-9_\-]+\.(?:py|cc|cu|cpp|c|h|hpp|go|rs|yaml|yml|cmake|proto))(?![A-Za-z0-9_])")
+_UNIT_TEST = re.compile(
+    r"(?:新增|添加|增加|补充|编写|完成|提供|增强|加上|补齐)[^。；;，,]{0,10}?(?:单测|单元测试|测试用例)|(?:单测|单元测试)\s*(?:代码|中增加|中添加|中补充|补充)"
+    r"|\b(?:add|write|provide)\w*\s+(?:\w+\s+){0,3}?unit\s?tests?",
+    re.IGNORECASE,
+)
+_NOT_ADDING = re.compile(r"删除|清理|移除|退场|remove", re.IGNORECASE)
+_BOLD_LABEL = re.compile(r"^\*\*[^*]{1,16}?\*\*\s*[:：]?\s*$")
+_ACCEPT_IN_TEXT = re.compile(r"验收(?:的)?标准|验收要求")
+_REWARD_IN_TEXT = re.compile(r"(?:贡献度|奖励|奖金|获得)[^。；;]{0,40}?(\d+(?:\.\d+)?\s*(?:⭐️|⭐|🌟))")
 _TEST_SEG = {"test", "tests", "unittest", "unittests", "testing", "legacy_test"}
 
 
@@ -444,6 +600,9 @@ class Extracted:
     difficulty: str | None
     summary: str
     acceptance: list[str]
+    reward: str | None = None
+    unit_tests: bool = False  # the text asks for unit tests (新增单测) without naming where
+    title_repo: str | None = None  # (of `extract`) where the title or headings above say the task goes
 
 
 @dataclass
@@ -453,12 +612,18 @@ class Context:
     repos: list[str]  # known 'owner/repo' (campaign repos first, then linked ones)
     default_repo: str | None
     rfc_repo: str = "PaddlePaddle/community"
+    collection_repo: str | None = None  # where the collection says work goes (preamble, title)
+    preamble_accept: list[str] = field(default_factory=list)  # acceptance the collection states for every task
+    names: list[str] = field(default_factory=list)  # more repositories recognised by name in the text
+    cache: dict = field(default_factory=dict)
 
     def short(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for r in self.repos:
-            out.setdefault(r.split("/")[1], r)
-        return out
+        if "_short" not in self.cache:
+            out: dict[str, str] = {}
+            for r in [*self.repos, *self.names]:
+                out.setdefault(r.split("/")[1], r)
+            self.cache["_short"] = out
+        return self.cache["_short"]
 
     def orgs(self) -> set[str]:
         return {r.split("/")[0] for r in self.repos}
@@ -469,8 +634,8 @@ def _is_test_path(path: str) -> bool:
     return any(s in _TEST_SEG for s in segs[:-1]) or any(s in _TEST_SEG for s in segs) or bool(_TEST_FILE.fullmatch(segs[-1]))
 
 
-_BEFORE_REPO = re.compile(r"(?:至|到|入|仓库|向|\brepo|\binto|\bto|\bin)\s*$", re.I)
-_AFTER_REPO = re.compile(r"^\s*(?:仓库|代码仓|repo|中|下|主|套件|对应|\brepository)", re.I)
+_BEFORE_REPO = re.compile(r"(?:至|到|入|仓库|向|\brepo|\binto|\bto|\bin)\s*$", re.IGNORECASE)
+_AFTER_REPO = re.compile(r"^\s*(?:仓库|代码仓|repo|中|下|主|套件|对应|\brepository)", re.IGNORECASE)
 
 
 def _mentions(text: str, ctx: Context, loose: bool = False) -> list[tuple[int, str]]:
@@ -494,20 +659,23 @@ def _norm_dir(path: str) -> str:
     return path.strip("/") + "/**"
 
 
-def extract(block: Block, ctx: Context) -> Extracted:
-    """Targets, tests, RFC need, difficulty, summary and acceptance of one block."""
-    secs = sections(block.lines)
+def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: Context) -> Extracted:
+    """Targets, tests, RFC need, difficulty, summary and acceptance of some lines (a task's or a group's)."""
+    secs = sections(lines)
     targets: dict[str, list[str]] = {}
     wide: list[str] = []
     tests: list[str] = []
     rfc_required = False
     rfc_repo = rfc_path = None
-    difficulty = block.difficulty
     desc: list[str] = []
+    bg: list[str] = []
     other: list[str] = []
     accept: list[str] = []
+    reward: list[str] = []
+    unit_tests = False
     short = ctx.short()
-    current = next((r for _, r in _mentions(block.title, ctx, loose=True) if r != ctx.rfc_repo), None)
+    current = next((r for p, r in _mentions(title, ctx, loose=True)
+                    if r != ctx.rfc_repo and not (r.endswith("/Paddle") and re.search(r"基于\s*$", title[:p]))), None)
     title_repo = current
 
     def add(repo: str, glob: str) -> None:
@@ -525,8 +693,21 @@ def extract(block: Block, ctx: Context) -> Extracted:
         if sec.kind == "diff" and sec.label_line and difficulty is None and text:
             difficulty = text.split()[0] if len(text) > 20 else text
             continue
-        if sec.kind == "ref":
+        if sec.kind in ("ref", "req", "list"):
             continue
+        if sec.kind == "reward":
+            if text:
+                reward.append(text)
+            continue
+        if _UNIT_TEST.search(text) and not _NOT_ADDING.search(text):
+            unit_tests = True
+        if sec.kind not in ("accept",) and _ACCEPT_IN_TEXT.search(text) and not _URL.search(raw):
+            accept.append(_BULLET.sub("", text).strip())
+        rm = _REWARD_IN_TEXT.search(text)
+        if rm and not reward:
+            reward.append(rm.group(1).replace(" ", ""))
+        if sec.kind == "bg" and text:
+            bg.append(_BULLET.sub("", text).strip())
         if sec.kind == "desc" and text:
             desc.append(_BULLET.sub("", text).strip())
         elif sec.kind in ("none",) and text:
@@ -550,6 +731,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
             pieces.append(m.group(2))
             pos = m.end()
         flat += raw[pos:]
+        link_text = {u: flat[a:b].strip() for u, (a, b) in zip(pieces, link_spans)}
         urls = [u for u, (a, _) in zip(pieces, link_spans) if not _REFERENCE.search(flat[:a])]
         urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()])]
         flat_nourl = _URL.sub(lambda m: " " * len(m.group(0)), flat)
@@ -565,6 +747,9 @@ def extract(block: Block, ctx: Context) -> Extracted:
             parts = [p for p in rest.split("/") if p]
             if parts and parts[0] in ("tree", "blob") and len(parts) >= 2:
                 path = "/".join(parts[2:])
+                shown = link_text.get(url, "")
+                if _FILE_PATH.fullmatch(shown) and shown != path and "/" in path:
+                    path = shown  # `[python/paddle/tensor/linalg.py](…/math.py)`: the text is what people read
                 is_rfc = repo == ctx.rfc_repo or path.startswith("rfcs")
                 if is_rfc:
                     if rfc_line:
@@ -574,7 +759,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
                     if target_line and not path:
                         line_targets.setdefault(repo, [])
                     continue
-                glob = path if parts[0] == "blob" and _EXT.search(path) else _norm_dir(path)
+                glob = path if _EXT.search(path) else _norm_dir(path)
                 line_targets.setdefault(repo, []).append(glob)
                 if _is_test_path(path):
                     add_test(glob)
@@ -630,6 +815,8 @@ def extract(block: Block, ctx: Context) -> Extracted:
         # test file names
         for m in _TEST_FILE.finditer(flat_nourl):
             name = m.group(1)
+            if re.search(r"xxx|XXX|\{", name):
+                continue  # `test_xxx.py`: a placeholder, not a file
             if not any(name in g for g in tests):
                 add_test("**/" + name)
         # bare code file names on a target line
@@ -651,7 +838,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
                 if r not in line_targets and not (rfc_line and r not in short.values()):
                     line_targets.setdefault(r, [])
         for repo, globs in line_targets.items():
-            globs = [g for g in globs if not any(o != g and g.endswith("/**") and o.startswith(g[:-2]) for o in globs)]
+            globs = [g for g in globs if not any(o != g and o.endswith("/**") and g.startswith(o[:-2]) for o in globs)]
             if not globs:
                 if repo not in wide:
                     wide.append(repo)
@@ -664,21 +851,77 @@ def extract(block: Block, ctx: Context) -> Extracted:
     for repo, globs in list(targets.items()):
         if repo in wide and globs:
             targets[repo] = []  # said "anywhere in this repo" too
-    if not targets and title_repo:
-        targets[title_repo] = []
-    # required tests are in bounds: add them to the first repository that has paths
-    main = next((r for r, g in targets.items() if g), None)
-    if main:
-        for t in tests:
-            if t not in targets[main] and not any(t.startswith(g[:-2]) for g in targets[main] if g.endswith("/**")):
-                targets[main].append(t)
-    summary_src = desc or other
+    summary_src = desc or other or bg
     summary = " ".join(s for s in summary_src if s)
     if len(summary) > 300:
         summary = summary[:299] + "…"
     if rfc_path and not rfc_repo:
         rfc_repo = ctx.rfc_repo
-    return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, summary, accept)
+    return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, summary, accept,
+                     reward=" ".join(reward) or None, unit_tests=unit_tests, title_repo=title_repo)
+
+
+def usual_tests(repo: str) -> str:
+    """Where a repository keeps its tests: Paddle's `test/`, most others' `tests/`."""
+    return "test/**" if repo.split("/")[-1] in _TEST_DIR_SINGULAR else "tests/**"
+
+
+_TEST_DIR_SINGULAR = {"Paddle"}
+_STAR_REWARD = re.compile(r"\d*(?:\.\d+)?\s*🌟")
+
+
+def extract(block: Block, ctx: Context) -> Extracted:
+    """A task's fields: its own text, then what its group header says for every task of the group,
+    then where the collection says work goes (headings above the task, its preamble, --repo)."""
+    own = _extract_lines(block.lines, block.title, block.difficulty, ctx)
+    grp = None
+    if block.group is not None:
+        key = id(block.group)
+        if key not in ctx.cache:
+            ctx.cache[key] = _extract_lines(block.group.lines, block.group.title, None, ctx)
+        grp = ctx.cache[key]
+    targets = {r: list(p) for r, p in own.targets.items()}
+    tests = list(own.tests)
+    accept = list(own.acceptance)
+    rfc_required, rfc_repo, rfc_path = own.rfc_required, own.rfc_repo, own.rfc_path
+    difficulty = own.difficulty
+    reward = own.reward
+    unit_tests = own.unit_tests
+    if grp is not None:
+        for r, p in grp.targets.items():
+            if r not in targets:
+                targets[r] = list(p)
+            elif targets[r]:  # the task names paths there: the group's paths add to them
+                targets[r] += [g for g in p if g not in targets[r]]
+        tests += [t for t in grp.tests if t not in tests]
+        accept += [a for a in grp.acceptance if a not in accept]
+        rfc_required = rfc_required or grp.rfc_required
+        rfc_repo, rfc_path = rfc_repo or grp.rfc_repo, rfc_path or grp.rfc_path
+        difficulty = difficulty or grp.difficulty
+        reward = reward or grp.reward
+        unit_tests = unit_tests or grp.unit_tests
+    fallback = None
+    if not targets:
+        fallback = own.title_repo
+        if fallback is None:  # headings above the task (`### FastDeploy套件开发`), the group's title
+            for ln in reversed(block.context):
+                found = [r for _, r in _mentions(_plain(ln.text), ctx, loose=True) if r != ctx.rfc_repo]
+                if found:
+                    fallback = found[0]
+                    break
+        if fallback is None and block.group is not None:
+            fallback = next((r for _, r in _mentions(block.group.title, ctx, loose=True) if r != ctx.rfc_repo), None)
+    main = next((r for r, g in targets.items() if g), None)
+    if main:  # required tests are in bounds: add them to the first repository that has paths
+        for t in tests:
+            if t not in targets[main] and not any(t.startswith(g[:-2]) for g in targets[main] if g.endswith("/**")):
+                targets[main].append(t)
+    if not accept:
+        accept = list(ctx.preamble_accept)
+    if reward is None and difficulty and _STAR_REWARD.search(difficulty):
+        reward = difficulty  # 🌟 is the contribution (reward) unit of the editions that use it
+    return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, own.summary, accept,
+                     reward=reward, unit_tests=unit_tests, title_repo=fallback)
 
 
 # ---------------------------------------------------------------- the whole collection
@@ -686,7 +929,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
 
 def guess_key(text: str) -> str | None:
     """'PaddlePaddle Hackathon 4' / 'Hackathon 第五期' -> 'Hackathon 4th' / 'Hackathon 5th'."""
-    m = re.search(r"Hackathon\s*(?:第\s*)?(\d+|[一二三四五六七八九十]+)\s*(?:th|st|nd|rd|期)?", text, re.I)
+    m = re.search(r"(?:Hackathon|黑客松)\s*(?:第\s*)?(\d+|[一二三四五六七八九十]+)\s*(?:th|st|nd|rd|期)?", text, re.IGNORECASE)
     if not m:
         return None
     n = cn_number(m.group(1))

@@ -23,6 +23,8 @@ is given: then they get N, N+1, ... in document order, skipping ids already take
 from __future__ import annotations
 
 import io
+import json
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,13 +33,26 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
-from bot.rules.collection import Collection, Context, extract, guess_key, is_chinese, parse_collection, parse_rfc_list
+from bot.rules.collection import (
+    _STAR_REWARD,
+    Collection,
+    Context,
+    _mentions,
+    extract,
+    guess_key,
+    is_chinese,
+    parse_collection,
+    sections,
+    strip_links,
+    usual_tests,
+)
 from bot.rules.loader import plain
-from bot.rules.models import Campaign, ClaimPolicy, Labels, Task
+from bot.rules.models import Campaign, ClaimPolicy, Labels, Task, TaskStatus
 
-TASK_FIELDS = ("title", "difficulty", "summary", "targets", "tests", "rfc", "acceptance", "source")
+TASK_FIELDS = ("title", "difficulty", "track", "summary", "targets", "tests", "rfc", "acceptance", "source", "status", "reward")
 CAMPAIGN_FIELDS = ("name", "key", "repos", "rfc", "language")
 RECORD = ".generated.yml"
+DOC_REPOS = ("docs", "community")  # documentation and design-document repositories
 DEFAULT_RFC = {"repo": "PaddlePaddle/community", "path": "rfcs/"}
 
 
@@ -46,6 +61,7 @@ class Warning_:
     file: str
     line: int | None
     message: str
+    kind: str = "note"  # what it is about, for grouping: format, unnumbered, duplicate, rfc list…
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}: {self.message}" if self.line else f"{self.file}: {self.message}"
@@ -60,6 +76,9 @@ class Generated:
     warnings: list[Warning_]
 
 
+CAMPAIGN_TO_FILL = ("tracker", "maintainers", "claim_policy", "collection_url")
+
+
 @dataclass
 class Report:
     slug: str
@@ -70,11 +89,29 @@ class Report:
     with_targets: int = 0
     with_tests: int = 0
     with_rfc: int = 0
+    filled: dict[str, int] = field(default_factory=dict)  # field -> tasks that have it
     written: list[str] = field(default_factory=list)
     unchanged: int = 0
     kept: list[str] = field(default_factory=list)  # hand edits kept, with the difference
     stale: list[str] = field(default_factory=list)  # files of tasks no longer in the collection
     warnings: list[Warning_] = field(default_factory=list)
+    unchecked: list[int] = field(default_factory=list)  # tasks with neither targets nor tests
+    to_fill: list[str] = field(default_factory=list)  # campaign fields the organiser must set
+    no_tracker: bool = False
+    no_repos: bool = False
+
+    def blocking(self) -> list[str]:
+        """What keeps the campaign from working, most important first."""
+        out = []
+        cfile = f"{self.slug}/campaign.yml"
+        if self.no_tracker:
+            out.append(f"no tracker: nobody can claim a task until {cfile} says `tracker: owner/repo#N` (the issue where people comment)")
+        if self.no_repos:
+            out.append(f"no repos: no pull request will be reviewed until {cfile} lists `repos: [owner/repo]` (or import with --repo)")
+        if self.unchecked:
+            ids = ", ".join(str(i) for i in self.unchecked[:30]) + (" …" if len(self.unchecked) > 30 else "")
+            out.append(f"{len(self.unchecked)} tasks have neither targets nor tests, so their PRs cannot be checked: {ids}; add `targets` or `tests` to their files")
+        return out
 
     def render(self) -> str:
         n = self.tasks
@@ -82,18 +119,46 @@ class Report:
             f"{self.slug}: {n} tasks found ({self.from_collection} numbered in the collection, "
             f"{self.numbered_by_option} numbered by --number-from, {self.unnumbered_skipped} unnumbered blocks skipped)",
             f"  with targets: {self.with_targets}/{n}   with tests: {self.with_tests}/{n}   needing an RFC: {self.with_rfc}/{n}",
-            f"  files: {len(self.written)} written, {self.unchanged} unchanged; hand edits kept: {len(self.kept)}",
         ]
+        if self.filled:
+            lines.append("  filled: " + "   ".join(f"{k} {v}/{n}" for k, v in self.filled.items()))
+        lines.append(f"  files: {len(self.written)} written, {self.unchanged} unchanged; hand edits kept: {len(self.kept)}")
         for k in self.kept:
             lines.append(f"  kept hand edit: {k}")
         for s in self.stale:
             lines.append(f"  no longer in the collection (file kept): {s}")
-        lines.append(f"warnings: {len(self.warnings)}")
-        lines += [f"  {w}" for w in self.warnings]
+        blocking = self.blocking()
+        if blocking:
+            lines.append("BLOCKING: the campaign cannot work until these are fixed:")
+            lines += [f"  - {b}" for b in blocking]
+        groups: dict[str, list[Warning_]] = {}
+        for w in self.warnings:
+            groups.setdefault(w.kind, []).append(w)
+        lines.append(f"warnings: {len(self.warnings)}" + (" (" + ", ".join(f"{len(v)} {k}" for k, v in groups.items()) + ")" if groups else ""))
+        for kind, ws in groups.items():
+            lines.append(f"  {kind} ({len(ws)}):")
+            lines += [f"    {w}" for w in ws[:5]]
+            if len(ws) > 5:
+                lines.append(f"    … and {len(ws) - 5} more like these")
+        if self.to_fill:
+            lines.append(f"next: in {self.slug}/campaign.yml fill in {', '.join(self.to_fill)}"
+                         " (tracker: the issue where people claim; maintainers: GitHub logins; claim_policy: limits"
+                         " and expiry; collection_url: where the collection is published, for task links)")
         return "\n".join(lines)
 
 
 # ---------------------------------------------------------------- generate (pure)
+
+
+# Repositories of the PaddlePaddle organisation that collections name in words ("提交到 FastDeploy 仓库",
+# "基于 PaddleScience 套件"); recognised by name only when the collections' links point into that org.
+KNOWN_REPOS = {
+    "PaddlePaddle": ["Paddle", "docs", "community", "PaddleScience", "FastDeploy", "PaddleNLP", "PaddleOCR", "PaddleX",
+                     "PaddleSpeech", "Paddle2ONNX", "PaConvert", "PaddleMIX", "PaddleDetection", "PaddleCFD", "GraphNet",
+                     "PaddleMaterials", "Paddle-Lite", "PaddleSlim", "PaddleClas", "PaddleSeg", "PaddleTS", "PaddleHub",
+                     "PaddleFormers", "PaDiff", "Paddle-Lite-Demo", "PaddleCustomDevice", "ERNIE"],
+}
+_BASED_ON = re.compile(r"基于\s*(\S+?)\s*(?:套件|仓库|repo)|(?:提交|合入|迁移)\s*(?:至|到)?\s*(\S+?)\s*(?:套件|仓库|repo|下)", re.IGNORECASE)
 
 
 def _context(collections: list[Collection], campaign: dict | None, extra_repos: list[str]) -> Context:
@@ -108,7 +173,59 @@ def _context(collections: list[Collection], campaign: dict | None, extra_repos: 
     ranked = [r for r, _ in linked.most_common() if r.split("/")[0] in orgs]
     repos = list(dict.fromkeys(known + ranked))
     default = next((r for r in repos if r != rfc_repo), None)
-    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo)
+    names = [f"{org}/{name}" for org in sorted(orgs) for name in KNOWN_REPOS.get(org, [])]
+    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names)
+
+
+def _collection_repo(c: Collection, ctx: Context, known: list[str]) -> str | None:
+    """Where the collection as a whole says work goes: `--repo`, else its title ("…Paddle2ONNX任务合集"),
+    else its preamble ("要求基于 PaddleScience 套件进行开发")."""
+    if known:
+        return known[0]
+    for text in [c.title or "", c.file]:
+        found = [r for _, r in _mentions(text, ctx, loose=True) if r != ctx.rfc_repo and r.split("/")[1] != "Paddle"]
+        if found:
+            return found[0]
+    short = ctx.short()
+    for ln in c.preamble:
+        for m in _BASED_ON.finditer(strip_links(ln.text).replace("**", "")):
+            name = (m.group(1) or m.group(2) or "").strip("[]（）() ")
+            if name in short and short[name] != ctx.rfc_repo:
+                return short[name]
+    return None
+
+
+def _preamble_accept(c: Collection) -> list[str]:
+    return [s.line.text for s in sections(c.preamble) if s.kind == "accept" and s.line.text.strip()]
+
+
+def direction(name: str | None) -> str | None:
+    """A collection's direction from its name: '…第七期活动——开源贡献个人挑战赛科学计算方向任务' -> '科学计算'."""
+    if not name or not re.search(r"——|—|】|--", name):
+        return None
+    part = re.split(r"——|—|】|--", name)[-1].strip()
+    part = re.sub(r"^(?:核心框架)?(?:开源贡献)?(?:个人挑战赛)?(?:冲刺赛)?\s*", "", part)
+    part = re.sub(r"(?:任务详情|任务合集|任务列表|详细介绍|合集|任务|方向|赛道)+\s*$", "", part).strip(" -–—：:")
+    return part or None
+
+
+def is_rfc_list(c: Collection) -> bool:
+    """A file that is only a table of tasks with an RFC column (the edition's RFC list)."""
+    numbered = [b for b in c.blocks if b.number is not None]
+    return bool(numbered) and all(b.kind == "table" for b in numbered) and any(b.rfc_required is not None for b in numbered)
+
+
+def _common_name(names: list[str]) -> str | None:
+    if not names:
+        return None
+    if len(names) == 1:
+        return names[0]
+    prefix = names[0]
+    for n in names[1:]:
+        while not n.startswith(prefix):
+            prefix = prefix[:-1]
+    prefix = re.sub(r"[\s—\-–（(【]+$", "", prefix)
+    return prefix if len(prefix) >= 8 else names[0]
 
 
 def generate(
@@ -119,12 +236,21 @@ def generate(
     campaign: dict | None = None,
     extra_repos: list[str] | None = None,
 ) -> Generated:
-    """Collection texts (name, text) -> the importer's fields for the campaign and each task."""
-    parsed = [parse_collection(text, name) for name, text in collections]
+    """Collection texts (name, text) -> the importer's fields for the campaign and each task.
+
+    Several collections make one campaign, a track per collection (or per section of it). A file
+    that is only an RFC-list table is read as the RFC list, as `rfc_list` is."""
+    all_parsed = [parse_collection(text, name) for name, text in collections]
+    rfc_lists = [c for c in all_parsed if is_rfc_list(c)]
+    parsed = [c for c in all_parsed if c not in rfc_lists] or all_parsed[:1]
+    rfc_lists = [c for c in rfc_lists if c not in parsed]
+    if rfc_list is not None:
+        rfc_lists.append(parse_collection(rfc_list[1], rfc_list[0]))
+    known = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + list(extra_repos or [])))
     ctx = _context(parsed, campaign, extra_repos or [])
     warnings: list[Warning_] = []
-    for c in parsed:
-        warnings += [Warning_(c.file, n.line, n.message) for n in c.notes]
+    for c in all_parsed:
+        warnings += [Warning_(c.file, n.line, n.message, "format") for n in c.notes]
     rfc_default = dict(((campaign or {}).get("rfc")) or DEFAULT_RFC)
     used = {b.number for c in parsed for b in c.blocks if b.number is not None}
     next_id = number_from
@@ -133,25 +259,29 @@ def generate(
     by_option: set[int] = set()
     skipped = 0
     for c in parsed:
+        ctx.collection_repo = _collection_repo(c, ctx, known)
+        ctx.preamble_accept = _preamble_accept(c)
+        ctx.cache = {}
+        col_track = direction(c.title) or direction(c.file)
         for b in c.blocks:
             num = b.number
             if num is None:
                 if next_id is None:
                     skipped += 1
-                    warnings.append(Warning_(c.file, b.line, f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks"))
+                    warnings.append(Warning_(c.file, b.line, f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks", "unnumbered"))
                     continue
                 while next_id in used:
                     next_id += 1
                 num, next_id = next_id, next_id + 1
                 used.add(num)
                 by_option.add(num)
-                warnings.append(Warning_(c.file, b.line, f"task block without a number given id {num} by --number-from ({b.title!r})"))
+                warnings.append(Warning_(c.file, b.line, f"task block without a number given id {num} by --number-from ({b.title!r})", "numbered by option"))
             where = f"{c.file}:{b.line}"
             if num in tasks:
                 if b.kind == "table" or tasks[num]["_kind"] == "table":
                     _fill_from_table(tasks[num], b)
                     continue
-                warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped"))
+                warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"))
                 continue
             e = extract(b, ctx)
             rfc: dict[str, Any] = {"required": bool(b.rfc_required) if b.rfc_required is not None else e.rfc_required}
@@ -165,47 +295,102 @@ def generate(
             t: dict[str, Any] = {
                 "title": b.title or f"task {num}",
                 "difficulty": e.difficulty,
+                "track": b.track or col_track,
                 "summary": e.summary,
                 "targets": [{"repo": r, "paths": p} for r, p in e.targets.items()],
                 "tests": e.tests,
                 "rfc": rfc,
                 "acceptance": e.acceptance,
                 "source": source,
+                "status": TaskStatus.reserved.value if b.reserved else None,
+                "reward": e.reward,
                 "_kind": b.kind,
+                "_fallback": e.title_repo,
+                "_unit_tests": e.unit_tests,
+                "_group": (c.file, id(b.group)) if b.group is not None else None,
+                "_track": (c.file, b.track or col_track),
+                "_collection_repo": ctx.collection_repo,
             }
             tasks[num] = t
             origin[num] = where
             if not b.title:
-                warnings.append(Warning_(c.file, b.line, f"task {num} has no title"))
-            if not t["targets"] and b.kind != "table":
-                warnings.append(Warning_(c.file, b.line, f"task {num}: no targets found (say where code goes by hand)"))
-    if rfc_list is not None:
-        name, text = rfc_list
-        table, notes = parse_rfc_list(text, name)
-        warnings += [Warning_(name, n.line, n.message) for n in notes]
-        for num, required in sorted(table.items()):
-            if num not in tasks:
-                warnings.append(Warning_(name, None, f"RFC list names task {num}, which the collection does not have"))
-                continue
-            if tasks[num]["rfc"]["required"] != required:
-                warnings.append(Warning_(name, None, f"task {num}: RFC list says {'是' if required else '否'}, the task text said otherwise; the list wins"))
-            tasks[num]["rfc"]["required"] = required
-        for num in sorted(set(tasks) - set(table)):
-            warnings.append(Warning_(name, None, f"task {num} is not in the RFC list"))
+                warnings.append(Warning_(c.file, b.line, f"task {num} has no title", "format"))
+    _fill_repos(tasks, known, ctx.default_repo)
+    for rl in rfc_lists:
+        _apply_rfc_list(rl, tasks, warnings)
     for t in tasks.values():
-        t.pop("_kind", None)
+        for k in [k for k in t if k.startswith("_")]:
+            del t[k]
+        if t["reward"] is None and t["difficulty"] and _STAR_REWARD.search(str(t["difficulty"])):
+            t["reward"] = t["difficulty"]
     first = parsed[0] if parsed else None
     all_text = "\n".join(text for _, text in collections)
     target_repos = Counter(tg["repo"] for t in tasks.values() for tg in t["targets"])
-    repos = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + [r for r, _ in target_repos.most_common()]))
+    repos = list(dict.fromkeys(known + [r for r, _ in target_repos.most_common()]))
+    names = [c.title for c in parsed if c.title]
     camp = {
-        "name": (first.title if first and first.title else "campaign"),
+        "name": _common_name(names) or (first.file if first else "campaign"),
         "key": guess_key(all_text) or "",
         "repos": repos,
         "rfc": rfc_default,
         "language": "zh" if is_chinese(all_text) else "en",
     }
     return Generated(camp, dict(sorted(tasks.items())), by_option, skipped, warnings)
+
+
+def _fill_repos(tasks: dict[int, dict[str, Any]], known: list[str], default: str | None) -> None:
+    """Tasks whose text names no place get one: what their title or headings say, else where the
+    other tasks of their group go, else the collection's repo (its title or preamble), else where the
+    other tasks of their track go, else --repo.
+    Tasks that ask for unit tests without naming where get the repository's usual test location."""
+    def majority(key: str, value: Any) -> str | None:
+        c = Counter(tg["repo"] for t in tasks.values() if value is not None and t[key] == value for tg in t["targets"])
+        code = Counter({r: n for r, n in c.items() if r.split("/")[1] not in DOC_REPOS})  # code goes to code repos
+        return (code or c).most_common(1)[0][0] if c else None
+
+    for t in tasks.values():
+        if t["targets"] or t["_kind"] == "table":
+            continue
+        repo = (t["_fallback"] or majority("_group", t["_group"]) or t["_collection_repo"]
+                or majority("_track", t["_track"]) or (known[0] if known else None) or default)
+        t["_filled"] = repo
+    for t in tasks.values():
+        if t.get("_filled"):
+            t["targets"] = [{"repo": t["_filled"], "paths": []}]
+        if not t["tests"] and t["_unit_tests"] and t["targets"]:
+            code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
+            t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))
+
+
+def _apply_rfc_list(rl: Collection, tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> None:
+    """The edition's RFC list: which tasks need a design document, and their difficulty."""
+    listed: set[int] = set()
+    for b in rl.blocks:
+        if b.kind != "table" or b.number is None:
+            continue
+        listed.add(b.number)
+        t = tasks.get(b.number)
+        if t is None:
+            warnings.append(Warning_(rl.file, b.line, f"the RFC list names task {b.number}, which the collections do not have", "rfc list"))
+            continue
+        if b.difficulty and not t.get("difficulty"):
+            t["difficulty"] = _clean_difficulty(b.difficulty)
+        if b.rfc_required is None:
+            warnings.append(Warning_(rl.file, b.line, f"task {b.number}: RFC column neither 是 nor 否", "rfc list"))
+            continue
+        t["rfc"]["required"] = b.rfc_required
+    says_unlisted_free = bool(re.search(r"不在\s*RFC\s*需求列表[^\n]*不需要", "\n".join(ln.text for ln in rl.preamble), re.IGNORECASE))
+    for num, t in tasks.items():
+        if num in listed:
+            continue
+        if says_unlisted_free:  # "不在RFC需求列表里的任务可直接开发，不需要提交RFC"
+            t["rfc"]["required"] = False
+        else:
+            warnings.append(Warning_(rl.file, None, f"task {num} is not in the RFC list", "not in the RFC list"))
+
+
+def _clean_difficulty(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
 
 
 def _fill_from_table(t: dict, b) -> None:
@@ -252,6 +437,68 @@ def _norm_campaign(d: dict) -> dict:
         return Campaign.model_validate({"name": "x", "key": "x", **probe}).model_dump(mode="json", include=set(CAMPAIGN_FIELDS))
     except Exception:
         return {k: d.get(k) for k in CAMPAIGN_FIELDS}
+
+
+_PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\t]*")
+_NOT_PLAIN = re.compile(r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$", re.IGNORECASE)
+
+
+_YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u2028|\u2029|\ufeff")
+
+
+def _scalar(v: Any, flow: bool = False) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(v)
+    text = str(v)
+    if not flow and _PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text) and text == text.strip() and text.isprintable():
+        return text
+    # a JSON string is a YAML double-quoted scalar; escape what YAML may not hold raw
+    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}" if ord(m.group(0)) < 0x10000 else f"\\U{ord(m.group(0)):08x}",
+                            json.dumps(text, ensure_ascii=False))
+
+
+def _flow(v: Any) -> str:
+    """A nested list (or an empty mapping) inside a sequence, in flow style."""
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_scalar(k, flow=True)}: {_flow(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, list):
+        return "[" + ", ".join(_flow(x) for x in v) + "]"
+    return _scalar(v, flow=True)
+
+
+def _emit(v: Any, pad: str, out: list[str]) -> None:
+    """Block YAML in the rule files' style (mappings by 2, sequence dashes indented by 2)."""
+    for k, x in v.items():
+        key = str(k) if isinstance(k, int) else _scalar(k)
+        if isinstance(x, dict) and x:
+            out.append(f"{pad}{key}:")
+            _emit(x, pad + "  ", out)
+        elif isinstance(x, list) and x:
+            out.append(f"{pad}{key}:")
+            for item in x:
+                if isinstance(item, dict) and item:
+                    sub: list[str] = []
+                    _emit(item, pad + "    ", sub)
+                    out.append(f"{pad}  - {sub[0].lstrip()}")
+                    out.extend(sub[1:])
+                elif isinstance(item, (list, dict)):
+                    out.append(f"{pad}  - {_flow(item)}")
+                else:
+                    out.append(f"{pad}  - {_scalar(item)}")
+        else:
+            out.append(f"{pad}{key}: " + ("[]" if isinstance(x, list) else "{}" if isinstance(x, dict) else _scalar(x)))
+
+
+def emit_yaml(data: dict, header: str | None = None) -> str:
+    """Plain data -> YAML text. The round-trip dumper keeps comments of files people edited but is
+    slow; files the importer writes whole (new task files, its record) need none of that."""
+    out = [f"# {line}" if line else "#" for line in (header or "").splitlines()]
+    _emit(dict(data), "", out)
+    return "\n".join(out) + "\n"
 
 
 def _task_doc(num: int, t: dict, header: str) -> CommentedMap:
@@ -316,9 +563,13 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
     writes: dict[str, str] = {}
     y = _yaml()
     prev_tasks = (record or {}).get("tasks") or {}
+    final: dict[int, bool] = {}  # task -> has targets or tests once merged
+    final_campaign: dict = {**gen.campaign}
     # campaign
     if "campaign.yml" in existing:
         doc = y.load(existing["campaign.yml"])
+        if isinstance(doc, CommentedMap):
+            final_campaign = doc
         if isinstance(doc, CommentedMap) and _merge_doc(doc, gen.campaign, (record or {}).get("campaign"), CAMPAIGN_FIELDS, _norm_campaign, f"{slug}/campaign.yml", report):
             writes["campaign.yml"] = dump(doc)
         else:
@@ -339,13 +590,15 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
                 writes[name] = dump(doc)
             else:
                 report.unchanged += 1
+            final[num] = bool(isinstance(doc, CommentedMap) and (doc.get("targets") or doc.get("tests")))
         else:
+            final[num] = bool(t["targets"] or t["tests"])
             src = t["source"]
             header = f"Generated by `bot rules import` from {src['file']} line {src['line']}.\n"
             if num in gen.numbered_by_option:
                 header += f"The collection gives this task no number: id {num} was assigned by --number-from.\n"
             header += "Edit freely: fields you change are kept on re-import (and listed in hand_edited)."
-            writes[name] = dump(_task_doc(num, t, header))
+            writes[name] = emit_yaml(_task_doc(num, t, header), header)
     for num, name in sorted(by_id.items()):
         if num not in gen.tasks:
             report.stale.append(f"{slug}/{name}")
@@ -358,6 +611,20 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
     report.with_targets = sum(1 for t in tasks.values() if t["targets"])
     report.with_tests = sum(1 for t in tasks.values() if t["tests"])
     report.with_rfc = sum(1 for t in tasks.values() if t["rfc"]["required"])
+    report.filled = {
+        "difficulty": sum(1 for t in tasks.values() if t.get("difficulty")),
+        "track": sum(1 for t in tasks.values() if t.get("track")),
+        "summary": sum(1 for t in tasks.values() if t.get("summary")),
+        "acceptance": sum(1 for t in tasks.values() if t.get("acceptance")),
+        "reward": sum(1 for t in tasks.values() if t.get("reward") is not None),
+        "reserved": sum(1 for t in tasks.values() if t.get("status") == TaskStatus.reserved.value),
+    }
+    report.unchecked = [num for num, ok in final.items() if not ok]
+    report.no_tracker = not final_campaign.get("tracker")
+    report.no_repos = not final_campaign.get("repos")
+    policy = final_campaign.get("claim_policy") or {}
+    report.to_fill = [f for f in CAMPAIGN_TO_FILL
+                      if (f == "claim_policy" and not any(v is not None for v in policy.values())) or (f != "claim_policy" and not final_campaign.get(f))]
     new_record = {"campaign": gen.campaign, "tasks": {num: t for num, t in tasks.items()}}
     return writes, new_record, report
 
@@ -399,7 +666,7 @@ def run_import(
     cdir.mkdir(parents=True, exist_ok=True)
     for name, text in writes.items():
         (cdir / name).write_text(text, encoding="utf-8")
-    rec_text = "# What `bot rules import` generated last time; it tells hand edits apart. Do not edit.\n" + dump(new_record)
+    rec_text = emit_yaml(new_record, "What `bot rules import` generated last time; it tells hand edits apart. Do not edit.")
     if not rec_path.exists() or rec_path.read_text(encoding="utf-8") != rec_text:
         rec_path.write_text(rec_text, encoding="utf-8")
     return report

@@ -9,7 +9,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from wcmatch import glob as wglob
 
 GLOB_FLAGS = wglob.GLOBSTAR | wglob.BRACE | wglob.DOTGLOB
@@ -33,6 +33,16 @@ class ClaimPolicy(_Strict):
     max_claims_per_user: int | None = Field(None, ge=1, description="tasks one person may hold at once; null: no limit")
     max_claimants_per_task: int | None = Field(None, ge=1, description="people who may hold one task; null: no limit")
     claim_expiry_days: int | None = Field(None, ge=1, description="days after which a claim with no PR lapses")
+    remind_after_days: int | None = Field(
+        None, ge=1, description="days into a claim's period when its holder is reminded that it will lapse; "
+                                "null: 3 days before the lapse (half-way for periods under 7 days)")
+
+    @model_validator(mode="after")
+    def _remind_before_lapse(self) -> "ClaimPolicy":
+        if self.remind_after_days is not None and self.claim_expiry_days is not None \
+                and self.remind_after_days >= self.claim_expiry_days:
+            raise ValueError("remind_after_days must be less than claim_expiry_days (the reminder comes before the lapse)")
+        return self
 
 
 class Labels(_Strict):
@@ -53,6 +63,9 @@ class Campaign(_Strict):
     rfc: RfcDefaults | None = None
     maintainers: list[str] = Field(default_factory=list)
     language: Literal["zh", "en"] = "zh"
+    reply_language: Literal["campaign", "comment"] = Field(
+        "campaign", description="campaign: replies in the campaign's language, with a one-line gloss for a comment "
+                                "written in the other language; comment: replies in the comment's language")
     claim_policy: ClaimPolicy = ClaimPolicy()
     labels: Labels = Labels()
     collection_url: str | None = Field(None, description="URL of the task collection; task anchors link into it")

@@ -61,6 +61,7 @@ campaigns = Table(
     Column("installation_id", BigInteger),  # the installation that reaches the tracker, learnt from deliveries
     Column("board_error", Text),  # why the last board edit failed for good (shown by `bot status`)
     Column("board_failures", Integer, nullable=False, default=0),
+    Column("closed_at", UTCDateTime()),  # /close-campaign: closed to new claims since then (NULL: open)
 )
 
 claims = Table(
@@ -74,6 +75,8 @@ claims = Table(
     Column("link", Text),
     Column("claimed_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),
+    Column("renewed_at", UTCDateTime()),  # the holder's last /renew (the claim's period starts there)
+    Column("reminded_at", UTCDateTime()),  # the last reminder that the claim will lapse
 )
 
 pulls = Table(
@@ -120,6 +123,49 @@ bot_comments = Table(
     Column("role", String(32), primary_key=True),  # "checklist"
     Column("comment_id", BigInteger, nullable=False),
     Column("body_hash", String(64), nullable=False),
+)
+
+# The effects ledger (bot.ledger): the content of each comment and the state of each pull request
+# that took effect, so the same content under another delivery id (or read by `bot sync`) does nothing.
+effects = Table(
+    "effects", metadata,
+    Column("subject", String(300), primary_key=True),  # "comment:owner/repo:123" | "pull:owner/repo:7"
+    Column("campaign", String(128), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("version", UTCDateTime()),  # GitHub's updated_at of what was applied
+    Column("body", Text),  # a comment's applied text (an edit counts only what is new against it)
+    Column("delivery_id", String(64)),  # who applied it (None: bot sync)
+    Column("applied_at", UTCDateTime(), nullable=False),
+)
+
+# Redelivery (bot.redelivery): every redelivery asked of GitHub, once per failed delivery whatever
+# the number of replicas (the primary key is the election).
+redeliveries = Table(
+    "redeliveries", metadata,
+    Column("hook_delivery_id", BigInteger, primary_key=True, autoincrement=False),  # GitHub's delivery id
+    Column("guid", String(64), nullable=False, index=True),  # X-GitHub-Delivery
+    Column("event", String(64)),
+    Column("asked_at", UTCDateTime(), nullable=False),
+    Column("asked_by", String(64), nullable=False),
+)
+
+# Periodic jobs shared by replicas (redelivery): who runs it now (a lease), and what its last run found.
+jobs = Table(
+    "jobs", metadata,
+    Column("name", String(64), primary_key=True),
+    Column("lease_owner", String(64)),
+    Column("lease_until", UTCDateTime()),
+    Column("last_run_at", UTCDateTime()),
+    Column("info", JSON),  # the last run's figures and error, for `bot status`
+)
+
+# bot sync's high-water marks: per campaign and source (a tracker's comments, a repository's pull
+# requests), the newest updated_at already read, so a re-sync reads only what changed.
+sync_marks = Table(
+    "sync_marks", metadata,
+    Column("campaign", String(128), primary_key=True),
+    Column("source", String(300), primary_key=True),
+    Column("mark", UTCDateTime(), nullable=False),
 )
 
 history = Table(

@@ -28,6 +28,7 @@ from bot.actions import (
     DropClaim,
     PutClaim,
     PutPull,
+    SetCampaignClosed,
     SetTaskClosed,
     action_from_dict,
     action_to_dict,
@@ -36,10 +37,21 @@ from bot.actions import (
     stage_events,
 )
 from bot.clock import SYSTEM, Clock
+from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, upsert
 from bot.store.records import Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
-from bot.store.schema import bot_comments, campaigns, claims, closed_tasks, deliveries, history, outbox, pulls
+from bot.store.schema import (
+    bot_comments,
+    campaigns,
+    claims,
+    closed_tasks,
+    deliveries,
+    effects,
+    history,
+    outbox,
+    pulls,
+)
 
 
 class Store:
@@ -232,13 +244,15 @@ class Store:
     # ---- campaign state ---------------------------------------------------------------------------
     @staticmethod
     def _load_state(conn: Connection, campaign: str) -> CampaignState:
-        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link)
+        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link,
+                    renewed_at=r.renewed_at, reminded_at=r.reminded_at)
               for r in conn.execute(select(claims).where(claims.c.campaign == campaign))]
         prs = [PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
                            part=r.part, revert=r.revert)
                for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))]
         closed = frozenset(conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign)).scalars())
-        return make_state(cl, prs, closed)
+        closed_at = conn.execute(select(campaigns.c.closed_at).where(campaigns.c.slug == campaign)).scalar()
+        return make_state(cl, prs, closed, closed_at)
 
     async def state(self, campaign: str) -> CampaignState:
         return await self._read(lambda conn: self._load_state(conn, campaign))
@@ -261,7 +275,7 @@ class Store:
                 case PutClaim(claim=c):
                     upsert(conn, claims, dict(campaign=campaign, task=c.task, user_key=c.user.lower()),
                             dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at,
-                                 updated_at=now))
+                                 updated_at=now, renewed_at=c.renewed_at, reminded_at=c.reminded_at))
                 case DropClaim(task=t, user=u):
                     conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t, claims.c.user_key == u.lower()))
                 case PutPull(pr=p):
@@ -272,16 +286,24 @@ class Store:
                     conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
                     if flag:
                         conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
+                case SetCampaignClosed(at=at):
+                    conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(closed_at=at))
 
     async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
-                     installation_id: int | None = None, token: str | None = None) -> tuple[Decision, list[OutboxItem]]:
+                     installation_id: int | None = None, token: str | None = None, effect: Effect | None = None,
+                     edit: Callable[[CampaignState, str], Decision] | None = None) -> tuple[Decision, list[OutboxItem]]:
         """Decide and record one delivery in ONE transaction under the campaign's row lock: read the
         state, `build(state)` the decision (pure), apply its changes, queue its actions (leased to the
         caller, who performs them next; if it dies first its lease runs out and any replica's sweeper
         takes them), mark the board dirty and the delivery done.
 
         Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
-        another worker took the delivery over, and its outcome is the one that counts."""
+        another worker took the delivery over, and its outcome is the one that counts.
+
+        `effect` (the effects ledger, `bot.ledger`): what the delivery takes effect as. When the
+        ledger already holds that content (or a newer one) nothing is decided and a `Skipped`
+        decision is returned; when it holds an older content of a comment, `edit(state, applied
+        body)` decides only what is new. The applied effect is recorded in this transaction."""
         def txn(conn: Connection) -> tuple[Decision, list[OutboxItem], int, CampaignState]:
             now = self.clock.now()
             if delivery_id is not None:
@@ -291,7 +313,7 @@ class Store:
                 if done.rowcount != 1:
                     raise LeaseLost(delivery_id)
             version, state = self._locked_state(conn, campaign)
-            decision = build(state)
+            decision = self._decide_once(conn, campaign, state, build, effect, edit, delivery_id, now)
             if decision.changes:
                 self._apply(conn, campaign, decision.changes, now)
                 events = stage_events(state, decision.changes, now)
@@ -329,12 +351,59 @@ class Store:
 
         return await self._write(txn)
 
+    @staticmethod
+    def _decide_once(conn: Connection, campaign: str, state: CampaignState, build: Callable[[CampaignState], Decision],
+                     effect: Effect | None, edit: Callable[[CampaignState, str], Decision] | None,
+                     delivery_id: str | None, now: datetime) -> Decision:
+        """The decision, unless the ledger says the effect already happened; records the effect."""
+        if effect is None:
+            return build(state)
+        row = conn.execute(select(effects.c.fingerprint, effects.c.version, effects.c.body)
+                           .where(effects.c.subject == effect.subject)).first()
+        applied = Applied(row.fingerprint, row.version, row.body) if row else None
+        v = verdict(effect, applied)
+        if v in (Verdict.REPLAY, Verdict.STALE):
+            return Skipped(why=v.value)
+        if v is Verdict.CHANGED and applied is not None and applied.body is not None and edit is not None:
+            decision = edit(state, applied.body)
+        else:
+            decision = build(state)
+        newest = effect.version if applied is None or applied.version is None or effect.version is None \
+            else max(effect.version, applied.version)
+        upsert(conn, effects, dict(subject=effect.subject),
+               dict(campaign=campaign, fingerprint=effect.fingerprint, version=newest, body=effect.body,
+                    delivery_id=delivery_id, applied_at=now))
+        return decision
+
+    async def applied_effect(self, subject: str) -> Applied | None:
+        """What the effects ledger holds for a comment or pull request (see `bot.ledger`)."""
+        q = select(effects.c.fingerprint, effects.c.version, effects.c.body).where(effects.c.subject == subject)
+        row = await self._read(lambda conn: conn.execute(q).first())
+        return Applied(row.fingerprint, row.version, row.body) if row else None
+
     async def history(self, campaign: str) -> list[StageEvent]:
         """The campaign's stage history, oldest first (the dashboard's time series)."""
-        q = (select(history.c.task, history.c.user, history.c.stage, history.c.at)
-             .where(history.c.campaign == campaign).order_by(history.c.at, history.c.id))
-        return await self._read(lambda conn: [StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None)
+        return sorted((e for _, e in await self.history_since(campaign)), key=lambda e: e.at)
+
+    async def history_since(self, campaign: str, after: int = 0) -> list[tuple[int, StageEvent]]:
+        """(row id, event) of the history rows recorded after row `after`, in id order (append-only,
+        so a reader can keep what it read and ask only for what is new)."""
+        q = (select(history.c.id, history.c.task, history.c.user, history.c.stage, history.c.at)
+             .where(history.c.campaign == campaign, history.c.id > after).order_by(history.c.id))
+        return await self._read(lambda conn: [(r.id, StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None))
                                               for r in conn.execute(q)])
+
+    async def current_state(self, campaign: str) -> CampaignState:
+        """The campaign's state; from this process's cache when it is the newest version (one
+        small query instead of reading every claim and PR)."""
+        def txn(conn: Connection) -> CampaignState:
+            version = conn.execute(select(campaigns.c.version).where(campaigns.c.slug == campaign)).scalar()
+            cached = self._cache.get(campaign)
+            if cached and cached[0] == version:
+                return cached[1]
+            return self._load_state(conn, campaign)
+
+        return await self._read(txn)
 
     async def pull_campaign(self, repo: str, number: int) -> str | None:
         """The campaign a pull request was recorded under, if any."""

@@ -6,8 +6,7 @@
     GET /campaigns/<slug>/report.csv   the rewards report (bot/report.py)
     GET /metrics                       Prometheus metrics (bot/metrics.py)
 
-Pages are read from the store on each request (campaign state and stage history) and rendered
-by pure functions (`bot.dashboard`, `bot.web.pages`, `bot.report`). `DASHBOARD=off` leaves the
+Pages are read from the store on each request and rendered by pure functions (`bot.dashboard`, `bot.web.pages`, `bot.report`). `DASHBOARD=off` leaves the
 pages out (404); /metrics stays. Nothing here exposes deliveries, payloads, failures or the
 outbox: only what the tracker board already shows publicly.
 """
@@ -17,17 +16,16 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
-from typing import Any
 
 from aiohttp import web
 
 from bot import report as reports
-from bot.dashboard import Counts, build_dashboard, to_json
+from bot.dashboard import Counts, at, build_dashboard, to_json
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
-from bot.model import StageEvent
+from bot.model import CampaignState, StageEvent
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
-from bot.web.pages import render_campaign, render_index
+from bot.web.pages import content_security_policy, render_campaign, render_index
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +33,8 @@ RULES = web.AppKey("web_rules", Rules)
 WEB_STORE = web.AppKey("web_store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 # () -> [(installation id, writes left this minute)]
+HISTORY = web.AppKey("web_history", dict)  # slug -> (last row id read, events read so far)
+BUILT = web.AppKey("web_built", dict)  # slug -> (state, last history id, Dashboard): rebuilt when either changed
 BUDGETS: web.AppKey[Callable[[], Iterable[tuple[int, int]]]] = web.AppKey("write_budgets")
 
 HTML = "text/html"
@@ -47,6 +47,8 @@ def setup(app: web.Application, rules: Rules, store: Store, metrics: Metrics, *,
     app[WEB_STORE] = store
     app[METRICS] = metrics
     app[BUDGETS] = budgets or (lambda: ())
+    app[HISTORY] = {}
+    app[BUILT] = {}
     app.router.add_get("/metrics", metrics_page)
     if dashboard:
         app.router.add_get("/", index)
@@ -58,14 +60,20 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-async def _load(request: web.Request, slug: str) -> tuple[CampaignRules, Any, list[StageEvent]]:
+async def _load(request: web.Request, slug: str) -> tuple[CampaignRules, CampaignState, list[StageEvent]]:
     rules = request.app[RULES].campaigns.get(slug)
     if rules is None:
         raise web.HTTPNotFound(text=f"no campaign {slug!r}\n")
     store = request.app[WEB_STORE]
-    state = await store.state(slug)
-    history = await store.history(slug) if hasattr(store, "history") else []
-    return rules, state, history
+    state = await store.current_state(slug)
+    # the history is append-only: keep what was read, ask only for the new rows
+    last, events = request.app[HISTORY].get(slug, (0, []))
+    new = await store.history_since(slug, last)
+    if new:
+        events = events + [e for _, e in new]
+        last = new[-1][0]
+        request.app[HISTORY][slug] = (last, events)
+    return rules, state, events
 
 
 async def index(request: web.Request) -> web.Response:
@@ -76,11 +84,11 @@ async def index(request: web.Request) -> web.Response:
     rows = []
     for slug in sorted(rules.campaigns):
         r = rules.campaigns[slug]
-        t = board_stats(r, await store.state(slug)).total
+        t = board_stats(r, await store.current_state(slug)).total
         rows.append((slug, r.campaign.name, Counts(t.tasks, t.claimed, t.submitted, t.completed)))
     langs = Counter(r.campaign.language for r in rules.campaigns.values())
     lang = max(sorted(langs), key=lambda k: langs[k]) if langs else "zh"
-    return web.Response(text=render_index(rows, lang), content_type=HTML, charset="utf-8")
+    return _html(render_index(rows, lang))
 
 
 async def campaign(request: web.Request) -> web.Response:
@@ -88,10 +96,23 @@ async def campaign(request: web.Request) -> web.Response:
     as_json = name.endswith(".json")
     slug = name.removesuffix(".json")
     rules, state, history = await _load(request, slug)
-    d = build_dashboard(rules, state, history, _now())
+    now = _now()
+    last = request.app[HISTORY].get(slug, (0, []))[0]
+    built = request.app[BUILT].get(slug)
+    if built and built[0] is state and built[1] == last:  # nothing changed: only the clock moved
+        d = at(built[2], rules, state, now)
+    else:
+        d = build_dashboard(rules, state, history, now)
+        request.app[BUILT][slug] = (state, last, d)
     if as_json:
         return web.json_response(to_json(d))
-    return web.Response(text=render_campaign(d), content_type=HTML, charset="utf-8")
+    return _html(render_campaign(d))
+
+
+def _html(text: str) -> web.Response:
+    return web.Response(text=text, content_type=HTML, charset="utf-8",
+                        headers={"Content-Security-Policy": content_security_policy(text),
+                                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
 
 
 async def report_csv(request: web.Request) -> web.Response:

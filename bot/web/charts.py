@@ -15,25 +15,25 @@ from html import escape
 SERIES = ("claimed", "submitted", "completed")
 
 
-def _nice_max(v: int) -> int:
-    """The smallest 'round' number >= v (1, 2, 5 x 10^k), at least 1."""
-    if v <= 1:
-        return 1
+def _scale(v: int) -> tuple[int, int]:
+    """(top of the axis, tick step) for values up to `v`: a step of 1, 2 or 5 x 10^k, at most five
+    steps, the top the first multiple of the step at or above `v` (at least 1)."""
     m = 1
     while True:
         for f in (1, 2, 5):
-            if f * m >= v:
-                return f * m
+            step = f * m
+            if -(-max(v, 1) // step) <= 5:
+                return -(-max(v, 1) // step) * step, step
         m *= 10
 
 
 def progress_chart(days: list[date], values: dict[str, list[int]], labels: dict[str, str], *,
-                   width: int = 640, height: int = 240, title: str = "") -> str:
+                   width: int = 480, height: int = 220, title: str = "") -> str:
     """Lines of cumulative counts over days. `values[name][i]` is the count at `days[i]`;
     `labels` names each series in the page's language."""
-    left, right, top, bottom = 40, 10, 10, 44
+    left, right, top, bottom = 36, 10, 10, 46
     w, h = width - left - right, height - top - bottom
-    peak = _nice_max(max((max(v, default=0) for v in values.values()), default=0))
+    peak, step = _scale(max((max(v, default=0) for v in values.values()), default=0))
     n = len(days)
 
     def x(i: int) -> float:
@@ -44,14 +44,13 @@ def progress_chart(days: list[date], values: dict[str, list[int]], labels: dict[
 
     parts = [(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
              f'xmlns="http://www.w3.org/2000/svg">'), f"<title>{escape(title)}</title>"]
-    step = max(1, peak // 5)  # peak is 1, 2 or 5 x 10^k: integer steps
     for v in range(0, peak + 1, step):  # horizontal grid and y labels
         yy = y(v)
         parts.append(f'<line class="grid" x1="{left}" x2="{left + w}" y1="{yy:.1f}" y2="{yy:.1f}"/>')
         parts.append(f'<text class="tick" x="{left - 6}" y="{yy + 4:.1f}" text-anchor="end">{v}</text>')
     if n:
-        step = max(1, (n + 5) // 6)  # at most ~6 date labels
-        for i in range(0, n, step):
+        every = max(1, (n + 4) // 5)  # at most 5 date labels
+        for i in range(0, n, every):
             parts.append(f'<text class="tick" x="{x(i):.1f}" y="{top + h + 16}" text-anchor="middle">'
                          f'{escape(days[i].strftime("%m-%d"))}</text>')
     for name in SERIES:
@@ -60,7 +59,7 @@ def progress_chart(days: list[date], values: dict[str, list[int]], labels: dict[
             continue
         pts = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals))
         if n == 1:
-            parts.append(f'<circle class="s-{name}" cx="{x(0):.1f}" cy="{y(vals[0]):.1f}" r="4"/>')
+            parts.append(f'<circle class="s-{name}" cx="{x(0):.1f}" cy="{y(vals[0]):.1f}" r="5"/>')
         else:
             parts.append(f'<polyline class="line s-{name}" points="{pts}"/>')
     lx = left
@@ -68,12 +67,12 @@ def progress_chart(days: list[date], values: dict[str, list[int]], labels: dict[
         text = escape(labels.get(name, name))
         parts.append(f'<rect class="s-{name}" x="{lx}" y="{height - 14}" width="10" height="10" rx="2"/>')
         parts.append(f'<text class="legend" x="{lx + 14}" y="{height - 5}">{text}</text>')
-        lx += 24 + 8 * len(labels.get(name, name)) + (8 * sum(1 for ch in labels.get(name, name) if ord(ch) > 0x2e80))
+        lx += 26 + 7 * len(labels.get(name, name)) + (6 * sum(1 for ch in labels.get(name, name) if ord(ch) > 0x2e80))
     parts.append("</svg>")
     return "".join(parts)
 
 
-def track_chart(rows: list[tuple[str, int, int, int, int]], labels: dict[str, str], *, width: int = 640,
+def track_chart(rows: list[tuple[str, int, int, int, int]], labels: dict[str, str], *, width: int = 480,
                 title: str = "") -> str:
     """One bar per (name, tasks, claimed, submitted, completed); bars share one scale (the largest track)."""
     bar, gap, top, label_w = 18, 26, 6, 0
@@ -84,8 +83,7 @@ def track_chart(rows: list[tuple[str, int, int, int, int]], labels: dict[str, st
              f'xmlns="http://www.w3.org/2000/svg">'), f"<title>{escape(title)}</title>"]
     for i, (name, tasks, claimed, submitted, completed) in enumerate(rows):
         y = top + i * (bar + gap) + 14
-        parts.append(f'<text class="label" x="{x0}" y="{y - 4}">{escape(name)} '
-                     f'<tspan class="tick">{completed}/{submitted}/{claimed}/{tasks}</tspan></text>')
+        parts.append(f'<text class="label" x="{x0}" y="{y - 4}">{escape(name)}</text>')
         for cls, v in (("tasks", tasks), ("claimed", claimed), ("submitted", submitted), ("completed", completed)):
             if v:
                 parts.append(f'<rect class="s-{cls}" x="{x0 + label_w}" y="{y}" width="{w * v / peak:.1f}" '
@@ -96,6 +94,6 @@ def track_chart(rows: list[tuple[str, int, int, int, int]], labels: dict[str, st
         text = labels.get(cls, cls)
         parts.append(f'<rect class="s-{cls}" x="{lx}" y="{ly - 9}" width="10" height="10" rx="2"/>')
         parts.append(f'<text class="legend" x="{lx + 14}" y="{ly}">{escape(text)}</text>')
-        lx += 24 + 8 * len(text) + 8 * sum(1 for ch in text if ord(ch) > 0x2e80)
+        lx += 26 + 7 * len(text) + 6 * sum(1 for ch in text if ord(ch) > 0x2e80)
     parts.append("</svg>")
     return "".join(parts)

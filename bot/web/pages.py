@@ -1,15 +1,23 @@
 """Dashboard rendering: a `Dashboard` (bot.dashboard) -> HTML, from templates/web/ (zh and en).
 
-Pure apart from reading the templates once. Its own jinja2 Environment with autoescaping on:
+Pure apart from reading the templates once and a bounded cache of rendered table rows: a
+row's HTML depends only on its data (a `TaskRow`, a ranked `Person`) and the language, so a page
+re-rendered after a change renders only the rows that changed (a 2,000-task table is most of
+the page's cost). Its own jinja2 Environment with autoescaping on:
 every title, login, team and track name is HTML-escaped; link targets pass `href`, which
 keeps http(s) URLs only, so a task's or PR's URL cannot become `javascript:`.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import re
+from collections.abc import Hashable, Sequence
 from functools import cache
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 
 from bot import texts
 from bot.dashboard import STALE_AFTER, Counts, Dashboard
@@ -38,6 +46,43 @@ def words(lang: str) -> dict:
     return dict(_env.get_template(f"web/{texts.check_lang(lang)}.j2").module.words)  # type: ignore[attr-defined]
 
 
+STALE_SHOWN = 50  # the page lists the oldest stale claims; the JSON has them all
+ROW_END = "<!--/row-->"  # escaped user text has no "<", so cannot end a row early
+ROW_CACHE_SIZE = 50_000
+_rows: dict[tuple[str, str, Hashable], str] = {}
+
+
+def clear_row_cache() -> None:
+    _rows.clear()
+
+
+def rows_html(template: str, lang: str, rows: Sequence[Hashable]) -> Markup:
+    """The rows rendered by `web/<template>`, each from the cache when it was rendered before."""
+    keys = [(template, lang, r) for r in rows]
+    missing = list(dict.fromkeys(k for k in keys if k not in _rows))
+    if missing:
+        if len(_rows) + len(missing) > ROW_CACHE_SIZE:
+            _rows.clear()
+        html = _env.get_template(f"web/{template}").render(rows=[k[2] for k in missing], w=words(lang),
+                                                           sep=Markup(ROW_END))
+        parts = html.split(ROW_END)
+        assert len(parts) == len(missing) + 1, "a row template must end each row with `sep` once"
+        _rows.update(zip(missing, (p.strip("\n") for p in parts)))
+    return Markup("\n".join(_rows[k] for k in keys))
+
+
+_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def content_security_policy(html: str) -> str:
+    """A policy allowing the page's own inline style and exactly its inline script (by hash),
+    nothing from elsewhere: were some text ever left unescaped, no script of it would run."""
+    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
+                      for m in _SCRIPT.findall(html))
+    return ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+            f"frame-ancestors 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}")
+
+
 def _tracker_url(tracker: str | None) -> str | None:
     if not tracker or "#" not in tracker:
         return None
@@ -56,7 +101,8 @@ def render_campaign(d: Dashboard) -> str:
     tracks = track_chart(rows, labels, title=w["tracks"]) if rows else ""
     return _env.get_template("web/campaign.html.j2").render(
         d=d, words=w, progress_svg=progress, tracks_svg=tracks, tracker_url=_tracker_url(d.tracker),
-        stale_days=STALE_AFTER.days)
+        stale_days=STALE_AFTER.days, stale_shown=STALE_SHOWN, task_rows=rows_html("_task_rows.html.j2", d.language, d.tasks),
+        people_rows=rows_html("_people_rows.html.j2", d.language, list(enumerate(d.people, 1))))
 
 
 def render_index(campaigns: list[tuple[str, str, Counts]], lang: str) -> str:

@@ -3,7 +3,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.rules.collection import Context, cn_number, extract, parse_collection, parse_rfc_list
+from bot.rules.collection import (
+    Context,
+    cn_number,
+    extract,
+    parse_collection,
+    parse_rfc_list,
+)
 from bot.rules.importer import generate
 
 DATA = Path(__file__).parent / "data"

@@ -1,0 +1,156 @@
+"""How well the importer reads real collections: fields filled per collection, accuracy on hand labels.
+
+Usage: python bench/eval_import.py   (reads ../shared/collections and ../shared/seeds next to the repo)
+
+Each edition directory of ../shared/collections is imported as one campaign (its collections and RFC
+list together, as an organiser would: `bot rules import A.md B.md rfc.md --campaign X`); each seed
+on its own. Prints, per collection, the tasks found and how many have each field filled; then, per
+field, how many of the hand-labelled tasks in bench/import_labels.yml the importer got right, and the
+misses. tests/rules/test_eval_import.py asserts the same figures.
+"""
+from __future__ import annotations
+
+import re
+import sys
+from collections import defaultdict
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from bot.rules.importer import Generated, generate
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+LABELS = Path(__file__).with_name("import_labels.yml")
+FIELDS = ("title", "difficulty", "rfc", "repos", "paths", "tests", "acceptance", "track", "reward")
+# how the seeds are imported (as bench/bench_import.py and the committed rules/ do)
+SEED_OPTIONS: dict[str, dict] = {"003": {"number_from": 201, "extra_repos": ["PaddlePaddle/Paddle"]}}
+
+
+def import_edition(directory: Path) -> Generated:
+    files = sorted(directory.glob("*.md"))
+    return generate([(f.name, f.read_text(encoding="utf-8")) for f in files])
+
+
+def import_seed(path: Path) -> Generated:
+    return generate([(path.name, path.read_text(encoding="utf-8"))], **SEED_OPTIONS.get(path.name[:3], {}))
+
+
+def all_imports() -> dict[str, Generated]:
+    out = {}
+    for d in sorted(p for p in (SHARED / "collections").iterdir() if p.is_dir()):
+        out[d.name] = import_edition(d)
+    for s in sorted((SHARED / "seeds").iterdir()):
+        out[f"seeds/{s.name}"] = import_seed(s)
+    return out
+
+
+def by_file(gen: Generated) -> dict[str, dict[int, dict]]:
+    out: dict[str, dict[int, dict]] = defaultdict(dict)
+    for num, t in gen.tasks.items():
+        out[t["source"]["file"]][num] = t
+    return out
+
+
+# ---------------------------------------------------------------- comparing with the labels
+
+def _norm_text(s) -> str | None:
+    if s is None:
+        return None
+    return re.sub(r"\s+", " ", str(s).replace("\ufe0f", "")).strip()
+
+
+def _globs(globs) -> set[str]:
+    """A set of globs with those covered by a broader `dir/**` of the same set removed."""
+    gs = set(globs or [])
+    return {g for g in gs if not any(o != g and o.endswith("/**") and g.startswith(o[:-2]) for o in gs)}
+
+
+def _numbers(s: str) -> list[str]:
+    return re.findall(r"\d+(?:\.\d+)?", s)
+
+
+def field_right(field: str, label, task: dict) -> bool:
+    if field == "title":
+        return _norm_text(label) == _norm_text(task["title"])
+    if field == "difficulty":
+        return _norm_text(label) == _norm_text(task.get("difficulty"))
+    if field == "rfc":
+        return bool(label) == bool(task["rfc"]["required"])
+    if field == "repos":
+        return set(label) == {t["repo"] for t in task["targets"]}
+    if field == "paths":
+        got = {t["repo"]: t["paths"] for t in task["targets"]}
+        return all(_globs(globs) == _globs(got.get(repo)) for repo, globs in label.items())
+    if field == "tests":
+        return _globs(label) == _globs(task["tests"])
+    if field == "acceptance":
+        return bool(label) == bool(task["acceptance"])
+    if field == "track":
+        return _norm_text(label) == _norm_text(task.get("track"))
+    if field == "reward":
+        got = task.get("reward")
+        if label is None or got is None:
+            return label is None and got is None
+        nums = _numbers(str(label))
+        return set(nums) <= set(_numbers(str(got))) if nums else _norm_text(label) == _norm_text(got)
+    raise ValueError(field)
+
+
+def score(imports: dict[str, Generated]) -> tuple[dict[str, list[int]], list[str]]:
+    """field -> [right, labelled], and a line per miss."""
+    labels = YAML(typ="safe").load(LABELS.read_text(encoding="utf-8"))
+    tally = {f: [0, 0] for f in FIELDS}
+    misses = []
+    for edition in labels["editions"]:
+        gen = imports[edition["dir"]]
+        for num, lab in edition["tasks"].items():
+            task = gen.tasks.get(int(num))
+            for f in FIELDS:
+                if f not in lab:
+                    continue  # not scored for this task (see the label file's header)
+                tally[f][1] += 1
+                if task is not None and field_right(f, lab[f], task):
+                    tally[f][0] += 1
+                else:
+                    got = None if task is None else _shown(f, task)
+                    misses.append(f"{edition['dir']} No.{num} {f}: labelled {lab[f]!r}, imported {got!r}")
+    return tally, misses
+
+
+def _shown(field: str, task: dict):
+    return {
+        "rfc": task["rfc"]["required"], "repos": sorted(t["repo"] for t in task["targets"]),
+        "paths": {t["repo"]: t["paths"] for t in task["targets"]}, "acceptance": bool(task["acceptance"]),
+    }.get(field, task.get(field))
+
+
+def main() -> None:
+    imports = all_imports()
+    cols = ("targets", "tests", "difficulty", "track", "summary", "acceptance", "reward", "rfc")
+    print(f"{'collection':<62} {'tasks':>5} " + " ".join(f"{c:>10}" for c in cols))
+    for gen in imports.values():
+        for file, tasks in sorted(by_file(gen).items()):
+            n = len(tasks)
+            filled = [
+                sum(1 for t in tasks.values() if t["targets"]), sum(1 for t in tasks.values() if t["tests"]),
+                sum(1 for t in tasks.values() if t.get("difficulty")), sum(1 for t in tasks.values() if t.get("track")),
+                sum(1 for t in tasks.values() if t.get("summary")), sum(1 for t in tasks.values() if t["acceptance"]),
+                sum(1 for t in tasks.values() if t.get("reward") is not None), sum(1 for t in tasks.values() if t["rfc"]["required"]),
+            ]
+            label = (file if len(file) <= 60 else file[:59] + "…")
+            print(f"{label:<62} {n:>5} " + " ".join(f"{v:>10}" for v in filled))
+    tally, misses = score(imports)
+    total = [sum(v[0] for v in tally.values()), sum(v[1] for v in tally.values())]
+    print(f"\naccuracy on the hand labels ({LABELS.name}):")
+    for f, (right, n) in tally.items():
+        print(f"  {f:<11} {right:>3}/{n:<3} {100 * right / n if n else 100:5.1f}%")
+    print(f"  {'all':<11} {total[0]:>3}/{total[1]:<3} {100 * total[0] / total[1]:5.1f}%")
+    if misses and "-v" in sys.argv:
+        print("misses:")
+        for m in misses:
+            print("  " + m)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The importer on the layouts campaigns really use (issue 11 items 1-3): group headers, sections as
+tracks, reserved placeholders, `一、` task headings, an RFC list with difficulty, several collections
+as one campaign, warnings that lead with what blocks the campaign, and `bot rules check`'s errors."""
+from pathlib import Path
+
+from bot.cli import main
+from bot.rules import TaskStatus, load_rules
+from bot.rules.check import check
+from bot.rules.importer import generate, run_import
+
+DATA = Path(__file__).parent / "data"
+
+
+def _gen(*names: str, **kw):
+    return generate([(n, (DATA / n).read_text(encoding="utf-8")) for n in names], **kw)
+
+
+def test_a_group_header_gives_each_task_of_its_run_its_deliverables_and_acceptance():
+    g = _gen("group_edition.md")
+    assert sorted(g.tasks) == [1, 2, 3, 4, 5]  # the header "NO.1 - NO.2" is not a task
+    for n in (1, 2):
+        t = g.tasks[n]
+        assert t["targets"] == [{"repo": "PaddlePaddle/Paddle", "paths": []}]
+        assert t["tests"] == ["test/**"]  # "新增单测" without a place: Paddle's usual test directory
+        assert t["acceptance"] == ["单测通过", "与参考实现精度对齐"]
+    assert g.tasks[1]["summary"] == "新增参数 sorted。"  # its own description, not the group's preamble
+    assert g.tasks[2]["summary"] == ""
+
+
+def test_sections_are_tracks_and_headings_above_say_where_work_goes():
+    g = _gen("group_edition.md")
+    assert [g.tasks[n]["track"] for n in (1, 2, 4, 5)] == ["框架", "框架", "套件开发", "套件开发"]
+    assert g.tasks[4]["targets"] == [{"repo": "PaddlePaddle/FastDeploy", "paths": ["build.sh"]}]
+    # task 5 names no repository: the `### FastDeploy套件开发` heading above it does
+    assert g.tasks[5]["targets"] == [{"repo": "PaddlePaddle/FastDeploy", "paths": []}] and g.tasks[5]["tests"] == ["tests/**"]
+    assert g.tasks[5]["difficulty"] == "⭐️⭐️"
+
+
+def test_a_reserved_placeholder_is_a_task_closed_to_claims(tmp_path):
+    g = _gen("group_edition.md")
+    assert g.tasks[3]["status"] == "reserved" and all(g.tasks[n]["status"] is None for n in (1, 2, 4, 5))
+    run_import([DATA / "group_edition.md"], "c", tmp_path, repos=["PaddlePaddle/Paddle"])
+    text = (tmp_path / "c" / "campaign.yml").read_text().replace("tracker:", "tracker: PaddlePaddle/Paddle#1")
+    (tmp_path / "c" / "campaign.yml").write_text(text)
+    tasks = load_rules(tmp_path).campaigns["c"].tasks
+    assert tasks[3].status is TaskStatus.reserved and not tasks[3].open_to_claims and tasks[1].open_to_claims
+
+
+def test_the_rfc_list_gives_difficulty_rfc_need_and_the_star_reward():
+    g = _gen("group_edition.md", "group_rfc_list.md")  # given on the same command line
+    assert g.tasks[1]["difficulty"] == "0.25🌟" and g.tasks[1]["reward"] == "0.25🌟" and g.tasks[1]["rfc"]["required"] is False
+    assert g.tasks[4]["difficulty"] == "🌟🌟" and g.tasks[4]["rfc"]["required"] is True
+    # "不在RFC需求列表里的任务…不需要提交RFC": unlisted tasks need none, and nobody is warned about each
+    assert g.tasks[5]["rfc"]["required"] is False and not [w for w in g.warnings if "not in the RFC list" in w.message]
+    assert g.tasks[5]["reward"] is None  # ⭐️ is a difficulty, not a reward
+
+
+def test_chinese_numeral_headings_are_tasks_and_the_reward_line_is_read():
+    g = _gen("fundable.md")
+    assert sorted(g.tasks) == [1, 2]
+    t = g.tasks[1]
+    assert t["title"] == "为 PaddleCFD 适配新硬件" and t["track"] == "Fundable Projects"
+    assert t["summary"] == "实现 PaddleCFD 在新硬件上的安装运行支持。"  # the description, not the background
+    assert t["acceptance"] == ["提供 whl 文件；", "最终代码合入 PaddleCFD 下。"]
+    assert t["reward"] == "每个合入的 PR 获得 0.05⭐️。"
+    assert t["targets"] == [{"repo": "PaddlePaddle/PaddleCFD", "paths": []}]
+    assert g.campaign["name"] == "飞桨黑客松第十一期活动——Fundable Projects" and g.campaign["key"] == "Hackathon 11th"
+
+
+def test_repo_option_fills_repos_even_when_no_task_names_one(tmp_path):
+    src = tmp_path / "c.md"
+    src.write_text("# 第十期 任务合集\n\n### No.7：清理代码\n\n- 详细描述：删掉无用代码。\n", encoding="utf-8")
+    g = generate([("c.md", src.read_text())], extra_repos=["PaddlePaddle/Paddle"])
+    assert g.campaign["repos"] == ["PaddlePaddle/Paddle"]
+    assert g.tasks[7]["targets"] == [{"repo": "PaddlePaddle/Paddle", "paths": []}]
+    assert g.campaign["name"] == "第十期 任务合集"
+
+
+def test_several_collections_make_one_campaign_with_a_track_each(tmp_path, capsys):
+    a, b = tmp_path / "a.md", tmp_path / "b.md"
+    a.write_text("此文档展示 **PaddlePaddle Hackathon 第十二期活动——个人挑战赛科学计算方向任务** 详细介绍\n\n"
+                 "### NO.1 复现模型\n\n**详细描述：**\n\n要求基于 PaddleScience 套件进行开发。\n", encoding="utf-8")
+    b.write_text("此文档展示 **PaddlePaddle Hackathon 第十二期活动——个人挑战赛框架开发方向任务** 详细介绍\n\n"
+                 "### NO.2 新增 API\n\n**提交内容：**\n\n- 代码提交到 Paddle 仓库的 python/paddle/tensor 目录\n", encoding="utf-8")
+    assert main(["rules", "import", str(a), str(b), "--campaign", "h12", "--out", str(tmp_path / "rules"),
+                 "--repo", "PaddlePaddle/Paddle"]) == 0
+    out = capsys.readouterr().out
+    assert "h12: 2 tasks found" in out
+    dirs = [p.name for p in (tmp_path / "rules").iterdir()]
+    assert dirs == ["h12"]
+    camp = (tmp_path / "rules" / "h12" / "campaign.yml").read_text()
+    assert "name: PaddlePaddle Hackathon 第十二期活动——个人挑战赛" in camp and "key: Hackathon 12th" in camp
+    one = (tmp_path / "rules" / "h12" / "001.yml").read_text()
+    two = (tmp_path / "rules" / "h12" / "002.yml").read_text()
+    assert "track: 科学计算" in one and "track: 框架开发" in two
+    assert "repo: PaddlePaddle/Paddle\n    paths:\n      - python/paddle/tensor/**" in two
+
+
+def test_the_report_leads_with_what_blocks_and_ends_with_the_fields_to_fill(tmp_path, capsys):
+    src = tmp_path / "c.md"
+    src.write_text("# 合集\n\n### No.1：讨论方案\n\n- 详细描述：在论坛讨论。\n\n### No.1：重复\n\n- 详细描述：x\n", encoding="utf-8")
+    assert main(["rules", "import", str(src), "--campaign", "c", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    blocking = out.index("BLOCKING: the campaign cannot work until these are fixed:")
+    assert "no tracker" in out[blocking + 1] and "no repos" in out[blocking + 2]
+    assert "1 tasks have neither targets nor tests" in out[blocking + 3] and out[blocking + 3].split(": ")[1].startswith("1")
+    assert out[blocking + 4].startswith("warnings: 1 (1 duplicate)")
+    assert out[-1].startswith("next: in c/campaign.yml fill in tracker, maintainers, claim_policy, collection_url")
+
+
+def _campaign(root: Path, slug: str, tracker: str | None = "o/r#1", repos: str = "[o/r]", tasks: dict | None = None) -> None:
+    d = root / slug
+    d.mkdir(parents=True)
+    (d / "campaign.yml").write_text(f"name: {slug}\nkey: K {slug}\n" + (f"tracker: {tracker}\n" if tracker else "") + f"repos: {repos}\n")
+    for tid, body in (tasks or {1: "targets: [{repo: o/r, paths: ['a/**']}]"}).items():
+        (d / f"{tid:03d}.yml").write_text(f"id: {tid}\ntitle: t{tid}\n{body}\n")
+
+
+def test_check_refuses_two_campaigns_on_one_tracker_and_says_how_to_merge(tmp_path, capsys):
+    _campaign(tmp_path, "a")
+    _campaign(tmp_path, "b")
+    assert main(["rules", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "campaigns a and b share the tracker o/r#1" in out and "bot rules import A.md B.md --campaign a" in out
+
+
+def test_check_errors_on_a_campaign_that_cannot_run_and_warns_on_unchecked_tasks(tmp_path):
+    _campaign(tmp_path, "a", tracker=None, repos="[]", tasks={1: "summary: x"})
+    probs = check(tmp_path)
+    errors = sorted(p.field for p in probs if p.severity == "error")
+    warnings = [p for p in probs if p.severity == "warning"]
+    assert errors == ["repos", "tracker"]
+    assert [(Path(w.file).name, w.message) for w in warnings] == [("001.yml", "neither targets nor tests: this task's PRs cannot be checked")]
+
+
+def test_check_errors_on_a_directory_without_campaigns(tmp_path, capsys):
+    assert main(["rules", "check", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "no campaign here" in out and "ok:" not in out
+
+
+def test_committed_rules_still_pass_check():
+    root = Path(__file__).resolve().parents[2] / "rules"
+    assert not [p for p in check(root) if p.severity == "error"]
