@@ -251,3 +251,47 @@ async def test_a_port_in_use_is_one_line(tmp_path):
 async def test_healthz_is_ok_on_a_working_bot(bot):
     async with aiohttp.ClientSession() as s, s.get(bot.url + "/healthz") as resp:
         assert resp.status == 200 and (await resp.json())["status"] == "ok"
+
+
+# ---- 2. a PR title does not get around the per-person limit ---------------------------------------------------
+@pytest.fixture
+async def big_bot(request, tmp_path):
+    """A campaign of 20 open tasks, at most 3 per person."""
+    from bot.rules.models import Rules, Task
+    from tests.conftest import make_rules
+
+    tasks = {i: Task(id=i, title=f"Task {i}", difficulty="基础", track="framework") for i in range(1, 21)}
+    rules = make_rules(tasks=tasks)
+    async with Harness(Rules(campaigns={rules.slug: rules}), tmp_path) as h:
+        yield h
+
+
+async def test_a_pr_title_naming_20_tasks_is_credited_only_up_to_the_limit(big_bot):
+    bot = big_bot
+    await bot.comment("【报名】：1、2、3", user="greedy")
+    await bot.comment("【报名】：4", user="greedy")
+    await bot.settle()
+    state = await bot.store.state("h9")
+    assert sorted(c.task for c in state.claims_of("greedy")) == [1, 2, 3]  # the 4th claim was refused
+    await bot.pull_request("opened", 7, title="【Hackathon 9th No.1-20】 wip", user="greedy", files=["README.md"])
+    await bot.settle()
+    state = await bot.store.state("h9")
+    mine = sorted(c.task for c in state.claims_of("greedy"))
+    limit = bot.rules.campaigns["h9"].campaign.claim_policy.max_claims_per_user
+    assert mine == [1, 2, 3] and len(mine) == limit  # the held tasks moved on; nothing beyond the limit
+    [checklist] = [c["body"] for c in bot.gh.comments("org/Paddle", 7)]
+    assert "not credited" in checklist and f"at most {limit} at once" in checklist
+    assert "names 20 tasks" in checklist  # the title hint
+    assert "ready" not in bot.gh.labels("org/Paddle", 7)
+    board = bot.tracker()
+    assert "| @greedy | 3 |" in board
+
+
+async def test_a_pr_on_free_tasks_by_someone_under_the_limit_is_credited_in_title_order(big_bot):
+    bot = big_bot
+    await bot.comment("【报名】：5", user="dana")
+    await bot.settle()
+    await bot.pull_request("opened", 8, title="【Hackathon 9th No.9, 5, 7, 6】 docs", user="dana", files=["README.md"])
+    await bot.settle()
+    state = await bot.store.state("h9")
+    assert sorted(c.task for c in state.claims_of("dana")) == [5, 6, 7]  # held 5 first, then the lowest numbers
