@@ -97,9 +97,13 @@ numbers; an unknown 【状态】 value; a team block missing 序号 or 状态; a
 a link line with no submit to attach to. Without a colon, a number followed by a unit
 (`报名 2024 年`) and any question (a line with `?`/`？`) are chatter, not near-misses.
 
-Cost: every step is linear in the comment's length (no regular expression can backtrack over
-a run of the input more than once, numbers are never converted beyond MAX_TASK_ID's length),
-so the largest comment GitHub accepts (65,536 characters) parses in milliseconds.
+Bounds: every step is linear in the comment's length (no regular expression can backtrack over
+a run of the input more than once, numbers are never converted whole), so the largest comment
+GitHub accepts (65,536 characters) parses in milliseconds whatever it holds. A list reports its
+first MAX_LIST_ERRORS bad items one by one and counts the rest in one error (`more_bad_numbers`);
+a comment is read up to MAX_FORMS labels, verbs and line commands, then one error
+(`too_many_commands`) says the rest was not read. User text quoted back in a message is cut to a
+line of MAX_ECHO characters (and shown as inline code by the message templates).
 
 Edited comments: `new_commands(old, new)` keeps only the commands (and messages) of `new`
 that `old` did not already have (multiset difference).
@@ -111,6 +115,7 @@ import re
 import unicodedata
 from bisect import bisect_right
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
@@ -278,10 +283,24 @@ def _blank_blocks(lines: list[str]) -> list[str]:
     return out
 
 
-def _blank_inline(text: str) -> str:
-    """Blank code spans, `<code>`/`<pre>` elements and HTML comments, leftmost first."""
+_SINGLE_SPAN = re.compile(r"`[^`\n]*+(?:\n(?![ \t]*+\n)[^`\n]*+)*+`")
+
+
+def _blanked(m: re.Match) -> str:
+    span = m.group(0)
+    return _NON_NL.sub(" ", span) if "\n" in span else " " * len(span)
+
+
+def _blank_inline(text: str, fast: bool = True) -> str:
+    """Blank code spans, `<code>`/`<pre>` elements and HTML comments, leftmost first.
+
+    `fast=False` never takes the single-backtick shortcut (its reference, for tests).
+    """
     if "`" not in text and "<" not in text:
         return text
+    if fast and "<" not in text and "``" not in text:
+        # single backticks only: a span runs to the next backtick, within its paragraph
+        return _SINGLE_SPAN.sub(_blanked, text)
     breaks = [m.start() for m in _PARA_BREAK.finditer(text)]
     starts: list[int] = []
     ends: list[int] = []
@@ -398,7 +417,7 @@ def _read_list(s: str, pos: int, fast: bool = True) -> _Items:
     seen: set[tuple[str | None, ...]] = set()   # items other than valid numbers already read (a repeated one is read once)
     simple = _SIMPLE_RUN.match(s, pos) if fast else None
     if simple:
-        for token in _PLAIN_TOKEN.findall(s, pos, simple.end()):
+        for token in dict.fromkeys(_PLAIN_TOKEN.findall(s, pos, simple.end())):  # each distinct one, in order
             value = int(token) if len(token) <= 4 and token[0] not in "-－−" else _plain_value(token)
             if value is not None and 0 < value <= MAX_TASK_ID:
                 tasks.add(value)
@@ -643,10 +662,6 @@ class _Reader:
         if self.forms == MAX_FORMS + 1:
             self.errors.append(Message("too_many_commands", {"max": MAX_FORMS}))
         return self.forms <= MAX_FORMS
-
-    @property
-    def exhausted(self) -> bool:
-        return self.forms > MAX_FORMS
 
     # -- line commands -------------------------------------------------------------------------
     def line_command(self, pos: int, name: str, rest: str, orig_rest: str) -> bool:
@@ -911,31 +926,54 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
     """Read every command of a comment; see the module docstring for the grammar."""
     reader = _Reader(bot_login)
     lines = clean_lines(text)
-    folded = _fold("\n".join(lines)).split("\n")
-    for pos, (line, orig) in enumerate(zip(folded, lines)):
-        if reader.exhausted:
+    whole = _fold("\n".join(lines))
+    folded = whole.split("\n")
+    worth, strict = _worth(bot_login)
+    line_cmd, mention = _LINE_CMD.match, reader.mention
+    at, pos, n = 0, 0, len(whole)      # `at`: offset in `whole` where line `pos` starts
+    while reader.forms <= MAX_FORMS:
+        # the next line that may hold a command (others cannot); once the look-ups for misspelt
+        # commands are spent, a "/" line needs a command's name to be worth reading
+        hit = (strict if reader.close_matches >= MAX_CLOSE_LOOKUPS else worth)(whole, at)
+        if hit is None:
             break
-        if not line.strip():
-            continue
-        m = _LINE_CMD.match(line)
-        if m is None and reader.mention is not None:
-            m = reader.mention.match(line)
-        if m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest"):]):
-            continue
-        if _CANDIDATE.search(line):
+        start = max(at, whole.rfind("\n", at, hit.start()) + 1)
+        pos += whole.count("\n", at, start)
+        line, orig = folded[pos], lines[pos]
+        m = line_cmd(line)
+        if m is None and mention is not None:
+            m = mention.match(line)
+        is_command = m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest"):])
+        if not is_command and _CANDIDATE.search(line):
             reader.participant_line(pos, line, orig)
+        at = start + len(line) + 1
+        pos += 1
+        if at > n:
+            break
     reader.flush()
     reader.attach_links()
     commands = list(dict.fromkeys(cmd for _, cmd in sorted(reader.cmds, key=lambda pc: pc[0])))
     hints = list(dict.fromkeys(reader.hints))
     errors = list(dict.fromkeys(reader.errors))
-    if not commands and not errors:
+    if not commands and not errors and _DIGIT.search(whole):
         hints.extend(_bare_list_hints(folded))
     return ParseResult(commands, hints, errors)
 
 
 # a line without any of these holds no participant command and no near miss
 _CANDIDATE = re.compile(r"[【\[［]|claim|报名|提交|认领", re.IGNORECASE)
+
+
+@lru_cache(maxsize=64)
+def _worth(bot_login: str | None) -> tuple[Callable[[str, int], re.Match | None], Callable[[str, int], re.Match | None]]:
+    """Searches for the next line that may hold a command: one that starts with "/" (or
+    "@bot_login") or holds a candidate word; the strict one wants a command's name after "/"."""
+    names = "|".join(sorted(map(re.escape, _LINE_NAMES), key=len, reverse=True))
+    at_bot = "|@" + re.escape(bot_login.removesuffix("[bot]")) + r"(?![\w-])" if bot_login else ""
+    words = r"|[【\[［]|claim|报名|提交|认领"
+    flags = re.IGNORECASE | re.MULTILINE
+    return (re.compile(r"^[^\S\n]*+(?:/" + at_bot + ")" + words, flags).search,
+            re.compile(r"^[^\S\n]*+(?:/(?:" + names + r")(?![\w-])" + at_bot + ")" + words, flags).search)
 _DIGIT = re.compile(r"[0-9０-９]")
 _BARE_LEAD = re.compile(r"[\s*_]*+")
 _BARE_TRAIL = frozenset("*_。.！!")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from bot.board import _claims_by_task, _prs_by_claim, board_stats
+from bot.board import _claims_by_task, _prs_by_claim, _stats
 from bot.model import CampaignState, Stage, StageEvent
 from bot.review import task_url
 from bot.rules.models import CampaignRules
@@ -208,22 +208,27 @@ def at(d: Dashboard, rules: CampaignRules, state: CampaignState, now: datetime) 
 def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...],
                     now: datetime) -> Dashboard:
     """Everything the campaign page shows."""
-    stats = board_stats(rules, state)
     claims = _claims_by_task(rules, state)
+    stats = _stats(rules, state, claims)
     prs = _prs_by_claim(state)
+    links_of = {key: tuple(PrLink(p.repo, p.number, p.url, p.kind, p.state) for p in ps) for key, ps in prs.items()}
     ever = {e.task for e in history} | set(claims)
     closed = state.closed_tasks
+    rank = _RANK
     rows: list[TaskRow] = []
     free: list[tuple[int, str]] = []
-    for tid in sorted(rules.tasks):
-        t = rules.tasks[tid]
-        holders = []
-        for c in claims.get(tid, ()):
-            links = tuple(PrLink(p.repo, p.number, p.url, p.kind, p.state) for p in prs.get((tid, c.user.lower()), ()))
-            holders.append(Holder(c.user, c.stage, c.claimed_at, c.team, links))
-        top = max(holders, key=lambda h: _RANK[h.stage]).stage if holders else None
+    tasks = rules.tasks
+    for tid in sorted(tasks):
+        t = tasks[tid]
+        cs = claims.get(tid)
+        if cs:
+            holders = tuple(Holder(c.user, c.stage, c.claimed_at, c.team, links_of.get((tid, c.user.lower()), ()))
+                            for c in cs)
+            top: Stage | None = max(cs, key=lambda c: rank[c.stage]).stage
+        else:
+            holders, top = (), None
         shut = tid in closed or not t.open_to_claims
-        rows.append(TaskRow(tid, t.title, t.difficulty, t.track, task_url(rules, t), shut, top, tuple(holders),
+        rows.append(TaskRow(tid, t.title, t.difficulty, t.track, task_url(rules, t), shut, top, holders,
                             None if t.reward is None else str(t.reward)))
         if tid not in ever and not shut:
             free.append((tid, t.title))

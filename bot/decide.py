@@ -179,7 +179,7 @@ def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
         if led.state.closed_at is not None and not force:
             groups.setdefault("campaign_closed", []).append(tid)
             continue
-        if tid in led.state.closed_tasks and not force:
+        if (tid in led.state.closed_tasks or not task.open_to_claims) and not force:
             groups.setdefault("task_closed", []).append(tid)
             continue
         mine = led.state.claim(tid, user)
@@ -466,21 +466,29 @@ def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> D
     """One sweep of a campaign's claims (run periodically by the shell): claims whose reminder is due
     are marked reminded, lapsed claims (no PR within `claim_expiry_days`) are dropped so the board
     shows their tasks free, and ONE notice on the tracker tells each person concerned: their tasks
-    and when they lapse (with how to renew), or that they lapsed. Recording the reminder in the same
-    decision is what keeps it from being sent twice."""
+    and when they lapse (with how to renew), or that they lapsed (a crowded sweep, e.g. the first
+    after an upgrade, is split into notices of at most NOTICE_PEOPLE people, to stay within
+    GitHub's comment size). Recording the reminder in the same decision is what keeps it from being
+    sent twice."""
     lapsed = [c for c in state.claims if is_expired(rules, c, now)]
     due = [c for c in state.claims if not is_expired(rules, c, now) and _reminder_due(rules, c, now)]
     changes: list[Change] = [DropClaim(c.task, c.user) for c in lapsed]
     changes += [PutClaim(replace(c, reminded_at=now)) for c in due]
     decision = Decision(changes=changes, board=bool(lapsed))
-    tracker = rules.campaign.tracker
-    if (lapsed or due) and tracker:
-        lang = lang_of(rules)
-        body = render_sweep_notice(rules, _by_person(rules, due), _by_person(rules, lapsed), lang,
-                                   key=_notice_key(rules, "sweep", now))
-        decision.actions.append(Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0,
-                                       _notice_key(rules, "sweep", now), body))
+    if not (lapsed or due) or not rules.campaign.tracker:
+        return decision
+    entries = [("due", p) for p in _by_person(rules, due)] + [("lapsed", p) for p in _by_person(rules, lapsed)]
+    parts = range(0, len(entries), NOTICE_PEOPLE)
+    for n, start in enumerate(parts, 1):
+        chunk = entries[start:start + NOTICE_PEOPLE]
+        key = _notice_key(rules, "sweep", now) + (f".{n}" if len(parts) > 1 else "")
+        body = render_sweep_notice(rules, [p for kind, p in chunk if kind == "due"],
+                                   [p for kind, p in chunk if kind == "lapsed"], lang_of(rules), key=key)
+        decision.actions.append(Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0, key, body))
     return decision
+
+
+NOTICE_PEOPLE = 100  # people addressed by one sweep notice (a line each: well within GitHub's 65,536 characters)
 
 
 def _reminder_due(rules: CampaignRules, c: Claim, now: datetime) -> bool:

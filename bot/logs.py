@@ -29,12 +29,16 @@ def fields(**values: Any) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
+def _detail(error: str | None) -> str:
+    """': error' on one line (a multi-line exception text would break grep and line-based collectors)."""
+    return ": " + " ".join(error.split()) if error else ""
+
+
 def delivery_line(log: logging.Logger, delivery: str | None, event: str, campaign: str | None, outcome: str,
                   seconds: float, error: str | None = None) -> None:
     """The one line per processed delivery: `delivery <id> <event> -> <outcome> (<n> ms)`."""
     level = logging.WARNING if outcome == "failed" else logging.INFO
-    log.log(level, "delivery %s %s -> %s (%d ms)%s", delivery, event, outcome, round(seconds * 1000),
-            f": {error}" if error else "",
+    log.log(level, "delivery %s %s -> %s (%d ms)%s", delivery, event, outcome, round(seconds * 1000), _detail(error),
             extra=fields(delivery=delivery, event=event, campaign=campaign, outcome=outcome,
                          duration_ms=round(seconds * 1000, 1)))
 
@@ -44,8 +48,7 @@ def action_line(log: logging.Logger, action: str, target: str, outcome: str, sec
                 error: str | None = None) -> None:
     """The one line per performed action: `action <kind> <target> -> <outcome> (<n> ms)`."""
     level = logging.WARNING if outcome in ("failed", "retry") else logging.INFO
-    log.log(level, "action %s %s -> %s (%d ms)%s", action, target, outcome, round(seconds * 1000),
-            f": {error}" if error else "",
+    log.log(level, "action %s %s -> %s (%d ms)%s", action, target, outcome, round(seconds * 1000), _detail(error),
             extra=fields(delivery=delivery, campaign=campaign, action=action, target=target, outcome=outcome,
                          duration_ms=round(seconds * 1000, 1), attempt=attempt))
 

@@ -851,3 +851,18 @@ def test_a_title_hint_shows_the_title_as_inline_code():
             assert "@org/everyone" in text   # the corrected title is shown...
             rest = _outside_code(text)       # ...but only as code
             assert "@org" not in rest and "![" not in rest
+
+
+def test_lines_without_commands_between_commands_keep_positions_right():
+    text = ("前言\n\n【提交提案】：1\n随便说点什么\n  \n【提案链接】：https://x.org/1\n再见 42\n"
+            "/unknown path\n【提交提案】：2\n\n\n【提案链接】：https://x.org/2\n@someone 你好\n【报名】：3")
+    assert cmds(text) == [Command("submit", (1,), stage="rfc", link="https://x.org/1"),
+                          Command("submit", (2,), stage="rfc", link="https://x.org/2"), claim(3)]
+
+
+@settings(max_examples=500)
+@given(st.lists(st.sampled_from(["`", "a", " ", "\n", "\n\n", "\n \t\n", "b c", "【报名】：1"]), max_size=30).map("".join))
+def test_the_single_backtick_shortcut_blanks_exactly_what_the_general_matcher_blanks(text):
+    from bot.commands import _blank_inline
+
+    assert _blank_inline(text) == _blank_inline(text, fast=False)

@@ -113,6 +113,17 @@ def test_one_reminder_then_one_lapse_notice_each_naming_people_tasks_and_dates(r
     assert [c.user for c in st.claims] == ["dora", "carol"]  # a claim at a PR stage never lapses
 
 
+def test_a_crowded_sweep_is_split_into_notices_github_accepts(rules):
+    st = CampaignState(claims=tuple(Claim("h9", 1 + i % 3, f"user-with-a-long-login-{i}", Stage.CLAIMED,
+                                          NOW - (5 * DAY if i % 2 else 0 * DAY)) for i in range(250)))
+    d = lapse_claims(rules, st, NOW + 12 * DAY)
+    bodies = [n.body for n in notices(d)]
+    assert len(bodies) == 3 and all(len(b) < 65536 for b in bodies)
+    assert len({n.key for n in notices(d)}) == 3
+    for i in range(250):  # everyone is addressed exactly once
+        assert sum(f"@user-with-a-long-login-{i}:" in b for b in bodies) == 1
+
+
 def test_the_notice_is_in_the_campaigns_language():
     zh = make_rules(campaign=make_campaign(language="zh"))
     st = CampaignState(claims=(Claim("h9", 2, "bob", Stage.CLAIMED, NOW),))
@@ -174,6 +185,17 @@ def test_close_campaign_refuses_new_claims_posts_the_results_and_reopen_undoes_i
     d = decide_comment(rules, closed, comment("/reopen-campaign", author="boss", maintainer=True), NOW)
     assert d.changes == [SetCampaignClosed(None)] and "open again" in reply_of(d)
     assert decide_comment(rules, apply_changes(closed, d.changes), comment("claim 1", author="zed"), NOW).changes
+
+
+def test_a_task_the_rule_file_marks_reserved_or_closed_takes_no_claims():
+    from bot.rules.models import TaskStatus
+
+    tasks = make_tasks()
+    tasks[2] = tasks[2].model_copy(update={"status": TaskStatus.reserved})
+    rules = make_rules(tasks=tasks)
+    d = decide_comment(rules, CampaignState(), comment("claim 2"), NOW)
+    assert d.changes == [] and "No.2 is closed to new claims" in reply_of(d)
+    assert decide_comment(rules, CampaignState(), comment("/assign @zed 2", author="boss", maintainer=True), NOW).changes
 
 
 def test_closing_from_a_task_issue_posts_the_results_on_the_tracker():

@@ -53,3 +53,11 @@ def test_default_is_json_when_not_a_terminal(restore_logging):
     logging.getLogger("bot.x").warning("shown")
     [line] = out.getvalue().splitlines()
     assert json.loads(line)["msg"] == "shown"
+
+
+def test_a_multi_line_error_stays_on_one_line(restore_logging):
+    out = io.StringIO()
+    setup_logging("INFO", "text", out)
+    delivery_line(logging.getLogger("bot.pipeline"), "d-3", "issue_comment", None, "failed", 0.01,
+                  "ValidationError: 2 errors\nissue.user\n  Field required")
+    assert out.getvalue().count("\n") == 1 and "ValidationError: 2 errors issue.user Field required" in out.getvalue()

@@ -48,7 +48,7 @@ def words(lang: str) -> dict:
 
 STALE_SHOWN = 50  # the page lists the oldest stale claims; the JSON has them all
 ROW_END = "<!--/row-->"  # escaped user text has no "<", so cannot end a row early
-ROW_CACHE_SIZE = 50_000
+ROW_CACHE_SIZE = 20_000
 _rows: dict[tuple[str, str, Hashable], str] = {}
 
 
