@@ -464,3 +464,13 @@ def test_a_pr_on_a_task_closed_to_claims_is_not_credited():
     state = CampaignState(closed_tasks=frozenset({5}))
     d = decide_pull(rules, state, pull("【Hackathon 9th No.5】", author="erin"), [], NOW)
     assert after(state, d).claim(5, "erin") is None
+def test_the_bare_claim_check_is_linear_on_hostile_comments():
+    import time
+
+    from bot.decide import BARE_CLAIM
+
+    for body in ("claim" + " " * 65_000 + "x", "@bot " * 13_000, "认领" + "\t" * 65_000 + "!x"):
+        started = time.process_time()
+        assert BARE_CLAIM.match(body) is None
+        assert time.process_time() - started < 0.5
+    assert BARE_CLAIM.match("  @hackathon-bot claim！ ") and BARE_CLAIM.match("【报名】")
