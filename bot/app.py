@@ -17,8 +17,8 @@ from aiohttp import web
 from bot.clock import SYSTEM, Clock
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.rules.loader import RulesError, load_rules
 from bot.routing import Facts
+from bot.rules.loader import RulesError, load_rules
 from bot.rules.models import Rules
 from bot.settings import Settings
 from bot.store import Store

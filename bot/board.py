@@ -518,7 +518,8 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: 
 
     # 8: one claimant a row, and only the first rows that fit
     ends = list(accumulate(n + 1 for n in (len(h) + 2 + len(capped(cl, 1)) for h, cl in zip(heads, cells))))
-    for tracks_n, people_n, share in ((None, people_n, 4), (20, min(people_n, 20), 8), (0, 0, 0)):
+    people_max = people_n
+    for tracks_n, people_n, share in ((None, people_max, 4), (20, min(people_max, 20), 8), (0, 0, 0)):
         people = people_all[:people_n]
         room = budget // share if share else 0
         free_n = _cut(items, sep, room)
