@@ -27,7 +27,6 @@ from bot.actions import Decision
 from bot.budget import Budget, BudgetExceeded
 from bot.clock import SYSTEM, Clock
 from bot.commands import ParseResult, new_commands, parse_comment
-from bot.messages import Message
 from bot.decide import (
     MAINTAINER_ACTIONS,
     STATE_ACTIONS,
@@ -42,6 +41,7 @@ from bot.decide import (
     with_implied_tasks,
 )
 from bot.ledger import Effect, comment_effect, pull_effect
+from bot.messages import Message
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
