@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
 
     @model_validator(mode="after")
-    def _read_key_file(self) -> "Settings":
+    def _read_key_file(self) -> Settings:
         if not self.private_key and self.private_key_path:
             self.private_key = Path(self.private_key_path).read_text()
         if self.private_key and "\\n" in self.private_key and "\n" not in self.private_key:
