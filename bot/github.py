@@ -360,6 +360,11 @@ class Gateway:
         """(installation id, content-creating requests left this minute) for each installation used so far."""
         return [(i, inst.writes_left()) for i, inst in sorted(self._installations.items())]
 
+    async def repo_installation(self, repo: str) -> int:
+        """The id of the App's installation on a repository (App JWT; `bot sync` before any delivery)."""
+        data, _ = await self._call("GET", f"/repos/{repo}/installation", auth=self._app_auth, owner=None)
+        return int(data["id"])
+
     async def installation(self, installation_id: int) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
         inst = self._installations.get(installation_id)

@@ -53,6 +53,7 @@ from bot.store.schema import (
     history,
     outbox,
     pulls,
+    sync_marks,
 )
 
 BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
@@ -129,10 +130,17 @@ class Store:
             batch, self._intake = self._intake, []
             try:
                 results = await self._write(functools.partial(self._insert_group, batch), urgent=True)
-            except Exception as exc:  # nothing of the group was stored: each request answers an error
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+            except Exception:  # one bad row fails the group: store each alone, so only it answers an error
+                for item in batch:
+                    fut = item[1]
+                    try:
+                        [stored] = await self._write(functools.partial(self._insert_group, [item]), urgent=True)
+                    except Exception as exc:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    else:
+                        if not fut.done():
+                            fut.set_result(stored)
                 continue
             for (_, fut), stored in zip(batch, results):
                 if not fut.done():
@@ -380,6 +388,14 @@ class Store:
         q = select(effects.c.fingerprint, effects.c.version, effects.c.body).where(effects.c.subject == subject)
         row = await self._read(lambda conn: conn.execute(q).first())
         return Applied(row.fingerprint, row.version, row.body) if row else None
+
+    async def sync_mark(self, campaign: str, source: str) -> datetime | None:
+        """The newest updated_at `bot sync` already read from `source` for `campaign` (None: never)."""
+        q = select(sync_marks.c.mark).where(sync_marks.c.campaign == campaign, sync_marks.c.source == source)
+        return await self._read(lambda conn: conn.execute(q).scalar())
+
+    async def set_sync_mark(self, campaign: str, source: str, mark: datetime) -> None:
+        await self._write(lambda conn: upsert(conn, sync_marks, {"campaign": campaign, "source": source}, {"mark": mark}))
 
     async def history(self, campaign: str) -> list[StageEvent]:
         """The campaign's stage history, oldest first (the dashboard's time series)."""
