@@ -144,3 +144,26 @@ def test_unknown_status_is_an_error_naming_the_choices(tmp_path):
     with pytest.raises(RulesError) as e:
         load_rules(tmp_path)
     assert "001.yml:3: status:" in str(e.value) and "open, reserved, closed" in str(e.value)
+
+
+def test_serving_reads_the_same_rules_as_the_linter_and_reports_problems_with_their_line(tmp_path):
+    """`load_rules` (bot serve) reads valid files with libyaml; what it loads equals what the exact
+    round-trip path loads, and a broken file is still reported with its line."""
+    from pathlib import Path
+
+    from bot.rules.loader import RulesError, load_rules, read_rules
+
+    root = Path(__file__).resolve().parents[2] / "rules"
+    assert load_rules(root) == read_rules(root).rules
+    camp = tmp_path / "c"
+    camp.mkdir()
+    (camp / "campaign.yml").write_text((root / "hackathon-4th-framework" / "campaign.yml").read_text())
+    (camp / "007.yml").write_text("id: 7\ntitle: ok\ntitle: twice\n")
+    (camp / "008.yml").write_text("id: 8\ntitle: on\n")  # YAML 1.1 would read a bool here
+    try:
+        load_rules(tmp_path)
+    except RulesError as exc:
+        assert any(p.file.endswith("007.yml") and p.line == 3 for p in exc.problems), exc
+        assert not any(p.file.endswith("008.yml") for p in exc.problems), exc
+    else:
+        raise AssertionError("a duplicate key must be refused")
