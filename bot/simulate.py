@@ -339,6 +339,10 @@ class Simulation:
                 else:
                     self.repos.checks[key] = seen
                     self.say(f"  check run {name} on {repo}#{number} @ {sha[:7]}: {conclusion} ({title})")
+            case _:  # any other action (a notice...): its kind, target and text
+                body = getattr(action, "body", None)
+                self.say(f"  {type(action).__name__.lower()} on {action.repo}#{action.number}"
+                         + (f":\n{_indent(body)}" if body else ""))
 
 
 async def run(path: Path, *, rules_dir: str | None = None) -> Result:
