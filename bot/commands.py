@@ -97,9 +97,13 @@ numbers; an unknown 【状态】 value; a team block missing 序号 or 状态; a
 a link line with no submit to attach to. Without a colon, a number followed by a unit
 (`报名 2024 年`) and any question (a line with `?`/`？`) are chatter, not near-misses.
 
-Cost: every step is linear in the comment's length (no regular expression can backtrack over
-a run of the input more than once, numbers are never converted beyond MAX_TASK_ID's length),
-so the largest comment GitHub accepts (65,536 characters) parses in milliseconds.
+Bounds: every step is linear in the comment's length (no regular expression can backtrack over
+a run of the input more than once, numbers are never converted whole), so the largest comment
+GitHub accepts (65,536 characters) parses in milliseconds whatever it holds. A list reports its
+first MAX_LIST_ERRORS bad items one by one and counts the rest in one error (`more_bad_numbers`);
+a comment is read up to MAX_FORMS labels, verbs and line commands, then one error
+(`too_many_commands`) says the rest was not read. User text quoted back in a message is cut to a
+line of MAX_ECHO characters (and shown as inline code by the message templates).
 
 Edited comments: `new_commands(old, new)` keeps only the commands (and messages) of `new`
 that `old` did not already have (multiset difference).

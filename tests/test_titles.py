@@ -221,20 +221,30 @@ _ADVERSARIAL = st.lists(st.sampled_from([
     min_size=1, max_size=40).map("".join)
 
 
-@settings(max_examples=60, deadline=None)
-@given(_ADVERSARIAL, st.integers(min_value=1, max_value=65536))
-@example("【Hackathon 9th 85 ", 65536)
-@example("Hackthon ", 65536)
-@example("Hackathon 9th No.", 65536)
-@example("【Hackathon" + " " * 100, 65536)
-@example("【Docs Sprint No.1,", 65536)
-@example("task 1 Hackathon", 65536)
-def test_parsing_is_linear_even_on_adversarial_64k_titles(chunk, size):
+def _best_time(title: str) -> float:
     import time
 
-    title = (chunk * (size // len(chunk) + 1))[:size]
-    t0 = time.perf_counter()
-    parse_title(title, keys=["Docs Sprint"])
-    elapsed = time.perf_counter() - t0
-    # linear parsing handles 64 KiB in a few milliseconds; a quadratic one would take seconds
-    assert elapsed < 0.1 + size * 1e-5, (len(title), elapsed)
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        parse_title(title, keys=["Docs Sprint"])
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+@settings(max_examples=40, deadline=None)
+@given(_ADVERSARIAL)
+@example("【Hackathon 9th 85 ")
+@example("Hackthon ")
+@example("Hackathon 9th No.")
+@example("【Hackathon" + " " * 100)
+@example("【Docs Sprint No.1,")
+@example("task 1 Hackathon")
+def test_parsing_is_linear_even_on_adversarial_64k_titles(chunk):
+    # time grows with the title like its length: 4x the length, about 4x the time (quadratic: 16x);
+    # a ratio of best-of-5 timings holds on a loaded machine where absolute times do not
+    small = (chunk * (16384 // len(chunk) + 1))[:16384]
+    big = (chunk * (65536 // len(chunk) + 1))[:65536]
+    t_small, t_big = _best_time(small), _best_time(big)
+    assert t_big < 8 * t_small + 0.05, (chunk, t_small, t_big)
+    assert t_big < 1.0, (chunk, t_big)  # and 64 KiB stays far from anything a person would notice

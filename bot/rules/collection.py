@@ -84,6 +84,7 @@ _SECTION_TITLE = re.compile(r"任务详情|【[^】]+】|^[一二三四五六七
 # a top-level line that starts a task in a collection without headings
 _SECTION_START = re.compile(r"^(?:\*\*)?(?:详细描述|任务描述)(?:\*\*)?\s*[:：]?\s*(?:\*\*)?\s*$")
 _FILE_PATH = re.compile(r"[A-Za-z0-9_\-]+(?:/[A-Za-z0-9_.\-]+)+\.[A-Za-z0-9]{1,6}")
+_PLACEHOLDER = re.compile(r"xxx|XXX|\{|<")
 _MD_ESCAPE = re.compile(r"\\([_*\[\]#`\\])")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _BULLET = re.compile(r"^(\s*)(?:[-*+]|\d+[.)、])\s+")
@@ -464,7 +465,11 @@ def parse_collection(text: str, file: str) -> Collection:
 
 
 def _sentences(b: Block) -> list[str]:
-    text = " ".join(strip_links(l.text) for l in b.lines if not _LABEL.match(l.text.strip()) or _LABEL.match(l.text.strip()).group("rest"))
+    def keep(line: str) -> bool:
+        m = _LABEL.match(line.strip())
+        return m is None or bool(m.group("rest"))
+
+    text = " ".join(strip_links(l.text) for l in b.lines if keep(l.text))
     out = []
     for part in re.split(r"[。；;!?！？\n]", text):
         part = _BULLET.sub("", part).strip(" -*:：")
@@ -687,6 +692,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         if glob not in tests:
             tests.append(glob)
 
+    repo: str | None
     for sec in secs:
         raw = sec.line.text
         text = _plain(raw)
@@ -701,7 +707,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             continue
         if _UNIT_TEST.search(text) and not _NOT_ADDING.search(text):
             unit_tests = True
-        if sec.kind not in ("accept",) and _ACCEPT_IN_TEXT.search(text) and not _URL.search(raw):
+        if sec.kind not in ("accept",) and _ACCEPT_IN_TEXT.search(text):
             accept.append(_BULLET.sub("", text).strip())
         rm = _REWARD_IN_TEXT.search(text)
         if rm and not reward:
@@ -772,6 +778,8 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         # inline paths
         for m in _PATH.finditer(flat_nourl):
             tok = m.group(1).strip(".")
+            if _PLACEHOLDER.search(tok):
+                continue  # `tests/test_xxx.py`: an example, not a path
             if any(a <= m.start(1) and m.end(1) <= b for a, b in link_spans):
                 continue  # the link itself says where it points
             segs = tok.split("/")
@@ -815,7 +823,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         # test file names
         for m in _TEST_FILE.finditer(flat_nourl):
             name = m.group(1)
-            if re.search(r"xxx|XXX|\{", name):
+            if _PLACEHOLDER.search(name):
                 continue  # `test_xxx.py`: a placeholder, not a file
             if not any(name in g for g in tests):
                 add_test("**/" + name)
