@@ -102,6 +102,12 @@ HOSTILE = {
     "status remarks": "【序号】：1\n【状态】：报名" + "（" * LIMIT,
     "dense submits and links": "【提交】：7\n【链接】：https://x.org/7\n" * LIMIT,
     "free-form claims": "我想认领 11 号任务 " * LIMIT,
+    "near misses": "报名 1 " * LIMIT,
+    "list markers": "- " * LIMIT + "x",
+    "numbered items": "1. " * LIMIT,
+    "thematic-break look-alike": "* " * LIMIT + "x",
+    "headings": "# " * LIMIT,
+    "indent, then /": " " * LIMIT + "/x",
 }
 HOSTILE_TITLES = {
     "spaces": "a" + " " * LIMIT + "b",

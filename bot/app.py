@@ -95,11 +95,14 @@ async def assemble(settings: Settings, *, rules: Rules | None = None, store: Sto
         gateway = None
         if not settings.dry_run:
             from bot.github import Gateway
+            from bot.store.budget import StoreBudget
 
             gateway = Gateway(api_url=settings.github_api_url, app_id=settings.app_id or "",
                               private_key=settings.private_key or "", session=session,
-                              max_creates_per_minute=settings.max_writes_per_minute)
+                              max_creates_per_minute=settings.max_writes_per_minute,
+                              max_creates_per_hour=settings.max_writes_per_hour,
+                              budget=StoreBudget(store, settings.max_writes_per_minute, settings.max_writes_per_hour))
     pipeline = Pipeline(rules, store, gateway, workers=settings.workers, board_delay=settings.board_delay,
                         max_attempts=max_attempts or settings.max_attempts, out=out, clock=clock, metrics=metrics,
-                        facts=facts)
+                        facts=facts, reply_gap=settings.reply_gap)
     return App(settings, rules, store, gateway, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)

@@ -3,8 +3,15 @@
 A decision that changes a campaign marks its board dirty; after `board_delay` seconds (so a
 burst gives one edit) one replica at a time leases the campaign, renders the board from the
 store and splices it into the tracker body between its markers, leaving the organiser's text
-as it is. An unchanged board (same hash as the last edit) costs nothing. A transient failure
-is retried with backoff; a refusal (a tracker GitHub will not edit) is recorded and shown.
+as it is. An unchanged board (same hash as the last edit) costs nothing. The tracker is read
+with conditional requests (an unchanged tracker answers 304, free) and read again right before
+the write, which goes ahead only if the tracker is still what the board was spliced into
+(otherwise the board is spliced into the new text and checked again). What remains of the race:
+an organiser edit landing within the one round trip between that re-read and the write is
+overwritten (GitHub offers no conditional write of an issue). The board edit is a priority
+write (see `bot.github`). A transient failure is retried with backoff capped at 30 s, so the
+board catches up within a minute of a GitHub outage; a refusal (a tracker GitHub will not
+edit) is recorded and shown.
 """
 from __future__ import annotations
 
@@ -24,6 +31,8 @@ from bot.rules.models import Rules
 from bot.store import Store, body_hash
 
 log = logging.getLogger(__name__)
+
+REREADS = 3  # tries when the organiser edits the tracker while the board is being written
 
 
 class BoardFlusher:
@@ -74,11 +83,20 @@ class BoardFlusher:
         started = self.clock.monotonic()
         try:
             inst = await self.gateway.installation(inst_id)
-            issue = await inst.get_issue(repo, number)
-            old = issue.get("body") or ""
+            old = (await inst.get_issue(repo, number)).get("body") or ""
             new = splice_board(old, board)
-            if new != old:
-                await inst.edit_issue(repo, number, body=new, priority=True)
+            for _ in range(REREADS):
+                if new == old:
+                    break
+                # Re-read right before writing (free when unchanged: a conditional request) and write
+                # only if the organiser's text is still what the board was spliced into.
+                again = (await inst.get_issue(repo, number)).get("body") or ""
+                if again == old:
+                    await inst.edit_issue(repo, number, body=new, priority=True)
+                    break
+                old, new = again, splice_board(again, board)
+            else:
+                raise GitHubError(0, "the tracker kept changing while the board was written")
         except PermanentError as exc:
             log.error("board of %s refused by GitHub: %s; fix the tracker (%s) in campaign.yml or its permissions",
                       slug, exc, rules.campaign.tracker)

@@ -1,14 +1,24 @@
-"""The executor: the one place that performs decided actions on GitHub.
+"""The executor: the one place that performs decided actions on GitHub, as a stage of its own.
 
-It takes outbox items (queued by a decision, or left behind by a retry or a crashed worker),
-performs each through the gateway's typed methods, and records their outcomes together.
+Workers decide and commit, then `submit` the delivery's outbox items and move on: deciding never
+waits on GitHub writes. Each installation has a lane (one task) that performs its items in
+order through the gateway's typed methods (the gateway makes writes one at a time, within the
+installation's budget) and records their outcomes. The sweep hands the lanes what was left
+behind (retries, and the actions of a worker or replica that crashed).
+
+Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago waits
+for the gap (other work of the lane goes on meanwhile); when its turn comes, every reply queued
+for that issue by then is merged into as few comments as GitHub's size limit allows
+(`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
 Failure policy: a permanent 4xx is recorded as failed; a transient error (5xx, timeout, rate
 limit) is retried later with backoff (GitHub's own wait honoured without using up a try) until
 `max_attempts`. In dry-run (no gateway) each action is printed as a JSON line instead.
 
 Idempotence on crash: an action that was attempted before (its attempt count > 1) first looks
-for its own marker on GitHub (a reply to comment N carries `reply:N`; a notice its key; the
-checklist carries its marker) and adopts what it finds instead of posting again. Only comments authored by the bot
+for its own marker on GitHub (a reply to comment N carries `reply:N`, a merged comment the
+markers of every reply it carries; a notice its key; the checklist carries its marker) and
+adopts what it finds instead of posting again. A merged comment succeeds or fails for all its
+replies together. Only comments authored by the bot
 itself are considered, so a participant cannot forge a marker to hijack them. A checklist or a
 label set that a newer push superseded is skipped.
 """
@@ -17,10 +27,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from typing import Any, Callable
 
 from bot.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
 from bot.clock import SYSTEM, Clock
+from bot.coalesce import coalesce, leading_markers
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
 from bot.logs import action_line
@@ -30,6 +42,8 @@ from bot.review import CHECKLIST_MARKER
 from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 
 log = logging.getLogger(__name__)
+
+REPLY_GAP = 3.0  # seconds between the bot's replies to one issue while replies queue up
 
 
 def retry_plan(attempts: int, exc: Exception) -> tuple[float, bool]:
@@ -47,10 +61,20 @@ def short_error(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
+class _Lane:
+    """One installation's queue of outbox items and the task performing them."""
+
+    def __init__(self) -> None:
+        self.queue: deque[OutboxItem] = deque()
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task | None = None
+
+
 class Executor:
     def __init__(self, store: Store, gateway: Any | None, leases: Leases, *, bot_login: Callable[[], str],
                  out: Callable[[str], None], max_attempts: int = 5, clock: Clock = SYSTEM,
-                 metrics: Metrics | None = None) -> None:
+                 metrics: Metrics | None = None, language_of: Callable[[str], str] = lambda repo: "zh",
+                 reply_gap: float = REPLY_GAP) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
         self.gateway = gateway  # None: dry-run
@@ -59,6 +83,88 @@ class Executor:
         self.out = out
         self.max_attempts = max_attempts
         self.clock = clock
+        self.language_of = language_of
+        self.reply_gap = reply_gap
+        self._lanes: dict[int | None, _Lane] = {}
+        self._last_reply: dict[tuple[int | None, str, int], float] = {}  # (installation, repo, number) -> monotonic
+        self._queued: set[int] = set()  # ids of items in a lane
+
+    # ---- the stage ----------------------------------------------------------------------------
+    def submit(self, items: list[OutboxItem]) -> None:
+        """Queue items for their installation's lane (returns at once; their leases stay held)."""
+        for item in items:
+            if item.id in self._queued:
+                continue
+            self._queued.add(item.id)
+            self.leases.hold(item.token)
+            lane = self._lanes.get(item.installation_id)
+            if lane is None:
+                lane = self._lanes[item.installation_id] = _Lane()
+            lane.queue.append(item)
+            if lane.task is None or lane.task.done():
+                lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane),
+                                                name=f"executor-{item.installation_id}")
+            lane.wake.set()
+
+    def queued(self) -> int:
+        return len(self._queued)
+
+    async def stop(self) -> None:
+        """Stop the lanes; what they held stays pending in the outbox (its lease runs out, the
+        sweep of any replica performs it)."""
+        tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _run_lane(self, installation_id: int | None, lane: _Lane) -> None:
+        while lane.queue:
+            batch, wait = self._take(installation_id, lane.queue)
+            if not batch:
+                lane.wake.clear()
+                try:
+                    await asyncio.wait_for(lane.wake.wait(), timeout=wait)
+                except TimeoutError:
+                    pass
+                continue
+            try:
+                await self._run_batch(batch)
+            except Exception:
+                log.exception("executor lane %s failed on %d item(s); they are retried", installation_id, len(batch))
+            finally:
+                for item in batch:
+                    self._queued.discard(item.id)
+                    self.leases.release(item.token)
+
+    def _take(self, installation_id: int | None, queue: deque[OutboxItem]) -> tuple[list[OutboxItem], float]:
+        """The next batch to perform: the first item not held by its issue's reply gap, with every
+        queued reply to the same issue when it is a reply. ([], seconds to wait) when all wait."""
+        now = asyncio.get_running_loop().time()  # pacing against GitHub runs on real time
+        soonest = 60.0
+        for item in list(queue):
+            a = item.action
+            if not isinstance(a, Reply) or self.gateway is None or installation_id is None:
+                queue.remove(item)
+                return [item], 0.0
+            ready_at = self._last_reply.get((installation_id, a.repo, a.number), -1e18) + self.reply_gap
+            if ready_at > now:
+                soonest = min(soonest, ready_at - now)
+                continue
+            batch = [i for i in queue if isinstance(i.action, Reply) and i.action.repo == a.repo
+                     and i.action.number == a.number]
+            for i in batch:
+                queue.remove(i)
+            return batch, 0.0
+        return [], max(0.01, soonest)
+
+    async def _run_batch(self, batch: list[OutboxItem]) -> None:
+        if len(batch) > 1 or (isinstance(batch[0].action, Reply) and self.gateway is not None
+                              and batch[0].installation_id is not None):
+            outcomes = await self._replies(batch)
+        else:
+            item = batch[0]
+            outcomes = [] if self.leases.lost(item.token) else [await self._execute_one(item)]
+        await self.store.finish_actions(outcomes)
 
     async def execute(self, items: list[OutboxItem]) -> None:
         """Perform actions in order, then record their outcomes together."""
@@ -79,16 +185,86 @@ class Executor:
                     self.leases.release(t)
 
     async def sweep(self, stopping: Callable[[], bool]) -> None:
-        """Perform actions left behind: retries, and those of a worker that crashed."""
+        """Hand the lanes the actions left behind: retries, and those of a worker that crashed."""
         while not stopping():
             try:
-                items = await self.store.lease_actions(limit=20)
-                if items:
-                    await self.execute(items)
-                    continue
+                if self.queued() < 500:
+                    items = await self.store.lease_actions(limit=100)
+                    if items:
+                        self.submit(items)
+                        continue
             except Exception:
                 log.exception("outbox sweep failed")
             await self.clock.sleep(0.5)
+
+    # ---- coalesced replies ----------------------------------------------------------------------
+    async def _replies(self, batch: list[OutboxItem]) -> list[Outcome]:
+        """Post the replies of `batch` (all to one issue), merged when there are several; replies
+        already on GitHub (an earlier try that got through) are adopted, not posted again."""
+        items = [i for i in batch if not self.leases.lost(i.token)]
+        if not items:
+            return []
+        first = items[0]
+        assert isinstance(first.action, Reply) and self.gateway is not None and first.installation_id is not None
+        repo, number = first.action.repo, first.action.number
+        key = (first.installation_id, repo, number)
+        started = self.clock.monotonic()
+        outcomes: list[Outcome] = []
+        try:
+            inst = await self.gateway.installation(first.installation_id)
+            if any(i.attempts > 1 for i in items):
+                posted = await self._own_markers(inst, repo, number)
+                for i in [i for i in items if reply_marker(i.action.comment_id) in posted]:  # type: ignore[union-attr]
+                    self._done(i, "skipped", started, "already on GitHub")
+                    outcomes.append(Outcome(i.id, ActionStatus.DONE, token=i.token))
+                    items.remove(i)
+        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+            return [self._failed(i, exc, started) for i in items]
+        merged = coalesce([i.action.body for i in items], self.language_of(repo))  # type: ignore[union-attr]
+        for m in merged:
+            carried = [items[k] for k in m.carries]
+            try:
+                loop = asyncio.get_running_loop()
+                self._last_reply[key] = loop.time()
+                await inst.create_comment(repo, number, m.body)
+                self._last_reply[key] = loop.time()
+            except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+                outcomes += [self._failed(i, exc, started) for i in carried]
+                continue
+            outcomes += [Outcome(i.id, ActionStatus.DONE, token=i.token) for i in carried]
+            for i in carried:
+                self._done(i, "done", started)
+            if len(carried) > 1:
+                log.info("replies to %s#%s: %d merged into one comment (%d chars)", repo, number, len(carried), len(m.body))
+        return outcomes
+
+    def _done(self, item: OutboxItem, outcome: str, started: float, error: str | None = None) -> None:
+        """The one log line (and metric) of a performed action."""
+        kind = type(item.action).__name__
+        action_line(log, kind, f"{item.action.repo}#{item.action.number}", outcome, self.clock.monotonic() - started,
+                    delivery=item.delivery_id, attempt=item.attempts, error=error)
+        self.metrics.action_done(kind, outcome)
+
+    def _failed(self, item: OutboxItem, exc: Exception, started: float) -> Outcome:
+        """The outcome of an action GitHub did not take: failed for good, or pending for a retry."""
+        if isinstance(exc, PermanentError):
+            self._done(item, "failed", started, f"{short_error(exc)}; GitHub refused it for good, `bot status` lists it")
+            return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
+        wait, refund = retry_plan(item.attempts, exc)
+        if item.attempts >= self.max_attempts and not refund:
+            self._done(item, "failed", started, f"{short_error(exc)} after {item.attempts} tries; `bot status` lists it")
+            return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
+        self._done(item, "retry", started, f"{short_error(exc)}; retried in {wait:.0f} s")
+        return Outcome(item.id, ActionStatus.PENDING, short_error(exc), retry_in=wait, token=item.token, refund=refund)
+
+    async def _own_markers(self, inst: Any, repo: str, number: int) -> set[str]:
+        """The markers at the top of the bot's own comments on an issue."""
+        login = self._bot_login().lower()
+        found: set[str] = set()
+        for c in await inst.list_comments(repo, number):
+            if (c.get("user") or {}).get("login", "").lower() == login:
+                found |= leading_markers(c.get("body") or "")
+        return found
 
     async def _execute_one(self, item: OutboxItem) -> Outcome:
         started = self.clock.monotonic()
@@ -106,16 +282,8 @@ class Executor:
                 outcome = "dry_run"
             else:
                 outcome = "done" if await self._perform(item) else "skipped"
-        except PermanentError as exc:
-            done("failed", f"{short_error(exc)}; GitHub refused it for good, `bot status` lists it")
-            return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
         except (GitHubError, OSError, asyncio.TimeoutError) as exc:
-            wait, refund = retry_plan(item.attempts, exc)
-            if item.attempts >= self.max_attempts and not refund:
-                done("failed", f"{short_error(exc)} after {item.attempts} tries; `bot status` lists it")
-                return Outcome(item.id, ActionStatus.FAILED, short_error(exc), token=item.token)
-            done("retry", f"{short_error(exc)}; retried in {wait:.0f} s")
-            return Outcome(item.id, ActionStatus.PENDING, short_error(exc), retry_in=wait, token=item.token, refund=refund)
+            return self._failed(item, exc, started)
         done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 
@@ -161,7 +329,9 @@ class Executor:
     async def _find_own(self, inst: Any, repo: str, number: int, marker: str) -> dict | None:
         login = self._bot_login().lower()
         for c in await inst.list_comments(repo, number):
-            if (c.get("user") or {}).get("login", "").lower() == login and (c.get("body") or "").startswith(marker):
+            body = c.get("body") or ""
+            if (c.get("user") or {}).get("login", "").lower() == login and (body.startswith(marker)
+                                                                             or marker in leading_markers(body)):
                 return c
         return None
 

@@ -18,23 +18,36 @@ Failure policy, decided by the pure `classify` below:
 * 401 with an installation token: the cached token is dropped and a new one minted, once.
 * Any other 4xx: `PermanentError` at once, never retried.
 
-Content-creating requests (POST/PATCH/PUT/DELETE) go through a sliding one-minute window
-per installation: at most `max_creates_per_minute` of them start in any 60 s; more wait
-their turn (never dropped). Every attempt counts, retries included, as GitHub counts them.
+Content-creating requests (POST/PATCH/PUT/DELETE) are made one at a time per installation
+(as GitHub asks; a `priority` write, the board's, goes before queued ordinary ones) and
+within a `WriteBudget`: at most `max_creates_per_minute` in any minute and
+`max_creates_per_hour` in any hour, counted when GitHub has received the write (its answer
+came back) over a window widened by `BUDGET_MARGIN`; ordinary writes leave an eighth of
+both to priority writes. More wait their turn (never dropped). Every attempt counts,
+retries included, as GitHub counts them. A 403/429 rate-limit answer to a write pauses
+every write of that installation for the wait GitHub asked. The budget is in memory by
+default; `bot.store.StoreBudget` shares it between replicas through the database.
+
+GETs of an issue are conditional (`If-None-Match` with the last ``ETag``): a 304 costs no
+rate limit and answers from the cache (`Installation.not_modified` counts them).
 
 `sleep` and `clock` are injectable so tests run without waiting.
 """
 from __future__ import annotations
 
 import asyncio
+import copy
+import heapq
+import itertools
 import json
+import logging
 import random
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -45,9 +58,14 @@ ACCEPT = "application/vnd.github+json"
 API_VERSION = "2022-11-28"
 TOKEN_MARGIN = 300.0  # refresh an installation token this many seconds before it expires
 WINDOW = 60.0  # the secondary limit's window for content-creating requests
+HOUR = 3600.0
+BUDGET_MARGIN = 2.0  # seconds added to each window: GitHub's clock and ours need not agree
+ETAG_CACHE = 256  # conditional GETs remembered per installation
 DEFAULT_RATE_LIMIT_WAIT = 60.0  # GitHub: without other hints, wait at least a minute
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
+
+log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ errors
@@ -187,6 +205,111 @@ class SlidingWindow:
         return len(self._times)
 
 
+def reserved_share(limit: int) -> int:
+    """How much of a budget ordinary writes leave to priority (board) writes: an eighth, at least 1."""
+    return max(1, limit // 8) if limit > 1 else 0
+
+
+def budget_wait(minute: list[float], hour: list[float], now: float, *, per_minute: int, per_hour: int,
+                priority: bool, paused_until: float = 0.0, margin: float = BUDGET_MARGIN) -> float:
+    """Seconds before another write may start (0: now), given the times GitHub received the
+    recent writes (`minute`: those of the last minute + margin; `hour`: of the last hour +
+    margin, both sorted), the limits, and a pause GitHub imposed. Pure."""
+    wait = max(0.0, paused_until - now)
+    for times, limit, window in ((minute, per_minute, WINDOW), (hour, per_hour, HOUR)):
+        cap = limit if priority else limit - reserved_share(limit)
+        recent = [t for t in times if t > now - window - margin]
+        if len(recent) >= cap:
+            wait = max(wait, recent[len(recent) - cap] + window + margin - now)
+    return wait
+
+
+class WriteBudget(Protocol):
+    """Where the content-creation budget of installations is kept (memory, or the store)."""
+
+    async def reserve(self, installation_id: int, *, priority: bool, now: float) -> tuple[float, Any]:
+        """(0, ticket) when a write may start now (it is counted from now on), else (seconds to wait, None)."""
+        ...
+
+    async def received(self, installation_id: int, ticket: Any, now: float) -> None:
+        """The write of `ticket` was answered at `now` (GitHub received it by then)."""
+        ...
+
+    async def pause(self, installation_id: int, until: float) -> None:
+        """GitHub refused a write: no write of this installation before `until`."""
+        ...
+
+
+class MemoryBudget:
+    """The write budget of one process."""
+
+    def __init__(self, per_minute: int = 80, per_hour: int = 500) -> None:
+        if per_minute < 1 or per_hour < 1:
+            raise ValueError("limits must be at least 1")
+        self.per_minute = per_minute
+        self.per_hour = per_hour
+        self._times: dict[int, list[list[float]]] = {}
+        self._paused: dict[int, float] = {}
+
+    async def reserve(self, installation_id: int, *, priority: bool, now: float) -> tuple[float, Any]:
+        cells = self._times.setdefault(installation_id, [])
+        while cells and cells[0][0] <= now - HOUR - BUDGET_MARGIN:
+            cells.pop(0)
+        times = sorted(c[0] for c in cells)
+        wait = budget_wait(times, times, now, per_minute=self.per_minute, per_hour=self.per_hour, priority=priority,
+                           paused_until=self._paused.get(installation_id, 0.0))
+        if wait > 0:
+            return wait, None
+        cell = [now]
+        cells.append(cell)
+        return 0.0, cell
+
+    def left(self, installation_id: int, now: float) -> int:
+        """Writes still allowed in the minute ending now (for the metrics)."""
+        recent = [c for c in self._times.get(installation_id, []) if c[0] > now - WINDOW]
+        return max(0, self.per_minute - len(recent))
+
+    async def received(self, installation_id: int, ticket: Any, now: float) -> None:
+        ticket[0] = max(ticket[0], now)
+        self._times.get(installation_id, []).sort()
+
+    async def pause(self, installation_id: int, until: float) -> None:
+        self._paused[installation_id] = max(until, self._paused.get(installation_id, 0.0))
+
+
+class _WriteLane:
+    """One content-creating request at a time; priority waiters go first, then arrival order."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiters: list[tuple[int, int, asyncio.Future]] = []
+        self._seq = itertools.count()
+
+    async def acquire(self, priority: bool) -> None:
+        if not self._busy and not self._waiters:
+            self._busy = True
+            return
+        fut = asyncio.get_running_loop().create_future()
+        heapq.heappush(self._waiters, (0 if priority else 1, next(self._seq), fut))
+        try:
+            await fut
+        except BaseException:
+            if fut.done() and not fut.cancelled():
+                self.release()  # it was handed the lane just as it was cancelled: pass it on
+            else:
+                self._waiters = [w for w in self._waiters if w[2] is not fut]
+                heapq.heapify(self._waiters)
+            raise
+
+    def release(self) -> None:
+        while self._waiters:
+            _, _, fut = heapq.heappop(self._waiters)
+            if not fut.done():
+                fut.set_result(None)
+                return
+        self._busy = False
+
+
 # ------------------------------------------------------------------ the shell
 
 
@@ -194,7 +317,8 @@ class Gateway:
     """One per process: App credentials, the token cache, and the installations' clients."""
 
     def __init__(self, *, api_url: str, app_id: str | int, private_key: str, session: aiohttp.ClientSession,
-                 user_agent: str = "hackathon-bot", max_creates_per_minute: int = 80, max_attempts: int = 6,
+                 user_agent: str = "hackathon-bot", max_creates_per_minute: int = 80, max_creates_per_hour: int = 500,
+                 budget: WriteBudget | None = None, max_attempts: int = 6,
                  max_wait: float = 60.0, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
                  clock: Callable[[], float] = time.time, timeout: float = 30.0) -> None:
         self.api_url = api_url.rstrip("/")
@@ -203,6 +327,8 @@ class Gateway:
         self._session = session
         self.user_agent = user_agent
         self.max_creates_per_minute = max_creates_per_minute
+        self.max_creates_per_hour = max_creates_per_hour
+        self.budget: WriteBudget = budget or MemoryBudget(max_creates_per_minute, max_creates_per_hour)
         self.max_attempts = max_attempts
         self.max_wait = max_wait
         self._sleep = sleep
@@ -270,29 +396,42 @@ class Gateway:
 
     async def _call(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
                     owner: Installation | None, data: Any = None,
-                    params: Mapping[str, Any] | None = None, priority: bool = False) -> tuple[Any, str | None]:
-        """(decoded body, next page URL) of one request, retried per the policy."""
+                    params: Mapping[str, Any] | None = None, priority: bool = False,
+                    conditional: bool = False) -> tuple[Any, str | None]:
+        """(decoded body, next page URL) of one request, retried per the policy. `conditional`: a
+        GET sent with the last ETag of this URL; a 304 answers from the cache."""
         retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
                                  retry=retry_if_exception_type(TransientError), sleep=self._sleep,
                                  reraise=True)
         async for attempt in retrying:
             with attempt:
                 return await self._attempt(method, url, auth=auth, owner=owner, data=data, params=params,
-                                           priority=priority)
+                                           priority=priority, conditional=conditional)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _attempt(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
                        owner: Installation | None, data: Any, params: Mapping[str, Any] | None,
-                       priority: bool = False) -> tuple[Any, str | None]:
+                       priority: bool = False, conditional: bool = False) -> tuple[Any, str | None]:
         full = url if url.startswith(("http://", "https://")) else self.api_url + "/" + url.lstrip("/")
         body = b"" if data is None else json.dumps(data).encode()
         for second_try in (False, True):
             authorization = await auth()
+            cached = owner._etags.get(full) if owner is not None and conditional and method == "GET" else None
+            extra = {"if-none-match": cached[0]} if cached else {}
             if owner is not None and method in WRITE_METHODS:
-                await owner._throttle(priority)
-            status, headers, raw = await self._send(method, full, authorization, body, params, owner)
+                status, headers, raw = await owner._write(priority, lambda: self._send(
+                    method, full, authorization, body, params, owner, extra))
+            else:
+                status, headers, raw = await self._send(method, full, authorization, body, params, owner, extra)
+            if status == 304 and cached is not None and owner is not None:
+                owner.not_modified += 1
+                owner._etags.move_to_end(full)
+                return copy.deepcopy(cached[1]), None
             if 200 <= status < 300:
                 decoded, _, next_url = sansio.decipher_response(status, headers, raw)
+                etag = _header(headers, "etag")
+                if owner is not None and etag and conditional:
+                    owner._remember(full, etag, decoded)
                 return decoded, next_url
             try:
                 decoded = json.loads(raw) if raw else None
@@ -305,6 +444,10 @@ class Gateway:
             if verdict.kind == "retry":
                 raise TransientError(status, verdict.message, method=method, url=full)
             if verdict.kind == "rate_limited":
+                if owner is not None and method in WRITE_METHODS:
+                    log.warning("GitHub refused a write of installation %s (%s); its writes pause for %.0f s",
+                                owner.installation_id, verdict.message, verdict.wait or 0)
+                    await self.budget.pause(owner.installation_id, self._clock() + (verdict.wait or 0.0))
                 if verdict.wait is not None and verdict.wait > self.max_wait:
                     raise GitHubError(status, verdict.message, method=method, url=full, retry_after=verdict.wait)
                 raise TransientError(status, verdict.message, method=method, url=full, retry_after=verdict.wait)
@@ -312,8 +455,10 @@ class Gateway:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _send(self, method: str, url: str, authorization: str, body: bytes,
-                    params: Mapping[str, Any] | None, owner: Installation | None) -> tuple[int, Mapping[str, str], bytes]:
+                    params: Mapping[str, Any] | None, owner: Installation | None,
+                    extra: Mapping[str, str] | None = None) -> tuple[int, Mapping[str, str], bytes]:
         headers = sansio.create_headers(self.user_agent, accept=ACCEPT)
+        headers.update(extra or {})
         headers["authorization"] = authorization
         headers["x-github-api-version"] = API_VERSION
         if body:
@@ -343,28 +488,41 @@ class Installation:
         self._gateway = gateway
         self.installation_id = installation_id
         self.calls = 0  # HTTP requests made as this installation (retries included)
-        self._window = SlidingWindow(gateway.max_creates_per_minute)
-        self._window_lock = asyncio.Lock()
-        self._priority_lock = asyncio.Lock()
-        # Writes that keep the board current may use the whole budget; the rest leave this much
-        # room, so a queue of 300 replies never holds the tracker's board back for minutes.
-        self._reserved = max(1, gateway.max_creates_per_minute // 8) if gateway.max_creates_per_minute > 1 else 0
+        self.not_modified = 0  # of which conditional GETs answered 304 (free)
+        self._lane = _WriteLane()
+        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
 
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
 
-    def writes_left(self) -> int:
-        """Content-creating requests this installation may still start in the current window."""
-        return max(0, self._window.limit - self._window.used(self._gateway._clock()))
+    def _remember(self, url: str, etag: str, body: Any) -> None:
+        self._etags[url] = (etag, body)
+        self._etags.move_to_end(url)
+        while len(self._etags) > ETAG_CACHE:
+            self._etags.popitem(last=False)
 
-    async def _throttle(self, priority: bool = False) -> None:
-        """Wait until a content-creating request may start, then count it. Ordinary writes
-        queue in order and leave `_reserved` of the budget to priority writes."""
-        lock, cap = (self._priority_lock, None) if priority else (self._window_lock, self._window.limit - self._reserved)
-        async with lock:
-            while (wait := self._window.delay(self._gateway._clock(), cap)) > 0:
-                await self._gateway._sleep(wait)
-            self._window.record(self._gateway._clock())
+    async def _write(self, priority: bool, send: Callable[[], Awaitable[tuple[int, Mapping[str, str], bytes]]]
+                     ) -> tuple[int, Mapping[str, str], bytes]:
+        """Send one content-creating request: in turn (one at a time per installation, priority
+        first) and within the budget, counted when GitHub answered. Waits, never drops."""
+        gw = self._gateway
+        while True:
+            await self._lane.acquire(priority)
+            try:
+                wait, ticket = await gw.budget.reserve(self.installation_id, priority=priority, now=gw._clock())
+                if wait <= 0:
+                    try:
+                        return await send()
+                    finally:
+                        await gw.budget.received(self.installation_id, ticket, gw._clock())
+            finally:
+                self._lane.release()
+            await gw._sleep(wait)
+
+    def writes_left(self) -> int:
+        """Content-creating requests this installation may still start in the current minute."""
+        left = getattr(self._gateway.budget, "left", None)
+        return left(self.installation_id, self._gateway._clock()) if left else self._gateway.max_creates_per_minute
 
     # ---- generic
 
@@ -402,11 +560,17 @@ class Installation:
         return await self.paginate(f"/repos/{repo}/issues/{number}/comments")
 
     async def get_issue(self, repo: str, number: int) -> dict:
-        return await self.request("GET", f"/repos/{repo}/issues/{number}")
+        """The issue; a conditional request (an unchanged issue costs no rate limit)."""
+        body, _ = await self._gateway._call("GET", f"/repos/{repo}/issues/{number}", auth=self._auth, owner=self,
+                                            conditional=True)
+        return body
 
     async def edit_issue(self, repo: str, number: int, *, priority: bool = False, **fields: Any) -> dict:
-        """Edit an issue (the board edit is a `priority` write: see `_throttle`)."""
-        return await self.request("PATCH", f"/repos/{repo}/issues/{number}", data=fields, priority=priority)
+        """Edit an issue (the board edit is a `priority` write: see `_write`). Its answer's ETag is
+        remembered for the next conditional read of the issue."""
+        body, _ = await self._gateway._call("PATCH", f"/repos/{repo}/issues/{number}", auth=self._auth, owner=self,
+                                            data=fields, priority=priority, conditional=True)
+        return body
 
     async def replace_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
         return await self.request("PUT", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})

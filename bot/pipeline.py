@@ -21,7 +21,7 @@ from pydantic import ValidationError
 from bot.actions import Action
 from bot.board_flusher import BoardFlusher
 from bot.clock import SYSTEM, Clock
-from bot.executor import Executor, retry_plan, short_error
+from bot.executor import REPLY_GAP, Executor, retry_plan, short_error
 from bot.github import GitHubError, PermanentError
 from bot.leases import Leases
 from bot.ledger import Skipped
@@ -38,7 +38,8 @@ log = logging.getLogger(__name__)
 class Pipeline:
     def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, workers: int = 32, board_delay: float = 2.0,
                  max_attempts: int = 5, out: Callable[[str], None] | None = None, bot_login: str = "hackathon-bot[bot]",
-                 clock: Clock = SYSTEM, metrics: Metrics | None = None, facts: Facts | None = None):
+                 clock: Clock = SYSTEM, metrics: Metrics | None = None, facts: Facts | None = None,
+                 reply_gap: float = REPLY_GAP):
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
@@ -51,7 +52,8 @@ class Pipeline:
         self.leases = Leases(store, clock)
         self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock, facts=facts)
         self.executor = Executor(store, gateway, self.leases, bot_login=lambda: self.bot_login, out=self.out,
-                                 max_attempts=max_attempts, clock=clock, metrics=self.metrics)
+                                 max_attempts=max_attempts, clock=clock, metrics=self.metrics,
+                                 language_of=self._language_of, reply_gap=reply_gap)
         self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
                                   metrics=self.metrics)
         self.expiry = ExpirySweeper(rules, store, clock=clock, execute=self.executor.execute)
@@ -59,6 +61,13 @@ class Pipeline:
         self._stopping = False
         self._tasks: list[asyncio.Task] = []
         self._inflight = 0
+        self._running = False
+
+    def _language_of(self, repo: str) -> str:
+        """The language of the campaign a repository belongs to (replies merged there use it)."""
+        if not hasattr(self, "_languages"):
+            self._languages = {r: rules.campaign.language for rules in self.rules.campaigns.values() for r in rules.repos()}
+        return self._languages.get(repo.lower(), "zh")
 
     @property
     def gateway(self) -> Any | None:
@@ -87,6 +96,7 @@ class Pipeline:
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         stopping = self._is_stopping
+        self._running = True
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}") for i in range(self.workers)]
         self._tasks += [asyncio.create_task(coro, name=name) for name, coro in (
             ("dispatcher", self._dispatcher()),
@@ -114,6 +124,8 @@ class Pipeline:
         for t in self._tasks:
             t.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.executor.stop()
+        self._running = False
 
     def _is_stopping(self) -> bool:
         return self._stopping
@@ -214,7 +226,10 @@ class Pipeline:
             return []
         done("done", routed.rules.slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
         if items:
-            await self.executor.execute(items)
+            if self._running:
+                self.executor.submit(items)  # performed by the executor stage; deciding goes on
+            else:
+                await self.executor.execute(items)  # tools (replay) and tests without the stages
         return list(decision.actions)
 
     async def _retry_later(self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None) -> list[Action]:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     board_delay: float = Field(2.0, ge=0, description="seconds a board edit waits so a burst gives one edit")
     lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
     max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
+    max_writes_per_hour: int = Field(500, ge=1, description="content-creating GitHub requests per installation per hour")
+    reply_gap: float = Field(3.0, ge=0, description="seconds between the bot's replies to one issue; replies queued meanwhile are merged")
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
 

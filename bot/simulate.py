@@ -37,7 +37,7 @@ import tempfile
 import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -47,6 +47,7 @@ from bot.actions import (
     AddLabels,
     Assign,
     CheckRun,
+    Notice,
     Reply,
     SetLabels,
     UpsertChecklist,
@@ -56,6 +57,7 @@ from bot.model import CampaignState
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 
+SWEEP_STEP = 86400.0  # a `wait` runs the claim sweeps once per simulated day (the bot: every 10 minutes)
 PR_ACTIONS = ("opened", "pushed", "edited", "merged", "closed", "reopened")
 _WAIT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$", re.IGNORECASE)
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -339,7 +341,9 @@ class Simulation:
                 else:
                     self.repos.checks[key] = seen
                     self.say(f"  check run {name} on {repo}#{number} @ {sha[:7]}: {conclusion} ({title})")
-            case _:  # any other action (a notice...): its kind, target and text
+            case Notice(repo=repo, number=number, body=body):
+                self.say(f"  notice on {repo}#{number}:\n{_indent(body)}")
+            case _:  # any other action: its kind, target and text
                 body = getattr(action, "body", None)
                 self.say(f"  {type(action).__name__.lower()} on {action.repo}#{action.number}"
                          + (f":\n{_indent(body)}" if body else ""))
@@ -375,11 +379,13 @@ async def run(path: Path, *, rules_dir: str | None = None) -> Result:
             for step in scenario.steps:
                 if step.wait is not None:
                     seconds = wait_seconds(step.wait) or 0.0
-                    await clock.advance(seconds)
                     said = step.wait if isinstance(step.wait, str) else f"{seconds:g} seconds"
-                    sim.say(f"== {said} pass ({clock.now():%Y-%m-%d %H:%M} UTC)")
-                    await bot.pipeline.lapse_expired_claims()
-                    await _drain(bot, clock, settings.lease_seconds)
+                    sim.say(f"== {said} pass (until {clock.now() + timedelta(seconds=seconds):%Y-%m-%d %H:%M} UTC)")
+                    while seconds > 0:  # the claim sweeps run along the way (daily), so reminders come before lapses
+                        await clock.advance(min(seconds, SWEEP_STEP))
+                        seconds -= SWEEP_STEP
+                        await bot.pipeline.lapse_expired_claims()
+                        await _drain(bot, clock, settings.lease_seconds)
                 else:
                     event, payload = sim.comment_payload(step) if step.comment is not None else sim.pull_payload(step)
                     await bot.pipeline.handle(None, event, payload)

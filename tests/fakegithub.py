@@ -18,8 +18,18 @@ What it checks like GitHub does:
 * Comments made with an installation token are authored by ``hackathon-bot[bot]`` (type Bot).
 * Unknown routes and objects: 404 with GitHub's error body (``message``, ``documentation_url``).
 
+* GitHub's secondary limit on content creation, per installation: at most
+  `writes_per_minute` (80) content-creating requests (POST/PATCH/PUT/DELETE made with an
+  installation token) in any 60 s and `writes_per_hour` (500) in any hour; beyond that, 403
+  "You have exceeded a secondary rate limit" with ``retry-after`` (seconds until a slot frees).
+  A refused request does not count. `secondary_limited` counts those answers. These are
+  GitHub's figures and the defaults; a test that needs more speed sets them explicitly.
+* Conditional requests: a 200 answer to GET (and an issue PATCH) carries an ``ETag`` of its
+  body; a GET with a matching ``If-None-Match`` gets 304 with no body (GitHub does not count
+  a 304 against the rate limit).
+
 What it does not model: primary rate limits (use `fail_next` to inject 403/429 with
-headers), ETags, GraphQL, repository settings. `latency` delays every response;
+headers), GraphQL, repository settings. `latency` delays every response;
 `slow_next` delays only the next matching requests (a request whose client gave up still
 takes effect, as on GitHub).
 
@@ -29,11 +39,14 @@ injected fault; `count` filters them.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import itertools
+import math
 import json
 import re
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -50,6 +63,9 @@ from tests import payloads as shapes
 DOCS = "https://docs.github.com/rest"
 MAX_PR_FILES = 3000
 MAX_BODY = 65536  # characters GitHub accepts in an issue, pull request or comment body
+WRITES_PER_MINUTE = 80  # GitHub's secondary limit on content-creating requests
+WRITES_PER_HOUR = 500
+WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read",
                      "read": "read", "none": "none"}
 _RECORDED_HEADERS = ("user-agent", "accept", "content-type", "x-github-api-version")
@@ -158,6 +174,11 @@ class FakeGitHub:
         self._ids = itertools.count(1_000_001)
         self._check_ids = itertools.count(5_000_001)
         self._runner: web.AppRunner | None = None
+        self.writes_per_minute = WRITES_PER_MINUTE
+        self.writes_per_hour = WRITES_PER_HOUR
+        self.secondary_limited = 0  # 403 answers given for the secondary limit
+        self.clock = time.time  # the limit's clock (seconds)
+        self._writes: dict[int, deque[float]] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -337,7 +358,10 @@ class FakeGitHub:
         if slow:
             await asyncio.sleep(slow)
         fault = self._take_fault(request.method, request.path)
-        if fault is not None:
+        limited = None if fault is not None else self._secondary_limit(request.method, rec.installation_id)
+        if limited is not None:
+            resp = limited
+        elif fault is not None:
             if fault.body is not None:
                 resp = web.json_response(fault.body, status=fault.status, headers=fault.headers)
             else:
@@ -350,10 +374,47 @@ class FakeGitHub:
                 resp = self._error(404, "Not Found")
             except _Reply as r:
                 resp = r.response
+        resp = self._conditional(request, resp)
         resp.headers.setdefault("X-GitHub-Media-Type", "github.v3; format=json")
         resp.headers.setdefault("X-GitHub-Request-Id", secrets.token_hex(8).upper())
         rec.status = resp.status
         rec.ended = time.monotonic()
+        return resp
+
+    def _secondary_limit(self, method: str, installation_id: int | None) -> web.Response | None:
+        """Count a content-creating request; GitHub's 403 when it is over the limit (not counted)."""
+        if method not in WRITE_METHODS or installation_id is None:
+            return None
+        now = self.clock()
+        times = self._writes.setdefault(installation_id, deque())
+        while times and times[0] <= now - 3600:
+            times.popleft()
+        in_minute = [t for t in times if t > now - 60]
+        wait = 0.0
+        if len(in_minute) >= self.writes_per_minute:
+            wait = in_minute[len(in_minute) - self.writes_per_minute] + 60 - now
+        if len(times) >= self.writes_per_hour:
+            wait = max(wait, times[len(times) - self.writes_per_hour] + 3600 - now)
+        if wait <= 0:
+            times.append(now)
+            return None
+        self.secondary_limited += 1
+        resp = self._error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
+                           "again.")
+        resp.headers["retry-after"] = str(max(1, math.ceil(wait)))
+        return resp
+
+    @staticmethod
+    def _conditional(request: web.Request, resp: web.StreamResponse) -> web.StreamResponse:
+        """ETag on a 200 GET (and issue PATCH) answer; 304 when the client's If-None-Match matches."""
+        if request.method not in ("GET", "PATCH") or resp.status != 200 or not isinstance(resp, web.Response):
+            return resp
+        if request.method == "PATCH" and "/comments/" in request.path:
+            return resp
+        etag = 'W/"' + hashlib.sha256(resp.body or b"").hexdigest()[:40] + '"'  # type: ignore[arg-type]
+        resp.headers["ETag"] = etag
+        if request.method == "GET" and etag in {t.strip() for t in request.headers.get("If-None-Match", "").split(",")}:
+            return web.Response(status=304, headers={"ETag": etag})
         return resp
 
     def _installation_of(self, request: web.Request) -> int | None:

@@ -3,6 +3,7 @@ fake GitHub (tests/fakegithub.py) over real HTTP, with deliveries signed like Gi
 from __future__ import annotations
 
 import itertools
+import re
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -168,3 +169,26 @@ class Harness:
 
     def bot_comments(self, repo: str = "org/Paddle", number: int = 100) -> list[dict]:
         return [c for c in self.gh.comments(repo, number) if c["user"]["login"] == FakeGitHub.bot_login]
+
+    def replies(self, repo: str = "org/Paddle", number: int = 100) -> list[dict]:
+        """The bot's replies, one per comment answered (see `split_replies`)."""
+        return split_replies(self.bot_comments(repo, number))
+
+
+def split_replies(comments: list[dict]) -> list[dict]:
+    """The bot's replies in `comments` (the bot's own), one per comment answered, whether posted
+    alone or merged with others into one comment (then split back by its markers):
+    {"body": marker + text, "comment": id of the comment on GitHub}."""
+    out = []
+    for c in comments:
+        lines = c["body"].split("\n")
+        markers = []
+        while lines and re.fullmatch(r"<!-- hackathon-bot:reply:\d+ -->", lines[0]):
+            markers.append(lines.pop(0))
+        if len(markers) <= 1:
+            out.append({"body": c["body"], "comment": c["id"]})
+            continue
+        parts = "\n".join(lines[1:]).strip("\n").split("\n\n---\n\n")  # after the merged comment's heading
+        assert len(parts) == len(markers), c["body"]
+        out += [{"body": m + "\n" + p.strip("\n") + "\n", "comment": c["id"]} for m, p in zip(markers, parts)]
+    return out

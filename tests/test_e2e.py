@@ -23,8 +23,11 @@ async def bot(request, tmp_path, all_rules):
         yield h
 
 
-def api_calls(h: Harness, since: int) -> list[str]:
-    return [f"{r.method} {r.path}" for r in h.gh.requests[since:] if "/access_tokens" not in r.path and r.path != "/app"]
+def api_calls(h: Harness, since: int, *, free: bool = False) -> list[str]:
+    """The bot's API calls since request `since`: those counted against the rate limit, or (`free`)
+    the conditional reads GitHub answered 304 (not counted)."""
+    return [f"{r.method} {r.path}" for r in h.gh.requests[since:] if "/access_tokens" not in r.path and r.path != "/app"
+            and (r.status == 304) == free]
 
 
 async def test_a_claim_gets_one_reply_and_lands_on_the_board(bot):
@@ -50,6 +53,33 @@ async def test_a_claim_comment_costs_at_most_three_api_calls(bot):
     assert len(calls) <= 3, calls
     assert any(c.startswith("POST /repos/org/Paddle/issues/100/comments") for c in calls)
     assert any(c.startswith("PATCH /repos/org/Paddle/issues/100") for c in calls)
+    # the next claim: the re-read right before the board write is a conditional request, answered
+    # 304 (free); the first read is not (the reply just posted changed the issue's comment count)
+    before = len(bot.gh.requests)
+    await bot.comment("【报名】：3", user="bob")
+    await bot.settle()
+    assert len(api_calls(bot, before)) <= 3, api_calls(bot, before)
+    assert api_calls(bot, before, free=True) == ["GET /repos/org/Paddle/issues/100"]
+
+
+async def test_the_board_is_not_written_over_an_organiser_edit_made_meanwhile(bot):
+    await bot.comment("【报名】：2")
+    await bot.settle()
+    path = "/repos/org/Paddle/issues/100"
+    before = len(bot.gh.requests)
+    bot.gh.slow_next("GET", f"^{path}$", 0.5, times=2)  # the bot's read and re-read each take half a second
+    await bot.comment("【报名】：3", user="bob")
+    for _ in range(200):  # the first read has been answered: the organiser edits the tracker now
+        if any(r.method == "GET" and r.path == path and r.status for r in bot.gh.requests[before:]):
+            break
+        await asyncio.sleep(0.02)
+    tracker = bot.gh._get_issue("org/Paddle", 100)
+    tracker.body = tracker.body.replace("# Hackathon", "# Edited Hackathon")
+    await bot.settle()
+    body = bot.tracker()
+    assert body.startswith("# Edited Hackathon") and "@bob" in body  # the edit kept, the board current
+    reads = [r.status for r in bot.gh.requests[before:] if r.method == "GET" and r.path == path]
+    assert len(reads) >= 3  # read, re-read (changed), re-read (unchanged), then the write
 
 
 async def test_a_redelivery_is_acknowledged_and_not_processed_twice(bot):
@@ -154,7 +184,9 @@ async def test_maintainer_commands_need_permission(bot):
 async def test_a_burst_of_claims_coalesces_board_edits(tmp_path):
     tasks = {i: make_rules().tasks[2].model_copy(update={"id": i, "title": f"Task {i}"}) for i in range(1, 301)}
     r = make_rules(tasks=tasks, campaign=make_campaign(claim_policy=ClaimPolicy()))
-    async with Harness(Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16) as h:
+    # The bot's shipped write budget against GitHub's secondary limit (the fake's default).
+    async with Harness(Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16,
+                       max_writes_per_minute=80) as h:
         sends = [h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(1, 301)]
         results = await asyncio.gather(*sends)
         assert all(s == 202 for s, _ in results)
@@ -164,7 +196,15 @@ async def test_a_burst_of_claims_coalesces_board_edits(tmp_path):
         assert on_board == {f"user{i}" for i in range(1, 301)}
         edits = h.gh.count("PATCH", r"^/repos/org/Paddle/issues/100$")
         assert 1 <= edits <= 10
-        assert len(h.bot_comments()) == 300
+        # replies coalesce: every claimer is addressed exactly once, in far fewer comments
+        replies = h.bot_comments()
+        assert 1 <= len(replies) <= 20
+        addressed = [u for c in replies for u in re.findall(r"^@(user\d+)\b", c["body"], re.M)]
+        assert sorted(addressed) == sorted(f"user{i}" for i in range(1, 301))
+        claims = [c for c in h.gh.comments("org/Paddle", 100) if c["user"]["login"].startswith("user")]
+        markers = [m for c in replies for m in re.findall(r"hackathon-bot:reply:(\d+)", c["body"])]
+        assert sorted(int(m) for m in markers) == sorted(c["id"] for c in claims)
+        assert h.gh.secondary_limited == 0
 
 
 async def test_github_5xx_is_retried_and_the_reply_lands_once(bot):

@@ -12,7 +12,8 @@ import aiohttp
 import pytest
 
 from bot.github import (
-    GitHubError, Installation, PermanentError, SlidingWindow, TransientError, backoff,
+    BUDGET_MARGIN, GitHubError, Installation, PermanentError, SlidingWindow, TransientError, _WriteLane, backoff,
+    budget_wait,
     classify, parse_expiry, rate_limit_wait, token_is_fresh, Gateway,
 )
 from tests.fakegithub import FakeGitHub, generate_private_key_pem
@@ -355,21 +356,88 @@ async def test_concurrent_creates_queue_and_reads_are_not_throttled(fake, gatewa
     assert sum(clock.waits) >= 120  # creates 5..8 wait a minute, 9..10 two minutes
 
 
-async def test_a_priority_write_is_not_held_behind_a_queue_of_ordinary_writes(fake, gateway, clock):
+async def test_a_priority_write_uses_the_share_ordinary_writes_leave(fake, gateway, clock):
     inst = await gateway(max_creates_per_minute=16).installation(1)
     # ordinary writes may use 14 of the 16 a minute; 2 stay free for priority writes
     for i in range(14):
         await inst.create_comment(REPO, 1, f"c{i}")
-    start = clock()
-    queued = asyncio.gather(*(inst.create_comment(REPO, 1, f"late{i}") for i in range(5)))
-    await asyncio.sleep(0)
-    await inst.request("PATCH", f"/repos/{REPO}/issues/1", data={"body": "board"}, priority=True)
-    await queued
-    writes = [r.method for r in fake.requests if r.method in ("POST", "PATCH") and "access_tokens" not in r.path]
-    assert writes == ["POST"] * 14 + ["PATCH"] + ["POST"] * 5  # the board edit went first
+    assert clock.waits == []
+    await inst.edit_issue(REPO, 1, body="board", priority=True)
+    assert clock.waits == []  # the board edit did not wait for the window
     assert fake.issue(REPO, 1)["body"] == "board"
-    assert len(fake.comments(REPO, 1)) == 19
-    assert clock() - start >= 59  # the ordinary writes waited for the window
+    await inst.create_comment(REPO, 1, "late")
+    assert sum(clock.waits) >= 60  # the next ordinary write did
+    assert len(fake.comments(REPO, 1)) == 15
+
+
+async def test_the_write_lane_lets_a_queued_priority_write_go_first():
+    lane = _WriteLane()
+    order: list[str] = []
+    await lane.acquire(False)
+
+    async def write(name: str, priority: bool) -> None:
+        await lane.acquire(priority)
+        order.append(name)
+        lane.release()
+
+    waiting = [asyncio.create_task(write(f"reply{i}", False)) for i in range(3)]
+    await asyncio.sleep(0)
+    waiting.append(asyncio.create_task(write("board", True)))
+    await asyncio.sleep(0)
+    lane.release()
+    await asyncio.gather(*waiting)
+    assert order == ["board", "reply0", "reply1", "reply2"]
+
+
+async def test_writes_are_made_one_at_a_time_per_installation(fake, gateway):
+    inst = await gateway(max_creates_per_minute=80).installation(1)
+    fake.latency = 0.02
+    await asyncio.gather(*(inst.create_comment(REPO, 1, f"c{i}") for i in range(6)))
+    writes = [r for r in fake.requests if r.method == "POST" and "comments" in r.path]
+    assert len(writes) == 6
+    for a, b in zip(writes, writes[1:]):
+        assert b.started >= a.ended  # the next write started after the previous one was answered
+
+
+async def test_a_secondary_limit_pauses_every_write_of_the_installation(fake, gateway, clock):
+    inst = await gateway(max_creates_per_minute=80).installation(1)
+    fake.fail_next("POST", "/comments$", 403, headers={"retry-after": "30"},
+                   body={"message": "You have exceeded a secondary rate limit"})
+    await asyncio.gather(*(inst.create_comment(REPO, 1, f"c{i}") for i in range(3)))
+    assert len(fake.comments(REPO, 1)) == 3
+    posts = [r for r in fake.requests if r.method == "POST" and "comments" in r.path]
+    assert [r.status for r in posts] == [403, 201, 201, 201]  # nobody went out during the pause
+    assert sum(clock.waits) >= 30
+
+
+def test_budget_wait_counts_both_windows_with_a_margin():
+    now = 10_000.0
+    minute = [now - 30.0] * 70
+    # ordinary writes stop at 70 of 80 a minute; priority ones may use the rest
+    assert budget_wait(minute, minute, now, per_minute=80, per_hour=500, priority=False) == pytest.approx(
+        30.0 + BUDGET_MARGIN)
+    assert budget_wait(minute, minute, now, per_minute=80, per_hour=500, priority=True) == 0
+    hour = [now - 1000.0] * 438
+    assert budget_wait([], hour, now, per_minute=80, per_hour=500, priority=False) == pytest.approx(
+        2600.0 + BUDGET_MARGIN)
+    assert budget_wait([], hour, now, per_minute=80, per_hour=500, priority=True) == 0
+    # a write received 60.5 s ago still counts: GitHub's clock may be behind ours
+    assert budget_wait([now - 60.5] * 80, [], now, per_minute=80, per_hour=500, priority=True) > 0
+    assert budget_wait([], [], now, per_minute=80, per_hour=500, priority=False, paused_until=now + 7) == 7
+
+
+async def test_an_unchanged_issue_is_read_with_a_free_304(fake, gateway):
+    inst = await gateway().installation(1)
+    first = await inst.get_issue(REPO, 1)
+    again = await inst.get_issue(REPO, 1)
+    assert again == first
+    assert [r.status for r in fake.requests if r.method == "GET" and r.path.endswith("/issues/1")] == [200, 304]
+    assert inst.not_modified == 1
+    fake.add_issue(REPO, 1, title="Tracker", body="changed by the organiser")
+    assert (await inst.get_issue(REPO, 1))["body"] == "changed by the organiser"
+    await inst.edit_issue(REPO, 1, body="board")
+    assert (await inst.get_issue(REPO, 1))["body"] == "board"
+    assert inst.not_modified == 2  # the edit's answer carried the new ETag
 
 
 # ------------------------------------------------------------------ the typed calls

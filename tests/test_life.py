@@ -403,3 +403,20 @@ async def test_bot_report_after_a_scenario_lists_the_merged_prs_author_with_task
     assert await asyncio.to_thread(main, ["report", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no campaign 'nope'; known: acme" in err
+
+
+async def test_a_rehearsal_shows_the_reminder_before_the_lapse_notice():
+    from pathlib import Path
+
+    from bot.simulate import run
+
+    result = await run(Path(__file__).resolve().parent.parent / "examples" / "simulate-en.yml")
+    text = result.text
+    reminder = text.index("**Reminder: claims without a PR lapse after 14 days.**")
+    lapse = text.index("**Lapsed claims: no PR within 14 days")
+    assert reminder < lapse
+    lines = text[lapse:].split("\n\n", 1)[1].splitlines()
+    people = lines[:next(i for i, line in enumerate(lines) if not line.strip().startswith("- @"))]
+    lapsed_users = {line.strip().split(":")[0].removeprefix("- @") for line in people}
+    state = result.states["acme"]
+    assert lapsed_users and all(not state.claims_of(u) for u in lapsed_users)

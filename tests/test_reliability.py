@@ -33,8 +33,9 @@ REPO, TRACKER = "org/Paddle", 100
 
 
 def reply_to(h: Harness, comment_id: int, number: int = TRACKER) -> list[dict]:
-    """The bot's replies to one comment (found by the reply marker the bot puts first)."""
-    return [c for c in h.bot_comments(number=number) if c["body"].startswith(reply_marker(comment_id))]
+    """The bot's replies to one comment (found by the reply marker the bot puts first; merged
+    replies are split back, see `Harness.replies`)."""
+    return [r for r in h.replies(number=number) if r["body"].startswith(reply_marker(comment_id))]
 
 
 def ten_task_rules(max_claims_per_user: int = 3, max_claimants: int = 2) -> Rules:
@@ -347,7 +348,7 @@ async def test_a_participant_cannot_release_someone_elses_claim(backend, tmp_pat
         await h.settle()
         assert (await h.store.state("h9")).claim(2, "alice") is not None
         assert "@alice" in h.tracker()
-        mallory = [c["body"] for c in h.bot_comments() if "@mallory" in c["body"]]
+        mallory = [r["body"] for r in h.replies() if "@mallory" in r["body"]]
         assert len(mallory) == 3
         assert not any("Released" in b or "Removed" in b for b in mallory)
         assert any("/unassign" in b for b in mallory)  # the maintainer command is refused by name
@@ -364,7 +365,7 @@ async def test_maintainer_commands_are_refused_below_write(tmp_path, all_rules, 
         state = await h.store.state("h9")
         assert state.claim(1, "helper") is None and state.claim(2, "alice") is not None
         assert state.claim(2, "alice").stage.value == "claimed" and 3 not in state.closed_tasks
-        refusal = next(c["body"] for c in h.bot_comments() if "@helper" in c["body"])
+        refusal = next(r["body"] for r in h.replies() if "@helper" in r["body"])
         for cmd in ("/assign", "/unassign", "/close-task", "/done"):
             assert cmd in refusal
         assert "✅" not in refusal
@@ -463,3 +464,58 @@ def _cells(row: str) -> int:
         i += 1
     return n
 
+
+
+# ---------------------------------------------------------------------------------------------- shared write budget
+
+class SteppedClock:
+    """Epoch seconds that move only when someone sleeps on them (GitHub's window is on this clock too)."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+async def test_two_replicas_share_one_write_budget_through_the_store(backend, tmp_path):
+    import aiohttp
+
+    from bot.store.budget import StoreBudget
+    from tests.conftest import fresh_store
+
+    clock = SteppedClock()
+    store = await fresh_store(backend, tmp_path)
+    await store.init([])
+    async with FakeGitHub() as gh, aiohttp.ClientSession() as session:
+        gh.clock = clock  # GitHub's window follows the same stepped time
+        gh.add_issue(REPO, TRACKER, title="Tracker")
+        replicas = [Gateway(api_url=gh.base_url, app_id=gh.app_id, private_key=gh.private_key_pem, session=session,
+                            budget=StoreBudget(store, per_minute=8, per_hour=500), sleep=clock.sleep, clock=clock)
+                    for _ in range(2)]
+        insts = [await g.installation(1) for g in replicas]
+        sent: list[float] = []
+
+        async def write(i: int) -> None:
+            await insts[i % 2].create_comment(REPO, TRACKER, f"c{i}")
+            sent.append(clock())
+
+        for i in range(20):
+            await write(i)
+        assert len(gh.comments(REPO, TRACKER)) == 20
+        for t in sent:  # 7 ordinary writes a minute between BOTH replicas (one of 8 kept for the board)
+            assert sum(1 for u in sent if t <= u < t + 60) <= 7
+        assert gh.secondary_limited == 0
+        # a 403 seen by one replica pauses the other too
+        await replicas[0].budget.pause(1, clock() + 300)
+        before = clock()
+        await insts[1].create_comment(REPO, TRACKER, "after the pause")
+        assert clock() - before >= 300
+    await store.close()

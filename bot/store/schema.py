@@ -177,3 +177,16 @@ history = Table(
     Column("stage", String(32)),  # NULL: the claim was dropped
     Column("at", UTCDateTime(), nullable=False),
 )
+
+write_budget = Table(
+    "write_budget", metadata,  # one row per installation: its row lock serialises budget decisions
+    Column("installation_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("paused_until", UTCDateTime()),  # GitHub refused a write (403/429): none before this
+)
+
+writes = Table(
+    "writes", metadata,  # content-creating requests of the last hour, per installation (all replicas)
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("installation_id", BigInteger, nullable=False, index=True),
+    Column("at", UTCDateTime(), nullable=False),  # when GitHub had received it (its answer came back)
+)

@@ -54,6 +54,9 @@ from bot.store.schema import (
 )
 
 
+BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
+
+
 class Store:
     """Every query is one transaction: a synchronous function over a Connection (the closures
     below), run off the event loop by the `Database`."""
@@ -498,7 +501,7 @@ class Store:
                 vals.update(board_hash=edited_hash, board_edits=campaigns.c.board_edits + 1, board_error=None, board_failures=0)
             if failed:
                 failures = conn.execute(select(campaigns.c.board_failures).where(campaigns.c.slug == slug)).scalar() or 0
-                wait = min(300.0, 2.0 ** min(int(failures), 10))
+                wait = min(BOARD_BACKOFF_CAP, 2.0 ** min(int(failures), 10))
                 vals.update(board_dirty=True, dirty_since=self.clock.now() + timedelta(seconds=wait),
                             board_failures=campaigns.c.board_failures + 1)
             if error is not None:
