@@ -80,7 +80,8 @@ from bot.rules.models import CampaignRules, Task
 from bot.titles import TitleRef
 
 MAINTAINER_ACTIONS = {"assign", "unassign", "done", "reopen", "close-task", "refresh", "close-campaign", "reopen-campaign"}
-BARE_CLAIM = re.compile(r"^\s*(?:@\S+\s+)?(?:/?claim|/?认领|【报名】|\[报名\]|报名)\s*[。.!！]?\s*$", re.IGNORECASE)
+# Possessive quantifiers: linear on any input ("claim" + 65,000 spaces + "x" must not backtrack).
+BARE_CLAIM = re.compile(r"^\s*+(?:@\S++\s++)?(?:/?claim|/?认领|【报名】|\[报名\]|报名)\s*+[。.!！]?\s*+$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -244,13 +244,17 @@ def _cn_int(text: str | None) -> int | None:
     return total + (digit or 0)
 
 
+MAX_TITLE = 1024
+
+
 def parse_title(title: str, keys: Iterable[str] = ()) -> TitleRef:
     """Read a PR title; see the module docstring for the grammar.
 
     `keys`: the campaign keys the caller knows; a key that is not Hackathon-shaped ("Docs Sprint")
     is then also read at the title's start or before "No" (`Docs Sprint No.5 fix`).
     """
-    text = _SPACES.sub(" ", title).strip()
+    # GitHub keeps a title to 256 characters; a longer one (a forged payload) is read only this far.
+    text = _SPACES.sub(" ", title[:MAX_TITLE]).strip()
     revert = False
     m = _REVERT.match(text)
     if m:

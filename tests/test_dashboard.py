@@ -295,3 +295,12 @@ def test_the_progress_axis_covers_the_values_in_at_most_five_round_steps(v):
     top, step = _scale(v)
     assert top >= max(v, 1) and top % step == 0 and top // step <= 5 and top - step < max(v, 1)
     assert str(step).strip("0") in ("1", "2", "5")
+
+
+def test_the_task_table_shows_each_tasks_reward():
+    tasks = make_tasks()
+    tasks[3] = Task(id=3, title="Paid", reward="<b>0.1🌟</b>")
+    html = render_campaign(build_dashboard(make_rules(tasks=tasks), state_of(), [], NOW))
+    row = html.split('<tr id="task-3">', 1)[1].split("</tr>", 1)[0]
+    assert '<small class="reward" title="reward">&lt;b&gt;0.1🌟&lt;/b&gt;</small>' in row
+    assert 'class="reward"' not in html.split('<tr id="task-1">', 1)[1].split("</tr>", 1)[0]

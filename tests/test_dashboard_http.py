@@ -5,8 +5,11 @@ import csv
 import io
 import re
 
+import pytest
+
 from bot.board import board_stats
 from bot.settings import Settings
+from tests.conftest import STORE_BACKENDS
 from tests.harness import Harness
 
 
@@ -89,8 +92,9 @@ async def test_dashboard_off_serves_no_pages_but_metrics(tmp_path, all_rules, mo
             await runner.cleanup()
 
 
-async def test_each_stage_change_is_recorded_with_its_time(tmp_path, all_rules):
-    async with Harness(all_rules, tmp_path) as h:
+@pytest.mark.parametrize("backend", STORE_BACKENDS)
+async def test_each_stage_change_is_recorded_with_its_time(backend, tmp_path, all_rules):
+    async with Harness(all_rules, tmp_path, backend=backend) as h:
         await seed(h)
         events = [(e.task, e.user, e.stage.value if e.stage else None) for e in await h.store.history("h9")]
         assert events == [(1, "alice", "claimed"), (2, "alice", "claimed"), (3, "bob", "claimed"), (1, "carol", "claimed"),

@@ -424,3 +424,15 @@ def test_a_title_edited_to_name_no_task_gives_the_credit_back(rules):
     assert st2.prs[0].tasks == ()
     # a PR the bot never recorded, without a task: nothing at all
     assert decide_pull(rules, CampaignState(), pull("chore: bump deps", repo="org/docs"), [], NOW).changes == []
+
+
+def test_the_bare_claim_check_is_linear_on_hostile_comments():
+    import time
+
+    from bot.decide import BARE_CLAIM
+
+    for body in ("claim" + " " * 65_000 + "x", "@bot " * 13_000, "认领" + "\t" * 65_000 + "!x"):
+        started = time.process_time()
+        assert BARE_CLAIM.match(body) is None
+        assert time.process_time() - started < 0.5
+    assert BARE_CLAIM.match("  @hackathon-bot claim！ ") and BARE_CLAIM.match("【报名】")

@@ -248,3 +248,16 @@ def test_parsing_is_linear_even_on_adversarial_64k_titles(chunk):
     t_small, t_big = _best_time(small), _best_time(big)
     assert t_big < 8 * t_small + 0.05, (chunk, t_small, t_big)
     assert t_big < 1.0, (chunk, t_big)  # and 64 KiB stays far from anything a person would notice
+
+
+def test_a_title_longer_than_github_allows_is_read_only_as_far_as_the_bound():
+    import time
+
+    from bot.titles import MAX_TITLE
+
+    long = "【Hackathon 9th No.85】" + "Hackathon " * 6_500
+    started = time.process_time()
+    ref = parse_title(long)
+    assert time.process_time() - started < 0.5
+    assert ref.tasks == (85,) if isinstance(ref.tasks, tuple) else list(ref.tasks) == [85]
+    assert parse_title("x" * MAX_TITLE + " 【Hackathon 9th No.5】").tasks in ((), [])

@@ -79,6 +79,8 @@ _TASK_MARKERS = re.compile(
     r"Difficulty\s*:|Description\s*:|Deliverables|Acceptance|What to submit)",
     re.IGNORECASE,
 )
+# a line of its own naming a section of tasks: `【开源贡献个人挑战赛-API 开发】`, `【科学计算方向】任务详情`
+_TRACK_LINE = re.compile(r"【[^】]{0,30}(?:[-–—]|挑战赛|方向|赛道)[^】]{0,30}】\s*(?:任务详情|任务列表)?")
 # a heading that opens a section of tasks (a track), never a task itself
 _SECTION_TITLE = re.compile(r"任务详情|【[^】]+】|^[一二三四五六七八九十]+\s*[、.．]\s*\S+任务$")
 # a top-level line that starts a task in a collection without headings
@@ -427,8 +429,9 @@ def parse_collection(text: str, file: str) -> Collection:
             i += 1
             continue
         stripped = s.strip().replace("**", "")
-        if cur is None and re.fullmatch(r"【[^】]{2,40}】\s*(?:任务详情|任务列表)?", stripped):
-            track = track_name(stripped)  # `【开源贡献个人挑战赛-API 开发】` on a line of its own
+        if _TRACK_LINE.fullmatch(stripped) and (cur is None or cur.kind in ("heading", "line")):
+            close()  # `【开源贡献个人挑战赛-API 开发】` on a line of its own opens a track
+            track = track_name(stripped)
             group = None
             i += 1
             continue
@@ -608,6 +611,7 @@ class Extracted:
     reward: str | None = None
     unit_tests: bool = False  # the text asks for unit tests (新增单测) without naming where
     title_repo: str | None = None  # (of `extract`) where the title or headings above say the task goes
+    group_difficulty: bool = False  # the difficulty is the group's (a task's own entry in the RFC list wins)
 
 
 @dataclass
@@ -893,6 +897,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
     accept = list(own.acceptance)
     rfc_required, rfc_repo, rfc_path = own.rfc_required, own.rfc_repo, own.rfc_path
     difficulty = own.difficulty
+    group_difficulty = False
     reward = own.reward
     unit_tests = own.unit_tests
     if grp is not None:
@@ -905,6 +910,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
         accept += [a for a in grp.acceptance if a not in accept]
         rfc_required = rfc_required or grp.rfc_required
         rfc_repo, rfc_path = rfc_repo or grp.rfc_repo, rfc_path or grp.rfc_path
+        group_difficulty = difficulty is None and grp.difficulty is not None
         difficulty = difficulty or grp.difficulty
         reward = reward or grp.reward
         unit_tests = unit_tests or grp.unit_tests
@@ -929,7 +935,7 @@ def extract(block: Block, ctx: Context) -> Extracted:
     if reward is None and difficulty and _STAR_REWARD.search(difficulty):
         reward = difficulty  # 🌟 is the contribution (reward) unit of the editions that use it
     return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, own.summary, accept,
-                     reward=reward, unit_tests=unit_tests, title_repo=fallback)
+                     reward=reward, unit_tests=unit_tests, title_repo=fallback, group_difficulty=group_difficulty)
 
 
 # ---------------------------------------------------------------- the whole collection

@@ -305,6 +305,7 @@ def generate(
                 "status": TaskStatus.reserved.value if b.reserved else None,
                 "reward": e.reward,
                 "_kind": b.kind,
+                "_group_difficulty": e.group_difficulty,
                 "_fallback": e.title_repo,
                 "_unit_tests": e.unit_tests,
                 "_group": (c.file, id(b.group)) if b.group is not None else None,
@@ -373,8 +374,8 @@ def _apply_rfc_list(rl: Collection, tasks: dict[int, dict[str, Any]], warnings: 
         if t is None:
             warnings.append(Warning_(rl.file, b.line, f"the RFC list names task {b.number}, which the collections do not have", "rfc list"))
             continue
-        if b.difficulty and not t.get("difficulty"):
-            t["difficulty"] = _clean_difficulty(b.difficulty)
+        if b.difficulty and (not t.get("difficulty") or t.get("_group_difficulty")):
+            t["difficulty"] = _clean_difficulty(b.difficulty)  # the task's own line beats its group's
         if b.rfc_required is None:
             warnings.append(Warning_(rl.file, b.line, f"task {b.number}: RFC column neither 是 nor 否", "rfc list"))
             continue

@@ -36,6 +36,20 @@ def test_sections_are_tracks_and_headings_above_say_where_work_goes():
     assert g.tasks[5]["difficulty"] == "⭐️⭐️"
 
 
+def test_difficulty_comes_from_the_task_then_the_rfc_list_then_the_group():
+    g = _gen("group_edition.md", "group_rfc_list.md")
+    assert g.tasks[2]["difficulty"] == "进阶"  # the group's
+    assert g.tasks[1]["difficulty"] == "0.25🌟"  # the task's own line in the RFC list beats its group's
+
+
+def test_a_bracketed_line_is_a_track_and_bold_lines_and_list_items_start_tasks():
+    text = ("# 第十期任务合集\n\n【开源贡献个人挑战赛-文档】\n\n**No.3：补全量化文档**\n\n- 详细描述：补全文档。\n\n"
+            "【开源贡献个人挑战赛-API 开发】\n\n- No.4 - 新增 foo API\n- No.5：新增 bar API\n")
+    g = generate([("c.md", text)], extra_repos=["PaddlePaddle/Paddle"])
+    assert {n: (t["title"], t["track"]) for n, t in g.tasks.items()} == {
+        3: ("补全量化文档", "文档"), 4: ("新增 foo API", "API 开发"), 5: ("新增 bar API", "API 开发")}
+
+
 def test_a_reserved_placeholder_is_a_task_closed_to_claims(tmp_path):
     g = _gen("group_edition.md")
     assert g.tasks[3]["status"] == "reserved" and all(g.tasks[n]["status"] is None for n in (1, 2, 4, 5))
