@@ -578,15 +578,18 @@ def _results_blocks(rules: CampaignRules, before: CampaignState, after: Campaign
 
 def comment_lang(body: str) -> str | None:
     """The language a comment is written in: "zh" when it has Chinese characters, "en" when it has
-    Latin words and none, None when it has neither (numbers only)."""
-    text = "\n".join(clean_lines(body))
+    English words beyond the commands (`/done 5`, `claim No.3` say nothing about the writer's
+    language), None when neither."""
+    text = "\n".join(line for line in clean_lines(body) if not _COMMAND_LINE.match(line))
     if _CJK.search(text):
         return "zh"
-    return "en" if _LATIN_WORD.search(text) else None
+    return "en" if _LATIN_WORD.search(_COMMAND_WORDS.sub(" ", text)) else None
 
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+_COMMAND_LINE = re.compile(r"^\s*[/@]")
+_COMMAND_WORDS = re.compile(r"(?i)\b(?:un)?claim\b|\bno\b\.?|\btasks?\b")
 
 
 def _reply_body(rules: CampaignRules, c: CommentFacts, notes: list[Note], parsed: ParseResult, hints: list[str]) -> str:

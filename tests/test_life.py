@@ -288,9 +288,10 @@ def test_an_english_comment_on_a_zh_campaign_gets_the_campaigns_language_and_an_
 
 def test_comment_language_ignores_code_and_numbers():
     assert comment_lang("【报名】：3") == "zh"
-    assert comment_lang("claim No.3") == "en"
+    assert comment_lang("I would like to claim No.3") == "en"
     assert comment_lang("3") is None
-    assert comment_lang("```\n中文\n```\nclaim 3") == "en"
+    assert comment_lang("claim No.3") is None and comment_lang("/done 5 @bob") is None  # commands say nothing
+    assert comment_lang("```\n中文\n```\nclaim 3, thanks") == "en"
 
 
 def test_a_merged_pr_after_closing_still_counts(rules):

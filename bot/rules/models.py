@@ -5,7 +5,7 @@ file:line: field messages. `bot rules schema` prints the JSON Schema of these mo
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
@@ -114,7 +114,7 @@ class Source(_Strict):
     anchor: str | None = None
 
 
-class TaskStatus(str, Enum):
+class TaskStatus(StrEnum):
     """Whether a task takes claims: `open`; `reserved` (a placeholder the organisers will fill in
     later, e.g. `No.N（预留）`); `closed` (withdrawn or done). Only `open` tasks take claims."""
 
