@@ -199,7 +199,7 @@ class Router:
             if not self.rules.for_repo(repo):
                 raise Ignored("repository outside every campaign")
             raw = await self.facts.pull(repo, number, inst)
-            ref = parse_title(raw["title"]) if raw else None
+            ref = parse_title(raw["title"], self._keys(repo)) if raw else None
             chosen = choose_campaign(self.rules.for_repo(repo), ref) if ref and ref.tasks else None
             if chosen is None or ref is None:
                 raise Ignored("not a task PR")
@@ -224,14 +224,17 @@ class Router:
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
         return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
 
-    @staticmethod
-    def _pull_facts(repo: str, pr: dict) -> PullFacts:
+    def _keys(self, repo: str) -> list[str]:
+        """The campaign keys a title in `repo` may use (`Docs Sprint No.5` as well as `Hackathon ...`)."""
+        return [c.campaign.key for c in self.rules.for_repo(repo)]
+
+    def _pull_facts(self, repo: str, pr: dict) -> PullFacts:
         """PullFacts from GitHub's pull-request object (REST or webhook: the same shape)."""
         return PullFacts(repo=repo, number=pr["number"], title=pr["title"], body=pr.get("body") or "",
                          author=pr["user"]["login"], state=pr["state"],
                          merged=bool(pr.get("merged")) or pr.get("merged_at") is not None,
                          url=pr.get("html_url", ""), labels=tuple(lb["name"] for lb in pr.get("labels") or ()),
-                         ref=parse_title(pr["title"]), head_sha=(pr.get("head") or {}).get("sha", ""))
+                         ref=parse_title(pr["title"], self._keys(repo)), head_sha=(pr.get("head") or {}).get("sha", ""))
 
     async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str, parsed: ParseResult) -> bool:
         if author.lower() in {m.lower() for m in rules.campaign.maintainers}:
@@ -254,7 +257,7 @@ class Router:
         pr = e.pull_request
         repo = e.repository.full_name
         candidates = self.rules.for_repo(repo)
-        ref = parse_title(pr.title)
+        ref = parse_title(pr.title, [c.campaign.key for c in candidates])
         inst = e.installation.id if e.installation else None
         facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
                           state=pr.state, merged=pr.is_merged, url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),

@@ -40,6 +40,7 @@ class Browser:
         args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
                 "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
+                "--disable-breakpad", "--disable-crash-reporter",
                 f"--user-data-dir={self._dir}", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
                 "about:blank"]
         self._proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.DEVNULL,

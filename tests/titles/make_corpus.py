@@ -70,7 +70,7 @@ def negatives(r: random.Random):
         "Update PaddlePaddle Hackathon 4 summary",
     ]
     for t in fixed:
-        yield t, "-", [], 0, 0, None
+        yield t, "-", [], 0, int(t.startswith("Revert ")), None
     for ed in range(4, 11):
         yield f"Update 【PaddlePaddle Hackathon {ed}】 任务合集.md", "-", [], 0, 0, None
         yield f"【PaddlePaddle Hackathon {ed}】 fix links", "-", [], 0, 0, None
