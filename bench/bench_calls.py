@@ -33,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_load import KEY, REPO, SECRET, TRACKER_NUMBER, Stack, post, write_rules  # noqa: E402
+
 from tests import payloads  # noqa: E402
 
 TRACKER = f"/repos/{REPO}/issues/{TRACKER_NUMBER}"

@@ -169,7 +169,7 @@ class FakeProc:
         self.proc: subprocess.Popen | None = None
         self.url = ""
 
-    async def start(self) -> "FakeProc":
+    async def start(self) -> FakeProc:
         self.proc = subprocess.Popen([sys.executable, __file__, "--fake-github"], stdout=subprocess.PIPE,
                                      stderr=open(self.logdir / "fake.log", "ab"), cwd=ROOT, text=True)
         line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), 60)
@@ -314,7 +314,7 @@ class Stack:
         self.board_delay = board_delay
         self.tag = tag
 
-    async def __aenter__(self) -> "Stack":
+    async def __aenter__(self) -> Stack:
         self.session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=1000))
         self.workdir = Path(tempfile.mkdtemp(prefix=f"bench-{self.tag}-"))
         self.fake = await FakeProc(self.session, self.workdir).start()
@@ -410,7 +410,7 @@ async def ack_phase(stack: Stack, deliveries: list, rate: float) -> dict:
         t = time.perf_counter()
         try:
             s = await asyncio.wait_for(post(session, url, body, headers), 30)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             s = 0
         lat.append(time.perf_counter() - t)
         statuses[s] = statuses.get(s, 0) + 1
@@ -562,7 +562,7 @@ async def run_burst(args: argparse.Namespace, rules_dir: Path) -> dict:
         board_at: dict[str, float] = {}
         reply_at: dict[str, float] = {}
         answered: dict[str, int] = {}
-        for m, p, status, ended, inst, text in writes:
+        for m, p, status, ended, _inst, text in writes:
             if text is None or status not in (200, 201):
                 continue
             if m == "PATCH" and p == tracker:

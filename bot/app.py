@@ -7,8 +7,9 @@ Anything wrong with the set-up is a `StartupError` carrying one line that says w
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import aiohttp
 from aiohttp import web
@@ -16,8 +17,8 @@ from aiohttp import web
 from bot.clock import SYSTEM, Clock
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
-from bot.rules.loader import RulesError, load_rules
 from bot.routing import Facts
+from bot.rules.loader import RulesError, load_rules
 from bot.rules.models import Rules
 from bot.settings import Settings
 from bot.store import Store

@@ -25,13 +25,13 @@ import re
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from itertools import accumulate
 
 from bot import texts
 from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.rules.models import CampaignRules, Task
 from bot.review import task_url
+from bot.rules.models import CampaignRules, Task
 from bot.texts import escape_cell
 
 __all__ = ["BOARD_START", "BOARD_END", "BODY_LIMIT", "render_board", "splice_board", "escape_cell", "board_stats"]
@@ -211,7 +211,7 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
 # ---- the board
 
 
-@lru_cache(maxsize=None)
+@cache
 def _words(lang: str) -> dict:
     """The wording `board.j2` gives the rows built here (stage names, separators, markers)."""
     return dict(texts.template(lang, "board.j2").module.words)
@@ -507,7 +507,8 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
 
     # 8: one claimant a row, and only the first rows that fit
     ends = list(accumulate(n + 1 for n in (len(h) + 2 + len(capped(cl, 1)) for h, cl in zip(heads, cells))))
-    for tracks_n, people_n, share in ((None, people_n, 4), (20, min(people_n, 20), 8), (0, 0, 0)):
+    people_max = people_n
+    for tracks_n, people_n, share in ((None, people_max, 4), (20, min(people_max, 20), 8), (0, 0, 0)):
         people = people_all[:people_n]
         room = budget // share if share else 0
         free_n = _cut(items, sep, room)

@@ -15,11 +15,11 @@ edit) is recorded and shown.
 """
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
 
 from bot.board import render_board, splice_board
 from bot.clock import SYSTEM, Clock
@@ -66,7 +66,7 @@ class BoardFlusher:
             await self.store.release_board(slug)
             return False
         info = await self.store.board_info(slug)
-        board = render_board(rules, await self.store.state(slug), rules.campaign.language)
+        board = render_board(rules, await self.store.state(slug, urgent=True), rules.campaign.language)
         digest = body_hash(board)
         if digest == info.get("board_hash"):
             await self.store.release_board(slug)
@@ -102,7 +102,7 @@ class BoardFlusher:
                       slug, exc, rules.campaign.tracker)
             await self.store.release_board(slug, error=short_error(exc))
             return False
-        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, GitHubError, OSError) as exc:
             log.warning("board of %s not written yet: %s (retried with backoff)", slug, exc)
             await self.store.release_board(slug, failed=True)
             return False

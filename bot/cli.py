@@ -94,7 +94,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description="hackathon-bot: runs contribution campaigns on GitHub.")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    p = sub.add_parser("sync", help="adopt or reconcile campaigns from GitHub: read their comments and PRs, quietly")
+    p.add_argument("campaigns", nargs="*", metavar="CAMPAIGN", help="campaign slugs (default: every campaign)")
+    p.set_defaults(func=lambda a: __import__("bot.sync", fromlist=["main"]).main(a))
+
     p = sub.add_parser("serve", help="run the GitHub App (webhook server and workers)")
+    p.add_argument("--sync", action="store_true", help="run `bot sync` for every campaign at start-up (also SYNC_ON_START=1)")
     p.set_defaults(func=lambda a: __import__("bot.server", fromlist=["main"]).main(a))
 
     p = sub.add_parser("replay", help="run one delivery through the pipeline in dry-run and print the actions")

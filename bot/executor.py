@@ -28,7 +28,8 @@ import asyncio
 import json
 import logging
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from bot.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
 from bot.clock import SYSTEM, Clock
@@ -218,7 +219,7 @@ class Executor:
                     self._done(i, "skipped", started, "already on GitHub")
                     outcomes.append(Outcome(i.id, ActionStatus.DONE, token=i.token))
                     items.remove(i)
-        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, GitHubError, OSError) as exc:
             return [self._failed(i, exc, started) for i in items]
         merged = coalesce([i.action.body for i in items], self.language_of(repo))  # type: ignore[union-attr]
         for m in merged:
@@ -228,7 +229,7 @@ class Executor:
                 self._last_reply[key] = loop.time()
                 await inst.create_comment(repo, number, m.body)
                 self._last_reply[key] = loop.time()
-            except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, GitHubError, OSError) as exc:
                 outcomes += [self._failed(i, exc, started) for i in carried]
                 continue
             outcomes += [Outcome(i.id, ActionStatus.DONE, token=i.token) for i in carried]
@@ -282,7 +283,7 @@ class Executor:
                 outcome = "dry_run"
             else:
                 outcome = "done" if await self._perform(item) else "skipped"
-        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, GitHubError, OSError) as exc:
             return self._failed(item, exc, started)
         done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)

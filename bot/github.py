@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import heapq
 import itertools
 import json
@@ -359,6 +360,11 @@ class Gateway:
         """(installation id, content-creating requests left this minute) for each installation used so far."""
         return [(i, inst.writes_left()) for i, inst in sorted(self._installations.items())]
 
+    async def repo_installation(self, repo: str) -> int:
+        """The id of the App's installation on a repository (App JWT; `bot sync` before any delivery)."""
+        data, _ = await self._call("GET", f"/repos/{repo}/installation", auth=self._app_auth, owner=None)
+        return int(data["id"])
+
     async def installation(self, installation_id: int) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
         inst = self._installations.get(installation_id)
@@ -419,8 +425,8 @@ class Gateway:
             cached = owner._etags.get(full) if owner is not None and conditional and method == "GET" else None
             extra = {"if-none-match": cached[0]} if cached else {}
             if owner is not None and method in WRITE_METHODS:
-                status, headers, raw = await owner._write(priority, lambda: self._send(
-                    method, full, authorization, body, params, owner, extra))
+                status, headers, raw = await owner._write(priority, functools.partial(
+                    self._send, method, full, authorization, body, params, owner, extra))
             else:
                 status, headers, raw = await self._send(method, full, authorization, body, params, owner, extra)
             if status == 304 and cached is not None and owner is not None:
@@ -472,7 +478,7 @@ class Gateway:
                                              params=dict(params) if params else None,
                                              timeout=self._timeout) as resp:
                 return resp.status, resp.headers, await resp.read()
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError) as exc:
             text = f"{type(exc).__name__}: {exc}"
             if owner is not None and method == "POST" and not isinstance(exc, aiohttp.ClientConnectorError):
                 # The request may have reached GitHub (a comment may exist now): sending it again at

@@ -4,7 +4,7 @@ stalled past `LEASE_SECONDS`) is "lost", and work under it must neither commit n
 from __future__ import annotations
 
 import logging
-from typing import Callable
+from collections.abc import Callable
 
 from bot.clock import SYSTEM, Clock
 from bot.store import Store

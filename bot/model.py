@@ -6,9 +6,9 @@ reads them; `board`, `review` and `replies` render them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import Literal
 
 

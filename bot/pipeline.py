@@ -14,7 +14,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -208,7 +209,7 @@ class Pipeline:
                 await self.store.finish_delivery(delivery_id, DeliveryStatus.FAILED, short_error(exc), token=token)
             done("failed", detail=f"{short_error(exc)}; `bot status` lists it")
             return []
-        except (GitHubError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, GitHubError, OSError) as exc:
             result = await self._retry_later(delivery_id, attempts, exc, token)
             gave_up = delivery_id is not None and attempts >= self.max_attempts and not retry_plan(attempts, exc)[1]
             done("failed" if gave_up else "retry", detail=short_error(exc))

@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from bot import texts
 from bot.model import CampaignState, PullRequest
 from bot.rules.models import CampaignRules, Task, path_matches
-from bot import texts
 
 CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
 SHOW_FILES = 20  # file lists in the checklist are cut here ("and N more")

@@ -12,8 +12,9 @@ What concerns no campaign raises `Ignored`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Protocol
+from typing import Any, Protocol
 
 from bot import events as ev
 from bot.actions import Decision
@@ -23,8 +24,8 @@ from bot.decide import (
     MAINTAINER_ACTIONS,
     STATE_ACTIONS,
     CommentFacts,
-    command_lines,
     PullFacts,
+    command_lines,
     decide_comment,
     decide_misplaced_pull,
     decide_pr_comment,

@@ -132,9 +132,15 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
             loop.add_signal_handler(sig, stop.set)
         except (NotImplementedError, RuntimeError):
             pass
+    background: list[asyncio.Task] = []
+    if settings.sync_on_start and pipeline.gateway is not None:
+        background.append(asyncio.create_task(_sync_at_start(pipeline), name="sync-on-start"))
     if ready is not None:
         ready.set()
     await stop.wait()
+    for task in background:
+        task.cancel()
+    await asyncio.gather(*background, return_exceptions=True)
     log.info("stopping: no new deliveries; in-flight work finishes, the rest stays in the inbox")
     await site.stop()
     await pipeline.stop()
@@ -142,8 +148,20 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     await bot.close()
 
 
+async def _sync_at_start(pipeline: Pipeline) -> None:
+    """SYNC_ON_START / `bot serve --sync`: catch up with GitHub (quietly) while serving."""
+    from bot.sync import Syncer
+
+    try:
+        await Syncer(pipeline, out=lambda line: log.info("sync: %s", line)).sync()
+    except Exception:
+        log.exception("sync at start-up failed; the bot keeps serving (run `bot sync` to retry)")
+
+
 def main(args=None) -> int:  # noqa: ANN001
     settings = Settings()
+    if args is not None and getattr(args, "sync", False):
+        settings.sync_on_start = True
     setup_logging(settings.log_level, settings.log_format)
     from bot.app import StartupError
 

@@ -36,10 +36,12 @@ class Settings(BaseSettings):
     max_writes_per_hour: int = Field(500, ge=1, description="content-creating GitHub requests per installation per hour")
     reply_gap: float = Field(3.0, ge=0, description="seconds between the bot's replies to one issue; replies queued meanwhile are merged")
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
+    sync_on_start: bool = Field(False, description="run `bot sync` for every campaign at start-up (bot serve --sync)")
+    redeliver_every: float = Field(300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off")
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
 
     @model_validator(mode="after")
-    def _read_key_file(self) -> "Settings":
+    def _read_key_file(self) -> Settings:
         if not self.private_key and self.private_key_path:
             self.private_key = Path(self.private_key_path).read_text()
         if self.private_key and "\\n" in self.private_key and "\n" not in self.private_key:

@@ -91,7 +91,7 @@ def code_cell(text: Any) -> str:
 
 
 _URL_OK = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
-_URL_QUOTE = {ord(c): "%{:02X}".format(ord(c)) for c in "()<>|[]`\"'\\ "} | {i: "%{:02X}".format(i) for i in range(0x20)}
+_URL_QUOTE = {ord(c): f"%{ord(c):02X}" for c in "()<>|[]`\"'\\ "} | {i: f"%{i:02X}" for i in range(0x20)}
 
 
 def safe_url(url: Any) -> str | None:

@@ -229,7 +229,7 @@ class Call:
     json: Any = None
 
     @classmethod
-    def of(cls, method: str, url: Any, params: Any, data: Any) -> "Call":
+    def of(cls, method: str, url: Any, params: Any, data: Any) -> Call:
         parts = urlsplit(str(url))
         query = dict(parse_qsl(parts.query))
         query.update({str(k): str(v) for k, v in (params or {}).items()})
@@ -285,7 +285,7 @@ class CassetteHarness(Harness):
     def _not_github(self, request: vcr.request.Request) -> vcr.request.Request | None:
         return None if self.url and request.uri.startswith(self.url) else request
 
-    async def __aenter__(self) -> "CassetteHarness":
+    async def __aenter__(self) -> CassetteHarness:
         if not self.recording and not self.path.exists():
             raise AssertionError(f"{self.path} is missing: record it with RECORD_CASSETTES=1")
         await super().__aenter__()

@@ -41,14 +41,14 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import itertools
-import math
 import json
+import math
 import re
 import secrets
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 from urllib.parse import urlencode
@@ -79,7 +79,7 @@ def generate_private_key_pem() -> str:
 
 
 def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -163,6 +163,7 @@ class FakeGitHub:
             self.private_key_pem.encode(), password=None).public_key()
         self.app_id = app_id
         self.token_ttl = token_ttl
+        self.installation_id = 1  # the App's installation on every repository (GET /repos/{o}/{r}/installation)
         self.latency = 0.0
         self.requests: list[RecordedRequest] = []
         self.base_url = ""
@@ -248,10 +249,30 @@ class FakeGitHub:
         return self.pull(repo, number)
 
     def add_comment(self, repo: str, number: int, body: str, *, user: str,
-                    user_type: str = "User") -> dict:
-        """A comment someone (not the bot) wrote."""
+                    user_type: str = "User", created_at: str | None = None, updated_at: str | None = None) -> dict:
+        """A comment someone (not the bot) wrote (`created_at`/`updated_at`: written in the past)."""
         c = self._new_comment(repo, self._get_issue(repo, number), body, user, user_type)
+        if created_at is not None:
+            c.created_at = c.updated_at = created_at
+        if updated_at is not None:
+            c.updated_at = updated_at
         return self._render_comment(c)
+
+    def edit_comment(self, comment_id: int, body: str, *, updated_at: str | None = None) -> dict:
+        """Someone edits their comment (no delivery is sent)."""
+        c = self._comments[comment_id]
+        c.body, c.updated_at = body, updated_at or shapes.now_iso()
+        return self._render_comment(c)
+
+    def delete_comment(self, comment_id: int) -> None:
+        """Someone deletes their comment (no delivery is sent)."""
+        c = self._comments.pop(comment_id)
+        self._get_issue(c.repo, c.number).comment_ids.remove(comment_id)
+
+    def set_times(self, repo: str, number: int, *, created_at: str, updated_at: str | None = None) -> None:
+        """Date an issue or pull request in the past."""
+        i = self._get_issue(repo, number)
+        i.created_at, i.updated_at = created_at, updated_at or created_at
 
     def set_permission(self, repo: str, user: str, permission: str) -> None:
         """admin / maintain / write / triage / read / none; users not set read as "read"."""
@@ -593,6 +614,8 @@ class FakeGitHub:
         r.add_post(num + "/labels", self._add_labels)
         r.add_delete(num + "/labels/{name}", self._remove_label)
         r.add_post(num + "/assignees", self._add_assignees)
+        r.add_get(repo + "/pulls", self._list_pulls)
+        r.add_get(repo + "/installation", self._repo_installation)
         r.add_get(repo + "/pulls/{number:\\d+}", self._get_pull)
         r.add_get(repo + "/pulls/{number:\\d+}/files", self._pull_files)
         r.add_get(repo + "/collaborators/{username}/permission", self._permission)
@@ -677,9 +700,48 @@ class FakeGitHub:
         return web.json_response(self._render_issue(repo.full_name, issue))
 
     async def _list_comments(self, request: web.Request) -> web.Response:
+        """GitHub: oldest first; ``since`` keeps the comments updated at or after it."""
         self._need_token(request)
         repo, issue = self._issue_of(request)
-        return self._paginate(request, [self._render_comment(self._comments[i]) for i in issue.comment_ids])
+        since = request.query.get("since")
+        items = [self._comments[i] for i in issue.comment_ids]
+        if since:
+            items = [c for c in items if _ts(c.updated_at) >= _ts(since)]
+        return self._paginate(request, [self._render_comment(c) for c in items])
+
+    async def _list_pulls(self, request: web.Request) -> web.Response:
+        """GitHub: ``state`` open (default) | closed | all; ``sort`` created (default) | updated;
+        ``direction`` desc by default for created, else asc. Items are pull-request-simple."""
+        self._need_token(request)
+        repo = self._repo(request)
+        state = request.query.get("state", "open")
+        sort = request.query.get("sort", "created")
+        direction = request.query.get("direction", "desc" if sort == "created" else "asc")
+        if state not in ("open", "closed", "all") or sort not in ("created", "updated", "popularity", "long-running") \
+                or direction not in ("asc", "desc"):
+            return self._validation("PullRequest", "state")
+        pulls = [i for i in repo.issues.values() if i.is_pull and (state == "all" or i.state == state)]
+        key = (lambda i: (_ts(i.updated_at), i.number)) if sort == "updated" else (lambda i: (_ts(i.created_at), i.number))
+        pulls.sort(key=key, reverse=direction == "desc")
+        out = []
+        for i in pulls:
+            full = self._render_pull(repo.full_name, i)
+            out.append({k: v for k, v in full.items() if k not in _PULL_ONLY})
+        return self._paginate(request, out)
+
+    async def _repo_installation(self, request: web.Request) -> web.Response:
+        """GET /repos/{owner}/{repo}/installation (App JWT): the App's installation on the repository."""
+        self._need_jwt(request)
+        repo = self._repo(request)
+        owner = repo.full_name.split("/")[0]
+        return web.json_response({
+            "id": self.installation_id, "account": shapes.user(owner, type="Organization", api=self.base_url),
+            "repository_selection": "all", "access_tokens_url": f"{self.base_url}/app/installations/{self.installation_id}/access_tokens",
+            "repositories_url": f"{self.base_url}/installation/repositories", "html_url": f"{shapes.WEB}/settings/installations/{self.installation_id}",
+            "app_id": self.app_id, "app_slug": self.app_slug, "target_id": shapes.stable_id("org", owner), "target_type": "Organization",
+            "permissions": self._app_object()["permissions"], "events": self._app_object()["events"],
+            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z", "single_file_name": None,
+            "has_multiple_single_files": False, "single_file_paths": [], "suspended_by": None, "suspended_at": None})
 
     async def _create_comment(self, request: web.Request) -> web.Response:
         self._need_token(request)
@@ -827,6 +889,15 @@ class _Reply(Exception):
 
     def __init__(self, response: web.Response) -> None:
         self.response = response
+
+
+# Keys of the full pull-request object that the list endpoint's pull-request-simple lacks.
+_PULL_ONLY = {"merged", "mergeable", "rebaseable", "mergeable_state", "merged_by", "comments", "review_comments",
+              "maintainer_can_modify", "commits", "additions", "deletions", "changed_files"}
+
+
+def _ts(iso: str) -> float:
+    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def _labels_arg(data: Any) -> Any:

@@ -12,10 +12,10 @@ from pathlib import Path
 import aiohttp
 from aiohttp import web
 
-from bot.github import Gateway
-from bot.metrics import Metrics
 from bot.app import assemble
 from bot.clock import SYSTEM, Clock, SystemClock
+from bot.github import Gateway
+from bot.metrics import Metrics
 from bot.rules.models import Rules
 from bot.server import WEBHOOK_PATH
 from bot.settings import Settings
@@ -71,7 +71,7 @@ class Harness:
         self.dry_lines: list[str] = []
         self._ids = itertools.count(9_000_001)
 
-    async def __aenter__(self) -> "Harness":
+    async def __aenter__(self) -> Harness:
         await self.gh.start()
         for c in self.rules.campaigns.values():
             for repo in c.repos():

@@ -21,7 +21,7 @@ import hmac
 import json
 import uuid
 import zlib
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 WEB = "https://github.com"
@@ -30,7 +30,7 @@ API = "https://api.github.com"
 
 def now_iso() -> str:
     """The current UTC time the way GitHub writes it: ``2024-05-01T12:00:00Z``."""
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def stable_id(*parts: object) -> int:

@@ -41,10 +41,9 @@ import re
 import pytest
 
 from bot.rules.models import Rules
-from tests.cassette_tools import (API_PLACEHOLDER, CASSETTES, RECORD, SCRUBBED_TOKEN, CassetteHarness, ReadableYaml,
-                                  count)
-from tests.conftest import make_rules
 from tests import payloads
+from tests.cassette_tools import API_PLACEHOLDER, CASSETTES, RECORD, SCRUBBED_TOKEN, CassetteHarness, ReadableYaml, count
+from tests.conftest import make_rules
 from tests.harness import TRACKER_BODY
 
 TRACKER = r"^/repos/org/Paddle/issues/100$"

@@ -141,7 +141,7 @@ async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: d
                                 timeout=aiohttp.ClientTimeout(total=15)) as r:
             await r.read()
             return r.status
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError):
         return None
 
 

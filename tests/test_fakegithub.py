@@ -15,7 +15,7 @@ import time
 import aiohttp
 import jwt
 import pytest
-from gidgethub import sansio
+from gidgethub import ValidationFailure, sansio
 from gidgethub.apps import get_jwt
 
 from tests import payloads
@@ -323,7 +323,7 @@ def test_issue_comment_delivery_has_githubs_keys_and_verifies():
     body, headers = payloads.delivery("issue_comment", p, "s3cret", "d-1")
     event = sansio.Event.from_http({k.lower(): v for k, v in headers.items()}, body, secret="s3cret")
     assert (event.event, event.delivery_id, event.data["comment"]["body"]) == ("issue_comment", "d-1", "/claim 3")
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationFailure):
         sansio.Event.from_http({k.lower(): v for k, v in headers.items()}, body, secret="wrong")
 
 

@@ -12,9 +12,20 @@ import aiohttp
 import pytest
 
 from bot.github import (
-    BUDGET_MARGIN, GitHubError, Installation, PermanentError, SlidingWindow, TransientError, _WriteLane, backoff,
+    BUDGET_MARGIN,
+    Gateway,
+    GitHubError,
+    Installation,
+    PermanentError,
+    SlidingWindow,
+    TransientError,
+    _WriteLane,
+    backoff,
     budget_wait,
-    classify, parse_expiry, rate_limit_wait, token_is_fresh, Gateway,
+    classify,
+    parse_expiry,
+    rate_limit_wait,
+    token_is_fresh,
 )
 from tests.fakegithub import FakeGitHub, generate_private_key_pem
 

@@ -129,7 +129,7 @@ class SecondReplica:
     def __init__(self, h: Harness):
         self.h = h
 
-    async def __aenter__(self) -> "SecondReplica":
+    async def __aenter__(self) -> SecondReplica:
         h = self.h
         self.store = Store(PG_URL, lease_seconds=h.lease_seconds)
         await self.store.init(list(h.rules.campaigns))

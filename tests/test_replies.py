@@ -1,16 +1,15 @@
 """The bot's replies: what a participant or maintainer reads after commenting."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
-
-import re
 
 import pytest
 
 from bot.model import CampaignState, Claim, Note, PullRequest, Stage
 from bot.replies import NOTE_CODES, render_help, render_reply, render_status, reply_marker
-from bot.rules.models import (Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Source, Target, Task, TaskRfc)
+from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Source, Target, Task, TaskRfc
 
 T0 = datetime(2024, 3, 1)
 

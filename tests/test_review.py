@@ -7,10 +7,8 @@ from pathlib import Path
 import pytest
 
 from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.review import (CHECKLIST_MARKER, SHOW_FILES, ChangedFile, CheckItem, Review, managed_labels,
-                        render_checklist, review_pr)
-from bot.rules.models import (Campaign, CampaignRules, ClaimPolicy, Labels, RfcDefaults, Source, Target, Task,
-                              TaskRfc)
+from bot.review import CHECKLIST_MARKER, SHOW_FILES, ChangedFile, CheckItem, Review, managed_labels, render_checklist, review_pr
+from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, Labels, RfcDefaults, Source, Target, Task, TaskRfc
 
 T0 = datetime(2024, 3, 1, 12, 0)
 PADDLE = "PaddlePaddle/Paddle"

@@ -38,7 +38,7 @@ class ClaimPolicy(_Strict):
                                 "null: 3 days before the lapse (half-way for periods under 7 days)")
 
     @model_validator(mode="after")
-    def _remind_before_lapse(self) -> "ClaimPolicy":
+    def _remind_before_lapse(self) -> ClaimPolicy:
         if self.remind_after_days is not None and self.claim_expiry_days is not None \
                 and self.remind_after_days >= self.claim_expiry_days:
             raise ValueError("remind_after_days must be less than claim_expiry_days (the reminder comes before the lapse)")

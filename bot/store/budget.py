@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, insert, select, update
 
 from bot.github import BUDGET_MARGIN, HOUR, WINDOW, budget_wait
-from bot.store.store import Store
 from bot.store.schema import write_budget, writes
+from bot.store.store import Store
 
 
 def _at(epoch: float) -> datetime:

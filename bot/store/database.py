@@ -14,7 +14,8 @@ import concurrent.futures
 import itertools
 import queue
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, Table, create_engine, event
 
@@ -69,7 +70,7 @@ def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
     conn.execute(dialect_insert(table).values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=values))
 
 
@@ -129,13 +130,13 @@ class Database:
 
         return await self._runner.submit(job, urgent)
 
-    async def read(self, fn: Callable[[Connection], Any]) -> Any:
-        """Run `fn(conn)` for reading."""
+    async def read(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
+        """Run `fn(conn)` for reading (`urgent`: ahead of the workers' transactions, as `write`)."""
         def job() -> Any:
             with self.engine.connect() as conn:
                 return fn(conn)
 
-        return await self._runner.submit(job)
+        return await self._runner.submit(job, urgent)
 
     def for_update(self, q):  # noqa: ANN001, ANN201
         """`q` with a row lock (SQLite's single writer needs none)."""
@@ -150,7 +151,7 @@ class Database:
         if self.is_sqlite:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
         return dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
 
     async def close(self) -> None:

@@ -14,11 +14,13 @@ Guarantees the rest of the bot relies on:
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import secrets
 import uuid
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
 
@@ -40,7 +42,7 @@ from bot.clock import SYSTEM, Clock
 from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, upsert
-from bot.store.records import Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
+from bot.store.records import ActionStatus, Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
     bot_comments,
     campaigns,
@@ -51,8 +53,8 @@ from bot.store.schema import (
     history,
     outbox,
     pulls,
+    sync_marks,
 )
-
 
 BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
 
@@ -76,8 +78,8 @@ class Store:
     async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
         return await self.db.write(fn, urgent=urgent)
 
-    async def _read(self, fn: Callable[[Connection], Any]) -> Any:
-        return await self.db.read(fn)
+    async def _read(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
+        return await self.db.read(fn, urgent=urgent)
 
     async def read(self, fn: Callable[[Connection], Any]) -> Any:
         """Run `fn(sync_connection)` for reading (tests and tools)."""
@@ -120,12 +122,14 @@ class Store:
     def _insert_ignoring_duplicates(self, conn: Connection, values: dict) -> bool:
         return conn.execute(self.db.insert_ignoring(deliveries, values, ["id"])).first() is not None
 
+    def _insert_group(self, batch: list[tuple[dict, asyncio.Future]], conn: Connection) -> list[bool]:
+        return [self._insert_ignoring_duplicates(conn, v) for v, _ in batch]
+
     async def _drain_intake(self) -> None:
         while self._intake:
             batch, self._intake = self._intake, []
             try:
-                results = await self._write(lambda conn: [self._insert_ignoring_duplicates(conn, v) for v, _ in batch],
-                                            urgent=True)
+                results = await self._write(functools.partial(self._insert_group, batch), urgent=True)
             except Exception as exc:  # nothing of the group was stored: each request answers an error
                 for _, fut in batch:
                     if not fut.done():
@@ -205,7 +209,7 @@ class Store:
             conn.execute(update(campaigns).where(campaigns.c.board_lease_owner == self.owner).values(board_lease_until=until))
             return lost
 
-        return await self._write(txn)
+        return await self._write(txn, urgent=True)
 
     async def delivery_counts(self) -> dict[str, int]:
         def txn(conn: Connection) -> dict[str, int]:
@@ -250,8 +254,9 @@ class Store:
         closed_at = conn.execute(select(campaigns.c.closed_at).where(campaigns.c.slug == campaign)).scalar()
         return make_state(cl, prs, closed, closed_at)
 
-    async def state(self, campaign: str) -> CampaignState:
-        return await self._read(lambda conn: self._load_state(conn, campaign))
+    async def state(self, campaign: str, *, urgent: bool = False) -> CampaignState:
+        """The campaign's state (`urgent`: the board flusher's read, ahead of the workers' commits)."""
+        return await self._read(lambda conn: self._load_state(conn, campaign), urgent=urgent)
 
     def _locked_state(self, conn: Connection, campaign: str) -> tuple[int, CampaignState]:
         """Take the campaign's row lock; its state from the cache when the version matches."""
@@ -300,7 +305,7 @@ class Store:
         ledger already holds that content (or a newer one) nothing is decided and a `Skipped`
         decision is returned; when it holds an older content of a comment, `edit(state, applied
         body)` decides only what is new. The applied effect is recorded in this transaction."""
-        def txn(conn: Connection) -> tuple[Decision, list[OutboxItem], int, CampaignState]:
+        def txn(conn: Connection) -> tuple[Decision, list[OutboxItem]]:
             now = self.clock.now()
             if delivery_id is not None:
                 done = conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
@@ -377,6 +382,14 @@ class Store:
         row = await self._read(lambda conn: conn.execute(q).first())
         return Applied(row.fingerprint, row.version, row.body) if row else None
 
+    async def sync_mark(self, campaign: str, source: str) -> datetime | None:
+        """The newest updated_at `bot sync` already read from `source` for `campaign` (None: never)."""
+        q = select(sync_marks.c.mark).where(sync_marks.c.campaign == campaign, sync_marks.c.source == source)
+        return await self._read(lambda conn: conn.execute(q).scalar())
+
+    async def set_sync_mark(self, campaign: str, source: str, mark: datetime) -> None:
+        await self._write(lambda conn: upsert(conn, sync_marks, {"campaign": campaign, "source": source}, {"mark": mark}))
+
     async def history(self, campaign: str) -> list[StageEvent]:
         """The campaign's stage history, oldest first (the dashboard's time series)."""
         return sorted((e for _, e in await self.history_since(campaign)), key=lambda e: e.at)
@@ -429,7 +442,7 @@ class Store:
 
     async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None,
                             *, token: str | None = None, refund: bool = False) -> None:
-        await self.finish_actions([Outcome(action_id, status, error, retry_in, token, refund)])
+        await self.finish_actions([Outcome(action_id, ActionStatus(status), error, retry_in, token, refund)])
 
     async def finish_actions(self, outcomes: list[Outcome]) -> None:
         """Record what became of several actions, in one transaction."""
@@ -445,7 +458,7 @@ class Store:
                     vals["attempts"] = outbox.c.attempts - 1
                 conn.execute(update(outbox).where(self._held(outbox, o.id, o.token)).values(**vals))
 
-        await self._write(txn)
+        await self._write(txn, urgent=True)
 
     async def superseded(self, item: OutboxItem) -> bool:
         """Is there a newer action of the same kind on the same target? (A checklist or label set
@@ -488,7 +501,7 @@ class Store:
                                  board_lease_until=now + self.lease))
             return row.slug, row.dirty_since
 
-        return await self._write(txn)
+        return await self._write(txn, urgent=True)
 
     async def release_board(self, slug: str, *, edited_hash: str | None = None, failed: bool = False,
                             error: str | None = None) -> None:
@@ -509,7 +522,7 @@ class Store:
             conn.execute(update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner)
                          .values(**vals))
 
-        await self._write(txn)
+        await self._write(txn, urgent=True)
 
     async def mark_board_dirty(self, slug: str) -> None:
         await self._write(lambda conn: conn.execute(
@@ -517,7 +530,7 @@ class Store:
             .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, self.clock.now()))))
 
     async def board_info(self, slug: str) -> dict:
-        row = await self._read(lambda conn: conn.execute(select(campaigns).where(campaigns.c.slug == slug)).first())
+        row = await self._read(lambda conn: conn.execute(select(campaigns).where(campaigns.c.slug == slug)).first(), urgent=True)
         return dict(row._mapping) if row else {}
 
     async def pending_work(self) -> int:

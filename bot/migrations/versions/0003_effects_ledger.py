@@ -4,11 +4,10 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-12-03
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from bot.store import UTCDateTime
-
 
 revision = '0003'
 down_revision = '0002'

@@ -1,0 +1,222 @@
+"""`bot sync`: adopt a running campaign, or reconcile one after an outage, from GitHub itself.
+
+For each campaign it reads the tracker's comments, the task issues' comments and the campaign
+repositories' pull requests, puts them in chronological order, and runs each through the same
+routing and decide logic as a live delivery, so the store ends up as if the bot had run all
+along; then the board is written once.
+
+- Quiet: no reply to historical comments (their actions are dropped), no checklist or labels on
+  closed PRs; open PRs get their checklist, as on their next push.
+- Claims keep their original time: the decision's `now` is the comment's `created_at` (an
+  edited comment's new commands: its `updated_at`; a PR: its `created_at`).
+- Idempotent through the effects ledger (`bot.ledger`): what a live delivery or an earlier sync
+  already applied changes nothing; an edited comment counts only what is new against the text
+  already applied; a deleted comment is simply not read, and changes nothing.
+- Incremental: per campaign and source a high-water mark (the newest `updated_at` read) is
+  stored; a re-sync asks for comments `since` it and reads PRs `sort=updated&direction=desc`
+  until it passes it.
+"""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any
+
+from bot.actions import Action, Decision, PutClaim, SetLabels, UpsertChecklist
+from bot.ledger import Skipped
+from bot.routing import Ignored
+from bot.rules.models import CampaignRules
+
+log = logging.getLogger(__name__)
+
+PAGE = 100
+
+
+@dataclass
+class SyncReport:
+    """What one `bot sync` did (printed as its summary)."""
+
+    comments_read: int = 0
+    prs_read: int = 0
+    prs_matched: int = 0
+    claims_recorded: int = 0
+    already_applied: int = 0
+    api_calls: int = 0
+    campaigns: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (f"synced {', '.join(self.campaigns) or 'no campaign'}: {self.comments_read} comments read, "
+                f"{self.claims_recorded} claims recorded, {self.prs_read} PRs read, {self.prs_matched} PRs matched, "
+                f"{self.already_applied} already applied, {self.api_calls} API calls")
+
+
+def _ts(iso: str | None) -> datetime:
+    return datetime.fromisoformat(iso or "1970-01-01T00:00:00Z")
+
+
+def quiet(decision: Decision, *, keep_review: bool) -> Decision:
+    """A historical event's decision without what would post on GitHub: no replies, labels or
+    assignments; an open PR keeps its checklist and labels (`keep_review`)."""
+    kept: list[Action] = [a for a in decision.actions if keep_review and isinstance(a, (UpsertChecklist, SetLabels))]
+    return replace(decision, actions=kept)
+
+
+class Syncer:
+    def __init__(self, pipeline: Any, *, out: Callable[[str], None] = print) -> None:
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.out = out
+
+    @property
+    def gateway(self) -> Any:
+        return self.pipeline.gateway
+
+    def _calls(self) -> int:
+        gw = self.gateway
+        return gw.calls + sum(i.calls for i in gw._installations.values()) if gw is not None else 0
+
+    async def sync(self, slugs: list[str] | None = None, *, write_board: bool = True) -> SyncReport:
+        rules = self.pipeline.rules
+        wanted = slugs or list(rules.campaigns)
+        unknown = [s for s in wanted if s not in rules.campaigns]
+        if unknown:
+            raise ValueError(f"unknown campaign(s): {', '.join(unknown)} (known: {', '.join(rules.campaigns)})")
+        if self.gateway is None:
+            raise ValueError("bot sync reads GitHub: set APP_ID and PRIVATE_KEY (it does nothing in dry-run)")
+        report = SyncReport()
+        start = self._calls()
+        # The board is written once, at the end (the running flusher waits meanwhile).
+        delay, self.pipeline.board_delay = self.pipeline.board_delay, 1e7  # ~4 months
+        try:
+            for slug in wanted:
+                await self._sync_campaign(rules.campaigns[slug], report)
+                report.campaigns.append(slug)
+        finally:
+            self.pipeline.board_delay = delay
+        if write_board:
+            for slug in report.campaigns:
+                await self.pipeline.flush_board(slug)
+        report.api_calls = self._calls() - start
+        self.out(report.summary())
+        return report
+
+    async def _sync_campaign(self, rules: CampaignRules, report: SyncReport) -> None:
+        slug, camp = rules.slug, rules.campaign
+        info = await self.store.board_info(slug)
+        inst_id = info.get("installation_id")
+        if inst_id is None:
+            anchor = camp.tracker_repo or next(iter(rules.repos()), None)
+            if anchor is None:
+                return
+            inst_id = await self.gateway.repo_installation(anchor)
+        inst = await self.gateway.installation(inst_id)
+        before = len((await self.store.state(slug)).claims)
+        events: list[tuple[datetime, int, str, dict]] = []
+        marks: dict[str, datetime] = {}
+        issues = ([(camp.tracker_repo, camp.tracker_number)] if camp.tracker_repo and camp.tracker_number else [])
+        for task in rules.tasks.values():
+            if task.issue:
+                repo, _, n = task.issue.partition("#")
+                issues.append((repo, int(n)))
+        for repo, number in issues:
+            source = f"comments:{repo.lower()}#{number}"
+            mark = await self.store.sync_mark(slug, source)
+            params: dict[str, Any] = {"since": mark.strftime("%Y-%m-%dT%H:%M:%SZ")} if mark else {}
+            comments = await inst.paginate(f"/repos/{repo}/issues/{number}/comments", params=params)
+            report.comments_read += len(comments)
+            self.out(f"{slug}: {repo}#{number}: {len(comments)} comment(s)")
+            for c in comments:
+                issue = {"number": number, "user": {"login": "unknown"}, "title": ""}
+                payload = {"action": "created", "issue": issue, "comment": c, "repository": {"full_name": repo},
+                           "installation": {"id": inst_id}, "sender": c.get("user") or {"login": "ghost"}}
+                events.append((_ts(c.get("created_at")), 0, "issue_comment", payload))
+                marks[source] = max(marks.get(source, mark or _ts(None)), _ts(c.get("updated_at")))
+        repos = list(camp.repos) + ([camp.rfc.repo] if camp.rfc and camp.rfc.repo else [])
+        for repo in list({r.lower(): r for r in repos}.values()):
+            source = f"pulls:{repo.lower()}"
+            mark = await self.store.sync_mark(slug, source)
+            pulls = await self._changed_pulls(inst, repo, mark)
+            report.prs_read += len(pulls)
+            self.out(f"{slug}: {repo}: {len(pulls)} pull request(s) changed")
+            for pr in pulls:
+                action = "closed" if pr.get("state") == "closed" else "opened"
+                payload = {"action": action, "number": pr["number"], "pull_request": pr, "repository": {"full_name": repo},
+                           "installation": {"id": inst_id}, "sender": pr.get("user") or {"login": "ghost"}}
+                events.append((_ts(pr.get("created_at")), 1, "pull_request", payload))
+                marks[source] = max(marks.get(source, mark or _ts(None)), _ts(pr.get("updated_at")))
+        events.sort(key=lambda e: (e[0], e[1]))
+        for when, _, event, payload in events:
+            await self._apply(slug, when, event, payload, report)
+        for source, mark in marks.items():
+            await self.store.set_sync_mark(slug, source, mark)
+        after = len((await self.store.state(slug)).claims)
+        report.claims_recorded += max(0, after - before)
+
+    async def _changed_pulls(self, inst: Any, repo: str, mark: datetime | None) -> list[dict]:
+        """Every PR (any state) updated at or after `mark`, newest first, page by page."""
+        out: list[dict] = []
+        page = 1
+        while True:
+            batch = await inst.request("GET", f"/repos/{repo}/pulls", params={
+                "state": "all", "sort": "updated", "direction": "desc", "per_page": PAGE, "page": page})
+            fresh = [p for p in batch if mark is None or _ts(p.get("updated_at")) >= mark]
+            out += fresh
+            if len(batch) < PAGE or len(fresh) < len(batch):
+                return out
+            page += 1
+
+    async def _apply(self, slug: str, when: datetime, event: str, payload: dict, report: SyncReport) -> None:
+        try:
+            routed = await self.pipeline.router.route(event, payload)
+        except Ignored:
+            return
+        keep_review = event == "pull_request" and payload["pull_request"].get("state") == "open"
+        if event == "pull_request":
+            report.prs_matched += 1
+        edit_at = _ts(payload["comment"].get("updated_at")) if event == "issue_comment" else when
+        edit = routed.edit
+        decision, items = await self.store.commit(
+            routed.rules.slug, lambda state: quiet(routed.build(state, when), keep_review=keep_review),
+            installation_id=routed.installation_id, effect=routed.effect,
+            edit=(lambda state, applied: quiet(edit(state, edit_at, applied), keep_review=False)) if edit else None)
+        if isinstance(decision, Skipped):
+            report.already_applied += 1
+            return
+        claims = sum(1 for c in decision.changes if isinstance(c, PutClaim))
+        log.info("sync %s %s %s: %d change(s) (%d claim update(s)), %d action(s)", slug, event,
+                 routed.effect.subject if routed.effect else "-", len(decision.changes), claims, len(items))
+        if items:
+            await self.pipeline.executor.execute(items)
+
+
+async def sync_main_async(settings: Any, slugs: list[str]) -> int:
+    """`bot sync [CAMPAIGN...]`: one run, its progress and summary printed; exit 2 on a set-up problem."""
+    from bot.app import assemble
+
+    bot = await assemble(settings)
+    try:
+        if bot.gateway is not None:
+            bot.pipeline.bot_login = await bot.gateway.app_login()
+        await Syncer(bot.pipeline).sync(slugs or None)
+        return 0
+    finally:
+        await bot.close()
+
+
+def main(args: Any) -> int:
+    import asyncio
+    import sys
+
+    from bot.app import StartupError
+    from bot.logs import setup_logging
+    from bot.settings import Settings
+
+    settings = Settings()
+    setup_logging(settings.log_level, settings.log_format)
+    try:
+        return asyncio.run(sync_main_async(settings, list(args.campaigns)))
+    except (StartupError, ValueError) as exc:
+        print(f"bot sync: {exc}", file=sys.stderr)
+        return 2
