@@ -42,6 +42,7 @@ class App:
     metrics: Metrics
 
     async def close(self) -> None:
+        await self.pipeline.router.budget.close()
         await self.session.close()
         await self.store.close()
 

@@ -11,7 +11,9 @@ a `|`, `<`, newline, backtick or bracket can neither break the table nor spoof a
 link. PR references are written as `owner/repo#N` (`#N` in the tracker's own repo), which
 GitHub turns into links. Claims on task ids the rules no longer know are left out.
 
-Size: the board always leaves 8 KiB of GitHub's 65,536-character issue body to the organiser.
+Size: the board leaves 8 KiB of GitHub's 65,536-character issue body to the organiser; when the
+organiser wrote more, `tracker_body` lays it out again in the room left (down to a minimal
+board: totals and `/status`), so the tracker body never exceeds the limit.
 It is laid out at the most detailed of a fixed series of levels that fits (see `render_board`);
 big campaigns (thousands of tasks) get a compact layout that lists only tasks with claimants
 or closed to claims, the free tasks as id ranges, and then cuts further, deterministically,
@@ -34,7 +36,16 @@ from bot.review import task_url
 from bot.rules.models import CampaignRules, Task
 from bot.texts import escape_cell
 
-__all__ = ["BOARD_START", "BOARD_END", "BODY_LIMIT", "render_board", "splice_board", "escape_cell", "board_stats"]
+__all__ = [
+    "BOARD_END",
+    "BOARD_START",
+    "BODY_LIMIT",
+    "board_stats",
+    "escape_cell",
+    "render_board",
+    "splice_board",
+    "tracker_body",
+]
 
 BOARD_START = "<!-- hackathon-bot:board:start -->"
 BOARD_END = "<!-- hackathon-bot:board:end -->"
@@ -418,8 +429,9 @@ def _cut(items: list[str], sep: str, room: int) -> int:
     return bisect_right(list(accumulate(len(i) + len(sep) for i in items)), room + len(sep))
 
 
-def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
-    """The whole board, BOARD_START ... BOARD_END. Deterministic, and at most BODY_LIMIT - 8 KiB long.
+def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: int = BODY_LIMIT - ROOM) -> str:
+    """The whole board, BOARD_START ... BOARD_END. Deterministic, and at most `budget` characters
+    (by default BODY_LIMIT - 8 KiB; `tracker_body` passes less when the organiser wrote more).
 
     The most detailed of these layouts that fits:
     1. every task a row (difficulty, linked title, claimants with stage and PR references,
@@ -438,7 +450,6 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
        line and the login line then take at most a quarter of the space each (or less, and
        the track and people tables are shortened, only when even that cannot fit).
     """
-    budget = BODY_LIMIT - ROOM
     b = _Board(rules, state, lang)
     w = b.w
     n_people = len(b.stats.people)
@@ -530,7 +541,43 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
                     free_cut, rest_cut)
         if len(out) <= budget:
             return out
-    raise AssertionError("the board's fixed text alone exceeds the issue-body limit")  # pragma: no cover
+    raise BoardTooBig(f"the board's fixed text alone exceeds {budget} characters")
+
+
+class BoardTooBig(Exception):
+    """Not even the most cut-down board fits in the room given."""
+
+
+def minimal_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
+    """The board when the organiser's text leaves almost no room: the markers, the totals and
+    where to read the rest (`/status`)."""
+    stats = board_stats(rules, state)
+    return texts.render(lang, "board_minimal.j2", start=BOARD_START, end=BOARD_END, total=stats.total,
+                        people=len(stats.people)).strip("\n")
+
+
+def tracker_body(rules: CampaignRules, state: CampaignState, lang: str, issue_body: str, board: str | None = None) -> str:
+    """The tracker issue body with the current board spliced in, never longer than BODY_LIMIT.
+
+    `board` (the default-size board, when the caller has it) is used when it fits; otherwise the
+    board is laid out again in the room the organiser's text leaves (the same levels as
+    `render_board`, down to one claimant a row), then as `minimal_board`. When even that cannot fit,
+    the body is returned unchanged (the organiser's text alone nearly fills the issue) -- it is
+    never cut."""
+    board = board if board is not None else render_board(rules, state, lang)
+    new = splice_board(issue_body, board)
+    if len(new) <= BODY_LIMIT:
+        return new
+    room = BODY_LIMIT - (len(new) - len(board))
+    for make in (lambda: render_board(rules, state, lang, budget=room), lambda: minimal_board(rules, state, lang)):
+        try:
+            smaller = make()
+        except BoardTooBig:
+            continue
+        new = splice_board(issue_body, smaller)
+        if len(new) <= BODY_LIMIT:
+            return new
+    return issue_body
 
 
 _REGION = re.compile(re.escape(BOARD_START) + r"(?:(?!" + re.escape(BOARD_START) + r").)*?" + re.escape(BOARD_END), re.DOTALL)

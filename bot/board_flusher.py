@@ -21,10 +21,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.board import render_board, splice_board
+from bot.board import render_board, tracker_body
 from bot.clock import SYSTEM, Clock
 from bot.executor import short_error
 from bot.github import GitHubError, PermanentError
+from bot.health import StateGuard
 from bot.logs import fields
 from bot.metrics import Metrics
 from bot.rules.models import Rules
@@ -45,6 +46,7 @@ class BoardFlusher:
         self.board_delay = board_delay
         self.out = out
         self.clock = clock
+        self.guard = StateGuard()  # a store that lost its state never empties the board
 
     async def run(self, stopping: Callable[[], bool]) -> None:
         while not stopping():
@@ -66,7 +68,8 @@ class BoardFlusher:
             await self.store.release_board(slug)
             return False
         info = await self.store.board_info(slug)
-        board = render_board(rules, await self.store.state(slug, urgent=True), rules.campaign.language)
+        state = await self.store.state(slug, urgent=True)
+        board = render_board(rules, state, rules.campaign.language)
         digest = body_hash(board)
         if digest == info.get("board_hash"):
             await self.store.release_board(slug)
@@ -84,7 +87,11 @@ class BoardFlusher:
         try:
             inst = await self.gateway.installation(inst_id)
             old = (await inst.get_issue(repo, number)).get("body") or ""
-            new = splice_board(old, board)
+            if self.guard.holds(slug, rules.campaign.tracker, state, old, edits=info.get("board_edits") or 0):
+                await self.store.release_board(slug, error="held: the store does not know the board's participants; "
+                                                            f"run `bot sync {slug}`")
+                return False
+            new = tracker_body(rules, state, rules.campaign.language, old, board)
             for _ in range(REREADS):
                 if new == old:
                     break
@@ -94,7 +101,7 @@ class BoardFlusher:
                 if again == old:
                     await inst.edit_issue(repo, number, body=new, priority=True)
                     break
-                old, new = again, splice_board(again, board)
+                old, new = again, tracker_body(rules, state, rules.campaign.language, again, board)
             else:
                 raise GitHubError(0, "the tracker kept changing while the board was written")
         except PermanentError as exc:

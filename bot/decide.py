@@ -11,9 +11,12 @@ Policy decided here (documented for organisers in the README):
   reached a PR lapse: they stop counting and are dropped when someone else claims the task.
 - A participant can release or report only their own claims. A submission report on a free
   task records the claim at the reported stage.
-- A pull request from someone who did not claim its task counts as their claim when the task
-  has room (the work is the strongest claim); when the task is full, the PR is reviewed but
-  not credited, and its checklist says who holds the task, so maintainers can decide.
+- A pull request from someone who did not claim its task counts as their claim under the same
+  limits as a comment's claim (the work is the strongest claim): the task must be open and have
+  room, and the author under `max_claims_per_user`. When a title names several tasks, those the
+  author holds are credited first, then new ones by task number up to the limit. A PR
+  over a limit is reviewed but not credited; its checklist says why (who holds the task, or the
+  per-person limit) and a title naming more tasks than one person may hold gets a hint.
 - PR state drives the stage: open RFC PR -> rfc_submitted, merged RFC -> rfc_accepted, open
   code PR -> submitted, merged -> completed (a `-part` PR -> partly_done); a PR closed
   unmerged steps back to what the author's other PRs show. Reverts never credit anyone.
@@ -378,8 +381,17 @@ def pr_stage(pr: PullRequest) -> Stage | None:
     return Stage.SUBMITTED
 
 
-def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) -> None:
-    """Set the author's stage on each task from all their PRs for it."""
+def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) -> list[int]:
+    """Set the author's stage on each task from all their PRs for it. Returns the tasks the PR
+    would have claimed but may not because the author already holds `max_claims_per_user`.
+
+    A PR on a task its author has not claimed is a claim, under the same limits as a comment's
+    (see the module docstring): the task must be open to claims and have room, and the author must be
+    under the per-person limit. Tasks the author already holds always move (they use no new
+    slot); new ones are taken by task number until the limit. A merged PR is credited
+    whatever the limits (a maintainer merged it)."""
+    limit = rules.campaign.claim_policy.max_claims_per_user
+    over: list[int] = []
     for tid in pr.tasks:
         task = rules.tasks.get(tid)
         if task is None:
@@ -391,8 +403,13 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         if mine is None:
             if derived is None:
                 continue
-            if has_room(rules, led.state, task, now) or pr.state == "merged":
-                led.add(PutClaim(Claim(rules.slug, tid, pr.author, derived, now)))
+            if pr.state != "merged":
+                if tid in led.state.closed_tasks or not has_room(rules, led.state, task, now):
+                    continue
+                if limit is not None and len(unfinished_of(rules, led.state, pr.author, now)) >= limit:
+                    over.append(tid)
+                    continue
+            led.add(PutClaim(Claim(rules.slug, tid, pr.author, derived, now)))
             continue
         if derived is None:
             # Closed unmerged: back to claimed, unless a maintainer marked it done.
@@ -403,6 +420,7 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
             new = derived
         if new != mine.stage:
             led.add(PutClaim(replace(mine, stage=new)))
+    return over
 
 
 def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files: list[ChangedFile], now: datetime) -> Decision:
@@ -424,11 +442,15 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
     led = _Ledger(state)
     if old != pr:
         led.add(PutPull(pr))
+    over: list[int] = []
     if not pr.revert:
-        _credit(rules, led, pr, now)
+        over = _credit(rules, led, pr, now)
     if old is not None and set(old.tasks) - set(pr.tasks):
         _credit(rules, led, replace(old, tasks=tuple(sorted(set(old.tasks) - set(pr.tasks)))), now)
-    review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints))
+    limit = rules.campaign.claim_policy.max_claims_per_user
+    known = [t for t in dict.fromkeys(pr.tasks) if t in rules.tasks]
+    review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints),
+                       over_limit={t: limit for t in over}, title_names=len(known) if limit and len(known) > limit else 0)
     decision = Decision(changes=led.changes, board=bool(led.changes))
     checklist = render_checklist(review, rules, lang_of(rules))
     decision.actions.append(UpsertChecklist(p.repo, p.number, checklist))

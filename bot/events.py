@@ -109,3 +109,6 @@ class PullRequestEvent(_Loose):
 
 HANDLED_EVENTS = {"issue_comment", "pull_request"}
 PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review"}
+# Events that change who may do what on a repository: they clear the cached collaborator
+# permissions (applied at intake, never queued).
+ACCESS_EVENTS = {"member", "organization", "membership", "team"}

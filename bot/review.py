@@ -46,7 +46,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot import texts
-from bot.model import CampaignState, PullRequest
+from bot.model import CampaignState, PullRequest, Stage
 from bot.rules.models import CampaignRules, Task, path_matches
 
 CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
@@ -88,8 +88,9 @@ class Review:
 
     @property
     def ready(self) -> bool:
-        """No item failed, the task is not someone else's, and the PR is not a revert."""
-        return not self.pr.revert and all(i.status != "fail" and i.params.get("reason") != "held" and i.code != "unchecked"
+        """No item failed, the task is not someone else's (nor over the author's limit), and the PR is not a revert."""
+        return not self.pr.revert and all(i.status != "fail" and i.params.get("reason") not in ("held", "user_limit")
+                                          and i.code != "unchecked"
                                           for i in self.items)
 
 
@@ -102,9 +103,15 @@ def _cut(names: list[str]) -> tuple[list[str], int]:
     return names[:SHOW_FILES], max(0, len(names) - SHOW_FILES)
 
 
-def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: CampaignState) -> tuple[CheckItem, str | None]:
+def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: CampaignState,
+                 over_limit: dict[int, int]) -> tuple[CheckItem, str | None]:
     if state.claim(task.id, pr.author):
         return CheckItem("claim", "pass", {"task": task.id, "user": pr.author}), None
+    if task.id in over_limit:
+        held = sorted(c.task for c in state.claims_of(pr.author) if c.stage != Stage.COMPLETED)
+        return (CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "user_limit",
+                                            "limit": over_limit[task.id], "held": held}),
+                rules.campaign.labels.needs_claim)
     if task.id in state.closed_tasks:
         return CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "closed"}), None
     holders = [c.user for c in sorted(state.claims_on(task.id), key=lambda c: (c.claimed_at, c.user.lower()))]
@@ -228,7 +235,11 @@ def _check_rfc_file(task: Task, rules: CampaignRules, pr: PullRequest, files: li
 
 
 def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], body: str, state: CampaignState,
-              title_hints: tuple[str, ...] = ()) -> Review:
+              title_hints: tuple[str, ...] = (), *, over_limit: dict[int, int] | None = None,
+              title_names: int = 0) -> Review:
+    """`over_limit`: tasks decide did not credit because the author is at the per-person limit
+    (task -> the limit); `title_names`: how many tasks the title names, when that is more than one
+    person may hold (a hint)."""
     labels: set[str] = {rules.campaign.labels.campaign}
     items: list[CheckItem] = []
     if pr.revert:
@@ -243,7 +254,7 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
             continue
         seen.add(tid)
         task = rules.tasks[tid]
-        checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state)]
+        checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state, over_limit or {})]
         if pr.kind == "code" and not task.targets and not task.tests:
             checks.append((CheckItem("unchecked", "warn", {"task": task.id}), None))
             checks.append(_check_rfc(rules, task, pr, body, state))
@@ -259,6 +270,9 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
                 labels.add(label)
     for hint in title_hints:
         items.append(CheckItem("title", "warn", {"hint": hint}))
+    if title_names:
+        items.append(CheckItem("too_many_tasks", "warn", {"count": title_names,
+                                                          "limit": rules.campaign.claim_policy.max_claims_per_user}))
     review = Review(pr, tuple(items), ())
     if review.ready:
         labels.add(rules.campaign.labels.ready)
@@ -279,6 +293,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
         lang, "checklist.j2",
         marker=CHECKLIST_MARKER, campaign=rules.campaign, pr=review.pr, general=general, tasks=tasks,
         hint_text=lambda item: hints[id(item)], ready=review.ready,
+        over_limit=any(i.params.get("reason") == "user_limit" for i in review.items),
         unchecked=any(i.code == "unchecked" for i in review.items),
         fails=sum(i.status == "fail" for i in review.items),
         warns=sum(i.status == "warn" for i in review.items),

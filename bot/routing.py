@@ -8,6 +8,12 @@ title (the choice among several campaigns for an edition-less key is the pure
 commenter's permission) are fetched here, before the decision, so deciding itself is pure; they
 come from a `Facts` provider (`GatewayFacts` by default; `bot simulate` gives its scenario's).
 What concerns no campaign raises `Ignored`.
+
+Participant-written text (comments, titles) is read under `budget.Budget`: inline when short,
+otherwise in a worker process with a time limit, so no input can stall the event loop; a text
+that overruns is answered "too long to read" (comments) or read as naming no task (titles).
+Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member`,
+`organization`, `membership` and `team` events (`forget_permissions`, called at intake).
 """
 from __future__ import annotations
 
@@ -18,8 +24,9 @@ from typing import Any, Protocol
 
 from bot import events as ev
 from bot.actions import Decision
+from bot.budget import Budget, BudgetExceeded
 from bot.clock import SYSTEM, Clock
-from bot.commands import ParseResult, parse_comment
+from bot.commands import ParseResult, new_commands, parse_comment
 from bot.decide import (
     MAINTAINER_ACTIONS,
     STATE_ACTIONS,
@@ -34,6 +41,7 @@ from bot.decide import (
     with_implied_tasks,
 )
 from bot.ledger import Effect, comment_effect, pull_effect
+from bot.messages import Message
 from bot.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
@@ -123,6 +131,25 @@ class Router:
         self._bot_login = bot_login
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
+        self.budget = Budget()
+
+    async def _read_comment(self, facts: CommentFacts) -> ParseResult:
+        """`facts.read()` under the time budget (see `budget`)."""
+        texts = (facts.old_body, facts.body) if facts.old_body is not None else (facts.body,)
+        fn = new_commands if facts.old_body is not None else parse_comment
+        try:
+            return await self.budget.run(fn, *texts, bot_login=facts.bot_login)
+        except BudgetExceeded as exc:
+            log.warning("comment %s on %s#%s not read: %s", facts.comment_id, facts.repo, facts.number, exc)
+            return ParseResult(errors=[Message("too_long_to_read")])
+
+    async def _read_title(self, title: str, keys: list[str]) -> TitleRef:
+        """`parse_title` under the time budget; a title that overruns names no task."""
+        try:
+            return await self.budget.run(parse_title, title, keys=keys)
+        except BudgetExceeded as exc:
+            log.warning("title not read (%s): %r...", exc, title[:80])
+            return parse_title("")
 
     async def route(self, event: str, payload: dict) -> Routed:
         """The delivery's decision for its campaign; raises `Ignored` when it concerns none."""
@@ -162,12 +189,13 @@ class Router:
         author = e.comment.user.login
         facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=author, body=e.comment.body,
                              old_body=old, task_issue=task, bot_login=login.removesuffix("[bot]"))
-        parsed = facts.read()
+        parsed = await self._read_comment(facts)
         if task is not None:
             parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,))
         # An edit is compared with the text the ledger applied, which may hold commands the
         # payload's diff does not: the permission is looked up for any maintainer command in it.
-        whole = parse_comment(e.comment.body, bot_login=facts.bot_login) if old is not None else parsed
+        whole = (await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None
+                 else parsed)
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         inst = e.installation.id if e.installation else None
 
@@ -258,7 +286,7 @@ class Router:
         pr = e.pull_request
         repo = e.repository.full_name
         candidates = self.rules.for_repo(repo)
-        ref = parse_title(pr.title, [c.campaign.key for c in candidates])
+        ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         inst = e.installation.id if e.installation else None
         facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
                           state=pr.state, merged=pr.is_merged, url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),

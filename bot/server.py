@@ -19,7 +19,8 @@ from gidgethub import ValidationFailure
 from gidgethub.sansio import validate_event
 
 from bot import web as web_routes
-from bot.events import HANDLED_EVENTS
+from bot.events import ACCESS_EVENTS, HANDLED_EVENTS
+from bot.health import Health
 from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.pipeline import Pipeline
@@ -32,6 +33,7 @@ WEBHOOK_PATH = "/api/github/webhooks"
 STORE = web.AppKey("store", Store)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 SETTINGS = web.AppKey("settings", Settings)
+HEALTH = web.AppKey("health", Health)
 
 
 async def webhook(request: web.Request) -> web.Response:
@@ -54,6 +56,8 @@ async def webhook(request: web.Request) -> web.Response:
         return _error(401, "WEBHOOK_SECRET is not configured; refusing unsigned deliveries")
     event = request.headers.get("X-GitHub-Event", "")
     delivery = request.headers.get("X-GitHub-Delivery") or f"local-{uuid.uuid4()}"
+    if len(delivery) > 64:
+        return _error(400, "X-GitHub-Delivery is longer than 64 characters")
     try:
         payload = json.loads(body)
         if not isinstance(payload, dict):
@@ -62,13 +66,40 @@ async def webhook(request: web.Request) -> web.Response:
         return _error(400, f"malformed JSON: {exc}")
     if event == "ping":
         return web.json_response({"msg": "pong"})
+    if event in ACCESS_EVENTS:
+        # Someone's rights changed: forget cached permissions at once (this process; others within a minute).
+        repo = (payload.get("repository") or {}).get("full_name") if event == "member" else None
+        request.app[PIPELINE].router.forget_permissions(repo if isinstance(repo, str) else None)
+        log.info("delivery %s %s: permission cache cleared for %s", delivery, event, repo or "every repository")
+        return web.json_response({"status": "applied", "event": event}, status=202)
     if event not in HANDLED_EVENTS:
         return web.json_response({"status": "ignored", "event": event}, status=202)
-    stored = await request.app[STORE].add_delivery(delivery, event, payload.get("action"), body, subject=subject_of(event, payload))
+    problem = shape_problem(event, payload)
+    if problem:
+        log.warning("delivery %s %s refused: %s", delivery, event, problem)
+        return _error(422, problem)
+    try:
+        stored = await request.app[STORE].add_delivery(delivery, event, payload["action"], body,
+                                                       subject=subject_of(event, payload))
+    except Exception as exc:  # noqa: BLE001 - the database refused this one delivery: GitHub redelivers it later
+        log.error("delivery %s %s not stored: %s", delivery, event, str(exc).splitlines()[0] if str(exc) else exc)
+        return _error(503, "could not store the delivery; retry later")
     request.app[web_routes.METRICS].delivery_stored(event, stored)
     if stored:
         request.app[PIPELINE].wake()
     return web.json_response({"status": "queued" if stored else "duplicate", "delivery": delivery}, status=202)
+
+
+def shape_problem(event: str, payload: dict) -> str | None:
+    """Why a handled event's payload cannot be queued (None when it can): the fields the inbox
+    stores must have their documented types, so one odd payload never fails its intake batch."""
+    action = payload.get("action")
+    if not isinstance(action, str) or not action or len(action) > 64:
+        return "field 'action' must be a non-empty string"
+    for key in ("repository", "sender"):
+        if key in payload and not isinstance(payload[key], dict):
+            return f"field {key!r} must be an object"
+    return None
 
 
 def subject_of(event: str, payload: dict) -> str | None:
@@ -82,11 +113,20 @@ def subject_of(event: str, payload: dict) -> str | None:
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when the bot can keep what it acknowledges; 503 (with the reasons) when the database
+    cannot be written, its file is gone or replaced, or its disk is full. Warnings (a store that
+    looks lost: see `health.StateGuard`) are listed without failing the check."""
+    warnings = request.app[PIPELINE].board.guard.warnings()
     try:
-        counts = await request.app[STORE].delivery_counts()
-    except Exception as exc:  # the database is down: not healthy
-        return web.json_response({"status": "error", "error": str(exc)}, status=503)
-    return web.json_response({"status": "ok", "dry_run": request.app[SETTINGS].dry_run, "counts": counts})
+        problems = await request.app[HEALTH].problems()
+        counts = await request.app[STORE].delivery_counts() if not problems else {}
+    except Exception as exc:  # noqa: BLE001 - the database is down: not healthy
+        problems = [f"the database cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"]
+    if problems:
+        log.error("healthz: %s", "; ".join(problems))
+        return web.json_response({"status": "error", "problems": problems, "warnings": warnings}, status=503)
+    return web.json_response({"status": "ok", "dry_run": request.app[SETTINGS].dry_run, "counts": counts,
+                              "warnings": warnings})
 
 
 async def status(request: web.Request) -> web.Response:
@@ -103,6 +143,7 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
     app[SETTINGS] = settings
     app[STORE] = store
     app[PIPELINE] = pipeline
+    app[HEALTH] = Health(store)
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
@@ -113,14 +154,20 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
 
 
 async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
-    from bot.app import assemble
+    from bot.app import StartupError, assemble
 
     bot = await assemble(settings)
     pipeline = bot.pipeline
     runner = web.AppRunner(bot.web, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
-    await site.start()
+    try:
+        await site.start()
+    except OSError as exc:  # port in use, address not available, no permission
+        await runner.cleanup()
+        await bot.close()
+        raise StartupError(f"HOST={settings.host} PORT={settings.port}: cannot listen: "
+                           f"{exc.strerror or exc}; stop what uses it or set PORT") from None
     await pipeline.start()
     mode = "dry-run (no APP_ID/PRIVATE_KEY: actions are logged, not sent)" if settings.dry_run else "live"
     log.info("hackathon-bot listening on http://%s:%s%s, %s, %d campaign(s)", settings.host, settings.port,
@@ -159,15 +206,29 @@ async def _sync_at_start(pipeline: Pipeline) -> None:
 
 
 def main(args=None) -> int:  # noqa: ANN001
-    settings = Settings()
+    """`bot serve`. Anything wrong with the set-up is one line on stderr and exit 2, never a traceback."""
+    from pydantic import ValidationError
+
+    from bot.app import StartupError
+    from bot.settings import explain
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        print(f"bot serve: settings: {explain(exc)}", file=sys.stderr)
+        return 2
     if args is not None and getattr(args, "sync", False):
         settings.sync_on_start = True
-    setup_logging(settings.log_level, settings.log_format)
-    from bot.app import StartupError
-
+    try:
+        setup_logging(settings.log_level, settings.log_format)
+    except (ValueError, TypeError) as exc:
+        print(f"bot serve: LOG_LEVEL={settings.log_level!r}: {exc} (use DEBUG, INFO, WARNING or ERROR)", file=sys.stderr)
+        return 2
     try:
         asyncio.run(serve(settings))
     except StartupError as exc:
         print(f"bot serve: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        return 0
     return 0

@@ -8,8 +8,32 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _check_key(pem: str, source: str) -> None:
+    """The App's private key must be a PEM private key (GitHub gives an RSA one): said at start,
+    not at the first GitHub call."""
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    try:
+        load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"{source}: not a PEM private key ({str(exc).split('.')[0][:80]}); use the .pem file "
+                         "GitHub generated for the App") from None
+
+
+def explain(exc: ValidationError) -> str:
+    """A settings ValidationError as one line: which variable, what is wrong with it."""
+    parts = []
+    for err in exc.errors():
+        name = str(err["loc"][0]).upper() if err.get("loc") else ""
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        value = err.get("input")
+        shown = f" (got {str(value)[:40]!r})" if name and isinstance(value, (str, int, float)) else ""
+        parts.append(f"{name}: {msg}{shown}" if name else msg)
+    return "; ".join(parts)
 
 
 class Settings(BaseSettings):
@@ -43,10 +67,17 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _read_key_file(self) -> Settings:
         if not self.private_key and self.private_key_path:
-            self.private_key = Path(self.private_key_path).read_text()
+            try:
+                self.private_key = Path(self.private_key_path).read_text()
+            except (OSError, UnicodeDecodeError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                raise ValueError(f"PRIVATE_KEY_PATH={self.private_key_path}: cannot read the key file: {reason}") from None
         if self.private_key and "\\n" in self.private_key and "\n" not in self.private_key:
             # Keys pasted into one-line env vars keep their newlines escaped.
             self.private_key = self.private_key.replace("\\n", "\n")
+        if self.private_key:
+            _check_key(self.private_key, "PRIVATE_KEY_PATH=" + str(self.private_key_path) if self.private_key_path
+                       else "PRIVATE_KEY")
         return self
 
     @property

@@ -426,6 +426,44 @@ def test_a_title_edited_to_name_no_task_gives_the_credit_back(rules):
     assert decide_pull(rules, CampaignState(), pull("chore: bump deps", repo="org/docs"), [], NOW).changes == []
 
 
+# ---- PR credit under the comment-claim limits (issue 8) ------------------------------------------------
+def _many_tasks_rules(n: int = 20):
+    from bot.rules.models import Task
+
+    return make_rules(tasks={i: Task(id=i, title=f"Task {i}", difficulty="基础") for i in range(1, n + 1)})
+
+
+def test_a_pr_over_the_per_person_limit_moves_held_tasks_and_claims_nothing_more():
+    rules = _many_tasks_rules()
+    state = CampaignState(claims=(claim(4, "greedy"), claim(9, "greedy"), claim(11, "greedy")))
+    d = decide_pull(rules, state, pull("【Hackathon 9th No.1-20】 wip", author="greedy"), [ChangedFile("README.md", "modified")], NOW)
+    new = after(state, d)
+    assert sorted(c.task for c in new.claims_of("greedy")) == [4, 9, 11]
+    assert {c.stage for c in new.claims_of("greedy")} == {Stage.SUBMITTED}
+    [checklist] = [a for a in d.actions if isinstance(a, UpsertChecklist)]
+    assert checklist.body.count("not credited") == 17 and "names 20 tasks" in checklist.body
+    assert not any(isinstance(a, SetLabels) and "ready" in a.labels for a in d.actions)
+
+
+def test_a_pr_under_the_limit_takes_the_lowest_new_tasks_up_to_it():
+    rules = _many_tasks_rules()
+    state = CampaignState(claims=(claim(15, "dana"),))
+    d = decide_pull(rules, state, pull("【Hackathon 9th No.3, 15, 8, 1】", author="dana"), [], NOW)
+    assert sorted(c.task for c in after(state, d).claims_of("dana")) == [1, 3, 15]
+
+
+def test_a_merged_pr_is_credited_whatever_the_limit():
+    rules = _many_tasks_rules()
+    state = CampaignState(claims=(claim(4, "greedy"), claim(9, "greedy"), claim(11, "greedy")))
+    d = decide_pull(rules, state, pull("【Hackathon 9th No.12】", author="greedy", state="closed", merged=True), [], NOW)
+    assert after(state, d).claim(12, "greedy").stage == Stage.COMPLETED
+
+
+def test_a_pr_on_a_task_closed_to_claims_is_not_credited():
+    rules = _many_tasks_rules()
+    state = CampaignState(closed_tasks=frozenset({5}))
+    d = decide_pull(rules, state, pull("【Hackathon 9th No.5】", author="erin"), [], NOW)
+    assert after(state, d).claim(5, "erin") is None
 def test_the_bare_claim_check_is_linear_on_hostile_comments():
     import time
 

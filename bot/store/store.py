@@ -130,10 +130,17 @@ class Store:
             batch, self._intake = self._intake, []
             try:
                 results = await self._write(functools.partial(self._insert_group, batch), urgent=True)
-            except Exception as exc:  # nothing of the group was stored: each request answers an error
-                for _, fut in batch:
-                    if not fut.done():
-                        fut.set_exception(exc)
+            except Exception:  # one bad row fails the group: store each alone, so only it answers an error
+                for item in batch:
+                    fut = item[1]
+                    try:
+                        [stored] = await self._write(functools.partial(self._insert_group, [item]), urgent=True)
+                    except Exception as exc:
+                        if not fut.done():
+                            fut.set_exception(exc)
+                    else:
+                        if not fut.done():
+                            fut.set_result(stored)
                 continue
             for (_, fut), stored in zip(batch, results):
                 if not fut.done():
