@@ -365,6 +365,16 @@ class Gateway:
         data, _ = await self._call("GET", f"/repos/{repo}/installation", auth=self._app_auth, owner=None)
         return int(data["id"])
 
+    async def hook_deliveries(self, next_url: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of the App's webhook deliveries, newest first (App JWT), and the next page's URL."""
+        data, nxt = await self._call("GET", next_url or "/app/hook/deliveries", auth=self._app_auth, owner=None,
+                                     params=None if next_url else {"per_page": 100})
+        return list(data or []), nxt
+
+    async def redeliver(self, hook_delivery_id: int) -> None:
+        """Ask GitHub to send a webhook delivery again (it keeps its X-GitHub-Delivery GUID)."""
+        await self._call("POST", f"/app/hook/deliveries/{hook_delivery_id}/attempts", auth=self._app_auth, owner=None)
+
     async def installation(self, installation_id: int) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
         inst = self._installations.get(installation_id)

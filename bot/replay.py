@@ -75,11 +75,15 @@ def status_main(args) -> int:  # noqa: ANN001
     async def run() -> int:
         store = Store(settings.database_url)
         await store.init([])
-        counts, failures = await store.delivery_counts(), await store.failures()
+        counts, failures, jobs = await store.delivery_counts(), await store.failures(), await store.jobs_info()
         await store.close()
         if args.json:
-            print(json.dumps({"counts": counts, "failures": failures}, ensure_ascii=False, indent=2))
+            print(json.dumps({"counts": counts, "failures": failures, "jobs": jobs}, ensure_ascii=False, indent=2))
         else:
+            r = jobs.get("redelivery")
+            if r:
+                print(f"redelivery: last run {r['last_run_at']}, {r.get('found_failed', 0)} failed found, "
+                      f"{r.get('asked', 0)} asked" + (f"; ERROR {r['error']}" if r.get("error") else ""))
             print("deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "deliveries: none")
             for f in failures:
                 what = f.get("event") or f.get("action")

@@ -131,7 +131,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 async def status(request: web.Request) -> web.Response:
     store = request.app[STORE]
-    return web.json_response({"counts": await store.delivery_counts(), "failures": await store.failures()})
+    return web.json_response({"counts": await store.delivery_counts(), "failures": await store.failures(),
+                              "jobs": await store.jobs_info()})
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -180,6 +181,11 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
         except (NotImplementedError, RuntimeError):
             pass
     background: list[asyncio.Task] = []
+    if settings.redeliver_every > 0 and pipeline.gateway is not None:
+        from bot.redelivery import Redeliverer
+
+        redeliverer = Redeliverer(bot.store, pipeline.gateway, every=settings.redeliver_every)
+        background.append(asyncio.create_task(redeliverer.run(lambda: stop.is_set()), name="redelivery"))
     if settings.sync_on_start and pipeline.gateway is not None:
         background.append(asyncio.create_task(_sync_at_start(pipeline), name="sync-on-start"))
     if ready is not None:

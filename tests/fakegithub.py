@@ -163,6 +163,12 @@ class FakeGitHub:
             self.private_key_pem.encode(), password=None).public_key()
         self.app_id = app_id
         self.token_ttl = token_ttl
+        self.hook_deliveries: list[dict] = []  # the App's webhook deliveries, newest first
+        self.redelivery_requests: list[int] = []  # ids asked for by POST /app/hook/deliveries/{id}/attempts
+        self.hook_url = ""  # where redeliveries are sent (the bot's webhook URL)
+        self.hook_secret = ""
+        self._delivery_payloads: dict[int, dict] = {}
+        self._delivery_ids = itertools.count(70_000_001)
         self.installation_id = 1  # the App's installation on every repository (GET /repos/{o}/{r}/installation)
         self.latency = 0.0
         self.requests: list[RecordedRequest] = []
@@ -268,6 +274,69 @@ class FakeGitHub:
         """Someone deletes their comment (no delivery is sent)."""
         c = self._comments.pop(comment_id)
         self._get_issue(c.repo, c.number).comment_ids.remove(comment_id)
+
+    # ------------------------------------------------------------ webhook deliveries (the App's hook)
+
+    def record_delivery(self, event: str, payload: dict, *, guid: str | None = None, status_code: int = 502,
+                        status: str | None = None) -> dict:
+        """GitHub tried to deliver `payload` to the App's webhook and got `status_code` (0: could not
+        connect). Listed by GET /app/hook/deliveries; POST .../attempts sends it again to `hook_url`."""
+        import uuid
+
+        d = {"id": next(self._delivery_ids), "guid": guid or str(uuid.uuid4()), "delivered_at": shapes.now_iso(),
+             "redelivery": False, "duration": 0.01, "status": status or ("OK" if 200 <= status_code < 300 else
+                                                                          f"Invalid HTTP Response: {status_code}"),
+             "status_code": status_code, "event": event, "action": payload.get("action"),
+             "installation_id": (payload.get("installation") or {}).get("id"),
+             "repository_id": shapes.stable_id("repo", (payload.get("repository") or {}).get("full_name", "")),
+             "throttled_at": None}
+        self.hook_deliveries.insert(0, d)  # newest first
+        self._delivery_payloads[d["id"]] = payload
+        return d
+
+    async def _list_hook_deliveries(self, request: web.Request) -> web.Response:
+        """GET /app/hook/deliveries (App JWT): newest first, cursor pagination through ``Link``."""
+        self._need_jwt(request)
+        per_page = min(max(int(request.query.get("per_page", 30)), 1), 100)
+        items = [{k: v for k, v in d.items()} for d in self.hook_deliveries]
+        cursor = request.query.get("cursor")
+        start = next((i for i, d in enumerate(items) if str(d["id"]) == cursor), 0) if cursor else 0
+        chunk = items[start:start + per_page]
+        headers = {}
+        if start + per_page < len(items):
+            nxt = items[start + per_page]["id"]
+            headers["Link"] = f'<{self.base_url}/app/hook/deliveries?per_page={per_page}&cursor={nxt}>; rel="next"'
+        return web.json_response(chunk, headers=headers)
+
+    async def _redeliver(self, request: web.Request) -> web.Response:
+        """POST /app/hook/deliveries/{id}/attempts (App JWT): 202, and the delivery is sent again to
+        `hook_url` with the same GUID (X-GitHub-Delivery), signed with `hook_secret`."""
+        self._need_jwt(request)
+        did = int(request.match_info["delivery_id"])
+        original = next((d for d in self.hook_deliveries if d["id"] == did), None)
+        if original is None:
+            return self._error(404, "Not Found")
+        self.redelivery_requests.append(did)
+        asyncio.get_running_loop().create_task(self._send_again(original))
+        return web.json_response({}, status=202)
+
+    async def _send_again(self, original: dict) -> None:
+        import aiohttp
+
+        payload = self._delivery_payloads[original["id"]]
+        body = shapes.encode(payload)
+        status = 0
+        if self.hook_url:
+            try:
+                async with aiohttp.ClientSession() as session, session.post(
+                        self.hook_url, data=body, headers=shapes.headers(original["event"], body, self.hook_secret,
+                                                                         original["guid"])) as resp:
+                    status = resp.status
+            except aiohttp.ClientError:
+                status = 0
+        d = self.record_delivery(original["event"], payload, guid=original["guid"], status_code=status or 502,
+                                 status="OK" if 200 <= status < 300 else None)
+        d["redelivery"] = True
 
     def set_times(self, repo: str, number: int, *, created_at: str, updated_at: str | None = None) -> None:
         """Date an issue or pull request in the past."""
@@ -601,6 +670,8 @@ class FakeGitHub:
         repo = "/repos/{owner}/{repo}"
         num = repo + "/issues/{number:\\d+}"
         r.add_get("/app", self._get_app)
+        r.add_get("/app/hook/deliveries", self._list_hook_deliveries)
+        r.add_post("/app/hook/deliveries/{delivery_id:\\d+}/attempts", self._redeliver)
         r.add_post("/app/installations/{installation_id:\\d+}/access_tokens", self._create_token)
         r.add_get(repo + "/issues/comments/{comment_id:\\d+}", self._get_comment)
         r.add_patch(repo + "/issues/comments/{comment_id:\\d+}", self._edit_comment)

@@ -72,7 +72,7 @@ def expected_holders() -> dict[int, set[str]]:
             case ("assign", user, tasks):
                 for t in tasks:
                     holders.setdefault(t, set()).add(user)
-    for number, author, title, _, _ in PULLS:
+    for _, author, title, _, _ in PULLS:
         t = int(re.search(r"No\.(\d+)", title).group(1))
         if not holders.get(t):
             holders.setdefault(t, set()).add(author)

@@ -52,7 +52,9 @@ from bot.store.schema import (
     effects,
     history,
     outbox,
+    jobs,
     pulls,
+    redeliveries,
     sync_marks,
 )
 
@@ -388,6 +390,32 @@ class Store:
         q = select(effects.c.fingerprint, effects.c.version, effects.c.body).where(effects.c.subject == subject)
         row = await self._read(lambda conn: conn.execute(q).first())
         return Applied(row.fingerprint, row.version, row.body) if row else None
+
+    async def known_deliveries(self, guids: list[str]) -> set[str]:
+        """Which of these delivery GUIDs the inbox holds."""
+        if not guids:
+            return set()
+        q = select(deliveries.c.id).where(deliveries.c.id.in_(guids))
+        return await self._read(lambda conn: set(conn.execute(q).scalars()))
+
+    async def claim_redelivery(self, hook_delivery_id: int, guid: str, event: str | None) -> bool:
+        """Record that this process asks GitHub to redeliver `hook_delivery_id`; False when some
+        replica already did (the primary key elects exactly one)."""
+        values = {"hook_delivery_id": hook_delivery_id, "guid": guid, "event": event, "asked_at": self.clock.now(),
+                  "asked_by": self.owner}
+        return await self._write(lambda conn: conn.execute(
+            self.db.insert_ignoring(redeliveries, values, ["hook_delivery_id"])).first() is not None)
+
+    async def record_job(self, name: str, info: dict) -> None:
+        """A periodic job's last run (shown by `bot status` and GET /status)."""
+        await self._write(lambda conn: upsert(conn, jobs, {"name": name}, {"last_run_at": self.clock.now(), "info": info}))
+
+    async def jobs_info(self) -> dict[str, dict]:
+        def txn(conn: Connection) -> dict[str, dict]:
+            return {r.name: {"last_run_at": r.last_run_at.isoformat() if r.last_run_at else None, **(r.info or {})}
+                    for r in conn.execute(select(jobs.c.name, jobs.c.last_run_at, jobs.c.info))}
+
+        return await self._read(txn)
 
     async def sync_mark(self, campaign: str, source: str) -> datetime | None:
         """The newest updated_at `bot sync` already read from `source` for `campaign` (None: never)."""
