@@ -380,7 +380,8 @@ class Claims:
         for _ in range(n):
             k = self.next
             self.next += 1
-            p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER_NUMBER, comment_id=10_000_000 + k,
+            cid = 10_000_000 + 100_000 * ord(self.prefix[0]) + k  # distinct per prefix: one comment, one id
+            p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER_NUMBER, comment_id=cid,
                                        body=f"【报名】：{k % self.tasks + 1}", user=self.user(k))
             out.append(payloads.delivery("issue_comment", p, SECRET, f"bench-{self.prefix}-{k}"))
         return out
