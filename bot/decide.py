@@ -40,6 +40,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from bot import texts
 from bot.actions import (
     AddLabels,
     Assign,
@@ -346,7 +347,7 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
         body = _reply_body(rules, c, notes, parsed, hints)
         if extra_blocks:
             body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
-        decision.actions.append(Reply(c.repo, c.number, c.comment_id, body))
+        decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang)))
     if c.task_issue is not None:
         claimed = [ch.claim.user for ch in led.changes if isinstance(ch, PutClaim) and ch.claim.task == c.task_issue.id
                    and state.claim(c.task_issue.id, ch.claim.user) is None]

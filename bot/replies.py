@@ -102,7 +102,7 @@ def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: st
         tasks=[_deliverables(rules, rules.tasks[t]) for t in claimed],
         m=m,
     )
-    return body.strip("\n") + "\n"
+    return texts.fit(body.strip("\n") + "\n", lang)
 
 
 def render_help(rules: CampaignRules, lang: str) -> str:

@@ -299,7 +299,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
         warns=sum(i.status == "warn" for i in review.items),
         labels=review.labels,
     )
-    return body.rstrip("\n") + "\n"
+    return texts.fit(body.rstrip("\n") + "\n", lang)
 
 
 def check_conclusion(review: Review) -> Conclusion:

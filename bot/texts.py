@@ -137,6 +137,26 @@ _env.filters.update(
 _env.globals.update(link=link)
 
 
+BODY_LIMIT = 65536  # characters GitHub accepts in a comment or issue body
+
+
+def fit(body: str, lang: str, limit: int = BODY_LIMIT) -> str:
+    """`body` cut at a line boundary so it fits in `limit` characters, with a closing line saying
+    how many lines were left out (replies and checklists never exceed GitHub's limit)."""
+    if len(body) <= limit:
+        return body
+    lines = body.split("\n")
+    kept, size = [], 0
+    room = limit - 400  # the closing line
+    for line in lines:
+        if size + len(line) + 1 > room:
+            break
+        kept.append(line)
+        size += len(line) + 1
+    note = render(lang, "cut.j2", lines=len(lines) - len(kept)).strip()
+    return "\n".join(kept).rstrip("\n") + "\n\n" + note + "\n"
+
+
 def check_lang(lang: str) -> str:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")

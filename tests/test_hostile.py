@@ -295,3 +295,14 @@ async def test_a_pr_on_free_tasks_by_someone_under_the_limit_is_credited_in_titl
     await bot.settle()
     state = await bot.store.state("h9")
     assert sorted(c.task for c in state.claims_of("dana")) == [5, 6, 7]  # held 5 first, then the lowest numbers
+
+
+# ---- 8. replies over GitHub's limit are cut with a summary -------------------------------------------------------
+async def test_a_comment_naming_10000_unknown_tasks_gets_a_reply_under_the_limit(bot):
+    numbers = "、".join(str(n) for n in range(10, 10_010))  # 10,000 task numbers this campaign does not have
+    await bot.comment(f"【报名】：2、{numbers}", user="flood")
+    await bot.settle()
+    [reply] = replies_to(bot, "flood")
+    assert len(reply) <= 65_536
+    assert "more lines not shown" in reply or "more line not shown" in reply
+    assert [c.user for c in (await bot.store.state("h9")).claims_on(2)] == ["flood"]  # the valid claim is kept

@@ -224,3 +224,22 @@ def test_status_with_ids_describes_each_task(lang, lines):
         assert frag in out
     assert out.count("No.12") == 1
     assert out == render_status(RULES, _state(), (12, 14, 404, 12), lang)
+
+
+# ---- over-long replies are cut, never refused by GitHub (issue 8) --------------------------------------------
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from bot import texts as _texts  # noqa: E402
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.text(max_size=3000), max_size=80), st.sampled_from(["zh", "en"]), st.integers(2000, 70000))
+def test_fit_keeps_every_body_under_the_limit_and_says_what_it_cut(lines, lang, limit):
+    body = "<!-- marker -->\n" + "\n".join(lines)
+    out = _texts.fit(body, lang, limit)
+    assert len(out) <= limit
+    if len(body) <= limit:
+        assert out == body
+    else:
+        kept = out.rsplit("\n\n", 1)[0]
+        assert body.startswith(kept.rstrip("\n")) and ("65,536" in out)

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from bot.model import Stage
-from bot.simulate import ScenarioError, run, wait_seconds
+from bot.commands import parse_comment
+from bot.simulate import ScenarioError, load_scenario, run, wait_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -63,12 +64,16 @@ async def test_example_scenarios_print_what_the_store_holds(name, slug):
     assert len(refused) == 1
     # claims that were replied to as accepted but never reached a PR lapsed after the wait
     wait = next(i for i, (h, _) in enumerate(steps) if h.endswith("UTC)"))
-    before = "".join(b for _, b in steps[:wait])
-    claimed_early = set(re.findall(r"@(\w+) ✅", before))
-    lapsed = {u for u in claimed_early if not state.claims_of(u)}
+    scenario = load_scenario(EXAMPLES / name)
+    first_wait = next(i for i, st in enumerate(scenario.steps) if st.wait is not None)
+    claimers = {st.by for st in scenario.steps[:first_wait]
+                if st.comment and st.on is None and any(c.action == "claim" for c in parse_comment(st.comment).commands)}
+    lapsed = {u for u in claimers if u and not state.claims_of(u)}
     assert lapsed  # the scenario shows a lapse
+    after = "".join(b for _, b in steps[wait:])
     for u in lapsed:
         assert f"@{u}" not in board
+        assert f"@{u}" in after  # reminded, then told the claim lapsed (the sweeps' notices)
     # the ordinary PR got nothing; the near-miss title got its hint once
     ordinary = [b for h, b in steps if "README" in h]
     assert ordinary == [""]
