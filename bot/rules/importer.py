@@ -441,7 +441,7 @@ def _norm_campaign(d: dict) -> dict:
 
 
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\t]*")
-_NOT_PLAIN = re.compile(r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$|^\d{4}-\d", re.IGNORECASE)  # the last: dates and timestamps
+_NOT_PLAIN = re.compile(r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$|^\d{4}-\d|^[-+.]?[\d_.:]*$", re.IGNORECASE)  # dates, and number-like runs ("+_")
 
 
 _YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u2028|\u2029|\ufeff")
