@@ -227,7 +227,8 @@ def test_status_with_ids_describes_each_task(lang, lines):
 
 
 # ---- over-long replies are cut, never refused by GitHub (issue 8) --------------------------------------------
-from hypothesis import given, settings, strategies as st  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st
 
 from bot import texts as _texts  # noqa: E402
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import Stage
 from bot.commands import parse_comment
+from bot.model import Stage
 from bot.simulate import ScenarioError, load_scenario, run, wait_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
