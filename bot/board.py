@@ -29,6 +29,7 @@ from collections import Counter
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from itertools import accumulate
+from typing import Any
 
 from bot import texts
 from bot.model import CampaignState, Claim, PullRequest, Stage
@@ -225,7 +226,7 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
 @cache
 def _words(lang: str) -> dict:
     """The wording `board.j2` gives the rows built here (stage names, separators, markers)."""
-    return dict(texts.template(lang, "board.j2").module.words)
+    return dict(getattr(texts.template(lang, "board.j2").module, "words"))  # noqa: B009 - a template's macro module
 
 
 def _pct(n: int, total: int) -> str:
@@ -527,7 +528,7 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: 
         rest = [f"@{_esc(p[0])}" for p in b.stats.people[people_n:]]
         rest_n = _cut(rest, sep, room)
         rest_cut = sep.join(rest[:rest_n])
-        shape = dict(people_n=people_n, tracks_n=tracks_n, free=bool(free_n), free_count=free_count,
+        shape: dict[str, Any] = dict(people_n=people_n, tracks_n=tracks_n, free=bool(free_n), free_count=free_count,
                      free_more=sum(sizes[free_n:]), rest=bool(rest_n), rest_more=len(rest) - rest_n)
         # the longest the "… N more tasks from No.X" line can be
         frame = b.frame("ids", True, rows_more=len(listed), rows_from=max(listed, default=0), **shape)

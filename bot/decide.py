@@ -39,6 +39,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot import texts
 from bot.actions import (
@@ -358,7 +359,7 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
 
 
 # ---- pull requests ------------------------------------------------------------------------------
-def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> str:
+def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> Literal["rfc", "code"]:
     """An RFC PR lives in a task's RFC repository and adds its document under the RFC directory."""
     for task in tasks:
         rfc_repo, rfc_path = task.rfc_location(rules.campaign)
@@ -414,7 +415,7 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
             continue
         if derived is None:
             # Closed unmerged: back to claimed, unless a maintainer marked it done.
-            new = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
+            new: Stage = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
         elif mine.stage == Stage.COMPLETED:
             new = mine.stage  # a maintainer's /done stands whatever the PR's state
         else:
@@ -437,7 +438,7 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         return Decision(changes=led.changes, board=True)
     tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
     kind = pr_kind(rules, tasks, p.repo, files)
-    pr_state = "merged" if p.merged else ("closed" if p.state == "closed" else "open")
+    pr_state: Literal["open", "merged", "closed"] = "merged" if p.merged else ("closed" if p.state == "closed" else "open")
     pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(p.ref.tasks), kind, pr_state, p.url,
                      part=p.ref.part, revert=p.ref.revert)
     led = _Ledger(state)
@@ -451,7 +452,7 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
     limit = rules.campaign.claim_policy.max_claims_per_user
     known = [t for t in dict.fromkeys(pr.tasks) if t in rules.tasks]
     review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints),
-                       over_limit={t: limit for t in over}, title_names=len(known) if limit and len(known) > limit else 0)
+                       over_limit={t: limit or 0 for t in over}, title_names=len(known) if limit and len(known) > limit else 0)
     decision = Decision(changes=led.changes, board=bool(led.changes))
     checklist = render_checklist(review, rules, lang_of(rules))
     decision.actions.append(UpsertChecklist(p.repo, p.number, checklist))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -102,7 +102,10 @@ class _FastLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.Saf
 _YAML11_ONLY = re.compile(r"(?m)(?::|-)[ \t]+(?:0[0-9_]+|[0-9]+:[0-9]|(?i:yes|no|on|off|y|n))[ \t]*(?:#.*)?$")
 
 
-def _fast_parse(text: str, model: type[BaseModel]) -> BaseModel | None:
+M = TypeVar("M", bound=BaseModel)
+
+
+def _fast_parse(text: str, model: type[M]) -> M | None:
     """The model from a well-formed, valid file at libyaml's speed; None when anything is off (the
     exact path then reports it with its line)."""
     if _YAML11_ONLY.search(text):
@@ -114,8 +117,8 @@ def _fast_parse(text: str, model: type[BaseModel]) -> BaseModel | None:
         return None
 
 
-def parse_file(path: Path, display: str, model: type[BaseModel], *,
-               nodes: bool = True) -> tuple[Any, BaseModel | None, list[Problem]]:
+def parse_file(path: Path, display: str, model: type[M], *,
+               nodes: bool = True) -> tuple[Any, M | None, list[Problem]]:
     """Read one rule file: (node, model instance or None, problems). Without `nodes` (serving:
     no line lookups needed unless something is wrong) a valid file is read by libyaml, about ten
     times faster; any problem is reported by the exact (round-trip) path."""
