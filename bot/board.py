@@ -73,7 +73,7 @@ _ESCAPES = _probe_table()
 
 def _esc(text: object) -> str:
     s = str(text)
-    if "\r" in s:  # "\r\n" is one line break, not two: leave that to escape_cell
+    if "\r" in s or "://" in s or "www." in s.lower():  # line breaks and bare URLs: escape_cell's slow path
         return escape_cell(s)
     return s.translate(_ESCAPES)
 

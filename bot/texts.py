@@ -7,7 +7,7 @@ user-controlled text goes through one of the helpers below before it reaches a t
 - `mask_markers`: the text can never contain the hidden-comment markers `<!--` / `-->`
   verbatim (the bot finds its own comments and the board by such markers).
 - `escape_inline`: plain text shown inline in Markdown (titles, names, hints): no HTML,
-  no links, no code spans, no line breaks, no table pipes.
+  no links (bare URLs included), no mentions, no code spans, no line breaks, no table pipes.
 - `escape_cell`: `escape_inline`, for a table cell.
 - `escape_html`: text inside an HTML element such as `<summary>` (entities; no Markdown there).
 - `code_span`: a file name or glob shown as inline code, whatever backticks it contains.
@@ -35,7 +35,7 @@ _env = jinja2.Environment(
 )
 
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
-_INLINE_SPECIAL = re.compile(r"[\\`*_\[\]|<>&~]")
+_INLINE_SPECIAL = re.compile(r"[\\`*_\[\]|<>&~@]")
 _INLINE_REPL = {
     "\\": "\\\\",
     "`": "\\`",
@@ -48,7 +48,10 @@ _INLINE_REPL = {
     "<": "&lt;",
     ">": "&gt;",
     "&": "&amp;",
+    "@": "@\u200b",  # a participant's "@org/everyone" must not notify anyone in the bot's name
 }
+# GitHub turns bare URLs into links: an invisible space after the scheme or "www" keeps them text.
+_AUTOLINK = re.compile(r"(?i)(?<=https)(?=://)|(?<=http)(?=://)|(?<=ftp)(?=://)|(?<=\bwww)(?=\.)")
 _ZWSP = "\u200b"
 
 
@@ -65,8 +68,8 @@ def escape_inline(text: Any) -> str:
     """Plain text for inline Markdown: one line; markup, HTML, links and pipes are shown, not interpreted."""
     s = one_line(str(text))
     s = _INLINE_SPECIAL.sub(lambda m: _INLINE_REPL[m.group(0)], s)
-    # A leading '#', '>', '-', '+' or digit-dot would only matter at line start; we never put user text there,
-    # but '@' mentions are harmless and kept.
+    s = _AUTOLINK.sub(_ZWSP, s)
+    # A leading '#', '>', '-', '+' or digit-dot would only matter at line start; we never put user text there.
     return s
 
 

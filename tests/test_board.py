@@ -156,7 +156,7 @@ def test_user_text_cannot_break_rows_or_spoof_markers():
         b = render_board(rules, state, lang)
         assert b.count(BOARD_START) == 1 and b.count(BOARD_END) == 1 and b.count("<!--") == 2
         assert len(cells(row(b, 1))) == 5 and len(cells(row(b, 2))) == 5
-        assert not re.search(r"(?<!\\)\]\(http://e\)", b) and "\\[z\\](http://e)" in b
+        assert not re.search(r"(?<!\\)\]\(http://e\)", b) and "\\[z\\](http\u200b://e)" in b  # no link, not even a bare URL
 
 
 # ---- determinism and size
