@@ -68,7 +68,7 @@ class BoardFlusher:
             await self.store.release_board(slug)
             return False
         info = await self.store.board_info(slug)
-        state = await self.store.state(slug, urgent=True)
+        state = await self.store.current_state(slug, urgent=True)
         board = render_board(rules, state, rules.campaign.language)
         digest = body_hash(board)
         if digest == info.get("board_hash"):

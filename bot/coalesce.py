@@ -49,24 +49,38 @@ def _render(lang: str, parts: list[tuple[str, str]]) -> str:
     return texts.render(lang, "coalesced.j2", markers=markers, texts=[t for _, t in parts]).strip("\n") + "\n"
 
 
+PART_OVERHEAD = 16  # characters the layout adds around one reply at most (its separator, newlines)
+
+
 def coalesce(bodies: list[str], lang: str, *, limit: int = MAX_COMMENT) -> list[Merged]:
     """Merge reply bodies (in order) into comments of at most `limit` characters. One body gives
-    one comment, unchanged (a quiet-time reply stays as it was)."""
+    one comment, unchanged (a quiet-time reply stays as it was).
+
+    Linear: a group grows while an upper bound of its rendered length fits (the layout's own
+    text plus each reply's marker, text and `PART_OVERHEAD`), then is rendered once."""
     if len(bodies) <= 1:
         return [Merged(b, (i,)) for i, b in enumerate(bodies)]
+    parts = [_split(b) for b in bodies]
+    frame = len(_render(lang, [])) + 2 * len(str(len(bodies)))
     out: list[Merged] = []
+
+    def close(group: list[int]) -> None:
+        while group:
+            text = _render(lang, [parts[j] for j in group]) if len(group) > 1 else bodies[group[0]]
+            if len(text) <= limit or len(group) == 1:
+                out.append(Merged(text, tuple(group)))
+                return
+            close(group[:-1])  # the bound was wrong (it is not): never post over the limit
+            group = group[-1:]
+
     group: list[int] = []
-    rendered = ""
-    for i, body in enumerate(bodies):
-        trial = group + [i]
-        text = _render(lang, [_split(bodies[j]) for j in trial])
-        if len(text) <= limit:
-            group, rendered = trial, text
-            continue
-        if group:
-            out.append(Merged(rendered if len(group) > 1 else bodies[group[0]], tuple(group)))
-        alone = _render(lang, [_split(body)])
-        group, rendered = [i], alone if len(alone) <= limit else body
-    if group:
-        out.append(Merged(rendered if len(group) > 1 else bodies[group[0]], tuple(group)))
+    size = frame
+    for i, (marker, text) in enumerate(parts):
+        cost = len(marker) + 1 + len(text) + PART_OVERHEAD
+        if group and size + cost > limit:
+            close(group)
+            group, size = [], frame
+        group.append(i)
+        size += cost
+    close(group)
     return out

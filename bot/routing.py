@@ -235,7 +235,7 @@ class Router:
             rules, title_tasks = chosen, ref.tasks
         else:
             rules, title_tasks = self.rules.campaigns[slug], None
-        state = await self.store.state(rules.slug)
+        state = await self.store.current_state(rules.slug)
         known = next((p for p in state.prs if p.repo.lower() == repo.lower() and p.number == number), None)
         tasks = tuple(title_tasks if title_tasks is not None else (known.tasks if known else ()))
         if not tasks:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import itertools
 import queue
 import threading
@@ -64,14 +65,35 @@ def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None
         fut.set_result(result)
 
 
-def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
-    """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
-    CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
+def _dialect_insert(conn: Connection):  # noqa: ANN202
     if conn.dialect.name == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as dialect_insert
     else:
         from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-    conn.execute(dialect_insert(table).values(**key, **values).on_conflict_do_update(index_elements=list(key), set_=values))
+    return dialect_insert
+
+
+def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
+    """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
+    CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
+    conn.execute(_dialect_insert(conn)(table).values(**key, **values)
+                 .on_conflict_do_update(index_elements=list(key), set_=values))
+
+
+@functools.cache
+def _upsert_statement(dialect: str, insert_fn: Callable, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):  # noqa: ANN202
+    stmt = insert_fn(table)
+    return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in columns if c not in key})
+
+
+def upsert_many(conn: Connection, table: Table, key: list[str], rows: list[dict]) -> None:
+    """`upsert` for many rows with the same columns, in one round of statements built once. A key
+    given twice keeps its last row (one statement may not update a row twice)."""
+    if not rows:
+        return
+    last = {tuple(r[k] for k in key): r for r in rows}
+    columns = tuple(rows[0])
+    conn.execute(_upsert_statement(conn.dialect.name, _dialect_insert(conn), table, tuple(key), columns), list(last.values()))
 
 
 class _DbPool:
@@ -146,13 +168,16 @@ class Database:
         """`q` taking only rows nobody else holds (several replicas share the tables)."""
         return q if self.is_sqlite else q.with_for_update(skip_locked=True)
 
+    def insert(self, table: Table):  # noqa: ANN201
+        """The dialect's INSERT (it knows ON CONFLICT)."""
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return (sqlite_insert if self.is_sqlite else pg_insert)(table)
+
     def insert_ignoring(self, table: Table, values: dict, key: list[str]):  # noqa: ANN201
         """INSERT ... ON CONFLICT DO NOTHING RETURNING the key (None when the row existed)."""
-        if self.is_sqlite:
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-        return dialect_insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
+        return self.insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)

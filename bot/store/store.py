@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import json
 import secrets
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 
 from bot.actions import (
     Change,
@@ -41,8 +43,8 @@ from bot.actions import (
 from bot.clock import SYSTEM, Clock
 from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
-from bot.store.database import Database, upsert
-from bot.store.records import ActionStatus, Delivery, LeaseLost, OutboxItem, Outcome, body_hash, new_token
+from bot.store.database import Database, upsert, upsert_many
+from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
     bot_comments,
     campaigns,
@@ -59,6 +61,36 @@ from bot.store.schema import (
 )
 
 BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
+COMMIT_GROUP = 64  # commits for one campaign decided in one transaction at most (see `Store.commit`)
+
+
+@dataclass
+class _Commit:
+    """One `Store.commit` waiting for its campaign's next group transaction."""
+
+    build: Callable[[CampaignState], Decision]
+    delivery_id: str | None
+    installation_id: int | None
+    token: str | None
+    effect: Effect | None
+    edit: Callable[[CampaignState, str], Decision] | None
+    fut: asyncio.Future
+
+
+_FINISH = (update(outbox).where(outbox.c.id == bindparam("oid"))
+           .values(status=bindparam("st"), error=bindparam("err"), lease_owner=None, lease_until=bindparam("until"),
+                   attempts=outbox.c.attempts - bindparam("back")))
+_FINISH_HELD = _FINISH.where(outbox.c.lease_owner == bindparam("tok"))
+
+
+def _settle(fut: asyncio.Future, outcome: Any) -> None:
+    """Hand a commit its outcome (an exception is raised in the waiting coroutine)."""
+    if fut.done():  # the waiter was cancelled (shutdown)
+        return
+    if isinstance(outcome, BaseException):
+        fut.set_exception(outcome)
+    else:
+        fut.set_result(outcome)
 
 
 class Store:
@@ -76,6 +108,8 @@ class Store:
         self._cache: dict[str, tuple[int, CampaignState]] = {}
         self._intake: list[tuple[dict, asyncio.Future]] = []
         self._intake_task: asyncio.Task | None = None
+        self._commits: dict[str, list[_Commit]] = {}
+        self._committers: dict[str, asyncio.Task] = {}
 
     async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
         return await self.db.write(fn, urgent=urgent)
@@ -121,11 +155,16 @@ class Store:
             self._intake_task = asyncio.create_task(self._drain_intake())
         return await fut
 
-    def _insert_ignoring_duplicates(self, conn: Connection, values: dict) -> bool:
-        return conn.execute(self.db.insert_ignoring(deliveries, values, ["id"])).first() is not None
-
     def _insert_group(self, batch: list[tuple[dict, asyncio.Future]], conn: Connection) -> list[bool]:
-        return [self._insert_ignoring_duplicates(conn, v) for v, _ in batch]
+        """Insert the deliveries of a group in one statement; for each, whether it was new (False: a
+        redelivery, or the same id given twice in the group)."""
+        stmt = self.db.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
+        inserted = set(conn.execute(stmt, [v for v, _ in batch]).scalars())
+        out = []
+        for v, _ in batch:
+            out.append(v["id"] in inserted)
+            inserted.discard(v["id"])
+        return out
 
     async def _drain_intake(self) -> None:
         while self._intake:
@@ -208,15 +247,18 @@ class Store:
         Returns the tokens whose lease was lost (someone else took the work)."""
         def txn(conn: Connection) -> set[str]:
             until = self.clock.now() + self.lease
-            lost: set[str] = set()
-            for token in tokens:
-                n = conn.execute(update(deliveries).where(deliveries.c.lease_owner == token).values(lease_until=until)).rowcount
-                n += conn.execute(update(outbox).where(outbox.c.lease_owner == token, outbox.c.status == "pending")
-                                  .values(lease_until=until)).rowcount
-                if n == 0:
-                    lost.add(token)
+            if not tokens:
+                held: set[str] = set()
+            else:
+                held = set(conn.execute(
+                    update(deliveries).where(deliveries.c.status == DeliveryStatus.PROCESSING,
+                                             deliveries.c.lease_owner.in_(tokens))
+                    .values(lease_until=until).returning(deliveries.c.lease_owner)).scalars())
+                held |= set(conn.execute(
+                    update(outbox).where(outbox.c.status == ActionStatus.PENDING, outbox.c.lease_owner.in_(tokens))
+                    .values(lease_until=until).returning(outbox.c.lease_owner)).scalars())
             conn.execute(update(campaigns).where(campaigns.c.board_lease_owner == self.owner).values(board_lease_until=until))
-            return lost
+            return set(tokens) - held
 
         return await self._write(txn, urgent=True)
 
@@ -280,24 +322,38 @@ class Store:
 
     @staticmethod
     def _apply(conn: Connection, campaign: str, changes: list[Change], now: datetime) -> None:
-        for ch in changes:
-            match ch:
-                case PutClaim(claim=c):
-                    upsert(conn, claims, dict(campaign=campaign, task=c.task, user_key=c.user.lower()),
-                            dict(user=c.user, stage=c.stage.value, team=c.team, link=c.link, claimed_at=c.claimed_at,
-                                 updated_at=now, renewed_at=c.renewed_at, reminded_at=c.reminded_at))
-                case DropClaim(task=t, user=u):
-                    conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == t, claims.c.user_key == u.lower()))
-                case PutPull(pr=p):
-                    upsert(conn, pulls, dict(repo=p.repo, number=p.number),
-                            dict(campaign=campaign, author=p.author, title=p.title, tasks=list(p.tasks), kind=p.kind,
-                                 state=p.state, url=p.url, part=p.part, revert=p.revert))
-                case SetTaskClosed(task=t, closed=flag):
-                    conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
-                    if flag:
-                        conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
-                case SetCampaignClosed(at=at):
-                    conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(closed_at=at))
+        """Write `changes` in order; a run of changes of one kind is one executemany."""
+        for kind, group in itertools.groupby(changes, key=type):
+            run = list(group)
+            if kind is PutClaim:
+                upsert_many(conn, claims, ["campaign", "task", "user_key"], [
+                    dict(campaign=campaign, task=c.task, user_key=c.user.lower(), user=c.user, stage=c.stage.value,
+                         team=c.team, link=c.link, claimed_at=c.claimed_at, updated_at=now, renewed_at=c.renewed_at,
+                         reminded_at=c.reminded_at) for c in (ch.claim for ch in run if isinstance(ch, PutClaim))])
+            elif kind is DropClaim:
+                conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == bindparam("t"),
+                                                  claims.c.user_key == bindparam("u")),
+                             [{"t": ch.task, "u": ch.user.lower()} for ch in run if isinstance(ch, DropClaim)])
+            elif kind is PutPull:
+                upsert_many(conn, pulls, ["repo", "number"], [
+                    dict(repo=p.repo, number=p.number, campaign=campaign, author=p.author, title=p.title,
+                         tasks=list(p.tasks), kind=p.kind, state=p.state, url=p.url, part=p.part, revert=p.revert)
+                    for p in (ch.pr for ch in run if isinstance(ch, PutPull))])
+            else:
+                for ch in run:
+                    Store._apply_one(conn, campaign, ch)
+
+    @staticmethod
+    def _apply_one(conn: Connection, campaign: str, change: Change) -> None:
+        match change:
+            case SetTaskClosed(task=t, closed=flag):
+                conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
+                if flag:
+                    conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
+            case SetCampaignClosed(at=at):
+                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(closed_at=at))
+            case _:
+                raise TypeError(f"unknown change {change!r}")
 
     async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
                      installation_id: int | None = None, token: str | None = None, effect: Effect | None = None,
@@ -307,6 +363,11 @@ class Store:
         caller, who performs them next; if it dies first its lease runs out and any replica's sweeper
         takes them), mark the board dirty and the delivery done.
 
+        Group commit: commits asked for one campaign while its transaction runs wait and then go
+        together, decided one after the other over the state each leaves, in one transaction
+        (`COMMIT_GROUP` at most). Each keeps its own outcome: a lost lease or a failing `build`
+        fails only its own commit, and when the group's transaction fails each is retried alone.
+
         Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
         another worker took the delivery over, and its outcome is the one that counts.
 
@@ -314,76 +375,151 @@ class Store:
         ledger already holds that content (or a newer one) nothing is decided and a `Skipped`
         decision is returned; when it holds an older content of a comment, `edit(state, applied
         body)` decides only what is new. The applied effect is recorded in this transaction."""
-        def txn(conn: Connection) -> tuple[Decision, list[OutboxItem]]:
-            now = self.clock.now()
-            if delivery_id is not None:
-                done = conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token),
-                                                             deliveries.c.status.in_(["processing", "pending"]))
-                                    .values(status="done", finished_at=now, lease_owner=None, lease_until=None, error=None))
-                if done.rowcount != 1:
-                    raise LeaseLost(delivery_id)
-            version, state = self._locked_state(conn, campaign)
-            decision = self._decide_once(conn, campaign, state, build, effect, edit, delivery_id, now)
-            if decision.changes:
-                self._apply(conn, campaign, decision.changes, now)
-                events = stage_events(state, decision.changes, now)
-                if events:
-                    conn.execute(insert(history), [{"campaign": campaign, "task": e.task, "user": e.user,
-                                                    "stage": e.stage.value if e.stage else None, "at": e.at}
-                                                   for e in events])
-                # A fresh random stamp, not version + 1: a transaction that fails to commit leaves a
-                # stamp nobody else can ever write, so the cache entry below can never be mistaken.
-                version, state = secrets.randbits(62), apply_changes(state, decision.changes)
-            items = []
-            lease = new_token()
-            for a in decision.actions:
-                aid = conn.execute(insert(outbox).values(delivery_id=delivery_id, installation_id=installation_id,
-                                                         payload=action_to_dict(a), kind=type(a).__name__,
-                                                         target=f"{a.repo}#{a.number}", status="pending", attempts=1,
-                                                         lease_owner=lease, lease_until=now + self.lease,
-                                                         created_at=now).returning(outbox.c.id)).scalar_one()
-                items.append(OutboxItem(aid, delivery_id, installation_id, a, 1, lease))
-            vals: dict[str, Any] = {}
-            if decision.changes:
-                vals["version"] = version
-            if decision.board or decision.changes:
-                vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
-                if installation_id is not None:
-                    vals["installation_id"] = installation_id
-                if decision.board == "force":  # /refresh: edit the tracker even if the board looks unchanged
-                    vals["board_hash"] = None
-            if vals:
-                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
-            # Cached before the commit, while the row lock is still held: whoever takes the lock next
-            # reads this stamp and finds the state ready (set after the commit, it raced with them).
-            self._cache[campaign] = (version, state)
-            return decision, items
+        fut: asyncio.Future = asyncio.get_running_loop().create_future()
+        self._commits.setdefault(campaign, []).append(
+            _Commit(build, delivery_id, installation_id, token, effect, edit, fut))
+        task = self._committers.get(campaign)
+        if task is None or task.done():
+            self._committers[campaign] = asyncio.create_task(self._drain_commits(campaign))
+        return await fut
 
-        return await self._write(txn)
+    async def _drain_commits(self, campaign: str) -> None:
+        queue = self._commits[campaign]
+        while queue:
+            group = queue[:COMMIT_GROUP]
+            del queue[:COMMIT_GROUP]
+            try:
+                outcomes = await self._write(functools.partial(self._commit_group, campaign, group))
+            except Exception as exc:  # the group's transaction failed: each alone, so only the culprit fails
+                if len(group) == 1:
+                    _settle(group[0].fut, exc)
+                    continue
+                for one in group:
+                    try:
+                        [outcome] = await self._write(functools.partial(self._commit_group, campaign, [one]))
+                    except Exception as alone:
+                        outcome = alone
+                    _settle(one.fut, outcome)
+                continue
+            for one, outcome in zip(group, outcomes, strict=True):
+                _settle(one.fut, outcome)
+
+    def _commit_group(self, campaign: str, group: list[_Commit], conn: Connection) -> list[Any]:
+        """One transaction for a group of commits (see `commit`): reads first (leases, the campaign's
+        locked state, the ledger), then each decision in order over the state the previous one left,
+        then every write at once. Returns each commit's outcome: (decision, items) or an exception."""
+        now = self.clock.now()
+        ids = [c.delivery_id for c in group if c.delivery_id is not None]
+        holders: dict[str, str | None] = {}
+        if ids:
+            q = select(deliveries.c.id, deliveries.c.lease_owner).where(
+                deliveries.c.id.in_(ids), deliveries.c.status.in_([DeliveryStatus.PROCESSING, DeliveryStatus.PENDING]))
+            holders = {r.id: r.lease_owner for r in conn.execute(self.db.for_update(q))}
+        version, state = self._locked_state(conn, campaign)
+        subjects = [c.effect.subject for c in group if c.effect is not None]
+        ledger: dict[str, Applied] = {}
+        if subjects:
+            q = select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body).where(
+                effects.c.subject.in_(subjects))
+            ledger = {r.subject: Applied(r.fingerprint, r.version, r.body) for r in conn.execute(q)}
+
+        outcomes: list[Any] = []
+        done: list[str] = []
+        ledger_rows: dict[str, dict] = {}
+        changes: list[Change] = []
+        history_rows: list[dict] = []
+        outbox_rows: list[dict] = []
+        queued: list[tuple[int, _Commit, Decision, str, int]] = []  # (outcome index, commit, decision, lease, first row)
+        dirty, force, installation = False, False, None
+        for c in group:
+            if c.delivery_id is not None:
+                if c.delivery_id not in holders or (c.token is not None and holders[c.delivery_id] != c.token):
+                    outcomes.append(LeaseLost(c.delivery_id))
+                    continue
+                del holders[c.delivery_id]  # a delivery is done once, even if asked twice in one group
+                done.append(c.delivery_id)
+            try:
+                decision, applied = self._decide_once(state, c, ledger.get(c.effect.subject) if c.effect else None)
+            except Exception as exc:  # a bug in deciding this one: it fails alone, the others go on
+                if c.delivery_id is not None:
+                    done.pop()
+                outcomes.append(exc)
+                continue
+            if applied is not None and c.effect is not None:
+                ledger[c.effect.subject] = applied
+                ledger_rows[c.effect.subject] = dict(subject=c.effect.subject, campaign=campaign,
+                                                     fingerprint=applied.fingerprint, version=applied.version,
+                                                     body=applied.body, delivery_id=c.delivery_id, applied_at=now)
+            if decision.changes:
+                history_rows += [{"campaign": campaign, "task": e.task, "user": e.user,
+                                  "stage": e.stage.value if e.stage else None, "at": e.at}
+                                 for e in stage_events(state, decision.changes, now)]
+                changes += decision.changes
+                state = apply_changes(state, decision.changes)
+            lease = new_token()
+            queued.append((len(outcomes), c, decision, lease, len(outbox_rows)))
+            outbox_rows += [dict(delivery_id=c.delivery_id, installation_id=c.installation_id, payload=action_to_dict(a),
+                                 kind=type(a).__name__, target=f"{a.repo}#{a.number}", status=ActionStatus.PENDING,
+                                 attempts=1, lease_owner=lease, lease_until=now + self.lease, created_at=now)
+                            for a in decision.actions]
+            outcomes.append(None)
+            if decision.board or decision.changes:
+                dirty = True
+                installation = c.installation_id if c.installation_id is not None else installation
+                force = force or decision.board == "force"
+
+        if done:
+            conn.execute(update(deliveries).where(deliveries.c.id.in_(done))
+                         .values(status=DeliveryStatus.DONE, finished_at=now, lease_owner=None, lease_until=None, error=None))
+        if ledger_rows:
+            upsert_many(conn, effects, ["subject"], list(ledger_rows.values()))
+        if changes:
+            self._apply(conn, campaign, changes, now)
+            # A fresh random stamp, not version + 1: a transaction that fails to commit leaves a
+            # stamp nobody else can ever write, so the cache entry below can never be mistaken.
+            version = secrets.randbits(62)
+        if history_rows:
+            conn.execute(insert(history), history_rows)
+        ids_out: list[int] = []
+        if outbox_rows:
+            ids_out = list(conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
+                                        outbox_rows).scalars())
+        vals: dict[str, Any] = {}
+        if changes:
+            vals["version"] = version
+        if dirty:
+            vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
+            if installation is not None:
+                vals["installation_id"] = installation
+            if force:  # /refresh: edit the tracker even if the board looks unchanged
+                vals["board_hash"] = None
+        if vals:
+            conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
+        # Cached before the commit, while the row lock is still held: whoever takes the lock next
+        # reads this stamp and finds the state ready (set after the commit, it raced with them).
+        self._cache[campaign] = (version, state)
+        for index, c, decision, lease, first in queued:
+            outcomes[index] = (decision, [OutboxItem(ids_out[first + k], c.delivery_id, c.installation_id, a, 1, lease)
+                                          for k, a in enumerate(decision.actions)])
+        return outcomes
 
     @staticmethod
-    def _decide_once(conn: Connection, campaign: str, state: CampaignState, build: Callable[[CampaignState], Decision],
-                     effect: Effect | None, edit: Callable[[CampaignState, str], Decision] | None,
-                     delivery_id: str | None, now: datetime) -> Decision:
-        """The decision, unless the ledger says the effect already happened; records the effect."""
+    def _decide_once(state: CampaignState, c: _Commit, applied: Applied | None) -> tuple[Decision, Applied | None]:
+        """The decision, unless the ledger says the effect already happened; and the ledger's entry
+        after it (None: nothing to record)."""
+        effect = c.effect
         if effect is None:
-            return build(state)
-        row = conn.execute(select(effects.c.fingerprint, effects.c.version, effects.c.body)
-                           .where(effects.c.subject == effect.subject)).first()
-        applied = Applied(row.fingerprint, row.version, row.body) if row else None
+            return c.build(state), None
         v = verdict(effect, applied)
         if v in (Verdict.REPLAY, Verdict.STALE):
-            return Skipped(why=v.value)
-        if v is Verdict.CHANGED and applied is not None and applied.body is not None and edit is not None:
-            decision = edit(state, applied.body)
+            return Skipped(why=v.value), None
+        if v is Verdict.CHANGED and applied is not None and applied.body is not None and c.edit is not None:
+            decision = c.edit(state, applied.body)
         else:
-            decision = build(state)
+            decision = c.build(state)
         newest = effect.version if applied is None or applied.version is None or effect.version is None \
             else max(effect.version, applied.version)
-        upsert(conn, effects, dict(subject=effect.subject),
-               dict(campaign=campaign, fingerprint=effect.fingerprint, version=newest, body=effect.body,
-                    delivery_id=delivery_id, applied_at=now))
-        return decision
+        return decision, Applied(effect.fingerprint, newest, effect.body)
 
     async def applied_effect(self, subject: str) -> Applied | None:
         """What the effects ledger holds for a comment or pull request (see `bot.ledger`)."""
@@ -437,9 +573,9 @@ class Store:
         return await self._read(lambda conn: [(r.id, StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None))
                                               for r in conn.execute(q)])
 
-    async def current_state(self, campaign: str) -> CampaignState:
+    async def current_state(self, campaign: str, *, urgent: bool = False) -> CampaignState:
         """The campaign's state; from this process's cache when it is the newest version (one
-        small query instead of reading every claim and PR)."""
+        small query instead of reading every claim and PR). `urgent`: as `state`."""
         def txn(conn: Connection) -> CampaignState:
             version = conn.execute(select(campaigns.c.version).where(campaigns.c.slug == campaign)).scalar()
             cached = self._cache.get(campaign)
@@ -447,7 +583,7 @@ class Store:
                 return cached[1]
             return self._load_state(conn, campaign)
 
-        return await self._read(txn)
+        return await self._read(txn, urgent=urgent)
 
     async def pull_campaign(self, repo: str, number: int) -> str | None:
         """The campaign a pull request was recorded under, if any."""
@@ -486,12 +622,12 @@ class Store:
 
         def txn(conn: Connection) -> None:
             now = self.clock.now()
-            for o in outcomes:
-                vals: dict[str, Any] = dict(status=o.status, error=o.error, lease_owner=None)
-                vals["lease_until"] = now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None
-                if o.refund:
-                    vals["attempts"] = outbox.c.attempts - 1
-                conn.execute(update(outbox).where(self._held(outbox, o.id, o.token)).values(**vals))
+            rows = [{"oid": o.id, "tok": o.token, "st": o.status, "err": o.error, "back": 1 if o.refund else 0,
+                     "until": now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None} for o in outcomes]
+            for with_token in (True, False):
+                group = [r for r in rows if (r["tok"] is not None) == with_token]
+                if group:
+                    conn.execute(_FINISH_HELD if with_token else _FINISH, group)
 
         await self._write(txn, urgent=True)
 
