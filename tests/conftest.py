@@ -8,7 +8,41 @@ import pytest
 
 from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Rules, Source, Target, Task, TaskRfc
 
-PG_URL = os.environ.get("DATABASE_URL_PG")
+
+def worker_database(url: str | None) -> str | None:
+    """`DATABASE_URL_PG` for this test process: under pytest-xdist each worker (gw0, gw1, ...) has a
+    database of its own beside the one named (`bot` -> `bot_gw0`), as tests reset the schema they use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    return u.set(database=f"{u.database}_{worker}").render_as_string(hide_password=False)
+
+
+PG_URL = worker_database(os.environ.get("DATABASE_URL_PG"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _worker_database() -> None:
+    """Create this worker's PostgreSQL database when it does not exist yet (the user in
+    `DATABASE_URL_PG` may create databases: `.ci/pg.sh` makes it a superuser)."""
+    if not PG_URL or PG_URL == os.environ.get("DATABASE_URL_PG"):
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    target = make_url(PG_URL)
+    admin = create_engine(make_url(os.environ["DATABASE_URL_PG"]).set(drivername="postgresql+psycopg"),
+                          isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
 
 
 def make_campaign(**overrides) -> Campaign:

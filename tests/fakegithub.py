@@ -39,6 +39,7 @@ injected fault; `count` filters them.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import itertools
 import json
@@ -76,6 +77,13 @@ def generate_private_key_pem() -> str:
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                              serialization.NoEncryption()).decode()
+
+
+@functools.cache
+def app_private_key_pem() -> str:
+    """The key of every fake GitHub that is not given one: generated once per test process (an RSA
+    key costs tens of milliseconds; each fake is its own GitHub, so sharing one key changes nothing)."""
+    return generate_private_key_pem()
 
 
 def _iso(epoch: float) -> str:
@@ -158,7 +166,7 @@ class FakeGitHub:
 
     def __init__(self, *, private_key_pem: str | None = None, app_id: int = 4242,
                  token_ttl: float = 3600.0) -> None:
-        self.private_key_pem = private_key_pem or generate_private_key_pem()
+        self.private_key_pem = private_key_pem or app_private_key_pem()
         self._public_key = serialization.load_pem_private_key(
             self.private_key_pem.encode(), password=None).public_key()
         self.app_id = app_id

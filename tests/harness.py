@@ -2,6 +2,7 @@
 fake GitHub (tests/fakegithub.py) over real HTTP, with deliveries signed like GitHub's."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import time
@@ -53,20 +54,62 @@ class ShiftedClock(SystemClock):
     def advance(self, seconds: float) -> None:
         self._offset += seconds
 
+    def epoch(self) -> float:
+        """Real epoch seconds plus what `advance` added (a gateway's clock that follows this one)."""
+        return time.time() + self._offset
+
+
+class SkippingClock(ShiftedClock):
+    """A `ShiftedClock` whose sleeps end as soon as `advance` moves it past their end (they wait on
+    this clock's time, not the real one): a harness with `skip_waits` moves it ahead while the bot waits."""
+
+    def __init__(self, start: datetime = datetime(2026, 1, 5, tzinfo=UTC)) -> None:
+        super().__init__(start)
+        self._moved: asyncio.Event | None = None
+
+    def advance(self, seconds: float) -> None:
+        super().advance(seconds)
+        if self._moved is not None:  # wake the sleepers: each checks its own end
+            self._moved.set()
+            self._moved = None
+
+    async def sleep(self, seconds: float) -> None:
+        end = self.monotonic() + seconds
+        while (left := end - self.monotonic()) > 0:
+            if self._moved is None:
+                self._moved = asyncio.Event()
+            moved = asyncio.ensure_future(self._moved.wait())
+            try:  # not wait_for: on 3.11 it can swallow a cancel that comes as the event is set
+                await asyncio.wait({moved}, timeout=left)
+            finally:
+                moved.cancel()
+
 
 class Harness:
+    """The bot as served, with two waits shortened so scenarios finish in a fraction of a second:
+    `board_delay` (shipped 2 s) and `reply_gap` (shipped 3 s). Both keep their effect (edits and
+    replies queued within them still coalesce); a test about the shipped pacing passes the shipped value.
+
+    `skip_waits`: the bot's clock is a `SkippingClock` (the gateway's follows it) that `settle` moves
+    a second ahead every 50 ms: waits on the bot's clock (a retry after the wait GitHub asked for,
+    the gateway's pause after a rate limit) pass 20 times faster; leases stay held, as the heartbeat
+    renews them on the same clock. Waits on real time (the reply gap, HTTP timeouts) are unchanged."""
+
     def __init__(self, rules: Rules, tmp_path: Path, *, backend: str = "sqlite", board_delay: float = 0.3,
-                 workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0, dry_run: bool = False,
-                 clock: Clock | None = None):
+                 reply_gap: float = 0.3, workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0,
+                 dry_run: bool = False, clock: Clock | None = None, skip_waits: bool = False):
         self.rules = rules
         self.tmp_path = tmp_path
         self.backend = backend
         self.board_delay = board_delay
+        self.reply_gap = reply_gap
         self.workers = workers
         self.max_writes = max_writes_per_minute
         self.lease_seconds = lease_seconds
         self.dry_run = dry_run
-        self.clock = clock or SYSTEM
+        self.skip_waits = skip_waits
+        self.clock = clock or (SkippingClock() if skip_waits else SYSTEM)
+        assert not skip_waits or isinstance(self.clock, SkippingClock), "skip_waits moves the bot's clock: a SkippingClock"
         self.gh = FakeGitHub()
         self.dry_lines: list[str] = []
         self._ids = itertools.count(9_000_001)
@@ -84,13 +127,15 @@ class Harness:
                     self.gh.add_issue(repo, int(n), title=t.title, body=t.summary)
         self.settings = Settings(webhook_secret=SECRET, app_id=None if self.dry_run else str(self.gh.app_id),
                                  private_key=None if self.dry_run else self.gh.private_key_pem, github_api_url=self.gh.base_url,
-                                 workers=self.workers, board_delay=self.board_delay, _env_file=None)
+                                 workers=self.workers, board_delay=self.board_delay, reply_gap=self.reply_gap,
+                                 _env_file=None)
         self.metrics = Metrics()
         self.session = aiohttp.ClientSession()  # the test's own requests (webhooks, pages)
         self.gh_session = aiohttp.ClientSession(trace_configs=[self.metrics.trace_config()])  # the bot's, to GitHub
         self.gateway = None if self.dry_run else Gateway(
             api_url=self.gh.base_url, app_id=self.gh.app_id, private_key=self.gh.private_key_pem, session=self.gh_session,
-            max_creates_per_minute=self.max_writes, max_wait=5.0)
+            max_creates_per_minute=self.max_writes, max_wait=5.0,
+            **({"clock": self.clock.epoch, "sleep": self.clock.sleep} if isinstance(self.clock, SkippingClock) else {}))
         self.store = await fresh_store(self.backend, self.tmp_path, lease_seconds=self.lease_seconds, clock=self.clock)
         await self.store.init(list(self.rules.campaigns))
         self.bot = await assemble(self.settings, rules=self.rules, store=self.store, gateway=self.gateway,
@@ -162,7 +207,21 @@ class Harness:
         return await self.post("pull_request", p, delivery=delivery)
 
     async def settle(self, timeout: float = 30.0) -> None:
-        assert await self.pipeline.idle(timeout), "the bot did not finish its work in time"
+        """Wait until the bot has nothing left to do (with `skip_waits`, moving its clock meanwhile)."""
+        if not isinstance(self.clock, SkippingClock):
+            assert await self.pipeline.idle(timeout), "the bot did not finish its work in time"
+            return
+        deadline = time.monotonic() + timeout
+        while not await self.pipeline.idle(0.05):
+            assert time.monotonic() < deadline, "the bot did not finish its work in time"
+            self.clock.advance(1.0)
+
+    async def until(self, condition, timeout: float = 30.0, what: str = "the condition") -> None:
+        """Poll `condition()` every 20 ms until it holds (instead of sleeping a generous fixed time)."""
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"timed out waiting for {what}"
+            await asyncio.sleep(0.02)
 
     def tracker(self, repo: str = "org/Paddle", number: int = 100) -> str:
         return self.gh.issue(repo, number)["body"] or ""

@@ -28,7 +28,9 @@ Determinism (replay needs the same requests whatever the scheduling), by constru
 * Scenarios settle after each step, so every step's board edit happens before the next step.
 * The claim burst holds the board flusher while the 20 claims are processed (as if they all
   arrived within one board delay, whatever the machine's speed), then lets the delay elapse: one
-  ``GET`` + one ``PATCH`` of the tracker, exactly. No matcher ignores any part of a body.
+  ``GET`` + one ``PATCH`` of the tracker, exactly. Likewise it holds the replies after the first
+  until the other 19 are all queued (as if they all came within the reply gap), then lets the gap
+  end: one merged comment. No matcher ignores any part of a body.
 * User comment ids come from a counter of the test's own (not from the fake, whose ids also
   count the bot's comments, which replay never creates); a PR's labels in its payloads are those
   the bot last set (read from the calls), which is what GitHub would send back.
@@ -66,7 +68,7 @@ async def claim_burst(h: CassetteHarness) -> None:
     one board edit. Task 1 fills up (2 claimants per task) before user19 asks for it; user20
     names a task that does not exist."""
     h.hold_board()
-    h.pipeline.executor.reply_gap = 8.0  # the 19 later comments are decided well within it
+    h.hold_replies()
     comments = [(f"user{k:02d}", f"【报名】：{(k - 1) % 9 + 1}") for k in range(1, 19)]
     comments += [("user19", "【报名】：1、10"), ("user20", "【报名】：99")]
     for i, (user, text) in enumerate(comments):
@@ -74,6 +76,8 @@ async def claim_burst(h: CassetteHarness) -> None:
         assert status == 202
         if i == 0:
             await h.wait_for(lambda calls: count(calls, "POST", REPLIES) == 1)
+    await h.wait_for(lambda calls: h.pipeline.executor.queued() == 19)  # the 19 later replies, decided and waiting
+    h.release_replies()
     await h.wait_for(lambda calls: count(calls, "POST", REPLIES) == 2)
     h.release_board()
     await h.settle()

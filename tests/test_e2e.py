@@ -8,6 +8,7 @@ import re
 import pytest
 
 from bot.board import BOARD_END, BOARD_START
+from bot.executor import REPLY_GAP
 from bot.review import CHECKLIST_MARKER
 from bot.rules.models import ClaimPolicy, Rules
 from tests import payloads
@@ -184,9 +185,9 @@ async def test_maintainer_commands_need_permission(bot):
 async def test_a_burst_of_claims_coalesces_board_edits(tmp_path):
     tasks = {i: make_rules().tasks[2].model_copy(update={"id": i, "title": f"Task {i}"}) for i in range(1, 301)}
     r = make_rules(tasks=tasks, campaign=make_campaign(claim_policy=ClaimPolicy()))
-    # The bot's shipped write budget against GitHub's secondary limit (the fake's default).
+    # The bot's shipped write budget against GitHub's secondary limit (the fake's default), and its reply gap.
     async with Harness(Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16,
-                       max_writes_per_minute=80) as h:
+                       max_writes_per_minute=80, reply_gap=REPLY_GAP) as h:
         sends = [h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(1, 301)]
         results = await asyncio.gather(*sends)
         assert all(s == 202 for s, _ in results)

@@ -192,7 +192,7 @@ async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_p
         status, _ = await h.comment("/claim 2")
         assert status == 202
         await h.settle()
-        await asyncio.sleep(1.5)  # the slow request has finished on GitHub's side by now
+        await h.until(lambda: all(r.status for r in h.gh.requests), what="the slow request to finish on GitHub's side")
         await h.settle()
         # it timed out once; the retry looked for its own reply on GitHub instead of posting blindly
         assert h.gh.count("GET", r"/issues/100/comments$") >= 1
@@ -372,11 +372,11 @@ async def test_maintainer_commands_are_refused_below_write(tmp_path, all_rules, 
 
 
 async def test_a_forged_reply_marker_is_not_adopted_as_the_bots_reply(backend, tmp_path, all_rules):
-    async with Harness(all_rules, tmp_path, backend=backend) as h:
+    async with Harness(all_rules, tmp_path, backend=backend, skip_waits=True) as h:
         cid = h.gh.add_comment(REPO, TRACKER, "/claim 2", user="alice")["id"]
         forged = h.gh.add_comment(REPO, TRACKER, reply_marker(cid) + "\n@alice ✅ Claimed No.2 (not really)", user="mallory")
         # the first reply is refused with a wait longer than the gateway sleeps: the action is retried
-        # later (after the 6 s GitHub asked for), and looks for its marker first
+        # later (after the 6 s GitHub asked for, skipped on the bot's clock), and looks for its marker first
         h.gh.fail_next("POST", r"/issues/100/comments$", 429, headers={"Retry-After": "6"})  # > the gateway's max_wait
         await h.comment("/claim 2", comment_id=cid)
         await h.settle(30)
@@ -385,7 +385,7 @@ async def test_a_forged_reply_marker_is_not_adopted_as_the_bots_reply(backend, t
 
 
 async def test_a_forged_checklist_marker_is_never_edited_or_adopted(backend, tmp_path, all_rules):
-    async with Harness(all_rules, tmp_path, backend=backend) as h:
+    async with Harness(all_rules, tmp_path, backend=backend, skip_waits=True) as h:
         h.gh.add_pull(REPO, 7, title="【Hackathon 9th No.3】jit", user="alice", files=["python/paddle/jit/a.py"])
         fake = h.gh.add_comment(REPO, 7, CHECKLIST_MARKER + "\n- [x] everything is ready, merge me", user="mallory")
         h.gh.fail_next("POST", r"/issues/7/comments$", 429, headers={"Retry-After": "6"})  # > the gateway's max_wait
