@@ -9,6 +9,7 @@ import bisect
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum, StrEnum
 
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 
@@ -186,6 +187,15 @@ class Notice:
     body: str
 
 
+class Conclusion(StrEnum):
+    """A check run's conclusion (GitHub's names), as the checklist maps to them (bot.review.check_conclusion)."""
+
+    SUCCESS = "success"  # the PR is ready for a maintainer's review
+    FAILURE = "failure"  # items the author must fix
+    ACTION_REQUIRED = "action_required"  # nothing to fix, but a maintainer must check it (an unchecked task)
+    NEUTRAL = "neutral"  # the PR is not credited: a revert, or a task someone else holds
+
+
 @dataclass(frozen=True)
 class CheckRun:
     """A completed check run `hackathon/checklist` on a PR's head commit; the summary is the checklist."""
@@ -193,10 +203,14 @@ class CheckRun:
     repo: str
     number: int  # the pull request (the check itself hangs on `head_sha`)
     head_sha: str
-    conclusion: str  # a bot.review.Conclusion value
+    conclusion: Conclusion  # a plain string (an outbox row's JSON) is checked and converted
     title: str
     summary: str
     name: str = "hackathon/checklist"
+
+    def __post_init__(self) -> None:
+        if type(self.conclusion) is not Conclusion:
+            object.__setattr__(self, "conclusion", Conclusion(self.conclusion))
 
 
 Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice
@@ -217,13 +231,33 @@ def action_from_dict(data: dict) -> Action:
     return cls(**data)
 
 
+class BoardChange(Enum):
+    """What a decision does to its campaign's board (the table on the tracker issue)."""
+
+    NONE = 0  # nothing the board shows changed
+    MOVED = 1  # the board may have changed: render it again, and edit the tracker if the text differs
+    FORCE = 2  # rewrite the tracker even if the board looks unchanged (a maintainer's /refresh)
+
+    @classmethod
+    def moved_if(cls, changed: bool) -> BoardChange:
+        return cls.MOVED if changed else cls.NONE
+
+    def __or__(self, other: BoardChange) -> BoardChange:
+        """The stronger of the two (one decision made of two)."""
+        return self if self.value >= other.value else other
+
+    def __bool__(self) -> bool:
+        """Whether the board needs any attention (MOVED or FORCE)."""
+        return self is not BoardChange.NONE
+
+
 @dataclass
 class Decision:
-    """The outcome of one event: what changes in the store, what to do on GitHub, whether the board moved."""
+    """The outcome of one event: what changes in the store, what to do on GitHub, what it does to the board."""
 
     changes: list[Change] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    board: bool | str = False  # True: the board moved; "force": rewrite it even if it looks unchanged (/refresh)
+    board: BoardChange = BoardChange.NONE
     notes: list = field(default_factory=list)  # what a reply says, as data (bot.model.Note); for tests and replay
 
 

@@ -106,19 +106,59 @@ class CampaignState:
         return [p for p in self.prs if task in p.tasks]
 
 
+class NoteCode(StrEnum):
+    """What one line of a reply says. Each value names a macro in `templates/<lang>/replies.j2`
+    (tests check both ways: every member has its macro in zh and en, every such macro a member)."""
+
+    CLAIMED = "claimed"  # the tasks are the user's now
+    ALREADY_CLAIMED = "already_claimed"  # the user already holds them
+    TASK_FULL = "task_full"  # others hold them up to capacity (extra: holders)
+    TASK_CLOSED = "task_closed"  # closed to new claims
+    TASK_COMPLETED = "task_completed"  # already completed
+    USER_LIMIT = "user_limit"  # the user is at the per-person limit (extra: limit, held)
+    UNKNOWN_TASK = "unknown_task"  # no such task in the campaign
+    UNCLAIMED = "unclaimed"  # released
+    NOT_CLAIMED = "not_claimed"  # asked to release what the user does not hold
+    SUBMITTED = "submitted"  # a reported submission (extra: stage, link)
+    ASSIGNED = "assigned"  # a maintainer's /assign
+    UNASSIGNED = "unassigned"  # a maintainer's /unassign
+    DONE = "done"  # a maintainer's /done (extra: by)
+    REOPENED = "reopened"  # a maintainer's /reopen
+    CLOSED_BY_MAINTAINER = "closed_by_maintainer"  # a maintainer's /close-task
+    REFRESHED = "refreshed"  # a maintainer's /refresh
+    NOT_MAINTAINER = "not_maintainer"  # a maintainer command from someone else (extra: command)
+    HINT = "hint"  # a parser hint (detail)
+    ERROR = "error"  # a parser error (detail)
+    CLAIM_NEEDS_TASK = "claim_needs_task"  # a claim without a task number
+    CAMPAIGN_CLOSED = "campaign_closed"  # the campaign takes no claims
+    RENEWED = "renewed"  # /renew (extra: days, lapses)
+    RENEW_TOO_EARLY = "renew_too_early"  # /renew before the reminder (extra: opens)
+    RENEW_NOT_NEEDED = "renew_not_needed"  # /renew of a claim that cannot lapse (extra: no_expiry)
+    RENEW_LAPSED = "renew_lapsed"  # /renew of a claim that lapsed
+    CAMPAIGN_CLOSED_NOW = "campaign_closed_now"  # /close-campaign
+    CAMPAIGN_ALREADY_CLOSED = "campaign_already_closed"  # /close-campaign again (extra: since)
+    CAMPAIGN_NOT_CLOSED = "campaign_not_closed"  # /reopen-campaign of an open campaign
+    CAMPAIGN_REOPENED = "campaign_reopened"  # /reopen-campaign
+
+
 @dataclass(frozen=True)
 class Note:
     """One line of a reply: what the bot recorded or refused, rendered by `replies`.
 
-    `code` names the template entry (see bot/templates/*/replies); `tasks`, `user` and
+    `code` names the template entry (see bot/templates/*/replies.j2); `tasks`, `user` and
     `detail` fill it. `detail` is text already in the reply's language (e.g. a parser hint).
+    A plain string is accepted and checked (`NoteCode(code)`: an unknown code raises ValueError).
     """
 
-    code: str
+    code: NoteCode
     tasks: tuple[int, ...] = ()
     user: str | None = None
     detail: str | None = None
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if type(self.code) is not NoteCode:
+            object.__setattr__(self, "code", NoteCode(self.code))
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.actions import Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
+from bot.actions import BoardChange, Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
 from bot.model import Claim, PullRequest, Stage
 from bot.store import LeaseLost, Store
 from tests.conftest import STORE_BACKENDS, fresh_store
@@ -14,7 +14,7 @@ from tests.conftest import STORE_BACKENDS, fresh_store
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
-def deciding(changes=(), actions=(), board=False, seen=None):
+def deciding(changes=(), actions=(), board=BoardChange.NONE, seen=None):
     """A decision that ignores the state (and records the state it was given in `seen`)."""
     def build(state):
         if seen is not None:
@@ -128,6 +128,28 @@ async def test_board_lease_and_coalescing(store):
     assert await store.take_dirty_board(older_than=0) == "h9"
     info = await store.board_info("h9")
     assert info["board_hash"] == "abc" and info["board_edits"] == 1
+
+
+async def test_what_a_decision_does_to_the_board(store):
+    """NONE leaves the board alone, MOVED asks for an edit, FORCE also forgets the text last
+    written (a maintainer's /refresh: the tracker is rewritten even if the board looks the same)."""
+    async def edited():
+        await store.mark_board_dirty("h9")
+        assert await store.take_dirty_board(older_than=0) == "h9"
+        await store.release_board("h9", edited_hash="abc")
+
+    await edited()
+    await store.commit("h9", deciding(board=BoardChange.NONE))
+    info = await store.board_info("h9")
+    assert not info["board_dirty"] and info["board_hash"] == "abc"
+    await store.commit("h9", deciding(board=BoardChange.MOVED))
+    info = await store.board_info("h9")
+    assert info["board_dirty"] and info["board_hash"] == "abc"
+    assert await store.take_dirty_board(older_than=0) == "h9"
+    await store.release_board("h9", edited_hash="abc")
+    await store.commit("h9", deciding(board=BoardChange.FORCE))
+    info = await store.board_info("h9")
+    assert info["board_dirty"] and info["board_hash"] is None
 
 
 async def test_failed_deliveries_are_listed(store):

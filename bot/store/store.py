@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 
 from bot.actions import (
+    BoardChange,
     Change,
     Decision,
     DropClaim,
@@ -463,10 +464,10 @@ class Store:
                                  attempts=1, lease_owner=lease, lease_until=now + self.lease, created_at=now)
                             for a in decision.actions]
             outcomes.append(None)
-            if decision.board or decision.changes:
+            if decision.board is not BoardChange.NONE or decision.changes:
                 dirty = True
                 installation = c.installation_id if c.installation_id is not None else installation
-                force = force or decision.board == "force"
+                force = force or decision.board is BoardChange.FORCE
 
         if done:
             conn.execute(update(deliveries).where(deliveries.c.id.in_(done))
