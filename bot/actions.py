@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
 
-from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
+from bot.model import CampaignState, Claim, Layered, PullRequest, Stage, StageEvent
 
 
 # ---- state changes ---------------------------------------------------------------------
@@ -89,30 +89,26 @@ def apply_changes(state: CampaignState, changes: list[Change]) -> CampaignState:
 
 
 def _carry_indexes(old: CampaignState, new: CampaignState, touched: set[tuple[int, str]]) -> None:
-    """Give `new` the lookup indexes `old` had built, patched where claims changed, instead of
-    letting it rebuild them from every claim (a copy of a dict is far cheaper than a Python loop)."""
+    """Give `new` the lookup indexes `old` had built, patched where claims changed (a `Layered`
+    patch over the old index), instead of letting it rebuild them from every claim."""
     by_task = old.__dict__.get("_by_task")
-    if by_task is not None:
-        by_task = dict(by_task)
-        for task in {t for t, _ in touched}:
-            lo = bisect.bisect_left(new.claims, task, key=lambda c: c.task)
-            hi = bisect.bisect_right(new.claims, task, key=lambda c: c.task)
-            if hi > lo:
-                by_task[task] = list(new.claims[lo:hi])
-            else:
-                by_task.pop(task, None)
-        new.__dict__["_by_task"] = by_task
+    if by_task is None:
+        return
+    task_patch: dict[int, list[Claim] | None] = {}
+    for task in {t for t, _ in touched}:
+        lo = bisect.bisect_left(new.claims, task, key=lambda c: c.task)
+        hi = bisect.bisect_right(new.claims, task, key=lambda c: c.task)
+        task_patch[task] = list(new.claims[lo:hi]) if hi > lo else None
+    new_by_task = Layered(by_task, task_patch)
+    new.__dict__["_by_task"] = new_by_task
     by_user = old.__dict__.get("_by_user")
-    if by_user is not None and by_task is not None:
-        by_user = dict(by_user)
+    if by_user is not None:
+        user_patch: dict[str, list[Claim] | None] = {}
         for user in {u for _, u in touched}:
             mine = [c for c in by_user.get(user, ()) if (c.task, user) not in touched]
-            mine += [c for t, u in touched if u == user for c in by_task.get(t, ()) if c.user.lower() == user]
-            if mine:
-                by_user[user] = sorted(mine, key=_claim_order)
-            else:
-                by_user.pop(user, None)
-        new.__dict__["_by_user"] = by_user
+            mine += [c for t, u in touched if u == user for c in new_by_task.get(t, ()) if c.user.lower() == user]
+            user_patch[user] = sorted(mine, key=_claim_order) if mine else None
+        new.__dict__["_by_user"] = Layered(by_user, user_patch)
 
 
 def _drop_claim(claims: list[Claim], task: int, user: str) -> None:

@@ -5,11 +5,12 @@ reads them; `board`, `review` and `replies` render them.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Literal
+from typing import Any, Literal
 
 
 class Stage(StrEnum):
@@ -68,6 +69,42 @@ class PullRequest:
     revert: bool = False
 
 
+class Layered:
+    """A read-only mapping made of a small `patch` over a `base` mapping (a key patched to None is
+    absent): how a state derived from another by a few changes shares its parent's indexes
+    instead of copying them. Every `FLATTEN` layers the chain is folded into one dict, so a lookup
+    stays O(1) and a change costs O(changed keys) amortised."""
+
+    FLATTEN = 32
+    __slots__ = ("base", "patch", "depth")
+    base: Mapping
+    patch: dict
+    depth: int
+
+    def __init__(self, base: Mapping, patch: dict) -> None:
+        self.base = base
+        self.patch = patch
+        self.depth = base.depth + 1 if isinstance(base, Layered) else 1
+        if self.depth >= self.FLATTEN:
+            self.base, self.patch, self.depth = self.flat(), {}, 0
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if key in self.patch:
+            value = self.patch[key]
+            return default if value is None else value
+        return self.base.get(key, default)
+
+    def flat(self) -> dict:
+        """The mapping as one dict."""
+        out = dict(self.base.flat() if isinstance(self.base, Layered) else self.base)
+        for key, value in self.patch.items():
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = value
+        return out
+
+
 @dataclass(frozen=True)
 class CampaignState:
     """What the store knows about one campaign at one moment."""
@@ -79,14 +116,14 @@ class CampaignState:
 
     # Lookups go through indexes built once per state (states are immutable; a change makes a new one).
     @cached_property
-    def _by_task(self) -> dict[int, list[Claim]]:
+    def _by_task(self) -> dict[int, list[Claim]] | Layered:
         out: dict[int, list[Claim]] = {}
         for c in self.claims:
             out.setdefault(c.task, []).append(c)
         return out
 
     @cached_property
-    def _by_user(self) -> dict[str, list[Claim]]:
+    def _by_user(self) -> dict[str, list[Claim]] | Layered:
         out: dict[str, list[Claim]] = {}
         for c in self.claims:
             out.setdefault(c.user.lower(), []).append(c)

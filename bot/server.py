@@ -79,14 +79,12 @@ async def webhook(request: web.Request) -> web.Response:
         log.warning("delivery %s %s refused: %s", delivery, event, problem)
         return _error(422, problem)
     try:
-        stored = await request.app[STORE].add_delivery(delivery, event, payload["action"], body,
-                                                       subject=subject_of(event, payload))
+        stored = await request.app[PIPELINE].receive(delivery, event, payload["action"], body, payload,
+                                                     subject_of(event, payload))
     except Exception as exc:  # noqa: BLE001 - the database refused this one delivery: GitHub redelivers it later
         log.error("delivery %s %s not stored: %s", delivery, event, str(exc).splitlines()[0] if str(exc) else exc)
         return _error(503, "could not store the delivery; retry later")
     request.app[web_routes.METRICS].delivery_stored(event, stored)
-    if stored:
-        request.app[PIPELINE].wake()
     return web.json_response({"status": "queued" if stored else "duplicate", "delivery": delivery}, status=202)
 
 

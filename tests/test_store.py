@@ -239,3 +239,69 @@ async def test_a_rolled_back_transaction_does_not_poison_the_cache(store):
         await store.commit("h9", fails_after_changes)
     await store.commit("h9", deciding(seen=seen))
     assert seen[-1].claims == ()
+
+
+async def _leased(store, n):
+    for i in range(n):
+        await store.add_delivery(f"g{i}", "issue_comment", "created", b"{}")
+    return await store.lease_deliveries(n)
+
+
+async def test_commits_that_arrive_together_are_decided_one_after_the_other(store):
+    """Thirty claims on one task with room for five, committed at once: each decision sees the
+    claims of those before it, so exactly five hold it and every delivery is done once."""
+    batch = await _leased(store, 30)
+
+    def claim_if_room(user):
+        def build(state):
+            holders = [c for c in state.claims if c.task == 1]
+            if len(holders) >= 5:
+                return Decision(actions=[Reply("o/r", 1, 1, f"{user}: full")])
+            return Decision(changes=[PutClaim(Claim("h9", 1, user, Stage.CLAIMED, NOW))], actions=[Reply("o/r", 1, 1, f"{user}: yours")])
+        return build
+
+    results = await asyncio.gather(*(store.commit("h9", claim_if_room(f"u{i}"), delivery_id=d.id, token=d.token,
+                                                  installation_id=1) for i, d in enumerate(batch)))
+    state = await store.state("h9")
+    assert sorted(c.user for c in state.claims) == sorted(f"u{i}" for i in range(5))
+    replies = [items[0].action.body for _, items in results]
+    assert replies == [f"u{i}: yours" if i < 5 else f"u{i}: full" for i in range(30)]
+    assert len({items[0].id for _, items in results}) == 30  # each its own outbox row
+    assert (await store.delivery_counts()) == {"done": 30, "actions_pending": 30}
+
+
+async def test_a_commit_whose_decision_fails_fails_alone(store):
+    batch = await _leased(store, 3)
+
+    def broken(state):
+        raise RuntimeError("a bug in deciding")
+
+    builds = [deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), broken,
+              deciding([PutClaim(Claim("h9", 2, "b", Stage.CLAIMED, NOW))])]
+    results = await asyncio.gather(*(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)),
+                                   return_exceptions=True)
+    assert isinstance(results[1], RuntimeError) and not isinstance(results[0], Exception)
+    assert [(c.task, c.user) for c in (await store.state("h9")).claims] == [(1, "a"), (2, "b")]
+    assert (await store.delivery_counts()) == {"done": 2, "processing": 1}  # the failed one is retried later
+
+
+async def test_a_lost_lease_fails_only_its_own_commit(store):
+    batch = await _leased(store, 3)
+    results = await asyncio.gather(*(store.commit("h9", deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))]),
+                                                  delivery_id=d.id, token="someone-else" if i == 1 else d.token)
+                                     for i, d in enumerate(batch)), return_exceptions=True)
+    assert isinstance(results[1], LeaseLost)
+    assert [c.task for c in (await store.state("h9")).claims] == [0, 2]
+
+
+async def test_a_group_whose_transaction_fails_is_retried_one_by_one(store):
+    """One commit that cannot be stored fails the group's transaction: the others are committed
+    alone, and only the culprit fails."""
+    batch = await _leased(store, 4)
+    builds = [deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))],
+                       [Reply("o/r", 1, 1, object() if i == 2 else f"r{i}")]) for i in range(4)]
+    results = await asyncio.gather(*(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)),
+                                   return_exceptions=True)
+    assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
+    assert [c.task for c in (await store.state("h9")).claims] == [0, 1, 3]
+    assert (await store.delivery_counts()) == {"done": 3, "processing": 1, "actions_pending": 3}

@@ -78,6 +78,20 @@ class _Commit:
     fut: asyncio.Future
 
 
+# The group commit's statements, built once (FOR UPDATE is left out by SQLite's compiler).
+_HOLDERS = (select(deliveries.c.id, deliveries.c.lease_owner)
+            .where(deliveries.c.id.in_(bindparam("ids", expanding=True)),
+                   deliveries.c.status.in_([DeliveryStatus.PROCESSING.value, DeliveryStatus.PENDING.value]))
+            .with_for_update())
+_LEDGER = (select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body)
+           .where(effects.c.subject.in_(bindparam("subjects", expanding=True))))
+_DONE = (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
+         .values(status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None,
+                 error=None))
+_HISTORY = insert(history)
+_VERSION = select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update()
+_OUTBOX = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
+
 _FINISH = (update(outbox).where(outbox.c.id == bindparam("oid"))
            .values(status=bindparam("st"), error=bindparam("err"), lease_owner=None, lease_until=bindparam("until"),
                    attempts=outbox.c.attempts - bindparam("back")))
@@ -142,14 +156,19 @@ class Store:
 
     # ---- inbox ------------------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
-                           status: str = "pending", subject: str | None = None) -> bool:
-        """Store a delivery; False when this id was already stored (a redelivery).
+                           status: str = "pending", subject: str | None = None, *, lease: str | None = None) -> bool:
+        """Store a delivery; False when this id was already stored (a redelivery). `lease`: the
+        delivery is stored already leased under this token (its first attempt), for the caller to
+        process at once instead of waiting for `lease_deliveries`.
 
         Deliveries arriving together are committed together (one transaction for the group, ahead
         of the workers' writes), so acknowledging stays fast while workers are busy."""
         text = payload.decode() if isinstance(payload, bytes) else payload
-        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=self.clock.now(), status=status,
-                      attempts=0, subject=subject)
+        now = self.clock.now()
+        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=now, status=status,
+                      attempts=0, subject=subject, lease_owner=None, lease_until=None)
+        if lease is not None:
+            values.update(status=DeliveryStatus.PROCESSING, attempts=1, lease_owner=lease, lease_until=now + self.lease)
         fut = asyncio.get_running_loop().create_future()
         self._intake.append((values, fut))
         if self._intake_task is None or self._intake_task.done():
@@ -312,7 +331,7 @@ class Store:
 
     def _locked_state(self, conn: Connection, campaign: str) -> tuple[int, CampaignState]:
         """Take the campaign's row lock; its state from the cache when the version matches."""
-        version = conn.execute(self.db.for_update(select(campaigns.c.version).where(campaigns.c.slug == campaign))).scalar()
+        version = conn.execute(_VERSION, {"slug": campaign}).scalar()
         if version is None:
             conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
             version = 0
@@ -413,16 +432,12 @@ class Store:
         ids = [c.delivery_id for c in group if c.delivery_id is not None]
         holders: dict[str, str | None] = {}
         if ids:
-            q = select(deliveries.c.id, deliveries.c.lease_owner).where(
-                deliveries.c.id.in_(ids), deliveries.c.status.in_([DeliveryStatus.PROCESSING, DeliveryStatus.PENDING]))
-            holders = {r.id: r.lease_owner for r in conn.execute(self.db.for_update(q))}
+            holders = {r.id: r.lease_owner for r in conn.execute(_HOLDERS, {"ids": ids})}
         version, state = self._locked_state(conn, campaign)
         subjects = [c.effect.subject for c in group if c.effect is not None]
         ledger: dict[str, Applied] = {}
         if subjects:
-            q = select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body).where(
-                effects.c.subject.in_(subjects))
-            ledger = {r.subject: Applied(r.fingerprint, r.version, r.body) for r in conn.execute(q)}
+            ledger = {r.subject: Applied(r.fingerprint, r.version, r.body) for r in conn.execute(_LEDGER, {"subjects": subjects})}
 
         outcomes: list[Any] = []
         done: list[str] = []
@@ -470,8 +485,7 @@ class Store:
                 force = force or decision.board is BoardChange.FORCE
 
         if done:
-            conn.execute(update(deliveries).where(deliveries.c.id.in_(done))
-                         .values(status=DeliveryStatus.DONE, finished_at=now, lease_owner=None, lease_until=None, error=None))
+            conn.execute(_DONE, {"ids": done, "now": now})
         if ledger_rows:
             upsert_many(conn, effects, ["subject"], list(ledger_rows.values()))
         if changes:
@@ -480,11 +494,10 @@ class Store:
             # stamp nobody else can ever write, so the cache entry below can never be mistaken.
             version = secrets.randbits(62)
         if history_rows:
-            conn.execute(insert(history), history_rows)
+            conn.execute(_HISTORY, history_rows)
         ids_out: list[int] = []
         if outbox_rows:
-            ids_out = list(conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
-                                        outbox_rows).scalars())
+            ids_out = list(conn.execute(_OUTBOX, outbox_rows).scalars())
         vals: dict[str, Any] = {}
         if changes:
             vals["version"] = version
