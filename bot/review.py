@@ -8,7 +8,7 @@ and returns a `Review` (check items + the campaign-managed labels the PR should 
 Checks, per task named in the title (ids unknown to the campaign give one `unknown_task` fail):
 
 - `claim`: pass when the author holds a claim on the task (case-insensitive). Otherwise:
-  the task is closed -> warn (`reason="closed"`); others hold it up to its capacity
+  the task is closed -> warn (`reason="closed"`, see `ClaimReason`); others hold it up to its capacity
   (`rules.max_claimants(task)`) -> warn naming them, label `needs_claim`; else the task has
   room -> warn (`reason="implicit"`): **a PR on a free task counts as a claim** — decide.py
   records an implicit claim for the author, and the checklist says so.
@@ -82,6 +82,23 @@ class CheckStatus(StrEnum):
     SKIP = "skip"  # the task asks nothing of this kind
 
 
+class ClaimReason(StrEnum):
+    """Why a `claim` item warns (its `reason` param): the PR's author does not hold the task."""
+
+    IMPLICIT = "implicit"  # the task had room: the PR counts as the author's claim
+    CLOSED = "closed"  # the task is closed to new claims: a maintainer decides
+    HELD = "held"  # others hold it up to its capacity: not credited, `needs_claim`
+    USER_LIMIT = "user_limit"  # the author is at the per-person limit: not credited, `needs_claim`
+
+
+class RfcFound(StrEnum):
+    """How the `rfc` item found the design document (its `how` param; None when it found none)."""
+
+    MERGED = "merged"  # the author's merged RFC PR for the task
+    OPEN = "open"  # an RFC PR still under review (the author's, or one the body links to)
+    BODY = "body"  # a link in the PR's description
+
+
 @dataclass(frozen=True)
 class ChangedFile:
     filename: str
@@ -111,8 +128,8 @@ class Review:
     @property
     def ready(self) -> bool:
         """No item failed, the task is not someone else's (nor over the author's limit), and the PR is not a revert."""
-        return not self.pr.revert and all(i.status != CheckStatus.FAIL and i.params.get("reason") not in ("held", "user_limit")
-                                          and i.code != CheckCode.UNCHECKED
+        return not self.pr.revert and all(i.status != CheckStatus.FAIL and i.code != CheckCode.UNCHECKED
+                                          and i.params.get("reason") not in (ClaimReason.HELD, ClaimReason.USER_LIMIT)
                                           for i in self.items)
 
 
@@ -131,21 +148,23 @@ def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: Campa
         return CheckItem(CheckCode.CLAIM, CheckStatus.PASS, {"task": task.id, "user": pr.author}), None
     if task.id in over_limit:
         held = sorted(c.task for c in state.claims_of(pr.author) if c.stage != Stage.COMPLETED)
-        return (CheckItem(CheckCode.CLAIM, CheckStatus.WARN, {"task": task.id, "user": pr.author, "reason": "user_limit",
-                                            "limit": over_limit[task.id], "held": held}),
+        return (CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
+                          {"task": task.id, "user": pr.author, "reason": ClaimReason.USER_LIMIT,
+                           "limit": over_limit[task.id], "held": held}),
                 rules.campaign.labels.needs_claim)
     if task.id in state.closed_tasks:
-        return CheckItem(CheckCode.CLAIM, CheckStatus.WARN, {"task": task.id, "user": pr.author, "reason": "closed"}), None
+        return CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
+                         {"task": task.id, "user": pr.author, "reason": ClaimReason.CLOSED}), None
     holders = [c.user for c in sorted(state.claims_on(task.id), key=lambda c: (c.claimed_at, c.user.lower()))]
     cap = rules.max_claimants(task)
     if cap is not None and len(holders) >= cap:
         return (
             CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
-                      {"task": task.id, "user": pr.author, "reason": "held", "holders": holders}),
+                      {"task": task.id, "user": pr.author, "reason": ClaimReason.HELD, "holders": holders}),
             rules.campaign.labels.needs_claim,
         )
     return CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
-                     {"task": task.id, "user": pr.author, "reason": "implicit", "holders": holders}), None
+                     {"task": task.id, "user": pr.author, "reason": ClaimReason.IMPLICIT, "holders": holders}), None
 
 
 def target_list(task: Task) -> list[str]:
@@ -225,7 +244,7 @@ def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, sta
     base = {"task": task.id, "repo": repo, "path": path, "how": None}
     if merged:
         return CheckItem(CheckCode.RFC, CheckStatus.PASS,
-                         {**base, "how": "merged", "link": merged[0].url, "number": merged[0].number}), None
+                         {**base, "how": RfcFound.MERGED, "link": merged[0].url, "number": merged[0].number}), None
     if repo:
         for m in _rfc_link_re(repo).finditer(body or ""):
             number, blob = m.group(1), m.group(2)
@@ -234,19 +253,19 @@ def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, sta
                               and p.number == int(number)), None)
                 if known is not None and known.state == "open":
                     return CheckItem(CheckCode.RFC, CheckStatus.WARN,
-                                     {**base, "how": "open", "link": known.url, "number": known.number}), None
+                                     {**base, "how": RfcFound.OPEN, "link": known.url, "number": known.number}), None
                 if known is not None and known.state == "closed":
                     continue
                 return CheckItem(CheckCode.RFC, CheckStatus.PASS,
-                                 {**base, "how": "body", "link": m.group(0), "number": int(number)}), None
+                                 {**base, "how": RfcFound.BODY, "link": m.group(0), "number": int(number)}), None
             # blob/tree/<ref>/<path...>: the path after the ref must lie under the RFC directory
             rest = blob.split("/", 1)[1] if "/" in blob else ""
             if not path or rest.lower().startswith(_rfc_dir(path).lower() + "/") or rest.lower() == _rfc_dir(path).lower():
                 return CheckItem(CheckCode.RFC, CheckStatus.PASS,
-                                 {**base, "how": "body", "link": m.group(0), "number": None}), None
+                                 {**base, "how": RfcFound.BODY, "link": m.group(0), "number": None}), None
     if opened:
         return CheckItem(CheckCode.RFC, CheckStatus.WARN,
-                         {**base, "how": "open", "link": opened[0].url, "number": opened[0].number}), None
+                         {**base, "how": RfcFound.OPEN, "link": opened[0].url, "number": opened[0].number}), None
     return CheckItem(CheckCode.RFC, CheckStatus.FAIL, base), rules.campaign.labels.needs_rfc
 
 
@@ -322,7 +341,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
         lang, "checklist.j2",
         marker=CHECKLIST_MARKER, campaign=rules.campaign, pr=review.pr, general=general, tasks=tasks,
         hint_text=lambda item: hints[id(item)], ready=review.ready,
-        over_limit=any(i.params.get("reason") == "user_limit" for i in review.items),
+        over_limit=any(i.params.get("reason") == ClaimReason.USER_LIMIT for i in review.items),
         unchecked=any(i.code == CheckCode.UNCHECKED for i in review.items),
         fails=sum(i.status == CheckStatus.FAIL for i in review.items),
         warns=sum(i.status == CheckStatus.WARN for i in review.items),
@@ -333,7 +352,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
 
 def check_conclusion(review: Review) -> Conclusion:
     """The check run's conclusion for a review (see the module docstring)."""
-    if review.pr.revert or any(i.params.get("reason") == "held" for i in review.items):
+    if review.pr.revert or any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
         return Conclusion.NEUTRAL
     if any(i.status == CheckStatus.FAIL for i in review.items):
         return Conclusion.FAILURE

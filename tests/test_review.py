@@ -14,7 +14,9 @@ from bot.review import (
     CheckCode,
     CheckItem,
     CheckStatus,
+    ClaimReason,
     Review,
+    RfcFound,
     managed_labels,
     render_checklist,
     review_pr,
@@ -385,7 +387,7 @@ def test_every_item_kind_renders_in_both_languages(lang):
     ]
     policy = rules.campaign.claim_policy.model_copy(update={"max_claims_per_user": 1})
     limited = rules.model_copy(update={"campaign": rules.campaign.model_copy(update={"claim_policy": policy})})
-    reviews.append(review_pr(limited, pr((1, 2)), GOOD_FILES, "", good_state(), title_names=2))
+    reviews.append(review_pr(limited, pr((1, 2)), GOOD_FILES, "", good_state(), title_names=2, over_limit={2: 1}))
     seen = set()
     for r in reviews:
         text = render_checklist(r, rules, lang)
@@ -394,6 +396,8 @@ def test_every_item_kind_renders_in_both_languages(lang):
         assert "None" not in text and "{{" not in text
     assert {c for c, _ in seen} == set(CheckCode)
     assert {s for _, s in seen} == set(CheckStatus)
+    assert {i.params["reason"] for r in reviews for i in r.items if "reason" in i.params} == set(ClaimReason)
+    assert {i.params["how"] for r in reviews for i in r.items if i.params.get("how")} == set(RfcFound)
 
 
 def test_all_pass_summary_differs_from_problems_summary():

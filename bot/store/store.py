@@ -156,7 +156,8 @@ class Store:
 
     # ---- inbox ------------------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
-                           status: str = "pending", subject: str | None = None, *, lease: str | None = None) -> bool:
+                           status: DeliveryStatus = DeliveryStatus.PENDING, subject: str | None = None, *,
+                           lease: str | None = None) -> bool:
         """Store a delivery; False when this id was already stored (a redelivery). `lease`: the
         delivery is stored already leased under this token (its first attempt), for the caller to
         process at once instead of waiting for `lease_deliveries`.
@@ -220,11 +221,11 @@ class Store:
             now = self.clock.now()
             busy = deliveries.alias("busy")
             q = (select(deliveries.c.id).where(
-                    deliveries.c.status.in_(["pending", "processing"]),
-                    or_(deliveries.c.status == "pending", deliveries.c.lease_until < now),
+                    deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]),
+                    or_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.lease_until < now),
                     or_(deliveries.c.subject.is_(None),
                         ~select(busy.c.id).where(busy.c.subject == deliveries.c.subject, busy.c.id != deliveries.c.id,
-                                                 busy.c.status.in_(["pending", "processing"]),
+                                                 busy.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]),
                                                  or_(busy.c.lease_until >= now,
                                                      busy.c.received_at < deliveries.c.received_at)).exists()))
                  .order_by(deliveries.c.received_at).limit(limit))
@@ -234,7 +235,7 @@ class Store:
             token = new_token()
             rows = conn.execute(
                 update(deliveries).where(deliveries.c.id.in_(ids))
-                .values(status="processing", lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
+                .values(status=DeliveryStatus.PROCESSING, lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
                 .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts, deliveries.c.received_at))
             return [Delivery(r.id, r.event, json.loads(r.payload), r.attempts, token)
                     for r in sorted(rows, key=lambda r: r.received_at)]
@@ -246,7 +247,7 @@ class Store:
         cond = table.c.id == row_id
         return cond if token is None else and_(cond, table.c.lease_owner == token)
 
-    async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None, *, token: str | None = None) -> None:
+    async def finish_delivery(self, delivery_id: str, status: DeliveryStatus, error: str | None = None, *, token: str | None = None) -> None:
         await self._write(lambda conn: conn.execute(
             update(deliveries).where(self._held(deliveries, delivery_id, token))
             .values(status=status, error=error, finished_at=self.clock.now(), lease_owner=None, lease_until=None)))
@@ -255,7 +256,7 @@ class Store:
                                refund: bool = False) -> None:
         """Give a delivery back for another try (after `retry_in` seconds). `refund`: this try
         does not count toward the attempts (GitHub asked us to wait; nothing was wrong)."""
-        vals: dict[str, Any] = dict(status="processing", error=error, lease_owner=None,
+        vals: dict[str, Any] = dict(status=DeliveryStatus.PROCESSING, error=error, lease_owner=None,
                                     lease_until=self.clock.now() + timedelta(seconds=retry_in))
         if refund:
             vals["attempts"] = deliveries.c.attempts - 1
@@ -296,12 +297,12 @@ class Store:
         def txn(conn: Connection) -> list[dict]:
             rows = conn.execute(select(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.error,
                                        deliveries.c.attempts, deliveries.c.finished_at)
-                                .where(deliveries.c.status == "failed").order_by(deliveries.c.finished_at.desc()).limit(limit))
+                                .where(deliveries.c.status == DeliveryStatus.FAILED).order_by(deliveries.c.finished_at.desc()).limit(limit))
             out = [{"type": "delivery", "id": r.id, "event": f"{r.event}.{r.action}" if r.action else r.event,
                     "error": r.error, "attempts": r.attempts, "at": r.finished_at.isoformat() if r.finished_at else None}
                    for r in rows]
             rows = conn.execute(select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
-                                .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit))
+                                .where(outbox.c.status == ActionStatus.FAILED).order_by(outbox.c.id.desc()).limit(limit))
             out += [{"type": "action", "id": r.id, "delivery": r.delivery_id, "action": r.payload.get("kind"),
                      "target": f"{r.payload.get('repo')}#{r.payload.get('number')}", "error": r.error, "attempts": r.attempts}
                     for r in rows]
@@ -609,7 +610,7 @@ class Store:
         """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""
         def txn(conn: Connection) -> list[OutboxItem]:
             now = self.clock.now()
-            q = (select(outbox.c.id).where(outbox.c.status == "pending",
+            q = (select(outbox.c.id).where(outbox.c.status == ActionStatus.PENDING,
                                            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
                  .order_by(outbox.c.id).limit(limit))
             taken = list(conn.execute(self.db.skip_locked(q)).scalars())
@@ -625,7 +626,7 @@ class Store:
 
         return await self._write(txn)
 
-    async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None,
+    async def finish_action(self, action_id: int, status: ActionStatus = ActionStatus.DONE, error: str | None = None, retry_in: float | None = None,
                             *, token: str | None = None, refund: bool = False) -> None:
         await self.finish_actions([Outcome(action_id, ActionStatus(status), error, retry_in, token, refund)])
 
@@ -650,7 +651,7 @@ class Store:
         from an older push must not overwrite a newer one, whatever order they are performed in.)"""
         a = item.action
         q = select(outbox.c.id).where(outbox.c.kind == type(a).__name__, outbox.c.target == f"{a.repo}#{a.number}",
-                                      outbox.c.id > item.id, outbox.c.status != "failed").limit(1)
+                                      outbox.c.id > item.id, outbox.c.status != ActionStatus.FAILED).limit(1)
         return await self._read(lambda conn: conn.execute(q).first() is not None)
 
     async def bot_comment(self, repo: str, number: int, role: str) -> tuple[int, str] | None:
@@ -722,8 +723,8 @@ class Store:
         """Deliveries not yet done plus actions not yet performed plus boards to write (0 means idle)."""
         def txn(conn: Connection) -> int:
             d = conn.execute(select(func.count()).select_from(deliveries)
-                             .where(deliveries.c.status.in_(["pending", "processing"]))).scalar_one()
-            a = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending")).scalar_one()
+                             .where(deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]))).scalar_one()
+            a = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == ActionStatus.PENDING)).scalar_one()
             b = conn.execute(select(func.count()).select_from(campaigns).where(
                 or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None)))).scalar_one()
             return d + a + b
