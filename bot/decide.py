@@ -39,7 +39,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 from bot import texts
 from bot.actions import (
@@ -62,7 +61,7 @@ from bot.actions import (
 )
 from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
 from bot.expiry import lapses_at, remind_at, when
-from bot.model import CampaignState, Claim, Note, NoteCode, PullRequest, Stage
+from bot.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
 from bot.replies import (
     notice_marker,
     render_gloss,
@@ -363,26 +362,26 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
 
 
 # ---- pull requests ------------------------------------------------------------------------------
-def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> Literal["rfc", "code"]:
+def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> PrKind:
     """An RFC PR lives in a task's RFC repository and adds its document under the RFC directory."""
     for task in tasks:
         rfc_repo, rfc_path = task.rfc_location(rules.campaign)
         if not rfc_repo or rfc_repo.lower() != repo.lower():
             continue
         if repo.lower() not in {r.lower() for r in task.target_repos()}:
-            return "rfc"
+            return PrKind.RFC
         prefix = (rfc_path or "").rstrip("/") + "/"
         if any(f.filename.startswith(prefix) for f in files):
-            return "rfc"
-    return "code"
+            return PrKind.RFC
+    return PrKind.CODE
 
 
 def pr_stage(pr: PullRequest) -> Stage | None:
-    if pr.revert or pr.state == "closed":
+    if pr.revert or pr.state == PrState.CLOSED:
         return None
-    if pr.kind == "rfc":
-        return Stage.RFC_ACCEPTED if pr.state == "merged" else Stage.RFC_SUBMITTED
-    if pr.state == "merged":
+    if pr.kind == PrKind.RFC:
+        return Stage.RFC_ACCEPTED if pr.state == PrState.MERGED else Stage.RFC_SUBMITTED
+    if pr.state == PrState.MERGED:
         return Stage.PARTLY_DONE if pr.part else Stage.COMPLETED
     return Stage.SUBMITTED
 
@@ -409,7 +408,7 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         if mine is None:
             if derived is None:
                 continue
-            if pr.state != "merged":
+            if pr.state != PrState.MERGED:
                 if tid in led.state.closed_tasks or not has_room(rules, led.state, task, now):
                     continue
                 if limit is not None and len(unfinished_of(rules, led.state, pr.author, now)) >= limit:
@@ -442,7 +441,7 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         return Decision(changes=led.changes, board=BoardChange.MOVED)
     tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
     kind = pr_kind(rules, tasks, p.repo, files)
-    pr_state: Literal["open", "merged", "closed"] = "merged" if p.merged else ("closed" if p.state == "closed" else "open")
+    pr_state = PrState.MERGED if p.merged else (PrState.CLOSED if p.state == "closed" else PrState.OPEN)
     pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(p.ref.tasks), kind, pr_state, p.url,
                      part=p.ref.part, revert=p.ref.revert)
     led = _Ledger(state)
@@ -655,7 +654,7 @@ def decide_title_hint(rules: CampaignRules, p: PullFacts) -> Decision:
     with the real checklist."""
     if p.ref.tasks or not p.ref.hints or p.state != "open":
         return Decision()
-    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, (), "code", "open", p.url)
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, (), PrKind.CODE, PrState.OPEN, p.url)
     hints = tuple(h.text(lang_of(rules)) for h in p.ref.hints)
     review = review_pr(rules, pr, [], p.body, CampaignState(), hints)
     return Decision(actions=[UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules)))])
@@ -667,7 +666,7 @@ def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
     known = [t for t in p.ref.tasks if t in rules.tasks]
     if not known or p.state != "open" or p.ref.revert:
         return Decision()
-    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(known), "code", "open", p.url)
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(known), PrKind.CODE, PrState.OPEN, p.url)
     items = []
     for tid in known:
         task = rules.tasks[tid]

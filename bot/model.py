@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from functools import cached_property
-from typing import Any, Literal
+from typing import Any
 
 
 class Stage(StrEnum):
@@ -28,8 +28,22 @@ class Stage(StrEnum):
         return list(Stage).index(self)
 
 
-PrKind = Literal["rfc", "code"]
-PrState = Literal["open", "merged", "closed"]
+class PrKind(StrEnum):
+    """What a task PR delivers."""
+
+    RFC = "rfc"  # a design document, in the campaign's RFC repository
+    CODE = "code"  # the work itself
+
+
+class PrState(StrEnum):
+    OPEN = "open"
+    MERGED = "merged"
+    CLOSED = "closed"  # closed without merging
+
+
+# A dict lookup is ~10x cheaper than calling the enum: loading a campaign converts every stored PR.
+_PR_KINDS: dict[str, PrKind] = {m.value: m for m in PrKind}
+_PR_STATES: dict[str, PrState] = {m.value: m for m in PrState}
 
 
 @dataclass(frozen=True)
@@ -67,6 +81,12 @@ class PullRequest:
     url: str
     part: bool = False
     revert: bool = False
+
+    def __post_init__(self) -> None:  # plain strings (a stored row) are checked and converted
+        if type(self.kind) is not PrKind:
+            object.__setattr__(self, "kind", _PR_KINDS.get(self.kind) or PrKind(self.kind))
+        if type(self.state) is not PrState:
+            object.__setattr__(self, "state", _PR_STATES.get(self.state) or PrState(self.state))
 
 
 class Layered:

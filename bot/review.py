@@ -47,7 +47,7 @@ from typing import Any
 
 from bot import texts
 from bot.actions import Conclusion
-from bot.model import CampaignState, PullRequest, Stage
+from bot.model import CampaignState, PrKind, PrState, PullRequest, Stage
 from bot.rules.models import CampaignRules, Task, path_matches
 
 CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
@@ -236,11 +236,11 @@ def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, sta
     repo, path = task.rfc_location(rules.campaign)
     mine = sorted(
         (p for p in state.prs_for(task.id)
-         if p.kind == "rfc" and not p.revert and p.author.lower() == pr.author.lower()),
+         if p.kind == PrKind.RFC and not p.revert and p.author.lower() == pr.author.lower()),
         key=lambda p: (p.repo.lower(), p.number),
     )
-    merged = [p for p in mine if p.state == "merged"]
-    opened = [p for p in mine if p.state == "open"]
+    merged = [p for p in mine if p.state == PrState.MERGED]
+    opened = [p for p in mine if p.state == PrState.OPEN]
     base = {"task": task.id, "repo": repo, "path": path, "how": None}
     if merged:
         return CheckItem(CheckCode.RFC, CheckStatus.PASS,
@@ -249,12 +249,12 @@ def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, sta
         for m in _rfc_link_re(repo).finditer(body or ""):
             number, blob = m.group(1), m.group(2)
             if number:
-                known = next((p for p in state.prs if p.kind == "rfc" and p.repo.lower() == repo.lower()
+                known = next((p for p in state.prs if p.kind == PrKind.RFC and p.repo.lower() == repo.lower()
                               and p.number == int(number)), None)
-                if known is not None and known.state == "open":
+                if known is not None and known.state == PrState.OPEN:
                     return CheckItem(CheckCode.RFC, CheckStatus.WARN,
                                      {**base, "how": RfcFound.OPEN, "link": known.url, "number": known.number}), None
-                if known is not None and known.state == "closed":
+                if known is not None and known.state == PrState.CLOSED:
                     continue
                 return CheckItem(CheckCode.RFC, CheckStatus.PASS,
                                  {**base, "how": RfcFound.BODY, "link": m.group(0), "number": int(number)}), None
@@ -303,10 +303,10 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
         seen.add(tid)
         task = rules.tasks[tid]
         checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state, over_limit or {})]
-        if pr.kind == "code" and not task.targets and not task.tests:
+        if pr.kind == PrKind.CODE and not task.targets and not task.tests:
             checks.append((CheckItem(CheckCode.UNCHECKED, CheckStatus.WARN, {"task": task.id}), None))
             checks.append(_check_rfc(rules, task, pr, body, state))
-        elif pr.kind == "code":
+        elif pr.kind == PrKind.CODE:
             checks.append(_check_targets(rules, task, pr, files))
             checks.append(_check_tests(rules, task, files))
             checks.append(_check_rfc(rules, task, pr, body, state))

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.actions import BoardChange, Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
-from bot.model import Claim, PullRequest, Stage
+from bot.model import Claim, PrKind, PrState, PullRequest, Stage
 from bot.store import LeaseLost, Store
 from tests.conftest import STORE_BACKENDS, fresh_store
 
@@ -61,6 +61,8 @@ async def test_a_decision_commits_state_actions_and_done_together(store):
     assert state.claims == (claim,)
     assert state.claims[0].claimed_at == NOW and state.claims[0].claimed_at.tzinfo is not None
     assert state.prs == (pr,)
+    assert (state.prs[0].kind, state.prs[0].state) == (PrKind.CODE, PrState.OPEN)  # typed again when read
+    assert type(state.prs[0].kind) is PrKind and type(state.prs[0].state) is PrState
     assert state.closed_tasks == {3}
     assert await store.lease_actions() == []  # leased to the worker that decided
     assert [i.action for i in items] == [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))]
