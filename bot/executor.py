@@ -7,8 +7,9 @@ installation's budget) and records their outcomes. The sweep hands the lanes wha
 behind (retries, and the actions of a worker or replica that crashed).
 
 Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago waits
-for the gap (other work of the lane goes on meanwhile); when its turn comes, every reply queued
-for that issue by then is merged into as few comments as GitHub's size limit allows
+for the gap (other work of the lane goes on meanwhile), or only until the burst is over (no new
+reply to the issue for `REPLY_SETTLE`) while the write budget is mostly unspent; when its turn
+comes, every reply queued for that issue by then is merged into as few comments as GitHub's size limit allows
 (`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
 Failure policy: a permanent 4xx is recorded as failed; a transient error (5xx, timeout, rate
 limit) is retried later with backoff (GitHub's own wait honoured without using up a try) until
@@ -45,6 +46,8 @@ from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 log = logging.getLogger(__name__)
 
 REPLY_GAP = 3.0  # seconds between the bot's replies to one issue while replies queue up
+REPLY_SETTLE = 0.5  # seconds with no new reply to an issue after which its queued replies may go early
+EARLY_BELOW = 0.5  # ... while the installation has used less than this share of its write budget
 
 
 def retry_plan(attempts: int, exc: Exception) -> tuple[float, bool]:
@@ -86,8 +89,10 @@ class Executor:
         self.clock = clock
         self.language_of = language_of
         self.reply_gap = reply_gap
+        self.reply_settle = REPLY_SETTLE
         self._lanes: dict[int | None, _Lane] = {}
         self._last_reply: dict[tuple[int | None, str, int], float] = {}  # (installation, repo, number) -> monotonic
+        self._last_queued: dict[tuple[int | None, str, int], float] = {}  # when the newest reply to it was queued
         self._queued: set[int] = set()  # ids of items in a lane
 
     # ---- the stage ----------------------------------------------------------------------------
@@ -102,6 +107,9 @@ class Executor:
             if lane is None:
                 lane = self._lanes[item.installation_id] = _Lane()
             lane.queue.append(item)
+            if isinstance(item.action, Reply):
+                self._last_queued[(item.installation_id, item.action.repo, item.action.number)] = \
+                    asyncio.get_running_loop().time()
             if lane.task is None or lane.task.done():
                 lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane),
                                                 name=f"executor-{item.installation_id}")
@@ -139,15 +147,26 @@ class Executor:
 
     def _take(self, installation_id: int | None, queue: deque[OutboxItem]) -> tuple[list[OutboxItem], float]:
         """The next batch to perform: the first item not held by its issue's reply gap, with every
-        queued reply to the same issue when it is a reply. ([], seconds to wait) when all wait."""
+        queued reply to the same issue when it is a reply. ([], seconds to wait) when all wait.
+
+        A reply waits until `reply_gap` after the bot's last reply to its issue, or, sooner, until
+        no new reply to that issue has been queued for `REPLY_SETTLE` (the burst is over) while
+        the installation has used less than `EARLY_BELOW` of its write budget."""
         now = asyncio.get_running_loop().time()  # pacing against GitHub runs on real time
         soonest = 60.0
+        early: bool | None = None  # computed once, when a reply waits
         for item in list(queue):
             a = item.action
             if not isinstance(a, Reply) or self.gateway is None or installation_id is None:
                 queue.remove(item)
                 return [item], 0.0
-            ready_at = self._last_reply.get((installation_id, a.repo, a.number), -1e18) + self.reply_gap
+            key = (installation_id, a.repo, a.number)
+            ready_at = self._last_reply.get(key, -1e18) + self.reply_gap
+            if ready_at > now:
+                if early is None:
+                    early = self._budget_spent(installation_id) < EARLY_BELOW
+                if early:
+                    ready_at = min(ready_at, self._last_queued.get(key, now) + self.reply_settle)
             if ready_at > now:
                 soonest = min(soonest, ready_at - now)
                 continue
@@ -157,6 +176,11 @@ class Executor:
                 queue.remove(i)
             return batch, 0.0
         return [], max(0.01, soonest)
+
+    def _budget_spent(self, installation_id: int) -> float:
+        """The share of the installation's write budget used (1.0 when unknown: no early replies)."""
+        spent = getattr(self.gateway, "budget_spent", None)  # test doubles may have no budget
+        return spent(installation_id) if spent else 1.0
 
     async def _run_batch(self, batch: list[OutboxItem]) -> None:
         if len(batch) > 1 or (isinstance(batch[0].action, Reply) and self.gateway is not None

@@ -2,10 +2,12 @@
 fake GitHub (tests/fakegithub.py) over real HTTP, with deliveries signed like GitHub's."""
 from __future__ import annotations
 
+import asyncio
 import itertools
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -160,6 +162,13 @@ class Harness:
                                   head_sha=pr["head"]["sha"])
         p["pull_request"]["labels"] = pr["labels"]
         return await self.post("pull_request", p, delivery=delivery)
+
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Until `predicate()` holds (polling; fails after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out waiting"
+            await asyncio.sleep(0.02)
 
     async def settle(self, timeout: float = 30.0) -> None:
         assert await self.pipeline.idle(timeout), "the bot did not finish its work in time"

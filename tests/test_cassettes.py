@@ -67,6 +67,7 @@ async def claim_burst(h: CassetteHarness) -> None:
     names a task that does not exist."""
     h.hold_board()
     h.pipeline.executor.reply_gap = 8.0  # the 19 later comments are decided well within it
+    h.pipeline.executor.reply_settle = 8.0  # and none goes early, however slow the machine is between two
     comments = [(f"user{k:02d}", f"【报名】：{(k - 1) % 9 + 1}") for k in range(1, 19)]
     comments += [("user19", "【报名】：1、10"), ("user20", "【报名】：99")]
     for i, (user, text) in enumerate(comments):
