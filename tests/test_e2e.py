@@ -284,13 +284,13 @@ async def test_a_quick_push_after_opening_leaves_the_newest_checklist(bot):
 async def test_lapsed_claims_leave_the_board(bot):
     from datetime import timedelta
 
-    from bot.actions import Decision, PutClaim
+    from bot.actions import BoardChange, Decision, PutClaim
     from bot.model import Claim, Stage
     from bot.store import utcnow
 
     await bot.pipeline.expiry.swept.wait()  # the sweep at start is over: only the call below releases it
     old = Claim("h9", 2, "sleepy", Stage.CLAIMED, utcnow() - timedelta(days=30))
-    await bot.store.commit("h9", lambda state: Decision(changes=[PutClaim(old)], board=True), installation_id=1)
+    await bot.store.commit("h9", lambda state: Decision(changes=[PutClaim(old)], board=BoardChange.MOVED), installation_id=1)
     await bot.settle()
     assert "@sleepy" in bot.tracker()
     assert await bot.pipeline.lapse_expired_claims() == 1
