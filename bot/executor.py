@@ -26,6 +26,7 @@ label set that a newer push superseded is skipped.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections import deque
@@ -66,12 +67,27 @@ def short_error(exc: BaseException) -> str:
 
 
 class _Lane:
-    """One installation's queue of outbox items and the task performing them."""
+    """One installation's queue of outbox items and the task performing them: items performed
+    one by one in order, and replies to be merged, kept per issue (so choosing the next batch
+    costs one look per issue, however many replies wait)."""
 
     def __init__(self) -> None:
-        self.queue: deque[OutboxItem] = deque()
+        self.items: deque[tuple[int, OutboxItem]] = deque()  # (arrival, item)
+        self.replies: dict[tuple[str, int], list[tuple[int, OutboxItem]]] = {}  # (repo, number) -> arrivals
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self._arrivals = itertools.count()
+
+    def push(self, item: OutboxItem, mergeable: bool) -> None:
+        entry = (next(self._arrivals), item)
+        if mergeable:
+            a = item.action
+            self.replies.setdefault((a.repo, a.number), []).append(entry)
+        else:
+            self.items.append(entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.replies)
 
 
 class Executor:
@@ -106,8 +122,9 @@ class Executor:
             lane = self._lanes.get(item.installation_id)
             if lane is None:
                 lane = self._lanes[item.installation_id] = _Lane()
-            lane.queue.append(item)
-            if isinstance(item.action, Reply):
+            mergeable = isinstance(item.action, Reply) and self.gateway is not None and item.installation_id is not None
+            lane.push(item, mergeable)
+            if mergeable:
                 self._last_queued[(item.installation_id, item.action.repo, item.action.number)] = \
                     asyncio.get_running_loop().time()
             if lane.task is None or lane.task.done():
@@ -127,8 +144,8 @@ class Executor:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run_lane(self, installation_id: int | None, lane: _Lane) -> None:
-        while lane.queue:
-            batch, wait = self._take(installation_id, lane.queue)
+        while lane:
+            batch, wait = self._take(installation_id, lane)
             if not batch:
                 lane.wake.clear()
                 try:
@@ -145,9 +162,10 @@ class Executor:
                     self._queued.discard(item.id)
                     self.leases.release(item.token)
 
-    def _take(self, installation_id: int | None, queue: deque[OutboxItem]) -> tuple[list[OutboxItem], float]:
-        """The next batch to perform: the first item not held by its issue's reply gap, with every
-        queued reply to the same issue when it is a reply. ([], seconds to wait) when all wait.
+    def _take(self, installation_id: int | None, lane: _Lane) -> tuple[list[OutboxItem], float]:
+        """The next batch to perform, the earliest to arrive of: the next item performed alone, and
+        the replies to each issue no longer held by its reply gap (every queued reply to that
+        issue, merged). ([], seconds to wait) when all wait.
 
         A reply waits until `reply_gap` after the bot's last reply to its issue, or, sooner, until
         no new reply to that issue has been queued for `REPLY_SETTLE` (the burst is over) while
@@ -155,27 +173,28 @@ class Executor:
         now = asyncio.get_running_loop().time()  # pacing against GitHub runs on real time
         soonest = 60.0
         early: bool | None = None  # computed once, when a reply waits
-        for item in list(queue):
-            a = item.action
-            if not isinstance(a, Reply) or self.gateway is None or installation_id is None:
-                queue.remove(item)
-                return [item], 0.0
-            key = (installation_id, a.repo, a.number)
+        best: tuple[int, tuple[str, int] | None] | None = None  # (arrival, issue or None for the next lone item)
+        if lane.items:
+            best = (lane.items[0][0], None)
+        for issue, entries in lane.replies.items():
+            if best is not None and entries[0][0] > best[0]:
+                continue
+            key = (installation_id, *issue)
             ready_at = self._last_reply.get(key, -1e18) + self.reply_gap
             if ready_at > now:
                 if early is None:
-                    early = self._budget_spent(installation_id) < EARLY_BELOW
+                    early = installation_id is not None and self._budget_spent(installation_id) < EARLY_BELOW
                 if early:
                     ready_at = min(ready_at, self._last_queued.get(key, now) + self.reply_settle)
             if ready_at > now:
                 soonest = min(soonest, ready_at - now)
                 continue
-            batch = [i for i in queue if isinstance(i.action, Reply) and i.action.repo == a.repo
-                     and i.action.number == a.number]
-            for i in batch:
-                queue.remove(i)
-            return batch, 0.0
-        return [], max(0.01, soonest)
+            best = (entries[0][0], issue)
+        if best is None:
+            return [], max(0.01, soonest)
+        if best[1] is None:
+            return [lane.items.popleft()[1]], 0.0
+        return [item for _, item in lane.replies.pop(best[1])], 0.0
 
     def _budget_spent(self, installation_id: int) -> float:
         """The share of the installation's write budget used (1.0 when unknown: no early replies)."""

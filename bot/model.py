@@ -95,7 +95,7 @@ class Layered:
     instead of copying them. Every `FLATTEN` layers the chain is folded into one dict, so a lookup
     stays O(1) and a change costs O(changed keys) amortised."""
 
-    FLATTEN = 32
+    FLATTEN = 8
     __slots__ = ("base", "patch", "depth")
     base: Mapping
     patch: dict
@@ -109,19 +109,28 @@ class Layered:
             self.base, self.patch, self.depth = self.flat(), {}, 0
 
     def get(self, key: Any, default: Any = None) -> Any:
-        if key in self.patch:
-            value = self.patch[key]
-            return default if value is None else value
-        return self.base.get(key, default)
+        layer: Mapping | Layered = self
+        while isinstance(layer, Layered):
+            if key in layer.patch:
+                value = layer.patch[key]
+                return default if value is None else value
+            layer = layer.base
+        return layer.get(key, default)
 
     def flat(self) -> dict:
-        """The mapping as one dict."""
-        out = dict(self.base.flat() if isinstance(self.base, Layered) else self.base)
-        for key, value in self.patch.items():
-            if value is None:
-                out.pop(key, None)
-            else:
-                out[key] = value
+        """The mapping as one dict (one copy of the bottom dict, then each patch in order)."""
+        patches = []
+        layer: Mapping | Layered = self
+        while isinstance(layer, Layered):
+            patches.append(layer.patch)
+            layer = layer.base
+        out = dict(layer)
+        for patch in reversed(patches):
+            for key, value in patch.items():
+                if value is None:
+                    out.pop(key, None)
+                else:
+                    out[key] = value
         return out
 
 

@@ -82,6 +82,23 @@ def _deliverables(rules: CampaignRules, task: Task) -> dict[str, Any]:
     }
 
 
+_DELIVER: dict[tuple[int, str, int], tuple[CampaignRules, dict[str, Any]]] = {}
+
+
+def _deliverables_in(rules: CampaignRules, task: Task, lang: str) -> dict[str, Any]:
+    """`_deliverables` with its rendered block (`deliver`), made once per rules, language and task:
+    every claim of a task on launch day gets the same block."""
+    key = (id(rules), lang, task.id)
+    cached = _DELIVER.get(key)
+    if cached is None or cached[0] is not rules:  # (an id is reused only once its rules are gone)
+        d = _deliverables(rules, task)
+        d["deliver"] = str(texts.macros(lang, "replies.j2").deliver(d)).strip("\n")
+        if len(_DELIVER) >= 50_000:  # rules loaded again and again (tools, tests): start afresh
+            _DELIVER.clear()
+        cached = _DELIVER[key] = (rules, d)
+    return cached[1]
+
+
 def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: str, comment_id: int) -> str:
     """One reply to one comment: marker, greeting, a line per note group, deliverables of claimed tasks."""
     groups = _group(notes, lang)
@@ -92,7 +109,7 @@ def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: st
     body = texts.render(
         lang, "reply.j2",
         marker=reply_marker(comment_id), user=user, lines=lines,
-        tasks=[_deliverables(rules, rules.tasks[t]) for t in claimed],
+        tasks=[_deliverables_in(rules, rules.tasks[t], lang) for t in claimed],
         m=m,
     )
     return texts.fit(body.strip("\n") + "\n", lang)

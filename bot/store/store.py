@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 
 from bot.actions import (
     BoardChange,
@@ -47,6 +47,7 @@ from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, upsert, upsert_many
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
+    UTCDateTime,
     bot_comments,
     campaigns,
     claims,
@@ -89,6 +90,10 @@ _DONE = (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding
          .values(status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None,
                  error=None))
 _HISTORY = insert(history)
+_DIRTY = (update(campaigns).where(campaigns.c.slug == bindparam("b_slug"))
+          .values(version=bindparam("b_version"), board_dirty=True,
+                  dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
+                  installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id)))
 _VERSION = select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update()
 _OUTBOX = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
 
@@ -499,17 +504,12 @@ class Store:
         ids_out: list[int] = []
         if outbox_rows:
             ids_out = list(conn.execute(_OUTBOX, outbox_rows).scalars())
-        vals: dict[str, Any] = {}
-        if changes:
-            vals["version"] = version
-        if dirty:
-            vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
-            if installation is not None:
-                vals["installation_id"] = installation
+        if dirty:  # (changes always make the board dirty)
+            conn.execute(_DIRTY, {"b_slug": campaign, "b_version": version, "b_now": now, "b_inst": installation})
             if force:  # /refresh: edit the tracker even if the board looks unchanged
-                vals["board_hash"] = None
-        if vals:
-            conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
+                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(board_hash=None))
+        elif changes:
+            conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(version=version))
         # Cached before the commit, while the row lock is still held: whoever takes the lock next
         # reads this stamp and finds the state ready (set after the commit, it raced with them).
         self._cache[campaign] = (version, state)
