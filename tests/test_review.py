@@ -394,6 +394,7 @@ def test_every_item_kind_renders_in_both_languages(lang):
         for i in r.items:
             seen.add((i.code, i.status))
         assert "None" not in text and "{{" not in text
+        assert len([line for line in text.splitlines() if line.startswith("- ")]) == len(r.items)  # a line per item
     assert {c for c, _ in seen} == set(CheckCode)
     assert {s for _, s in seen} == set(CheckStatus)
     assert {i.params["reason"] for r in reviews for i in r.items if "reason" in i.params} == set(ClaimReason)
