@@ -47,7 +47,7 @@ from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 log = logging.getLogger(__name__)
 
 REPLY_GAP = 3.0  # seconds between the bot's replies to one issue while replies queue up
-REPLY_SETTLE = 0.5  # seconds with no new reply to an issue after which its queued replies may go early
+REPLY_SETTLE = 0.3  # seconds with no new reply to an issue after which its queued replies may go early
 EARLY_BELOW = 0.5  # ... while the installation has used less than this share of its write budget
 
 

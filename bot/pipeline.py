@@ -35,7 +35,7 @@ from bot.sweepers import ExpirySweeper
 
 log = logging.getLogger(__name__)
 
-HANDOFF_DEPTH = 2  # deliveries handed to workers straight from intake: up to this many per worker
+HANDOFF_DEPTH = 4  # deliveries handed to workers straight from intake: up to this many per worker
 
 
 class Pipeline:

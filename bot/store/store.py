@@ -64,6 +64,8 @@ from bot.store.schema import (
 
 BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
 COMMIT_GROUP = 64  # commits for one campaign decided in one transaction at most (see `Store.commit`)
+COMMIT_LINGER = 0.01  # seconds a campaign's first commit waits for others to join its transaction
+INTAKE_LINGER = 0.002  # seconds the first delivery of a group waits for others to join its transaction
 
 
 @dataclass
@@ -193,6 +195,7 @@ class Store:
         return out
 
     async def _drain_intake(self) -> None:
+        await asyncio.sleep(INTAKE_LINGER)  # deliveries arriving together share one transaction
         while self._intake:
             batch, self._intake = self._intake, []
             try:
@@ -411,6 +414,7 @@ class Store:
 
     async def _drain_commits(self, campaign: str) -> None:
         queue = self._commits[campaign]
+        await asyncio.sleep(COMMIT_LINGER)  # commits asked for together share one transaction
         while queue:
             group = queue[:COMMIT_GROUP]
             del queue[:COMMIT_GROUP]
