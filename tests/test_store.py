@@ -307,3 +307,23 @@ async def test_a_group_whose_transaction_fails_is_retried_one_by_one(store):
     assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
     assert [c.task for c in (await store.state("h9")).claims] == [0, 1, 3]
     assert (await store.delivery_counts()) == {"done": 3, "processing": 1, "actions_pending": 3}
+
+
+@pytest.mark.parametrize("backend", [b for b in STORE_BACKENDS if b == "postgres"])
+async def test_connections_the_server_dropped_cost_no_delivery(backend, tmp_path):
+    """PostgreSQL drops every connection (a restart, a failover): the next delivery is still
+    stored and decided, not refused (pooled connections are not pinged before each use)."""
+    from sqlalchemy import text
+
+    store = await fresh_store(backend, tmp_path)
+    await store.init(["h9"])
+    for i in range(3):
+        assert await store.add_delivery(f"before-{i}", "issue_comment", "created", b"{}") is True
+    await store.read(lambda conn: conn.execute(text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all())
+    assert await store.add_delivery("after", "issue_comment", "created", b"{}") is True
+    [d] = [d for d in await store.lease_deliveries(10) if d.id == "after"]
+    await store.commit("h9", deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), delivery_id=d.id, token=d.token)
+    assert [c.user for c in (await store.state("h9")).claims] == ["a"]
+    await store.close()
