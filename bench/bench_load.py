@@ -330,7 +330,8 @@ class Stack:
             await reset_database(db)
         env = {"APP_ID": str(info["app_id"]), "PRIVATE_KEY": info["private_key"], "WEBHOOK_SECRET": SECRET,
                "GITHUB_API_URL": self.fake.url, "DATABASE_URL": db, "RULES_DIR": str(self.rules_dir),
-               "LOG_LEVEL": self.args.log_level}  # the bot's shipped defaults otherwise (write budget included)
+               **({"LOG_LEVEL": self.args.log_level} if self.args.log_level else {})}
+        # the bot's shipped defaults otherwise (write budget and log level included)
         if self.args.workers:
             env["WORKERS"] = str(self.args.workers)
         board_delay = self.board_delay if self.board_delay is not None else self.args.board_delay
@@ -715,7 +716,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--board-delay", type=float, default=None,
                    help="BOARD_DELAY for the bot in the latency runs (default: the bot's own, 2 s; the burst run always uses 2 s)")
     p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
-    p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL for the bot (default WARNING)")
+    p.add_argument("--log-level", default=None, help="LOG_LEVEL for the bot (default: the bot's own, INFO)")
     p.add_argument("--py-spy", metavar="PATH", default=None,
                    help="profile the bot: attach this py-spy to it for each run, write collapsed stacks next to its log")
     p.add_argument("--no-reference", action="store_true", help="skip the reference bot's run")
