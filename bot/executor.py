@@ -264,7 +264,10 @@ class Executor:
                     items.remove(i)
         except (TimeoutError, GitHubError, OSError) as exc:
             return [self._failed(i, exc, started) for i in items]
-        merged = coalesce([i.action.body for i in items], self.language_of(repo))  # type: ignore[union-attr]
+        bodies = [i.action.body for i in items]  # type: ignore[union-attr]
+        # Merging hundreds of replies is milliseconds of pure work: off the event loop then.
+        merged = (await asyncio.to_thread(coalesce, bodies, self.language_of(repo)) if len(bodies) > 50
+                  else coalesce(bodies, self.language_of(repo)))
         for m in merged:
             carried = [items[k] for k in m.carries]
             try:
