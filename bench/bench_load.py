@@ -283,6 +283,11 @@ class BotProc:
         async with self.session.get(self.url + "/healthz") as r:
             return (await r.json())["counts"]
 
+    def cpu(self) -> float:
+        """CPU seconds (user + system) the process has used so far (from /proc/PID/stat)."""
+        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def vm(self) -> dict[str, int]:
         """VmHWM and VmRSS in KiB (from /proc/PID/status)."""
         out = {}
@@ -325,7 +330,8 @@ class Stack:
             await reset_database(db)
         env = {"APP_ID": str(info["app_id"]), "PRIVATE_KEY": info["private_key"], "WEBHOOK_SECRET": SECRET,
                "GITHUB_API_URL": self.fake.url, "DATABASE_URL": db, "RULES_DIR": str(self.rules_dir),
-               "LOG_LEVEL": self.args.log_level}  # the bot's shipped defaults otherwise (write budget included)
+               **({"LOG_LEVEL": self.args.log_level} if self.args.log_level else {})}
+        # the bot's shipped defaults otherwise (write budget and log level included)
         if self.args.workers:
             env["WORKERS"] = str(self.args.workers)
         board_delay = self.board_delay if self.board_delay is not None else self.args.board_delay
@@ -345,7 +351,7 @@ class Stack:
         self.profiler = None
         if self.args.py_spy:
             self.profile = self.workdir / f"py-spy-{self.tag}.txt"
-            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250",
+            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250", "--gil",
                                               "--format", "raw", "-o", str(self.profile)],
                                              stdout=subprocess.DEVNULL, stderr=open(self.workdir / "py-spy.log", "ab"))
         return self
@@ -469,12 +475,12 @@ async def throughput_phase(stack: Stack, deliveries: list, concurrency: int, tim
             s = await post(session, url, body, headers)
             statuses[s] = statuses.get(s, 0) + 1
 
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), stack.bot.cpu()
     await asyncio.gather(*(poster() for _ in range(concurrency)))
     acked = time.perf_counter() - t0
     done = await wait_processed(stack, base, len(deliveries), t0, timeout)
     n = len(deliveries)
-    return {"n": n, "acked_in": acked, "statuses": statuses, **done,
+    return {"n": n, "acked_in": acked, "statuses": statuses, **done, "cpu_ms": 1000 * (stack.bot.cpu() - cpu0) / n,
             "events_per_s": n / done["actions_done_at"] if done["actions_done_at"] else 0.0,
             "deliveries_per_s": n / done["deliveries_done_at"] if done["deliveries_done_at"] else 0.0}
 
@@ -605,7 +611,7 @@ async def run_reference(args: argparse.Namespace, rules_dir: Path) -> dict:
                 s = await post(st.session, st.bot.url, body, headers)
                 statuses[s] = statuses.get(s, 0) + 1
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), st.bot.cpu()
         await asyncio.gather(*(poster() for _ in range(args.concurrency)))
         deadline = time.monotonic() + HARD_TIMEOUT
         while time.monotonic() < deadline:
@@ -614,7 +620,8 @@ async def run_reference(args: argparse.Namespace, rules_dir: Path) -> dict:
                 break
             await asyncio.sleep(0.05)
         took = time.perf_counter() - t0
-        return {"n": args.count, "statuses": statuses, "events_per_s": args.count / took}
+        return {"n": args.count, "statuses": statuses, "events_per_s": args.count / took,
+                "cpu_ms": 1000 * (st.bot.cpu() - cpu0) / args.count}
 
 
 # -------------------------------------------------------------------------------------- output
@@ -641,6 +648,7 @@ def report_latency(r: dict, args: argparse.Namespace) -> None:
     print(f"   deliveries done after {t['deliveries_done_at']:.2f} s ({t['deliveries_per_s']:.0f}/s); every reply posted after "
           f"{t['actions_done_at']:.2f} s -> {t['events_per_s']:.0f} events/s{verdict}"
           if t["actions_done_at"] else f"   NOT DONE within {HARD_TIMEOUT:.0f} s: {t['counts']}")
+    print(f"   CPU of the bot process: {t['cpu_ms']:.2f} ms per event")
     if t["failed"] or t["actions_failed"]:
         print(f"   failures: {t['failed']} deliveries, {t['actions_failed']} actions (see {r['log']})")
     print(f"c) peak memory (VmHWM) {vm['VmHWM'] / 1024:.0f} MiB, RSS at end {vm['VmRSS'] / 1024:.0f} MiB; "
@@ -683,7 +691,8 @@ async def amain(args: argparse.Namespace) -> None:
             ref = await run_reference(args, rules_dir)
             ratio = bot_eps / ref["events_per_s"] if ref["events_per_s"] else float("nan")
             print(f"\n== reference bot (bench/ref_bot.py: verify, parse, reply; no store), same throughput phase, "
-                  f"API latency 0: {ref['events_per_s']:.0f} events/s (statuses {ref['statuses']})")
+                  f"API latency 0: {ref['events_per_s']:.0f} events/s (statuses {ref['statuses']}; "
+                  f"CPU {ref['cpu_ms']:.2f} ms per event)")
             print(f"   the bot {bot_eps:.0f} events/s = {ratio:.2f}x the reference   [bar >= 0.8x: "
                   f"{'PASS' if ratio >= 0.8 else 'MISS'}]")
         if args.burst:
@@ -707,7 +716,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--board-delay", type=float, default=None,
                    help="BOARD_DELAY for the bot in the latency runs (default: the bot's own, 2 s; the burst run always uses 2 s)")
     p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
-    p.add_argument("--log-level", default="WARNING", help="LOG_LEVEL for the bot (default WARNING)")
+    p.add_argument("--log-level", default=None, help="LOG_LEVEL for the bot (default: the bot's own, INFO)")
     p.add_argument("--py-spy", metavar="PATH", default=None,
                    help="profile the bot: attach this py-spy to it for each run, write collapsed stacks next to its log")
     p.add_argument("--no-reference", action="store_true", help="skip the reference bot's run")

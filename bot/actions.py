@@ -9,8 +9,9 @@ import bisect
 import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from enum import Enum, StrEnum
 
-from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
+from bot.model import CampaignState, Claim, Layered, PullRequest, Stage, StageEvent
 
 
 # ---- state changes ---------------------------------------------------------------------
@@ -88,30 +89,26 @@ def apply_changes(state: CampaignState, changes: list[Change]) -> CampaignState:
 
 
 def _carry_indexes(old: CampaignState, new: CampaignState, touched: set[tuple[int, str]]) -> None:
-    """Give `new` the lookup indexes `old` had built, patched where claims changed, instead of
-    letting it rebuild them from every claim (a copy of a dict is far cheaper than a Python loop)."""
+    """Give `new` the lookup indexes `old` had built, patched where claims changed (a `Layered`
+    patch over the old index), instead of letting it rebuild them from every claim."""
     by_task = old.__dict__.get("_by_task")
-    if by_task is not None:
-        by_task = dict(by_task)
-        for task in {t for t, _ in touched}:
-            lo = bisect.bisect_left(new.claims, task, key=lambda c: c.task)
-            hi = bisect.bisect_right(new.claims, task, key=lambda c: c.task)
-            if hi > lo:
-                by_task[task] = list(new.claims[lo:hi])
-            else:
-                by_task.pop(task, None)
-        new.__dict__["_by_task"] = by_task
+    if by_task is None:
+        return
+    task_patch: dict[int, list[Claim] | None] = {}
+    for task in {t for t, _ in touched}:
+        lo = bisect.bisect_left(new.claims, task, key=lambda c: c.task)
+        hi = bisect.bisect_right(new.claims, task, key=lambda c: c.task)
+        task_patch[task] = list(new.claims[lo:hi]) if hi > lo else None
+    new_by_task = Layered(by_task, task_patch)
+    new.__dict__["_by_task"] = new_by_task
     by_user = old.__dict__.get("_by_user")
-    if by_user is not None and by_task is not None:
-        by_user = dict(by_user)
+    if by_user is not None:
+        user_patch: dict[str, list[Claim] | None] = {}
         for user in {u for _, u in touched}:
             mine = [c for c in by_user.get(user, ()) if (c.task, user) not in touched]
-            mine += [c for t, u in touched if u == user for c in by_task.get(t, ()) if c.user.lower() == user]
-            if mine:
-                by_user[user] = sorted(mine, key=_claim_order)
-            else:
-                by_user.pop(user, None)
-        new.__dict__["_by_user"] = by_user
+            mine += [c for t, u in touched if u == user for c in new_by_task.get(t, ()) if c.user.lower() == user]
+            user_patch[user] = sorted(mine, key=_claim_order) if mine else None
+        new.__dict__["_by_user"] = Layered(by_user, user_patch)
 
 
 def _drop_claim(claims: list[Claim], task: int, user: str) -> None:
@@ -186,6 +183,15 @@ class Notice:
     body: str
 
 
+class Conclusion(StrEnum):
+    """A check run's conclusion (GitHub's names), as the checklist maps to them (bot.review.check_conclusion)."""
+
+    SUCCESS = "success"  # the PR is ready for a maintainer's review
+    FAILURE = "failure"  # items the author must fix
+    ACTION_REQUIRED = "action_required"  # nothing to fix, but a maintainer must check it (an unchecked task)
+    NEUTRAL = "neutral"  # the PR is not credited: a revert, or a task someone else holds
+
+
 @dataclass(frozen=True)
 class CheckRun:
     """A completed check run `hackathon/checklist` on a PR's head commit; the summary is the checklist."""
@@ -193,10 +199,14 @@ class CheckRun:
     repo: str
     number: int  # the pull request (the check itself hangs on `head_sha`)
     head_sha: str
-    conclusion: str  # a bot.review.Conclusion value
+    conclusion: Conclusion  # a plain string (an outbox row's JSON) is checked and converted
     title: str
     summary: str
     name: str = "hackathon/checklist"
+
+    def __post_init__(self) -> None:
+        if type(self.conclusion) is not Conclusion:
+            object.__setattr__(self, "conclusion", Conclusion(self.conclusion))
 
 
 Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice
@@ -217,13 +227,33 @@ def action_from_dict(data: dict) -> Action:
     return cls(**data)
 
 
+class BoardChange(Enum):
+    """What a decision does to its campaign's board (the table on the tracker issue)."""
+
+    NONE = 0  # nothing the board shows changed
+    MOVED = 1  # the board may have changed: render it again, and edit the tracker if the text differs
+    FORCE = 2  # rewrite the tracker even if the board looks unchanged (a maintainer's /refresh)
+
+    @classmethod
+    def moved_if(cls, changed: bool) -> BoardChange:
+        return cls.MOVED if changed else cls.NONE
+
+    def __or__(self, other: BoardChange) -> BoardChange:
+        """The stronger of the two (one decision made of two)."""
+        return self if self.value >= other.value else other
+
+    def __bool__(self) -> bool:
+        """Whether the board needs any attention (MOVED or FORCE)."""
+        return self is not BoardChange.NONE
+
+
 @dataclass
 class Decision:
-    """The outcome of one event: what changes in the store, what to do on GitHub, whether the board moved."""
+    """The outcome of one event: what changes in the store, what to do on GitHub, what it does to the board."""
 
     changes: list[Change] = field(default_factory=list)
     actions: list[Action] = field(default_factory=list)
-    board: bool | str = False  # True: the board moved; "force": rewrite it even if it looks unchanged (/refresh)
+    board: BoardChange = BoardChange.NONE
     notes: list = field(default_factory=list)  # what a reply says, as data (bot.model.Note); for tests and replay
 
 

@@ -32,7 +32,7 @@ from itertools import accumulate
 from typing import Any
 
 from bot import texts
-from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.model import CampaignState, Claim, PrKind, PrState, PullRequest, Stage
 from bot.review import task_url
 from bot.rules.models import CampaignRules, Task
 from bot.texts import escape_cell
@@ -112,13 +112,13 @@ def _claims_by_task(rules: CampaignRules, state: CampaignState) -> dict[int, lis
 def _prs_by_claim(state: CampaignState) -> dict[tuple[int, str], list[PullRequest]]:
     prs: dict[tuple[int, str], list[PullRequest]] = {}
     for p in state.prs:
-        if p.revert or p.state == "closed":
+        if p.revert or p.state == PrState.CLOSED:
             continue
         for t in dict.fromkeys(p.tasks):
             prs.setdefault((t, p.author.lower()), []).append(p)
     for lst in prs.values():
         if len(lst) > 1:
-            lst.sort(key=lambda p: (p.kind != "rfc", p.repo.lower(), p.number))
+            lst.sort(key=lambda p: (p.kind != PrKind.RFC, p.repo.lower(), p.number))
     return prs
 
 
@@ -311,7 +311,7 @@ class _Board:
                 if not ps and not c.link:
                     row.append(short)
                     continue
-                refs = [(w["rfc"] if p.kind == "rfc" else w["pr"]) + _pr_ref(p, tracker) for p in ps or ()]
+                refs = [(w["rfc"] if p.kind == PrKind.RFC else w["pr"]) + _pr_ref(p, tracker) for p in ps or ()]
                 link = texts.safe_url(c.link) if c.link and not refs else None
                 row.append(self._claimant(c, self._stage(c), refs, link))
         return out

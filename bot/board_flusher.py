@@ -15,6 +15,7 @@ edit) is recorded and shown.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable
@@ -69,7 +70,9 @@ class BoardFlusher:
             return False
         info = await self.store.board_info(slug)
         state = await self.store.current_state(slug, urgent=True)
-        board = render_board(rules, state, rules.campaign.language)
+        # Rendering a big campaign's board takes tens of milliseconds of pure work: in a thread, so
+        # the event loop keeps acknowledging deliveries meanwhile (it gets the GIL every few ms).
+        board = await asyncio.to_thread(render_board, rules, state, rules.campaign.language)
         digest = body_hash(board)
         if digest == info.get("board_hash"):
             await self.store.release_board(slug)

@@ -39,12 +39,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Literal
 
 from bot import texts
 from bot.actions import (
     AddLabels,
     Assign,
+    BoardChange,
     Change,
     CheckRun,
     Decision,
@@ -61,7 +61,7 @@ from bot.actions import (
 )
 from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
 from bot.expiry import lapses_at, remind_at, when
-from bot.model import CampaignState, Claim, Note, PullRequest, Stage
+from bot.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
 from bot.replies import (
     notice_marker,
     render_gloss,
@@ -73,7 +73,9 @@ from bot.replies import (
 )
 from bot.review import (
     ChangedFile,
+    CheckCode,
     CheckItem,
+    CheckStatus,
     Review,
     managed_labels,
     render_check,
@@ -171,49 +173,49 @@ def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
            team: str | None = None, link: str | None = None, force: bool = False) -> list[Note]:
     """Claim `tasks` for `user`. `force` (a maintainer's /assign) skips the capacity and user limits."""
     notes: list[Note] = []
-    groups: dict[str, list[int]] = {}
+    groups: dict[NoteCode, list[int]] = {}
     holders: dict[int, list[str]] = {}
     limit = rules.campaign.claim_policy.max_claims_per_user
     for tid in tasks:
         task = rules.tasks.get(tid)
         if task is None:
-            groups.setdefault("unknown_task", []).append(tid)
+            groups.setdefault(NoteCode.UNKNOWN_TASK, []).append(tid)
             continue
         if led.state.closed_at is not None and not force:
-            groups.setdefault("campaign_closed", []).append(tid)
+            groups.setdefault(NoteCode.CAMPAIGN_CLOSED, []).append(tid)
             continue
         if (tid in led.state.closed_tasks or not task.open_to_claims) and not force:
-            groups.setdefault("task_closed", []).append(tid)
+            groups.setdefault(NoteCode.TASK_CLOSED, []).append(tid)
             continue
         mine = led.state.claim(tid, user)
         if mine is not None and not is_expired(rules, mine, now):
-            groups.setdefault("already_claimed", []).append(tid)
+            groups.setdefault(NoteCode.ALREADY_CLAIMED, []).append(tid)
             continue
         if is_completed(led.state, tid) and not force:
-            groups.setdefault("task_completed", []).append(tid)
+            groups.setdefault(NoteCode.TASK_COMPLETED, []).append(tid)
             continue
         live = live_claims(rules, led.state, tid, now)
         if not force and not has_room(rules, led.state, task, now):
-            groups.setdefault("task_full", []).append(tid)
+            groups.setdefault(NoteCode.TASK_FULL, []).append(tid)
             holders[tid] = [c.user for c in live]
             continue
         if not force and limit is not None and len(unfinished_of(rules, led.state, user, now)) >= limit:
-            groups.setdefault("user_limit", []).append(tid)
+            groups.setdefault(NoteCode.USER_LIMIT, []).append(tid)
             continue
         # Lapsed claims on the task give way to the new one.
         for c in led.state.claims_on(tid):
             if is_expired(rules, c, now):
                 led.add(DropClaim(tid, c.user))
         led.add(PutClaim(Claim(rules.slug, tid, user, Stage.CLAIMED, now, team=team, link=link)))
-        groups.setdefault("claimed", []).append(tid)
-    for code in ("claimed", "already_claimed", "unknown_task", "campaign_closed", "task_closed", "task_completed", "task_full",
-                 "user_limit"):
+        groups.setdefault(NoteCode.CLAIMED, []).append(tid)
+    for code in (NoteCode.CLAIMED, NoteCode.ALREADY_CLAIMED, NoteCode.UNKNOWN_TASK, NoteCode.CAMPAIGN_CLOSED,
+                 NoteCode.TASK_CLOSED, NoteCode.TASK_COMPLETED, NoteCode.TASK_FULL, NoteCode.USER_LIMIT):
         if code not in groups:
             continue
         extra: dict = {}
-        if code == "task_full":
+        if code == NoteCode.TASK_FULL:
             extra = {"holders": holders}
-        elif code == "user_limit":
+        elif code == NoteCode.USER_LIMIT:
             extra = {"limit": limit, "held": sorted(c.task for c in unfinished_of(rules, led.state, user, now))}
         notes.append(Note(code, tuple(groups[code]), user=user, extra=extra))
     return notes
@@ -229,9 +231,9 @@ def _unclaim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ..
             missing.append(tid)
     notes = []
     if dropped:
-        notes.append(Note("unclaimed", tuple(dropped), user=user))
+        notes.append(Note(NoteCode.UNCLAIMED, tuple(dropped), user=user))
     if missing:
-        notes.append(Note("not_claimed", tuple(missing), user=user))
+        notes.append(Note(NoteCode.NOT_CLAIMED, tuple(missing), user=user))
     return notes
 
 
@@ -244,7 +246,7 @@ def _submit(rules: CampaignRules, led: _Ledger, cmd: Command, user: str, now: da
         if mine is None:
             # Reporting work on a free task claims it; anything else must be claimed first.
             sub = _claim(rules, led, user, (tid,), now, team=cmd.team, link=cmd.link)
-            if not any(n.code == "claimed" for n in sub):
+            if not any(n.code == NoteCode.CLAIMED for n in sub):
                 notes += sub
                 continue
             mine = led.state.claim(tid, user)
@@ -253,7 +255,7 @@ def _submit(rules: CampaignRules, led: _Ledger, cmd: Command, user: str, now: da
         led.add(PutClaim(replace(mine, stage=new_stage, link=cmd.link or mine.link, team=cmd.team or mine.team)))
         done.append(tid)
     if done:
-        notes.append(Note("submitted", tuple(done), user=user, extra={"stage": cmd.stage, "link": cmd.link}))
+        notes.append(Note(NoteCode.SUBMITTED, tuple(done), user=user, extra={"stage": cmd.stage, "link": cmd.link}))
     return notes
 
 
@@ -261,10 +263,10 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
     match cmd.action:
         case "assign":
             notes = _claim(rules, led, cmd.user or "", cmd.tasks, now, force=True)
-            return [replace(n, code="assigned") if n.code == "claimed" else n for n in notes]
+            return [replace(n, code=NoteCode.ASSIGNED) if n.code == NoteCode.CLAIMED else n for n in notes]
         case "unassign":
             notes = _unclaim(rules, led, cmd.user or "", cmd.tasks)
-            return [replace(n, code="unassigned") if n.code == "unclaimed" else n for n in notes]
+            return [replace(n, code=NoteCode.UNASSIGNED) if n.code == NoteCode.UNCLAIMED else n for n in notes]
         case "done":
             known = [t for t in cmd.tasks if t in rules.tasks]
             unknown = [t for t in cmd.tasks if t not in rules.tasks]
@@ -277,7 +279,7 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
                 for c in targets:
                     led.add(PutClaim(replace(c, stage=Stage.COMPLETED)))
                 by[tid] = [c.user for c in targets]
-            return _done_notes(known, by) + ([Note("unknown_task", tuple(unknown))] if unknown else [])
+            return _done_notes(known, by) + ([Note(NoteCode.UNKNOWN_TASK, tuple(unknown))] if unknown else [])
         case "reopen":
             known = [t for t in cmd.tasks if t in rules.tasks]
             for tid in known:
@@ -285,14 +287,14 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
                 for c in led.state.claims_on(tid):
                     if c.stage == Stage.COMPLETED:
                         led.add(PutClaim(replace(c, stage=Stage.SUBMITTED)))
-            return [Note("reopened", tuple(known))] if known else [Note("unknown_task", cmd.tasks)]
+            return [Note(NoteCode.REOPENED, tuple(known))] if known else [Note(NoteCode.UNKNOWN_TASK, cmd.tasks)]
         case "close-task":
             known = [t for t in cmd.tasks if t in rules.tasks]
             for tid in known:
                 led.add(SetTaskClosed(tid, True))
-            return [Note("closed_by_maintainer", tuple(known))] if known else [Note("unknown_task", cmd.tasks)]
+            return [Note(NoteCode.CLOSED_BY_MAINTAINER, tuple(known))] if known else [Note(NoteCode.UNKNOWN_TASK, cmd.tasks)]
         case "refresh":
-            return [Note("refreshed")]
+            return [Note(NoteCode.REFRESHED)]
         case "close-campaign" | "reopen-campaign":
             return _close_campaign(rules, led, cmd.action == "close-campaign", now)
     return []
@@ -315,15 +317,15 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
     led = _Ledger(state)
     notes: list[Note] = []
     extra_blocks: list[str] = []
-    board = False
+    refresh = False
     for cmd in commands:
         if cmd.action in MAINTAINER_ACTIONS and not c.is_maintainer:
-            notes.append(Note("not_maintainer", cmd.tasks, user=c.author, extra={"command": "/" + cmd.action}))
+            notes.append(Note(NoteCode.NOT_MAINTAINER, cmd.tasks, user=c.author, extra={"command": "/" + cmd.action}))
             continue
         match cmd.action:
             case "claim":
                 if not cmd.tasks:
-                    notes.append(Note("claim_needs_task", user=c.author))
+                    notes.append(Note(NoteCode.CLAIM_NEEDS_TASK, user=c.author))
                 else:
                     notes += _claim(rules, led, c.author, cmd.tasks, now, team=cmd.team, link=cmd.link)
             case "unclaim":
@@ -338,11 +340,12 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
                 extra_blocks.append(render_help(rules, lang))
             case _:
                 notes += _maintainer(rules, led, cmd, now)
-                board = board or cmd.action == "refresh"
-    notes += [Note("hint", detail=h) for h in hints]
-    notes += [Note("error", detail=e.text(lang)) for e in parsed.errors]
+                refresh = refresh or cmd.action == "refresh"
+    notes += [Note(NoteCode.HINT, detail=h) for h in hints]
+    notes += [Note(NoteCode.ERROR, detail=e.text(lang)) for e in parsed.errors]
     notes = _tell_expiry(rules, notes, now)
-    decision = Decision(changes=led.changes, board="force" if board else bool(led.changes), notes=notes)
+    decision = Decision(changes=led.changes, notes=notes,
+                        board=BoardChange.FORCE if refresh else BoardChange.moved_if(bool(led.changes)))
     extra_blocks += _results_blocks(rules, state, led.state, c, decision)
     if notes or extra_blocks:
         body = _reply_body(rules, c, notes, parsed, hints)
@@ -359,26 +362,26 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
 
 
 # ---- pull requests ------------------------------------------------------------------------------
-def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> Literal["rfc", "code"]:
+def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[ChangedFile]) -> PrKind:
     """An RFC PR lives in a task's RFC repository and adds its document under the RFC directory."""
     for task in tasks:
         rfc_repo, rfc_path = task.rfc_location(rules.campaign)
         if not rfc_repo or rfc_repo.lower() != repo.lower():
             continue
         if repo.lower() not in {r.lower() for r in task.target_repos()}:
-            return "rfc"
+            return PrKind.RFC
         prefix = (rfc_path or "").rstrip("/") + "/"
         if any(f.filename.startswith(prefix) for f in files):
-            return "rfc"
-    return "code"
+            return PrKind.RFC
+    return PrKind.CODE
 
 
 def pr_stage(pr: PullRequest) -> Stage | None:
-    if pr.revert or pr.state == "closed":
+    if pr.revert or pr.state == PrState.CLOSED:
         return None
-    if pr.kind == "rfc":
-        return Stage.RFC_ACCEPTED if pr.state == "merged" else Stage.RFC_SUBMITTED
-    if pr.state == "merged":
+    if pr.kind == PrKind.RFC:
+        return Stage.RFC_ACCEPTED if pr.state == PrState.MERGED else Stage.RFC_SUBMITTED
+    if pr.state == PrState.MERGED:
         return Stage.PARTLY_DONE if pr.part else Stage.COMPLETED
     return Stage.SUBMITTED
 
@@ -405,7 +408,7 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         if mine is None:
             if derived is None:
                 continue
-            if pr.state != "merged":
+            if pr.state != PrState.MERGED:
                 if tid in led.state.closed_tasks or not has_room(rules, led.state, task, now):
                     continue
                 if limit is not None and len(unfinished_of(rules, led.state, pr.author, now)) >= limit:
@@ -435,10 +438,10 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         led = _Ledger(state)
         led.add(PutPull(replace(old, title=p.title, tasks=())))
         _credit(rules, led, old, now)
-        return Decision(changes=led.changes, board=True)
+        return Decision(changes=led.changes, board=BoardChange.MOVED)
     tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
     kind = pr_kind(rules, tasks, p.repo, files)
-    pr_state: Literal["open", "merged", "closed"] = "merged" if p.merged else ("closed" if p.state == "closed" else "open")
+    pr_state = PrState.MERGED if p.merged else (PrState.CLOSED if p.state == "closed" else PrState.OPEN)
     pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(p.ref.tasks), kind, pr_state, p.url,
                      part=p.ref.part, revert=p.ref.revert)
     led = _Ledger(state)
@@ -453,7 +456,7 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
     known = [t for t in dict.fromkeys(pr.tasks) if t in rules.tasks]
     review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints),
                        over_limit={t: limit or 0 for t in over}, title_names=len(known) if limit and len(known) > limit else 0)
-    decision = Decision(changes=led.changes, board=bool(led.changes))
+    decision = Decision(changes=led.changes, board=BoardChange.moved_if(bool(led.changes)))
     checklist = render_checklist(review, rules, lang_of(rules))
     decision.actions.append(UpsertChecklist(p.repo, p.number, checklist))
     managed = managed_labels(rules)
@@ -477,7 +480,7 @@ def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> D
     due = [c for c in state.claims if not is_expired(rules, c, now) and _reminder_due(rules, c, now)]
     changes: list[Change] = [DropClaim(c.task, c.user) for c in lapsed]
     changes += [PutClaim(replace(c, reminded_at=now)) for c in due]
-    decision = Decision(changes=changes, board=bool(lapsed))
+    decision = Decision(changes=changes, board=BoardChange.moved_if(bool(lapsed)))
     if not (lapsed or due) or not rules.campaign.tracker:
         return decision
     entries = [("due", p) for p in _by_person(rules, due)] + [("lapsed", p) for p in _by_person(rules, lapsed)]
@@ -520,35 +523,36 @@ def _notice_key(rules: CampaignRules, kind: str, now: datetime) -> str:
 
 def _renew(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...], now: datetime) -> list[Note]:
     """`/renew N`: a new period for the holder's claim, once per period (from its reminder until it lapses)."""
-    groups: dict[str, list[int]] = {}
+    groups: dict[NoteCode, list[int]] = {}
     opens: dict[int, str] = {}
     for tid in tasks:
         mine = led.state.claim(tid, user)
         if mine is None:
-            groups.setdefault("not_claimed", []).append(tid)
+            groups.setdefault(NoteCode.NOT_CLAIMED, []).append(tid)
         elif lapses_at(rules, mine) is None:
-            groups.setdefault("renew_not_needed", []).append(tid)
+            groups.setdefault(NoteCode.RENEW_NOT_NEEDED, []).append(tid)
         elif is_expired(rules, mine, now):
-            groups.setdefault("renew_lapsed", []).append(tid)
+            groups.setdefault(NoteCode.RENEW_LAPSED, []).append(tid)
         else:
             window = remind_at(rules, mine)
             if window is not None and now < window:
-                groups.setdefault("renew_too_early", []).append(tid)
+                groups.setdefault(NoteCode.RENEW_TOO_EARLY, []).append(tid)
                 opens[tid] = when(window)
                 continue
             led.add(PutClaim(replace(mine, renewed_at=now)))
-            groups.setdefault("renewed", []).append(tid)
+            groups.setdefault(NoteCode.RENEWED, []).append(tid)
     notes = []
     days = rules.campaign.claim_policy.claim_expiry_days
-    for code in ("renewed", "renew_too_early", "renew_not_needed", "renew_lapsed", "not_claimed"):
+    for code in (NoteCode.RENEWED, NoteCode.RENEW_TOO_EARLY, NoteCode.RENEW_NOT_NEEDED, NoteCode.RENEW_LAPSED,
+                 NoteCode.NOT_CLAIMED):
         if code not in groups:
             continue
         extra: dict = {}
-        if code == "renewed":
+        if code == NoteCode.RENEWED:
             extra = {"days": days, "lapses": when(now + timedelta(days=days or 0))}
-        elif code == "renew_too_early":
+        elif code == NoteCode.RENEW_TOO_EARLY:
             extra = {"opens": min(opens.values())}
-        elif code == "renew_not_needed":
+        elif code == NoteCode.RENEW_NOT_NEEDED:
             extra = {"no_expiry": not days}
         notes.append(Note(code, tuple(groups[code]), user=user, extra=extra))
     return notes
@@ -560,7 +564,7 @@ def _tell_expiry(rules: CampaignRules, notes: list[Note], now: datetime) -> list
     if not days:
         return notes
     expiry = {"expiry_days": days, "lapses": when(now + timedelta(days=days))}
-    return [replace(n, extra={**n.extra, **expiry}) if n.code == "claimed" else n for n in notes]
+    return [replace(n, extra={**n.extra, **expiry}) if n.code == NoteCode.CLAIMED else n for n in notes]
 
 
 def _done_notes(known: list[int], by: dict[int, list[str]]) -> list[Note]:
@@ -568,20 +572,20 @@ def _done_notes(known: list[int], by: dict[int, list[str]]) -> list[Note]:
     groups: dict[tuple[str, ...], list[int]] = {}
     for tid in known:
         groups.setdefault(tuple(by.get(tid, ())), []).append(tid)
-    return [Note("done", tuple(ts), user=users[0] if len(users) == 1 else None, extra={"by": list(users)})
+    return [Note(NoteCode.DONE, tuple(ts), user=users[0] if len(users) == 1 else None, extra={"by": list(users)})
             for users, ts in groups.items()]
 
 
 def _close_campaign(rules: CampaignRules, led: _Ledger, close: bool, now: datetime) -> list[Note]:
     if close:
         if led.state.closed_at is not None:
-            return [Note("campaign_already_closed", extra={"since": when(led.state.closed_at)})]
+            return [Note(NoteCode.CAMPAIGN_ALREADY_CLOSED, extra={"since": when(led.state.closed_at)})]
         led.add(SetCampaignClosed(now))
-        return [Note("campaign_closed_now")]
+        return [Note(NoteCode.CAMPAIGN_CLOSED_NOW)]
     if led.state.closed_at is None:
-        return [Note("campaign_not_closed")]
+        return [Note(NoteCode.CAMPAIGN_NOT_CLOSED)]
     led.add(SetCampaignClosed(None))
-    return [Note("campaign_reopened")]
+    return [Note(NoteCode.CAMPAIGN_REOPENED)]
 
 
 def _results_blocks(rules: CampaignRules, before: CampaignState, after: CampaignState, c: CommentFacts,
@@ -623,10 +627,10 @@ def _reply_body(rules: CampaignRules, c: CommentFacts, notes: list[Note], parsed
     theirs = comment_lang(c.body)
     if theirs is None or theirs == lang:
         return render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
-    shown = [n for n in notes if n.code not in ("hint", "error")]
+    shown = [n for n in notes if n.code not in (NoteCode.HINT, NoteCode.ERROR)]
     if hints:
-        shown += [Note("hint", detail=h.text(theirs)) for h in parsed.hints]
-    shown += [Note("error", detail=e.text(theirs)) for e in parsed.errors]
+        shown += [Note(NoteCode.HINT, detail=h.text(theirs)) for h in parsed.hints]
+    shown += [Note(NoteCode.ERROR, detail=e.text(theirs)) for e in parsed.errors]
     if rules.campaign.reply_language == "comment":
         return render_reply(rules, shown, theirs, user=c.author, comment_id=c.comment_id)
     body = render_reply(rules, notes, lang, user=c.author, comment_id=c.comment_id)
@@ -640,7 +644,7 @@ def check_run(rules: CampaignRules, p: PullFacts, review: Review, checklist: str
     if p.state != "open" or p.merged or not p.head_sha:
         return []
     conclusion, title, summary = render_check(review, checklist, lang_of(rules))
-    return [CheckRun(p.repo, p.number, p.head_sha, conclusion.value, title, summary)]
+    return [CheckRun(p.repo, p.number, p.head_sha, conclusion, title, summary)]
 
 
 def decide_title_hint(rules: CampaignRules, p: PullFacts) -> Decision:
@@ -650,7 +654,7 @@ def decide_title_hint(rules: CampaignRules, p: PullFacts) -> Decision:
     with the real checklist."""
     if p.ref.tasks or not p.ref.hints or p.state != "open":
         return Decision()
-    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, (), "code", "open", p.url)
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, (), PrKind.CODE, PrState.OPEN, p.url)
     hints = tuple(h.text(lang_of(rules)) for h in p.ref.hints)
     review = review_pr(rules, pr, [], p.body, CampaignState(), hints)
     return Decision(actions=[UpsertChecklist(p.repo, p.number, render_checklist(review, rules, lang_of(rules)))])
@@ -662,13 +666,13 @@ def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
     known = [t for t in p.ref.tasks if t in rules.tasks]
     if not known or p.state != "open" or p.ref.revert:
         return Decision()
-    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(known), "code", "open", p.url)
+    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(known), PrKind.CODE, PrState.OPEN, p.url)
     items = []
     for tid in known:
         task = rules.tasks[tid]
         if task.targets:
-            items.append(CheckItem("targets", "fail", {"task": tid, "wrong_repo": p.repo, "inside": 0, "outside": [],
-                                                       "more": 0, "targets": target_list(task)}))
+            items.append(CheckItem(CheckCode.TARGETS, CheckStatus.FAIL, {"task": tid, "wrong_repo": p.repo, "inside": 0,
+                                                                       "outside": [], "more": 0, "targets": target_list(task)}))
     if not items:
         return Decision()
     review = Review(pr, tuple(items), ())
@@ -740,4 +744,4 @@ def decide_pr_comment(rules: CampaignRules, state: CampaignState, c: CommentFact
     after = apply_changes(state, decision.changes) if decision.changes else state
     review = decide_pull(rules, after, pull, files or [], now)
     return Decision(changes=decision.changes + review.changes, actions=decision.actions + review.actions,
-                    board=decision.board or review.board, notes=decision.notes)
+                    board=decision.board | review.board, notes=decision.notes)

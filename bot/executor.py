@@ -7,8 +7,9 @@ installation's budget) and records their outcomes. The sweep hands the lanes wha
 behind (retries, and the actions of a worker or replica that crashed).
 
 Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago waits
-for the gap (other work of the lane goes on meanwhile); when its turn comes, every reply queued
-for that issue by then is merged into as few comments as GitHub's size limit allows
+for the gap (other work of the lane goes on meanwhile), or only until the burst is over (no new
+reply to the issue for `REPLY_SETTLE`) while the write budget is mostly unspent; when its turn
+comes, every reply queued for that issue by then is merged into as few comments as GitHub's size limit allows
 (`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
 Failure policy: a permanent 4xx is recorded as failed; a transient error (5xx, timeout, rate
 limit) is retried later with backoff (GitHub's own wait honoured without using up a try) until
@@ -25,6 +26,7 @@ label set that a newer push superseded is skipped.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 from collections import deque
@@ -45,6 +47,8 @@ from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 log = logging.getLogger(__name__)
 
 REPLY_GAP = 3.0  # seconds between the bot's replies to one issue while replies queue up
+REPLY_SETTLE = 0.3  # seconds with no new reply to an issue after which its queued replies may go early
+EARLY_BELOW = 0.5  # ... while the installation has used less than this share of its write budget
 
 
 def retry_plan(attempts: int, exc: Exception) -> tuple[float, bool]:
@@ -63,12 +67,27 @@ def short_error(exc: BaseException) -> str:
 
 
 class _Lane:
-    """One installation's queue of outbox items and the task performing them."""
+    """One installation's queue of outbox items and the task performing them: items performed
+    one by one in order, and replies to be merged, kept per issue (so choosing the next batch
+    costs one look per issue, however many replies wait)."""
 
     def __init__(self) -> None:
-        self.queue: deque[OutboxItem] = deque()
+        self.items: deque[tuple[int, OutboxItem]] = deque()  # (arrival, item)
+        self.replies: dict[tuple[str, int], list[tuple[int, OutboxItem]]] = {}  # (repo, number) -> arrivals
         self.wake = asyncio.Event()
         self.task: asyncio.Task | None = None
+        self._arrivals = itertools.count()
+
+    def push(self, item: OutboxItem, mergeable: bool) -> None:
+        entry = (next(self._arrivals), item)
+        if mergeable:
+            a = item.action
+            self.replies.setdefault((a.repo, a.number), []).append(entry)
+        else:
+            self.items.append(entry)
+
+    def __bool__(self) -> bool:
+        return bool(self.items or self.replies)
 
 
 class Executor:
@@ -86,8 +105,10 @@ class Executor:
         self.clock = clock
         self.language_of = language_of
         self.reply_gap = reply_gap
+        self.reply_settle = REPLY_SETTLE
         self._lanes: dict[int | None, _Lane] = {}
         self._last_reply: dict[tuple[int | None, str, int], float] = {}  # (installation, repo, number) -> monotonic
+        self._last_queued: dict[tuple[int | None, str, int], float] = {}  # when the newest reply to it was queued
         self._queued: set[int] = set()  # ids of items in a lane
 
     # ---- the stage ----------------------------------------------------------------------------
@@ -101,7 +122,11 @@ class Executor:
             lane = self._lanes.get(item.installation_id)
             if lane is None:
                 lane = self._lanes[item.installation_id] = _Lane()
-            lane.queue.append(item)
+            mergeable = isinstance(item.action, Reply) and self.gateway is not None and item.installation_id is not None
+            lane.push(item, mergeable)
+            if mergeable:
+                self._last_queued[(item.installation_id, item.action.repo, item.action.number)] = \
+                    asyncio.get_running_loop().time()
             if lane.task is None or lane.task.done():
                 lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane),
                                                 name=f"executor-{item.installation_id}")
@@ -119,8 +144,8 @@ class Executor:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run_lane(self, installation_id: int | None, lane: _Lane) -> None:
-        while lane.queue:
-            batch, wait = self._take(installation_id, lane.queue)
+        while lane:
+            batch, wait = self._take(installation_id, lane)
             if not batch:
                 lane.wake.clear()
                 try:
@@ -137,26 +162,44 @@ class Executor:
                     self._queued.discard(item.id)
                     self.leases.release(item.token)
 
-    def _take(self, installation_id: int | None, queue: deque[OutboxItem]) -> tuple[list[OutboxItem], float]:
-        """The next batch to perform: the first item not held by its issue's reply gap, with every
-        queued reply to the same issue when it is a reply. ([], seconds to wait) when all wait."""
+    def _take(self, installation_id: int | None, lane: _Lane) -> tuple[list[OutboxItem], float]:
+        """The next batch to perform, the earliest to arrive of: the next item performed alone, and
+        the replies to each issue no longer held by its reply gap (every queued reply to that
+        issue, merged). ([], seconds to wait) when all wait.
+
+        A reply waits until `reply_gap` after the bot's last reply to its issue, or, sooner, until
+        no new reply to that issue has been queued for `REPLY_SETTLE` (the burst is over) while
+        the installation has used less than `EARLY_BELOW` of its write budget."""
         now = asyncio.get_running_loop().time()  # pacing against GitHub runs on real time
         soonest = 60.0
-        for item in list(queue):
-            a = item.action
-            if not isinstance(a, Reply) or self.gateway is None or installation_id is None:
-                queue.remove(item)
-                return [item], 0.0
-            ready_at = self._last_reply.get((installation_id, a.repo, a.number), -1e18) + self.reply_gap
+        early: bool | None = None  # computed once, when a reply waits
+        best: tuple[int, tuple[str, int] | None] | None = None  # (arrival, issue or None for the next lone item)
+        if lane.items:
+            best = (lane.items[0][0], None)
+        for issue, entries in lane.replies.items():
+            if best is not None and entries[0][0] > best[0]:
+                continue
+            key = (installation_id, *issue)
+            ready_at = self._last_reply.get(key, -1e18) + self.reply_gap
+            if ready_at > now:
+                if early is None:
+                    early = installation_id is not None and self._budget_spent(installation_id) < EARLY_BELOW
+                if early:
+                    ready_at = min(ready_at, self._last_queued.get(key, now) + self.reply_settle)
             if ready_at > now:
                 soonest = min(soonest, ready_at - now)
                 continue
-            batch = [i for i in queue if isinstance(i.action, Reply) and i.action.repo == a.repo
-                     and i.action.number == a.number]
-            for i in batch:
-                queue.remove(i)
-            return batch, 0.0
-        return [], max(0.01, soonest)
+            best = (entries[0][0], issue)
+        if best is None:
+            return [], max(0.01, soonest)
+        if best[1] is None:
+            return [lane.items.popleft()[1]], 0.0
+        return [item for _, item in lane.replies.pop(best[1])], 0.0
+
+    def _budget_spent(self, installation_id: int) -> float:
+        """The share of the installation's write budget used (1.0 when unknown: no early replies)."""
+        spent = getattr(self.gateway, "budget_spent", None)  # test doubles may have no budget
+        return spent(installation_id) if spent else 1.0
 
     async def _run_batch(self, batch: list[OutboxItem]) -> None:
         if len(batch) > 1 or (isinstance(batch[0].action, Reply) and self.gateway is not None
@@ -221,7 +264,10 @@ class Executor:
                     items.remove(i)
         except (TimeoutError, GitHubError, OSError) as exc:
             return [self._failed(i, exc, started) for i in items]
-        merged = coalesce([i.action.body for i in items], self.language_of(repo))  # type: ignore[union-attr]
+        bodies = [i.action.body for i in items]  # type: ignore[union-attr]
+        # Merging hundreds of replies is milliseconds of pure work: off the event loop then.
+        merged = (await asyncio.to_thread(coalesce, bodies, self.language_of(repo)) if len(bodies) > 50
+                  else coalesce(bodies, self.language_of(repo)))
         for m in merged:
             carried = [items[k] for k in m.carries]
             try:

@@ -225,6 +225,13 @@ def budget_wait(minute: list[float], hour: list[float], now: float, *, per_minut
     return wait
 
 
+def spent_share(times: list[float], now: float, *, per_minute: int, per_hour: int) -> float:
+    """The share of the budget the writes at `times` use now: the fuller of the minute and the hour. Pure."""
+    minute = sum(1 for t in times if t > now - WINDOW)
+    hour = sum(1 for t in times if t > now - HOUR)
+    return max(minute / per_minute, hour / per_hour)
+
+
 class WriteBudget(Protocol):
     """Where the content-creation budget of installations is kept (memory, or the store)."""
 
@@ -238,6 +245,10 @@ class WriteBudget(Protocol):
 
     async def pause(self, installation_id: int, until: float) -> None:
         """GitHub refused a write: no write of this installation before `until`."""
+        ...
+
+    def spent(self, installation_id: int, now: float) -> float:
+        """How much of the installation's budget is used (0 to 1: the fuller of the minute and the hour)."""
         ...
 
 
@@ -269,6 +280,10 @@ class MemoryBudget:
         """Writes still allowed in the minute ending now (for the metrics)."""
         recent = [c for c in self._times.get(installation_id, []) if c[0] > now - WINDOW]
         return max(0, self.per_minute - len(recent))
+
+    def spent(self, installation_id: int, now: float) -> float:
+        times = [c[0] for c in self._times.get(installation_id, [])]
+        return spent_share(times, now, per_minute=self.per_minute, per_hour=self.per_hour)
 
     async def received(self, installation_id: int, ticket: Any, now: float) -> None:
         ticket[0] = max(ticket[0], now)
@@ -325,6 +340,7 @@ class Gateway:
         self.api_url = api_url.rstrip("/")
         self.app_id = str(app_id)
         self._private_key = private_key
+        self._signing_key: Any = None
         self._session = session
         self.user_agent = user_agent
         self.max_creates_per_minute = max_creates_per_minute
@@ -346,7 +362,11 @@ class Gateway:
 
     def _jwt(self) -> str:
         # iat 60 s in the past (clock drift), exp 9 min after iat: within GitHub's 10 minutes.
-        return apps.get_jwt(app_id=self.app_id, private_key=self._private_key, expiration=9 * 60)
+        if self._signing_key is None:  # parsed once: parsing the PEM takes ~40 ms of the event loop
+            from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+            self._signing_key = load_pem_private_key(self._private_key.encode(), password=None)
+        return apps.get_jwt(app_id=self.app_id, private_key=self._signing_key, expiration=9 * 60)  # type: ignore[arg-type]
 
     async def app_login(self) -> str:
         """The App's own login, ``<slug>[bot]`` (to recognise and ignore its own comments)."""
@@ -355,6 +375,10 @@ class Gateway:
                 data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
                 self._login = f"{data['slug']}[bot]"
         return self._login
+
+    def budget_spent(self, installation_id: int) -> float:
+        """The share of an installation's write budget in use (0 to 1, see `WriteBudget.spent`)."""
+        return self.budget.spent(installation_id, self._clock())
 
     def write_budgets(self) -> list[tuple[int, int]]:
         """(installation id, content-creating requests left this minute) for each installation used so far."""

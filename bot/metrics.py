@@ -35,6 +35,8 @@ from prometheus_client import (
     generate_latest,
 )
 
+from bot.store import DeliveryStatus
+
 __all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
 
 PREFIX = "hackathon_bot_"
@@ -98,9 +100,9 @@ class Metrics:
     def refresh(self, counts: dict[str, int], budgets: Iterable[tuple[int, int]] = ()) -> None:
         """Mirror the store's counts (`Store.delivery_counts()`: statuses, and `actions_<status>`)
         and each installation's remaining write budget."""
-        for status in ("pending", "processing", "done", "ignored", "failed"):
+        for status in DeliveryStatus:
             self.stored.labels(status=status).set(counts.get(status, 0))
-        self.inbox.set(counts.get("pending", 0) + counts.get("processing", 0))
+        self.inbox.set(counts.get(DeliveryStatus.PENDING, 0) + counts.get(DeliveryStatus.PROCESSING, 0))
         self.outbox.set(counts.get("actions_pending", 0))
         for installation, left in budgets:
             self.budget.labels(installation=str(installation)).set(left)

@@ -30,10 +30,12 @@ from bot.logs import delivery_line
 from bot.metrics import Metrics
 from bot.routing import Facts, Ignored, Router
 from bot.rules.models import Rules
-from bot.store import Delivery, DeliveryStatus, LeaseLost, Store
+from bot.store import Delivery, DeliveryStatus, LeaseLost, Store, new_token
 from bot.sweepers import ExpirySweeper
 
 log = logging.getLogger(__name__)
+
+HANDOFF_DEPTH = 4  # deliveries handed to workers straight from intake: up to this many per worker
 
 
 class Pipeline:
@@ -63,6 +65,7 @@ class Pipeline:
         self._tasks: list[asyncio.Task] = []
         self._inflight = 0
         self._running = False
+        self._backlog = 0  # deliveries intake left in the inbox for the dispatcher (0: none waits)
 
     def _language_of(self, repo: str) -> str:
         """The language of the campaign a repository belongs to (replies merged there use it)."""
@@ -134,6 +137,36 @@ class Pipeline:
     def wake(self) -> None:
         self._wake.set()
 
+    # ---- intake ---------------------------------------------------------------------------------
+    async def receive(self, delivery_id: str, event: str, action: str | None, body: bytes, payload: dict,
+                      subject: str | None) -> bool:
+        """Store an acknowledged delivery in the inbox; False when it was stored before (a
+        redelivery). While this process has room, the delivery is stored leased to it and handed
+        to a worker at once (no lease transaction, no second parse of its JSON); a delivery about a
+        subject (a pull request) waits for the dispatcher, which keeps each subject in order, and
+        while deliveries wait for the dispatcher none overtakes them (first come, first served)."""
+        token = None
+        if (self._running and not self._stopping and subject is None and not self._backlog
+                and self._inflight < self.workers * HANDOFF_DEPTH):
+            token = new_token()
+            self._inflight += 1  # the slot is this delivery's from now on, stored or not
+            self.leases.hold(token)
+        try:
+            stored = await self.store.add_delivery(delivery_id, event, action, body, subject=subject, lease=token)
+        except BaseException:
+            if token is not None:
+                self._done_with(Delivery(delivery_id, event, payload, 1, token))
+            raise
+        if token is None:
+            if stored:
+                self._backlog += 1
+                self.wake()
+        elif stored:
+            self._queue.put_nowait(Delivery(delivery_id, event, payload, 1, token))
+        else:
+            self._done_with(Delivery(delivery_id, event, payload, 1, token))
+        return stored
+
     # ---- dispatcher and workers -----------------------------------------------------------------
     async def _dispatcher(self) -> None:
         """Lease deliveries in batches (one transaction for as many as there are idle workers) and
@@ -144,12 +177,15 @@ class Pipeline:
                 self._slot_free.clear()
                 await self._slot_free.wait()
                 continue
+            backlog = self._backlog
             try:
                 batch = await self.store.lease_deliveries(free)
             except Exception:  # the database blinked: wait and retry
                 log.exception("leasing deliveries failed")
                 await asyncio.sleep(1.0)
                 continue
+            if len(batch) < free and self._backlog == backlog:
+                self._backlog = 0  # the inbox is empty: intake may hand deliveries over again
             if not batch:
                 self._wake.clear()
                 try:

@@ -15,8 +15,8 @@ Notices (comments the bot posts on its own, marked by `notice_marker(key)`): `re
 (reminders and lapsed claims, per person) and `render_results` (the campaign's results when it is
 closed, from `bot.report`).
 
-Every note code has an entry (a macro of the same name) in `templates/<lang>/replies.j2`;
-an unknown code is a programming error and raises ValueError.
+Every note code (`bot.model.NoteCode`) has an entry (a macro of the same name) in
+`templates/<lang>/replies.j2`; an unknown code is a programming error (`Note` raises ValueError).
 """
 from __future__ import annotations
 
@@ -27,17 +27,12 @@ from typing import Any
 from bot import texts
 from bot.board import _rows, board_stats
 from bot.expiry import lapses_at
-from bot.model import CampaignState, Claim, Note, Stage
+from bot.model import CampaignState, Claim, Note, NoteCode, Stage
 from bot.review import task_url
 from bot.rules.models import CampaignRules, Task
 
-NOTE_CODES = (
-    "claimed", "already_claimed", "task_full", "task_closed", "task_completed", "user_limit",
-    "unknown_task", "unclaimed", "not_claimed", "submitted", "assigned", "unassigned", "done",
-    "reopened", "closed_by_maintainer", "refreshed", "not_maintainer", "hint", "error",
-    "claim_needs_task", "campaign_closed", "renewed", "renew_too_early", "renew_not_needed", "renew_lapsed",
-    "campaign_closed_now", "campaign_already_closed", "campaign_not_closed", "campaign_reopened",
-)
+# The macros of replies.j2 that are not note codes: pieces of a line (ids, who) or of the reply (gloss, deliver).
+HELPER_MACROS = frozenset({"ids", "who", "gloss", "deliver"})
 
 
 def reply_marker(comment_id: int) -> str:
@@ -55,11 +50,9 @@ _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9:._-]")
 def _group(notes: list[Note], lang: str) -> list[dict[str, Any]]:
     groups: dict[tuple, dict[str, Any]] = {}
     for n in notes:
-        if n.code not in NOTE_CODES:
-            raise ValueError(f"no reply text for note code {n.code!r}")
         detail = texts.text_of(n.detail, lang) if n.detail is not None else None
         extra = dict(n.extra or {})
-        holders = extra.pop("holders", None) if n.code == "task_full" else None
+        holders = extra.pop("holders", None) if n.code == NoteCode.TASK_FULL else None
         key = (n.code, (n.user or "").lower(), detail, json.dumps(extra, sort_keys=True, default=str))
         g = groups.get(key)
         if g is None:
@@ -89,17 +82,34 @@ def _deliverables(rules: CampaignRules, task: Task) -> dict[str, Any]:
     }
 
 
+_DELIVER: dict[tuple[int, str, int], tuple[CampaignRules, dict[str, Any]]] = {}
+
+
+def _deliverables_in(rules: CampaignRules, task: Task, lang: str) -> dict[str, Any]:
+    """`_deliverables` with its rendered block (`deliver`), made once per rules, language and task:
+    every claim of a task on launch day gets the same block."""
+    key = (id(rules), lang, task.id)
+    cached = _DELIVER.get(key)
+    if cached is None or cached[0] is not rules:  # (an id is reused only once its rules are gone)
+        d = _deliverables(rules, task)
+        d["deliver"] = str(texts.macros(lang, "replies.j2").deliver(d)).strip("\n")
+        if len(_DELIVER) >= 50_000:  # rules loaded again and again (tools, tests): start afresh
+            _DELIVER.clear()
+        cached = _DELIVER[key] = (rules, d)
+    return cached[1]
+
+
 def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: str, comment_id: int) -> str:
     """One reply to one comment: marker, greeting, a line per note group, deliverables of claimed tasks."""
     groups = _group(notes, lang)
     m = texts.macros(lang, "replies.j2")
     lines = [str(getattr(m, g["code"])(g)).strip() for g in groups]
-    claimed = [t for g in groups if g["code"] == "claimed" for t in g["tasks"] if t in rules.tasks]
+    claimed = [t for g in groups if g["code"] == NoteCode.CLAIMED for t in g["tasks"] if t in rules.tasks]
     claimed = list(dict.fromkeys(claimed))
     body = texts.render(
         lang, "reply.j2",
         marker=reply_marker(comment_id), user=user, lines=lines,
-        tasks=[_deliverables(rules, rules.tasks[t]) for t in claimed],
+        tasks=[_deliverables_in(rules, rules.tasks[t], lang) for t in claimed],
         m=m,
     )
     return texts.fit(body.strip("\n") + "\n", lang)

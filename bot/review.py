@@ -8,7 +8,7 @@ and returns a `Review` (check items + the campaign-managed labels the PR should 
 Checks, per task named in the title (ids unknown to the campaign give one `unknown_task` fail):
 
 - `claim`: pass when the author holds a claim on the task (case-insensitive). Otherwise:
-  the task is closed -> warn (`reason="closed"`); others hold it up to its capacity
+  the task is closed -> warn (`reason="closed"`, see `ClaimReason`); others hold it up to its capacity
   (`rules.max_claimants(task)`) -> warn naming them, label `needs_claim`; else the task has
   room -> warn (`reason="implicit"`): **a PR on a free task counts as a claim** — decide.py
   records an implicit claim for the author, and the checklist says so.
@@ -46,7 +46,8 @@ from enum import StrEnum
 from typing import Any
 
 from bot import texts
-from bot.model import CampaignState, PullRequest, Stage
+from bot.actions import Conclusion
+from bot.model import CampaignState, PrKind, PrState, PullRequest, Stage
 from bot.rules.models import CampaignRules, Task, path_matches
 
 CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
@@ -57,13 +58,45 @@ CHECK_NAME = "hackathon/checklist"
 MAX_SUMMARY = 65_000  # GitHub refuses a check run output summary over 65,535 characters
 
 
-class Conclusion(StrEnum):
-    """A check run's conclusion (GitHub's names), as the checklist maps to them."""
+class CheckCode(StrEnum):
+    """What one checklist item checks (see the module docstring); templates/<lang>/checklist.j2 has a text for each."""
 
-    SUCCESS = "success"  # the PR is ready for a maintainer's review
-    FAILURE = "failure"  # items the author must fix
-    ACTION_REQUIRED = "action_required"  # nothing to fix, but a maintainer must check it (an unchecked task)
-    NEUTRAL = "neutral"  # the PR is not credited: a revert, or a task someone else holds
+    CLAIM = "claim"
+    TARGETS = "targets"
+    TESTS = "tests"
+    RFC = "rfc"
+    RFC_FILE = "rfc_file"
+    UNCHECKED = "unchecked"
+    REVERT = "revert"
+    UNKNOWN_TASK = "unknown_task"
+    TOO_MANY_TASKS = "too_many_tasks"
+    TITLE = "title"
+
+
+class CheckStatus(StrEnum):
+    """How one checklist item came out."""
+
+    PASS = "pass"
+    FAIL = "fail"  # the author must fix it (the PR is not `ready`)
+    WARN = "warn"  # worth reading (it blocks `ready` only for a task someone else holds or an unchecked one)
+    SKIP = "skip"  # the task asks nothing of this kind
+
+
+class ClaimReason(StrEnum):
+    """Why a `claim` item warns (its `reason` param): the PR's author does not hold the task."""
+
+    IMPLICIT = "implicit"  # the task had room: the PR counts as the author's claim
+    CLOSED = "closed"  # the task is closed to new claims: a maintainer decides
+    HELD = "held"  # others hold it up to its capacity: not credited, `needs_claim`
+    USER_LIMIT = "user_limit"  # the author is at the per-person limit: not credited, `needs_claim`
+
+
+class RfcFound(StrEnum):
+    """How the `rfc` item found the design document (its `how` param; None when it found none)."""
+
+    MERGED = "merged"  # the author's merged RFC PR for the task
+    OPEN = "open"  # an RFC PR still under review (the author's, or one the body links to)
+    BODY = "body"  # a link in the PR's description
 
 
 @dataclass(frozen=True)
@@ -75,9 +108,15 @@ class ChangedFile:
 
 @dataclass(frozen=True)
 class CheckItem:
-    code: str
-    status: str  # pass|fail|warn|skip
+    code: CheckCode  # plain strings are accepted and checked (an unknown one raises ValueError)
+    status: CheckStatus
     params: dict = field(default_factory=dict, compare=True)
+
+    def __post_init__(self) -> None:
+        if type(self.code) is not CheckCode:
+            object.__setattr__(self, "code", CheckCode(self.code))
+        if type(self.status) is not CheckStatus:
+            object.__setattr__(self, "status", CheckStatus(self.status))
 
 
 @dataclass(frozen=True)
@@ -89,8 +128,8 @@ class Review:
     @property
     def ready(self) -> bool:
         """No item failed, the task is not someone else's (nor over the author's limit), and the PR is not a revert."""
-        return not self.pr.revert and all(i.status != "fail" and i.params.get("reason") not in ("held", "user_limit")
-                                          and i.code != "unchecked"
+        return not self.pr.revert and all(i.status != CheckStatus.FAIL and i.code != CheckCode.UNCHECKED
+                                          and i.params.get("reason") not in (ClaimReason.HELD, ClaimReason.USER_LIMIT)
                                           for i in self.items)
 
 
@@ -106,22 +145,26 @@ def _cut(names: list[str]) -> tuple[list[str], int]:
 def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: CampaignState,
                  over_limit: dict[int, int]) -> tuple[CheckItem, str | None]:
     if state.claim(task.id, pr.author):
-        return CheckItem("claim", "pass", {"task": task.id, "user": pr.author}), None
+        return CheckItem(CheckCode.CLAIM, CheckStatus.PASS, {"task": task.id, "user": pr.author}), None
     if task.id in over_limit:
         held = sorted(c.task for c in state.claims_of(pr.author) if c.stage != Stage.COMPLETED)
-        return (CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "user_limit",
-                                            "limit": over_limit[task.id], "held": held}),
+        return (CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
+                          {"task": task.id, "user": pr.author, "reason": ClaimReason.USER_LIMIT,
+                           "limit": over_limit[task.id], "held": held}),
                 rules.campaign.labels.needs_claim)
     if task.id in state.closed_tasks:
-        return CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "closed"}), None
+        return CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
+                         {"task": task.id, "user": pr.author, "reason": ClaimReason.CLOSED}), None
     holders = [c.user for c in sorted(state.claims_on(task.id), key=lambda c: (c.claimed_at, c.user.lower()))]
     cap = rules.max_claimants(task)
     if cap is not None and len(holders) >= cap:
         return (
-            CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "held", "holders": holders}),
+            CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
+                      {"task": task.id, "user": pr.author, "reason": ClaimReason.HELD, "holders": holders}),
             rules.campaign.labels.needs_claim,
         )
-    return CheckItem("claim", "warn", {"task": task.id, "user": pr.author, "reason": "implicit", "holders": holders}), None
+    return CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
+                     {"task": task.id, "user": pr.author, "reason": ClaimReason.IMPLICIT, "holders": holders}), None
 
 
 def target_list(task: Task) -> list[str]:
@@ -143,7 +186,7 @@ def _inside(task: Task, repo: str, path: str) -> bool:
 
 def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
     if not task.targets:
-        return CheckItem("targets", "skip", {"task": task.id}), None
+        return CheckItem(CheckCode.TARGETS, CheckStatus.SKIP, {"task": task.id}), None
     inside, outside = 0, []
     for f in files:
         ok = _inside(task, pr.repo, f.filename)
@@ -159,21 +202,21 @@ def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: lis
     if inside == 0:
         if pr.repo.lower() not in {r.lower() for r in task.target_repos()}:
             params["wrong_repo"] = pr.repo
-        return CheckItem("targets", "fail", params), rules.campaign.labels.outside_targets
+        return CheckItem(CheckCode.TARGETS, CheckStatus.FAIL, params), rules.campaign.labels.outside_targets
     if outside:
-        return CheckItem("targets", "warn", params), None
-    return CheckItem("targets", "pass", params), None
+        return CheckItem(CheckCode.TARGETS, CheckStatus.WARN, params), None
+    return CheckItem(CheckCode.TARGETS, CheckStatus.PASS, params), None
 
 
 def _check_tests(rules: CampaignRules, task: Task, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
     if not task.tests:
-        return CheckItem("tests", "skip", {"task": task.id}), None
+        return CheckItem(CheckCode.TESTS, CheckStatus.SKIP, {"task": task.id}), None
     found = [f.filename for f in files if f.status in _WRITTEN and task.is_required_test(f.filename)]
     shown, more = _cut(found)
     params = {"task": task.id, "files": shown, "more": more, "globs": list(task.tests)}
     if found:
-        return CheckItem("tests", "pass", params), None
-    return CheckItem("tests", "fail", params), rules.campaign.labels.needs_tests
+        return CheckItem(CheckCode.TESTS, CheckStatus.PASS, params), None
+    return CheckItem(CheckCode.TESTS, CheckStatus.FAIL, params), rules.campaign.labels.needs_tests
 
 
 def _rfc_link_re(repo: str) -> re.Pattern[str]:
@@ -189,49 +232,54 @@ def _rfc_dir(path: str) -> str:
 
 def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, state: CampaignState) -> tuple[CheckItem, str | None]:
     if not task.rfc.required:
-        return CheckItem("rfc", "skip", {"task": task.id}), None
+        return CheckItem(CheckCode.RFC, CheckStatus.SKIP, {"task": task.id}), None
     repo, path = task.rfc_location(rules.campaign)
     mine = sorted(
         (p for p in state.prs_for(task.id)
-         if p.kind == "rfc" and not p.revert and p.author.lower() == pr.author.lower()),
+         if p.kind == PrKind.RFC and not p.revert and p.author.lower() == pr.author.lower()),
         key=lambda p: (p.repo.lower(), p.number),
     )
-    merged = [p for p in mine if p.state == "merged"]
-    opened = [p for p in mine if p.state == "open"]
+    merged = [p for p in mine if p.state == PrState.MERGED]
+    opened = [p for p in mine if p.state == PrState.OPEN]
     base = {"task": task.id, "repo": repo, "path": path, "how": None}
     if merged:
-        return CheckItem("rfc", "pass", {**base, "how": "merged", "link": merged[0].url, "number": merged[0].number}), None
+        return CheckItem(CheckCode.RFC, CheckStatus.PASS,
+                         {**base, "how": RfcFound.MERGED, "link": merged[0].url, "number": merged[0].number}), None
     if repo:
         for m in _rfc_link_re(repo).finditer(body or ""):
             number, blob = m.group(1), m.group(2)
             if number:
-                known = next((p for p in state.prs if p.kind == "rfc" and p.repo.lower() == repo.lower()
+                known = next((p for p in state.prs if p.kind == PrKind.RFC and p.repo.lower() == repo.lower()
                               and p.number == int(number)), None)
-                if known is not None and known.state == "open":
-                    return CheckItem("rfc", "warn", {**base, "how": "open", "link": known.url, "number": known.number}), None
-                if known is not None and known.state == "closed":
+                if known is not None and known.state == PrState.OPEN:
+                    return CheckItem(CheckCode.RFC, CheckStatus.WARN,
+                                     {**base, "how": RfcFound.OPEN, "link": known.url, "number": known.number}), None
+                if known is not None and known.state == PrState.CLOSED:
                     continue
-                return CheckItem("rfc", "pass", {**base, "how": "body", "link": m.group(0), "number": int(number)}), None
+                return CheckItem(CheckCode.RFC, CheckStatus.PASS,
+                                 {**base, "how": RfcFound.BODY, "link": m.group(0), "number": int(number)}), None
             # blob/tree/<ref>/<path...>: the path after the ref must lie under the RFC directory
             rest = blob.split("/", 1)[1] if "/" in blob else ""
             if not path or rest.lower().startswith(_rfc_dir(path).lower() + "/") or rest.lower() == _rfc_dir(path).lower():
-                return CheckItem("rfc", "pass", {**base, "how": "body", "link": m.group(0), "number": None}), None
+                return CheckItem(CheckCode.RFC, CheckStatus.PASS,
+                                 {**base, "how": RfcFound.BODY, "link": m.group(0), "number": None}), None
     if opened:
-        return CheckItem("rfc", "warn", {**base, "how": "open", "link": opened[0].url, "number": opened[0].number}), None
-    return CheckItem("rfc", "fail", base), rules.campaign.labels.needs_rfc
+        return CheckItem(CheckCode.RFC, CheckStatus.WARN,
+                         {**base, "how": RfcFound.OPEN, "link": opened[0].url, "number": opened[0].number}), None
+    return CheckItem(CheckCode.RFC, CheckStatus.FAIL, base), rules.campaign.labels.needs_rfc
 
 
 def _check_rfc_file(task: Task, rules: CampaignRules, pr: PullRequest, files: list[ChangedFile]) -> CheckItem:
     repo, path = task.rfc_location(rules.campaign)
     if not path:
-        return CheckItem("rfc_file", "skip", {"task": task.id})
+        return CheckItem(CheckCode.RFC_FILE, CheckStatus.SKIP, {"task": task.id})
     base = {"task": task.id, "repo": repo, "path": path}
     if repo and repo.lower() != pr.repo.lower():
-        return CheckItem("rfc_file", "fail", {**base, "files": [], "wrong_repo": pr.repo})
+        return CheckItem(CheckCode.RFC_FILE, CheckStatus.FAIL, {**base, "files": [], "wrong_repo": pr.repo})
     pattern = [_rfc_dir(path) + "/**"] if _rfc_dir(path) else ["**"]
     found = [f.filename for f in files if f.status in _WRITTEN and path_matches(f.filename, pattern)]
     shown, more = _cut(found)
-    return CheckItem("rfc_file", "pass" if found else "fail", {**base, "files": shown, "more": more})
+    return CheckItem(CheckCode.RFC_FILE, CheckStatus.PASS if found else CheckStatus.FAIL, {**base, "files": shown, "more": more})
 
 
 def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], body: str, state: CampaignState,
@@ -243,11 +291,11 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
     labels: set[str] = {rules.campaign.labels.campaign}
     items: list[CheckItem] = []
     if pr.revert:
-        items.append(CheckItem("revert", "warn", {"tasks": list(pr.tasks)}))
+        items.append(CheckItem(CheckCode.REVERT, CheckStatus.WARN, {"tasks": list(pr.tasks)}))
         return Review(pr, tuple(items), tuple(sorted(labels)))
     unknown = [t for t in pr.tasks if t not in rules.tasks]
     if unknown:
-        items.append(CheckItem("unknown_task", "fail", {"tasks": unknown}))
+        items.append(CheckItem(CheckCode.UNKNOWN_TASK, CheckStatus.FAIL, {"tasks": unknown}))
     seen: set[int] = set()
     for tid in pr.tasks:
         if tid in seen or tid not in rules.tasks:
@@ -255,10 +303,10 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
         seen.add(tid)
         task = rules.tasks[tid]
         checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state, over_limit or {})]
-        if pr.kind == "code" and not task.targets and not task.tests:
-            checks.append((CheckItem("unchecked", "warn", {"task": task.id}), None))
+        if pr.kind == PrKind.CODE and not task.targets and not task.tests:
+            checks.append((CheckItem(CheckCode.UNCHECKED, CheckStatus.WARN, {"task": task.id}), None))
             checks.append(_check_rfc(rules, task, pr, body, state))
-        elif pr.kind == "code":
+        elif pr.kind == PrKind.CODE:
             checks.append(_check_targets(rules, task, pr, files))
             checks.append(_check_tests(rules, task, files))
             checks.append(_check_rfc(rules, task, pr, body, state))
@@ -269,9 +317,9 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
             if label:
                 labels.add(label)
     for hint in title_hints:
-        items.append(CheckItem("title", "warn", {"hint": hint}))
+        items.append(CheckItem(CheckCode.TITLE, CheckStatus.WARN, {"hint": hint}))
     if title_names:
-        items.append(CheckItem("too_many_tasks", "warn", {"count": title_names,
+        items.append(CheckItem(CheckCode.TOO_MANY_TASKS, CheckStatus.WARN, {"count": title_names,
                                                           "limit": rules.campaign.claim_policy.max_claims_per_user}))
     review = Review(pr, tuple(items), ())
     if review.ready:
@@ -288,15 +336,15 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
             by_task.setdefault(i.params["task"], []).append(i)
     tasks = [{"id": tid, "title": rules.tasks[tid].title,
               "url": task_url(rules, rules.tasks[tid]), "items": its} for tid, its in by_task.items()]
-    hints = {id(i): texts.text_of(i.params.get("hint"), lang) for i in general if i.code == "title"}
+    hints = {id(i): texts.text_of(i.params.get("hint"), lang) for i in general if i.code == CheckCode.TITLE}
     body = texts.render(
         lang, "checklist.j2",
         marker=CHECKLIST_MARKER, campaign=rules.campaign, pr=review.pr, general=general, tasks=tasks,
         hint_text=lambda item: hints[id(item)], ready=review.ready,
-        over_limit=any(i.params.get("reason") == "user_limit" for i in review.items),
-        unchecked=any(i.code == "unchecked" for i in review.items),
-        fails=sum(i.status == "fail" for i in review.items),
-        warns=sum(i.status == "warn" for i in review.items),
+        over_limit=any(i.params.get("reason") == ClaimReason.USER_LIMIT for i in review.items),
+        unchecked=any(i.code == CheckCode.UNCHECKED for i in review.items),
+        fails=sum(i.status == CheckStatus.FAIL for i in review.items),
+        warns=sum(i.status == CheckStatus.WARN for i in review.items),
         labels=review.labels,
     )
     return texts.fit(body.rstrip("\n") + "\n", lang)
@@ -304,9 +352,9 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
 
 def check_conclusion(review: Review) -> Conclusion:
     """The check run's conclusion for a review (see the module docstring)."""
-    if review.pr.revert or any(i.params.get("reason") == "held" for i in review.items):
+    if review.pr.revert or any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
         return Conclusion.NEUTRAL
-    if any(i.status == "fail" for i in review.items):
+    if any(i.status == CheckStatus.FAIL for i in review.items):
         return Conclusion.FAILURE
     return Conclusion.SUCCESS if review.ready else Conclusion.ACTION_REQUIRED
 
@@ -315,7 +363,7 @@ def render_check(review: Review, checklist: str, lang: str) -> tuple[Conclusion,
     """(conclusion, title, summary) of the PR's check run; the summary is the checklist without its marker."""
     conclusion = check_conclusion(review)
     title = texts.render(lang, "check.j2", conclusion=conclusion.value,
-                         fails=sum(i.status == "fail" for i in review.items)).strip()
+                         fails=sum(i.status == CheckStatus.FAIL for i in review.items)).strip()
     summary = checklist.removeprefix(CHECKLIST_MARKER).strip("\n") + "\n"
     if len(summary) > MAX_SUMMARY:
         summary = summary[:MAX_SUMMARY] + "\n…\n"

@@ -58,7 +58,7 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
     max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
     max_writes_per_hour: int = Field(500, ge=1, description="content-creating GitHub requests per installation per hour")
-    reply_gap: float = Field(3.0, ge=0, description="seconds between the bot's replies to one issue; replies queued meanwhile are merged")
+    reply_gap: float = Field(3.0, ge=0, description="seconds between the bot's replies to one issue; replies queued meanwhile are merged (sooner once a burst is over, while less than half the write budget is used)")
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
     sync_on_start: bool = Field(False, description="run `bot sync` for every campaign at start-up (bot serve --sync)")
     redeliver_every: float = Field(300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off")

@@ -385,13 +385,14 @@ class CassetteHarness(Harness):
         self.pipeline.board_delay = 0.0
 
     def hold_replies(self) -> None:
-        """Replies to an issue the bot has just answered wait (its reply gap never ends) until
-        `release_replies`: what is queued by then goes out together, however slow the machine."""
-        self.pipeline.executor.reply_gap = 3600.0
+        """Replies to an issue the bot has just answered wait (its reply gap never ends, and none
+        goes early) until `release_replies`: what is queued by then goes out together, however
+        slow the machine."""
+        self.pipeline.executor.reply_gap = self.pipeline.executor.reply_settle = 3600.0
 
     def release_replies(self) -> None:
         executor = self.pipeline.executor
-        executor.reply_gap = 0.0
+        executor.reply_gap = executor.reply_settle = 0.0
         for lane in executor._lanes.values():  # a lane sleeps until its gap ends: wake it to see the new gap
             lane.wake.set()
 

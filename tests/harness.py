@@ -7,6 +7,7 @@ import itertools
 import re
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -206,6 +207,13 @@ class Harness:
         p["pull_request"]["labels"] = pr["labels"]
         return await self.post("pull_request", p, delivery=delivery)
 
+    async def wait_for(self, predicate: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Until `predicate()` holds (polling; fails after `timeout` seconds)."""
+        deadline = time.monotonic() + timeout
+        while not predicate():
+            assert time.monotonic() < deadline, "timed out waiting"
+            await asyncio.sleep(0.02)
+
     async def settle(self, timeout: float = 30.0) -> None:
         """Wait until the bot has nothing left to do (with `skip_waits`, moving its clock meanwhile)."""
         if not isinstance(self.clock, SkippingClock):
@@ -215,13 +223,6 @@ class Harness:
         while not await self.pipeline.idle(0.05):
             assert time.monotonic() < deadline, "the bot did not finish its work in time"
             self.clock.advance(1.0)
-
-    async def until(self, condition, timeout: float = 30.0, what: str = "the condition") -> None:
-        """Poll `condition()` every 20 ms until it holds (instead of sleeping a generous fixed time)."""
-        deadline = time.monotonic() + timeout
-        while not condition():
-            assert time.monotonic() < deadline, f"timed out waiting for {what}"
-            await asyncio.sleep(0.02)
 
     def tracker(self, repo: str = "org/Paddle", number: int = 100) -> str:
         return self.gh.issue(repo, number)["body"] or ""

@@ -4,10 +4,12 @@ End to end against the fake GitHub: each check run is compared with the checklis
 bot posted on the same PR and with the labels it set, never with copied text."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 import pytest
 
+from bot.actions import CheckRun, action_from_dict, action_to_dict
 from bot.decide import PullFacts, decide_pull
 from bot.model import CampaignState, Claim, PullRequest, Stage
 from bot.review import (
@@ -184,3 +186,14 @@ def test_conclusion_of_an_unchecked_task_is_action_required():
     r = review_pr(rules, PullRequest("h9", "org/Paddle", 5, "alice", pr.title, (4,), "code", "open", pr.url),
                   [ChangedFile("x.py", "added")], "", CampaignState())
     assert check_conclusion(r) == Conclusion.ACTION_REQUIRED and not r.ready
+
+
+def test_a_queued_check_run_keeps_its_conclusion():
+    """The outbox stores actions as JSON: the conclusion is GitHub's string there and a Conclusion again when read."""
+    run = CheckRun("o/r", 5, "a" * 40, Conclusion.ACTION_REQUIRED, "t", "s")
+    stored = json.loads(json.dumps(action_to_dict(run)))
+    assert stored["conclusion"] == "action_required"
+    back = action_from_dict(stored)
+    assert back == run and back.conclusion is Conclusion.ACTION_REQUIRED
+    with pytest.raises(ValueError):
+        CheckRun("o/r", 5, "a" * 40, "maybe", "t", "s")  # type: ignore[arg-type]

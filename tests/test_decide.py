@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.actions import AddLabels, Assign, DropClaim, Reply, SetLabels, UpsertChecklist, apply_changes
+from bot.actions import AddLabels, Assign, BoardChange, DropClaim, Reply, SetLabels, UpsertChecklist, apply_changes
 from bot.decide import CommentFacts, PullFacts, decide_comment, decide_pull
 from bot.model import CampaignState, Claim, PullRequest, Stage
 from bot.review import CHECKLIST_MARKER, ChangedFile
@@ -44,7 +44,7 @@ def test_claim_records_and_replies_with_what_to_deliver(rules):
     assert "@alice" in reply.body
     # what to deliver: the RFC location and the required tests of task 1
     assert "org/community" in reply.body and "test_fused_attention" in reply.body
-    assert d.board
+    assert d.board is BoardChange.MOVED
 
 
 def test_unknown_task_and_known_task_in_one_reply(rules):
@@ -138,7 +138,7 @@ def test_team_format_claims_with_the_team(rules):
 
 def test_plain_chat_gets_no_reply(rules):
     d = decide_comment(rules, CampaignState(), comment("Thanks, looking forward to it!"), NOW)
-    assert d.actions == [] and d.changes == [] and not d.board
+    assert d.actions == [] and d.changes == [] and d.board is BoardChange.NONE
 
 
 def test_a_near_miss_gets_a_hint_and_no_claim(rules):
@@ -210,7 +210,7 @@ def test_done_without_user_completes_every_claimant(rules):
 
 def test_refresh_forces_a_board_edit(rules):
     d = decide_comment(rules, CampaignState(), comment("/refresh", author="boss", maintainer=True), NOW)
-    assert d.board == "force"
+    assert d.board is BoardChange.FORCE
 
 
 def test_help_and_status_reply_in_the_campaign_language():
@@ -334,7 +334,7 @@ def test_same_pr_twice_changes_nothing_the_second_time(rules):
     d1 = decide_pull(rules, st, p, files, NOW)
     st1 = after(st, d1)
     d2 = decide_pull(rules, st1, p, files, NOW)
-    assert d2.changes == [] and not d2.board
+    assert d2.changes == [] and d2.board is BoardChange.NONE
     assert [a.body for a in d1.actions if isinstance(a, UpsertChecklist)] == [a.body for a in d2.actions if isinstance(a, UpsertChecklist)]
 
 
@@ -395,9 +395,9 @@ def test_lapsed_claims_are_released_and_the_board_updates(rules):
     from bot.decide import lapse_claims
 
     d = lapse_claims(rules, CampaignState(claims=(fresh, lapsed, working)), NOW)
-    assert d.changes == [DropClaim(2, "bob")] and d.board
+    assert d.changes == [DropClaim(2, "bob")] and d.board is BoardChange.MOVED
     quiet = lapse_claims(rules, CampaignState(claims=(fresh, working)), NOW)
-    assert quiet.changes == [] and not quiet.board
+    assert quiet.changes == [] and quiet.board is BoardChange.NONE
     no_expiry = make_rules(campaign=make_campaign(claim_policy=make_campaign().claim_policy.model_copy(update={"claim_expiry_days": None})))
     assert lapse_claims(no_expiry, CampaignState(claims=(lapsed,)), NOW).changes == []
 
@@ -420,7 +420,7 @@ def test_a_title_edited_to_name_no_task_gives_the_credit_back(rules):
     st1 = after(st, decide_pull(rules, st, pull("【Hackathon 9th No.2】docs", repo="org/docs"), files, NOW))
     d = decide_pull(rules, st1, pull("Fix a typo in the docs", repo="org/docs"), [], NOW)
     st2 = after(st1, d)
-    assert st2.claim(2, "alice").stage == Stage.CLAIMED and d.board and d.actions == []
+    assert st2.claim(2, "alice").stage == Stage.CLAIMED and d.board is BoardChange.MOVED and d.actions == []
     assert st2.prs[0].tasks == ()
     # a PR the bot never recorded, without a task: nothing at all
     assert decide_pull(rules, CampaignState(), pull("chore: bump deps", repo="org/docs"), [], NOW).changes == []
@@ -474,3 +474,12 @@ def test_the_bare_claim_check_is_linear_on_hostile_comments():
         assert BARE_CLAIM.match(body) is None
         assert time.process_time() - started < 0.5
     assert BARE_CLAIM.match("  @hackathon-bot claim！ ") and BARE_CLAIM.match("【报名】")
+
+
+def test_board_changes_combine_to_the_stronger():
+    """A decision made of two (a PR comment's commands, then the PR reviewed again) keeps the
+    stronger board change: a /refresh is not lost to a review that merely moved the board."""
+    N, M, F = BoardChange.NONE, BoardChange.MOVED, BoardChange.FORCE
+    assert [a | b for a in (N, M, F) for b in (N, M, F)] == [N, M, F, M, M, F, F, F, F]
+    assert [bool(x) for x in (N, M, F)] == [False, True, True]
+    assert BoardChange.moved_if(True) is M and BoardChange.moved_if(False) is N

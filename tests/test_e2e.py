@@ -285,13 +285,13 @@ async def test_a_quick_push_after_opening_leaves_the_newest_checklist(bot):
 async def test_lapsed_claims_leave_the_board(bot):
     from datetime import timedelta
 
-    from bot.actions import Decision, PutClaim
+    from bot.actions import BoardChange, Decision, PutClaim
     from bot.model import Claim, Stage
     from bot.store import utcnow
 
     await bot.pipeline.expiry.swept.wait()  # the sweep at start is over: only the call below releases it
     old = Claim("h9", 2, "sleepy", Stage.CLAIMED, utcnow() - timedelta(days=30))
-    await bot.store.commit("h9", lambda state: Decision(changes=[PutClaim(old)], board=True), installation_id=1)
+    await bot.store.commit("h9", lambda state: Decision(changes=[PutClaim(old)], board=BoardChange.MOVED), installation_id=1)
     await bot.settle()
     assert "@sleepy" in bot.tracker()
     assert await bot.pipeline.lapse_expired_claims() == 1
@@ -308,3 +308,42 @@ async def test_a_pr_retitled_away_from_its_task_gives_the_credit_back(bot):
     await bot.pull_request("edited", 11, title="Refactor jit helpers")
     await bot.settle()
     assert (await bot.store.state("h9")).claim(3, "alice").stage.value == "claimed"
+
+
+def _reply_posts(h: Harness) -> list[float]:
+    """When the bot's comments on the tracker arrived at GitHub."""
+    return sorted(r.started for r in h.gh.requests if r.method == "POST" and r.path == "/repos/org/Paddle/issues/100/comments")
+
+
+async def test_the_end_of_a_burst_is_answered_without_waiting_the_whole_reply_gap(tmp_path, all_rules):
+    """With the write budget mostly unspent, replies queued behind the gap go out as soon as the
+    burst is over (no new claim for a moment), merged; they do not wait the whole gap."""
+    async with Harness(all_rules, tmp_path, max_writes_per_minute=80) as h:
+        h.pipeline.executor.reply_gap = 20.0
+        await h.comment("【报名】：1", user="first")
+        await h.wait_for(lambda: len(h.bot_comments()) == 1)
+        results = await asyncio.gather(*(h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(2, 9)))
+        assert all(s == 202 for s, _ in results)
+        await h.wait_for(lambda: len(h.bot_comments()) == 2, timeout=15)
+        first, merged = _reply_posts(h)
+        assert merged - first < 10.0  # half the gap: it went early
+        assert sorted(re.findall(r"^@(user\d+)", h.bot_comments()[1]["body"], re.M)) == sorted(f"user{i}" for i in range(2, 9))
+
+
+async def test_with_half_the_write_budget_spent_replies_wait_the_whole_gap(tmp_path, all_rules):
+    """Early replies never eat into a budget that is getting short: past half of it, queued
+    replies wait the whole gap (and merge)."""
+    async with Harness(all_rules, tmp_path, max_writes_per_minute=8) as h:
+        h.pipeline.executor.reply_gap = 4.0
+        await h.comment("【报名】：1", user="first")  # its reply and the board edit: 2 of 8 writes a minute
+        await h.wait_for(lambda: len(h.bot_comments()) == 1 and BOARD_START in h.tracker())
+        inst = await h.pipeline.gateway.installation((await h.store.board_info("h9"))["installation_id"])
+        h.gh.add_issue("org/Paddle", 101, title="Elsewhere")
+        for _ in range(2):  # two more writes of the installation: half its budget is spent
+            await inst.create_comment("org/Paddle", 101, "elsewhere")
+        results = await asyncio.gather(*(h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(2, 5)))
+        assert all(s == 202 for s, _ in results)
+        await h.wait_for(lambda: len(h.bot_comments()) == 2, timeout=30)
+        first, merged = _reply_posts(h)
+        assert merged - first >= 0.9 * 4.0
+        assert h.gh.secondary_limited == 0

@@ -13,6 +13,7 @@ import jsonschema
 import pytest
 
 from bot.actions import (
+    BoardChange,
     DropClaim,
     Notice,
     PutClaim,
@@ -105,7 +106,7 @@ def test_one_reminder_then_one_lapse_notice_each_naming_people_tasks_and_dates(r
     st = apply_changes(st, d.changes)
 
     d = lapse_claims(rules, st, NOW + 14 * DAY + timedelta(minutes=1))
-    assert d.changes == [DropClaim(1, "bob"), DropClaim(2, "bob")] and d.board
+    assert d.changes == [DropClaim(1, "bob"), DropClaim(2, "bob")] and d.board is BoardChange.MOVED
     [n] = notices(d)
     assert "@bob: your claim on No.1, No.2 (since 2026-03-02) has lapsed" in n.body and "Reminder" not in n.body
     st = apply_changes(st, d.changes)
@@ -165,7 +166,7 @@ def test_close_campaign_refuses_new_claims_posts_the_results_and_reopen_undoes_i
     assert refused.changes == [] and "only the campaign's maintainers" in reply_of(refused)
 
     d = decide_comment(rules, st, comment("/close-campaign", author="boss", maintainer=True), NOW)
-    assert d.changes == [SetCampaignClosed(NOW)] and d.board
+    assert d.changes == [SetCampaignClosed(NOW)] and d.board is BoardChange.MOVED
     body = reply_of(d)
     assert "The campaign is closed" in body and "Results of Hackathon 9th" in body
     report = build_report(rules, st)

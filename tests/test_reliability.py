@@ -192,7 +192,7 @@ async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_p
         status, _ = await h.comment("/claim 2")
         assert status == 202
         await h.settle()
-        await h.until(lambda: all(r.status for r in h.gh.requests), what="the slow request to finish on GitHub's side")
+        await h.wait_for(lambda: all(r.status for r in h.gh.requests))  # the slow request has finished on GitHub's side
         await h.settle()
         # it timed out once; the retry looked for its own reply on GitHub instead of posting blindly
         assert h.gh.count("GET", r"/issues/100/comments$") >= 1

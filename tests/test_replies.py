@@ -5,10 +5,12 @@ import re
 from datetime import datetime
 from pathlib import Path
 
+import jinja2
 import pytest
 
-from bot.model import CampaignState, Claim, Note, PullRequest, Stage
-from bot.replies import NOTE_CODES, render_help, render_reply, render_status, reply_marker
+from bot import texts
+from bot.model import CampaignState, Claim, Note, NoteCode, PullRequest, Stage
+from bot.replies import HELPER_MACROS, render_help, render_reply, render_status, reply_marker
 from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Source, Target, Task, TaskRfc
 
 T0 = datetime(2024, 3, 1)
@@ -76,11 +78,31 @@ EXAMPLES = {
 
 
 def test_examples_cover_every_note_code():
-    assert set(EXAMPLES) == set(NOTE_CODES)
+    assert set(EXAMPLES) == set(NoteCode)
+
+
+def _macro_names(lang: str) -> set[str]:
+    module = texts.macros(lang, "replies.j2")
+    return {name for name, value in vars(module).items() if isinstance(value, jinja2.runtime.Macro)}
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("code", NOTE_CODES)
+def test_note_codes_and_reply_macros_match_both_ways(lang):
+    """Every NoteCode member has its macro in the language's replies.j2, and every macro there is a
+    member or one of the named helpers (a macro nobody can produce is dead text, a code without one would raise)."""
+    names = _macro_names(lang)
+    assert {c.value for c in NoteCode} - names == set()
+    assert names - {c.value for c in NoteCode} == set(HELPER_MACROS)
+
+
+def test_a_note_code_is_checked_when_the_note_is_made():
+    assert Note("claimed", (1,)).code is NoteCode.CLAIMED
+    with pytest.raises(ValueError):
+        Note("claimd", (1,))
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("code", list(NoteCode))
 def test_every_note_code_has_its_text(code, lang):
     note, zh, en = EXAMPLES[code]
     out = render_reply(RULES, [note], lang, user="alice", comment_id=4242)

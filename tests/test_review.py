@@ -7,7 +7,20 @@ from pathlib import Path
 import pytest
 
 from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.review import CHECKLIST_MARKER, SHOW_FILES, ChangedFile, CheckItem, Review, managed_labels, render_checklist, review_pr
+from bot.review import (
+    CHECKLIST_MARKER,
+    SHOW_FILES,
+    ChangedFile,
+    CheckCode,
+    CheckItem,
+    CheckStatus,
+    ClaimReason,
+    Review,
+    RfcFound,
+    managed_labels,
+    render_checklist,
+    review_pr,
+)
 from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, Labels, RfcDefaults, Source, Target, Task, TaskRfc
 
 T0 = datetime(2024, 3, 1, 12, 0)
@@ -372,14 +385,20 @@ def test_every_item_kind_renders_in_both_languages(lang):
         review_pr(rules, pr(kind="rfc", repo="x/y"), [], "", CampaignState()),
         review_pr(rules, pr(revert=True), [], "", CampaignState()),
     ]
+    policy = rules.campaign.claim_policy.model_copy(update={"max_claims_per_user": 1})
+    limited = rules.model_copy(update={"campaign": rules.campaign.model_copy(update={"claim_policy": policy})})
+    reviews.append(review_pr(limited, pr((1, 2)), GOOD_FILES, "", good_state(), title_names=2, over_limit={2: 1}))
     seen = set()
     for r in reviews:
         text = render_checklist(r, rules, lang)
         for i in r.items:
             seen.add((i.code, i.status))
         assert "None" not in text and "{{" not in text
-    assert {c for c, _ in seen} == {"claim", "targets", "tests", "rfc", "rfc_file", "title", "unknown_task", "revert", "unchecked"}
-    assert {s for _, s in seen} == {"pass", "fail", "warn", "skip"}
+        assert len([line for line in text.splitlines() if line.startswith("- ")]) == len(r.items)  # a line per item
+    assert {c for c, _ in seen} == set(CheckCode)
+    assert {s for _, s in seen} == set(CheckStatus)
+    assert {i.params["reason"] for r in reviews for i in r.items if "reason" in i.params} == set(ClaimReason)
+    assert {i.params["how"] for r in reviews for i in r.items if i.params.get("how")} == set(RfcFound)
 
 
 def test_all_pass_summary_differs_from_problems_summary():

@@ -6,15 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.actions import Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
-from bot.model import Claim, PullRequest, Stage
+from bot.actions import BoardChange, Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
+from bot.model import Claim, PrKind, PrState, PullRequest, Stage
 from bot.store import LeaseLost, Store
 from tests.conftest import STORE_BACKENDS, fresh_store
 
 NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 
-def deciding(changes=(), actions=(), board=False, seen=None):
+def deciding(changes=(), actions=(), board=BoardChange.NONE, seen=None):
     """A decision that ignores the state (and records the state it was given in `seen`)."""
     def build(state):
         if seen is not None:
@@ -61,6 +61,8 @@ async def test_a_decision_commits_state_actions_and_done_together(store):
     assert state.claims == (claim,)
     assert state.claims[0].claimed_at == NOW and state.claims[0].claimed_at.tzinfo is not None
     assert state.prs == (pr,)
+    assert (state.prs[0].kind, state.prs[0].state) == (PrKind.CODE, PrState.OPEN)  # typed again when read
+    assert type(state.prs[0].kind) is PrKind and type(state.prs[0].state) is PrState
     assert state.closed_tasks == {3}
     assert await store.lease_actions() == []  # leased to the worker that decided
     assert [i.action for i in items] == [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))]
@@ -128,6 +130,28 @@ async def test_board_lease_and_coalescing(store):
     assert await store.take_dirty_board(older_than=0) == "h9"
     info = await store.board_info("h9")
     assert info["board_hash"] == "abc" and info["board_edits"] == 1
+
+
+async def test_what_a_decision_does_to_the_board(store):
+    """NONE leaves the board alone, MOVED asks for an edit, FORCE also forgets the text last
+    written (a maintainer's /refresh: the tracker is rewritten even if the board looks the same)."""
+    async def edited():
+        await store.mark_board_dirty("h9")
+        assert await store.take_dirty_board(older_than=0) == "h9"
+        await store.release_board("h9", edited_hash="abc")
+
+    await edited()
+    await store.commit("h9", deciding(board=BoardChange.NONE))
+    info = await store.board_info("h9")
+    assert not info["board_dirty"] and info["board_hash"] == "abc"
+    await store.commit("h9", deciding(board=BoardChange.MOVED))
+    info = await store.board_info("h9")
+    assert info["board_dirty"] and info["board_hash"] == "abc"
+    assert await store.take_dirty_board(older_than=0) == "h9"
+    await store.release_board("h9", edited_hash="abc")
+    await store.commit("h9", deciding(board=BoardChange.FORCE))
+    info = await store.board_info("h9")
+    assert info["board_dirty"] and info["board_hash"] is None
 
 
 async def test_failed_deliveries_are_listed(store):
@@ -217,3 +241,89 @@ async def test_a_rolled_back_transaction_does_not_poison_the_cache(store):
         await store.commit("h9", fails_after_changes)
     await store.commit("h9", deciding(seen=seen))
     assert seen[-1].claims == ()
+
+
+async def _leased(store, n):
+    for i in range(n):
+        await store.add_delivery(f"g{i}", "issue_comment", "created", b"{}")
+    return await store.lease_deliveries(n)
+
+
+async def test_commits_that_arrive_together_are_decided_one_after_the_other(store):
+    """Thirty claims on one task with room for five, committed at once: each decision sees the
+    claims of those before it, so exactly five hold it and every delivery is done once."""
+    batch = await _leased(store, 30)
+
+    def claim_if_room(user):
+        def build(state):
+            holders = [c for c in state.claims if c.task == 1]
+            if len(holders) >= 5:
+                return Decision(actions=[Reply("o/r", 1, 1, f"{user}: full")])
+            return Decision(changes=[PutClaim(Claim("h9", 1, user, Stage.CLAIMED, NOW))], actions=[Reply("o/r", 1, 1, f"{user}: yours")])
+        return build
+
+    results = await asyncio.gather(*(store.commit("h9", claim_if_room(f"u{i}"), delivery_id=d.id, token=d.token,
+                                                  installation_id=1) for i, d in enumerate(batch)))
+    state = await store.state("h9")
+    assert sorted(c.user for c in state.claims) == sorted(f"u{i}" for i in range(5))
+    replies = [items[0].action.body for _, items in results]
+    assert replies == [f"u{i}: yours" if i < 5 else f"u{i}: full" for i in range(30)]
+    assert len({items[0].id for _, items in results}) == 30  # each its own outbox row
+    assert (await store.delivery_counts()) == {"done": 30, "actions_pending": 30}
+
+
+async def test_a_commit_whose_decision_fails_fails_alone(store):
+    batch = await _leased(store, 3)
+
+    def broken(state):
+        raise RuntimeError("a bug in deciding")
+
+    builds = [deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), broken,
+              deciding([PutClaim(Claim("h9", 2, "b", Stage.CLAIMED, NOW))])]
+    results = await asyncio.gather(*(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)),
+                                   return_exceptions=True)
+    assert isinstance(results[1], RuntimeError) and not isinstance(results[0], Exception)
+    assert [(c.task, c.user) for c in (await store.state("h9")).claims] == [(1, "a"), (2, "b")]
+    assert (await store.delivery_counts()) == {"done": 2, "processing": 1}  # the failed one is retried later
+
+
+async def test_a_lost_lease_fails_only_its_own_commit(store):
+    batch = await _leased(store, 3)
+    results = await asyncio.gather(*(store.commit("h9", deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))]),
+                                                  delivery_id=d.id, token="someone-else" if i == 1 else d.token)
+                                     for i, d in enumerate(batch)), return_exceptions=True)
+    assert isinstance(results[1], LeaseLost)
+    assert [c.task for c in (await store.state("h9")).claims] == [0, 2]
+
+
+async def test_a_group_whose_transaction_fails_is_retried_one_by_one(store):
+    """One commit that cannot be stored fails the group's transaction: the others are committed
+    alone, and only the culprit fails."""
+    batch = await _leased(store, 4)
+    builds = [deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))],
+                       [Reply("o/r", 1, 1, object() if i == 2 else f"r{i}")]) for i in range(4)]
+    results = await asyncio.gather(*(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)),
+                                   return_exceptions=True)
+    assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
+    assert [c.task for c in (await store.state("h9")).claims] == [0, 1, 3]
+    assert (await store.delivery_counts()) == {"done": 3, "processing": 1, "actions_pending": 3}
+
+
+@pytest.mark.parametrize("backend", [b for b in STORE_BACKENDS if b == "postgres"])
+async def test_connections_the_server_dropped_cost_no_delivery(backend, tmp_path):
+    """PostgreSQL drops every connection (a restart, a failover): the next delivery is still
+    stored and decided, not refused (pooled connections are not pinged before each use)."""
+    from sqlalchemy import text
+
+    store = await fresh_store(backend, tmp_path)
+    await store.init(["h9"])
+    for i in range(3):
+        assert await store.add_delivery(f"before-{i}", "issue_comment", "created", b"{}") is True
+    await store.read(lambda conn: conn.execute(text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all())
+    assert await store.add_delivery("after", "issue_comment", "created", b"{}") is True
+    [d] = [d for d in await store.lease_deliveries(10) if d.id == "after"]
+    await store.commit("h9", deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), delivery_id=d.id, token=d.token)
+    assert [c.user for c in (await store.state("h9")).claims] == ["a"]
+    await store.close()

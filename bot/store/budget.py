@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from bot.github import BUDGET_MARGIN, HOUR, WINDOW, budget_wait
+from bot.github import BUDGET_MARGIN, HOUR, WINDOW, budget_wait, spent_share
 from bot.store.schema import write_budget, writes
 from bot.store.store import Store
 
@@ -32,6 +32,7 @@ class StoreBudget:
         self.per_minute = per_minute
         self.per_hour = per_hour
         self._left: dict[int, int] = {}
+        self._spent: dict[int, tuple[float, list[float]]] = {}  # the writes known at the last decision
 
     def _lock(self, conn: Connection, installation_id: int) -> datetime | None:
         db = self.store.db
@@ -48,6 +49,7 @@ class StoreBudget:
             times = sorted(t.timestamp() for t in conn.execute(
                 select(writes.c.at).where(writes.c.installation_id == installation_id)).scalars())
             self._left[installation_id] = max(0, self.per_minute - sum(1 for t in times if t > now - WINDOW))
+            self._spent[installation_id] = (now, times)
             wait = budget_wait(times, times, now, per_minute=self.per_minute, per_hour=self.per_hour, priority=priority,
                                paused_until=paused.timestamp() if paused else 0.0)
             if wait > 0:
@@ -69,6 +71,11 @@ class StoreBudget:
                              .values(paused_until=_at(until)))
 
         await self.store._write(txn, urgent=True)
+
+    def spent(self, installation_id: int, now: float) -> float:
+        """As of the last decision of this replica (writes of other replicas since are not seen)."""
+        _, times = self._spent.get(installation_id, (now, []))
+        return spent_share(times, now, per_minute=self.per_minute, per_hour=self.per_hour)
 
     def left(self, installation_id: int, now: float) -> int:
         """Writes left in the minute as of the last decision (for the metrics)."""

@@ -24,9 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 
 from bot.actions import (
+    BoardChange,
     Change,
     Decision,
     DropClaim,
@@ -46,6 +47,7 @@ from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, upsert, upsert_many
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
+    UTCDateTime,
     bot_comments,
     campaigns,
     claims,
@@ -62,6 +64,8 @@ from bot.store.schema import (
 
 BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
 COMMIT_GROUP = 64  # commits for one campaign decided in one transaction at most (see `Store.commit`)
+COMMIT_LINGER = 0.01  # seconds a campaign's first commit waits for others to join its transaction
+INTAKE_LINGER = 0.002  # seconds the first delivery of a group waits for others to join its transaction
 
 
 @dataclass
@@ -76,6 +80,24 @@ class _Commit:
     edit: Callable[[CampaignState, str], Decision] | None
     fut: asyncio.Future
 
+
+# The group commit's statements, built once (FOR UPDATE is left out by SQLite's compiler).
+_HOLDERS = (select(deliveries.c.id, deliveries.c.lease_owner)
+            .where(deliveries.c.id.in_(bindparam("ids", expanding=True)),
+                   deliveries.c.status.in_([DeliveryStatus.PROCESSING.value, DeliveryStatus.PENDING.value]))
+            .with_for_update())
+_LEDGER = (select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body)
+           .where(effects.c.subject.in_(bindparam("subjects", expanding=True))))
+_DONE = (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
+         .values(status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None,
+                 error=None))
+_HISTORY = insert(history)
+_DIRTY = (update(campaigns).where(campaigns.c.slug == bindparam("b_slug"))
+          .values(version=bindparam("b_version"), board_dirty=True,
+                  dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
+                  installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id)))
+_VERSION = select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update()
+_OUTBOX = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
 
 _FINISH = (update(outbox).where(outbox.c.id == bindparam("oid"))
            .values(status=bindparam("st"), error=bindparam("err"), lease_owner=None, lease_until=bindparam("until"),
@@ -141,14 +163,20 @@ class Store:
 
     # ---- inbox ------------------------------------------------------------------------------------
     async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
-                           status: str = "pending", subject: str | None = None) -> bool:
-        """Store a delivery; False when this id was already stored (a redelivery).
+                           status: DeliveryStatus = DeliveryStatus.PENDING, subject: str | None = None, *,
+                           lease: str | None = None) -> bool:
+        """Store a delivery; False when this id was already stored (a redelivery). `lease`: the
+        delivery is stored already leased under this token (its first attempt), for the caller to
+        process at once instead of waiting for `lease_deliveries`.
 
         Deliveries arriving together are committed together (one transaction for the group, ahead
         of the workers' writes), so acknowledging stays fast while workers are busy."""
         text = payload.decode() if isinstance(payload, bytes) else payload
-        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=self.clock.now(), status=status,
-                      attempts=0, subject=subject)
+        now = self.clock.now()
+        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=now, status=status,
+                      attempts=0, subject=subject, lease_owner=None, lease_until=None)
+        if lease is not None:
+            values.update(status=DeliveryStatus.PROCESSING, attempts=1, lease_owner=lease, lease_until=now + self.lease)
         fut = asyncio.get_running_loop().create_future()
         self._intake.append((values, fut))
         if self._intake_task is None or self._intake_task.done():
@@ -167,6 +195,7 @@ class Store:
         return out
 
     async def _drain_intake(self) -> None:
+        await asyncio.sleep(INTAKE_LINGER)  # deliveries arriving together share one transaction
         while self._intake:
             batch, self._intake = self._intake, []
             try:
@@ -200,11 +229,11 @@ class Store:
             now = self.clock.now()
             busy = deliveries.alias("busy")
             q = (select(deliveries.c.id).where(
-                    deliveries.c.status.in_(["pending", "processing"]),
-                    or_(deliveries.c.status == "pending", deliveries.c.lease_until < now),
+                    deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]),
+                    or_(deliveries.c.status == DeliveryStatus.PENDING, deliveries.c.lease_until < now),
                     or_(deliveries.c.subject.is_(None),
                         ~select(busy.c.id).where(busy.c.subject == deliveries.c.subject, busy.c.id != deliveries.c.id,
-                                                 busy.c.status.in_(["pending", "processing"]),
+                                                 busy.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]),
                                                  or_(busy.c.lease_until >= now,
                                                      busy.c.received_at < deliveries.c.received_at)).exists()))
                  .order_by(deliveries.c.received_at).limit(limit))
@@ -214,7 +243,7 @@ class Store:
             token = new_token()
             rows = conn.execute(
                 update(deliveries).where(deliveries.c.id.in_(ids))
-                .values(status="processing", lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
+                .values(status=DeliveryStatus.PROCESSING, lease_owner=token, lease_until=now + self.lease, attempts=deliveries.c.attempts + 1)
                 .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts, deliveries.c.received_at))
             return [Delivery(r.id, r.event, json.loads(r.payload), r.attempts, token)
                     for r in sorted(rows, key=lambda r: r.received_at)]
@@ -226,7 +255,7 @@ class Store:
         cond = table.c.id == row_id
         return cond if token is None else and_(cond, table.c.lease_owner == token)
 
-    async def finish_delivery(self, delivery_id: str, status: str, error: str | None = None, *, token: str | None = None) -> None:
+    async def finish_delivery(self, delivery_id: str, status: DeliveryStatus, error: str | None = None, *, token: str | None = None) -> None:
         await self._write(lambda conn: conn.execute(
             update(deliveries).where(self._held(deliveries, delivery_id, token))
             .values(status=status, error=error, finished_at=self.clock.now(), lease_owner=None, lease_until=None)))
@@ -235,7 +264,7 @@ class Store:
                                refund: bool = False) -> None:
         """Give a delivery back for another try (after `retry_in` seconds). `refund`: this try
         does not count toward the attempts (GitHub asked us to wait; nothing was wrong)."""
-        vals: dict[str, Any] = dict(status="processing", error=error, lease_owner=None,
+        vals: dict[str, Any] = dict(status=DeliveryStatus.PROCESSING, error=error, lease_owner=None,
                                     lease_until=self.clock.now() + timedelta(seconds=retry_in))
         if refund:
             vals["attempts"] = deliveries.c.attempts - 1
@@ -276,12 +305,12 @@ class Store:
         def txn(conn: Connection) -> list[dict]:
             rows = conn.execute(select(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.error,
                                        deliveries.c.attempts, deliveries.c.finished_at)
-                                .where(deliveries.c.status == "failed").order_by(deliveries.c.finished_at.desc()).limit(limit))
+                                .where(deliveries.c.status == DeliveryStatus.FAILED).order_by(deliveries.c.finished_at.desc()).limit(limit))
             out = [{"type": "delivery", "id": r.id, "event": f"{r.event}.{r.action}" if r.action else r.event,
                     "error": r.error, "attempts": r.attempts, "at": r.finished_at.isoformat() if r.finished_at else None}
                    for r in rows]
             rows = conn.execute(select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
-                                .where(outbox.c.status == "failed").order_by(outbox.c.id.desc()).limit(limit))
+                                .where(outbox.c.status == ActionStatus.FAILED).order_by(outbox.c.id.desc()).limit(limit))
             out += [{"type": "action", "id": r.id, "delivery": r.delivery_id, "action": r.payload.get("kind"),
                      "target": f"{r.payload.get('repo')}#{r.payload.get('number')}", "error": r.error, "attempts": r.attempts}
                     for r in rows]
@@ -311,7 +340,7 @@ class Store:
 
     def _locked_state(self, conn: Connection, campaign: str) -> tuple[int, CampaignState]:
         """Take the campaign's row lock; its state from the cache when the version matches."""
-        version = conn.execute(self.db.for_update(select(campaigns.c.version).where(campaigns.c.slug == campaign))).scalar()
+        version = conn.execute(_VERSION, {"slug": campaign}).scalar()
         if version is None:
             conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
             version = 0
@@ -385,6 +414,7 @@ class Store:
 
     async def _drain_commits(self, campaign: str) -> None:
         queue = self._commits[campaign]
+        await asyncio.sleep(COMMIT_LINGER)  # commits asked for together share one transaction
         while queue:
             group = queue[:COMMIT_GROUP]
             del queue[:COMMIT_GROUP]
@@ -412,16 +442,12 @@ class Store:
         ids = [c.delivery_id for c in group if c.delivery_id is not None]
         holders: dict[str, str | None] = {}
         if ids:
-            q = select(deliveries.c.id, deliveries.c.lease_owner).where(
-                deliveries.c.id.in_(ids), deliveries.c.status.in_([DeliveryStatus.PROCESSING, DeliveryStatus.PENDING]))
-            holders = {r.id: r.lease_owner for r in conn.execute(self.db.for_update(q))}
+            holders = {r.id: r.lease_owner for r in conn.execute(_HOLDERS, {"ids": ids})}
         version, state = self._locked_state(conn, campaign)
         subjects = [c.effect.subject for c in group if c.effect is not None]
         ledger: dict[str, Applied] = {}
         if subjects:
-            q = select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body).where(
-                effects.c.subject.in_(subjects))
-            ledger = {r.subject: Applied(r.fingerprint, r.version, r.body) for r in conn.execute(q)}
+            ledger = {r.subject: Applied(r.fingerprint, r.version, r.body) for r in conn.execute(_LEDGER, {"subjects": subjects})}
 
         outcomes: list[Any] = []
         done: list[str] = []
@@ -463,14 +489,13 @@ class Store:
                                  attempts=1, lease_owner=lease, lease_until=now + self.lease, created_at=now)
                             for a in decision.actions]
             outcomes.append(None)
-            if decision.board or decision.changes:
+            if decision.board is not BoardChange.NONE or decision.changes:
                 dirty = True
                 installation = c.installation_id if c.installation_id is not None else installation
-                force = force or decision.board == "force"
+                force = force or decision.board is BoardChange.FORCE
 
         if done:
-            conn.execute(update(deliveries).where(deliveries.c.id.in_(done))
-                         .values(status=DeliveryStatus.DONE, finished_at=now, lease_owner=None, lease_until=None, error=None))
+            conn.execute(_DONE, {"ids": done, "now": now})
         if ledger_rows:
             upsert_many(conn, effects, ["subject"], list(ledger_rows.values()))
         if changes:
@@ -479,22 +504,16 @@ class Store:
             # stamp nobody else can ever write, so the cache entry below can never be mistaken.
             version = secrets.randbits(62)
         if history_rows:
-            conn.execute(insert(history), history_rows)
+            conn.execute(_HISTORY, history_rows)
         ids_out: list[int] = []
         if outbox_rows:
-            ids_out = list(conn.execute(insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True),
-                                        outbox_rows).scalars())
-        vals: dict[str, Any] = {}
-        if changes:
-            vals["version"] = version
-        if dirty:
-            vals.update(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, now))
-            if installation is not None:
-                vals["installation_id"] = installation
+            ids_out = list(conn.execute(_OUTBOX, outbox_rows).scalars())
+        if dirty:  # (changes always make the board dirty)
+            conn.execute(_DIRTY, {"b_slug": campaign, "b_version": version, "b_now": now, "b_inst": installation})
             if force:  # /refresh: edit the tracker even if the board looks unchanged
-                vals["board_hash"] = None
-        if vals:
-            conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(**vals))
+                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(board_hash=None))
+        elif changes:
+            conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(version=version))
         # Cached before the commit, while the row lock is still held: whoever takes the lock next
         # reads this stamp and finds the state ready (set after the commit, it raced with them).
         self._cache[campaign] = (version, state)
@@ -595,7 +614,7 @@ class Store:
         """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""
         def txn(conn: Connection) -> list[OutboxItem]:
             now = self.clock.now()
-            q = (select(outbox.c.id).where(outbox.c.status == "pending",
+            q = (select(outbox.c.id).where(outbox.c.status == ActionStatus.PENDING,
                                            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
                  .order_by(outbox.c.id).limit(limit))
             taken = list(conn.execute(self.db.skip_locked(q)).scalars())
@@ -611,7 +630,7 @@ class Store:
 
         return await self._write(txn)
 
-    async def finish_action(self, action_id: int, status: str = "done", error: str | None = None, retry_in: float | None = None,
+    async def finish_action(self, action_id: int, status: ActionStatus = ActionStatus.DONE, error: str | None = None, retry_in: float | None = None,
                             *, token: str | None = None, refund: bool = False) -> None:
         await self.finish_actions([Outcome(action_id, ActionStatus(status), error, retry_in, token, refund)])
 
@@ -636,7 +655,7 @@ class Store:
         from an older push must not overwrite a newer one, whatever order they are performed in.)"""
         a = item.action
         q = select(outbox.c.id).where(outbox.c.kind == type(a).__name__, outbox.c.target == f"{a.repo}#{a.number}",
-                                      outbox.c.id > item.id, outbox.c.status != "failed").limit(1)
+                                      outbox.c.id > item.id, outbox.c.status != ActionStatus.FAILED).limit(1)
         return await self._read(lambda conn: conn.execute(q).first() is not None)
 
     async def bot_comment(self, repo: str, number: int, role: str) -> tuple[int, str] | None:
@@ -708,8 +727,8 @@ class Store:
         """Deliveries not yet done plus actions not yet performed plus boards to write (0 means idle)."""
         def txn(conn: Connection) -> int:
             d = conn.execute(select(func.count()).select_from(deliveries)
-                             .where(deliveries.c.status.in_(["pending", "processing"]))).scalar_one()
-            a = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == "pending")).scalar_one()
+                             .where(deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]))).scalar_one()
+            a = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == ActionStatus.PENDING)).scalar_one()
             b = conn.execute(select(func.count()).select_from(campaigns).where(
                 or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None)))).scalar_one()
             return d + a + b
