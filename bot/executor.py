@@ -106,6 +106,7 @@ class Executor:
         self.language_of = language_of
         self.reply_gap = reply_gap
         self.reply_settle = REPLY_SETTLE
+        self._stopped = False
         self._lanes: dict[int | None, _Lane] = {}
         self._last_reply: dict[tuple[int | None, str, int], float] = {}  # (installation, repo, number) -> monotonic
         self._last_queued: dict[tuple[int | None, str, int], float] = {}  # when the newest reply to it was queued
@@ -132,19 +133,29 @@ class Executor:
                                                 name=f"executor-{item.installation_id}")
             lane.wake.set()
 
+    def start(self) -> None:
+        """(Again) accept work after `stop`."""
+        self._stopped = False
+
+    def wake(self) -> None:
+        """Make every lane look at its queue again now (after its pacing settings changed)."""
+        for lane in self._lanes.values():
+            lane.wake.set()
+
     def queued(self) -> int:
         return len(self._queued)
 
     async def stop(self) -> None:
         """Stop the lanes; what they held stays pending in the outbox (its lease runs out, the
         sweep of any replica performs it)."""
+        self._stopped = True  # a lane whose cancel is swallowed by a wake at the same moment still ends
         tasks = [lane.task for lane in self._lanes.values() if lane.task is not None]
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run_lane(self, installation_id: int | None, lane: _Lane) -> None:
-        while lane:
+        while lane and not self._stopped:
             batch, wait = self._take(installation_id, lane)
             if not batch:
                 lane.wake.clear()

@@ -101,6 +101,7 @@ class Pipeline:
         self._slot_free = asyncio.Event()
         stopping = self._is_stopping
         self._running = True
+        self.executor.start()
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}") for i in range(self.workers)]
         self._tasks += [asyncio.create_task(coro, name=name) for name, coro in (
             ("dispatcher", self._dispatcher()),

@@ -393,8 +393,7 @@ class CassetteHarness(Harness):
     def release_replies(self) -> None:
         executor = self.pipeline.executor
         executor.reply_gap = executor.reply_settle = 0.0
-        for lane in executor._lanes.values():  # a lane sleeps until its gap ends: wake it to see the new gap
-            lane.wake.set()
+        executor.wake()  # a lane sleeps until its gap ends: wake it to see the new gap
 
     def since(self, mark: int) -> list[Call]:
         return self.calls[mark:]
