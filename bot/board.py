@@ -78,6 +78,10 @@ def _esc(text: object) -> str:
     return s.translate(_ESCAPES)
 
 
+# Logins and titles come back at every render of a board: escaped once (bounded).
+_esc_name = lru_cache(maxsize=1 << 16)(_esc)
+
+
 # ---- numbers
 
 
@@ -259,7 +263,7 @@ class _Board:
         self.closed = state.closed_tasks
         self._users: dict[str, str] = {}
         self._order: dict[int, list[str]] = {}
-        self._titles = [_esc(rules.tasks[t].title) for t in self.ids]
+        self._titles = [_esc_name(rules.tasks[t].title) for t in self.ids]
         # each claimant with its stage, or the day of the claim (so stale claims show), and team, no PRs:
         # "@alice (PR submitted)", "@bob (since 01-05)"
         self.short: dict[int, list[str]] = {}
@@ -271,13 +275,14 @@ class _Board:
     def _stage(self, c: Claim) -> str:
         """A claimant's stage in words; a claim without a PR yet shows the day it was made."""
         if c.stage == Stage.CLAIMED:
-            return self.w["since"].format(date=c.claimed_at.strftime("%m-%d"))
+            at = c.claimed_at
+            return self.w["since"].format(date=f"{at.month:02d}-{at.day:02d}")
         return self.w["stage"][c.stage.value]
 
     def _user(self, login: str) -> str:
         u = self._users.get(login)
         if u is None:
-            u = self._users[login] = _esc(login)
+            u = self._users[login] = _esc_name(login)
         return u
 
     def _claimant(self, c: Claim, stage: str, refs, link: str | None = None) -> str:
