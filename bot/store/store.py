@@ -64,7 +64,7 @@ from bot.store.schema import (
 
 BOARD_BACKOFF_CAP = 30.0  # seconds: after an outage, the board catches up within a minute
 COMMIT_GROUP = 64  # commits for one campaign decided in one transaction at most (see `Store.commit`)
-COMMIT_LINGER = 0.01  # seconds a campaign's first commit waits for others to join its transaction
+COMMIT_LINGER = 0.01  # seconds a campaign's first commit waits for others to join (under load only)
 INTAKE_LINGER = 0.002  # seconds the first delivery of a group waits for others to join its transaction
 
 
@@ -132,6 +132,7 @@ class Store:
         self._intake_task: asyncio.Task | None = None
         self._commits: dict[str, list[_Commit]] = {}
         self._committers: dict[str, asyncio.Task] = {}
+        self._grouped: dict[str, bool] = {}  # the campaign's last group held several commits
 
     async def _write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
         return await self.db.write(fn, urgent=urgent)
@@ -392,9 +393,9 @@ class Store:
         caller, who performs them next; if it dies first its lease runs out and any replica's sweeper
         takes them), mark the board dirty and the delivery done.
 
-        Group commit: commits asked for one campaign while its transaction runs wait and then go
-        together, decided one after the other over the state each leaves, in one transaction
-        (`COMMIT_GROUP` at most). Each keeps its own outcome: a lost lease or a failing `build`
+        Group commit: commits asked for one campaign while its transaction runs (or, under load,
+        within `COMMIT_LINGER` of the first) wait and then go together, decided one after the
+        other over the state each leaves, in one transaction (`COMMIT_GROUP` at most). Each keeps its own outcome: a lost lease or a failing `build`
         fails only its own commit, and when the group's transaction fails each is retried alone.
 
         Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
@@ -414,10 +415,12 @@ class Store:
 
     async def _drain_commits(self, campaign: str) -> None:
         queue = self._commits[campaign]
-        await asyncio.sleep(COMMIT_LINGER)  # commits asked for together share one transaction
+        if self._grouped.get(campaign):  # under load (the last group was shared): let others join this one
+            await asyncio.sleep(COMMIT_LINGER)
         while queue:
             group = queue[:COMMIT_GROUP]
             del queue[:COMMIT_GROUP]
+            self._grouped[campaign] = len(group) > 1
             try:
                 outcomes = await self._write(functools.partial(self._commit_group, campaign, group))
             except Exception as exc:  # the group's transaction failed: each alone, so only the culprit fails
