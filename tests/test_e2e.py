@@ -347,3 +347,26 @@ async def test_with_half_the_write_budget_spent_replies_wait_the_whole_gap(tmp_p
         first, merged = _reply_posts(h)
         assert merged - first >= 0.9 * 4.0
         assert h.gh.secondary_limited == 0
+
+
+async def test_claims_are_decided_in_the_order_they_arrived_even_past_the_hand_over_limit(tmp_path):
+    """One worker, so most deliveries wait in the inbox: none that arrives later overtakes them
+    (first come, first served), whether it was handed to the worker or waited for the dispatcher."""
+    tasks = {i: make_rules().tasks[2].model_copy(update={"id": i, "title": f"Task {i}"}) for i in range(1, 31)}
+    r = make_rules(tasks=tasks, campaign=make_campaign(claim_policy=ClaimPolicy()))
+    async with Harness(Rules(campaigns={"h9": r}), tmp_path, workers=1) as h:
+        results = await asyncio.gather(*(h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(1, 21)))
+        assert all(s == 202 for s, _ in results)
+        for i in range(21, 31):  # while the first ones still wait in the inbox
+            status, _ = await h.comment(f"【报名】：{i}", user=f"user{i}")
+            assert status == 202
+        await h.settle()
+        from sqlalchemy import select
+
+        from bot.store.schema import deliveries
+        rows = await h.store.read(lambda conn: conn.execute(
+            select(deliveries.c.payload).order_by(deliveries.c.received_at, deliveries.c.id)).all())
+        arrived = [json.loads(r.payload)["comment"]["user"]["login"] for r in rows]
+        decided = [e.user for _, e in await h.store.history_since("h9")]
+        assert sorted(decided) == sorted(f"user{i}" for i in range(1, 31))
+        assert decided == arrived
