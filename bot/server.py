@@ -8,6 +8,7 @@ stored in the inbox, deduplicated by X-GitHub-Delivery, and GitHub gets 202 at o
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import signal
@@ -168,6 +169,11 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
         raise StartupError(f"HOST={settings.host} PORT={settings.port}: cannot listen: "
                            f"{exc.strerror or exc}; stop what uses it or set PORT") from None
     await pipeline.start()
+    # What start-up built (rules, templates, the campaigns' states) lives as long as the process:
+    # out of the collector's sight, so a full collection does not walk it again and again (each
+    # took 60-100 ms of the event loop with a 2,000-task campaign loaded).
+    gc.collect()
+    gc.freeze()
     mode = "dry-run (no APP_ID/PRIVATE_KEY: actions are logged, not sent)" if settings.dry_run else "live"
     log.info("hackathon-bot listening on http://%s:%s%s, %s, %d campaign(s)", settings.host, settings.port,
              WEBHOOK_PATH, mode, len(pipeline.rules.campaigns))
