@@ -9,8 +9,8 @@ behind (retries, and the actions of a worker or replica that crashed).
 Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago waits
 for the gap (other work of the lane goes on meanwhile), or only until the burst is over (no new
 reply to the issue for `REPLY_SETTLE`) while the write budget is mostly unspent; when its turn
-comes, every reply queued for that issue by then is merged into as few comments as GitHub's size limit allows
-(`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
+comes, every reply queued for that issue by then is merged into as few comments as GitHub's
+size limit allows (`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
 Failure policy: a permanent 4xx is recorded as failed; a transient error (5xx, timeout, rate
 limit) is retried later with backoff (GitHub's own wait honoured without using up a try) until
 `max_attempts`. In dry-run (no gateway) each action is printed as a JSON line instead.

@@ -146,26 +146,27 @@ class Pipeline:
         to a worker at once (no lease transaction, no second parse of its JSON); a delivery about a
         subject (a pull request) waits for the dispatcher, which keeps each subject in order, and
         while deliveries wait for the dispatcher none overtakes them (first come, first served)."""
-        token = None
+        handed = None
         if (self._running and not self._stopping and subject is None and not self._backlog
                 and self._inflight < self.workers * HANDOFF_DEPTH):
-            token = new_token()
+            handed = Delivery(delivery_id, event, payload, 1, new_token())
             self._inflight += 1  # the slot is this delivery's from now on, stored or not
-            self.leases.hold(token)
+            self.leases.hold(handed.token)
         try:
-            stored = await self.store.add_delivery(delivery_id, event, action, body, subject=subject, lease=token)
+            stored = await self.store.add_delivery(delivery_id, event, action, body, subject=subject,
+                                                   lease=handed.token if handed else None)
         except BaseException:
-            if token is not None:
-                self._done_with(Delivery(delivery_id, event, payload, 1, token))
+            if handed is not None:
+                self._done_with(handed)
             raise
-        if token is None:
+        if handed is None:
             if stored:
                 self._backlog += 1
                 self.wake()
         elif stored:
-            self._queue.put_nowait(Delivery(delivery_id, event, payload, 1, token))
+            self._queue.put_nowait(handed)
         else:
-            self._done_with(Delivery(delivery_id, event, payload, 1, token))
+            self._done_with(handed)
         return stored
 
     # ---- dispatcher and workers -----------------------------------------------------------------

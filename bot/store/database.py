@@ -65,24 +65,25 @@ def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None
         fut.set_result(result)
 
 
-def _dialect_insert(conn: Connection):  # noqa: ANN202
-    if conn.dialect.name == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert  # type: ignore[assignment]
-    return dialect_insert
+def dialect_insert(table: Table, dialect: str):  # noqa: ANN201
+    """The dialect's INSERT of `table` (SQLite's or PostgreSQL's: both know ON CONFLICT)."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+        return sqlite_insert(table)
+    from sqlalchemy.dialects.postgresql import insert as pg_insert
+    return pg_insert(table)
 
 
 def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
     """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
     CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
-    conn.execute(_dialect_insert(conn)(table).values(**key, **values)
+    conn.execute(dialect_insert(table, conn.dialect.name).values(**key, **values)
                  .on_conflict_do_update(index_elements=list(key), set_=values))
 
 
 @functools.cache
-def _upsert_statement(dialect: str, insert_fn: Callable, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):  # noqa: ANN202
-    stmt = insert_fn(table)
+def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):  # noqa: ANN202
+    stmt = dialect_insert(table, dialect)
     return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in columns if c not in key})
 
 
@@ -93,7 +94,7 @@ def upsert_many(conn: Connection, table: Table, key: list[str], rows: list[dict]
         return
     last = {tuple(r[k] for k in key): r for r in rows}
     columns = tuple(rows[0])
-    conn.execute(_upsert_statement(conn.dialect.name, _dialect_insert(conn), table, tuple(key), columns), list(last.values()))
+    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(key), columns), list(last.values()))
 
 
 class _Checkpointer:
@@ -202,16 +203,9 @@ class Database:
         """`q` taking only rows nobody else holds (several replicas share the tables)."""
         return q if self.is_sqlite else q.with_for_update(skip_locked=True)
 
-    def insert(self, table: Table):  # noqa: ANN201
-        """The dialect's INSERT (it knows ON CONFLICT)."""
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-        return (sqlite_insert if self.is_sqlite else pg_insert)(table)
-
     def insert_ignoring(self, table: Table, values: dict, key: list[str]):  # noqa: ANN201
         """INSERT ... ON CONFLICT DO NOTHING RETURNING the key (None when the row existed)."""
-        return self.insert(table).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
+        return dialect_insert(table, self.engine.dialect.name).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)

@@ -44,7 +44,7 @@ from bot.actions import (
 from bot.clock import SYSTEM, Clock
 from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
-from bot.store.database import Database, upsert, upsert_many
+from bot.store.database import Database, dialect_insert, upsert, upsert_many
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
     UTCDateTime,
@@ -187,7 +187,8 @@ class Store:
     def _insert_group(self, batch: list[tuple[dict, asyncio.Future]], conn: Connection) -> list[bool]:
         """Insert the deliveries of a group in one statement; for each, whether it was new (False: a
         redelivery, or the same id given twice in the group)."""
-        stmt = self.db.insert(deliveries).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id)
+        stmt = (dialect_insert(deliveries, conn.dialect.name).on_conflict_do_nothing(index_elements=["id"])
+                .returning(deliveries.c.id))
         inserted = set(conn.execute(stmt, [v for v, _ in batch]).scalars())
         out = []
         for v, _ in batch:
@@ -395,8 +396,9 @@ class Store:
 
         Group commit: commits asked for one campaign while its transaction runs (or, under load,
         within `COMMIT_LINGER` of the first) wait and then go together, decided one after the
-        other over the state each leaves, in one transaction (`COMMIT_GROUP` at most). Each keeps its own outcome: a lost lease or a failing `build`
-        fails only its own commit, and when the group's transaction fails each is retried alone.
+        other over the state each leaves, in one transaction (`COMMIT_GROUP` at most). Each keeps
+        its own outcome: a lost lease or a failing `build` fails only its own commit, and when the
+        group's transaction fails each is retried alone.
 
         Raises LeaseLost (and nothing is written) when the delivery's lease `token` is no longer held:
         another worker took the delivery over, and its outcome is the one that counts.
