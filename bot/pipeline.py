@@ -36,6 +36,7 @@ from bot.sweepers import ExpirySweeper
 log = logging.getLogger(__name__)
 
 HANDOFF_DEPTH = 4  # deliveries handed to workers straight from intake: up to this many per worker
+PARSED_KEEP = 1024  # payloads of deliveries left in the inbox kept parsed for the dispatcher, at most
 
 
 class Pipeline:
@@ -66,6 +67,7 @@ class Pipeline:
         self._inflight = 0
         self._running = False
         self._backlog = 0  # deliveries intake left in the inbox for the dispatcher (0: none waits)
+        self._parsed: dict[str, dict] = {}  # their payloads, parsed by intake (the oldest PARSED_KEEP)
 
     def _language_of(self, repo: str) -> str:
         """The language of the campaign a repository belongs to (replies merged there use it)."""
@@ -162,6 +164,8 @@ class Pipeline:
         if handed is None:
             if stored:
                 self._backlog += 1
+                if len(self._parsed) < PARSED_KEEP:
+                    self._parsed[delivery_id] = payload
                 self.wake()
         elif stored:
             self._queue.put_nowait(handed)
@@ -181,13 +185,16 @@ class Pipeline:
                 continue
             backlog = self._backlog
             try:
-                batch = await self.store.lease_deliveries(free)
+                batch = await self.store.lease_deliveries(free, self._parsed)
             except Exception:  # the database blinked: wait and retry
                 log.exception("leasing deliveries failed")
                 await asyncio.sleep(1.0)
                 continue
+            for d in batch:
+                self._parsed.pop(d.id, None)
             if len(batch) < free and self._backlog == backlog:
                 self._backlog = 0  # the inbox is empty: intake may hand deliveries over again
+                self._parsed.clear()  # (what is left was taken by another replica)
             if not batch:
                 self._wake.clear()
                 try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Integer, MetaData, String, Table, Text, TypeDecorator
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text, TypeDecorator
 
 metadata = MetaData()
 
@@ -38,7 +38,7 @@ deliveries = Table(
     Column("action", String(64)),
     Column("payload", Text, nullable=False),
     Column("received_at", UTCDateTime(), nullable=False, index=True),
-    Column("status", String(16), nullable=False, index=True),  # pending | processing | done | failed | ignored
+    Column("status", String(16), nullable=False),  # pending | processing | done | failed | ignored
     Column("attempts", Integer, nullable=False, default=0),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime()),
@@ -46,6 +46,8 @@ deliveries = Table(
     Column("finished_at", UTCDateTime()),
     # Deliveries about one subject (a pull request) are processed one after the other, in order.
     Column("subject", String(300), index=True),
+    # The inbox's queue: the oldest waiting deliveries are found without sorting the backlog.
+    Index("ix_deliveries_status_received_at", "status", "received_at"),
 )
 
 campaigns = Table(
