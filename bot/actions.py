@@ -214,8 +214,13 @@ ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist,
                                                          Notice)}
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {t: tuple(f.name for f in dataclasses.fields(t)) for t in ACTION_TYPES.values()}
+
+
 def action_to_dict(action: Action) -> dict:
-    return {"kind": type(action).__name__, **dataclasses.asdict(action)}
+    """The action as JSON-ready data (an outbox row): its kind and its fields, which are all plain
+    values (strings, numbers, tuples of strings, a string enum)."""
+    return {"kind": type(action).__name__, **{name: getattr(action, name) for name in _FIELDS[type(action)]}}
 
 
 def action_from_dict(data: dict) -> Action:
@@ -255,6 +260,9 @@ class Decision:
     actions: list[Action] = field(default_factory=list)
     board: BoardChange = BoardChange.NONE
     notes: list = field(default_factory=list)  # what a reply says, as data (bot.model.Note); for tests and replay
+    # The state `changes` lead to from the state decided on, when deciding computed it anyway (the
+    # store then does not apply them a second time); None: `apply_changes` it.
+    after: CampaignState | None = field(default=None, compare=False, repr=False)
 
 
 def now_utc() -> datetime:

@@ -344,7 +344,7 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
     notes += [Note(NoteCode.HINT, detail=h) for h in hints]
     notes += [Note(NoteCode.ERROR, detail=e.text(lang)) for e in parsed.errors]
     notes = _tell_expiry(rules, notes, now)
-    decision = Decision(changes=led.changes, notes=notes,
+    decision = Decision(changes=led.changes, notes=notes, after=led.state,
                         board=BoardChange.FORCE if refresh else BoardChange.moved_if(bool(led.changes)))
     extra_blocks += _results_blocks(rules, state, led.state, c, decision)
     if notes or extra_blocks:

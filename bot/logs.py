@@ -18,6 +18,8 @@ import sys
 from datetime import UTC, datetime
 from typing import IO, Any
 
+from bot import jsonio
+
 __all__ = ["FIELDS", "JsonFormatter", "TextFormatter", "action_line", "delivery_line", "fields", "setup_logging"]
 
 FIELDS = ("delivery", "event", "campaign", "outcome", "duration_ms", "action", "target", "attempt")
@@ -71,7 +73,7 @@ class JsonFormatter(logging.Formatter):
             out[k] = v if isinstance(v, (str, int, float, bool)) or v is None else str(v)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, ensure_ascii=False)
+        return jsonio.dumps(out)
 
 
 class TextFormatter(logging.Formatter):
@@ -107,5 +109,9 @@ def setup_logging(level: str = "INFO", fmt: str | None = None, stream: IO[str] |
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(level.upper())
+    # Neither format shows the caller's file and line, the thread or the process: a record need
+    # not look them up (a third of the cost of the line logged per delivery and per action).
+    logging._srcfile = None  # type: ignore[attr-defined]  # the logging docs' "Optimization" switch
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))
     return handler

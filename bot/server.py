@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import signal
 import sys
@@ -19,6 +18,7 @@ from aiohttp import web
 from gidgethub import ValidationFailure
 from gidgethub.sansio import validate_event
 
+from bot import jsonio
 from bot import web as web_routes
 from bot.events import ACCESS_EVENTS, HANDLED_EVENTS
 from bot.health import Health
@@ -60,7 +60,7 @@ async def webhook(request: web.Request) -> web.Response:
     if len(delivery) > 64:
         return _error(400, "X-GitHub-Delivery is longer than 64 characters")
     try:
-        payload = json.loads(body)
+        payload = jsonio.loads(body)
         if not isinstance(payload, dict):
             raise ValueError("payload is not a JSON object")
     except (ValueError, UnicodeDecodeError) as exc:

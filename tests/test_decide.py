@@ -5,6 +5,8 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bot.actions import AddLabels, Assign, BoardChange, DropClaim, Reply, SetLabels, UpsertChecklist, apply_changes
 from bot.decide import CommentFacts, PullFacts, decide_comment, decide_pull
@@ -483,3 +485,28 @@ def test_board_changes_combine_to_the_stronger():
     assert [a | b for a in (N, M, F) for b in (N, M, F)] == [N, M, F, M, M, F, F, F, F]
     assert [bool(x) for x in (N, M, F)] == [False, True, True]
     assert BoardChange.moved_if(True) is M and BoardChange.moved_if(False) is N
+
+
+# ---- the state a decision leads to --------------------------------------------------------------
+_COMMENTS = ["【报名】：{t}", "/claim {t}", "/unclaim {t}", "【报名】：{t}-{u}", "【提交】：{t}", "/done {t}",
+             "/assign @{who} {t}", "/unassign @{who} {t}", "/close {t}", "/reopen {t}", "/renew {t}"]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(_COMMENTS), st.integers(1, 5), st.integers(1, 5),
+                          st.sampled_from(["alice", "Bob", "carol"]), st.booleans()), min_size=1, max_size=12))
+def test_the_state_a_comment_decision_carries_is_the_state_its_changes_make(rules, script):
+    """The store takes `decision.after` instead of applying the changes again: the board and every
+    later decision see exactly what applying them would give."""
+    r = make_rules(tasks={i: rules.tasks[2].model_copy(update={"id": i}) for i in range(1, 6)})
+    state = CampaignState()
+    for text, t, u, who, maintainer in script:
+        d = decide_comment(r, state, comment(text.format(t=t, u=u, who=who), author=who, maintainer=maintainer), NOW)
+        applied = apply_changes(state, d.changes)
+        assert d.after is not None
+        assert d.after == applied
+        for task in range(1, 6):
+            assert d.after.claims_on(task) == applied.claims_on(task)
+        for user in ("alice", "bob", "carol"):
+            assert d.after.claims_of(user) == applied.claims_of(user)
+        state = d.after

@@ -20,6 +20,8 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, create_engine, event
 
+from bot import jsonio
+
 
 class _DbThread:
     """SQLite's one writer: a thread that runs whole transactions, one after the other, urgent
@@ -150,6 +152,9 @@ def sync_url(url: str) -> str:
     return url
 
 
+_JSON: dict[str, Any] = {"json_serializer": jsonio.dumps, "json_deserializer": jsonio.loads}  # JSON columns
+
+
 class Database:
     """An engine and its runner: `write` and `read` run one transaction off the event loop."""
 
@@ -158,7 +163,8 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         self._runner: _DbThread | _DbPool
         if self.is_sqlite:
-            self.engine = create_engine(sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+            self.engine = create_engine(sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
+                                        **_JSON)
             self._runner = _DbThread("hackathon-bot-db")
 
             @event.listens_for(self.engine, "connect")
@@ -176,7 +182,8 @@ class Database:
             # after a server restart the first transaction on a stale connection fails, SQLAlchemy
             # then drops every pooled connection, and the failed work is retried (intake retries
             # a failed group row by row at once; deliveries and actions are retried later).
-            self.engine = create_engine(sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=False)
+            self.engine = create_engine(sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=False,
+                                        **_JSON)
             self._runner = _DbPool(threads=2)
 
     async def write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:

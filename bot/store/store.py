@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import itertools
-import json
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
@@ -26,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
 
+from bot import jsonio
 from bot.actions import (
     BoardChange,
     Change,
@@ -261,7 +261,7 @@ class Store:
             return [(r.id, r.event, r.payload, r.attempts, token) for r in sorted(rows, key=lambda r: r.received_at)]
 
         known = parsed or {}
-        return [Delivery(i, event, known.get(i) or json.loads(text), attempts, token)
+        return [Delivery(i, event, known.get(i) or jsonio.loads(text), attempts, token)
                 for i, event, text, attempts, token in await self._write(txn)]
 
     @staticmethod
@@ -498,7 +498,7 @@ class Store:
                                   "stage": e.stage.value if e.stage else None, "at": e.at}
                                  for e in stage_events(state, decision.changes, now)]
                 changes += decision.changes
-                state = apply_changes(state, decision.changes)
+                state = decision.after if decision.after is not None else apply_changes(state, decision.changes)
             lease = new_token()
             queued.append((len(outcomes), c, decision, lease, len(outbox_rows)))
             outbox_rows += [dict(delivery_id=c.delivery_id, installation_id=c.installation_id, payload=action_to_dict(a),
