@@ -351,7 +351,8 @@ class Stack:
         self.profiler = None
         if self.args.py_spy:
             self.profile = self.workdir / f"py-spy-{self.tag}.txt"
-            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250", "--gil",
+            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250",
+                                              *(["--idle"] if self.args.py_spy_idle else ["--gil"]),
                                               "--format", "raw", "-o", str(self.profile)],
                                              stdout=subprocess.DEVNULL, stderr=open(self.workdir / "py-spy.log", "ab"))
         return self
@@ -717,6 +718,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="BOARD_DELAY for the bot in the latency runs (default: the bot's own, 2 s; the burst run always uses 2 s)")
     p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
     p.add_argument("--log-level", default=None, help="LOG_LEVEL for the bot (default: the bot's own, INFO)")
+    p.add_argument("--py-spy-idle", action="store_true",
+                   help="with --py-spy: sample every thread, waiting ones too (where the time goes, not only the CPU)")
     p.add_argument("--py-spy", metavar="PATH", default=None,
                    help="profile the bot: attach this py-spy to it for each run, write collapsed stacks next to its log")
     p.add_argument("--no-reference", action="store_true", help="skip the reference bot's run")

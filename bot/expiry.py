@@ -16,7 +16,7 @@ DEFAULT_REMIND_BEFORE = timedelta(days=3)
 
 def when(at: datetime) -> str:
     """The day of a moment as replies and notices show it: `2026-01-15` (UTC; a lapse on that day)."""
-    return at.strftime("%Y-%m-%d")
+    return at.date().isoformat()
 
 
 def lapses_at(rules: CampaignRules, claim: Claim) -> datetime | None:

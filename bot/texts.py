@@ -17,6 +17,7 @@ Nothing here does I/O beyond the package loader reading template files on first 
 """
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -166,7 +167,9 @@ def check_lang(lang: str) -> str:
     return lang
 
 
+@functools.cache
 def template(lang: str, name: str) -> jinja2.Template:
+    """The template `name` in `lang` (loaded once: templates do not change while the bot runs)."""
     return _env.get_template(f"{check_lang(lang)}/{name}")
 
 

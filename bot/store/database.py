@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Table, create_engine, event
+from sqlalchemy import Connection, Table, bindparam, create_engine, event
 
 from bot import jsonio
 
@@ -84,19 +84,96 @@ def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
 
 
 @functools.cache
-def _upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):  # noqa: ANN202
+def upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):  # noqa: ANN202
     stmt = dialect_insert(table, dialect)
     return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in columns if c not in key})
 
 
-def upsert_many(conn: Connection, table: Table, key: list[str], rows: list[dict]) -> None:
-    """`upsert` for many rows with the same columns, in one round of statements built once. A key
-    given twice keeps its last row (one statement may not update a row twice)."""
-    if not rows:
-        return
-    last = {tuple(r[k] for k in key): r for r in rows}
-    columns = tuple(rows[0])
-    conn.execute(_upsert_statement(conn.dialect.name, table, tuple(key), columns), list(last.values()))
+class Prepared:
+    """A write statement compiled once per dialect (and set of columns given) and run on the
+    driver's own cursor by `run_writes`: no compilation, parameter objects or result objects per
+    call, only SQLAlchemy's type processing of each value (so what is stored is what `execute`
+    stores). `build(dialect name)` makes the statement; `returning`: it returns one row per row
+    given (INSERT ... RETURNING)."""
+
+    def __init__(self, build: Callable[[str], Any], *, returning: bool = False) -> None:
+        self._build = build
+        self.returning = returning
+        self._compiled: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[str, Any, Any]], bool]] = {}
+
+    def compiled(self, dialect: Any, keys: tuple[str, ...]) -> tuple[str, list[tuple[str, Any, Any]], bool]:
+        """(SQL, [(parameter name, value processor or None, value when a row has none)], positional)."""
+        hit = self._compiled.get((dialect.name, keys))
+        if hit is None:
+            stmt = self._build(dialect.name)
+            compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
+            table = stmt.table if stmt.is_insert else None
+            names = compiled.positiontup if compiled.positional else \
+                [n for n in compiled.binds if f"%({n})s" in compiled.string]
+            params = []
+            for name in names or ():
+                bind = compiled.binds[name]
+                default: Any = bind.value if bind.value is not _REQUIRED else None
+                column = table.c.get(name) if table is not None else None
+                if default is None and column is not None and column.default is not None and column.default.is_scalar:
+                    default = column.default.arg  # an INSERT's Python-side column default (`execute` adds it)
+                params.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect), default))
+            hit = self._compiled[(dialect.name, keys)] = (compiled.string, params, bool(compiled.positional))
+        return hit
+
+
+_REQUIRED = bindparam("x", required=True).value
+
+
+def run_writes(conn: Connection, steps: list[tuple[Prepared, list[dict]]]) -> list[list[Any]]:
+    """Run each prepared statement over its rows, in order, in the connection's transaction: one
+    executemany each on SQLite; on PostgreSQL all of them in one pipeline (one round trip for the
+    lot, instead of one per statement). Returns, per step, the first column of each returned row
+    (for `returning` steps; [] for the others)."""
+    dialect = conn.dialect
+    raw: Any = conn.connection.dbapi_connection
+    plans: list[tuple[Prepared, str, list[Any]]] = []
+    for prep, rows in steps:
+        if not rows:
+            plans.append((prep, "", []))
+            continue
+        sql, params, positional = prep.compiled(dialect, tuple(rows[0]))
+        values: list[Any] = []
+        for row in rows:
+            vals = []
+            for name, process, default in params:
+                value = row.get(name, default)
+                vals.append(process(value) if process is not None else value)
+            values.append(tuple(vals) if positional else dict(zip([n for n, _, _ in params], vals)))
+        plans.append((prep, sql, values))
+    out: list[list[Any]] = []
+    if dialect.name == "sqlite":
+        cur = raw.cursor()
+        for prep, sql, values in plans:
+            got: list[Any] = []
+            if values and prep.returning:  # (sqlite3's executemany returns no rows)
+                for v in values:
+                    cur.execute(sql, v)
+                    got += [r[0] for r in cur.fetchall()]
+            elif values:
+                cur.executemany(sql, values)
+            out.append(got)
+        cur.close()
+        return out
+    cursors = []
+    with raw.pipeline():
+        for prep, sql, values in plans:
+            cur = raw.cursor()
+            if values:
+                cur.executemany(sql, values, returning=prep.returning)
+            cursors.append((prep, cur, bool(values)))
+    for prep, cur, ran in cursors:
+        got = []
+        if ran and prep.returning:
+            got = [r[0] for _ in cur.results() for r in cur.fetchall()]
+        out.append(got)
+        cur.close()
+    return out
 
 
 class _Checkpointer:

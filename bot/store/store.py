@@ -44,7 +44,7 @@ from bot.actions import (
 from bot.clock import SYSTEM, Clock
 from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
-from bot.store.database import Database, dialect_insert, upsert, upsert_many
+from bot.store.database import Database, Prepared, dialect_insert, run_writes, upsert, upsert_statement
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
     UTCDateTime,
@@ -88,16 +88,34 @@ _HOLDERS = (select(deliveries.c.id, deliveries.c.lease_owner)
             .with_for_update())
 _LEDGER = (select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body)
            .where(effects.c.subject.in_(bindparam("subjects", expanding=True))))
-_DONE = (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
-         .values(status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None,
-                 error=None))
-_HISTORY = insert(history)
-_DIRTY = (update(campaigns).where(campaigns.c.slug == bindparam("b_slug"))
-          .values(version=bindparam("b_version"), board_dirty=True,
-                  dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
-                  installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id)))
 _VERSION = select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update()
-_OUTBOX = insert(outbox).returning(outbox.c.id, sort_by_parameter_order=True)
+
+# Its writes, run by `run_writes` (one pipeline on PostgreSQL).
+_DONE = Prepared(lambda _: update(deliveries).where(deliveries.c.id == bindparam("did")).values(
+    status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None, error=None))
+_PUT_EFFECT = Prepared(lambda d: upsert_statement(d, effects, ("subject",), (
+    "subject", "campaign", "fingerprint", "version", "body", "delivery_id", "applied_at")))
+_PUT_CLAIM = Prepared(lambda d: upsert_statement(d, claims, ("campaign", "task", "user_key"), (
+    "campaign", "task", "user_key", "user", "stage", "team", "link", "claimed_at", "updated_at", "renewed_at",
+    "reminded_at")))
+_DROP_CLAIM = Prepared(lambda _: delete(claims).where(claims.c.campaign == bindparam("c"), claims.c.task == bindparam("t"),
+                                                      claims.c.user_key == bindparam("u")))
+_PUT_PULL = Prepared(lambda d: upsert_statement(d, pulls, ("repo", "number"), (
+    "repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert")))
+_OPEN_TASK = Prepared(lambda _: delete(closed_tasks).where(closed_tasks.c.campaign == bindparam("c"),
+                                                           closed_tasks.c.task == bindparam("t")))
+_CLOSE_TASK = Prepared(lambda _: insert(closed_tasks))
+_CLOSE_CAMPAIGN = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c"))
+                           .values(closed_at=bindparam("at", type_=UTCDateTime())))
+_HISTORY = Prepared(lambda _: insert(history))
+_OUTBOX = Prepared(lambda _: insert(outbox).returning(outbox.c.id), returning=True)
+_DIRTY = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("b_slug")).values(
+    version=bindparam("b_version"), board_dirty=True,
+    dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
+    installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id)))
+_FORCE_BOARD = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c")).values(board_hash=None))
+_NEW_VERSION = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c"))
+                        .values(version=bindparam("v", type_=BigInteger())))
 
 # Leasing deliveries (see `Store.lease_deliveries`), oldest first; SKIP LOCKED on PostgreSQL.
 _BUSY = deliveries.alias("busy")
@@ -364,39 +382,37 @@ class Store:
         return version, self._load_state(conn, campaign)
 
     @staticmethod
-    def _apply(conn: Connection, campaign: str, changes: list[Change], now: datetime) -> None:
-        """Write `changes` in order; a run of changes of one kind is one executemany."""
+    def _change_steps(campaign: str, changes: list[Change], now: datetime) -> list[tuple[Prepared, list[dict]]]:
+        """The writes of `changes`, in order (for `run_writes`): a run of changes of one kind is one
+        statement over many rows."""
+        steps: list[tuple[Prepared, list[dict]]] = []
         for kind, group in itertools.groupby(changes, key=type):
             run = list(group)
             if kind is PutClaim:
-                upsert_many(conn, claims, ["campaign", "task", "user_key"], [
+                steps.append((_PUT_CLAIM, [
                     dict(campaign=campaign, task=c.task, user_key=c.user.lower(), user=c.user, stage=c.stage.value,
                          team=c.team, link=c.link, claimed_at=c.claimed_at, updated_at=now, renewed_at=c.renewed_at,
-                         reminded_at=c.reminded_at) for c in (ch.claim for ch in run if isinstance(ch, PutClaim))])
+                         reminded_at=c.reminded_at) for c in (ch.claim for ch in run if isinstance(ch, PutClaim))]))
             elif kind is DropClaim:
-                conn.execute(delete(claims).where(claims.c.campaign == campaign, claims.c.task == bindparam("t"),
-                                                  claims.c.user_key == bindparam("u")),
-                             [{"t": ch.task, "u": ch.user.lower()} for ch in run if isinstance(ch, DropClaim)])
+                steps.append((_DROP_CLAIM, [{"c": campaign, "t": ch.task, "u": ch.user.lower()}
+                                            for ch in run if isinstance(ch, DropClaim)]))
             elif kind is PutPull:
-                upsert_many(conn, pulls, ["repo", "number"], [
+                steps.append((_PUT_PULL, [
                     dict(repo=p.repo, number=p.number, campaign=campaign, author=p.author, title=p.title,
                          tasks=list(p.tasks), kind=p.kind, state=p.state, url=p.url, part=p.part, revert=p.revert)
-                    for p in (ch.pr for ch in run if isinstance(ch, PutPull))])
+                    for p in (ch.pr for ch in run if isinstance(ch, PutPull))]))
             else:
                 for ch in run:
-                    Store._apply_one(conn, campaign, ch)
-
-    @staticmethod
-    def _apply_one(conn: Connection, campaign: str, change: Change) -> None:
-        match change:
-            case SetTaskClosed(task=t, closed=flag):
-                conn.execute(delete(closed_tasks).where(closed_tasks.c.campaign == campaign, closed_tasks.c.task == t))
-                if flag:
-                    conn.execute(insert(closed_tasks).values(campaign=campaign, task=t))
-            case SetCampaignClosed(at=at):
-                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(closed_at=at))
-            case _:
-                raise TypeError(f"unknown change {change!r}")
+                    match ch:
+                        case SetTaskClosed(task=t, closed=flag):
+                            steps.append((_OPEN_TASK, [{"c": campaign, "t": t}]))
+                            if flag:
+                                steps.append((_CLOSE_TASK, [{"campaign": campaign, "task": t}]))
+                        case SetCampaignClosed(at=at):
+                            steps.append((_CLOSE_CAMPAIGN, [{"c": campaign, "at": at}]))
+                        case _:
+                            raise TypeError(f"unknown change {ch!r}")
+        return steps
 
     async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
                      installation_id: int | None = None, token: str | None = None, effect: Effect | None = None,
@@ -511,26 +527,25 @@ class Store:
                 installation = c.installation_id if c.installation_id is not None else installation
                 force = force or decision.board is BoardChange.FORCE
 
-        if done:
-            conn.execute(_DONE, {"ids": done, "now": now})
-        if ledger_rows:
-            upsert_many(conn, effects, ["subject"], list(ledger_rows.values()))
         if changes:
-            self._apply(conn, campaign, changes, now)
             # A fresh random stamp, not version + 1: a transaction that fails to commit leaves a
             # stamp nobody else can ever write, so the cache entry below can never be mistaken.
             version = secrets.randbits(62)
-        if history_rows:
-            conn.execute(_HISTORY, history_rows)
-        ids_out: list[int] = []
-        if outbox_rows:
-            ids_out = list(conn.execute(_OUTBOX, outbox_rows).scalars())
+        steps: list[tuple[Prepared, list[dict]]] = [
+            (_DONE, [{"did": d, "now": now} for d in done]),
+            (_PUT_EFFECT, list(ledger_rows.values())),
+            *self._change_steps(campaign, changes, now),
+            (_HISTORY, history_rows),
+        ]
+        outbox_at = len(steps)
+        steps.append((_OUTBOX, outbox_rows))
         if dirty:  # (changes always make the board dirty)
-            conn.execute(_DIRTY, {"b_slug": campaign, "b_version": version, "b_now": now, "b_inst": installation})
+            steps.append((_DIRTY, [{"b_slug": campaign, "b_version": version, "b_now": now, "b_inst": installation}]))
             if force:  # /refresh: edit the tracker even if the board looks unchanged
-                conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(board_hash=None))
+                steps.append((_FORCE_BOARD, [{"c": campaign}]))
         elif changes:
-            conn.execute(update(campaigns).where(campaigns.c.slug == campaign).values(version=version))
+            steps.append((_NEW_VERSION, [{"c": campaign, "v": version}]))
+        ids_out = run_writes(conn, steps)[outbox_at]  # (one round trip on PostgreSQL)
         # Cached before the commit, while the row lock is still held: whoever takes the lock next
         # reads this stamp and finds the state ready (set after the commit, it raced with them).
         self._cache[campaign] = (version, state)
