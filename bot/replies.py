@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot import texts
@@ -47,39 +48,62 @@ def notice_marker(key: str) -> str:
 _KEY_UNSAFE = re.compile(r"[^A-Za-z0-9:._-]")
 
 
-def _group(notes: list[Note], lang: str) -> list[dict[str, Any]]:
-    groups: dict[tuple, dict[str, Any]] = {}
+class _Fields(dict):
+    """A note's `extra`, whose keys a template also reads as attributes (`g.extra.limit`) without
+    the failed attribute lookup jinja otherwise makes before trying the key."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+@dataclass(slots=True)
+class _Group:
+    """Notes merged into one line of a reply (what a note macro of replies.j2 gets as `g`; an object,
+    not a dict: a template reads its fields as attributes, which jinja looks up first)."""
+
+    code: NoteCode
+    user: str | None
+    detail: str | None
+    extra: dict[str, Any]
+    tasks: list[int] = field(default_factory=list)
+    holders: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _group(notes: list[Note], lang: str) -> list[_Group]:
+    groups: dict[tuple, _Group] = {}
     for n in notes:
         detail = texts.text_of(n.detail, lang) if n.detail is not None else None
-        extra = dict(n.extra or {})
+        extra = _Fields(n.extra or {})
         holders = extra.pop("holders", None) if n.code == NoteCode.TASK_FULL else None
-        key = (n.code, (n.user or "").lower(), detail, json.dumps(extra, sort_keys=True, default=str))
+        key = (n.code, (n.user or "").lower(), detail, json.dumps(extra, sort_keys=True, default=str) if extra else "")
         g = groups.get(key)
         if g is None:
-            g = groups[key] = {"code": n.code, "tasks": [], "user": n.user, "detail": detail,
-                               "extra": extra, "holders": {}}
+            g = groups[key] = _Group(n.code, n.user, detail, extra)
         for t in n.tasks:
-            if t not in g["tasks"]:
-                g["tasks"].append(t)
+            if t not in g.tasks:
+                g.tasks.append(t)
         if holders:
             for t, users in holders.items():
-                g["holders"].setdefault(int(t), [])
-                g["holders"][int(t)] += [u for u in users if u not in g["holders"][int(t)]]
+                held = g.holders.setdefault(int(t), [])
+                held += [u for u in users if u not in held]
     return list(groups.values())
 
 
 def _deliverables(rules: CampaignRules, task: Task) -> dict[str, Any]:
     repo, path = task.rfc_location(rules.campaign)
-    return {
+    return _Fields({
         "id": task.id,
         "title": task.title,
         "url": task_url(rules, task),
-        "rfc": {"repo": repo, "path": path} if task.rfc.required else None,
-        "targets": [{"repo": t.repo, "paths": list(t.paths)} for t in task.targets],
+        "rfc": _Fields({"repo": repo, "path": path}) if task.rfc.required else None,
+        "targets": [_Fields({"repo": t.repo, "paths": list(t.paths)}) for t in task.targets],
         "tests": list(task.tests),
         "acceptance": list(task.acceptance),
         "pr_title": f"【{rules.campaign.key} No.{task.id}】",
-    }
+    })
 
 
 _DELIVER: dict[tuple[int, str, int], tuple[CampaignRules, dict[str, Any]]] = {}
@@ -103,8 +127,8 @@ def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: st
     """One reply to one comment: marker, greeting, a line per note group, deliverables of claimed tasks."""
     groups = _group(notes, lang)
     m = texts.macros(lang, "replies.j2")
-    lines = [str(getattr(m, g["code"])(g)).strip() for g in groups]
-    claimed = [t for g in groups if g["code"] == NoteCode.CLAIMED for t in g["tasks"] if t in rules.tasks]
+    lines = [str(getattr(m, g.code)(g)).strip() for g in groups]
+    claimed = [t for g in groups if g.code == NoteCode.CLAIMED for t in g.tasks if t in rules.tasks]
     claimed = list(dict.fromkeys(claimed))
     body = texts.render(
         lang, "reply.j2",
@@ -149,7 +173,7 @@ def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, 
 def render_gloss(rules: CampaignRules, notes: list[Note], lang: str) -> str:
     """The reply's notes as ONE line in `lang`, for a comment written in the campaign's other language."""
     m = texts.macros(lang, "replies.j2")
-    text = " ".join(texts.one_line(str(getattr(m, g["code"])(g)).strip()) for g in _group(notes, lang))
+    text = " ".join(texts.one_line(str(getattr(m, g.code)(g)).strip()) for g in _group(notes, lang))
     return str(m.gloss(text)).strip()
 
 
