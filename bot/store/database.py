@@ -125,11 +125,68 @@ class Prepared:
 _REQUIRED = bindparam("x", required=True).value
 
 
-def run_writes(conn: Connection, steps: list[tuple[Prepared, list[dict]]]) -> list[list[Any]]:
+class Query:
+    """A read for `run_reads`. `build(dialect name)` makes it; on PostgreSQL a list parameter is
+    an array (`= ANY(:ids)`), so the statement is compiled once and sent with others in one
+    pipeline; on SQLite (no round trips to save) it runs through SQLAlchemy as any statement."""
+
+    def __init__(self, build: Callable[[str], Any]) -> None:
+        self._build = build
+        self._stmts: dict[str, Any] = {}
+        self._compiled: dict[str, tuple[str, list[tuple[str, Any, Any]], list[Any]]] = {}
+
+    def statement(self, dialect: str) -> Any:
+        stmt = self._stmts.get(dialect)
+        if stmt is None:
+            stmt = self._stmts[dialect] = self._build(dialect)
+        return stmt
+
+    def compiled(self, dialect: Any) -> tuple[str, list[tuple[str, Any, Any]], list[Any]]:
+        """(SQL, [(parameter name, processor, value when not given)], [result column processor])."""
+        hit = self._compiled.get(dialect.name)
+        if hit is None:
+            stmt = self.statement(dialect.name)
+            compiled = stmt.compile(dialect=dialect)
+            params = [(n, b.type.dialect_impl(dialect).bind_processor(dialect), b.value)
+                      for n, b in compiled.binds.items() if f"%({n})s" in compiled.string]
+            results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns]
+            hit = self._compiled[dialect.name] = (compiled.string, params, results)
+        return hit
+
+
+def run_reads(conn: Connection, queries: list[tuple[Query, dict]]) -> list[list[tuple]]:
+    """The rows of each query (tuples), run in the connection's transaction: on PostgreSQL in one
+    pipeline (with the transaction's BEGIN: one round trip for all of them)."""
+    dialect = conn.dialect
+    if dialect.name == "sqlite":
+        return [[tuple(r) for r in conn.execute(q.statement("sqlite"), params)] for q, params in queries]
+    raw: Any = conn.connection.dbapi_connection
+    cursors = []
+    with raw.pipeline() as pipeline:
+        for q, given in queries:
+            sql, params, results = q.compiled(dialect)
+            cur = raw.cursor()
+            values = {n: given.get(n, default) for n, _, default in params}
+            cur.execute(sql, {n: (p(values[n]) if p is not None else values[n]) for n, p, _ in params})
+            cursors.append((cur, results))
+        pipeline.sync()
+        out = []
+        for cur, results in cursors:
+            rows = cur.fetchall()
+            if any(results):
+                rows = [tuple(p(v) if p is not None else v for p, v in zip(results, r)) for r in rows]
+            out.append([tuple(r) for r in rows])
+            cur.close()
+    return out
+
+
+def run_writes(conn: Connection, steps: list[tuple[Prepared, list[dict]]], *, commit: bool = False) -> list[list[Any]]:
     """Run each prepared statement over its rows, in order, in the connection's transaction: one
     executemany each on SQLite; on PostgreSQL all of them in one pipeline (one round trip for the
     lot, instead of one per statement). Returns, per step, the first column of each returned row
-    (for `returning` steps; [] for the others)."""
+    (for `returning` steps; [] for the others). `commit`: these are the transaction's last words;
+    on PostgreSQL its COMMIT goes in the same pipeline (SQLAlchemy's own commit then has nothing
+    left to do); on SQLite the transaction commits as usual."""
     dialect = conn.dialect
     raw: Any = conn.connection.dbapi_connection
     plans: list[tuple[Prepared, str, list[Any]]] = []
@@ -167,6 +224,8 @@ def run_writes(conn: Connection, steps: list[tuple[Prepared, list[dict]]]) -> li
             if values:
                 cur.executemany(sql, values, returning=prep.returning)
             cursors.append((prep, cur, bool(values)))
+        if commit:
+            raw.commit()
     for prep, cur, ran in cursors:
         got = []
         if ran and prep.returning:

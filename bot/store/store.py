@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Table, and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Connection, Table, and_, any_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot import jsonio
 from bot.actions import (
@@ -44,7 +45,7 @@ from bot.actions import (
 from bot.clock import SYSTEM, Clock
 from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
-from bot.store.database import Database, Prepared, dialect_insert, run_writes, upsert, upsert_statement
+from bot.store.database import Database, Prepared, Query, dialect_insert, run_reads, run_writes, upsert, upsert_statement
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
     UTCDateTime,
@@ -82,13 +83,25 @@ class _Commit:
 
 
 # The group commit's statements, built once (FOR UPDATE is left out by SQLite's compiler).
-_HOLDERS = (select(deliveries.c.id, deliveries.c.lease_owner)
-            .where(deliveries.c.id.in_(bindparam("ids", expanding=True)),
-                   deliveries.c.status.in_([DeliveryStatus.PROCESSING.value, DeliveryStatus.PENDING.value]))
-            .with_for_update())
-_LEDGER = (select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body)
-           .where(effects.c.subject.in_(bindparam("subjects", expanding=True))))
-_VERSION = select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update()
+def _in(column: Any, name: str, dialect: str) -> Any:
+    """`column IN :name` for a list: an array on PostgreSQL (one statement text whatever its length)."""
+    if dialect == "sqlite":
+        return column.in_(bindparam(name, expanding=True))
+    return column == any_(bindparam(name, type_=ARRAY(column.type)))
+
+
+_HOLDERS = Query(lambda d: select(deliveries.c.id, deliveries.c.lease_owner)
+                 .where(_in(deliveries.c.id, "ids", d),
+                        or_(deliveries.c.status == DeliveryStatus.PROCESSING.value,
+                            deliveries.c.status == DeliveryStatus.PENDING.value))
+                 .with_for_update())
+_LEDGER = Query(lambda d: select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body)
+                .where(_in(effects.c.subject, "subjects", d)))
+_VERSION = Query(lambda _: select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update())
+
+# Intake: the deliveries of a group; a delivery already stored (a redelivery) returns no row.
+_INTAKE = Prepared(lambda d: dialect_insert(deliveries, d).on_conflict_do_nothing(index_elements=["id"])
+                   .returning(deliveries.c.id), returning=True)
 
 # Its writes, run by `run_writes` (one pipeline on PostgreSQL).
 _DONE = Prepared(lambda _: update(deliveries).where(deliveries.c.id == bindparam("did")).values(
@@ -224,9 +237,7 @@ class Store:
     def _insert_group(self, batch: list[tuple[dict, asyncio.Future]], conn: Connection) -> list[bool]:
         """Insert the deliveries of a group in one statement; for each, whether it was new (False: a
         redelivery, or the same id given twice in the group)."""
-        stmt = (dialect_insert(deliveries, conn.dialect.name).on_conflict_do_nothing(index_elements=["id"])
-                .returning(deliveries.c.id))
-        inserted = set(conn.execute(stmt, [v for v, _ in batch]).scalars())
+        inserted = set(run_writes(conn, [(_INTAKE, [v for v, _ in batch])], commit=True)[0])  # (one round trip on PostgreSQL)
         out = []
         for v, _ in batch:
             out.append(v["id"] in inserted)
@@ -370,9 +381,9 @@ class Store:
         """The campaign's state (`urgent`: the board flusher's read, ahead of the workers' commits)."""
         return await self._read(lambda conn: self._load_state(conn, campaign), urgent=urgent)
 
-    def _locked_state(self, conn: Connection, campaign: str) -> tuple[int, CampaignState]:
-        """Take the campaign's row lock; its state from the cache when the version matches."""
-        version = conn.execute(_VERSION, {"slug": campaign}).scalar()
+    def _locked_state(self, conn: Connection, campaign: str, version: int | None) -> tuple[int, CampaignState]:
+        """The campaign's state from the cache when `version` (read under the campaign's row lock,
+        see `_VERSION`) matches; a campaign without a row gets one."""
         if version is None:
             conn.execute(insert(campaigns).values(slug=campaign, board_dirty=False, board_edits=0, board_failures=0, version=0))
             version = 0
@@ -473,14 +484,15 @@ class Store:
         then every write at once. Returns each commit's outcome: (decision, items) or an exception."""
         now = self.clock.now()
         ids = [c.delivery_id for c in group if c.delivery_id is not None]
-        holders: dict[str, str | None] = {}
-        if ids:
-            holders = {r.id: r.lease_owner for r in conn.execute(_HOLDERS, {"ids": ids})}
-        version, state = self._locked_state(conn, campaign)
         subjects = [c.effect.subject for c in group if c.effect is not None]
-        ledger: dict[str, Applied] = {}
-        if subjects:
-            ledger = {r.subject: Applied(r.fingerprint, r.version, r.body) for r in conn.execute(_LEDGER, {"subjects": subjects})}
+        # The campaign's row lock, the deliveries' leases, the ledger: one round trip on PostgreSQL.
+        found = iter(run_reads(conn, [(_VERSION, {"slug": campaign}),
+                                      *([(_HOLDERS, {"ids": ids})] if ids else []),
+                                      *([(_LEDGER, {"subjects": subjects})] if subjects else [])]))
+        row = next(found)
+        version, state = self._locked_state(conn, campaign, row[0][0] if row else None)
+        holders: dict[str, str | None] = dict(next(found)) if ids else {}  # type: ignore[arg-type]
+        ledger = {subject: Applied(fingerprint, at, body) for subject, fingerprint, at, body in (next(found) if subjects else [])}
 
         outcomes: list[Any] = []
         done: list[str] = []
@@ -545,10 +557,10 @@ class Store:
                 steps.append((_FORCE_BOARD, [{"c": campaign}]))
         elif changes:
             steps.append((_NEW_VERSION, [{"c": campaign, "v": version}]))
-        ids_out = run_writes(conn, steps)[outbox_at]  # (one round trip on PostgreSQL)
         # Cached before the commit, while the row lock is still held: whoever takes the lock next
         # reads this stamp and finds the state ready (set after the commit, it raced with them).
         self._cache[campaign] = (version, state)
+        ids_out = run_writes(conn, steps, commit=True)[outbox_at]  # (with its COMMIT: one round trip on PostgreSQL)
         for index, c, decision, lease, first in queued:
             outcomes[index] = (decision, [OutboxItem(ids_out[first + k], c.delivery_id, c.installation_id, a, 1, lease)
                                           for k, a in enumerate(decision.actions)])
