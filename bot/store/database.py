@@ -298,6 +298,7 @@ class Database:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._runner: _DbThread | _DbPool
+        self._conn: Connection | None = None  # SQLite: the database thread's connection (see `_own`)
         if self.is_sqlite:
             self.engine = create_engine(sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
                                         **_JSON)
@@ -322,21 +323,34 @@ class Database:
                                         **_JSON)
             self._runner = _DbPool(threads=2)
 
-    async def write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
-        """Run `fn(conn)` in one write transaction."""
-        def job() -> Any:
+    def _own(self) -> Connection:
+        """SQLite: the database thread's one connection, kept from one transaction to the next (a
+        pool check-out per transaction cost more than most of them); opened again after a failure."""
+        conn = self._conn
+        if conn is None or conn.closed or conn.invalidated:
+            conn = self._conn = self.engine.connect()
+        return conn
+
+    def _in_transaction(self, fn: Callable[[Connection], Any]) -> Any:
+        if not self.is_sqlite:
             with self.engine.begin() as conn:
                 return fn(conn)
+        conn = self._own()
+        try:
+            with conn.begin():
+                return fn(conn)
+        except BaseException:
+            self._conn = None  # whatever went wrong, the next transaction starts on a fresh connection
+            conn.close()
+            raise
 
-        return await self._runner.submit(job, urgent)
+    async def write(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
+        """Run `fn(conn)` in one write transaction."""
+        return await self._runner.submit(functools.partial(self._in_transaction, fn), urgent)
 
     async def read(self, fn: Callable[[Connection], Any], *, urgent: bool = False) -> Any:
         """Run `fn(conn)` for reading (`urgent`: ahead of the workers' transactions, as `write`)."""
-        def job() -> Any:
-            with self.engine.connect() as conn:
-                return fn(conn)
-
-        return await self._runner.submit(job, urgent)
+        return await self._runner.submit(functools.partial(self._in_transaction, fn), urgent)
 
     def for_update(self, q):  # noqa: ANN001, ANN201
         """`q` with a row lock (SQLite's single writer needs none)."""
@@ -354,4 +368,7 @@ class Database:
         await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)
         if self.is_sqlite:
             await asyncio.get_running_loop().run_in_executor(None, self._checkpointer.stop)
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
         self.engine.dispose()

@@ -20,7 +20,7 @@ def _lz4(bind: sa.engine.Connection) -> bool:
     if bind.dialect.name != "postgresql":
         return False
     choices = bind.execute(sa.text("SELECT enumvals FROM pg_settings WHERE name = 'default_toast_compression'")).scalar()
-    return bool(choices) and "lz4" in choices
+    return "lz4" in (choices or [])
 
 
 def upgrade() -> None:
