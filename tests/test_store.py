@@ -5,6 +5,8 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.actions import BoardChange, Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
 from bot.model import Claim, PrKind, PrState, PullRequest, Stage
@@ -327,3 +329,21 @@ async def test_connections_the_server_dropped_cost_no_delivery(backend, tmp_path
     await store.commit("h9", deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), delivery_id=d.id, token=d.token)
     assert [c.user for c in (await store.state("h9")).claims] == ["a"]
     await store.close()
+
+
+@given(st.datetimes(min_value=datetime(1000, 1, 1), timezones=st.one_of(st.none(), st.timezones())))
+def test_a_timestamp_is_stored_in_sqlite_exactly_as_sqlalchemy_writes_it(moment):
+    """SQLite compares stored timestamps as text (the inbox's order, lease expiry): the one-step
+    writer must produce SQLAlchemy's own DATETIME text for every moment, aware or naive."""
+    from sqlalchemy.dialects import sqlite
+
+    from bot.store.schema import UTCDateTime
+
+    dialect = sqlite.dialect()
+    t = UTCDateTime()
+    stock = t.impl.dialect_impl(dialect).bind_processor(dialect)
+    try:
+        expected = stock(t.process_bind_param(moment, dialect))
+    except OverflowError:  # an aware moment that does not fit in UTC's year range: neither can store it
+        return
+    assert t.dialect_impl(dialect).bind_processor(dialect)(moment) == expected

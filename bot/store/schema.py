@@ -25,6 +25,19 @@ class UTCDateTime(TypeDecorator):
                 value = value.replace(tzinfo=None)
         return value
 
+    def bind_processor(self, dialect):  # noqa: ANN001, ANN201, D102
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value):  # noqa: ANN001, ANN202 - what SQLite's DATETIME stores, in one step (a test compares them)
+            if isinstance(value, datetime):
+                if value.tzinfo:
+                    value = value.astimezone(UTC).replace(tzinfo=None)
+                return value.isoformat(" ", "microseconds")
+            return value
+
+        return process
+
     def process_result_value(self, value, dialect):  # noqa: ANN001, D102
         if isinstance(value, datetime):
             value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
