@@ -8,7 +8,8 @@ behind (retries, and the actions of a worker or replica that crashed).
 
 Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago waits
 for the gap (other work of the lane goes on meanwhile), or only until the burst is over (no new
-reply to the issue for `REPLY_SETTLE`) while the write budget is mostly unspent; when its turn
+reply to the issue for a while that follows the burst's pace: `settle_after`) while the write
+budget is mostly unspent; when its turn
 comes, every reply queued for that issue by then is merged into as few comments as GitHub's
 size limit allows (`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
 Failure policy: a permanent 4xx is recorded as failed; a transient error (5xx, timeout, rate
@@ -48,7 +49,18 @@ log = logging.getLogger(__name__)
 
 REPLY_GAP = 3.0  # seconds between the bot's replies to one issue while replies queue up
 REPLY_SETTLE = 0.3  # seconds with no new reply to an issue after which its queued replies may go early
+SETTLE_FLOOR = 0.1  # ... or fewer, down to this, when they came fast (see `settle_after`)
+SETTLE_GAPS = 10  # ... the burst is over after this many times its mean gap between replies without one
 EARLY_BELOW = 0.5  # ... while the installation has used less than this share of its write budget
+
+
+def settle_after(waiting: int, waited: float, *, floor: float = SETTLE_FLOOR, ceiling: float = REPLY_SETTLE) -> float:
+    """How long without a new reply to an issue means its burst is over: `SETTLE_GAPS` times the
+    mean gap between the `waiting` replies queued over the last `waited` seconds, between `floor`
+    and `ceiling`. A flood of a hundred or more a second is over after 0.1 s of silence; a burst of
+    a few a second (gaps of 0.3 s happen in it by chance) only after 0.3 s, as before."""
+    gap = waited / waiting if waiting > 1 else ceiling
+    return min(ceiling, max(floor, SETTLE_GAPS * gap))
 
 
 def retry_plan(attempts: int, exc: Exception) -> tuple[float, bool]:
@@ -106,10 +118,12 @@ class Executor:
         self.language_of = language_of
         self.reply_gap = reply_gap
         self.reply_settle = REPLY_SETTLE
+        self.reply_settle_floor = SETTLE_FLOOR
         self._stopped = False
         self._lanes: dict[int | None, _Lane] = {}
         self._last_reply: dict[tuple[int | None, str, int], float] = {}  # (installation, repo, number) -> monotonic
         self._last_queued: dict[tuple[int | None, str, int], float] = {}  # when the newest reply to it was queued
+        self._first_queued: dict[tuple[int | None, str, int], float] = {}  # ... and the oldest still waiting
         self._queued: set[int] = set()  # ids of items in a lane
 
     # ---- the stage ----------------------------------------------------------------------------
@@ -126,8 +140,9 @@ class Executor:
             mergeable = isinstance(item.action, Reply) and self.gateway is not None and item.installation_id is not None
             lane.push(item, mergeable)
             if mergeable:
-                self._last_queued[(item.installation_id, item.action.repo, item.action.number)] = \
-                    asyncio.get_running_loop().time()
+                key = (item.installation_id, item.action.repo, item.action.number)
+                self._last_queued[key] = asyncio.get_running_loop().time()
+                self._first_queued.setdefault(key, self._last_queued[key])
             if lane.task is None or lane.task.done():
                 lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane),
                                                 name=f"executor-{item.installation_id}")
@@ -179,8 +194,8 @@ class Executor:
         issue, merged). ([], seconds to wait) when all wait.
 
         A reply waits until `reply_gap` after the bot's last reply to its issue, or, sooner, until
-        no new reply to that issue has been queued for `REPLY_SETTLE` (the burst is over) while
-        the installation has used less than `EARLY_BELOW` of its write budget."""
+        no new reply to that issue has been queued for a while (`settle_after`: the burst is over)
+        while the installation has used less than `EARLY_BELOW` of its write budget."""
         now = asyncio.get_running_loop().time()  # pacing against GitHub runs on real time
         soonest = 60.0
         early: bool | None = None  # computed once, when a reply waits
@@ -196,7 +211,10 @@ class Executor:
                 if early is None:
                     early = installation_id is not None and self._budget_spent(installation_id) < EARLY_BELOW
                 if early:
-                    ready_at = min(ready_at, self._last_queued.get(key, now) + self.reply_settle)
+                    last = self._last_queued.get(key, now)
+                    settle = settle_after(len(entries), last - self._first_queued.get(key, last),
+                                          floor=self.reply_settle_floor, ceiling=self.reply_settle)
+                    ready_at = min(ready_at, last + settle)
             if ready_at > now:
                 soonest = min(soonest, ready_at - now)
                 continue
@@ -205,6 +223,7 @@ class Executor:
             return [], max(0.01, soonest)
         if best[1] is None:
             return [lane.items.popleft()[1]], 0.0
+        self._first_queued.pop((installation_id, *best[1]), None)
         return [item for _, item in lane.replies.pop(best[1])], 0.0
 
     def _budget_spent(self, installation_id: int) -> float:

@@ -388,11 +388,12 @@ class CassetteHarness(Harness):
         """Replies to an issue the bot has just answered wait (its reply gap never ends, and none
         goes early) until `release_replies`: what is queued by then goes out together, however
         slow the machine."""
-        self.pipeline.executor.reply_gap = self.pipeline.executor.reply_settle = 3600.0
+        executor = self.pipeline.executor
+        executor.reply_gap = executor.reply_settle = executor.reply_settle_floor = 3600.0
 
     def release_replies(self) -> None:
         executor = self.pipeline.executor
-        executor.reply_gap = executor.reply_settle = 0.0
+        executor.reply_gap = executor.reply_settle = executor.reply_settle_floor = 0.0
         executor.wake()  # a lane sleeps until its gap ends: wake it to see the new gap
 
     def since(self, mark: int) -> list[Call]:

@@ -3,10 +3,12 @@ GitHub's size limit, and a merged comment starts with the marker of each reply i
 retry after a crash finds them)."""
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.coalesce import coalesce, leading_markers
+from bot.executor import REPLY_SETTLE, SETTLE_FLOOR, settle_after
 from bot.replies import reply_marker
 
 texts = st.text(alphabet=st.sampled_from("ab @\n中文-*`"), min_size=1, max_size=400).filter(lambda t: t.strip())
@@ -36,3 +38,13 @@ def test_a_burst_of_replies_fills_each_comment():
     assert sum(len(m.carries) for m in merged) == 2000
     assert all(len(m.body) <= 65536 for m in merged)
     assert all(len(m.body) > 65536 * 0.8 for m in merged[:-1])
+
+
+def test_the_end_of_a_burst_is_told_by_its_own_pace():
+    """A flood of claims is over after a short silence; a burst of a few a second, whose gaps
+    reach 0.3 s by chance, only after 0.3 s; a lone queued reply waits the full 0.3 s."""
+    assert settle_after(1000, 1.4) == SETTLE_FLOOR  # 700 a second
+    assert settle_after(90, 3.0) == REPLY_SETTLE  # 30 a second
+    assert settle_after(1, 0.0) == REPLY_SETTLE
+    assert SETTLE_FLOOR < settle_after(40, 1.0) < REPLY_SETTLE  # 40 a second: 10 mean gaps, 0.25 s
+    assert settle_after(40, 1.0) == pytest.approx(10 * 1.0 / 40)

@@ -320,6 +320,7 @@ async def test_the_end_of_a_burst_is_answered_without_waiting_the_whole_reply_ga
     burst is over (no new claim for a moment), merged; they do not wait the whole gap."""
     async with Harness(all_rules, tmp_path, max_writes_per_minute=80) as h:
         h.pipeline.executor.reply_gap = 20.0
+        h.pipeline.executor.reply_settle_floor = h.pipeline.executor.reply_settle  # 0.3 s: a slow machine's claims stay one burst
         await h.comment("【报名】：1", user="first")
         await h.wait_for(lambda: len(h.bot_comments()) == 1)
         results = await asyncio.gather(*(h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(2, 9)))
