@@ -368,7 +368,7 @@ class Stack:
         self.profiler = None
         if self.args.py_spy:
             self.profile = self.workdir / f"py-spy-{self.tag}.txt"
-            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250",
+            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250", *(["--threads"] if self.args.py_spy_idle else []),
                                               *(["--idle"] if self.args.py_spy_idle else ["--gil"]),
                                               "--format", "raw", "-o", str(self.profile)],
                                              stdout=subprocess.DEVNULL, stderr=open(self.workdir / "py-spy.log", "ab"))

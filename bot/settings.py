@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     dashboard: bool = Field(True, description="serve the dashboard pages (DASHBOARD=off disables them)")
 
     # Tuning (not Probot names; documented in the README).
-    workers: int = Field(32, ge=1, description="deliveries processed concurrently per process")
+    workers: int = Field(96, ge=1, description="deliveries processed concurrently per process")
     board_delay: float = Field(2.0, ge=0, description="seconds a board edit waits so a burst gives one edit")
     lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
     max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
