@@ -6,6 +6,10 @@ acknowledgements of deliveries, go first), on PostgreSQL on a small pool of thre
 psycopg, so a transaction holding a row lock never waits for a busy event loop. `DATABASE_URL`
 may name the async drivers (`sqlite+aiosqlite`, `postgresql+asyncpg`); their synchronous
 counterparts are used.
+
+The hot path's statements (intake, the group commit) are `Prepared` writes and `Query` reads:
+compiled once per dialect and run on the driver's cursor by `run_writes` / `run_reads`, which
+on PostgreSQL send a transaction's statements in one pipeline (a round trip for the lot).
 """
 from __future__ import annotations
 
