@@ -27,6 +27,9 @@ def available() -> bool:
     return Path(CHROMIUM).exists() or shutil.which(CHROMIUM) is not None
 
 
+STARTUP_SECONDS = 90.0
+
+
 class Browser:
     """`async with Browser() as b: page = await b.open(url, 1280, 800)`."""
 
@@ -46,15 +49,18 @@ class Browser:
         self._proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.DEVNULL,
                                                           stderr=asyncio.subprocess.DEVNULL)
         port_file = Path(self._dir) / "DevToolsActivePort"
-        for _ in range(300):
+        # Chromium starts in about a second; with the suite's four processes on two cores it took
+        # more than 15 s once, so the wait is long (it ends as soon as the port is there).
+        deadline = asyncio.get_running_loop().time() + STARTUP_SECONDS
+        while True:
             if port_file.exists() and port_file.read_text().strip():
                 self._port = int(port_file.read_text().split()[0])
                 break
             if self._proc.returncode is not None:
                 raise RuntimeError(f"{CHROMIUM} exited with {self._proc.returncode}")
+            if asyncio.get_running_loop().time() > deadline:
+                raise RuntimeError(f"chromium did not open its DevTools port in {STARTUP_SECONDS:.0f} s")
             await asyncio.sleep(0.05)
-        else:
-            raise RuntimeError("chromium did not open its DevTools port in 15 s")
         self._session = aiohttp.ClientSession()
         return self
 
