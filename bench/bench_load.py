@@ -149,10 +149,13 @@ class BenchGitHub(FakeGitHub):
         seen: set[str] = getattr(self, "_answered", set())
         scanned: int = getattr(self, "_answered_scanned", 0)
         for r in self.requests[scanned:]:
+            if r.ended is None:  # not answered yet (the fake's latency): read it next time
+                break
+            scanned += 1
             text = r.json.get("body") if isinstance(r.json, dict) and r.method in ("POST", "PATCH") else None
             if isinstance(text, str) and r.status in (200, 201):
                 seen.update(REPLY_MARKER.findall(text))
-        self._answered, self._answered_scanned = seen, len(self.requests)
+        self._answered, self._answered_scanned = seen, scanned
         return web.json_response({"answered": len(seen)})
 
     async def _b_tracker(self, request: web.Request) -> web.Response:
@@ -457,22 +460,13 @@ async def ack_phase(stack: Stack, deliveries: list, rate: float) -> dict:
             "lag_max": max(lag), "statuses": statuses}
 
 
-async def wait_processed(stack: Stack, base: dict[str, int], n: int, t0: float, timeout: float) -> dict:
-    """Poll /healthz until `n` more deliveries are finished and n more actions performed."""
-    finished = ("done", "ignored", "failed")
-    out: dict = {"deliveries_done_at": None, "actions_done_at": None}
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        c = await stack.bot.counts()
-        d = sum(c.get(k, 0) - base.get(k, 0) for k in finished)
-        a = c.get("actions_done", 0) + c.get("actions_failed", 0) - base.get("actions_done", 0) - base.get("actions_failed", 0)
-        now = time.perf_counter()
-        if out["deliveries_done_at"] is None and d >= n:
-            out["deliveries_done_at"] = now - t0
-        if out["deliveries_done_at"] is not None and a >= n and c.get("actions_pending", 0) == 0:
-            out["actions_done_at"] = now - t0
-            break
-        await asyncio.sleep(0.05)
+def finished_since(counts: dict[str, int], base: dict[str, int]) -> int:
+    """Deliveries finished (done, ignored or failed) since `base` (both from /healthz)."""
+    return sum(counts.get(k, 0) - base.get(k, 0) for k in ("done", "ignored", "failed"))
+
+
+async def with_failures(stack: Stack, base: dict[str, int], out: dict) -> dict:
+    """`out` with the deliveries and actions that failed since `base`, and the bot's counts now."""
     c = await stack.bot.counts()
     out["failed"] = c.get("failed", 0) - base.get("failed", 0)
     out["actions_failed"] = c.get("actions_failed", 0) - base.get("actions_failed", 0)
@@ -480,11 +474,27 @@ async def wait_processed(stack: Stack, base: dict[str, int], n: int, t0: float, 
     return out
 
 
+async def wait_processed(stack: Stack, base: dict[str, int], n: int, t0: float, timeout: float) -> dict:
+    """Poll /healthz until `n` more deliveries are finished and n more actions performed."""
+    out: dict = {"deliveries_done_at": None, "actions_done_at": None}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        c = await stack.bot.counts()
+        a = c.get("actions_done", 0) + c.get("actions_failed", 0) - base.get("actions_done", 0) - base.get("actions_failed", 0)
+        now = time.perf_counter()
+        if out["deliveries_done_at"] is None and finished_since(c, base) >= n:
+            out["deliveries_done_at"] = now - t0
+        if out["deliveries_done_at"] is not None and a >= n and c.get("actions_pending", 0) == 0:
+            out["actions_done_at"] = now - t0
+            break
+        await asyncio.sleep(0.05)
+    return await with_failures(stack, base, out)
+
+
 async def wait_answered(stack: Stack, base: dict[str, int], answered0: int, n: int, t0: float, timeout: float) -> dict:
     """Wait until `n` more comments are answered, as the fake GitHub sees it (as the reference bot
     is timed), looking at the bot itself (/healthz, which reads its database) only 4 times a
     second: polling it 20 times a second cost the bot a few percent of its time."""
-    finished = ("done", "ignored", "failed")
     out: dict = {"deliveries_done_at": None, "actions_done_at": None}
     deadline = time.monotonic() + timeout
     polls = 0
@@ -492,19 +502,14 @@ async def wait_answered(stack: Stack, base: dict[str, int], answered0: int, n: i
         answered = await stack.fake.answered() - answered0
         now = time.perf_counter()
         if out["deliveries_done_at"] is None and (polls % 5 == 0 or answered >= n):
-            c = await stack.bot.counts()
-            if sum(c.get(k, 0) - base.get(k, 0) for k in finished) >= n:
+            if finished_since(await stack.bot.counts(), base) >= n:
                 out["deliveries_done_at"] = time.perf_counter() - t0
         polls += 1
         if answered >= n:
             out["actions_done_at"] = now - t0
             break
         await asyncio.sleep(0.05)
-    c = await stack.bot.counts()
-    out["failed"] = c.get("failed", 0) - base.get("failed", 0)
-    out["actions_failed"] = c.get("actions_failed", 0) - base.get("actions_failed", 0)
-    out["counts"] = c
-    return out
+    return await with_failures(stack, base, out)
 
 
 async def throughput_phase(stack: Stack, deliveries: list, concurrency: int, timeout: float) -> dict:
