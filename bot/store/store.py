@@ -235,9 +235,9 @@ class Store:
         return await fut
 
     def _insert_group(self, batch: list[tuple[dict, asyncio.Future]], conn: Connection) -> list[bool]:
-        """Insert the deliveries of a group in one statement; for each, whether it was new (False: a
-        redelivery, or the same id given twice in the group)."""
-        inserted = set(run_writes(conn, [(_INTAKE, [v for v, _ in batch])], commit=True)[0])  # (one round trip on PostgreSQL)
+        """Insert the deliveries of a group (with the COMMIT, one round trip on PostgreSQL); for each,
+        whether it was new (False: a redelivery, or the same id given twice in the group)."""
+        inserted = set(run_writes(conn, [(_INTAKE, [v for v, _ in batch])], commit=True)[0])
         out = []
         for v, _ in batch:
             out.append(v["id"] in inserted)
