@@ -111,22 +111,37 @@ class Prepared:
         if hit is None:
             stmt = self._build(dialect.name)
             compiled = stmt.compile(dialect=dialect, column_keys=list(keys))
-            table = stmt.table if stmt.is_insert else None
-            names = compiled.positiontup if compiled.positional else \
-                [n for n in compiled.binds if f"%({n})s" in compiled.string]
-            params = []
-            for name in names or ():
-                bind = compiled.binds[name]
-                default: Any = bind.value if bind.value is not _REQUIRED else None
-                column = table.c.get(name) if table is not None else None
-                if default is None and column is not None and column.default is not None and column.default.is_scalar:
-                    default = column.default.arg  # an INSERT's Python-side column default (`execute` adds it)
-                params.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect), default))
+            params = _binds(compiled, dialect, stmt.table if stmt.is_insert else None)
             hit = self._compiled[(dialect.name, keys)] = (compiled.string, params, bool(compiled.positional))
         return hit
 
 
 _REQUIRED = bindparam("x", required=True).value
+
+
+def _binds(compiled: Any, dialect: Any, table: Any = None) -> list[tuple[str, Any, Any]]:
+    """The parameters a compiled statement takes, in the driver's order: (name, SQLAlchemy's value
+    processor for its type or None, the value when none is given: the statement's own literal, or
+    for an INSERT into `table` the column's Python-side default, which `execute` would add)."""
+    names = compiled.positiontup if compiled.positional else [n for n in compiled.binds if f"%({n})s" in compiled.string]
+    params = []
+    for name in names or ():
+        bind = compiled.binds[name]
+        default: Any = bind.value if bind.value is not _REQUIRED else None
+        column = table.c.get(name) if table is not None else None
+        if default is None and column is not None and column.default is not None and column.default.is_scalar:
+            default = column.default.arg
+        params.append((name, bind.type.dialect_impl(dialect).bind_processor(dialect), default))
+    return params
+
+
+def _values(params: list[tuple[str, Any, Any]], given: dict) -> list[Any]:
+    """The driver's values for one set of `given` parameters (see `_binds`)."""
+    out = []
+    for name, process, default in params:
+        value = given.get(name, default)
+        out.append(process(value) if process is not None else value)
+    return out
 
 
 class Query:
@@ -151,8 +166,7 @@ class Query:
         if hit is None:
             stmt = self.statement(dialect.name)
             compiled = stmt.compile(dialect=dialect)
-            params = [(n, b.type.dialect_impl(dialect).bind_processor(dialect), b.value)
-                      for n, b in compiled.binds.items() if f"%({n})s" in compiled.string]
+            params = _binds(compiled, dialect)
             results = [c.type.dialect_impl(dialect).result_processor(dialect, None) for c in stmt.selected_columns]
             hit = self._compiled[dialect.name] = (compiled.string, params, results)
         return hit
@@ -170,8 +184,7 @@ def run_reads(conn: Connection, queries: list[tuple[Query, dict]]) -> list[list[
         for q, given in queries:
             sql, params, results = q.compiled(dialect)
             cur = raw.cursor()
-            values = {n: given.get(n, default) for n, _, default in params}
-            cur.execute(sql, {n: (p(values[n]) if p is not None else values[n]) for n, p, _ in params})
+            cur.execute(sql, dict(zip([n for n, _, _ in params], _values(params, given))))
             cursors.append((cur, results))
         pipeline.sync()
         out = []
@@ -199,13 +212,8 @@ def run_writes(conn: Connection, steps: list[tuple[Prepared, list[dict]]], *, co
             plans.append((prep, "", []))
             continue
         sql, params, positional = prep.compiled(dialect, tuple(rows[0]))
-        values: list[Any] = []
-        for row in rows:
-            vals = []
-            for name, process, default in params:
-                value = row.get(name, default)
-                vals.append(process(value) if process is not None else value)
-            values.append(tuple(vals) if positional else dict(zip([n for n, _, _ in params], vals)))
+        names = [n for n, _, _ in params]
+        values = [tuple(_values(params, row)) if positional else dict(zip(names, _values(params, row))) for row in rows]
         plans.append((prep, sql, values))
     out: list[list[Any]] = []
     if dialect.name == "sqlite":
