@@ -163,6 +163,12 @@ class Task(_Strict):
                 return True
         return False
 
+    @property
+    def checkable(self) -> bool:
+        """Whether a PR's review can verify more than the repository: target paths, required tests or the RFC.
+        A task that names only repositories (or nothing) is not: its PRs need a maintainer's eye."""
+        return any(t.paths for t in self.targets) or bool(self.tests) or self.rfc.required
+
     def is_required_test(self, path: str) -> bool:
         return path_matches(path, self.tests)
 
