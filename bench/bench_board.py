@@ -17,8 +17,8 @@ import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.board import render_board, splice_board
-from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.core.board import render_board, splice_board
+from bot.core.model import CampaignState, Claim, PullRequest, Stage
 from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, Source, Target, Task
 
 

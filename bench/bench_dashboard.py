@@ -27,10 +27,10 @@ from aiohttp import web
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_board import build
 
-from bot.actions import Decision, PutClaim, PutPull, SetTaskClosed
 from bot.app import assemble
-from bot.dashboard import build_dashboard
-from bot.model import Claim, Stage
+from bot.core.actions import Decision, PutClaim, PutPull, SetTaskClosed
+from bot.core.dashboard import build_dashboard
+from bot.core.model import Claim, Stage
 from bot.rules.models import Rules
 from bot.settings import Settings
 from bot.web.pages import clear_row_cache as rows_cache_clear

@@ -13,8 +13,8 @@ import random
 import sys
 import time
 
-from bot.commands import new_commands, parse_comment
-from bot.titles import parse_title
+from bot.core.commands import new_commands, parse_comment
+from bot.core.titles import parse_title
 
 LIMIT = 65_536   # GitHub's largest comment (titles are shorter on GitHub; the parser is held to the same)
 BAR_MS = 50

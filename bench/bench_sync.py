@@ -23,7 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.rules.models import ClaimPolicy, Rules  # noqa: E402
-from bot.sync import Syncer  # noqa: E402
+from bot.runtime.sync import Syncer  # noqa: E402
 from tests.conftest import make_campaign, make_rules  # noqa: E402
 from tests.harness import Harness  # noqa: E402
 

@@ -16,10 +16,10 @@ from aiohttp import web
 
 from bot.clock import SYSTEM, Clock
 from bot.metrics import Metrics
-from bot.pipeline import Pipeline
-from bot.routing import Facts
 from bot.rules.loader import RulesError, load_rules
 from bot.rules.models import Rules
+from bot.runtime.pipeline import Pipeline
+from bot.runtime.routing import Facts
 from bot.settings import Settings
 from bot.store import Store
 
@@ -86,7 +86,7 @@ async def assemble(settings: Settings, *, rules: Rules | None = None, store: Sto
     """Build the bot. Defaults come from `settings`; tests pass their own rules, store or gateway
     (`gateway=None` forces dry-run) and metrics (whose `trace_config()` their gateway's session carries);
     `facts` replaces GitHub as the source of PR files, PRs and permissions (`bot simulate`)."""
-    from bot.server import make_app
+    from bot.runtime.server import make_app
 
     rules = rules if rules is not None else read_rules(settings)
     store = store if store is not None else await open_store(settings, rules, clock=clock)
@@ -96,7 +96,7 @@ async def assemble(settings: Settings, *, rules: Rules | None = None, store: Sto
     if gateway is ...:
         gateway = None
         if not settings.dry_run:
-            from bot.github import Gateway
+            from bot.github.gateway import Gateway
             from bot.store.budget import StoreBudget
 
             gateway = Gateway(api_url=settings.github_api_url, app_id=settings.app_id or "",

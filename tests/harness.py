@@ -16,10 +16,10 @@ from aiohttp import web
 
 from bot.app import assemble
 from bot.clock import SYSTEM, Clock, SystemClock
-from bot.github import Gateway
+from bot.github.gateway import Gateway
 from bot.metrics import Metrics
 from bot.rules.models import Rules
-from bot.server import WEBHOOK_PATH
+from bot.runtime.server import WEBHOOK_PATH
 from bot.settings import Settings
 from tests import payloads
 from tests.conftest import fresh_store

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.board import BOARD_END, BOARD_START, escape_cell, render_board, splice_board
-from bot.model import CampaignState, Claim, PullRequest, Stage
+from bot.core.board import BOARD_END, BOARD_START, escape_cell, render_board, splice_board
+from bot.core.model import CampaignState, Claim, PullRequest, Stage
 from bot.rules.models import Campaign, CampaignRules, Source, Task
 
 T0 = datetime(2024, 3, 1)

@@ -9,18 +9,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.actions import CheckRun, action_from_dict, action_to_dict
-from bot.decide import PullFacts, decide_pull
-from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.review import (
+from bot.core.actions import CheckRun, action_from_dict, action_to_dict
+from bot.core.decide import PullFacts, decide_pull
+from bot.core.model import CampaignState, Claim, PullRequest, Stage
+from bot.core.review import (
     CHECKLIST_MARKER,
     ChangedFile,
     Conclusion,
     check_conclusion,
     review_pr,
 )
+from bot.core.titles import parse_title
 from bot.rules.models import Rules, Task
-from bot.titles import parse_title
 from tests import payloads
 from tests.conftest import make_rules, make_tasks
 from tests.harness import Harness

@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.coalesce import coalesce, leading_markers
-from bot.executor import REPLY_SETTLE, SETTLE_FLOOR, settle_after
-from bot.replies import reply_marker
+from bot.core.coalesce import coalesce, leading_markers
+from bot.core.replies import reply_marker
+from bot.runtime.executor import REPLY_SETTLE, SETTLE_FLOOR, settle_after
 
 texts = st.text(alphabet=st.sampled_from("ab @\n中文-*`"), min_size=1, max_size=400).filter(lambda t: t.strip())
 

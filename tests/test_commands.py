@@ -5,7 +5,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.commands import (
+from bot.core.commands import (
     MAX_RANGE,
     MAX_TASK_ID,
     Command,
@@ -15,7 +15,7 @@ from bot.commands import (
     parse_comment,
     render_command,
 )
-from bot.messages import Message, known_codes
+from bot.core.messages import Message, known_codes
 
 BOT = "hackathon-bot"
 
@@ -441,10 +441,10 @@ def test_every_message_code_has_zh_and_en_text_that_differ():
     import re
     from pathlib import Path
 
-    import bot.commands
-    import bot.titles
+    import bot.core.commands
+    import bot.core.titles
     used = set()
-    for mod in (bot.commands, bot.titles):
+    for mod in (bot.core.commands, bot.core.titles):
         used |= set(re.findall(r'Message\("([a-z_]+)"', Path(mod.__file__).read_text(encoding="utf-8")))
     assert used and used <= known_codes()
     for code in known_codes():
@@ -675,7 +675,7 @@ def test_text_outside_code_still_counts(text, expected):
 
 
 def test_clean_lines_keeps_line_count_and_lengths():
-    from bot.commands import clean_lines
+    from bot.core.commands import clean_lines
 
     text = "a `b` c\n```\nx\n```\n    code\n<!-- x\ny -->z"
     lines = clean_lines(text)
@@ -785,7 +785,7 @@ def test_label_without_brackets_or_colon_gets_a_hint():
 # --- bounded answers: what a comment full of problems gets -----------------------------------------
 
 def test_many_bad_numbers_are_listed_up_to_a_cap_then_counted():
-    from bot.commands import MAX_LIST_ERRORS
+    from bot.core.commands import MAX_LIST_ERRORS
 
     bad = [f"-{i}" for i in range(1, MAX_LIST_ERRORS + 31)]
     r = parse_comment("【报名】：7、" + "、".join(bad + bad))   # each bad item counts once
@@ -795,7 +795,7 @@ def test_many_bad_numbers_are_listed_up_to_a_cap_then_counted():
 
 
 def test_a_comment_with_too_many_commands_is_read_up_to_a_cap_and_says_so():
-    from bot.commands import MAX_FORMS
+    from bot.core.commands import MAX_FORMS
 
     text = "\n".join(f"【报名】：{i}" for i in range(1, MAX_FORMS + 51))
     r = parse_comment(text)
@@ -811,7 +811,7 @@ _list_text = st.lists(st.sampled_from(["1", "7", "12", "9999", "10000", "0", "00
 @settings(max_examples=500)
 @given(_list_text)
 def test_the_fast_path_for_plain_numbers_reads_exactly_what_the_item_loop_reads(text):
-    from bot.commands import _read_list
+    from bot.core.commands import _read_list
 
     assert _read_list(text, 0) == _read_list(text, 0, fast=False)
 
@@ -841,7 +841,7 @@ def test_user_text_in_hints_and_errors_is_inline_code(text):
 
 
 def test_a_title_hint_shows_the_title_as_inline_code():
-    from bot.titles import parse_title
+    from bot.core.titles import parse_title
 
     ref = parse_title("【Hackthon 9th No.5】 @org/everyone ![x](https://evil.example/p.png)")
     assert ref.hints
@@ -863,6 +863,6 @@ def test_lines_without_commands_between_commands_keep_positions_right():
 @settings(max_examples=500)
 @given(st.lists(st.sampled_from(["`", "a", " ", "\n", "\n\n", "\n \t\n", "b c", "【报名】：1"]), max_size=30).map("".join))
 def test_the_single_backtick_shortcut_blanks_exactly_what_the_general_matcher_blanks(text):
-    from bot.commands import _blank_inline
+    from bot.core.commands import _blank_inline
 
     assert _blank_inline(text) == _blank_inline(text, fast=False)

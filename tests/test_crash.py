@@ -23,9 +23,9 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.board import BOARD_END, BOARD_START
-from bot.replies import reply_marker
-from bot.server import WEBHOOK_PATH
+from bot.core.board import BOARD_END, BOARD_START
+from bot.core.replies import reply_marker
+from bot.runtime.server import WEBHOOK_PATH
 from bot.store import Store
 from tests import payloads
 from tests.conftest import PG_URL, STORE_BACKENDS, fresh_store

@@ -10,12 +10,12 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.actions import make_state
-from bot.board import board_stats
-from bot.dashboard import STALE_AFTER, build_dashboard, replay, to_json
-from bot.model import Claim, PullRequest, Stage, StageEvent
-from bot.report import build_report, to_csv, to_markdown
-from bot.report import to_json as report_json
+from bot.core.actions import make_state
+from bot.core.board import board_stats
+from bot.core.dashboard import STALE_AFTER, build_dashboard, replay, to_json
+from bot.core.model import Claim, PullRequest, Stage, StageEvent
+from bot.core.report import build_report, to_csv, to_markdown
+from bot.core.report import to_json as report_json
 from bot.rules.models import Source, Task
 from bot.web.charts import progress_chart, track_chart
 from bot.web.pages import render_campaign
@@ -262,7 +262,7 @@ def test_tasks_not_open_to_claims_are_not_free_and_rewards_are_shown():
 
 
 def test_stage_events_record_new_claims_stage_changes_and_drops():
-    from bot.actions import DropClaim, PutClaim, stage_events
+    from bot.core.actions import DropClaim, PutClaim, stage_events
 
     state = state_of([claim(1, "alice", at=day(1)), claim(2, "Bob", Stage.SUBMITTED, at=day(1))])
     changes = [
@@ -278,7 +278,7 @@ def test_stage_events_record_new_claims_stage_changes_and_drops():
 
 
 def test_a_dashboard_moved_to_a_later_time_equals_one_built_then():
-    from bot.dashboard import at
+    from bot.core.dashboard import at
 
     rules = make_rules()
     state = state_of([claim(1, "a", at=day(1)), claim(2, "b", Stage.SUBMITTED, at=day(2)), claim(3, "c", at=day(15))])

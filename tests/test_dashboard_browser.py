@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.board import board_stats
+from bot.core.board import board_stats
 from tests import browser
 from tests.harness import Harness
 from tests.test_dashboard_http import seed
@@ -69,9 +69,9 @@ async def write_busy_history(store, rules) -> None:
     import random
     from datetime import UTC, datetime, timedelta
 
-    from bot.actions import Decision, DropClaim, PutClaim, PutPull
     from bot.clock import FakeClock
-    from bot.model import Claim, PullRequest, Stage
+    from bot.core.actions import Decision, DropClaim, PutClaim, PutPull
+    from bot.core.model import Claim, PullRequest, Stage
 
     rnd = random.Random(10)
     people = ["lin-yu", "ochre", "mkdir-p", "zhangsan", "fern", "tensorcat", "jiaqi", "rook", "spline", "wen-j",

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from bot.board import board_stats
+from bot.core.board import board_stats
 from bot.settings import Settings
 from tests.conftest import STORE_BACKENDS
 from tests.harness import Harness
@@ -78,7 +78,7 @@ async def test_dashboard_off_serves_no_pages_but_metrics(tmp_path, all_rules, mo
     assert Settings(_env_file=None).dashboard is False
     async with Harness(all_rules, tmp_path) as h:
         h.settings.dashboard = False
-        from bot.server import make_app
+        from bot.runtime.server import make_app
         from tests.harness import serve
 
         runner, url = await serve(make_app(h.settings, h.store, h.pipeline))
@@ -102,7 +102,7 @@ async def test_each_stage_change_is_recorded_with_its_time(backend, tmp_path, al
         # replayed, the history gives today's numbers (the last point of the chart)
         rules = all_rules.campaigns["h9"]
         state = await h.store.state("h9")
-        from bot.dashboard import replay
+        from bot.core.dashboard import replay
 
         last = replay(rules, state, await h.store.history("h9"))[-1]
         stats = board_stats(rules, state)
@@ -117,8 +117,8 @@ async def test_the_history_migration_carries_existing_claims_over(tmp_path):
     from alembic import command
     from sqlalchemy import text
 
-    from bot.migrate import alembic_config
-    from bot.model import Stage
+    from bot.core.model import Stage
+    from bot.store.migrate import alembic_config
     from tests.conftest import fresh_store
 
     store = await fresh_store("sqlite", tmp_path)

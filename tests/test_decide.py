@@ -8,11 +8,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.actions import AddLabels, Assign, BoardChange, DropClaim, Reply, SetLabels, UpsertChecklist, apply_changes
-from bot.decide import CommentFacts, PullFacts, decide_comment, decide_pull
-from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.review import CHECKLIST_MARKER, ChangedFile
-from bot.titles import parse_title
+from bot.core.actions import AddLabels, Assign, BoardChange, DropClaim, Reply, SetLabels, UpsertChecklist, apply_changes
+from bot.core.decide import CommentFacts, PullFacts, decide_comment, decide_pull
+from bot.core.model import CampaignState, Claim, PullRequest, Stage
+from bot.core.review import CHECKLIST_MARKER, ChangedFile
+from bot.core.titles import parse_title
 from tests.conftest import make_campaign, make_rules
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
@@ -356,7 +356,7 @@ def test_apply_changes_matches_a_full_rebuild():
     """The incremental update gives exactly the canonical state a fresh load would."""
     import random
 
-    from bot.actions import DropClaim, PutClaim, PutPull, SetTaskClosed, make_state
+    from bot.core.actions import DropClaim, PutClaim, PutPull, SetTaskClosed, make_state
 
     rng = random.Random(7)
     users = ["amy", "Bob", "carol", "DAVE", "eve"]
@@ -394,7 +394,7 @@ def test_lapsed_claims_are_released_and_the_board_updates(rules):
     fresh = claim(1, "amy", at=NOW - timedelta(days=2))
     lapsed = claim(2, "bob", at=NOW - timedelta(days=15))
     working = claim(3, "carol", Stage.SUBMITTED, at=NOW - timedelta(days=40))
-    from bot.decide import lapse_claims
+    from bot.core.decide import lapse_claims
 
     d = lapse_claims(rules, CampaignState(claims=(fresh, lapsed, working)), NOW)
     assert d.changes == [DropClaim(2, "bob")] and d.board is BoardChange.MOVED
@@ -469,7 +469,7 @@ def test_a_pr_on_a_task_closed_to_claims_is_not_credited():
 def test_the_bare_claim_check_is_linear_on_hostile_comments():
     import time
 
-    from bot.decide import BARE_CLAIM
+    from bot.core.decide import BARE_CLAIM
 
     for body in ("claim" + " " * 65_000 + "x", "@bot " * 13_000, "认领" + "\t" * 65_000 + "!x"):
         started = time.process_time()

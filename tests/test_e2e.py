@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from bot.board import BOARD_END, BOARD_START
-from bot.executor import REPLY_GAP
-from bot.review import CHECKLIST_MARKER
+from bot.core.board import BOARD_END, BOARD_START
+from bot.core.review import CHECKLIST_MARKER
 from bot.rules.models import ClaimPolicy, Rules
+from bot.runtime.executor import REPLY_GAP
 from tests import payloads
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules
 from tests.harness import TRACKER_BODY, Harness
@@ -285,8 +285,8 @@ async def test_a_quick_push_after_opening_leaves_the_newest_checklist(bot):
 async def test_lapsed_claims_leave_the_board(bot):
     from datetime import timedelta
 
-    from bot.actions import BoardChange, Decision, PutClaim
-    from bot.model import Claim, Stage
+    from bot.core.actions import BoardChange, Decision, PutClaim
+    from bot.core.model import Claim, Stage
     from bot.store import utcnow
 
     await bot.pipeline.expiry.swept.wait()  # the sweep at start is over: only the call below releases it

@@ -7,8 +7,8 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.board import _esc
-from bot.texts import escape_cell, escape_inline
+from bot.core.board import _esc
+from bot.core.texts import escape_cell, escape_inline
 
 PIECES = ["@", "@org/everyone", "https://", "http://", "HTTPS://", "www.", "WWW.", "[", "](", ")", "![", "<", ">",
           "<img src=x>", "`", "*", "_", "|", "&", "<!--", "-->", "\n", "a", "b.c", " ", "x/y", "evil.example"]

@@ -11,7 +11,7 @@ import time
 import aiohttp
 import pytest
 
-from bot.github import (
+from bot.github.gateway import (
     BUDGET_MARGIN,
     Gateway,
     GitHubError,

@@ -14,7 +14,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.board import BOARD_END, BOARD_START, BODY_LIMIT
+from bot.core.board import BOARD_END, BOARD_START, BODY_LIMIT
 from tests import payloads
 from tests.conftest import STORE_BACKENDS
 from tests.harness import Harness
@@ -126,10 +126,10 @@ async def test_healthz_fails_when_the_sqlite_file_is_deleted(sqlite_bot):
 async def test_healthz_fails_when_the_disk_is_full(sqlite_bot, monkeypatch):
     import shutil as real_shutil
 
-    import bot.health
+    import bot.runtime.health
 
     usage = real_shutil.disk_usage(sqlite_bot.tmp_path)
-    monkeypatch.setattr(bot.health.shutil, "disk_usage", lambda path: usage._replace(free=4096))
+    monkeypatch.setattr(bot.runtime.health.shutil, "disk_usage", lambda path: usage._replace(free=4096))
     status, data, _ = await healthz(sqlite_bot)
     assert status == 503 and any("disk full" in p for p in data["problems"])
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.ledger import Applied, Verdict, comment_effect, pull_effect, verdict
+from bot.core.ledger import Applied, Verdict, comment_effect, pull_effect, verdict
 from tests import payloads
 from tests.conftest import STORE_BACKENDS
 from tests.harness import Harness

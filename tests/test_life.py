@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import jsonschema
 import pytest
 
-from bot.actions import (
+from bot.core.actions import (
     BoardChange,
     DropClaim,
     Notice,
@@ -21,17 +21,17 @@ from bot.actions import (
     SetCampaignClosed,
     apply_changes,
 )
-from bot.decide import (
+from bot.core.decide import (
     CommentFacts,
     comment_lang,
     decide_comment,
     decide_pull,
     lapse_claims,
 )
-from bot.expiry import lapses_at, remind_at, when
-from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.replies import render_help
-from bot.report import SCHEMA_PATH, build_report, reward_total, to_csv, to_json
+from bot.core.expiry import lapses_at, remind_at, when
+from bot.core.model import CampaignState, Claim, PullRequest, Stage
+from bot.core.replies import render_help
+from bot.core.report import SCHEMA_PATH, build_report, reward_total, to_csv, to_json
 from bot.rules.models import ClaimPolicy
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules, make_tasks
 from tests.harness import Harness, ShiftedClock
@@ -214,7 +214,7 @@ def test_the_results_are_in_the_campaigns_language():
 
 
 def test_the_closed_board_says_so_with_a_final_summary():
-    from bot.board import render_board
+    from bot.core.board import render_board
 
     rules = rewarded_rules()
     st = replace(_finished_state(), closed_at=NOW)
@@ -296,8 +296,8 @@ def test_comment_language_ignores_code_and_numbers():
 
 
 def test_a_merged_pr_after_closing_still_counts(rules):
-    from bot.decide import PullFacts
-    from bot.titles import parse_title
+    from bot.core.decide import PullFacts
+    from bot.core.titles import parse_title
 
     st = replace(CampaignState(claims=(Claim("h9", 2, "alice", Stage.SUBMITTED, NOW),)), closed_at=NOW)
     title = "【Hackathon 9th No.2】docs"
@@ -410,7 +410,7 @@ async def test_bot_report_after_a_scenario_lists_the_merged_prs_author_with_task
 async def test_a_rehearsal_shows_the_reminder_before_the_lapse_notice():
     from pathlib import Path
 
-    from bot.simulate import run
+    from bot.cli.simulate import run
 
     result = await run(Path(__file__).resolve().parent.parent / "examples" / "simulate-en.yml")
     text = result.text

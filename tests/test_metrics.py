@@ -71,7 +71,7 @@ async def test_github_requests_are_counted_by_method_and_status():
     """The gateway's HTTP session reports every request; the fake GitHub saw the same ones."""
     import aiohttp
 
-    from bot.github import Gateway, PermanentError
+    from bot.github.gateway import Gateway, PermanentError
     from tests.fakegithub import FakeGitHub
 
     gh, metrics = FakeGitHub(), Metrics()

@@ -48,7 +48,7 @@ def test_parse_title_prints_the_issue_json(monkeypatch, capsys):
 
 
 def test_bot_parse_end_to_end():
-    pytest.importorskip("bot.rules.cli")  # cli.build_parser needs it; lands with the rules work
+    pytest.importorskip("bot.cli.rules")  # cli.build_parser needs it; lands with the rules work
     proc = subprocess.run([sys.executable, "-m", "bot", "parse", "comment"], input="claim No.93\n",
                           capture_output=True, text=True, timeout=60, check=False)
     assert proc.returncode == 0, proc.stderr
@@ -61,7 +61,7 @@ def test_bot_parse_end_to_end():
     "\ufeff【报\u200b名】：9".encode(),                    # a BOM and a zero-width space
 ])
 def test_bot_parse_comment_never_prints_a_traceback(data):
-    pytest.importorskip("bot.rules.cli")
+    pytest.importorskip("bot.cli.rules")
     proc = subprocess.run([sys.executable, "-m", "bot", "parse", "comment"], input=data,
                           capture_output=True, timeout=60, check=False)
     assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
@@ -69,12 +69,12 @@ def test_bot_parse_comment_never_prints_a_traceback(data):
 
 
 def test_an_unexpected_failure_is_one_line_not_a_traceback(monkeypatch, capsys):
-    import bot.commands
+    import bot.core.commands
 
     def broken(*a, **kw):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(bot.commands, "parse_comment", broken)
+    monkeypatch.setattr(bot.core.commands, "parse_comment", broken)
     monkeypatch.setattr(sys, "stdin", io.StringIO("claim 3"))
     assert cli._cmd_parse(argparse.Namespace(what="comment", bot_login="hackathon-bot", lang="en")) == 2
     err = capsys.readouterr().err

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot.decide import bare_commands
-from bot.model import Stage
-from bot.review import CHECKLIST_MARKER
+from bot.core.decide import bare_commands
+from bot.core.model import Stage
+from bot.core.review import CHECKLIST_MARKER
 from tests import payloads
 from tests.harness import Harness
 

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.redelivery import Redeliverer, to_redeliver
-from bot.replies import reply_marker
+from bot.core.replies import reply_marker
+from bot.github.redelivery import Redeliverer, to_redeliver
 from bot.rules.models import ClaimPolicy, Rules
-from bot.server import WEBHOOK_PATH
+from bot.runtime.server import WEBHOOK_PATH
 from bot.store import Store
 from tests import payloads
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules

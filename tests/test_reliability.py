@@ -14,13 +14,13 @@ import sys
 
 import pytest
 
-from bot.board import BOARD_END, BOARD_START
-from bot.github import Gateway
-from bot.pipeline import Pipeline
-from bot.replies import reply_marker
-from bot.review import CHECKLIST_MARKER
+from bot.core.board import BOARD_END, BOARD_START
+from bot.core.replies import reply_marker
+from bot.core.review import CHECKLIST_MARKER
+from bot.github.gateway import Gateway
 from bot.rules.models import ClaimPolicy, Rules
-from bot.server import make_app
+from bot.runtime.pipeline import Pipeline
+from bot.runtime.server import make_app
 from bot.store import Store
 from tests import payloads
 from tests.conftest import PG_URL, STORE_BACKENDS, make_campaign, make_rules

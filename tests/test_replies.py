@@ -8,9 +8,9 @@ from pathlib import Path
 import jinja2
 import pytest
 
-from bot import texts
-from bot.model import CampaignState, Claim, Note, NoteCode, PullRequest, Stage
-from bot.replies import HELPER_MACROS, render_help, render_reply, render_status, reply_marker
+from bot.core import texts
+from bot.core.model import CampaignState, Claim, Note, NoteCode, PullRequest, Stage
+from bot.core.replies import HELPER_MACROS, render_help, render_reply, render_status, reply_marker
 from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Source, Target, Task, TaskRfc
 
 T0 = datetime(2024, 3, 1)
@@ -252,7 +252,7 @@ def test_status_with_ids_describes_each_task(lang, lines):
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st
 
-from bot import texts as _texts  # noqa: E402
+from bot.core import texts as _texts  # noqa: E402
 
 
 @settings(max_examples=60, deadline=None)

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.model import CampaignState, Claim, PullRequest, Stage
-from bot.review import (
+from bot.core.model import CampaignState, Claim, PullRequest, Stage
+from bot.core.review import (
     CHECKLIST_MARKER,
     SHOW_FILES,
     ChangedFile,

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.commands import parse_comment
-from bot.model import Stage
-from bot.simulate import ScenarioError, load_scenario, run, wait_seconds
+from bot.cli.simulate import ScenarioError, load_scenario, run, wait_seconds
+from bot.core.commands import parse_comment
+from bot.core.model import Stage
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

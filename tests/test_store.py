@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.actions import BoardChange, Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
-from bot.model import Claim, PrKind, PrState, PullRequest, Stage
+from bot.core.actions import BoardChange, Decision, DropClaim, PutClaim, PutPull, Reply, SetLabels, SetTaskClosed, UpsertChecklist
+from bot.core.model import Claim, PrKind, PrState, PullRequest, Stage
 from bot.store import LeaseLost, Store
 from tests.conftest import STORE_BACKENDS, fresh_store
 

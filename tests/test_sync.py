@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from bot.rules.models import ClaimPolicy, Rules
-from bot.sync import Syncer
+from bot.runtime.sync import Syncer
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules
 from tests.harness import Harness
 

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.titles import TitleRef, key_matches, parse_title
+from bot.core.titles import TitleRef, key_matches, parse_title
 
 
 @pytest.mark.parametrize("title, key, tasks", [
@@ -253,7 +253,7 @@ def test_parsing_is_linear_even_on_adversarial_64k_titles(chunk):
 def test_a_title_longer_than_github_allows_is_read_only_as_far_as_the_bound():
     import time
 
-    from bot.titles import MAX_TITLE
+    from bot.core.titles import MAX_TITLE
 
     long = "【Hackathon 9th No.85】" + "Hackathon " * 6_500
     started = time.process_time()

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from bot import events as ev
+from bot.github import events as ev
 from tests import payloads
 
 EXAMPLES = os.environ.get("OCTOKIT_WEBHOOK_EXAMPLES")

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from bot.github import BUDGET_MARGIN, HOUR, WINDOW, budget_wait, spent_share
+from bot.github.gateway import BUDGET_MARGIN, HOUR, WINDOW, budget_wait, spent_share
 from bot.store.schema import write_budget, writes
 from bot.store.store import Store
 

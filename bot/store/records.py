@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from bot.actions import Action
+from bot.core.actions import Action
 
 
 def body_hash(text: str) -> str:

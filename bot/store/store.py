@@ -27,7 +27,8 @@ from sqlalchemy import BigInteger, Connection, Table, and_, any_, bindparam, del
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot import jsonio
-from bot.actions import (
+from bot.clock import SYSTEM, Clock
+from bot.core.actions import (
     BoardChange,
     Change,
     Decision,
@@ -42,9 +43,8 @@ from bot.actions import (
     make_state,
     stage_events,
 )
-from bot.clock import SYSTEM, Clock
-from bot.ledger import Applied, Effect, Skipped, Verdict, verdict
-from bot.model import CampaignState, Claim, PullRequest, Stage, StageEvent
+from bot.core.ledger import Applied, Effect, Skipped, Verdict, verdict
+from bot.core.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, Prepared, Query, dialect_insert, run_reads, run_writes, upsert, upsert_statement
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
@@ -197,7 +197,7 @@ class Store:
     # ---- lifecycle --------------------------------------------------------------------------------
     async def init(self, campaign_slugs: list[str] | tuple[str, ...] = ()) -> None:
         """Bring the schema up to date (Alembic migrations) and register the campaigns."""
-        from bot.migrate import upgrade_connection
+        from bot.store.migrate import upgrade_connection
 
         def txn(conn: Connection) -> None:
             upgrade_connection(conn)

@@ -19,10 +19,10 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot import report as reports
-from bot.dashboard import Counts, at, build_dashboard, to_json
+from bot.core import report as reports
+from bot.core.dashboard import Counts, at, build_dashboard, to_json
+from bot.core.model import CampaignState, StageEvent
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
-from bot.model import CampaignState, StageEvent
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
 from bot.web.pages import content_security_policy, render_campaign, render_index
@@ -77,7 +77,7 @@ async def _load(request: web.Request, slug: str) -> tuple[CampaignRules, Campaig
 
 
 async def index(request: web.Request) -> web.Response:
-    from bot.board import board_stats
+    from bot.core.board import board_stats
 
     rules = request.app[RULES]
     store = request.app[WEB_STORE]

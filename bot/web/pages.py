@@ -19,8 +19,8 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-from bot import texts
-from bot.dashboard import STALE_AFTER, Counts, Dashboard
+from bot.core import texts
+from bot.core.dashboard import STALE_AFTER, Counts, Dashboard
 from bot.web.charts import progress_chart, track_chart
 
 _env = jinja2.Environment(

@@ -40,8 +40,8 @@ import re
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from bot import texts
-from bot.actions import (
+from bot.core import texts
+from bot.core.actions import (
     AddLabels,
     Assign,
     BoardChange,
@@ -59,10 +59,10 @@ from bot.actions import (
     UpsertChecklist,
     apply_changes,
 )
-from bot.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
-from bot.expiry import lapses_at, remind_at, when
-from bot.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
-from bot.replies import (
+from bot.core.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
+from bot.core.expiry import lapses_at, remind_at, when
+from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
+from bot.core.replies import (
     notice_marker,
     render_gloss,
     render_help,
@@ -71,7 +71,7 @@ from bot.replies import (
     render_status,
     render_sweep_notice,
 )
-from bot.review import (
+from bot.core.review import (
     ChangedFile,
     CheckCode,
     CheckItem,
@@ -83,8 +83,8 @@ from bot.review import (
     review_pr,
     target_list,
 )
+from bot.core.titles import TitleRef
 from bot.rules.models import CampaignRules, Task
-from bot.titles import TitleRef
 
 MAINTAINER_ACTIONS = {"assign", "unassign", "done", "reopen", "close-task", "refresh", "close-campaign", "reopen-campaign"}
 # Possessive quantifiers: linear on any input ("claim" + 65,000 spaces + "x" must not backtrack).

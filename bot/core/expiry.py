@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from bot.model import Claim, Stage
+from bot.core.model import Claim, Stage
 from bot.rules.models import CampaignRules
 
 DEFAULT_REMIND_BEFORE = timedelta(days=3)

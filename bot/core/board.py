@@ -31,11 +31,11 @@ from functools import cache, lru_cache
 from itertools import accumulate
 from typing import Any
 
-from bot import texts
-from bot.model import CampaignState, Claim, PrKind, PrState, PullRequest, Stage
-from bot.review import task_url
+from bot.core import texts
+from bot.core.model import CampaignState, Claim, PrKind, PrState, PullRequest, Stage
+from bot.core.review import task_url
+from bot.core.texts import escape_cell
 from bot.rules.models import CampaignRules, Task
-from bot.texts import escape_cell
 
 __all__ = [
     "BOARD_END",

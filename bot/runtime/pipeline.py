@@ -19,19 +19,19 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from bot.actions import Action
-from bot.board_flusher import BoardFlusher
 from bot.clock import SYSTEM, Clock
-from bot.executor import REPLY_GAP, Executor, retry_plan, short_error
-from bot.github import GitHubError, PermanentError
-from bot.leases import Leases
-from bot.ledger import Skipped
+from bot.core.actions import Action
+from bot.core.ledger import Skipped
+from bot.github.gateway import GitHubError, PermanentError
 from bot.logs import delivery_line
 from bot.metrics import Metrics
-from bot.routing import Facts, Ignored, Router
 from bot.rules.models import Rules
+from bot.runtime.board_flusher import BoardFlusher
+from bot.runtime.executor import REPLY_GAP, Executor, retry_plan, short_error
+from bot.runtime.leases import Leases
+from bot.runtime.routing import Facts, Ignored, Router
+from bot.runtime.sweepers import ExpirySweeper
 from bot.store import Delivery, DeliveryStatus, LeaseLost, Store, new_token
-from bot.sweepers import ExpirySweeper
 
 log = logging.getLogger(__name__)
 

@@ -119,7 +119,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
-from bot.messages import Message
+from bot.core.messages import Message
 
 MAX_RANGE = 50          # a range may cover at most this many tasks (`1-50` ok, `1-51` error)
 MAX_TASK_ID = 9999      # task numbers above this are errors, not tasks

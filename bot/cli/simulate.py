@@ -43,7 +43,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.actions import (
+from bot.core.actions import (
     AddLabels,
     Assign,
     CheckRun,
@@ -53,8 +53,8 @@ from bot.actions import (
     UpsertChecklist,
     action_from_dict,
 )
-from bot.model import CampaignState
-from bot.review import ChangedFile
+from bot.core.model import CampaignState
+from bot.core.review import ChangedFile
 from bot.rules.models import CampaignRules, Rules
 
 SWEEP_STEP = 86400.0  # a `wait` runs the claim sweeps once per simulated day (the bot: every 10 minutes)
@@ -352,8 +352,8 @@ class Simulation:
 async def run(path: Path, *, rules_dir: str | None = None) -> Result:
     """Run a scenario; raises ScenarioError (or RulesError) when it cannot."""
     from bot.app import assemble
-    from bot.board import render_board
     from bot.clock import FakeClock
+    from bot.core.board import render_board
     from bot.rules.loader import load_rules
     from bot.settings import Settings
 

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
-from bot.board import _claims_by_task, _prs_by_claim, _stats
-from bot.model import CampaignState, Stage, StageEvent
-from bot.review import task_url
+from bot.core.board import _claims_by_task, _prs_by_claim, _stats
+from bot.core.model import CampaignState, Stage, StageEvent
+from bot.core.review import task_url
 from bot.rules.models import CampaignRules
 
 __all__ = ["STALE_AFTER", "Dashboard", "build_dashboard", "to_json"]

@@ -25,11 +25,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot import texts
-from bot.board import _rows, board_stats
-from bot.expiry import lapses_at
-from bot.model import CampaignState, Claim, Note, NoteCode, Stage
-from bot.review import task_url
+from bot.core import texts
+from bot.core.board import _rows, board_stats
+from bot.core.expiry import lapses_at
+from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage
+from bot.core.review import task_url
 from bot.rules.models import CampaignRules, Task
 
 # The macros of replies.j2 that are not note codes: pieces of a line (ids, who) or of the reply (gloss, deliver).
@@ -189,7 +189,7 @@ RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot repor
 def render_results(rules: CampaignRules, state: CampaignState, lang: str) -> str:
     """The campaign's results when it closes: totals, then one row per person credited (tasks with
     difficulty and reward, the rewards summed where they add up), at most RESULTS_ROWS rows."""
-    from bot.report import build_report
+    from bot.core.report import build_report
 
     report = build_report(rules, state)
     return texts.render(lang, "results.j2", report=report, people=report.people[:RESULTS_ROWS],

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.clock import SYSTEM, Clock
-from bot.github import GitHubError, PermanentError
+from bot.github.gateway import GitHubError, PermanentError
 
 log = logging.getLogger(__name__)
 

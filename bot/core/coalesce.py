@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot import texts
+from bot.core import texts
 
 MAX_COMMENT = 65536  # characters GitHub accepts in a comment body
 MARKER_PREFIX = "<!-- hackathon-bot:"

@@ -23,8 +23,8 @@ from datetime import UTC
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.engine import make_url
 
-from bot.board import BOARD_END, BOARD_START
-from bot.model import CampaignState
+from bot.core.board import BOARD_END, BOARD_START
+from bot.core.model import CampaignState
 from bot.store import Store
 from bot.store.schema import deliveries
 

@@ -72,7 +72,7 @@ class Budget:
     async def _worker(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.budget", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                sys.executable, "-m", "bot.runtime.timebox", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         return self._proc
 
     async def _kill(self) -> None:

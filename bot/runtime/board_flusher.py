@@ -22,14 +22,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from bot.board import render_board, tracker_body
 from bot.clock import SYSTEM, Clock
-from bot.executor import short_error
-from bot.github import GitHubError, PermanentError
-from bot.health import StateGuard
+from bot.core.board import render_board, tracker_body
+from bot.github.gateway import GitHubError, PermanentError
 from bot.logs import fields
 from bot.metrics import Metrics
 from bot.rules.models import Rules
+from bot.runtime.executor import short_error
+from bot.runtime.health import StateGuard
 from bot.store import Store, body_hash
 
 log = logging.getLogger(__name__)

@@ -45,9 +45,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from bot import texts
-from bot.actions import Conclusion
-from bot.model import CampaignState, PrKind, PrState, PullRequest, Stage
+from bot.core import texts
+from bot.core.actions import Conclusion
+from bot.core.model import CampaignState, PrKind, PrState, PullRequest, Stage
 from bot.rules.models import CampaignRules, Task, path_matches
 
 CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
-from bot.actions import Action, Decision, PutClaim, SetLabels, UpsertChecklist
-from bot.ledger import Skipped
-from bot.routing import Ignored
+from bot.core.actions import Action, Decision, PutClaim, SetLabels, UpsertChecklist
+from bot.core.ledger import Skipped
 from bot.rules.models import CampaignRules
+from bot.runtime.routing import Ignored
 
 log = logging.getLogger(__name__)
 

@@ -53,8 +53,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.commands import MAX_RANGE, _read_list
-from bot.messages import Message
+from bot.core.commands import MAX_RANGE, _read_list
+from bot.core.messages import Message
 
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"

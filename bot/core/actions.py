@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import Enum, StrEnum
 
-from bot.model import CampaignState, Claim, Layered, PullRequest, Stage, StageEvent
+from bot.core.model import CampaignState, Claim, Layered, PullRequest, Stage, StageEvent
 
 
 # ---- state changes ---------------------------------------------------------------------

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from bot.actions import Decision, DropClaim, PutClaim
 from bot.clock import SYSTEM, Clock
-from bot.decide import lapse_claims
-from bot.model import CampaignState
+from bot.core.actions import Decision, DropClaim, PutClaim
+from bot.core.decide import lapse_claims
+from bot.core.model import CampaignState
 from bot.rules.models import CampaignRules, Rules
 from bot.store import OutboxItem, Store
 

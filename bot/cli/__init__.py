@@ -34,11 +34,11 @@ def _cmd_parse(args: argparse.Namespace) -> int:
     try:
         text = _read_stdin()
         if args.what == "comment":
-            from bot.commands import parse_comment
+            from bot.core.commands import parse_comment
 
             out = parse_comment(text, bot_login=args.bot_login).as_dict(args.lang)
         else:
-            from bot.titles import parse_title
+            from bot.core.titles import parse_title
 
             out = parse_title(text.strip()).as_dict(args.lang)
         _write_stdout(json.dumps(out, ensure_ascii=False, indent=2) + "\n")
@@ -57,7 +57,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.app import StartupError, open_store, read_rules
-    from bot.report import build_report, to_csv, to_json, to_markdown
+    from bot.core.report import build_report, to_csv, to_json, to_markdown
     from bot.settings import Settings
 
     try:
@@ -96,26 +96,26 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("sync", help="adopt or reconcile campaigns from GitHub: read their comments and PRs, quietly")
     p.add_argument("campaigns", nargs="*", metavar="CAMPAIGN", help="campaign slugs (default: every campaign)")
-    p.set_defaults(func=lambda a: __import__("bot.sync", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("bot.runtime.sync", fromlist=["main"]).main(a))
 
     p = sub.add_parser("serve", help="run the GitHub App (webhook server and workers)")
     p.add_argument("--sync", action="store_true", help="run `bot sync` for every campaign at start-up (also SYNC_ON_START=1)")
-    p.set_defaults(func=lambda a: __import__("bot.server", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("bot.runtime.server", fromlist=["main"]).main(a))
 
     p = sub.add_parser("replay", help="run one delivery through the pipeline in dry-run and print the actions")
     p.add_argument("event_file", metavar="EVENT.json")
     p.add_argument("--event", required=True, help="the X-GitHub-Event name, e.g. issue_comment")
-    p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("bot.cli.tools", fromlist=["main"]).main(a))
 
     p = sub.add_parser("simulate", help="rehearse a scenario (comments, PRs, time passing) in dry-run and print what the bot does")
     p.add_argument("scenario", metavar="SCENARIO.yml")
     p.add_argument("--rules", default=None, help="rules directory (default: the scenario's `rules:`, else RULES_DIR)")
-    p.set_defaults(func=lambda a: __import__("bot.simulate", fromlist=["main"]).main(a))
+    p.set_defaults(func=lambda a: __import__("bot.cli.simulate", fromlist=["main"]).main(a))
 
     p = sub.add_parser("board", help="print a campaign's board from the store")
     p.add_argument("campaign", help="campaign slug (the directory name under rules/)")
     p.add_argument("--lang", choices=["zh", "en"], default=None)
-    p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["board_main"]).board_main(a))
+    p.set_defaults(func=lambda a: __import__("bot.cli.tools", fromlist=["board_main"]).board_main(a))
 
     p = sub.add_parser("report", help="results: per person the tasks completed (difficulty, reward, PRs), per task who")
     p.add_argument("campaign", help="campaign slug (the directory name under rules/)")
@@ -126,9 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("status", help="show the inbox: pending, done and failed deliveries")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=lambda a: __import__("bot.replay", fromlist=["status_main"]).status_main(a))
+    p.set_defaults(func=lambda a: __import__("bot.cli.tools", fromlist=["status_main"]).status_main(a))
 
-    from bot.rules.cli import add_rules_parser
+    from bot.cli.rules import add_rules_parser
 
     add_rules_parser(sub)
 

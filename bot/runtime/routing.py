@@ -22,12 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
-from bot import events as ev
-from bot.actions import Decision
-from bot.budget import Budget, BudgetExceeded
 from bot.clock import SYSTEM, Clock
-from bot.commands import ParseResult, new_commands, parse_comment
-from bot.decide import (
+from bot.core.actions import Decision
+from bot.core.commands import ParseResult, new_commands, parse_comment
+from bot.core.decide import (
     MAINTAINER_ACTIONS,
     STATE_ACTIONS,
     CommentFacts,
@@ -40,12 +38,14 @@ from bot.decide import (
     decide_title_hint,
     with_implied_tasks,
 )
-from bot.ledger import Effect, comment_effect, pull_effect
-from bot.messages import Message
-from bot.review import ChangedFile
+from bot.core.ledger import Effect, comment_effect, pull_effect
+from bot.core.messages import Message
+from bot.core.review import ChangedFile
+from bot.core.titles import TitleRef, key_matches, parse_title
+from bot.github import events as ev
 from bot.rules.models import CampaignRules, Rules
+from bot.runtime.timebox import Budget, BudgetExceeded
 from bot.store import Store
-from bot.titles import TitleRef, key_matches, parse_title
 
 log = logging.getLogger(__name__)
 

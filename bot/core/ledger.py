@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from bot.actions import Decision
+from bot.core.actions import Decision
 
 
 class EffectKind(StrEnum):

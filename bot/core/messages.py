@@ -60,7 +60,7 @@ def _texts() -> dict[str, dict[str, str]]:
 def _env():
     import jinja2
 
-    from bot.texts import code_span
+    from bot.core.texts import code_span
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.filters["code"] = code_span   # user text as inline code: never a live mention, link, image or HTML

@@ -20,15 +20,15 @@ from gidgethub.sansio import validate_event
 
 from bot import jsonio
 from bot import web as web_routes
-from bot.events import ACCESS_EVENTS, HANDLED_EVENTS
-from bot.health import Health
+from bot.github.events import ACCESS_EVENTS, HANDLED_EVENTS
 from bot.logs import setup_logging
 from bot.metrics import Metrics
-from bot.pipeline import Pipeline
+from bot.runtime.health import Health
+from bot.runtime.pipeline import Pipeline
 from bot.settings import Settings
 from bot.store import Store
 
-log = logging.getLogger("bot.server")
+log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/github/webhooks"
 STORE = web.AppKey("store", Store)
@@ -186,7 +186,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
             pass
     background: list[asyncio.Task] = []
     if settings.redeliver_every > 0 and pipeline.gateway is not None:
-        from bot.redelivery import Redeliverer
+        from bot.github.redelivery import Redeliverer
 
         redeliverer = Redeliverer(bot.store, pipeline.gateway, every=settings.redeliver_every)
         background.append(asyncio.create_task(redeliverer.run(lambda: stop.is_set()), name="redelivery"))
@@ -207,7 +207,7 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
 
 async def _sync_at_start(pipeline: Pipeline) -> None:
     """SYNC_ON_START / `bot serve --sync`: catch up with GitHub (quietly) while serving."""
-    from bot.sync import Syncer
+    from bot.runtime.sync import Syncer
 
     try:
         await Syncer(pipeline, out=lambda line: log.info("sync: %s", line)).sync()

@@ -34,15 +34,15 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any
 
-from bot.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
 from bot.clock import SYSTEM, Clock
-from bot.coalesce import coalesce, leading_markers
-from bot.github import GitHubError, PermanentError
-from bot.leases import Leases
+from bot.core.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
+from bot.core.coalesce import coalesce, leading_markers
+from bot.core.replies import notice_marker, reply_marker
+from bot.core.review import CHECKLIST_MARKER
+from bot.github.gateway import GitHubError, PermanentError
 from bot.logs import action_line
 from bot.metrics import Metrics
-from bot.replies import notice_marker, reply_marker
-from bot.review import CHECKLIST_MARKER
+from bot.runtime.leases import Leases
 from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 
 log = logging.getLogger(__name__)

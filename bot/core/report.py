@@ -21,8 +21,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
-from bot import texts
-from bot.model import CampaignState, Stage, StageEvent
+from bot.core import texts
+from bot.core.model import CampaignState, Stage, StageEvent
 from bot.rules.models import CampaignRules
 
 __all__ = [

@@ -45,7 +45,7 @@ def main(args) -> int:  # noqa: ANN001
 
 
 def board_main(args) -> int:  # noqa: ANN001
-    from bot.board import render_board
+    from bot.core.board import render_board
     from bot.settings import Settings
     from bot.store import Store
 
