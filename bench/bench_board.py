@@ -8,6 +8,7 @@ cut per row, "cut" = rows cut. Bars: 2,000/4,000 under ~40 ms, 300/1,000 under ~
 
 Run: python bench/bench_board.py [repeats]
 """
+
 from __future__ import annotations
 
 import random
@@ -24,13 +25,25 @@ from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, Source, Targe
 
 def build(n_tasks: int = 300, n_claims: int = 1000, seed: int = 9, weights=(60, 8, 6, 12, 4, 10)):
     rnd = random.Random(seed)
-    camp = Campaign(name="Hackathon 9th", key="Hackathon 9th", tracker="PaddlePaddle/Paddle#70000",
-                    collection_url="https://github.com/PaddlePaddle/Paddle/issues/70001",
-                    claim_policy=ClaimPolicy(max_claimants_per_task=5))
+    camp = Campaign(
+        name="Hackathon 9th",
+        key="Hackathon 9th",
+        tracker="PaddlePaddle/Paddle#70000",
+        collection_url="https://github.com/PaddlePaddle/Paddle/issues/70001",
+        claim_policy=ClaimPolicy(max_claimants_per_task=5),
+    )
     tracks = ["API", "套件", "框架", None]
-    tasks = {i: Task(id=i, title=f"为 Paddle 新增 API_{i} | 支持复数 <complex>", difficulty=rnd.choice(["基础", "进阶"]),
-                     track=tracks[i % 4], targets=[Target(repo="PaddlePaddle/Paddle", paths=["python/**"])],
-                     source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, n_tasks + 1)}
+    tasks = {
+        i: Task(
+            id=i,
+            title=f"为 Paddle 新增 API_{i} | 支持复数 <complex>",
+            difficulty=rnd.choice(["基础", "进阶"]),
+            track=tracks[i % 4],
+            targets=[Target(repo="PaddlePaddle/Paddle", paths=["python/**"])],
+            source=Source(file="c.md", anchor=f"task{i}"),
+        )
+        for i in range(1, n_tasks + 1)
+    }
     rules = CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks=tasks)
     users = [f"user-{k:03d}" for k in range(400)]
     claims, prs, seen = [], [], set()
@@ -44,12 +57,34 @@ def build(n_tasks: int = 300, n_claims: int = 1000, seed: int = 9, weights=(60, 
         claims.append(Claim("h9", t, u, stage, t0 + timedelta(minutes=len(claims))))
         if stage.rank >= Stage.RFC_SUBMITTED.rank:
             n = 60000 + len(prs)
-            prs.append(PullRequest("h9", "PaddlePaddle/community", n, u, "t", (t,), "rfc",
-                                   "merged" if stage.rank >= Stage.RFC_ACCEPTED.rank else "open", f"https://x/{n}"))
+            prs.append(
+                PullRequest(
+                    "h9",
+                    "PaddlePaddle/community",
+                    n,
+                    u,
+                    "t",
+                    (t,),
+                    "rfc",
+                    "merged" if stage.rank >= Stage.RFC_ACCEPTED.rank else "open",
+                    f"https://x/{n}",
+                )
+            )
         if stage.rank >= Stage.SUBMITTED.rank:
             n = 70000 + len(prs)
-            prs.append(PullRequest("h9", "PaddlePaddle/Paddle", n, u, "t", (t,), "code",
-                                   "merged" if stage == Stage.COMPLETED else "open", f"https://x/{n}"))
+            prs.append(
+                PullRequest(
+                    "h9",
+                    "PaddlePaddle/Paddle",
+                    n,
+                    u,
+                    "t",
+                    (t,),
+                    "code",
+                    "merged" if stage == Stage.COMPLETED else "open",
+                    f"https://x/{n}",
+                )
+            )
     state = CampaignState(claims=tuple(claims), prs=tuple(prs), closed_tasks=frozenset(range(1, n_tasks + 1, 37)))
     return rules, state
 
@@ -88,9 +123,11 @@ def main() -> None:
                     times.append(time.perf_counter() - t)
                 times.sort()
                 body = splice_board("# 任务总览\n\n说明文字\n", board)
-                print(f"{n_tasks:>5,} tasks {n_claims:>5,} claims {len(state.prs):>5,} PRs {name:<5} {lang}: "
-                      f"median {1000 * times[len(times) // 2]:6.1f} ms, max {1000 * times[-1]:6.1f} ms over {repeats}; "
-                      f"board {len(board):>6,} chars (body {len(body):>6,} of 65,536); layout: {layout(board)}")
+                print(
+                    f"{n_tasks:>5,} tasks {n_claims:>5,} claims {len(state.prs):>5,} PRs {name:<5} {lang}: "
+                    f"median {1000 * times[len(times) // 2]:6.1f} ms, max {1000 * times[-1]:6.1f} ms over {repeats}; "
+                    f"board {len(board):>6,} chars (body {len(body):>6,} of 65,536); layout: {layout(board)}"
+                )
 
 
 if __name__ == "__main__":

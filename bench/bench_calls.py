@@ -19,6 +19,7 @@ Bars (issue 4): a claim comment <= 3 calls; a PR event <= 4 + 1 per 100 changed 
 
 Run: .venv/bin/python bench/bench_calls.py [--sizes 10,250,3000]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,9 +33,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_load import KEY, REPO, SECRET, TRACKER_NUMBER, Stack, post, write_rules  # noqa: E402
+from bench_load import KEY, REPO, SECRET, TRACKER_NUMBER, Stack, post, write_rules
 
-from tests import payloads  # noqa: E402
+from tests import payloads
 
 TRACKER = f"/repos/{REPO}/issues/{TRACKER_NUMBER}"
 KINDS = [  # (label, method, path regex), first match wins
@@ -79,7 +80,7 @@ async def settle(st: Stack, quiet: float) -> None:
     raise RuntimeError("the bot did not settle within 120 s")
 
 
-async def measure(st: Stack, quiet: float, send) -> tuple[int, dict[str, int], list]:  # noqa: ANN001
+async def measure(st: Stack, quiet: float, send) -> tuple[int, dict[str, int], list]:
     """Send one delivery (awaitable `send`), settle, and count the fake's requests since."""
     before, _ = await st.fake.requests(10**9)
     status = await send()
@@ -95,32 +96,45 @@ async def measure(st: Stack, quiet: float, send) -> tuple[int, dict[str, int], l
     return charged, kinds, reqs
 
 
-def claim_sender(st: Stack, user: str, task: int, comment_id: int):  # noqa: ANN201
+def claim_sender(st: Stack, user: str, task: int, comment_id: int):
     async def send() -> int:
-        p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER_NUMBER, comment_id=comment_id,
-                                   body=f"【报名】：{task}", user=user)
+        p = payloads.issue_comment(
+            "created", repo=REPO, issue_number=TRACKER_NUMBER, comment_id=comment_id, body=f"【报名】：{task}", user=user
+        )
         body, headers = payloads.delivery("issue_comment", p, SECRET)
         return await post(st.session, st.bot.url, body, headers)
+
     return send
 
 
-def pr_sender(st: Stack, action: str, number: int, user: str, task: int, files: list[str] | None,
-              merged: bool = False, state: str = "open"):  # noqa: ANN201
+def pr_sender(
+    st: Stack, action: str, number: int, user: str, task: int, files: list[str] | None, merged: bool = False, state: str = "open"
+):
     async def send() -> int:
         fields = dict(repo=REPO, number=number, title=f"【{KEY} No.{task}】 add API_{task}", body="", user=user)
         if files is not None:
             fields["files"] = files
         if action != "opened":
-            fields = dict(repo=REPO, number=number, files=files, state=state, merged=merged,
-                          head_sha=payloads.sha_for(REPO, number, action))
+            fields = dict(
+                repo=REPO, number=number, files=files, state=state, merged=merged, head_sha=payloads.sha_for(REPO, number, action)
+            )
             fields = {k: v for k, v in fields.items() if v is not None}
         pr = await st.fake.put_pull(**fields)
-        p = payloads.pull_request(action, repo=REPO, number=number, title=pr["title"], body=pr["body"] or "",
-                                  user=pr["user"]["login"], merged=pr["merged"], state=pr["state"],
-                                  head_sha=pr["head"]["sha"])
+        p = payloads.pull_request(
+            action,
+            repo=REPO,
+            number=number,
+            title=pr["title"],
+            body=pr["body"] or "",
+            user=pr["user"]["login"],
+            merged=pr["merged"],
+            state=pr["state"],
+            head_sha=pr["head"]["sha"],
+        )
         p["pull_request"]["labels"] = pr["labels"]
         body, headers = payloads.delivery("pull_request", p, SECRET)
         return await post(st.session, st.bot.url, body, headers)
+
     return send
 
 
@@ -154,8 +168,9 @@ async def amain(args: argparse.Namespace) -> int:
                 ok &= show(f"PR synchronize, {n:,} files (1 outside)", charged, kinds, bar)
                 charged, kinds, _ = await measure(st, args.quiet, pr_sender(st, "synchronize", number, user, task, pushed))
                 ok &= show("PR synchronize again, nothing changed", charged, kinds, bar)
-                charged, kinds, _ = await measure(st, args.quiet,
-                                                  pr_sender(st, "closed", number, user, task, None, merged=True, state="closed"))
+                charged, kinds, _ = await measure(
+                    st, args.quiet, pr_sender(st, "closed", number, user, task, None, merged=True, state="closed")
+                )
                 ok &= show(f"PR closed merged, {n:,} files", charged, kinds, bar)
     print("all bars met" if ok else "a bar was missed")
     return 0
@@ -163,8 +178,12 @@ async def amain(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10, 250, 3000],
-                   help="changed files per PR, comma-separated (default 10,250,3000)")
+    p.add_argument(
+        "--sizes",
+        type=lambda s: [int(x) for x in s.split(",")],
+        default=[10, 250, 3000],
+        help="changed files per PR, comma-separated (default 10,250,3000)",
+    )
     p.add_argument("--board-delay", type=float, default=0.3, help="BOARD_DELAY for the bot (default 0.3 s)")
     p.add_argument("--quiet", type=float, default=1.0, help="seconds without a request that count as idle (default 1)")
     p.add_argument("--database-url", default=None, help="default: a fresh SQLite file")

@@ -9,6 +9,7 @@ also the JSON and CSV routes and the page size.
 
 Run: .venv/bin/python bench/bench_dashboard.py [requests]
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -54,10 +55,12 @@ async def main(n: int) -> None:
         store = bot.store
         t = time.perf_counter()
         for i in range(0, len(claims), 500):  # the campaign, written as changes (history recorded with them)
-            changes = [PutClaim(c) for c in claims[i:i + 500]]
+            changes = [PutClaim(c) for c in claims[i : i + 500]]
             await store.commit("h9", lambda s, ch=changes: Decision(changes=ch))
-        await store.commit("h9", lambda s: Decision(changes=[PutPull(p) for p in state.prs]
-                                                    + [SetTaskClosed(t, True) for t in state.closed_tasks]))
+        await store.commit(
+            "h9",
+            lambda s: Decision(changes=[PutPull(p) for p in state.prs] + [SetTaskClosed(t, True) for t in state.closed_tasks]),
+        )
         seeded = time.perf_counter() - t
         runner = web.AppRunner(bot.web, access_log=None)
         await runner.setup()
@@ -70,6 +73,7 @@ async def main(n: int) -> None:
         users = iter(f"newcomer-{i}" for i in range(10_000))
         free = iter(sorted(set(rules.tasks) - {c.task for c in claims}) or sorted(rules.tasks))
         async with aiohttp.ClientSession() as session:
+
             async def get(path: str, key: str) -> None:
                 nonlocal size
                 t, c = time.perf_counter(), time.process_time()
@@ -84,8 +88,10 @@ async def main(n: int) -> None:
             await get("", "first")  # a fresh process: nothing cached yet
             for _ in range(n):
                 task = next(free, 1)
-                await store.commit("h9", lambda s, t=task: Decision(changes=[PutClaim(Claim(
-                    "h9", t, next(users), Stage.CLAIMED, datetime.now(UTC)))]))
+                await store.commit(
+                    "h9",
+                    lambda s, t=task: Decision(changes=[PutClaim(Claim("h9", t, next(users), Stage.CLAIMED, datetime.now(UTC)))]),
+                )
                 await get("", "changed")  # a claim since the last view: state, history and rows again
                 await get("", "unchanged")  # nothing changed since
             for _ in range(n):
@@ -106,21 +112,36 @@ async def main(n: int) -> None:
                 parts[k].append(v * 1000)
         await runner.cleanup()
         await bot.close()
-    print(f"campaign: {len(rules.tasks)} tasks, {len(claims)} claims, {len(state.prs)} PRs, {len(hist)} history events, "
-          f"{len(d.series)} days; seeded in {seeded:.1f} s; page {size / 1024:.0f} KiB ({rendered / 1024:.0f} KiB)")
-    labels = {"first": "page, first view (nothing cached)", "changed": "page after a change (one new claim)",
-              "unchanged": "page, nothing changed", "json": ".json", "csv": "/report.csv"}
+    print(
+        f"campaign: {len(rules.tasks)} tasks, {len(claims)} claims, {len(state.prs)} PRs, {len(hist)} history events, "
+        f"{len(d.series)} days; seeded in {seeded:.1f} s; page {size / 1024:.0f} KiB ({rendered / 1024:.0f} KiB)"
+    )
+    labels = {
+        "first": "page, first view (nothing cached)",
+        "changed": "page after a change (one new claim)",
+        "unchanged": "page, nothing changed",
+        "json": ".json",
+        "csv": "/report.csv",
+    }
     for key, xs in times.items():
-        more = f"median {statistics.median(xs):.0f} ms, p95 {pct(xs, 95):.0f} ms over {len(xs)}" if len(xs) > 1 else \
-            f"{xs[0]:.0f} ms"
+        more = (
+            f"median {statistics.median(xs):.0f} ms, p95 {pct(xs, 95):.0f} ms over {len(xs)}"
+            if len(xs) > 1
+            else f"{xs[0]:.0f} ms"
+        )
         print(f"GET {labels[key]}: {more}; CPU median {statistics.median(cpu[key]):.0f} ms")
-    print("  uncached, in-process, CPU median: " + ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in parts.items())
-          + f"; total {statistics.median([a + b + c for a, b, c in zip(*parts.values())]):.0f} ms")
+    print(
+        "  uncached, in-process, CPU median: "
+        + ", ".join(f"{k} {statistics.median(v):.0f} ms" for k, v in parts.items())
+        + f"; total {statistics.median([a + b + c for a, b, c in zip(*parts.values())]):.0f} ms"
+    )
     page, page_cpu = statistics.median(times["changed"]), statistics.median(cpu["changed"])
     load = os.getloadavg()[0]
-    print(f"bar: page after a change under {BAR_MS:.0f} ms server time: wall {'PASS' if page < BAR_MS else 'MISS'} "
-          f"({page:.0f} ms), CPU {'PASS' if page_cpu < BAR_MS else 'MISS'} ({page_cpu:.0f} ms); "
-          f"load average {load:.1f} on {os.cpu_count()} CPUs (wall time counts waiting for a CPU)")
+    print(
+        f"bar: page after a change under {BAR_MS:.0f} ms server time: wall {'PASS' if page < BAR_MS else 'MISS'} "
+        f"({page:.0f} ms), CPU {'PASS' if page_cpu < BAR_MS else 'MISS'} ({page_cpu:.0f} ms); "
+        f"load average {load:.1f} on {os.cpu_count()} CPUs (wall time counts waiting for a CPU)"
+    )
 
 
 if __name__ == "__main__":

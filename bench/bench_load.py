@@ -26,6 +26,7 @@ Run:
 The PostgreSQL database is emptied (schema public dropped) before each run: give it a
 database of its own.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -44,11 +45,11 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
+import aiohttp
+from aiohttp import web
 
-from tests import payloads  # noqa: E402
-from tests.fakegithub import FakeGitHub  # noqa: E402
+from tests import payloads
+from tests.fakegithub import FakeGitHub
 
 SECRET = "bench-secret"
 REPO = "bench/Paddle"
@@ -73,14 +74,18 @@ def write_rules(root: Path, tasks: int) -> Path:
         f"name: Bench campaign\nkey: {KEY}\ntracker: {REPO}#{TRACKER_NUMBER}\nrepos:\n  - {REPO}\n"
         "maintainers: [boss]\nlanguage: zh\n"
         "claim_policy:\n  max_claims_per_user: 3\n  max_claimants_per_task: 5\n  claim_expiry_days: 14\n"
-        f"rfc:\n  repo: {RFC_REPO}\n  path: rfcs/\n", encoding="utf-8")
+        f"rfc:\n  repo: {RFC_REPO}\n  path: rfcs/\n",
+        encoding="utf-8",
+    )
     for i in range(1, tasks + 1):
         (d / f"{i:04d}.yml").write_text(
             f"id: {i}\ntitle: 为 Paddle 新增 API_{i}\ndifficulty: {'基础' if i % 2 else '进阶'}\n"
             f"track: {['API', '框架', '套件'][i % 3]}\n"
             f"targets:\n  - repo: {REPO}\n    paths: ['python/paddle/api_{i}/**']\n"
             f"tests: ['test/api_{i}/**']\nrfc:\n  required: false\nacceptance: [CI green]\n"
-            f"source:\n  file: bench.md\n  line: {i}\n  anchor: task{i}\n", encoding="utf-8")
+            f"source:\n  file: bench.md\n  line: {i}\n  anchor: task{i}\n",
+            encoding="utf-8",
+        )
     return root
 
 
@@ -101,7 +106,7 @@ class BenchGitHub(FakeGitHub):
         r.add_get("/_bench/answered", self._b_answered)
 
     @web.middleware
-    async def _middleware(self, request: web.Request, handler):  # noqa: ANN001
+    async def _middleware(self, request: web.Request, handler):
         if request.path.startswith("/_bench/"):
             return await handler(request)
         return await FakeGitHub._middleware(self, request, handler)
@@ -187,8 +192,13 @@ class FakeProc:
         self.url = ""
 
     async def start(self) -> FakeProc:
-        self.proc = subprocess.Popen([sys.executable, __file__, "--fake-github"], stdout=subprocess.PIPE,
-                                     stderr=open(self.logdir / "fake.log", "ab"), cwd=ROOT, text=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--fake-github"],
+            stdout=subprocess.PIPE,
+            stderr=open(self.logdir / "fake.log", "ab"),
+            cwd=ROOT,
+            text=True,
+        )
         line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), 60)
         if not line.startswith("READY "):
             raise RuntimeError(f"fake GitHub did not start: {line!r} (see {self.logdir / 'fake.log'})")
@@ -267,8 +277,7 @@ async def reset_database(url: str) -> None:
 class BotProc:
     """`python -m bot serve` in a child process (cwd: a scratch dir, so no stray .env is read)."""
 
-    def __init__(self, session: aiohttp.ClientSession, workdir: Path, env: dict[str, str],
-                 command: list[str] | None = None):
+    def __init__(self, session: aiohttp.ClientSession, workdir: Path, env: dict[str, str], command: list[str] | None = None):
         self.command = command or ["-m", "bot", "serve"]
         self.session = session
         self.workdir = workdir
@@ -283,13 +292,15 @@ class BotProc:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RULES_DIR", "PORT")}
         env.update(self.env, HOST="127.0.0.1", PORT=str(self.port))
         t0 = time.perf_counter()
-        self.proc = subprocess.Popen([sys.executable, *self.command], cwd=self.workdir, env=env,
-                                     stdout=open(self.log, "ab"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [sys.executable, *self.command], cwd=self.workdir, env=env, stdout=open(self.log, "ab"), stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"bot serve exited with {self.proc.returncode}; see {self.log}:\n"
-                                   + self.log.read_text()[-3000:])
+                raise RuntimeError(
+                    f"bot serve exited with {self.proc.returncode}; see {self.log}:\n" + self.log.read_text()[-3000:]
+                )
             try:
                 async with self.session.get(self.url + "/healthz") as r:
                     if r.status == 200:
@@ -330,8 +341,16 @@ class BotProc:
 class Stack:
     """A fresh fake GitHub + database + `bot serve`, torn down on exit."""
 
-    def __init__(self, args: argparse.Namespace, rules_dir: Path, *, latency_ms: float = 0.0,
-                 board_delay: float | None = None, tag: str = "run", reference: bool = False):
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        rules_dir: Path,
+        *,
+        latency_ms: float = 0.0,
+        board_delay: float | None = None,
+        tag: str = "run",
+        reference: bool = False,
+    ):
         self.reference = reference  # run bench/ref_bot.py instead of the bot
         self.args = args
         self.rules_dir = rules_dir
@@ -348,9 +367,15 @@ class Stack:
         db = self.args.database_url or f"sqlite+aiosqlite:///{self.workdir}/bot.db"
         if not db.startswith("sqlite"):
             await reset_database(db)
-        env = {"APP_ID": str(info["app_id"]), "PRIVATE_KEY": info["private_key"], "WEBHOOK_SECRET": SECRET,
-               "GITHUB_API_URL": self.fake.url, "DATABASE_URL": db, "RULES_DIR": str(self.rules_dir),
-               **({"LOG_LEVEL": self.args.log_level} if self.args.log_level else {})}
+        env = {
+            "APP_ID": str(info["app_id"]),
+            "PRIVATE_KEY": info["private_key"],
+            "WEBHOOK_SECRET": SECRET,
+            "GITHUB_API_URL": self.fake.url,
+            "DATABASE_URL": db,
+            "RULES_DIR": str(self.rules_dir),
+            **({"LOG_LEVEL": self.args.log_level} if self.args.log_level else {}),
+        }
         # the bot's shipped defaults otherwise (write budget and log level included)
         if self.args.workers:
             env["WORKERS"] = str(self.args.workers)
@@ -361,8 +386,12 @@ class Stack:
             # The reference posts one reply per event and knows no budget: GitHub's limit would stop it
             # after 80, so its fake is told to allow everything (the bot's fake keeps GitHub's limits).
             await self.fake.set_limits(10**9, 10**9)
-        self.bot = BotProc(self.session, self.workdir, env, command=[str(ROOT / "bench" / "ref_bot.py")]
-                           if self.reference else ["-m", "bot", "serve"])
+        self.bot = BotProc(
+            self.session,
+            self.workdir,
+            env,
+            command=[str(ROOT / "bench" / "ref_bot.py")] if self.reference else ["-m", "bot", "serve"],
+        )
         try:
             self.startup = await self.bot.start()
         except BaseException:
@@ -371,10 +400,24 @@ class Stack:
         self.profiler = None
         if self.args.py_spy:
             self.profile = self.workdir / f"py-spy-{self.tag}.txt"
-            self.profiler = subprocess.Popen([self.args.py_spy, "record", "--pid", str(self.bot.proc.pid), "--rate", "250", *(["--threads"] if self.args.py_spy_idle else []),
-                                              *(["--idle"] if self.args.py_spy_idle else ["--gil"]),
-                                              "--format", "raw", "-o", str(self.profile)],
-                                             stdout=subprocess.DEVNULL, stderr=open(self.workdir / "py-spy.log", "ab"))
+            self.profiler = subprocess.Popen(
+                [
+                    self.args.py_spy,
+                    "record",
+                    "--pid",
+                    str(self.bot.proc.pid),
+                    "--rate",
+                    "250",
+                    *(["--threads"] if self.args.py_spy_idle else []),
+                    *(["--idle"] if self.args.py_spy_idle else ["--gil"]),
+                    "--format",
+                    "raw",
+                    "-o",
+                    str(self.profile),
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=open(self.workdir / "py-spy.log", "ab"),
+            )
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -408,8 +451,14 @@ class Claims:
             k = self.next
             self.next += 1
             cid = 10_000_000 + 100_000 * ord(self.prefix[0]) + k  # distinct per prefix: one comment, one id
-            p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER_NUMBER, comment_id=cid,
-                                       body=f"【报名】：{k % self.tasks + 1}", user=self.user(k))
+            p = payloads.issue_comment(
+                "created",
+                repo=REPO,
+                issue_number=TRACKER_NUMBER,
+                comment_id=cid,
+                body=f"【报名】：{k % self.tasks + 1}",
+                user=self.user(k),
+            )
             out.append(payloads.delivery("issue_comment", p, SECRET, f"bench-{self.prefix}-{k}"))
         return out
 
@@ -455,9 +504,17 @@ async def ack_phase(stack: Stack, deliveries: list, rate: float) -> dict:
     sent = time.perf_counter() - t0
     await asyncio.gather(*tasks)
     lat.sort()
-    return {"n": len(deliveries), "sent_in": sent, "rate": len(deliveries) / sent if sent else float("inf"),
-            "p50": pct(lat, 50), "p90": pct(lat, 90), "p99": pct(lat, 99), "max": lat[-1],
-            "lag_max": max(lag), "statuses": statuses}
+    return {
+        "n": len(deliveries),
+        "sent_in": sent,
+        "rate": len(deliveries) / sent if sent else float("inf"),
+        "p50": pct(lat, 50),
+        "p90": pct(lat, 90),
+        "p99": pct(lat, 99),
+        "max": lat[-1],
+        "lag_max": max(lag),
+        "statuses": statuses,
+    }
 
 
 def finished_since(counts: dict[str, int], base: dict[str, int]) -> int:
@@ -531,9 +588,15 @@ async def throughput_phase(stack: Stack, deliveries: list, concurrency: int, tim
     acked = time.perf_counter() - t0
     done = await wait_answered(stack, base, answered0, len(deliveries), t0, timeout)
     n = len(deliveries)
-    return {"n": n, "acked_in": acked, "statuses": statuses, **done, "cpu_ms": 1000 * (stack.bot.cpu() - cpu0) / n,
-            "events_per_s": n / done["actions_done_at"] if done["actions_done_at"] else 0.0,
-            "deliveries_per_s": n / done["deliveries_done_at"] if done["deliveries_done_at"] else 0.0}
+    return {
+        "n": n,
+        "acked_in": acked,
+        "statuses": statuses,
+        **done,
+        "cpu_ms": 1000 * (stack.bot.cpu() - cpu0) / n,
+        "events_per_s": n / done["actions_done_at"] if done["actions_done_at"] else 0.0,
+        "deliveries_per_s": n / done["deliveries_done_at"] if done["deliveries_done_at"] else 0.0,
+    }
 
 
 async def warm_up(stack: Stack, claims: Claims) -> None:
@@ -635,16 +698,28 @@ async def run_burst(args: argparse.Namespace, rules_dir: Path) -> dict:
         reply_lat = sorted(reply_at[u] - acked_at[u] for u in users if u in reply_at)
         lat.sort()
         creating = [w for w in writes if w[0] in WRITES and w[4] is not None]
-        return {"n": args.burst, "seconds": args.burst_seconds, "statuses": statuses,
-                "ack_p50": pct(lat, 50), "ack_p99": pct(lat, 99),
-                "board_missing": args.burst - len(board_lat), "board_p50": pct(board_lat, 50), "board_p99": pct(board_lat, 99),
-                "reply_missing": args.burst - len(reply_lat), "reply_p50": pct(reply_lat, 50), "reply_p99": pct(reply_lat, 99),
-                "twice": sum(1 for n in answered.values() if n > 1), "writes": len(creating),
-                "reply_comments": sum(1 for w in creating if w[0] == "POST" and w[1] == tracker + "/comments"),
-                "board_edits": sum(1 for w in creating if w[0] == "PATCH" and w[1] == tracker),
-                "refused_403": sum(1 for w in writes if w[2] == 403),
-                "free_304": sum(1 for w in writes if w[2] == 304),
-                "lone": lone, "vm": st.bot.vm(), "log": str(st.bot.log)}
+        return {
+            "n": args.burst,
+            "seconds": args.burst_seconds,
+            "statuses": statuses,
+            "ack_p50": pct(lat, 50),
+            "ack_p99": pct(lat, 99),
+            "board_missing": args.burst - len(board_lat),
+            "board_p50": pct(board_lat, 50),
+            "board_p99": pct(board_lat, 99),
+            "reply_missing": args.burst - len(reply_lat),
+            "reply_p50": pct(reply_lat, 50),
+            "reply_p99": pct(reply_lat, 99),
+            "twice": sum(1 for n in answered.values() if n > 1),
+            "writes": len(creating),
+            "reply_comments": sum(1 for w in creating if w[0] == "POST" and w[1] == tracker + "/comments"),
+            "board_edits": sum(1 for w in creating if w[0] == "PATCH" and w[1] == tracker),
+            "refused_403": sum(1 for w in writes if w[2] == 403),
+            "free_304": sum(1 for w in writes if w[2] == 304),
+            "lone": lone,
+            "vm": st.bot.vm(),
+            "log": str(st.bot.log),
+        }
 
 
 async def run_reference(args: argparse.Namespace, rules_dir: Path) -> dict:
@@ -671,8 +746,12 @@ async def run_reference(args: argparse.Namespace, rules_dir: Path) -> dict:
                 break
             await asyncio.sleep(0.05)
         took = time.perf_counter() - t0
-        return {"n": args.count, "statuses": statuses, "events_per_s": args.count / took,
-                "cpu_ms": 1000 * (st.bot.cpu() - cpu0) / args.count}
+        return {
+            "n": args.count,
+            "statuses": statuses,
+            "events_per_s": args.count / took,
+            "cpu_ms": 1000 * (st.bot.cpu() - cpu0) / args.count,
+        }
 
 
 # -------------------------------------------------------------------------------------- output
@@ -685,53 +764,79 @@ def ms(x: float) -> str:
 def report_latency(r: dict, args: argparse.Namespace) -> None:
     a, t, vm = r["ack"], r["throughput"], r["vm"]
     lat = r["latency_ms"]
-    print(f"\n== API latency {lat:g} ms  (bot start-up {r['startup_s']:.1f} s, RSS after warm-up {r['rss_idle_kib'] / 1024:.0f} MiB)")
-    print(f"a) ack, open loop {args.rate:g}/s for {args.seconds:g} s: {a['n']} sent in {a['sent_in']:.2f} s "
-          f"(achieved {a['rate']:.0f}/s, generator lag max {ms(a['lag_max'])} ms), statuses {a['statuses']}")
-    print(f"   ack latency ms: p50 {ms(a['p50'])}  p90 {ms(a['p90'])}  p99 {ms(a['p99'])}  max {ms(a['max'])}"
-          f"   [bar p99 < 50 ms at 200/s: {'PASS' if a['p99'] < 0.050 else 'MISS'}]")
+    print(
+        f"\n== API latency {lat:g} ms  (bot start-up {r['startup_s']:.1f} s, RSS after warm-up {r['rss_idle_kib'] / 1024:.0f} MiB)"
+    )
+    print(
+        f"a) ack, open loop {args.rate:g}/s for {args.seconds:g} s: {a['n']} sent in {a['sent_in']:.2f} s "
+        f"(achieved {a['rate']:.0f}/s, generator lag max {ms(a['lag_max'])} ms), statuses {a['statuses']}"
+    )
+    print(
+        f"   ack latency ms: p50 {ms(a['p50'])}  p90 {ms(a['p90'])}  p99 {ms(a['p99'])}  max {ms(a['max'])}"
+        f"   [bar p99 < 50 ms at 200/s: {'PASS' if a['p99'] < 0.050 else 'MISS'}]"
+    )
     d = r["ack_drain"]
     print(f"   backlog of that phase processed {d['actions_done_at'] and round(d['actions_done_at'], 2)} s after it ended")
     bar = 200 if lat == 0 else 100 if lat <= 100 else None
     verdict = "" if bar is None else f"   [bar >= {bar}/s: {'PASS' if t['events_per_s'] >= bar else 'MISS'}]"
-    print(f"b) throughput: {t['n']} claims, {args.concurrency} in flight, all acked in {t['acked_in']:.2f} s, "
-          f"statuses {t['statuses']}")
-    print(f"   deliveries done after {t['deliveries_done_at']:.2f} s ({t['deliveries_per_s']:.0f}/s); every reply posted after "
-          f"{t['actions_done_at']:.2f} s -> {t['events_per_s']:.0f} events/s{verdict}"
-          if t["actions_done_at"] else f"   NOT DONE within {HARD_TIMEOUT:.0f} s: {t['counts']}")
+    print(
+        f"b) throughput: {t['n']} claims, {args.concurrency} in flight, all acked in {t['acked_in']:.2f} s, "
+        f"statuses {t['statuses']}"
+    )
+    print(
+        f"   deliveries done after {t['deliveries_done_at']:.2f} s ({t['deliveries_per_s']:.0f}/s); every reply posted after "
+        f"{t['actions_done_at']:.2f} s -> {t['events_per_s']:.0f} events/s{verdict}"
+        if t["actions_done_at"]
+        else f"   NOT DONE within {HARD_TIMEOUT:.0f} s: {t['counts']}"
+    )
     print(f"   CPU of the bot process: {t['cpu_ms']:.2f} ms per event")
     if t["failed"] or t["actions_failed"]:
         print(f"   failures: {t['failed']} deliveries, {t['actions_failed']} actions (see {r['log']})")
-    print(f"c) peak memory (VmHWM) {vm['VmHWM'] / 1024:.0f} MiB, RSS at end {vm['VmRSS'] / 1024:.0f} MiB; "
-          f"{r['api_calls']} API calls at the fake")
+    print(
+        f"c) peak memory (VmHWM) {vm['VmHWM'] / 1024:.0f} MiB, RSS at end {vm['VmRSS'] / 1024:.0f} MiB; "
+        f"{r['api_calls']} API calls at the fake"
+    )
 
 
 def report_burst(b: dict) -> None:
     def bar(ok: bool) -> str:
         return "PASS" if ok else "MISS"
 
-    print(f"\n== burst: {b['n']} claims from {b['n']} people in {b['seconds']:g} s, as shipped (BOARD_DELAY 2 s, "
-          f"80 writes/min and 500/h at the bot and at the fake); statuses {b['statuses']}")
+    print(
+        f"\n== burst: {b['n']} claims from {b['n']} people in {b['seconds']:g} s, as shipped (BOARD_DELAY 2 s, "
+        f"80 writes/min and 500/h at the bot and at the fake); statuses {b['statuses']}"
+    )
     print(f"d) ack p50 {ms(b['ack_p50'])} ms, p99 {ms(b['ack_p99'])} ms")
-    print(f"   on the board after their ack: p50 {b['board_p50']:.2f} s, p99 {b['board_p99']:.2f} s, missing {b['board_missing']}"
-          f"   [bar p99 <= 5 s: {bar(b['board_p99'] <= 5 and not b['board_missing'])}]")
-    print(f"   answered after their ack:     p50 {b['reply_p50']:.2f} s, p99 {b['reply_p99']:.2f} s, missing {b['reply_missing']}"
-          f"   [bar p99 <= 30 s: {bar(b['reply_p99'] <= 30 and not b['reply_missing'])}]")
-    print(f"   content-creating requests: {b['writes']} ({b['reply_comments']} reply comments, {b['board_edits']} board edits)"
-          f"   [bar <= 25: {bar(b['writes'] <= 25)}]; 403 answers {b['refused_403']} [bar 0: {bar(b['refused_403'] == 0)}]; "
-          f"answered twice {b['twice']} [bar 0: {bar(b['twice'] == 0)}]; free 304 reads {b['free_304']}")
+    print(
+        f"   on the board after their ack: p50 {b['board_p50']:.2f} s, p99 {b['board_p99']:.2f} s, missing {b['board_missing']}"
+        f"   [bar p99 <= 5 s: {bar(b['board_p99'] <= 5 and not b['board_missing'])}]"
+    )
+    print(
+        f"   answered after their ack:     p50 {b['reply_p50']:.2f} s, p99 {b['reply_p99']:.2f} s, missing {b['reply_missing']}"
+        f"   [bar p99 <= 30 s: {bar(b['reply_p99'] <= 30 and not b['reply_missing'])}]"
+    )
+    print(
+        f"   content-creating requests: {b['writes']} ({b['reply_comments']} reply comments, {b['board_edits']} board edits)"
+        f"   [bar <= 25: {bar(b['writes'] <= 25)}]; 403 answers {b['refused_403']} [bar 0: {bar(b['refused_403'] == 0)}]; "
+        f"answered twice {b['twice']} [bar 0: {bar(b['twice'] == 0)}]; free 304 reads {b['free_304']}"
+    )
     lone = b["lone"]
-    print(f"e) a lone claim at a quiet time: {len(lone['counted'])} calls {lone['counted']} + free (304) {lone['free']}"
-          f"   [bar <= 3: {bar(len(lone['counted']) <= 3)}]")
+    print(
+        f"e) a lone claim at a quiet time: {len(lone['counted'])} calls {lone['counted']} + free (304) {lone['free']}"
+        f"   [bar <= 3: {bar(len(lone['counted']) <= 3)}]"
+    )
 
 
 async def amain(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="bench-rules-") as tmp:
         t = time.perf_counter()
         rules_dir = write_rules(Path(tmp), args.tasks)
-        print(f"rules: 1 campaign, {args.tasks} tasks ({time.perf_counter() - t:.1f} s to write); "
-              f"database {args.database_url or 'SQLite (fresh file per run)'}; workers {args.workers or 'default'}; "
-              f"{os.cpu_count()} CPUs", flush=True)
+        print(
+            f"rules: 1 campaign, {args.tasks} tasks ({time.perf_counter() - t:.1f} s to write); "
+            f"database {args.database_url or 'SQLite (fresh file per run)'}; workers {args.workers or 'default'}; "
+            f"{os.cpu_count()} CPUs",
+            flush=True,
+        )
         bot_eps = None
         for lat in args.latency:
             r = await run_latency(args, rules_dir, lat)
@@ -741,11 +846,15 @@ async def amain(args: argparse.Namespace) -> None:
         if bot_eps is not None and not args.no_reference:
             ref = await run_reference(args, rules_dir)
             ratio = bot_eps / ref["events_per_s"] if ref["events_per_s"] else float("nan")
-            print(f"\n== reference bot (bench/ref_bot.py: verify, parse, reply; no store), same throughput phase, "
-                  f"API latency 0: {ref['events_per_s']:.0f} events/s (statuses {ref['statuses']}; "
-                  f"CPU {ref['cpu_ms']:.2f} ms per event)")
-            print(f"   the bot {bot_eps:.0f} events/s = {ratio:.2f}x the reference   [bar >= 0.8x: "
-                  f"{'PASS' if ratio >= 0.8 else 'MISS'}]")
+            print(
+                f"\n== reference bot (bench/ref_bot.py: verify, parse, reply; no store), same throughput phase, "
+                f"API latency 0: {ref['events_per_s']:.0f} events/s (statuses {ref['statuses']}; "
+                f"CPU {ref['cpu_ms']:.2f} ms per event)"
+            )
+            print(
+                f"   the bot {bot_eps:.0f} events/s = {ratio:.2f}x the reference   [bar >= 0.8x: "
+                f"{'PASS' if ratio >= 0.8 else 'MISS'}]"
+            )
             if args.rounds > 1:
                 # A shared machine's speed drifts between the two runs: more rounds, bot and reference
                 # alternating, and their median ratio.
@@ -754,10 +863,12 @@ async def amain(args: argparse.Namespace) -> None:
                     again = (await run_latency(args, rules_dir, 0.0))["throughput"]["events_per_s"]
                     pairs.append((again, (await run_reference(args, rules_dir))["events_per_s"]))
                 ratios = sorted(b / r for b, r in pairs if r)
-                median = ratios[len(ratios) // 2] if len(ratios) % 2 else sum(ratios[len(ratios) // 2 - 1:][:2]) / 2
-                print(f"   {args.rounds} rounds (bot, reference events/s): "
-                      + ", ".join(f"{b:.0f}/{r:.0f} = {b / r:.2f}x" for b, r in pairs if r)
-                      + f"; median {median:.2f}x   [bar >= 0.8x: {'PASS' if median >= 0.8 else 'MISS'}]")
+                median = ratios[len(ratios) // 2] if len(ratios) % 2 else sum(ratios[len(ratios) // 2 - 1 :][:2]) / 2
+                print(
+                    f"   {args.rounds} rounds (bot, reference events/s): "
+                    + ", ".join(f"{b:.0f}/{r:.0f} = {b / r:.2f}x" for b, r in pairs if r)
+                    + f"; median {median:.2f}x   [bar >= 0.8x: {'PASS' if median >= 0.8 else 'MISS'}]"
+                )
         if args.burst:
             b = await run_burst(args, rules_dir)
             report_burst(b)
@@ -769,24 +880,43 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, default=10.0, help="length of the ack phase (default 10)")
     p.add_argument("--count", type=int, default=2000, help="deliveries in the throughput phase (default 2000)")
     p.add_argument("--concurrency", type=int, default=32, help="posts in flight in the throughput phase (default 32)")
-    p.add_argument("--latency", type=lambda s: [float(x) for x in s.split(",")], default=[0.0, 100.0],
-                   help="fake GitHub API latency in ms, comma-separated: one run each (default 0,100)")
+    p.add_argument(
+        "--latency",
+        type=lambda s: [float(x) for x in s.split(",")],
+        default=[0.0, 100.0],
+        help="fake GitHub API latency in ms, comma-separated: one run each (default 0,100)",
+    )
     p.add_argument("--database-url", default=None, help="default: a fresh SQLite file per run")
     p.add_argument("--workers", type=int, default=None, help="WORKERS for the bot (default: the bot's own)")
     p.add_argument("--tasks", type=int, default=2000, help="tasks in the generated campaign (default 2000)")
     p.add_argument("--burst", type=int, default=None, help="claims in the burst run (0: skip; default 300)")
     p.add_argument("--burst-seconds", type=float, default=10.0, help="the burst is spread over this (default 10)")
-    p.add_argument("--board-delay", type=float, default=None,
-                   help="BOARD_DELAY for the bot in the latency runs (default: the bot's own, 2 s; the burst run always uses 2 s)")
+    p.add_argument(
+        "--board-delay",
+        type=float,
+        default=None,
+        help="BOARD_DELAY for the bot in the latency runs (default: the bot's own, 2 s; the burst run always uses 2 s)",
+    )
     p.add_argument("--board-wait", type=float, default=2.5, help="seconds for a pending board edit to land (default 2.5)")
     p.add_argument("--log-level", default=None, help="LOG_LEVEL for the bot (default: the bot's own, INFO)")
-    p.add_argument("--py-spy-idle", action="store_true",
-                   help="with --py-spy: sample every thread, waiting ones too (where the time goes, not only the CPU)")
-    p.add_argument("--py-spy", metavar="PATH", default=None,
-                   help="profile the bot: attach this py-spy to it for each run, write collapsed stacks next to its log")
+    p.add_argument(
+        "--py-spy-idle",
+        action="store_true",
+        help="with --py-spy: sample every thread, waiting ones too (where the time goes, not only the CPU)",
+    )
+    p.add_argument(
+        "--py-spy",
+        metavar="PATH",
+        default=None,
+        help="profile the bot: attach this py-spy to it for each run, write collapsed stacks next to its log",
+    )
     p.add_argument("--no-reference", action="store_true", help="skip the reference bot's run")
-    p.add_argument("--rounds", type=int, default=1,
-                   help="throughput ratio: this many rounds of the bot's run then the reference's, and their median")
+    p.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="throughput ratio: this many rounds of the bot's run then the reference's, and their median",
+    )
     p.add_argument("--quick", action="store_true", help="a smaller run that finishes in under a minute")
     p.add_argument("--fake-github", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)

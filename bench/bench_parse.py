@@ -7,6 +7,7 @@ fastest run counts, in CPU time of this process (time.process_time: the parser's
 the waits a machine shared with other jobs adds). `--all` prints every hostile case.
 Run: .venv/bin/python bench/bench_parse.py [N] [--all]
 """
+
 from __future__ import annotations
 
 import random
@@ -16,7 +17,7 @@ import time
 from bot.core.commands import new_commands, parse_comment
 from bot.core.titles import parse_title
 
-LIMIT = 65_536   # GitHub's largest comment (titles are shorter on GitHub; the parser is held to the same)
+LIMIT = 65_536  # GitHub's largest comment (titles are shorter on GitHub; the parser is held to the same)
 BAR_MS = 50
 
 SHAPES = [
@@ -46,14 +47,25 @@ SHAPES = [
     "<!-- 模板 【报名】：1 -->\n【报名】：{a}",
     "大家好，我是{word}，之前做过一些 CUDA kernel 的优化。\n\n【报名】：{a}、{b}\n\n希望能参与，谢谢！" * 2,
 ]
-QUOTED_RULES = "\n".join("> " + line for line in (
-    "报名方式：在本 issue 下回复 【报名】：任务序号，例如 【报名】：1、2、3-5",
-    "提交 RFC 后回复 【提交提案】：序号 并附上 【提案链接】：https://github.com/PaddlePaddle/community/pull/xxx",
-    "组队参加请按如下格式：", "【队名】：队伍名称", "【序号】：任务序号", "【状态】：报名 / 提交提案 / 提交作品",
-    "【链接】：RFC 或 PR 链接", "注意：请不要重复报名，每人同时最多认领 3 个任务。") * 3)
+QUOTED_RULES = "\n".join(
+    "> " + line
+    for line in (
+        "报名方式：在本 issue 下回复 【报名】：任务序号，例如 【报名】：1、2、3-5",
+        "提交 RFC 后回复 【提交提案】：序号 并附上 【提案链接】：https://github.com/PaddlePaddle/community/pull/xxx",
+        "组队参加请按如下格式：",
+        "【队名】：队伍名称",
+        "【序号】：任务序号",
+        "【状态】：报名 / 提交提案 / 提交作品",
+        "【链接】：RFC 或 PR 链接",
+        "注意：请不要重复报名，每人同时最多认领 3 个任务。",
+    )
+    * 3
+)
 SHAPES.append(QUOTED_RULES + "\n\n谢谢老师的说明，我想认领 {word} 相关的任务。\n\n【报名】：{a}")
-SHAPES.append("```python\nimport paddle\nx = paddle.to_tensor([1, 2, 3])\nprint(x.sum())\n```\n" * 4
-              + "上面的代码在 No.{a} 的 {word} 上会报错，请问是预期行为吗？")
+SHAPES.append(
+    "```python\nimport paddle\nx = paddle.to_tensor([1, 2, 3])\nprint(x.sum())\n```\n" * 4
+    + "上面的代码在 No.{a} 的 {word} 上会报错，请问是预期行为吗？"
+)
 WORDS = ["SDGD优化器", "飞桨小分队", "paddle.nn.functional", "Tensor", "稀疏算子", "CINN"]
 TITLES = [
     "【Hackathon 9th No.{a}】为 Paddle 新增 {word} API",
@@ -130,8 +142,16 @@ def make(shapes: list[str], n: int, rng: random.Random) -> list[str]:
     out = []
     for _ in range(n):
         a = rng.randint(1, 200)
-        out.append(rng.choice(shapes).format(a=a, b=rng.randint(1, 200), c=rng.randint(1, 200), b2=a + rng.randint(0, 5),
-                                             n=rng.randint(1, 70000), word=rng.choice(WORDS)))
+        out.append(
+            rng.choice(shapes).format(
+                a=a,
+                b=rng.randint(1, 200),
+                c=rng.randint(1, 200),
+                b2=a + rng.randint(0, 5),
+                n=rng.randint(1, 70000),
+                word=rng.choice(WORDS),
+            )
+        )
     return out
 
 
@@ -167,8 +187,10 @@ def main() -> None:
     refs = sum(1 for t in titles if parse_title(t).tasks)
     t_titles = time.process_time() - start
     chars = sum(map(len, comments))
-    print(f"parse_comment: {n} comments ({chars / n:.0f} chars avg) in {t_comments:.3f} s "
-          f"({t_comments / n * 1e6:.1f} us each), {commands} commands")
+    print(
+        f"parse_comment: {n} comments ({chars / n:.0f} chars avg) in {t_comments:.3f} s "
+        f"({t_comments / n * 1e6:.1f} us each), {commands} commands"
+    )
     dense = 0.0
     for shape in ("【提交】：{i}\n【链接】：https://x.org/{i}\n", "【报名】：{i}、{i}-{j}\n", "claim No.{i} " * 3 + "\n"):
         big = "".join(shape.format(i=i % 9000 + 1, j=i % 9000 + 3) for i in range(4000))[:LIMIT]
@@ -179,9 +201,11 @@ def main() -> None:
     name_c, ms_c = worst(HOSTILE, lambda text: parse_comment(text, bot_login="hackathon-bot"), show)
     name_e, ms_e = worst(HOSTILE, lambda text: new_commands(text[: len(text) // 2], text, bot_login="hackathon-bot"), show)
     name_t, ms_t = worst(HOSTILE_TITLES, parse_title, show)
-    for what, count, name, ms in (("parse_comment", len(HOSTILE), name_c, ms_c),
-                                  ("new_commands (an edit: both texts parsed)", len(HOSTILE), name_e, ms_e),
-                                  ("parse_title", len(HOSTILE_TITLES), name_t, ms_t)):
+    for what, count, name, ms in (
+        ("parse_comment", len(HOSTILE), name_c, ms_c),
+        ("new_commands (an edit: both texts parsed)", len(HOSTILE), name_e, ms_e),
+        ("parse_title", len(HOSTILE_TITLES), name_t, ms_t),
+    ):
         verdict = "ok" if ms <= BAR_MS or what.startswith("new_commands") else f"OVER the {BAR_MS} ms bar"
         print(f"{what}: worst of {count} hostile 65,536-char inputs: {ms:.0f} ms ({name}) {verdict}")
 

@@ -9,6 +9,7 @@ with nothing changed.
 
 Run: .venv/bin/python bench/bench_sync.py [--comments 600] [--pulls 300] [--open 60]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -22,10 +23,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.rules.models import ClaimPolicy, Rules  # noqa: E402
-from bot.runtime.sync import Syncer  # noqa: E402
-from tests.conftest import make_campaign, make_rules  # noqa: E402
-from tests.harness import Harness  # noqa: E402
+from bot.rules.models import ClaimPolicy, Rules
+from bot.runtime.sync import Syncer
+from tests.conftest import make_campaign, make_rules
+from tests.harness import Harness
 
 TASKS = 300
 
@@ -61,8 +62,15 @@ async def run(n_comments: int, n_pulls: int, n_open: int) -> None:
                 h.gh.add_comment("org/Paddle", 100, text, user=user, created_at=iso(start + timedelta(minutes=i)))
             for k in range(n_pulls):
                 merged, state = (False, "open") if k < n_open else ((True, "closed") if k % 4 else (False, "closed"))
-                h.gh.add_pull("org/docs", 1000 + k, title=f"【Hackathon 9th No.{k % TASKS + 1}】docs", user=f"user{k % 250}",
-                              files=["docs/api/x.md"], merged=merged, state=state)
+                h.gh.add_pull(
+                    "org/docs",
+                    1000 + k,
+                    title=f"【Hackathon 9th No.{k % TASKS + 1}】docs",
+                    user=f"user{k % 250}",
+                    files=["docs/api/x.md"],
+                    merged=merged,
+                    state=state,
+                )
                 h.gh.set_times("org/docs", 1000 + k, created_at=iso(start + timedelta(minutes=2 * k + 1)))
             await h.settle()
             mark = len(h.gh.requests)
@@ -79,8 +87,10 @@ async def run(n_comments: int, n_pulls: int, n_open: int) -> None:
             mark = len(h.gh.requests)
             t0 = time.perf_counter()
             again = await Syncer(h.pipeline, out=lambda line: None).sync(["h9"])
-            print(f"re-sync, nothing changed: {time.perf_counter() - t0:.2f} s, {len(h.gh.requests) - mark} requests "
-                  f"({again.comments_read} comments and {again.prs_read} PRs read again at the marks)")
+            print(
+                f"re-sync, nothing changed: {time.perf_counter() - t0:.2f} s, {len(h.gh.requests) - mark} requests "
+                f"({again.comments_read} comments and {again.prs_read} PRs read again at the marks)"
+            )
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ store, no queue, no board, no budget: what any bot must at least do per event. I
 against the same fake GitHub as the bot (see bench_load.py), configured by its environment:
 PORT, GITHUB_API_URL, APP_ID, PRIVATE_KEY, WEBHOOK_SECRET.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -31,8 +32,7 @@ def main() -> None:
         cached = tokens.get(installation_id)
         if cached and cached[1] > time.time() + 60:
             return cached[0]
-        data = await apps.get_installation_access_token(gh, installation_id=str(installation_id), app_id=app_id,
-                                                        private_key=key)
+        data = await apps.get_installation_access_token(gh, installation_id=str(installation_id), app_id=app_id, private_key=key)
         tokens[installation_id] = (data["token"], time.time() + 3000)
         return data["token"]
 
@@ -46,13 +46,13 @@ def main() -> None:
             return web.Response(status=202)
         comment = event.data["comment"]
         m = CLAIM.search(comment["body"])
-        reply = (f"<!-- ref:{comment['id']} -->\n@{comment['user']['login']} "
-                 + (f"claimed No.{m.group(1)}" if m else "no claim found"))
+        reply = f"<!-- ref:{comment['id']} -->\n@{comment['user']['login']} " + (
+            f"claimed No.{m.group(1)}" if m else "no claim found"
+        )
         gh: GitHubAPI = state["gh"]
         tok = await token(gh, event.data["installation"]["id"])
         repo = event.data["repository"]["full_name"]
-        await gh.post(f"/repos/{repo}/issues/{event.data['issue']['number']}/comments", data={"body": reply},
-                      oauth_token=tok)
+        await gh.post(f"/repos/{repo}/issues/{event.data['issue']['number']}/comments", data={"body": reply}, oauth_token=tok)
         return web.Response(status=202)
 
     async def healthz(request: web.Request) -> web.Response:
@@ -70,8 +70,15 @@ def main() -> None:
     app.router.add_get("/healthz", healthz)
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
-    web.run_app(app, host="127.0.0.1", port=int(os.environ["PORT"]), access_log=None, print=None,
-                handle_signals=True, loop=asyncio.new_event_loop())
+    web.run_app(
+        app,
+        host="127.0.0.1",
+        port=int(os.environ["PORT"]),
+        access_log=None,
+        print=None,
+        handle_signals=True,
+        loop=asyncio.new_event_loop(),
+    )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """`python -m bot` is the `bot` console script."""
+
 from bot.cli import main
 
 raise SystemExit(main())

@@ -4,6 +4,7 @@
 Anything wrong with the set-up is a `StartupError` carrying one line that says what to fix
 (file:line where there is one); `bot serve` prints it and exits non-zero, never a traceback.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,14 +51,17 @@ class App:
 def read_rules(settings: Settings) -> Rules:
     """The rule files, or a StartupError naming the first problem (and how many more there are)."""
     if not settings.rules_dir.exists():
-        raise StartupError(f"{settings.rules_dir}: no such rules directory; set RULES_DIR to the directory holding "
-                           "one folder per campaign (see `bot rules import`)")
+        raise StartupError(
+            f"{settings.rules_dir}: no such rules directory; set RULES_DIR to the directory holding "
+            "one folder per campaign (see `bot rules import`)"
+        )
     try:
         return load_rules(settings.rules_dir)
     except RulesError as exc:
         first, more = exc.problems[0], len(exc.problems) - 1
-        raise StartupError(f"{first}" + (f" (and {more} more problem(s): run `bot rules check {settings.rules_dir}`)"
-                                         if more else "")) from None
+        raise StartupError(
+            f"{first}" + (f" (and {more} more problem(s): run `bot rules check {settings.rules_dir}`)" if more else "")
+        ) from None
 
 
 async def open_store(settings: Settings, rules: Rules, *, clock: Clock = SYSTEM) -> Store:
@@ -80,9 +84,18 @@ def _redact(url: str) -> str:
     return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{tail}"
 
 
-async def assemble(settings: Settings, *, rules: Rules | None = None, store: Store | None = None,
-                   gateway: Any | None = ..., out: Callable[[str], None] | None = None, clock: Clock = SYSTEM,
-                   max_attempts: int | None = None, metrics: Metrics | None = None, facts: Facts | None = None) -> App:
+async def assemble(
+    settings: Settings,
+    *,
+    rules: Rules | None = None,
+    store: Store | None = None,
+    gateway: Any | None = ...,
+    out: Callable[[str], None] | None = None,
+    clock: Clock = SYSTEM,
+    max_attempts: int | None = None,
+    metrics: Metrics | None = None,
+    facts: Facts | None = None,
+) -> App:
     """Build the bot. Defaults come from `settings`; tests pass their own rules, store or gateway
     (`gateway=None` forces dry-run) and metrics (whose `trace_config()` their gateway's session carries);
     `facts` replaces GitHub as the source of PR files, PRs and permissions (`bot simulate`)."""
@@ -91,20 +104,35 @@ async def assemble(settings: Settings, *, rules: Rules | None = None, store: Sto
     rules = rules if rules is not None else read_rules(settings)
     store = store if store is not None else await open_store(settings, rules, clock=clock)
     metrics = metrics or Metrics()
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, limit_per_host=200),
-                                    trace_configs=[metrics.trace_config()])
+    session = aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=200, limit_per_host=200), trace_configs=[metrics.trace_config()]
+    )
     if gateway is ...:
         gateway = None
         if not settings.dry_run:
             from bot.github.gateway import Gateway
             from bot.store.budget import StoreBudget
 
-            gateway = Gateway(api_url=settings.github_api_url, app_id=settings.app_id or "",
-                              private_key=settings.private_key or "", session=session,
-                              max_creates_per_minute=settings.max_writes_per_minute,
-                              max_creates_per_hour=settings.max_writes_per_hour,
-                              budget=StoreBudget(store, settings.max_writes_per_minute, settings.max_writes_per_hour))
-    pipeline = Pipeline(rules, store, gateway, workers=settings.workers, board_delay=settings.board_delay,
-                        max_attempts=max_attempts or settings.max_attempts, out=out, clock=clock, metrics=metrics,
-                        facts=facts, reply_gap=settings.reply_gap)
+            gateway = Gateway(
+                api_url=settings.github_api_url,
+                app_id=settings.app_id or "",
+                private_key=settings.private_key or "",
+                session=session,
+                max_creates_per_minute=settings.max_writes_per_minute,
+                max_creates_per_hour=settings.max_writes_per_hour,
+                budget=StoreBudget(store, settings.max_writes_per_minute, settings.max_writes_per_hour),
+            )
+    pipeline = Pipeline(
+        rules,
+        store,
+        gateway,
+        workers=settings.workers,
+        board_delay=settings.board_delay,
+        max_attempts=max_attempts or settings.max_attempts,
+        out=out,
+        clock=clock,
+        metrics=metrics,
+        facts=facts,
+        reply_gap=settings.reply_gap,
+    )
     return App(settings, rules, store, gateway, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)

@@ -4,6 +4,7 @@
 advances it, and `sleep` returns as soon as the clock has been advanced past its deadline, so
 a test that waits for a `Retry-After`, a lease or a claim's expiry moves time instead of sleeping.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -4,6 +4,7 @@ orjson parses and writes several times faster than the standard library; what it
 the standard library accepts (an integer beyond 64 bits, NaN) is read by the standard library,
 so no payload is accepted or refused differently than before.
 """
+
 from __future__ import annotations
 
 import json

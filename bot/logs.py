@@ -10,6 +10,7 @@ Fields are passed with `extra=fields(...)`: `delivery`, `event`, `campaign`, `ou
 (`delivery_line`) and one per performed action (`action_line`). Loggers are named by module
 (`logging.getLogger(__name__)`).
 """
+
 from __future__ import annotations
 
 import json
@@ -36,23 +37,61 @@ def _detail(error: str | None) -> str:
     return ": " + " ".join(error.split()) if error else ""
 
 
-def delivery_line(log: logging.Logger, delivery: str | None, event: str, campaign: str | None, outcome: str,
-                  seconds: float, error: str | None = None) -> None:
+def delivery_line(
+    log: logging.Logger,
+    delivery: str | None,
+    event: str,
+    campaign: str | None,
+    outcome: str,
+    seconds: float,
+    error: str | None = None,
+) -> None:
     """The one line per processed delivery: `delivery <id> <event> -> <outcome> (<n> ms)`."""
     level = logging.WARNING if outcome == "failed" else logging.INFO
-    log.log(level, "delivery %s %s -> %s (%d ms)%s", delivery, event, outcome, round(seconds * 1000), _detail(error),
-            extra=fields(delivery=delivery, event=event, campaign=campaign, outcome=outcome,
-                         duration_ms=round(seconds * 1000, 1)))
+    log.log(
+        level,
+        "delivery %s %s -> %s (%d ms)%s",
+        delivery,
+        event,
+        outcome,
+        round(seconds * 1000),
+        _detail(error),
+        extra=fields(delivery=delivery, event=event, campaign=campaign, outcome=outcome, duration_ms=round(seconds * 1000, 1)),
+    )
 
 
-def action_line(log: logging.Logger, action: str, target: str, outcome: str, seconds: float, *,
-                delivery: str | None = None, campaign: str | None = None, attempt: int | None = None,
-                error: str | None = None) -> None:
+def action_line(
+    log: logging.Logger,
+    action: str,
+    target: str,
+    outcome: str,
+    seconds: float,
+    *,
+    delivery: str | None = None,
+    campaign: str | None = None,
+    attempt: int | None = None,
+    error: str | None = None,
+) -> None:
     """The one line per performed action: `action <kind> <target> -> <outcome> (<n> ms)`."""
     level = logging.WARNING if outcome in ("failed", "retry") else logging.INFO
-    log.log(level, "action %s %s -> %s (%d ms)%s", action, target, outcome, round(seconds * 1000), _detail(error),
-            extra=fields(delivery=delivery, campaign=campaign, action=action, target=target, outcome=outcome,
-                         duration_ms=round(seconds * 1000, 1), attempt=attempt))
+    log.log(
+        level,
+        "action %s %s -> %s (%d ms)%s",
+        action,
+        target,
+        outcome,
+        round(seconds * 1000),
+        _detail(error),
+        extra=fields(
+            delivery=delivery,
+            campaign=campaign,
+            action=action,
+            target=target,
+            outcome=outcome,
+            duration_ms=round(seconds * 1000, 1),
+            attempt=attempt,
+        ),
+    )
 
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
@@ -94,7 +133,7 @@ class TextFormatter(logging.Formatter):
 
 def _quote(v: Any) -> str:
     s = str(v)
-    return json.dumps(s, ensure_ascii=False) if (not s or any(c.isspace() or c in "\"=" for c in s)) else s
+    return json.dumps(s, ensure_ascii=False) if (not s or any(c.isspace() or c in '"=' for c in s)) else s
 
 
 def setup_logging(level: str = "INFO", fmt: str | None = None, stream: IO[str] | None = None) -> logging.Handler:

@@ -20,6 +20,7 @@ Metric names (all prefixed `hackathon_bot_`):
     board_edits_total{campaign}                 tracker edits
     board_lag_seconds{campaign}                 histogram: newest change -> board written
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -50,21 +51,27 @@ class Metrics:
         p = PREFIX
         self.received = Counter(p + "deliveries_received", "Deliveries stored in the inbox", ["event"], registry=r)
         self.redeliveries = Counter(p + "redeliveries", "Deliveries whose id was already stored", ["event"], registry=r)
-        self.processed = Counter(p + "deliveries_processed", "Deliveries processed, by outcome", ["event", "outcome"],
-                                 registry=r)
-        self.latency = Histogram(p + "delivery_processing_seconds", "Time from lease to outcome", ["event"],
-                                 buckets=LATENCY_BUCKETS, registry=r)
+        self.processed = Counter(p + "deliveries_processed", "Deliveries processed, by outcome", ["event", "outcome"], registry=r)
+        self.latency = Histogram(
+            p + "delivery_processing_seconds", "Time from lease to outcome", ["event"], buckets=LATENCY_BUCKETS, registry=r
+        )
         self.stored = Gauge(p + "deliveries", "Deliveries in the store, by status", ["status"], registry=r)
         self.inbox = Gauge(p + "inbox_depth", "Deliveries pending or in progress", registry=r)
         self.outbox = Gauge(p + "outbox_depth", "Actions waiting to be performed", registry=r)
         self.actions = Counter(p + "actions", "Actions performed, by kind and outcome", ["kind", "outcome"], registry=r)
-        self.github = Counter(p + "github_requests", "HTTP requests to GitHub, by method and status", ["method", "status"],
-                              registry=r)
-        self.budget = Gauge(p + "github_write_budget_remaining",
-                            "Content-creating requests left in the current minute", ["installation"], registry=r)
+        self.github = Counter(
+            p + "github_requests", "HTTP requests to GitHub, by method and status", ["method", "status"], registry=r
+        )
+        self.budget = Gauge(
+            p + "github_write_budget_remaining",
+            "Content-creating requests left in the current minute",
+            ["installation"],
+            registry=r,
+        )
         self.board_edits = Counter(p + "board_edits", "Tracker board edits", ["campaign"], registry=r)
-        self.board_lag = Histogram(p + "board_lag_seconds", "From the newest change to the board written", ["campaign"],
-                                   buckets=LAG_BUCKETS, registry=r)
+        self.board_lag = Histogram(
+            p + "board_lag_seconds", "From the newest change to the board written", ["campaign"], buckets=LAG_BUCKETS, registry=r
+        )
 
     # ---- calls the shell makes -------------------------------------------------------------------
     def delivery_stored(self, event: str, new: bool) -> None:

@@ -3,6 +3,7 @@
 Without APP_ID and a private key the bot runs in dry-run: it decides everything and logs
 the actions it would take, but sends nothing to GitHub.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -20,8 +21,9 @@ def _check_key(pem: str, source: str) -> None:
     try:
         load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
     except (ValueError, TypeError) as exc:
-        raise ValueError(f"{source}: not a PEM private key ({str(exc).split('.')[0][:80]}); use the .pem file "
-                         "GitHub generated for the App") from None
+        raise ValueError(
+            f"{source}: not a PEM private key ({str(exc).split('.')[0][:80]}); use the .pem file GitHub generated for the App"
+        ) from None
 
 
 def explain(exc: ValidationError) -> str:
@@ -49,7 +51,9 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 3000
     log_level: str = "INFO"
-    log_format: Literal["json", "text"] | None = Field(None, description="json or text; default: text on a terminal, json otherwise")
+    log_format: Literal["json", "text"] | None = Field(
+        None, description="json or text; default: text on a terminal, json otherwise"
+    )
     dashboard: bool = Field(True, description="serve the dashboard pages (DASHBOARD=off disables them)")
 
     # Tuning (not Probot names; documented in the README).
@@ -58,10 +62,16 @@ class Settings(BaseSettings):
     lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
     max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
     max_writes_per_hour: int = Field(500, ge=1, description="content-creating GitHub requests per installation per hour")
-    reply_gap: float = Field(3.0, ge=0, description="seconds between the bot's replies to one issue; replies queued meanwhile are merged (sooner once a burst is over, while less than half the write budget is used)")
+    reply_gap: float = Field(
+        3.0,
+        ge=0,
+        description="seconds between the bot's replies to one issue; replies queued meanwhile are merged (sooner once a burst is over, while less than half the write budget is used)",
+    )
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
     sync_on_start: bool = Field(False, description="run `bot sync` for every campaign at start-up (bot serve --sync)")
-    redeliver_every: float = Field(300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off")
+    redeliver_every: float = Field(
+        300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off"
+    )
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
 
     @model_validator(mode="after")
@@ -76,8 +86,9 @@ class Settings(BaseSettings):
             # Keys pasted into one-line env vars keep their newlines escaped.
             self.private_key = self.private_key.replace("\\n", "\n")
         if self.private_key:
-            _check_key(self.private_key, "PRIVATE_KEY_PATH=" + str(self.private_key_path) if self.private_key_path
-                       else "PRIVATE_KEY")
+            _check_key(
+                self.private_key, "PRIVATE_KEY_PATH=" + str(self.private_key_path) if self.private_key_path else "PRIVATE_KEY"
+            )
         return self
 
     @property

@@ -5,6 +5,7 @@ console errors and uncaught exceptions, take a PNG screenshot. No browser downlo
 the browser is launched with `--remote-debugging-port=0` and its port read from the
 `DevToolsActivePort` file it writes into its profile directory. It talks to 127.0.0.1 only.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,14 +41,30 @@ class Browser:
         self._port = 0
 
     async def __aenter__(self) -> Self:
-        args = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-default-apps", "--disable-extensions", "--hide-scrollbars", "--mute-audio",
-                "--disable-breakpad", "--disable-crash-reporter",
-                f"--user-data-dir={self._dir}", "--remote-debugging-port=0", "--remote-debugging-address=127.0.0.1",
-                "about:blank"]
-        self._proc = await asyncio.create_subprocess_exec(*args, stdout=asyncio.subprocess.DEVNULL,
-                                                          stderr=asyncio.subprocess.DEVNULL)
+        args = [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--disable-breakpad",
+            "--disable-crash-reporter",
+            f"--user-data-dir={self._dir}",
+            "--remote-debugging-port=0",
+            "--remote-debugging-address=127.0.0.1",
+            "about:blank",
+        ]
+        self._proc = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL
+        )
         port_file = Path(self._dir) / "DevToolsActivePort"
         # Chromium starts in about a second; with the suite's four processes on two cores it took
         # more than 15 s once, so the wait is long (it ends as soon as the port is there).
@@ -83,8 +100,7 @@ class Browser:
         ws = await self._session.ws_connect(target["webSocketDebuggerUrl"], max_msg_size=0)
         page = Page(ws)
         await page.start()
-        await page.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                        deviceScaleFactor=1, mobile=mobile)
+        await page.send("Emulation.setDeviceMetricsOverride", width=width, height=height, deviceScaleFactor=1, mobile=mobile)
         await page.navigate(url)
         return page
 
@@ -118,7 +134,9 @@ class Page:
                 continue
             method, params = data.get("method", ""), data.get("params", {})
             if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
-                self.errors.append("console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", [])))
+                self.errors.append(
+                    "console: " + " ".join(str(a.get("value", a.get("description", ""))) for a in params.get("args", []))
+                )
             elif method == "Runtime.exceptionThrown":
                 d = params.get("exceptionDetails", {})
                 self.errors.append("exception: " + str((d.get("exception") or {}).get("description") or d.get("text")))

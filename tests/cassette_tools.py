@@ -16,6 +16,7 @@ What is and is not recorded: only the bot's calls to GitHub. The test's own requ
 opens after the harness has started, so the bot's start-up ``GET /app`` is outside it (the same in
 every scenario); the first installation-token mint is inside it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,8 +54,10 @@ FIXED_TIME = "2024-01-01T00:00:00Z"  # the bot reads none of TIMESTAMP_KEYS
 SCRUBBED_TOKEN = "ghs_REDACTED"
 FAR_FUTURE = "2099-01-01T00:00:00Z"  # a replayed token never looks stale, whenever the replay runs
 MATCH_ON = ("method", "path", "query", "json_body")
-HEADER_COMMENT = ("GitHub traffic of the bot for one scenario of tests/test_cassettes.py.\n"
-                  "Replayed by default; re-record with RECORD_CASSETTES=1 (see that module's docstring).")
+HEADER_COMMENT = (
+    "GitHub traffic of the bot for one scenario of tests/test_cassettes.py.\n"
+    "Replayed by default; re-record with RECORD_CASSETTES=1 (see that module's docstring)."
+)
 
 
 # ------------------------------------------------------------------ matching
@@ -119,8 +122,11 @@ def normalise_interaction(request: vcr.request.Request, response: dict) -> tuple
     and no Authorization header survives."""
     request.uri = LOCAL_URL.sub(API_PLACEHOLDER, request.uri)
     request.headers = {k: v for k, v in request.headers.items() if k.lower() != "authorization"}
-    response["headers"] = {k: [LOCAL_URL.sub(API_PLACEHOLDER, v) for v in vs]
-                           for k, vs in response["headers"].items() if k.lower() not in VOLATILE_RESPONSE_HEADERS}
+    response["headers"] = {
+        k: [LOCAL_URL.sub(API_PLACEHOLDER, v) for v in vs]
+        for k, vs in response["headers"].items()
+        if k.lower() not in VOLATILE_RESPONSE_HEADERS
+    }
     data = decode_json(response["body"].get("string"))
     if isinstance(data, (dict, list)):
         text = LOCAL_URL.sub(API_PLACEHOLDER, json.dumps(_fix_times(data), ensure_ascii=False))
@@ -255,8 +261,17 @@ class CassetteHarness(Harness):
     * On a clean exit the cassette is checked: nothing unexpected, everything played.
     """
 
-    def __init__(self, name: str, rules, tmp_path: Path, *, record: bool | None = None, verify: bool = True,
-                 workers: int = 1, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        name: str,
+        rules,
+        tmp_path: Path,
+        *,
+        record: bool | None = None,
+        verify: bool = True,
+        workers: int = 1,
+        **kwargs: Any,
+    ) -> None:
         kwargs.setdefault("clock", ShiftedClock())  # the dates the bot writes (claim days, lapses) are the same every run
         super().__init__(rules, tmp_path, workers=workers, **kwargs)
         self.name = name
@@ -292,10 +307,16 @@ class CassetteHarness(Harness):
         if self.recording and self.path.exists():
             self.path.unlink()  # a re-recording starts from nothing: stale interactions cannot survive
         ctx = self._vcr().use_cassette(
-            str(self.path), serializer="readable-yaml", filter_headers=["authorization"],
-            before_record_request=self._not_github, before_record_response=scrub_response,
-            before_save_interaction=normalise_interaction, drop_unused_requests=False,
-            allow_playback_repeats=False, record_on_exception=False)
+            str(self.path),
+            serializer="readable-yaml",
+            filter_headers=["authorization"],
+            before_record_request=self._not_github,
+            before_record_response=scrub_response,
+            before_save_interaction=normalise_interaction,
+            drop_unused_requests=False,
+            allow_playback_repeats=False,
+            record_on_exception=False,
+        )
         self._fake_seen = len(self.gh.requests)
         self.cassette = ctx.__enter__()
         self._contexts.append(ctx)
@@ -349,14 +370,16 @@ class CassetteHarness(Harness):
                 out.append(body_diff(decode_json(near.body), call.json))
         for req in unplayed:
             out.append(f"recorded call never made: {req.method} {req.path}")
-        for r in self.gh.requests[self._fake_seen:]:
+        for r in self.gh.requests[self._fake_seen :]:
             out.append(f"reached the fake GitHub during replay: {r.method} {r.path}")
         return out
 
     def verify(self) -> None:
         problems = self.problems()
-        assert not problems, (f"GitHub traffic differs from {self.path.name} "
-                              "(if the change is intended, re-record with RECORD_CASSETTES=1):\n" + "\n".join(problems))
+        assert not problems, (
+            f"GitHub traffic differs from {self.path.name} "
+            "(if the change is intended, re-record with RECORD_CASSETTES=1):\n" + "\n".join(problems)
+        )
 
     # ---- driving the scenario
 
@@ -414,9 +437,20 @@ class CassetteHarness(Harness):
                 labels += [n for n in c.json["labels"] if n not in labels]
         return labels
 
-    async def pull_request(self, action: str, number: int, *, repo: str = "org/Paddle", title: str | None = None,
-                           user: str = "alice", files: list | None = None, merged: bool | None = None,
-                           state: str | None = None, body: str | None = None, delivery: str | None = None) -> tuple[int, dict]:
+    async def pull_request(
+        self,
+        action: str,
+        number: int,
+        *,
+        repo: str = "org/Paddle",
+        title: str | None = None,
+        user: str = "alice",
+        files: list | None = None,
+        merged: bool | None = None,
+        state: str | None = None,
+        body: str | None = None,
+        delivery: str | None = None,
+    ) -> tuple[int, dict]:
         try:
             self.gh.pull(repo, number)
         except KeyError:
@@ -427,9 +461,17 @@ class CassetteHarness(Harness):
         labels = self.labels_set_by_bot(repo, number)
         if self.recording:  # the payload says what GitHub holds
             assert sorted(self.gh.labels(repo, number)) == sorted(labels)
-        p = payloads.pull_request(action, repo=repo, number=number, title=pr["title"], body=pr["body"] or "",
-                                  user=pr["user"]["login"], merged=pr["merged"], state=pr["state"],
-                                  head_sha=pr["head"]["sha"])
+        p = payloads.pull_request(
+            action,
+            repo=repo,
+            number=number,
+            title=pr["title"],
+            body=pr["body"] or "",
+            user=pr["user"]["login"],
+            merged=pr["merged"],
+            state=pr["state"],
+            head_sha=pr["head"]["sha"],
+        )
         p["pull_request"]["labels"] = [payloads.label(repo, n) for n in labels]
         return await self.post("pull_request", p, delivery=delivery or f"{self.name}-{next(self._deliveries)}")
 
@@ -437,4 +479,3 @@ class CassetteHarness(Harness):
 def count(calls: list[Call], method: str, path_re: str) -> int:
     rx = re.compile(path_re)
     return sum(1 for c in calls if c.method == method and rx.search(c.path))
-

@@ -1,4 +1,5 @@
 """Shared fixtures: a small campaign's rules, stores on SQLite and (when DATABASE_URL_PG is set) PostgreSQL."""
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,9 @@ def _worker_database() -> None:
     from sqlalchemy.engine import make_url
 
     target = make_url(PG_URL)
-    admin = create_engine(make_url(os.environ["DATABASE_URL_PG"]).set(drivername="postgresql+psycopg"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        make_url(os.environ["DATABASE_URL_PG"]).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
     try:
         with admin.connect() as conn:
             exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}).first()
@@ -46,25 +48,52 @@ def _worker_database() -> None:
 
 
 def make_campaign(**overrides) -> Campaign:
-    fields = dict(name="Hackathon 9th", key="Hackathon 9th", tracker="org/Paddle#100", repos=["org/Paddle", "org/docs"],
-                  rfc=RfcDefaults(repo="org/community", path="rfcs/"), maintainers=["boss"], language="en",
-                  claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2, claim_expiry_days=14),
-                  collection_url="https://github.com/org/community/blob/master/hackathon/9th.md")
+    fields = dict(
+        name="Hackathon 9th",
+        key="Hackathon 9th",
+        tracker="org/Paddle#100",
+        repos=["org/Paddle", "org/docs"],
+        rfc=RfcDefaults(repo="org/community", path="rfcs/"),
+        maintainers=["boss"],
+        language="en",
+        claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2, claim_expiry_days=14),
+        collection_url="https://github.com/org/community/blob/master/hackathon/9th.md",
+    )
     fields.update(overrides)
     return Campaign(**fields)
 
 
 def make_tasks() -> dict[int, Task]:
     return {
-        1: Task(id=1, title="Fuse the attention kernel", difficulty="进阶", track="framework",
-                targets=[Target(repo="org/Paddle", paths=["paddle/phi/kernels/fusion/**"])],
-                tests=["test/legacy_test/test_fused_attention*.py"], rfc=TaskRfc(required=True),
-                acceptance=["CI green", "speed-up measured"], source=Source(file="9th.md", line=10, anchor="task1"),
-                issue="org/Paddle#201"),
-        2: Task(id=2, title="Docs for paddle.jit", difficulty="基础", track="docs",
-                targets=[Target(repo="org/docs", paths=["docs/api/**"])], source=Source(file="9th.md", line=20, anchor="task2")),
-        3: Task(id=3, title="Solo task", difficulty="基础", track="framework", max_claimants=1,
-                targets=[Target(repo="org/Paddle", paths=["python/paddle/jit/**"])], tests=["test/dygraph_to_static/**"]),
+        1: Task(
+            id=1,
+            title="Fuse the attention kernel",
+            difficulty="进阶",
+            track="framework",
+            targets=[Target(repo="org/Paddle", paths=["paddle/phi/kernels/fusion/**"])],
+            tests=["test/legacy_test/test_fused_attention*.py"],
+            rfc=TaskRfc(required=True),
+            acceptance=["CI green", "speed-up measured"],
+            source=Source(file="9th.md", line=10, anchor="task1"),
+            issue="org/Paddle#201",
+        ),
+        2: Task(
+            id=2,
+            title="Docs for paddle.jit",
+            difficulty="基础",
+            track="docs",
+            targets=[Target(repo="org/docs", paths=["docs/api/**"])],
+            source=Source(file="9th.md", line=20, anchor="task2"),
+        ),
+        3: Task(
+            id=3,
+            title="Solo task",
+            difficulty="基础",
+            track="framework",
+            max_claimants=1,
+            targets=[Target(repo="org/Paddle", paths=["python/paddle/jit/**"])],
+            tests=["test/dygraph_to_static/**"],
+        ),
     }
 
 

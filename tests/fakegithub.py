@@ -36,6 +36,7 @@ takes effect, as on GitHub).
 Every request is recorded (`requests`) in arrival order, including those answered by an
 injected fault; `count` filters them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,16 +68,14 @@ MAX_BODY = 65536  # characters GitHub accepts in an issue, pull request or comme
 WRITES_PER_MINUTE = 80  # GitHub's secondary limit on content-creating requests
 WRITES_PER_HOUR = 500
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
-LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read",
-                     "read": "read", "none": "none"}
+LEGACY_PERMISSION = {"admin": "admin", "maintain": "write", "write": "write", "triage": "read", "read": "read", "none": "none"}
 _RECORDED_HEADERS = ("user-agent", "accept", "content-type", "x-github-api-version")
 
 
 def generate_private_key_pem() -> str:
     """A fresh 2048-bit RSA private key in PEM (PKCS#8), like the key GitHub gives an App."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                             serialization.NoEncryption()).decode()
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
 
 
 @functools.cache
@@ -164,11 +163,9 @@ class FakeGitHub:
     app_slug = "hackathon-bot"
     bot_login = "hackathon-bot[bot]"
 
-    def __init__(self, *, private_key_pem: str | None = None, app_id: int = 4242,
-                 token_ttl: float = 3600.0) -> None:
+    def __init__(self, *, private_key_pem: str | None = None, app_id: int = 4242, token_ttl: float = 3600.0) -> None:
         self.private_key_pem = private_key_pem or app_private_key_pem()
-        self._public_key = serialization.load_pem_private_key(
-            self.private_key_pem.encode(), password=None).public_key()
+        self._public_key = serialization.load_pem_private_key(self.private_key_pem.encode(), password=None).public_key()
         self.app_id = app_id
         self.token_ttl = token_ttl
         self.hook_deliveries: list[dict] = []  # the App's webhook deliveries, newest first
@@ -226,15 +223,24 @@ class FakeGitHub:
     def add_repo(self, full_name: str) -> None:
         self._repos.setdefault(full_name, _Repo(full_name))
 
-    def add_issue(self, repo: str, number: int, *, title: str = "", body: str = "",
-                  user: str = "organiser") -> dict:
+    def add_issue(self, repo: str, number: int, *, title: str = "", body: str = "", user: str = "organiser") -> dict:
         self.add_repo(repo)
         self._repos[repo].issues[number] = _Issue(number, title, body, user)
         return self.issue(repo, number)
 
-    def add_pull(self, repo: str, number: int, *, title: str, body: str = "", user: str,
-                 files: list[str | dict] = (), head_sha: str | None = None, state: str = "open",
-                 merged: bool = False) -> dict:
+    def add_pull(
+        self,
+        repo: str,
+        number: int,
+        *,
+        title: str,
+        body: str = "",
+        user: str,
+        files: list[str | dict] = (),
+        head_sha: str | None = None,
+        state: str = "open",
+        merged: bool = False,
+    ) -> dict:
         """A pull request (also an issue). `files` are filenames or diff-entry fields."""
         self.add_repo(repo)
         sha = head_sha or shapes.sha_for(repo, number)
@@ -244,9 +250,18 @@ class FakeGitHub:
         self._set_state(pr, state, merged)
         return self.pull(repo, number)
 
-    def update_pull(self, repo: str, number: int, *, title: str | None = None, body: str | None = None,
-                    files: list[str | dict] | None = None, head_sha: str | None = None,
-                    state: str | None = None, merged: bool | None = None) -> dict:
+    def update_pull(
+        self,
+        repo: str,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        files: list[str | dict] | None = None,
+        head_sha: str | None = None,
+        state: str | None = None,
+        merged: bool | None = None,
+    ) -> dict:
         """Change a pull request between deliveries (a push, an edit, a merge or a close)."""
         pr = self._get_issue(repo, number)
         if title is not None:
@@ -262,8 +277,17 @@ class FakeGitHub:
         pr.updated_at = shapes.now_iso()
         return self.pull(repo, number)
 
-    def add_comment(self, repo: str, number: int, body: str, *, user: str,
-                    user_type: str = "User", created_at: str | None = None, updated_at: str | None = None) -> dict:
+    def add_comment(
+        self,
+        repo: str,
+        number: int,
+        body: str,
+        *,
+        user: str,
+        user_type: str = "User",
+        created_at: str | None = None,
+        updated_at: str | None = None,
+    ) -> dict:
         """A comment someone (not the bot) wrote (`created_at`/`updated_at`: written in the past)."""
         c = self._new_comment(repo, self._get_issue(repo, number), body, user, user_type)
         if created_at is not None:
@@ -285,19 +309,27 @@ class FakeGitHub:
 
     # ------------------------------------------------------------ webhook deliveries (the App's hook)
 
-    def record_delivery(self, event: str, payload: dict, *, guid: str | None = None, status_code: int = 502,
-                        status: str | None = None) -> dict:
+    def record_delivery(
+        self, event: str, payload: dict, *, guid: str | None = None, status_code: int = 502, status: str | None = None
+    ) -> dict:
         """GitHub tried to deliver `payload` to the App's webhook and got `status_code` (0: could not
         connect). Listed by GET /app/hook/deliveries; POST .../attempts sends it again to `hook_url`."""
         import uuid
 
-        d = {"id": next(self._delivery_ids), "guid": guid or str(uuid.uuid4()), "delivered_at": shapes.now_iso(),
-             "redelivery": False, "duration": 0.01, "status": status or ("OK" if 200 <= status_code < 300 else
-                                                                          f"Invalid HTTP Response: {status_code}"),
-             "status_code": status_code, "event": event, "action": payload.get("action"),
-             "installation_id": (payload.get("installation") or {}).get("id"),
-             "repository_id": shapes.stable_id("repo", (payload.get("repository") or {}).get("full_name", "")),
-             "throttled_at": None}
+        d = {
+            "id": next(self._delivery_ids),
+            "guid": guid or str(uuid.uuid4()),
+            "delivered_at": shapes.now_iso(),
+            "redelivery": False,
+            "duration": 0.01,
+            "status": status or ("OK" if 200 <= status_code < 300 else f"Invalid HTTP Response: {status_code}"),
+            "status_code": status_code,
+            "event": event,
+            "action": payload.get("action"),
+            "installation_id": (payload.get("installation") or {}).get("id"),
+            "repository_id": shapes.stable_id("repo", (payload.get("repository") or {}).get("full_name", "")),
+            "throttled_at": None,
+        }
         self.hook_deliveries.insert(0, d)  # newest first
         self._delivery_payloads[d["id"]] = payload
         return d
@@ -309,7 +341,7 @@ class FakeGitHub:
         items = [{k: v for k, v in d.items()} for d in self.hook_deliveries]
         cursor = request.query.get("cursor")
         start = next((i for i, d in enumerate(items) if str(d["id"]) == cursor), 0) if cursor else 0
-        chunk = items[start:start + per_page]
+        chunk = items[start : start + per_page]
         headers = {}
         if start + per_page < len(items):
             nxt = items[start + per_page]["id"]
@@ -336,14 +368,24 @@ class FakeGitHub:
         status = 0
         if self.hook_url:
             try:
-                async with aiohttp.ClientSession() as session, session.post(
-                        self.hook_url, data=body, headers=shapes.headers(original["event"], body, self.hook_secret,
-                                                                         original["guid"])) as resp:
+                async with (
+                    aiohttp.ClientSession() as session,
+                    session.post(
+                        self.hook_url,
+                        data=body,
+                        headers=shapes.headers(original["event"], body, self.hook_secret, original["guid"]),
+                    ) as resp,
+                ):
                     status = resp.status
             except aiohttp.ClientError:
                 status = 0
-        d = self.record_delivery(original["event"], payload, guid=original["guid"], status_code=status or 502,
-                                 status="OK" if 200 <= status < 300 else None)
+        d = self.record_delivery(
+            original["event"],
+            payload,
+            guid=original["guid"],
+            status_code=status or 502,
+            status="OK" if 200 <= status < 300 else None,
+        )
         d["redelivery"] = True
 
     def set_times(self, repo: str, number: int, *, created_at: str, updated_at: str | None = None) -> None:
@@ -382,17 +424,18 @@ class FakeGitHub:
     def count(self, method: str | None = None, path_re: str | None = None) -> int:
         """How many recorded requests match `method` (exact, any case) and `path_re` (search)."""
         rx = re.compile(path_re) if path_re else None
-        return sum(1 for r in self.requests
-                   if (method is None or r.method == method.upper()) and (rx is None or rx.search(r.path)))
+        return sum(
+            1 for r in self.requests if (method is None or r.method == method.upper()) and (rx is None or rx.search(r.path))
+        )
 
     # ------------------------------------------------------------ faults
 
-    def fail_next(self, method: str, path_re: str, status: int, *, times: int = 1,
-                  headers: dict | None = None, body: dict | None = None) -> None:
+    def fail_next(
+        self, method: str, path_re: str, status: int, *, times: int = 1, headers: dict | None = None, body: dict | None = None
+    ) -> None:
         """Answer the next `times` requests matching `method` ("*" = any) and `path_re` with
         `status` (with `headers`, and `body` or GitHub's error body for that status)."""
-        self._faults.append(_Fault(method.upper(), re.compile(path_re), status, times,
-                                   dict(headers or {}), body))
+        self._faults.append(_Fault(method.upper(), re.compile(path_re), status, times, dict(headers or {}), body))
 
     def slow_next(self, method: str, path_re: str, seconds: float, *, times: int = 1) -> None:
         """Delay the next `times` requests matching `method` ("*" = any) and `path_re` by `seconds`
@@ -421,20 +464,27 @@ class FakeGitHub:
 
     @staticmethod
     def _error(status: int, message: str | None = None, **extra: Any) -> web.Response:
-        body = {"message": message or HTTPStatus(status).phrase, "documentation_url": DOCS,
-                "status": str(status), **extra}
+        body = {"message": message or HTTPStatus(status).phrase, "documentation_url": DOCS, "status": str(status), **extra}
         return web.json_response(body, status=status)
 
     def _validation(self, resource: str, field_name: str, code: str = "missing_field") -> web.Response:
-        return self._error(422, "Validation Failed",
-                           errors=[{"resource": resource, "code": code, "field": field_name}])
+        return self._error(422, "Validation Failed", errors=[{"resource": resource, "code": code, "field": field_name}])
 
     def _too_long(self, resource: str, body: Any) -> web.Response | None:
         """GitHub's answer to a body over MAX_BODY characters, or None when the body is acceptable."""
         if isinstance(body, str) and len(body) > MAX_BODY:
-            return self._error(422, "Validation Failed", errors=[{
-                "resource": resource, "code": "custom", "field": "body",
-                "message": f"body is too long (maximum is {MAX_BODY} characters)"}])
+            return self._error(
+                422,
+                "Validation Failed",
+                errors=[
+                    {
+                        "resource": resource,
+                        "code": "custom",
+                        "field": "body",
+                        "message": f"body is too long (maximum is {MAX_BODY} characters)",
+                    }
+                ],
+            )
         return None
 
     @web.middleware
@@ -445,10 +495,15 @@ class FakeGitHub:
         except ValueError:
             body = raw.decode(errors="replace")
         rec = RecordedRequest(
-            method=request.method, path=request.path, query=dict(request.query), json=body,
+            method=request.method,
+            path=request.path,
+            query=dict(request.query),
+            json=body,
             headers={k: request.headers[k] for k in _RECORDED_HEADERS if k in request.headers},
-            installation_id=self._installation_of(request), started=time.monotonic(),
-            client=(request.headers.get("Authorization", "").partition(" ")[2].strip()[-6:] or None))
+            installation_id=self._installation_of(request),
+            started=time.monotonic(),
+            client=(request.headers.get("Authorization", "").partition(" ")[2].strip()[-6:] or None),
+        )
         self.requests.append(rec)
         if self.latency:
             await asyncio.sleep(self.latency)
@@ -497,8 +552,7 @@ class FakeGitHub:
             times.append(now)
             return None
         self.secondary_limited += 1
-        resp = self._error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try "
-                           "again.")
+        resp = self._error(403, "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.")
         resp.headers["retry-after"] = str(max(1, math.ceil(wait)))
         return resp
 
@@ -535,8 +589,9 @@ class FakeGitHub:
         if scheme.lower() != "bearer":
             raise _Reply(self._error(401, "A JSON web token could not be decoded"))
         try:
-            claims = jwt.decode(token.strip(), self._public_key, algorithms=["RS256"],
-                                options={"require": ["iat", "exp", "iss"]}, leeway=60)
+            claims = jwt.decode(
+                token.strip(), self._public_key, algorithms=["RS256"], options={"require": ["iat", "exp", "iss"]}, leeway=60
+            )
         except jwt.PyJWTError:
             raise _Reply(self._error(401, "A JSON web token could not be decoded")) from None
         if str(claims["iss"]) != str(self.app_id):
@@ -578,7 +633,7 @@ class FakeGitHub:
         except ValueError:
             return self._error(400, "Invalid pagination parameter")
         last = max(1, -(-len(items) // per_page))
-        chunk = items[(page - 1) * per_page: page * per_page]
+        chunk = items[(page - 1) * per_page : page * per_page]
 
         def link(n: int) -> str:
             q = {**request.query, "per_page": str(per_page), "page": str(n)}
@@ -607,8 +662,7 @@ class FakeGitHub:
             "html_url": f"{shapes.WEB}/apps/{self.app_slug}",
             "created_at": "2024-01-01T00:00:00Z",
             "updated_at": "2024-01-01T00:00:00Z",
-            "permissions": {"issues": "write", "pull_requests": "write", "checks": "write",
-                            "metadata": "read"},
+            "permissions": {"issues": "write", "pull_requests": "write", "checks": "write", "metadata": "read"},
             "events": ["issue_comment", "pull_request"],
             "installations_count": 1,
         }
@@ -620,21 +674,46 @@ class FakeGitHub:
         return [r.labels[n] for n in names]
 
     def _render_issue(self, repo: str, i: _Issue) -> dict:
-        return shapes.issue(repo, i.number, title=i.title, body=i.body, user_login=i.user, state=i.state,
-                            labels=self._label_objects(repo, i.labels), assignees=i.assignees,
-                            comments=len(i.comment_ids), is_pull=i.is_pull, created_at=i.created_at,
-                            updated_at=i.updated_at, closed_at=i.closed_at, merged_at=i.merged_at,
-                            api=self.base_url)
+        return shapes.issue(
+            repo,
+            i.number,
+            title=i.title,
+            body=i.body,
+            user_login=i.user,
+            state=i.state,
+            labels=self._label_objects(repo, i.labels),
+            assignees=i.assignees,
+            comments=len(i.comment_ids),
+            is_pull=i.is_pull,
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+            closed_at=i.closed_at,
+            merged_at=i.merged_at,
+            api=self.base_url,
+        )
 
     def _render_pull(self, repo: str, i: _Issue) -> dict:
         if not i.is_pull:
             raise KeyError(f"{repo}#{i.number} is not a pull request")
-        out = shapes.pull(repo, i.number, title=i.title, body=i.body, user_login=i.user, head_sha=i.head_sha,
-                          state=i.state, merged=i.merged, labels=self._label_objects(repo, i.labels),
-                          changed_files=len(i.files), additions=sum(f["additions"] for f in i.files),
-                          deletions=sum(f["deletions"] for f in i.files), created_at=i.created_at,
-                          updated_at=i.updated_at, closed_at=i.closed_at, merged_at=i.merged_at,
-                          api=self.base_url)
+        out = shapes.pull(
+            repo,
+            i.number,
+            title=i.title,
+            body=i.body,
+            user_login=i.user,
+            head_sha=i.head_sha,
+            state=i.state,
+            merged=i.merged,
+            labels=self._label_objects(repo, i.labels),
+            changed_files=len(i.files),
+            additions=sum(f["additions"] for f in i.files),
+            deletions=sum(f["deletions"] for f in i.files),
+            created_at=i.created_at,
+            updated_at=i.updated_at,
+            closed_at=i.closed_at,
+            merged_at=i.merged_at,
+            api=self.base_url,
+        )
         out["comments"] = len(i.comment_ids)
         people = [shapes.user(a, api=self.base_url) for a in i.assignees]
         out["assignees"], out["assignee"] = people, (people[0] if people else None)
@@ -642,8 +721,18 @@ class FakeGitHub:
 
     def _render_comment(self, c: _Comment) -> dict:
         app = self._app_object() if c.user_type == "Bot" and c.user == self.bot_login else None
-        return shapes.comment(c.repo, c.number, c.id, c.body, c.user, user_type=c.user_type, app=app,
-                              created_at=c.created_at, updated_at=c.updated_at, api=self.base_url)
+        return shapes.comment(
+            c.repo,
+            c.number,
+            c.id,
+            c.body,
+            c.user,
+            user_type=c.user_type,
+            app=app,
+            created_at=c.created_at,
+            updated_at=c.updated_at,
+            api=self.base_url,
+        )
 
     def _set_files(self, repo: str, pr: _Issue, files: list[str | dict]) -> None:
         out = []
@@ -710,11 +799,15 @@ class FakeGitHub:
         token = "ghs_" + secrets.token_urlsafe(27)
         expires = time.time() + self.token_ttl
         self._tokens[token] = (inst, expires)
-        return web.json_response({
-            "token": token, "expires_at": _iso(expires),
-            "permissions": {"issues": "write", "pull_requests": "write", "checks": "write", "metadata": "read"},
-            "repository_selection": "all",
-        }, status=201)
+        return web.json_response(
+            {
+                "token": token,
+                "expires_at": _iso(expires),
+                "permissions": {"issues": "write", "pull_requests": "write", "checks": "write", "metadata": "read"},
+                "repository_selection": "all",
+            },
+            status=201,
+        )
 
     def _comment_of(self, request: web.Request) -> _Comment:
         repo = self._repo(request)
@@ -773,8 +866,7 @@ class FakeGitHub:
         if "labels" in data:
             issue.labels = _names(data["labels"])
         if "assignees" in data:
-            issue.assignees = [a for a in _names(data["assignees"], key="login")
-                               if self._assignable(repo, issue, a)]
+            issue.assignees = [a for a in _names(data["assignees"], key="login") if self._assignable(repo, issue, a)]
         issue.updated_at = shapes.now_iso()
         return web.json_response(self._render_issue(repo.full_name, issue))
 
@@ -796,8 +888,11 @@ class FakeGitHub:
         state = request.query.get("state", "open")
         sort = request.query.get("sort", "created")
         direction = request.query.get("direction", "desc" if sort == "created" else "asc")
-        if state not in ("open", "closed", "all") or sort not in ("created", "updated", "popularity", "long-running") \
-                or direction not in ("asc", "desc"):
+        if (
+            state not in ("open", "closed", "all")
+            or sort not in ("created", "updated", "popularity", "long-running")
+            or direction not in ("asc", "desc")
+        ):
             return self._validation("PullRequest", "state")
         pulls = [i for i in repo.issues.values() if i.is_pull and (state == "all" or i.state == state)]
         key = (lambda i: (_ts(i.updated_at), i.number)) if sort == "updated" else (lambda i: (_ts(i.created_at), i.number))
@@ -813,14 +908,29 @@ class FakeGitHub:
         self._need_jwt(request)
         repo = self._repo(request)
         owner = repo.full_name.split("/")[0]
-        return web.json_response({
-            "id": self.installation_id, "account": shapes.user(owner, type="Organization", api=self.base_url),
-            "repository_selection": "all", "access_tokens_url": f"{self.base_url}/app/installations/{self.installation_id}/access_tokens",
-            "repositories_url": f"{self.base_url}/installation/repositories", "html_url": f"{shapes.WEB}/settings/installations/{self.installation_id}",
-            "app_id": self.app_id, "app_slug": self.app_slug, "target_id": shapes.stable_id("org", owner), "target_type": "Organization",
-            "permissions": self._app_object()["permissions"], "events": self._app_object()["events"],
-            "created_at": "2024-01-01T00:00:00Z", "updated_at": "2024-01-01T00:00:00Z", "single_file_name": None,
-            "has_multiple_single_files": False, "single_file_paths": [], "suspended_by": None, "suspended_at": None})
+        return web.json_response(
+            {
+                "id": self.installation_id,
+                "account": shapes.user(owner, type="Organization", api=self.base_url),
+                "repository_selection": "all",
+                "access_tokens_url": f"{self.base_url}/app/installations/{self.installation_id}/access_tokens",
+                "repositories_url": f"{self.base_url}/installation/repositories",
+                "html_url": f"{shapes.WEB}/settings/installations/{self.installation_id}",
+                "app_id": self.app_id,
+                "app_slug": self.app_slug,
+                "target_id": shapes.stable_id("org", owner),
+                "target_type": "Organization",
+                "permissions": self._app_object()["permissions"],
+                "events": self._app_object()["events"],
+                "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z",
+                "single_file_name": None,
+                "has_multiple_single_files": False,
+                "single_file_paths": [],
+                "suspended_by": None,
+                "suspended_at": None,
+            }
+        )
 
     async def _create_comment(self, request: web.Request) -> web.Response:
         self._need_token(request)
@@ -907,9 +1017,12 @@ class FakeGitHub:
         person = shapes.user(login, api=self.base_url)
         person["role_name"] = role
         person["permissions"] = {
-            "admin": role == "admin", "maintain": role in ("admin", "maintain"),
-            "push": legacy in ("admin", "write"), "triage": role in ("admin", "maintain", "write", "triage"),
-            "pull": role != "none"}
+            "admin": role == "admin",
+            "maintain": role in ("admin", "maintain"),
+            "push": legacy in ("admin", "write"),
+            "triage": role in ("admin", "maintain", "write", "triage"),
+            "pull": role != "none",
+        }
         return web.json_response({"permission": legacy, "role_name": role, "user": person})
 
     async def _create_check_run(self, request: web.Request) -> web.Response:
@@ -941,23 +1054,43 @@ class FakeGitHub:
             "conclusion": conclusion,
             "started_at": data.get("started_at", now),
             "completed_at": data.get("completed_at", now) if status == "completed" else None,
-            "output": {"title": out.get("title"), "summary": out.get("summary"), "text": out.get("text"),
-                       "annotations_count": 0, "annotations_url": f"{url}/annotations"},
+            "output": {
+                "title": out.get("title"),
+                "summary": out.get("summary"),
+                "text": out.get("text"),
+                "annotations_count": 0,
+                "annotations_url": f"{url}/annotations",
+            },
             "name": data["name"],
             "check_suite": {"id": shapes.stable_id("suite", repo.full_name, data["head_sha"])},
             "app": self._app_object(),
             "pull_requests": [
-                {"id": shapes.stable_id("pull", repo.full_name, i.number), "number": i.number,
-                 "url": f"{self.base_url}/repos/{repo.full_name}/pulls/{i.number}",
-                 "head": {"ref": f"task-{i.number}", "sha": i.head_sha,
-                          "repo": {"id": shapes.stable_id("repo", repo.full_name),
-                                   "url": f"{self.base_url}/repos/{repo.full_name}",
-                                   "name": repo.full_name.split("/")[1]}},
-                 "base": {"ref": "main", "sha": shapes.sha_for(repo.full_name, "main"),
-                          "repo": {"id": shapes.stable_id("repo", repo.full_name),
-                                   "url": f"{self.base_url}/repos/{repo.full_name}",
-                                   "name": repo.full_name.split("/")[1]}}}
-                for i in repo.issues.values() if i.is_pull and i.state == "open" and i.head_sha == data["head_sha"]],
+                {
+                    "id": shapes.stable_id("pull", repo.full_name, i.number),
+                    "number": i.number,
+                    "url": f"{self.base_url}/repos/{repo.full_name}/pulls/{i.number}",
+                    "head": {
+                        "ref": f"task-{i.number}",
+                        "sha": i.head_sha,
+                        "repo": {
+                            "id": shapes.stable_id("repo", repo.full_name),
+                            "url": f"{self.base_url}/repos/{repo.full_name}",
+                            "name": repo.full_name.split("/")[1],
+                        },
+                    },
+                    "base": {
+                        "ref": "main",
+                        "sha": shapes.sha_for(repo.full_name, "main"),
+                        "repo": {
+                            "id": shapes.stable_id("repo", repo.full_name),
+                            "url": f"{self.base_url}/repos/{repo.full_name}",
+                            "name": repo.full_name.split("/")[1],
+                        },
+                    },
+                }
+                for i in repo.issues.values()
+                if i.is_pull and i.state == "open" and i.head_sha == data["head_sha"]
+            ],
         }
         repo.check_runs.append(run)
         return web.json_response(run, status=201)
@@ -971,8 +1104,20 @@ class _Reply(Exception):
 
 
 # Keys of the full pull-request object that the list endpoint's pull-request-simple lacks.
-_PULL_ONLY = {"merged", "mergeable", "rebaseable", "mergeable_state", "merged_by", "comments", "review_comments",
-              "maintainer_can_modify", "commits", "additions", "deletions", "changed_files"}
+_PULL_ONLY = {
+    "merged",
+    "mergeable",
+    "rebaseable",
+    "mergeable_state",
+    "merged_by",
+    "comments",
+    "review_comments",
+    "maintainer_can_modify",
+    "commits",
+    "additions",
+    "deletions",
+    "changed_files",
+}
 
 
 def _ts(iso: str) -> float:

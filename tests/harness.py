@@ -1,5 +1,6 @@
 """An end-to-end harness: the bot's real aiohttp app and pipeline on 127.0.0.1, talking to the
 fake GitHub (tests/fakegithub.py) over real HTTP, with deliveries signed like GitHub's."""
+
 from __future__ import annotations
 
 import asyncio
@@ -96,9 +97,21 @@ class Harness:
     the gateway's pause after a rate limit) pass 20 times faster; leases stay held, as the heartbeat
     renews them on the same clock. Waits on real time (the reply gap, HTTP timeouts) are unchanged."""
 
-    def __init__(self, rules: Rules, tmp_path: Path, *, backend: str = "sqlite", board_delay: float = 0.3,
-                 reply_gap: float = 0.3, workers: int = 8, max_writes_per_minute: int = 100_000, lease_seconds: float = 30.0,
-                 dry_run: bool = False, clock: Clock | None = None, skip_waits: bool = False):
+    def __init__(
+        self,
+        rules: Rules,
+        tmp_path: Path,
+        *,
+        backend: str = "sqlite",
+        board_delay: float = 0.3,
+        reply_gap: float = 0.3,
+        workers: int = 8,
+        max_writes_per_minute: int = 100_000,
+        lease_seconds: float = 30.0,
+        dry_run: bool = False,
+        clock: Clock | None = None,
+        skip_waits: bool = False,
+    ):
         self.rules = rules
         self.tmp_path = tmp_path
         self.backend = backend
@@ -126,22 +139,44 @@ class Harness:
                 if t.issue:
                     repo, _, n = t.issue.partition("#")
                     self.gh.add_issue(repo, int(n), title=t.title, body=t.summary)
-        self.settings = Settings(webhook_secret=SECRET, app_id=None if self.dry_run else str(self.gh.app_id),
-                                 private_key=None if self.dry_run else self.gh.private_key_pem, github_api_url=self.gh.base_url,
-                                 workers=self.workers, board_delay=self.board_delay, reply_gap=self.reply_gap,
-                                 _env_file=None)
+        self.settings = Settings(
+            webhook_secret=SECRET,
+            app_id=None if self.dry_run else str(self.gh.app_id),
+            private_key=None if self.dry_run else self.gh.private_key_pem,
+            github_api_url=self.gh.base_url,
+            workers=self.workers,
+            board_delay=self.board_delay,
+            reply_gap=self.reply_gap,
+            _env_file=None,
+        )
         self.metrics = Metrics()
         self.session = aiohttp.ClientSession()  # the test's own requests (webhooks, pages)
         self.gh_session = aiohttp.ClientSession(trace_configs=[self.metrics.trace_config()])  # the bot's, to GitHub
-        self.gateway = None if self.dry_run else Gateway(
-            api_url=self.gh.base_url, app_id=self.gh.app_id, private_key=self.gh.private_key_pem, session=self.gh_session,
-            max_creates_per_minute=self.max_writes, max_wait=5.0,
-            **({"clock": self.clock.epoch, "sleep": self.clock.sleep} if isinstance(self.clock, SkippingClock) else {}))
+        self.gateway = (
+            None
+            if self.dry_run
+            else Gateway(
+                api_url=self.gh.base_url,
+                app_id=self.gh.app_id,
+                private_key=self.gh.private_key_pem,
+                session=self.gh_session,
+                max_creates_per_minute=self.max_writes,
+                max_wait=5.0,
+                **({"clock": self.clock.epoch, "sleep": self.clock.sleep} if isinstance(self.clock, SkippingClock) else {}),
+            )
+        )
         self.store = await fresh_store(self.backend, self.tmp_path, lease_seconds=self.lease_seconds, clock=self.clock)
         await self.store.init(list(self.rules.campaigns))
-        self.bot = await assemble(self.settings, rules=self.rules, store=self.store, gateway=self.gateway,
-                                  out=self.dry_lines.append, max_attempts=4, metrics=self.metrics,
-                                  clock=self.clock)
+        self.bot = await assemble(
+            self.settings,
+            rules=self.rules,
+            store=self.store,
+            gateway=self.gateway,
+            out=self.dry_lines.append,
+            max_attempts=4,
+            metrics=self.metrics,
+            clock=self.clock,
+        )
         self.pipeline, self.app = self.bot.pipeline, self.bot.web
         self.runner, self.url = await serve(self.app)
         await self.pipeline.start()
@@ -157,13 +192,23 @@ class Harness:
 
     @staticmethod
     def _real_case(c, repo: str) -> str:
-        names = list(c.campaign.repos) + ([c.campaign.rfc.repo] if c.campaign.rfc else []) + \
-            ([c.campaign.tracker_repo] if c.campaign.tracker_repo else [])
+        names = (
+            list(c.campaign.repos)
+            + ([c.campaign.rfc.repo] if c.campaign.rfc else [])
+            + ([c.campaign.tracker_repo] if c.campaign.tracker_repo else [])
+        )
         return next((n for n in names if n.lower() == repo), repo)
 
     # ---- sending deliveries ---------------------------------------------------------------------
-    async def post(self, event: str, payload: dict | bytes, *, delivery: str | None = None, secret: str | None = SECRET,
-                   headers: dict | None = None) -> tuple[int, dict]:
+    async def post(
+        self,
+        event: str,
+        payload: dict | bytes,
+        *,
+        delivery: str | None = None,
+        secret: str | None = SECRET,
+        headers: dict | None = None,
+    ) -> tuple[int, dict]:
         body = payload if isinstance(payload, bytes) else payloads.encode(payload)
         h = payloads.headers(event, body, secret or "", delivery or str(uuid.uuid4()))
         if secret is None:
@@ -176,20 +221,49 @@ class Harness:
                 data = {}
             return resp.status, data
 
-    async def comment(self, body: str, user: str = "alice", *, repo: str = "org/Paddle", number: int = 100,
-                      action: str = "created", comment_id: int | None = None, old: str | None = None,
-                      user_type: str = "User", delivery: str | None = None) -> tuple[int, dict]:
+    async def comment(
+        self,
+        body: str,
+        user: str = "alice",
+        *,
+        repo: str = "org/Paddle",
+        number: int = 100,
+        action: str = "created",
+        comment_id: int | None = None,
+        old: str | None = None,
+        user_type: str = "User",
+        delivery: str | None = None,
+    ) -> tuple[int, dict]:
         """A person comments on an issue: the comment exists on the fake GitHub, then the webhook arrives."""
         if comment_id is None:
             comment_id = self.gh.add_comment(repo, number, body, user=user, user_type=user_type)["id"]
         changes = {"body": {"from": old}} if old is not None else None
-        p = payloads.issue_comment(action, repo=repo, issue_number=number, comment_id=comment_id, body=body, user=user,
-                                   user_type=user_type, changes=changes)
+        p = payloads.issue_comment(
+            action,
+            repo=repo,
+            issue_number=number,
+            comment_id=comment_id,
+            body=body,
+            user=user,
+            user_type=user_type,
+            changes=changes,
+        )
         return await self.post("issue_comment", p, delivery=delivery)
 
-    async def pull_request(self, action: str, number: int, *, repo: str = "org/Paddle", title: str | None = None,
-                           user: str = "alice", files: list | None = None, merged: bool | None = None,
-                           state: str | None = None, body: str | None = None, delivery: str | None = None) -> tuple[int, dict]:
+    async def pull_request(
+        self,
+        action: str,
+        number: int,
+        *,
+        repo: str = "org/Paddle",
+        title: str | None = None,
+        user: str = "alice",
+        files: list | None = None,
+        merged: bool | None = None,
+        state: str | None = None,
+        body: str | None = None,
+        delivery: str | None = None,
+    ) -> tuple[int, dict]:
         """A PR is opened/pushed/edited/closed on the fake GitHub, then the webhook arrives."""
         exists = True
         try:
@@ -201,9 +275,17 @@ class Harness:
         else:
             self.gh.update_pull(repo, number, title=title, body=body, files=files, state=state, merged=merged)
         pr = self.gh.pull(repo, number)
-        p = payloads.pull_request(action, repo=repo, number=number, title=pr["title"], body=pr["body"] or "",
-                                  user=pr["user"]["login"], merged=pr["merged"], state=pr["state"],
-                                  head_sha=pr["head"]["sha"])
+        p = payloads.pull_request(
+            action,
+            repo=repo,
+            number=number,
+            title=pr["title"],
+            body=pr["body"] or "",
+            user=pr["user"]["login"],
+            merged=pr["merged"],
+            state=pr["state"],
+            head_sha=pr["head"]["sha"],
+        )
         p["pull_request"]["labels"] = pr["labels"]
         return await self.post("pull_request", p, delivery=delivery)
 

@@ -13,6 +13,7 @@ This module owns what GitHub's JSON looks like on the tests' side of the wire:
 
 Ids are derived from names (CRC32), so the same login or repository always has the same id.
 """
+
 from __future__ import annotations
 
 import base64
@@ -175,8 +176,7 @@ def repository(full_name: str, *, api: str = API) -> dict[str, Any]:
     }
 
 
-def label(repo: str, name: str, *, color: str = "ededed", description: str | None = None,
-          api: str = API) -> dict[str, Any]:
+def label(repo: str, name: str, *, color: str = "ededed", description: str | None = None, api: str = API) -> dict[str, Any]:
     lid = stable_id("label", repo, name)
     return {
         "id": lid,
@@ -190,15 +190,38 @@ def label(repo: str, name: str, *, color: str = "ededed", description: str | Non
 
 
 def _reactions(url: str) -> dict[str, Any]:
-    return {"url": f"{url}/reactions", "total_count": 0, "+1": 0, "-1": 0, "laugh": 0,
-            "hooray": 0, "confused": 0, "heart": 0, "rocket": 0, "eyes": 0}
+    return {
+        "url": f"{url}/reactions",
+        "total_count": 0,
+        "+1": 0,
+        "-1": 0,
+        "laugh": 0,
+        "hooray": 0,
+        "confused": 0,
+        "heart": 0,
+        "rocket": 0,
+        "eyes": 0,
+    }
 
 
-def issue(repo: str, number: int, *, title: str = "", body: str | None = "", user_login: str = "organiser",
-          state: str = "open", labels: list[dict] | None = None, assignees: list[str] = (),
-          comments: int = 0, is_pull: bool = False, created_at: str | None = None,
-          updated_at: str | None = None, closed_at: str | None = None, merged_at: str | None = None,
-          api: str = API) -> dict[str, Any]:
+def issue(
+    repo: str,
+    number: int,
+    *,
+    title: str = "",
+    body: str | None = "",
+    user_login: str = "organiser",
+    state: str = "open",
+    labels: list[dict] | None = None,
+    assignees: list[str] = (),
+    comments: int = 0,
+    is_pull: bool = False,
+    created_at: str | None = None,
+    updated_at: str | None = None,
+    closed_at: str | None = None,
+    merged_at: str | None = None,
+    api: str = API,
+) -> dict[str, Any]:
     """An issue (a pull request is also an issue: it then carries a ``pull_request`` key)."""
     iid = stable_id("issue", repo, number)
     url = f"{api}/repos/{repo}/issues/{number}"
@@ -246,9 +269,19 @@ def issue(repo: str, number: int, *, title: str = "", body: str | None = "", use
     return out
 
 
-def comment(repo: str, issue_number: int, comment_id: int, body: str, user_login: str, *,
-            user_type: str = "User", app: dict | None = None, created_at: str | None = None,
-            updated_at: str | None = None, api: str = API) -> dict[str, Any]:
+def comment(
+    repo: str,
+    issue_number: int,
+    comment_id: int,
+    body: str,
+    user_login: str,
+    *,
+    user_type: str = "User",
+    app: dict | None = None,
+    created_at: str | None = None,
+    updated_at: str | None = None,
+    api: str = API,
+) -> dict[str, Any]:
     """An issue-comment (comments on a pull request's conversation are issue comments too)."""
     url = f"{api}/repos/{repo}/issues/comments/{comment_id}"
     created = created_at or now_iso()
@@ -269,17 +302,38 @@ def comment(repo: str, issue_number: int, comment_id: int, body: str, user_login
 
 
 def _branch(repo: str, ref: str, sha: str, owner_login: str, api: str) -> dict[str, Any]:
-    return {"label": f"{owner_login}:{ref}", "ref": ref, "sha": sha,
-            "user": user(owner_login, api=api), "repo": repository(repo, api=api)}
+    return {
+        "label": f"{owner_login}:{ref}",
+        "ref": ref,
+        "sha": sha,
+        "user": user(owner_login, api=api),
+        "repo": repository(repo, api=api),
+    }
 
 
-def pull(repo: str, number: int, *, title: str, body: str | None = "", user_login: str,
-         head_sha: str | None = None, head_ref: str | None = None, base_ref: str = "main",
-         state: str = "open", merged: bool = False, labels: list[dict] | None = None,
-         changed_files: int = 0, additions: int = 0, deletions: int = 0,
-         created_at: str | None = None, updated_at: str | None = None,
-         closed_at: str | None = None, merged_at: str | None = None,
-         merged_by: str | None = None, api: str = API) -> dict[str, Any]:
+def pull(
+    repo: str,
+    number: int,
+    *,
+    title: str,
+    body: str | None = "",
+    user_login: str,
+    head_sha: str | None = None,
+    head_ref: str | None = None,
+    base_ref: str = "main",
+    state: str = "open",
+    merged: bool = False,
+    labels: list[dict] | None = None,
+    changed_files: int = 0,
+    additions: int = 0,
+    deletions: int = 0,
+    created_at: str | None = None,
+    updated_at: str | None = None,
+    closed_at: str | None = None,
+    merged_at: str | None = None,
+    merged_by: str | None = None,
+    api: str = API,
+) -> dict[str, Any]:
     """A pull-request. `state` is GitHub's ("open"/"closed"); merged PRs are closed + merged."""
     pid = stable_id("pull", repo, number)
     url = f"{api}/repos/{repo}/pulls/{number}"
@@ -353,9 +407,17 @@ def pull(repo: str, number: int, *, title: str, body: str | None = "", user_logi
     }
 
 
-def diff_entry(repo: str, head_sha: str, filename: str, *, status: str = "modified",
-               additions: int = 1, deletions: int = 0, previous_filename: str | None = None,
-               api: str = API) -> dict[str, Any]:
+def diff_entry(
+    repo: str,
+    head_sha: str,
+    filename: str,
+    *,
+    status: str = "modified",
+    additions: int = 1,
+    deletions: int = 0,
+    previous_filename: str | None = None,
+    api: str = API,
+) -> dict[str, Any]:
     """A diff-entry (one changed file of a pull request)."""
     out = {
         "sha": sha_for(repo, head_sha, filename),
@@ -381,10 +443,23 @@ def _installation(installation_id: int) -> dict[str, Any]:
     return {"id": installation_id, "node_id": node_id("MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9u", installation_id)}
 
 
-def issue_comment(action: str, *, repo: str, issue_number: int, comment_id: int, body: str, user: str,
-                  installation_id: int = 1, is_pull: bool = False, user_type: str = "User",
-                  changes: dict | None = None, issue_title: str = "", issue_body: str = "",
-                  issue_user: str = "organiser", issue_state: str = "open") -> dict[str, Any]:
+def issue_comment(
+    action: str,
+    *,
+    repo: str,
+    issue_number: int,
+    comment_id: int,
+    body: str,
+    user: str,
+    installation_id: int = 1,
+    is_pull: bool = False,
+    user_type: str = "User",
+    changes: dict | None = None,
+    issue_title: str = "",
+    issue_body: str = "",
+    issue_user: str = "organiser",
+    issue_state: str = "open",
+) -> dict[str, Any]:
     """An ``issue_comment`` delivery (created / edited / deleted).
 
     `user` wrote the comment and is the sender. An ``edited`` delivery carries ``changes``
@@ -395,21 +470,37 @@ def issue_comment(action: str, *, repo: str, issue_number: int, comment_id: int,
         payload["changes"] = changes if changes is not None else {"body": {"from": ""}}
     elif changes is not None:
         payload["changes"] = changes
-    payload.update({
-        "issue": issue(repo, issue_number, title=issue_title, body=issue_body, user_login=issue_user,
-                       state=issue_state, is_pull=is_pull),
-        "comment": comment(repo, issue_number, comment_id, body, user, user_type=user_type),
-        "repository": repository(repo),
-        "sender": _user(user, type=user_type),
-        "installation": _installation(installation_id),
-    })
+    payload.update(
+        {
+            "issue": issue(
+                repo, issue_number, title=issue_title, body=issue_body, user_login=issue_user, state=issue_state, is_pull=is_pull
+            ),
+            "comment": comment(repo, issue_number, comment_id, body, user, user_type=user_type),
+            "repository": repository(repo),
+            "sender": _user(user, type=user_type),
+            "installation": _installation(installation_id),
+        }
+    )
     return payload
 
 
-def pull_request(action: str, *, repo: str, number: int, title: str, body: str = "", user: str,
-                 installation_id: int = 1, merged: bool = False, head_sha: str | None = None,
-                 state: str | None = None, changes: dict | None = None, before: str | None = None,
-                 sender: str | None = None, changed_files: int = 0) -> dict[str, Any]:
+def pull_request(
+    action: str,
+    *,
+    repo: str,
+    number: int,
+    title: str,
+    body: str = "",
+    user: str,
+    installation_id: int = 1,
+    merged: bool = False,
+    head_sha: str | None = None,
+    state: str | None = None,
+    changes: dict | None = None,
+    before: str | None = None,
+    sender: str | None = None,
+    changed_files: int = 0,
+) -> dict[str, Any]:
     """A ``pull_request`` delivery (opened / synchronize / edited / closed / reopened ...).
 
     `state` defaults to "closed" for ``closed`` and "open" otherwise; ``merged=True`` implies
@@ -423,16 +514,27 @@ def pull_request(action: str, *, repo: str, number: int, title: str, body: str =
         payload["changes"] = changes if changes is not None else {}
     elif changes is not None:
         payload["changes"] = changes
-    payload["pull_request"] = pull(repo, number, title=title, body=body, user_login=user, head_sha=sha,
-                                   state=state, merged=merged, changed_files=changed_files)
+    payload["pull_request"] = pull(
+        repo,
+        number,
+        title=title,
+        body=body,
+        user_login=user,
+        head_sha=sha,
+        state=state,
+        merged=merged,
+        changed_files=changed_files,
+    )
     if action == "synchronize":
         payload["before"] = before or sha_for(repo, number, "before", sha)
         payload["after"] = sha
-    payload.update({
-        "repository": repository(repo),
-        "installation": _installation(installation_id),
-        "sender": _user(sender or user),
-    })
+    payload.update(
+        {
+            "repository": repository(repo),
+            "installation": _installation(installation_id),
+            "sender": _user(sender or user),
+        }
+    )
     return payload
 
 
@@ -459,8 +561,7 @@ def headers(event: str, body: bytes, secret: str, delivery: str | None = None) -
     }
 
 
-def delivery(event: str, payload: dict[str, Any], secret: str,
-             delivery_id: str | None = None) -> tuple[bytes, dict[str, str]]:
+def delivery(event: str, payload: dict[str, Any], secret: str, delivery_id: str | None = None) -> tuple[bytes, dict[str, str]]:
     """(body, headers) ready to POST to the bot's webhook endpoint."""
     body = encode(payload)
     return body, headers(event, body, secret, delivery_id)

@@ -1,4 +1,5 @@
 """The tracker board: what participants and organisers read in the tracker issue."""
+
 from __future__ import annotations
 
 import random
@@ -29,8 +30,18 @@ def claim(t, user, stage=Stage.CLAIMED, minutes=0, **kw) -> Claim:
 
 
 def pr(t, author, number, kind="code", state="open", repo="PaddlePaddle/Paddle", **kw) -> PullRequest:
-    return PullRequest(campaign="h9", repo=repo, number=number, author=author, title="x", tasks=(t,), kind=kind,
-                       state=state, url=f"https://github.com/{repo}/pull/{number}", **kw)
+    return PullRequest(
+        campaign="h9",
+        repo=repo,
+        number=number,
+        author=author,
+        title="x",
+        tasks=(t,),
+        kind=kind,
+        state=state,
+        url=f"https://github.com/{repo}/pull/{number}",
+        **kw,
+    )
 
 
 def row(board: str, task_id: int) -> str:
@@ -53,8 +64,10 @@ def test_row_shows_id_difficulty_linked_title_claimants_with_stage_and_prs():
         claims=(claim(12, "alice", Stage.SUBMITTED), claim(12, "bob", minutes=5)),
         prs=(pr(12, "alice", 12, kind="rfc", state="merged", repo="PaddlePaddle/community"), pr(12, "alice", 34)),
     )
-    for lang, alice in (("en", "@alice (PR submitted, RFC PaddlePaddle/community#12, PR #34)"),
-                        ("zh", "@alice（已提交 PR，RFC PaddlePaddle/community#12，PR #34）")):
+    for lang, alice in (
+        ("en", "@alice (PR submitted, RFC PaddlePaddle/community#12, PR #34)"),
+        ("zh", "@alice（已提交 PR，RFC PaddlePaddle/community#12，PR #34）"),
+    ):
         c = cells(row(render_board(rules, state, lang), 12))
         assert c[:3] == ["12", "进阶", "[新增 foo API](https://github.com/PaddlePaddle/Paddle/issues/9#task12)"]
         assert c[3] == f"{alice}<br>@bob" + (" (since 03-01)" if lang == "en" else "（03-01 起）")
@@ -70,8 +83,9 @@ def test_title_is_not_linked_without_anchor_or_collection_url():
 
 def test_completed_and_partly_done_fill_the_completed_by_column():
     rules = make_rules([task(1), task(2)])
-    state = CampaignState(claims=(claim(1, "alice", Stage.COMPLETED), claim(1, "bob", Stage.PARTLY_DONE, 1),
-                                  claim(2, "carol", Stage.RFC_ACCEPTED)))
+    state = CampaignState(
+        claims=(claim(1, "alice", Stage.COMPLETED), claim(1, "bob", Stage.PARTLY_DONE, 1), claim(2, "carol", Stage.RFC_ACCEPTED))
+    )
     b = render_board(rules, state, "en")
     assert cells(row(b, 1))[4] == "@alice, @bob (partly)"
     assert cells(row(b, 2))[3] == "@carol (RFC merged)" and cells(row(b, 2))[4] == ""
@@ -79,8 +93,10 @@ def test_completed_and_partly_done_fill_the_completed_by_column():
 
 def test_reverts_and_closed_unmerged_prs_are_not_shown():
     rules = make_rules([task(1)])
-    state = CampaignState(claims=(claim(1, "alice", Stage.SUBMITTED),),
-                          prs=(pr(1, "alice", 5, state="closed"), pr(1, "alice", 6, revert=True), pr(1, "alice", 7)))
+    state = CampaignState(
+        claims=(claim(1, "alice", Stage.SUBMITTED),),
+        prs=(pr(1, "alice", 5, state="closed"), pr(1, "alice", 6, revert=True), pr(1, "alice", 7)),
+    )
     assert cells(row(render_board(rules, state, "en"), 1))[3] == "@alice (PR submitted, PR #7)"
 
 
@@ -98,8 +114,12 @@ def test_claims_on_tasks_the_rules_no_longer_have_are_left_out():
 
 def test_reported_links_show_only_when_safe_and_without_prs():
     rules = make_rules([task(1), task(2)])
-    state = CampaignState(claims=(claim(1, "a", Stage.SUBMITTED, link="https://x.org/p(1)"),
-                                  claim(2, "b", Stage.SUBMITTED, link="javascript:alert(1)")))
+    state = CampaignState(
+        claims=(
+            claim(1, "a", Stage.SUBMITTED, link="https://x.org/p(1)"),
+            claim(2, "b", Stage.SUBMITTED, link="javascript:alert(1)"),
+        )
+    )
     b = render_board(rules, state, "en")
     assert "[link](https://x.org/p%281%29)" in row(b, 1)
     assert "javascript" not in b
@@ -110,8 +130,9 @@ def test_reported_links_show_only_when_safe_and_without_prs():
 
 def test_summary_counts_and_rates():
     rules = make_rules([task(i) for i in range(1, 5)])
-    state = CampaignState(claims=(claim(1, "a"), claim(2, "b", Stage.RFC_SUBMITTED), claim(3, "c", Stage.COMPLETED),
-                                  claim(3, "d", Stage.SUBMITTED)))
+    state = CampaignState(
+        claims=(claim(1, "a"), claim(2, "b", Stage.RFC_SUBMITTED), claim(3, "c", Stage.COMPLETED), claim(3, "d", Stage.SUBMITTED))
+    )
     b = render_board(rules, state, "en")
     assert "| **All** | 4 | 3 (75%) | 2 (50%) | 1 (25%) |" in b
     assert "| **全部** | 4 | 3 (75%) | 2 (50%) | 1 (25%) |" in render_board(rules, state, "zh")
@@ -129,8 +150,15 @@ def test_per_track_rates_when_tasks_have_tracks():
 
 def test_people_are_counted_case_insensitively_and_ranked():
     rules = make_rules([task(i) for i in range(1, 6)])
-    state = CampaignState(claims=(claim(1, "Zed", Stage.COMPLETED), claim(2, "zed"), claim(3, "amy", Stage.SUBMITTED),
-                                  claim(4, "amy"), claim(5, "bob", minutes=1)))
+    state = CampaignState(
+        claims=(
+            claim(1, "Zed", Stage.COMPLETED),
+            claim(2, "zed"),
+            claim(3, "amy", Stage.SUBMITTED),
+            claim(4, "amy"),
+            claim(5, "bob", minutes=1),
+        )
+    )
     people = [line for line in render_board(rules, state, "en").splitlines() if line.startswith("| @")]
     assert people == ["| @Zed | 2 | 1 | 1 |", "| @amy | 2 | 1 | 0 |", "| @bob | 1 | 0 | 0 |"]
 
@@ -216,7 +244,9 @@ def test_splicing_a_real_board_round_trips():
 
 
 def test_a_crowded_board_keeps_stages_but_drops_pr_references_to_fit():
-    rules = make_rules([task(i, "为 Paddle 新增 API | 支持复数", source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, 301)])
+    rules = make_rules(
+        [task(i, "为 Paddle 新增 API | 支持复数", source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, 301)]
+    )
     claims, prs = [], []
     for k in range(1000):
         t, u = k % 300 + 1, f"user-{k:04d}"
@@ -239,9 +269,18 @@ STAGES = list(Stage)
 def big(n_tasks: int, n_claims: int, *, seed: int = 1, users: int = 400, closed_every: int = 37):
     """A campaign of n_tasks with n_claims by `users` people at random stages (PRs for those past claimed)."""
     rnd = random.Random(seed)
-    rules = make_rules([task(i, f"为 Paddle 新增 API_{i} | 支持复数 <complex>", difficulty="进阶",
-                             track=("API", "框架", None)[i % 3], source=Source(file="c.md", anchor=f"task{i}"))
-                        for i in range(1, n_tasks + 1)])
+    rules = make_rules(
+        [
+            task(
+                i,
+                f"为 Paddle 新增 API_{i} | 支持复数 <complex>",
+                difficulty="进阶",
+                track=("API", "框架", None)[i % 3],
+                source=Source(file="c.md", anchor=f"task{i}"),
+            )
+            for i in range(1, n_tasks + 1)
+        ]
+    )
     logins = [f"user-{k:04d}" for k in range(users)]
     claims, prs, seen = [], [], set()
     while len(claims) < n_claims:
@@ -252,8 +291,7 @@ def big(n_tasks: int, n_claims: int, *, seed: int = 1, users: int = 400, closed_
             claims.append(claim(t, u, stage, minutes=len(claims)))
             if stage.rank >= Stage.SUBMITTED.rank:
                 prs.append(pr(t, u, 70000 + len(prs)))
-    return rules, CampaignState(claims=tuple(claims), prs=tuple(prs),
-                                closed_tasks=frozenset(range(1, n_tasks + 1, closed_every)))
+    return rules, CampaignState(claims=tuple(claims), prs=tuple(prs), closed_tasks=frozenset(range(1, n_tasks + 1, closed_every)))
 
 
 def free_ids(board: str) -> set[int]:
@@ -306,8 +344,11 @@ def test_crowded_rows_show_the_claimant_furthest_along_and_count_the_others():
     claims = []
     for t in range(1, 1001):
         k = t % 300
-        claims += [claim(t, f"early-bird-{k:03d}", minutes=t), claim(t, f"second-one-{k:03d}", minutes=t + 1),
-                   claim(t, f"finisher-{k:03d}", Stage.COMPLETED, minutes=t + 2)]
+        claims += [
+            claim(t, f"early-bird-{k:03d}", minutes=t),
+            claim(t, f"second-one-{k:03d}", minutes=t + 1),
+            claim(t, f"finisher-{k:03d}", Stage.COMPLETED, minutes=t + 2),
+        ]
     for lang, first in (("en", "@finisher-001 (completed), +2"), ("zh", "@finisher-001（已完成）、+2")):
         b = render_board(rules, CampaignState(claims=tuple(claims)), lang)
         assert len(b) <= LIMIT and table_ids(b) == list(range(1, 1001))
@@ -319,15 +360,21 @@ def test_crowded_rows_show_the_claimant_furthest_along_and_count_the_others():
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_a_5000_claimed_task_board_still_fits_and_says_what_it_left_out(lang):
     rules, state = big(5000, 5000, users=3000, closed_every=50)
-    state = CampaignState(claims=tuple(claim(c.task, c.user, c.stage) for c in state.claims)
-                          + tuple(claim(t, f"filler-{t}") for t in range(1, 5001)),
-                          prs=state.prs, closed_tasks=state.closed_tasks)
+    state = CampaignState(
+        claims=tuple(claim(c.task, c.user, c.stage) for c in state.claims)
+        + tuple(claim(t, f"filler-{t}") for t in range(1, 5001)),
+        prs=state.prs,
+        closed_tasks=state.closed_tasks,
+    )
     b = render_board(rules, state, lang)
     assert len(b) <= LIMIT
     listed = table_ids(b)
     assert listed == list(range(1, len(listed) + 1)) and 500 < len(listed) < 5000
-    more = re.search(r"… and (\d+) more tasks with claimants from No\.(\d+) on"
-                     r"|… 另有 (\d+) 个有人报名的任务（序号 (\d+) 起）", b)
+    more = re.search(
+        r"… and (\d+) more tasks with claimants from No\.(\d+) on"
+        r"|… 另有 (\d+) 个有人报名的任务（序号 (\d+) 起）",
+        b,
+    )
     assert more and "/status" in b
     n, start = (int(x) for x in more.groups() if x)
     assert n == 5000 - len(listed) and start == len(listed) + 1
@@ -352,7 +399,7 @@ def test_a_big_board_is_deterministic(campaign_2000):
 
 
 def test_user_text_is_escaped_in_the_compact_layouts_too():
-    title = "\r\n\t" + "".join(map(chr, [*range(0x20, 0x7f), *range(0xa0, 0x3000)]))  # up to CJK punctuation
+    title = "\r\n\t" + "".join(map(chr, [*range(0x20, 0x7F), *range(0xA0, 0x3000)]))  # up to CJK punctuation
     rules = make_rules([task(i, title if i == 1 else "x" * 60) for i in range(1, 3001)])
     others = tuple(claim(i, f"u{i}") for i in range(2, 400))
     state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"), *others))
@@ -378,8 +425,9 @@ async def test_github_accepts_the_spliced_big_board_and_refuses_an_oversized_bod
         fake.add_issue("PaddlePaddle/Paddle", 1, title="Tracker", body="# 任务说明\n" + "说明" * 3000)
         async with aiohttp.ClientSession() as http:
             jwt = get_jwt(app_id=str(fake.app_id), private_key=key)
-            async with http.post(f"{fake.base_url}/app/installations/1/access_tokens",
-                                 headers={"Authorization": f"Bearer {jwt}"}) as r:
+            async with http.post(
+                f"{fake.base_url}/app/installations/1/access_tokens", headers={"Authorization": f"Bearer {jwt}"}
+            ) as r:
                 auth = {"Authorization": f"token {(await r.json())['token']}"}
             issue = f"{fake.base_url}/repos/PaddlePaddle/Paddle/issues/1"
             board = render_board(*campaign_2000, "zh")

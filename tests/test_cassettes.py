@@ -35,6 +35,7 @@ Determinism (replay needs the same requests whatever the scheduling), by constru
   count the bot's comments, which replay never creates); a PR's labels in its payloads are those
   the bot last set (read from the calls), which is what GitHub would send back.
 """
+
 from __future__ import annotations
 
 import json
@@ -110,13 +111,13 @@ async def pr_lifecycle(h: CassetteHarness) -> list[list]:
 
 
 MAINTAINER_STEPS = [
-    ("boss", "/assign @bob 2"),        # a campaign maintainer: no permission lookup
-    ("mallory", "/assign @eve 3"),     # read permission: looked up, politely refused
-    ("helper", "/assign @carol 3"),    # write permission: looked up, allowed
+    ("boss", "/assign @bob 2"),  # a campaign maintainer: no permission lookup
+    ("mallory", "/assign @eve 3"),  # read permission: looked up, politely refused
+    ("helper", "/assign @carol 3"),  # write permission: looked up, allowed
     ("boss", "/close-task 1"),
-    ("dave", "/status"),               # anyone
+    ("dave", "/status"),  # anyone
     ("dave", "/help"),
-    ("helper", "/assign @dave 2"),     # permission cached: no second lookup
+    ("helper", "/assign @dave 2"),  # permission cached: no second lookup
 ]
 
 
@@ -194,8 +195,9 @@ async def test_maintainer_commands(tmp_path, all_rules):
 
 async def test_forged_signatures_cause_no_github_traffic(tmp_path, all_rules):
     async with CassetteHarness("forged_signature", all_rules, tmp_path) as h:
-        p = payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=7_000_001,
-                                   body="【报名】：2", user="mallory")
+        p = payloads.issue_comment(
+            "created", repo="org/Paddle", issue_number=100, comment_id=7_000_001, body="【报名】：2", user="mallory"
+        )
         assert (await h.post("issue_comment", p, secret="wrong"))[0] == 401
         assert (await h.post("issue_comment", p, secret=None))[0] == 401
         assert (await h.post("issue_comment", p, headers={"X-Hub-Signature-256": "sha1=abc"}))[0] == 401
@@ -258,14 +260,28 @@ def test_cassettes_hold_no_secrets_and_read_as_json(name):
 
 
 def test_readable_yaml_round_trips_bodies():
-    data = {"version": 1, "interactions": [
-        {"request": {"method": "PATCH", "uri": "http://x/repos/o/r/issues/1", "headers": {"accept": ["a"]},
-                     "body": '{"body": "# 标题\\n\\n| a | b |\\n  indented\\ntrailing  \\n"}'},
-         "response": {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Type": ["application/json"]},
-                      "body": {"string": '{"id": 1, "body": "line\\n\\tline\\u0007bell"}'}}},
-        {"request": {"method": "GET", "uri": "http://x/a", "headers": {}, "body": None},
-         "response": {"status": {"code": 204, "message": "No Content"}, "headers": {}, "body": {"string": "not json"}}},
-    ]}
+    data = {
+        "version": 1,
+        "interactions": [
+            {
+                "request": {
+                    "method": "PATCH",
+                    "uri": "http://x/repos/o/r/issues/1",
+                    "headers": {"accept": ["a"]},
+                    "body": '{"body": "# 标题\\n\\n| a | b |\\n  indented\\ntrailing  \\n"}',
+                },
+                "response": {
+                    "status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Type": ["application/json"]},
+                    "body": {"string": '{"id": 1, "body": "line\\n\\tline\\u0007bell"}'},
+                },
+            },
+            {
+                "request": {"method": "GET", "uri": "http://x/a", "headers": {}, "body": None},
+                "response": {"status": {"code": 204, "message": "No Content"}, "headers": {}, "body": {"string": "not json"}},
+            },
+        ],
+    }
     s = ReadableYaml()
     text = s.serialize(data)
     assert "json:" in text and "# 标题" in text  # decoded, not escaped

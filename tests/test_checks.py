@@ -2,6 +2,7 @@
 
 End to end against the fake GitHub: each check run is compared with the checklist comment the
 bot posted on the same PR and with the labels it set, never with copied text."""
+
 from __future__ import annotations
 
 import json
@@ -141,8 +142,9 @@ async def test_a_near_miss_title_gets_the_hint_once_and_ordinary_prs_stay_silent
 
 async def test_a_task_pr_in_a_repository_outside_the_campaign_is_told_where_it_goes(bot):
     bot.gh.add_repo("alice/playground")
-    await bot.pull_request("opened", 3, repo="alice/playground", title="【Hackathon 9th No.3】jit support",
-                           user="alice", files=[JIT])
+    await bot.pull_request(
+        "opened", 3, repo="alice/playground", title="【Hackathon 9th No.3】jit support", user="alice", files=[JIT]
+    )
     await bot.settle()
     body = checklist_of(bot, 3, repo="alice/playground")
     assert "org/Paddle: python/paddle/jit/**" in body and "not alice/playground" in body
@@ -155,8 +157,19 @@ async def test_a_task_pr_in_a_repository_outside_the_campaign_is_told_where_it_g
 
 
 def facts(title: str, *, author: str = "alice", sha: str = "abc", state: str = "open", merged: bool = False) -> PullFacts:
-    return PullFacts(repo="org/Paddle", number=5, title=title, body="", author=author, state=state, merged=merged,
-                     url="https://github.com/org/Paddle/pull/5", labels=(), ref=parse_title(title), head_sha=sha)
+    return PullFacts(
+        repo="org/Paddle",
+        number=5,
+        title=title,
+        body="",
+        author=author,
+        state=state,
+        merged=merged,
+        url="https://github.com/org/Paddle/pull/5",
+        labels=(),
+        ref=parse_title(title),
+        head_sha=sha,
+    )
 
 
 def test_conclusion_follows_the_review():
@@ -164,7 +177,12 @@ def test_conclusion_follows_the_review():
     now = datetime(2026, 1, 2, tzinfo=UTC)
     held = CampaignState(claims=(Claim("h9", 3, "bob", Stage.CLAIMED, now),))
     cases = [
-        ("【Hackathon 9th No.3】x", [ChangedFile(JIT, "modified"), ChangedFile(JIT_TEST, "added")], CampaignState(), Conclusion.SUCCESS),
+        (
+            "【Hackathon 9th No.3】x",
+            [ChangedFile(JIT, "modified"), ChangedFile(JIT_TEST, "added")],
+            CampaignState(),
+            Conclusion.SUCCESS,
+        ),
         ("【Hackathon 9th No.3】x", [ChangedFile(JIT, "modified")], CampaignState(), Conclusion.FAILURE),
         ("【Hackathon 9th No.3】x", [ChangedFile(JIT, "modified"), ChangedFile(JIT_TEST, "added")], held, Conclusion.NEUTRAL),
         ('Revert "【Hackathon 9th No.3】x"', [ChangedFile(JIT, "modified")], CampaignState(), Conclusion.NEUTRAL),
@@ -183,8 +201,13 @@ def test_conclusion_of_an_unchecked_task_is_action_required():
     tasks = {**make_tasks(), 4: Task(id=4, title="Improve anything")}
     rules = make_rules(tasks=tasks)
     pr = facts("【Hackathon 9th No.4】x")
-    r = review_pr(rules, PullRequest("h9", "org/Paddle", 5, "alice", pr.title, (4,), "code", "open", pr.url),
-                  [ChangedFile("x.py", "added")], "", CampaignState())
+    r = review_pr(
+        rules,
+        PullRequest("h9", "org/Paddle", 5, "alice", pr.title, (4,), "code", "open", pr.url),
+        [ChangedFile("x.py", "added")],
+        "",
+        CampaignState(),
+    )
     assert check_conclusion(r) == Conclusion.ACTION_REQUIRED and not r.ready
 
 

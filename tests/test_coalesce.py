@@ -1,6 +1,7 @@
 """Coalesced replies (`bot.coalesce`): every queued reply is carried exactly once, in order, under
 GitHub's size limit, and a merged comment starts with the marker of each reply it carries (so a
 retry after a crash finds them)."""
+
 from __future__ import annotations
 
 import pytest

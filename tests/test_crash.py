@@ -10,6 +10,7 @@ first hours.
   same X-GitHub-Delivery to both): nothing processed twice, nothing lost, and the tracker's
   board is edited by one replica at a time.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -52,11 +53,13 @@ def write_rules(root: Path) -> Path:
         "maintainers: [boss]\n"
         "language: en\n"
         "claim_policy:\n  max_claims_per_user: 3\n  max_claimants_per_task: 10\n"
-        "rfc:\n  repo: org/community\n  path: rfcs/\n")
+        "rfc:\n  repo: org/community\n  path: rfcs/\n"
+    )
     for i in range(1, TASKS + 1):
         (camp / f"{i:03d}.yml").write_text(
             f"id: {i}\ntitle: Task number {i}\ndifficulty: 基础\ntrack: framework\n"
-            f"targets:\n  - repo: {REPO}\n    paths: ['python/t{i}/**']\n")
+            f"targets:\n  - repo: {REPO}\n    paths: ['python/t{i}/**']\n"
+        )
     return root / "rules"
 
 
@@ -75,15 +78,25 @@ class BotProcess:
         self.log = workdir / f"{name}.log"
         self.workdir = workdir
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "GITHUB_", "APP_ID", "PRIVATE_KEY"))}
-        self.env.update(APP_ID=str(gh.app_id), PRIVATE_KEY=gh.private_key_pem, WEBHOOK_SECRET=SECRET,
-                        GITHUB_API_URL=gh.base_url, DATABASE_URL=db_url, RULES_DIR=str(rules_dir), PORT=str(self.port),
-                        LEASE_SECONDS="2", BOARD_DELAY="0.5", LOG_LEVEL="WARNING")  # GitHub's limits, the shipped budget
+        self.env.update(
+            APP_ID=str(gh.app_id),
+            PRIVATE_KEY=gh.private_key_pem,
+            WEBHOOK_SECRET=SECRET,
+            GITHUB_API_URL=gh.base_url,
+            DATABASE_URL=db_url,
+            RULES_DIR=str(rules_dir),
+            PORT=str(self.port),
+            LEASE_SECONDS="2",
+            BOARD_DELAY="0.5",
+            LOG_LEVEL="WARNING",
+        )  # GitHub's limits, the shipped budget
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self, session: aiohttp.ClientSession) -> None:
         with open(self.log, "ab") as out:
-            self.proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "serve", env=self.env,
-                                                             cwd=self.workdir, stdout=out, stderr=out)
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "bot", "serve", env=self.env, cwd=self.workdir, stdout=out, stderr=out
+            )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             assert self.proc.returncode is None, self.log.read_text()
@@ -137,16 +150,16 @@ class Burst:
 async def post(session: aiohttp.ClientSession, url: str, body: bytes, headers: dict) -> int | None:
     """The status of one delivery, or None when it did not get an answer (refused, reset, timed out)."""
     try:
-        async with session.post(url + WEBHOOK_PATH, data=body, headers=headers,
-                                timeout=aiohttp.ClientTimeout(total=15)) as r:
+        async with session.post(url + WEBHOOK_PATH, data=body, headers=headers, timeout=aiohttp.ClientTimeout(total=15)) as r:
             await r.read()
             return r.status
     except (TimeoutError, aiohttp.ClientError):
         return None
 
 
-async def wait_settled(store: Store, bots: list[BotProcess], session: aiohttp.ClientSession, gh: FakeGitHub,
-                       users: list[str], timeout: float = 90.0) -> str:
+async def wait_settled(
+    store: Store, bots: list[BotProcess], session: aiohttp.ClientSession, gh: FakeGitHub, users: list[str], timeout: float = 90.0
+) -> str:
     """Until the store has nothing pending, /healthz agrees, and the board shows everyone and stops changing."""
     deadline = time.monotonic() + timeout
     stable_since, last = None, None
@@ -171,7 +184,7 @@ async def check_outcome(store: Store, gh: FakeGitHub, burst: Burst, board: str) 
     state = await store.state("h9")
     claims = {}
     for c in state.claims:
-        assert (c.user not in claims), f"{c.user} holds two claims"
+        assert c.user not in claims, f"{c.user} holds two claims"
         claims[c.user] = c.task
     assert claims == burst.task  # every acknowledged claim, nothing else
     replies: dict[int, list[str]] = {}
@@ -188,7 +201,7 @@ async def check_outcome(store: Store, gh: FakeGitHub, burst: Burst, board: str) 
         assert reply.startswith(reply_marker(burst.comment_id[u]))
         assert f"Claimed No.{burst.task[u]}" in reply, reply  # not "you already hold": processed once
     assert board.startswith(TRACKER_BODY) and board.count(BOARD_START) == 1 and board.count(BOARD_END) == 1
-    rows = board[board.index(BOARD_START):board.index(BOARD_END)]
+    rows = board[board.index(BOARD_START) : board.index(BOARD_END)]
     for u in burst.users:
         row = next(line for line in rows.splitlines() if re.search(rf"Task number {burst.task[u]}\b", line))
         assert row.count(f"@{u}") == 1, row
@@ -319,7 +332,7 @@ async def test_two_replicas_on_one_postgres_share_deliveries_without_doubling(tm
                     if a[0] != b[0]:
                         assert b[1] >= a[2], f"board edits overlap: {a} and {b}"
                 for i, a in enumerate(windows):
-                    for b in windows[i + 1:]:
+                    for b in windows[i + 1 :]:
                         if a[0] != b[0]:
                             assert b[1] >= a[2] or a[1] >= b[2], f"board edits overlap: {a} and {b}"
                 await check_outcome(store, gh, burst, board)

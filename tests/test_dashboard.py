@@ -1,4 +1,5 @@
 """The dashboard's pure parts: numbers (bot.dashboard), charts (bot.web.charts), HTML (bot.web.pages), report."""
+
 from __future__ import annotations
 
 import csv
@@ -33,8 +34,17 @@ def claim(task: int, user: str, stage: Stage = Stage.CLAIMED, at: datetime | Non
 
 
 def pr(number: int, user: str, tasks: tuple[int, ...], state: str = "open", kind: str = "code") -> PullRequest:
-    return PullRequest("h9", "org/Paddle", number, user, f"【Hackathon 9th No.{tasks[0]}】x", tasks, kind, state,  # type: ignore[arg-type]
-                       f"https://github.com/org/Paddle/pull/{number}")
+    return PullRequest(
+        "h9",
+        "org/Paddle",
+        number,
+        user,
+        f"【Hackathon 9th No.{tasks[0]}】x",
+        tasks,
+        kind,
+        state,  # type: ignore[arg-type]
+        f"https://github.com/org/Paddle/pull/{number}",
+    )
 
 
 def state_of(claims=(), prs=(), closed=()):
@@ -46,14 +56,26 @@ def state_of(claims=(), prs=(), closed=()):
 
 def test_totals_tracks_and_people_are_the_boards():
     rules = make_rules()
-    state = state_of([claim(1, "alice", Stage.COMPLETED), claim(1, "bob", Stage.SUBMITTED), claim(2, "bob"),
-                      claim(3, "carol", Stage.RFC_SUBMITTED)], [pr(7, "alice", (1,), "merged"), pr(8, "bob", (1,))])
+    state = state_of(
+        [
+            claim(1, "alice", Stage.COMPLETED),
+            claim(1, "bob", Stage.SUBMITTED),
+            claim(2, "bob"),
+            claim(3, "carol", Stage.RFC_SUBMITTED),
+        ],
+        [pr(7, "alice", (1,), "merged"), pr(8, "bob", (1,))],
+    )
     d = build_dashboard(rules, state, [], NOW)
     s = board_stats(rules, state)
     assert (d.total.tasks, d.total.claimed, d.total.submitted, d.total.completed) == (
-        s.total.tasks, s.total.claimed, s.total.submitted, s.total.completed)
+        s.total.tasks,
+        s.total.claimed,
+        s.total.submitted,
+        s.total.completed,
+    )
     assert [(t.name, t.counts.tasks, t.counts.completed) for t in d.tracks] == [
-        (name, c.tasks, c.completed) for name, c in s.tracks]
+        (name, c.tasks, c.completed) for name, c in s.tracks
+    ]
     assert [(p.login, p.claimed, p.submitted, p.completed) for p in d.people] == list(s.people)
     # each person's tasks, with the stage they reached
     bob = next(p for p in d.people if p.login == "bob")
@@ -67,8 +89,14 @@ def test_totals_tracks_and_people_are_the_boards():
 
 def test_leaderboard_ranks_completed_then_submitted():
     rules = make_rules()
-    state = state_of([claim(1, "subber", Stage.SUBMITTED), claim(2, "subber", Stage.SUBMITTED),
-                      claim(3, "doer", Stage.COMPLETED), claim(2, "claimer")])
+    state = state_of(
+        [
+            claim(1, "subber", Stage.SUBMITTED),
+            claim(2, "subber", Stage.SUBMITTED),
+            claim(3, "doer", Stage.COMPLETED),
+            claim(2, "claimer"),
+        ]
+    )
     assert [p.login for p in build_dashboard(rules, state, [], NOW).people] == ["doer", "subber", "claimer"]
 
 
@@ -83,8 +111,14 @@ def test_free_tasks_are_those_never_claimed_and_open():
 def test_stale_claims_are_old_claims_without_pr_oldest_first():
     rules = make_rules()
     old, older = NOW - STALE_AFTER - timedelta(days=2), NOW - STALE_AFTER - timedelta(days=5)
-    state = state_of([claim(1, "a", at=old), claim(2, "b", at=older), claim(3, "c", at=NOW - timedelta(days=1)),
-                      claim(1, "d", Stage.SUBMITTED, at=older)])
+    state = state_of(
+        [
+            claim(1, "a", at=old),
+            claim(2, "b", at=older),
+            claim(3, "c", at=NOW - timedelta(days=1)),
+            claim(1, "d", Stage.SUBMITTED, at=older),
+        ]
+    )
     d = build_dashboard(rules, state, [], NOW)
     assert [(s.user, s.task, s.age_days) for s in d.stale] == [("b", 2, (NOW - older).days), ("a", 1, (NOW - old).days)]
 
@@ -92,8 +126,12 @@ def test_stale_claims_are_old_claims_without_pr_oldest_first():
 def test_recently_completed_uses_the_time_of_completion():
     rules = make_rules()
     state = state_of([claim(1, "alice", Stage.COMPLETED, at=day(1)), claim(2, "bob", Stage.COMPLETED, at=day(2))])
-    history = [StageEvent(day(1), 1, "alice", Stage.CLAIMED), StageEvent(day(9), 1, "alice", Stage.COMPLETED),
-               StageEvent(day(2), 2, "bob", Stage.CLAIMED), StageEvent(day(5), 2, "bob", Stage.COMPLETED)]
+    history = [
+        StageEvent(day(1), 1, "alice", Stage.CLAIMED),
+        StageEvent(day(9), 1, "alice", Stage.COMPLETED),
+        StageEvent(day(2), 2, "bob", Stage.CLAIMED),
+        StageEvent(day(5), 2, "bob", Stage.COMPLETED),
+    ]
     d = build_dashboard(rules, state, history, NOW)
     assert [(r.task, r.user, r.at) for r in d.recent] == [(1, "alice", day(9)), (2, "bob", day(5))]
 
@@ -111,7 +149,12 @@ def test_series_replays_history_day_by_day():
     state = state_of([claim(1, "alice", Stage.COMPLETED), claim(1, "carol", at=day(2))])
     series = replay(rules, state, history)
     assert [(p.day.day, p.claimed, p.submitted, p.completed) for p in series] == [
-        (1, 2, 0, 0), (2, 2, 0, 0), (3, 2, 1, 0), (4, 2, 1, 0), (5, 1, 1, 1)]
+        (1, 2, 0, 0),
+        (2, 2, 0, 0),
+        (3, 2, 1, 0),
+        (4, 2, 1, 0),
+        (5, 1, 1, 1),
+    ]
 
 
 def test_claims_the_history_does_not_know_count_from_their_claim_time():
@@ -122,8 +165,9 @@ def test_claims_the_history_does_not_know_count_from_their_claim_time():
 
 
 _users = st.sampled_from(["ann", "Bob", "cy"])
-_events = st.lists(st.tuples(st.integers(0, 200), st.sampled_from([1, 2, 3, 99]), _users,
-                             st.sampled_from([*Stage, None])), max_size=40)
+_events = st.lists(
+    st.tuples(st.integers(0, 200), st.sampled_from([1, 2, 3, 99]), _users, st.sampled_from([*Stage, None])), max_size=40
+)
 
 
 @settings(max_examples=150, deadline=None)
@@ -157,12 +201,23 @@ def test_json_shape():
     rules = make_rules()
     state = state_of([claim(1, "alice", Stage.SUBMITTED)], [pr(7, "alice", (1,))])
     j = to_json(build_dashboard(rules, state, [], NOW))
-    assert set(j) == {"campaign", "generated_at", "total", "tracks", "series", "free", "stale", "recently_completed",
-                      "leaderboard", "tasks"}
+    assert set(j) == {
+        "campaign",
+        "generated_at",
+        "total",
+        "tracks",
+        "series",
+        "free",
+        "stale",
+        "recently_completed",
+        "leaderboard",
+        "tasks",
+    }
     assert j["total"]["claimed"] == 1 and j["total"]["claimed_rate"] == round(100 / 3, 1)
     [t1] = [t for t in j["tasks"] if t["id"] == 1]
-    assert t1["holders"][0]["prs"] == [{"repo": "org/Paddle", "number": 7, "url": "https://github.com/org/Paddle/pull/7",
-                                        "kind": "code", "state": "open"}]
+    assert t1["holders"][0]["prs"] == [
+        {"repo": "org/Paddle", "number": 7, "url": "https://github.com/org/Paddle/pull/7", "kind": "code", "state": "open"}
+    ]
 
 
 # ---- charts and HTML
@@ -170,8 +225,13 @@ def test_json_shape():
 
 def test_progress_chart_draws_one_line_per_series_within_the_box():
     days = [day(1).date() + timedelta(days=i) for i in range(5)]
-    svg = progress_chart(days, {"claimed": [1, 2, 4, 4, 7], "submitted": [0, 1, 1, 2, 3], "completed": [0, 0, 0, 1, 2]},
-                         {"claimed": "Claimed", "submitted": "Submitted", "completed": "Completed"}, width=600, height=200)
+    svg = progress_chart(
+        days,
+        {"claimed": [1, 2, 4, 4, 7], "submitted": [0, 1, 1, 2, 3], "completed": [0, 0, 0, 1, 2]},
+        {"claimed": "Claimed", "submitted": "Submitted", "completed": "Completed"},
+        width=600,
+        height=200,
+    )
     lines = re.findall(r'<polyline class="line s-(\w+)" points="([^"]+)"', svg)
     assert [name for name, _ in lines] == ["claimed", "submitted", "completed"]
     for _, pts in lines:
@@ -192,8 +252,10 @@ def test_user_text_is_escaped_and_links_are_http_only():
     tasks = make_tasks()
     tasks[2] = Task(id=2, title="<script>alert(1)</script>", track="<i>t</i>", source=Source(file="x", line=1, anchor="a"))
     rules = make_rules(tasks=tasks, campaign=make_campaign(collection_url="javascript:alert(1)//"))
-    state = state_of([claim(2, "x<img src=x>", team="<b>team</b>")],
-                     [PullRequest("h9", "org/Paddle", 5, "x<img src=x>", "t", (2,), "code", "open", "javascript:alert(2)")])
+    state = state_of(
+        [claim(2, "x<img src=x>", team="<b>team</b>")],
+        [PullRequest("h9", "org/Paddle", 5, "x<img src=x>", "t", (2,), "code", "open", "javascript:alert(2)")],
+    )
     html = render_campaign(build_dashboard(rules, state, [], NOW))
     assert "<script>alert" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img" not in html and "<b>team" not in html and "<i>t</i>" not in html
@@ -208,8 +270,14 @@ def test_page_shows_the_totals_in_the_campaigns_language():
         html = render_campaign(d)
         assert word in html
         totals = dict(re.findall(r'data-total="(\w+)">(\d+)<', html))
-        assert totals == {"tasks": str(d.total.tasks), "claimed": str(d.total.claimed), "submitted": str(d.total.submitted),
-                          "completed": str(d.total.completed), "free": str(len(d.free)), "stale": str(len(d.stale))}
+        assert totals == {
+            "tasks": str(d.total.tasks),
+            "claimed": str(d.total.claimed),
+            "submitted": str(d.total.submitted),
+            "completed": str(d.total.completed),
+            "free": str(len(d.free)),
+            "stale": str(len(d.stale)),
+        }
         assert html.count('<tr id="task-') == len(rules.tasks)
 
 
@@ -218,9 +286,15 @@ def test_page_shows_the_totals_in_the_campaigns_language():
 
 def test_report_lists_each_persons_credited_tasks_with_prs_and_dates():
     rules = make_rules()
-    state = state_of([claim(1, "alice", Stage.COMPLETED), claim(2, "alice", Stage.PARTLY_DONE), claim(3, "bob", Stage.COMPLETED),
-                      claim(2, "carol", Stage.SUBMITTED)],
-                     [pr(7, "alice", (1,), "merged"), pr(9, "alice", (1,), "closed"), pr(8, "alice", (2,), "merged")])
+    state = state_of(
+        [
+            claim(1, "alice", Stage.COMPLETED),
+            claim(2, "alice", Stage.PARTLY_DONE),
+            claim(3, "bob", Stage.COMPLETED),
+            claim(2, "carol", Stage.SUBMITTED),
+        ],
+        [pr(7, "alice", (1,), "merged"), pr(9, "alice", (1,), "closed"), pr(8, "alice", (2,), "merged")],
+    )
     history = [StageEvent(day(4), 1, "alice", Stage.COMPLETED), StageEvent(day(6), 3, "bob", Stage.COMPLETED)]
     r = build_report(rules, state, history)
     assert [(p.user, p.completed, p.partly) for p in r.people] == [("alice", 1, 1), ("bob", 1, 0)]
@@ -229,7 +303,10 @@ def test_report_lists_each_persons_credited_tasks_with_prs_and_dates():
     assert (a2.task, a2.stage, a2.completed_at) == (2, Stage.PARTLY_DONE, None)
     rows = list(csv.DictReader(io.StringIO(to_csv(r))))
     assert [(row["user"], row["task"], row["stage"]) for row in rows] == [
-        ("alice", "1", "completed"), ("alice", "2", "partly_done"), ("bob", "3", "completed")]
+        ("alice", "1", "completed"),
+        ("alice", "2", "partly_done"),
+        ("bob", "3", "completed"),
+    ]
     assert rows[0]["title"] == rules.tasks[1].title and rows[0]["completed_at"] == day(4).isoformat()
     assert report_json(r)["people"][0]["tasks"][0]["prs"] == ["https://github.com/org/Paddle/pull/7"]
     md = to_markdown(r)
@@ -273,8 +350,10 @@ def test_stage_events_record_new_claims_stage_changes_and_drops():
         DropClaim(3, "nobody"),  # nothing to drop: no event
     ]
     assert stage_events(state, changes, NOW) == [
-        StageEvent(NOW, 2, "bob", Stage.COMPLETED), StageEvent(day(9), 3, "carol", Stage.CLAIMED),
-        StageEvent(NOW, 1, "ALICE", None)]
+        StageEvent(NOW, 2, "bob", Stage.COMPLETED),
+        StageEvent(day(9), 3, "carol", Stage.CLAIMED),
+        StageEvent(NOW, 1, "ALICE", None),
+    ]
 
 
 def test_a_dashboard_moved_to_a_later_time_equals_one_built_then():

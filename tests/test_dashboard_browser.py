@@ -4,6 +4,7 @@ Seeded through the real pipeline; the page's numbers are compared with the store
 at 1280x800 and 390x844 are taken every run; `UPDATE_SCREENSHOTS=1` also writes them to
 docs/dashboard-1280.png and docs/dashboard-390.png (checked in, shown in the README).
 """
+
 from __future__ import annotations
 
 import os
@@ -40,11 +41,25 @@ READ_PAGE = """(() => {
 })()"""
 
 
-TRACKS = {"framework": ["Fuse the {} kernel", "Support complex numbers in {}", "Speed up {} on CPU"],
-          "docs": ["Document {}", "Chinese docs for {}", "Examples for {}"],
-          "compiler": ["Lower {} to the new IR", "Dynamic shapes for {}", "Pattern rewrite for {}"]}
-OPS = ["matmul", "softmax", "layer_norm", "conv2d", "gather", "top_k", "cumsum", "einsum", "unfold", "bincount",
-       "logsumexp", "histogram"]
+TRACKS = {
+    "framework": ["Fuse the {} kernel", "Support complex numbers in {}", "Speed up {} on CPU"],
+    "docs": ["Document {}", "Chinese docs for {}", "Examples for {}"],
+    "compiler": ["Lower {} to the new IR", "Dynamic shapes for {}", "Pattern rewrite for {}"],
+}
+OPS = [
+    "matmul",
+    "softmax",
+    "layer_norm",
+    "conv2d",
+    "gather",
+    "top_k",
+    "cumsum",
+    "einsum",
+    "unfold",
+    "bincount",
+    "logsumexp",
+    "histogram",
+]
 
 
 def busy_rules():
@@ -55,11 +70,20 @@ def busy_rules():
     tasks, i = {}, 1
     for track, titles in TRACKS.items():
         for k in range(12):
-            tasks[i] = Task(id=i, title=titles[k % 3].format(OPS[k]), track=track, difficulty=["basic", "advanced"][k % 2],
-                            source=Source(file="demo.md", line=i, anchor=f"task{i}"))
+            tasks[i] = Task(
+                id=i,
+                title=titles[k % 3].format(OPS[k]),
+                track=track,
+                difficulty=["basic", "advanced"][k % 2],
+                source=Source(file="demo.md", line=i, anchor=f"task{i}"),
+            )
             i += 1
-    campaign = make_campaign(name="Hackathon 10th: framework sprint", key="Hackathon 10th", tracker="org/Paddle#300",
-                             collection_url="https://github.com/org/community/blob/master/hackathon/10th.md")
+    campaign = make_campaign(
+        name="Hackathon 10th: framework sprint",
+        key="Hackathon 10th",
+        tracker="org/Paddle#300",
+        collection_url="https://github.com/org/community/blob/master/hackathon/10th.md",
+    )
     return make_rules("demo", campaign=campaign, tasks=tasks)
 
 
@@ -74,8 +98,22 @@ async def write_busy_history(store, rules) -> None:
     from bot.core.model import Claim, PullRequest, Stage
 
     rnd = random.Random(10)
-    people = ["lin-yu", "ochre", "mkdir-p", "zhangsan", "fern", "tensorcat", "jiaqi", "rook", "spline", "wen-j",
-              "arbor", "qubit", "hexa", "nori"]
+    people = [
+        "lin-yu",
+        "ochre",
+        "mkdir-p",
+        "zhangsan",
+        "fern",
+        "tensorcat",
+        "jiaqi",
+        "rook",
+        "spline",
+        "wen-j",
+        "arbor",
+        "qubit",
+        "hexa",
+        "nori",
+    ]
     clock = FakeClock(datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) - timedelta(days=28))
     real, store.clock = store.clock, clock
     held: dict[tuple[int, str], Claim] = {}
@@ -97,8 +135,17 @@ async def write_busy_history(store, rules) -> None:
                     continue
                 stage = Stage.SUBMITTED if c.stage == Stage.CLAIMED else Stage.COMPLETED
                 n = next(pr_no) if stage == Stage.SUBMITTED else int(c.link or 0)
-                pr = PullRequest("demo", "org/Paddle", n, c.user, f"【Hackathon 10th No.{c.task}】", (c.task,), "code",
-                                 "open" if stage == Stage.SUBMITTED else "merged", f"https://github.com/org/Paddle/pull/{n}")
+                pr = PullRequest(
+                    "demo",
+                    "org/Paddle",
+                    n,
+                    c.user,
+                    f"【Hackathon 10th No.{c.task}】",
+                    (c.task,),
+                    "code",
+                    "open" if stage == Stage.SUBMITTED else "merged",
+                    f"https://github.com/org/Paddle/pull/{n}",
+                )
                 c = held[key] = Claim("demo", c.task, c.user, stage, c.claimed_at, link=str(n))
                 await store.commit("demo", lambda s, c=c, pr=pr: Decision(changes=[PutClaim(c), PutPull(pr)]))
             await clock.advance(timedelta(days=1).total_seconds())
@@ -124,8 +171,11 @@ async def test_the_page_in_chromium_shows_the_stores_numbers(tmp_path):
                 page = await b.open(f"{h.url}/campaigns/{slug}", width, height, mobile=width < 500)
                 got = await page.eval(READ_PAGE)
                 assert {k: got["totals"][k] for k in ("tasks", "claimed", "submitted", "completed")} == {
-                    "tasks": stats.total.tasks, "claimed": stats.total.claimed, "submitted": stats.total.submitted,
-                    "completed": stats.total.completed}
+                    "tasks": stats.total.tasks,
+                    "claimed": stats.total.claimed,
+                    "submitted": stats.total.submitted,
+                    "completed": stats.total.completed,
+                }
                 assert got["rows"] == len(campaign.tasks)
                 assert got["board"] == [p[0] for p in stats.people]
                 assert len(got["charts"]) == 2
@@ -133,21 +183,28 @@ async def test_the_page_in_chromium_shows_the_stores_numbers(tmp_path):
                 assert not got["overflow"], "the page scrolls sideways"
                 # search: the script filters the task table
                 word = campaign.tasks[1].title.split()[-1].lower()
-                shown = await page.eval("""(() => {const q = document.getElementById('q'); q.value = '%s';
+                shown = await page.eval(
+                    """(() => {const q = document.getElementById('q'); q.value = '%s';
                     q.dispatchEvent(new Event('input')); return [document.getElementById('shown').textContent,
                     Array.from(document.querySelectorAll('#task-table tbody tr')).filter(r => !r.hidden).length]})()"""
-                                        % word)
-                want = await page.eval("""Array.from(document.querySelectorAll('#task-table tbody tr'))
-                    .filter(r => r.textContent.toLowerCase().includes('%s')).length""" % word)
+                    % word
+                )
+                want = await page.eval(
+                    """Array.from(document.querySelectorAll('#task-table tbody tr'))
+                    .filter(r => r.textContent.toLowerCase().includes('%s')).length"""
+                    % word
+                )
                 assert shown == [str(want), want] and 0 < want < len(campaign.tasks)
                 # sort: clicking "No." twice orders the ids descending
                 ids = await page.eval("""(() => {const th = document.querySelector('#task-table th'); th.click();
                     th.click(); return Array.from(document.querySelectorAll('#task-table tbody tr'))
                     .map(r => Number(r.cells[0].textContent))})()""")
                 assert ids == sorted(campaign.tasks, reverse=True)
-                await page.eval("(() => {const q = document.getElementById('q'); q.value = '';"
-                                " q.dispatchEvent(new Event('input')); document.querySelector('#task-table th').click();"
-                                " window.scrollTo(0, 0); return 1})()")
+                await page.eval(
+                    "(() => {const q = document.getElementById('q'); q.value = '';"
+                    " q.dispatchEvent(new Event('input')); document.querySelector('#task-table th').click();"
+                    " window.scrollTo(0, 0); return 1})()"
+                )
                 assert page.errors == []
                 if slug == "demo":
                     shots[width] = await page.screenshot()

@@ -1,4 +1,5 @@
 """The dashboard over HTTP, fed by the real pipeline: the numbers served are the store's."""
+
 from __future__ import annotations
 
 import csv
@@ -20,8 +21,7 @@ async def seed(h: Harness) -> None:
     await h.comment("【报名】：1", user="carol")
     await h.settle()
     await h.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", user="bob", files=["python/paddle/jit/a.py"])
-    await h.pull_request("opened", 8, title="【Hackathon 9th No.1】fuse", user="alice",
-                         files=["paddle/phi/kernels/fusion/x.cu"])
+    await h.pull_request("opened", 8, title="【Hackathon 9th No.1】fuse", user="alice", files=["paddle/phi/kernels/fusion/x.cu"])
     await h.settle()
     await h.pull_request("closed", 7, merged=True, state="closed")
     await h.settle()
@@ -46,7 +46,11 @@ async def test_the_page_json_and_report_show_what_the_store_holds(tmp_path, all_
         assert status == 200 and ctype.startswith("text/html")
         totals = {k: int(v) for k, v in re.findall(r'data-total="(\w+)">(\d+)<', html)}
         assert (totals["tasks"], totals["claimed"], totals["submitted"], totals["completed"]) == (
-            stats.total.tasks, stats.total.claimed, stats.total.submitted, stats.total.completed)
+            stats.total.tasks,
+            stats.total.claimed,
+            stats.total.submitted,
+            stats.total.completed,
+        )
         assert "<svg" in html and ("<polyline" in html or "<circle" in html)
 
         async with h.session.get(h.url + "/campaigns/h9.json") as resp:
@@ -55,7 +59,10 @@ async def test_the_page_json_and_report_show_what_the_store_holds(tmp_path, all_
         assert [p["user"] for p in data["leaderboard"]] == [p[0] for p in stats.people]
         last = data["series"][-1]
         assert (last["claimed"], last["submitted"], last["completed"]) == (
-            stats.total.claimed, stats.total.submitted, stats.total.completed)
+            stats.total.claimed,
+            stats.total.submitted,
+            stats.total.completed,
+        )
         holders = {(t["id"], x["user"]) for t in data["tasks"] for x in t["holders"]}
         assert holders == {(c.task, c.user) for c in state.claims}
 
@@ -97,8 +104,16 @@ async def test_each_stage_change_is_recorded_with_its_time(backend, tmp_path, al
     async with Harness(all_rules, tmp_path, backend=backend) as h:
         await seed(h)
         events = [(e.task, e.user, e.stage.value if e.stage else None) for e in await h.store.history("h9")]
-        assert events == [(1, "alice", "claimed"), (2, "alice", "claimed"), (3, "bob", "claimed"), (1, "carol", "claimed"),
-                          (3, "bob", "submitted"), (1, "alice", "submitted"), (3, "bob", "completed"), (2, "alice", None)]
+        assert events == [
+            (1, "alice", "claimed"),
+            (2, "alice", "claimed"),
+            (3, "bob", "claimed"),
+            (1, "carol", "claimed"),
+            (3, "bob", "submitted"),
+            (1, "alice", "submitted"),
+            (3, "bob", "completed"),
+            (2, "alice", None),
+        ]
         # replayed, the history gives today's numbers (the last point of the chart)
         rules = all_rules.campaigns["h9"]
         state = await h.store.state("h9")
@@ -106,8 +121,11 @@ async def test_each_stage_change_is_recorded_with_its_time(backend, tmp_path, al
 
         last = replay(rules, state, await h.store.history("h9"))[-1]
         stats = board_stats(rules, state)
-        assert (last.claimed, last.submitted, last.completed) == (stats.total.claimed, stats.total.submitted,
-                                                                   stats.total.completed)
+        assert (last.claimed, last.submitted, last.completed) == (
+            stats.total.claimed,
+            stats.total.submitted,
+            stats.total.completed,
+        )
 
 
 async def test_the_history_migration_carries_existing_claims_over(tmp_path):
@@ -128,9 +146,13 @@ async def test_the_history_migration_carries_existing_claims_over(tmp_path):
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "0001")
-        conn.execute(text("INSERT INTO claims (campaign, task, user_key, \"user\", stage, claimed_at, updated_at) VALUES "
-                          "('h9', 1, 'alice', 'Alice', 'completed', :t0, :t1), ('h9', 2, 'bob', 'bob', 'claimed', :t0, :t0)"),
-                     {"t0": t0.replace(tzinfo=None), "t1": t1.replace(tzinfo=None)})
+        conn.execute(
+            text(
+                'INSERT INTO claims (campaign, task, user_key, "user", stage, claimed_at, updated_at) VALUES '
+                "('h9', 1, 'alice', 'Alice', 'completed', :t0, :t1), ('h9', 2, 'bob', 'bob', 'claimed', :t0, :t0)"
+            ),
+            {"t0": t0.replace(tzinfo=None), "t1": t1.replace(tzinfo=None)},
+        )
 
     await store._write(old_schema)
     await store.init(["h9"])

@@ -1,4 +1,5 @@
 """decide: the campaign's policy on claims, maintainer commands and pull requests, as pure functions."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -19,8 +20,17 @@ NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)
 
 
 def comment(body, author="alice", *, old=None, maintainer=False, task_issue=None, number=100, cid=555):
-    return CommentFacts(repo="org/Paddle", number=number, comment_id=cid, author=author, body=body, old_body=old,
-                        is_maintainer=maintainer, task_issue=task_issue, bot_login="hackathon-bot")
+    return CommentFacts(
+        repo="org/Paddle",
+        number=number,
+        comment_id=cid,
+        author=author,
+        body=body,
+        old_body=old,
+        is_maintainer=maintainer,
+        task_issue=task_issue,
+        bot_login="hackathon-bot",
+    )
 
 
 def claim(task, user, stage=Stage.CLAIMED, at=NOW):
@@ -225,12 +235,24 @@ def test_help_and_status_reply_in_the_campaign_language():
 
 # ---- pull requests ------------------------------------------------------------------------------------
 def pull(title, author="alice", *, repo="org/Paddle", number=7, state="open", merged=False, body="", labels=()):
-    return PullFacts(repo=repo, number=number, title=title, body=body, author=author, state=state, merged=merged,
-                     url=f"https://github.com/{repo}/pull/{number}", labels=tuple(labels), ref=parse_title(title))
+    return PullFacts(
+        repo=repo,
+        number=number,
+        title=title,
+        body=body,
+        author=author,
+        state=state,
+        merged=merged,
+        url=f"https://github.com/{repo}/pull/{number}",
+        labels=tuple(labels),
+        ref=parse_title(title),
+    )
 
 
-FILES_OK = [ChangedFile("paddle/phi/kernels/fusion/attn.cu", "added"),
-            ChangedFile("test/legacy_test/test_fused_attention_op.py", "added")]
+FILES_OK = [
+    ChangedFile("paddle/phi/kernels/fusion/attn.cu", "added"),
+    ChangedFile("test/legacy_test/test_fused_attention_op.py", "added"),
+]
 
 
 def test_code_pr_without_rfc_needs_rfc_and_credits_submitted(rules):
@@ -252,8 +274,9 @@ def test_rfc_pr_then_merge_then_code_pr_is_ready(rules):
     d1 = decide_pull(rules, st, pull("【Hackathon 9th No.1】RFC", repo="org/community", number=3), rfc_files, NOW)
     st1 = after(st, d1)
     assert st1.claim(1, "alice").stage == Stage.RFC_SUBMITTED
-    d2 = decide_pull(rules, st1, pull("【Hackathon 9th No.1】RFC", repo="org/community", number=3, state="closed", merged=True),
-                     rfc_files, NOW)
+    d2 = decide_pull(
+        rules, st1, pull("【Hackathon 9th No.1】RFC", repo="org/community", number=3, state="closed", merged=True), rfc_files, NOW
+    )
     st2 = after(st1, d2)
     assert st2.claim(1, "alice").stage == Stage.RFC_ACCEPTED
     d3 = decide_pull(rules, st2, pull("【Hackathon 9th No.1】kernel", labels=("hackathon",)), FILES_OK, NOW)
@@ -265,38 +288,65 @@ def test_rfc_pr_then_merge_then_code_pr_is_ready(rules):
 
 def test_part_pr_merged_is_partly_done(rules):
     st = CampaignState(claims=(claim(2, "alice"),))
-    d = decide_pull(rules, st, pull("【Hackathon 9th No.2】docs -part", repo="org/docs", state="closed", merged=True),
-                    [ChangedFile("docs/api/jit.md", "modified")], NOW)
+    d = decide_pull(
+        rules,
+        st,
+        pull("【Hackathon 9th No.2】docs -part", repo="org/docs", state="closed", merged=True),
+        [ChangedFile("docs/api/jit.md", "modified")],
+        NOW,
+    )
     assert after(st, d).claim(2, "alice").stage == Stage.PARTLY_DONE
 
 
 def test_closed_unmerged_steps_back(rules):
-    st = CampaignState(claims=(claim(2, "alice", Stage.SUBMITTED),),
-                       prs=(PullRequest("h9", "org/docs", 7, "alice", "t", (2,), "code", "open", "u"),))
-    d = decide_pull(rules, st, pull("【Hackathon 9th No.2】docs", repo="org/docs", state="closed"),
-                    [ChangedFile("docs/api/jit.md", "modified")], NOW)
+    st = CampaignState(
+        claims=(claim(2, "alice", Stage.SUBMITTED),),
+        prs=(PullRequest("h9", "org/docs", 7, "alice", "t", (2,), "code", "open", "u"),),
+    )
+    d = decide_pull(
+        rules,
+        st,
+        pull("【Hackathon 9th No.2】docs", repo="org/docs", state="closed"),
+        [ChangedFile("docs/api/jit.md", "modified")],
+        NOW,
+    )
     assert after(st, d).claim(2, "alice").stage == Stage.CLAIMED
 
 
 def test_revert_never_credits(rules):
     st = CampaignState(claims=(claim(2, "alice"),))
-    d = decide_pull(rules, st, pull('Revert "【Hackathon 9th No.2】docs"', repo="org/docs", state="closed", merged=True),
-                    [ChangedFile("docs/api/jit.md", "modified")], NOW)
+    d = decide_pull(
+        rules,
+        st,
+        pull('Revert "【Hackathon 9th No.2】docs"', repo="org/docs", state="closed", merged=True),
+        [ChangedFile("docs/api/jit.md", "modified")],
+        NOW,
+    )
     st2 = after(st, d)
     assert st2.claim(2, "alice").stage == Stage.CLAIMED
     assert st2.prs[0].revert
 
 
 def test_pr_from_someone_who_did_not_claim_a_free_task_claims_it(rules):
-    d = decide_pull(rules, CampaignState(), pull("【Hackathon 9th No.2】docs", author="dave", repo="org/docs"),
-                    [ChangedFile("docs/api/jit.md", "modified")], NOW)
+    d = decide_pull(
+        rules,
+        CampaignState(),
+        pull("【Hackathon 9th No.2】docs", author="dave", repo="org/docs"),
+        [ChangedFile("docs/api/jit.md", "modified")],
+        NOW,
+    )
     assert after(CampaignState(), d).claim(2, "dave").stage == Stage.SUBMITTED
 
 
 def test_pr_on_a_full_task_is_not_credited_and_flagged(rules):
     st = CampaignState(claims=(claim(3, "bob"),))
-    d = decide_pull(rules, st, pull("【Hackathon 9th No.3】jit", author="dave"),
-                    [ChangedFile("python/paddle/jit/api.py", "modified"), ChangedFile("test/dygraph_to_static/test_x.py", "added")], NOW)
+    d = decide_pull(
+        rules,
+        st,
+        pull("【Hackathon 9th No.3】jit", author="dave"),
+        [ChangedFile("python/paddle/jit/api.py", "modified"), ChangedFile("test/dygraph_to_static/test_x.py", "added")],
+        NOW,
+    )
     st2 = after(st, d)
     assert st2.claim(3, "dave") is None
     labels = next(a for a in d.actions if isinstance(a, SetLabels)).labels
@@ -306,8 +356,11 @@ def test_pr_on_a_full_task_is_not_credited_and_flagged(rules):
 
 def test_files_outside_targets_are_listed(rules):
     st = CampaignState(claims=(claim(3, "alice"),))
-    files = [ChangedFile("python/paddle/jit/api.py", "modified"), ChangedFile("setup.py", "modified"),
-             ChangedFile("test/dygraph_to_static/test_x.py", "added")]
+    files = [
+        ChangedFile("python/paddle/jit/api.py", "modified"),
+        ChangedFile("setup.py", "modified"),
+        ChangedFile("test/dygraph_to_static/test_x.py", "added"),
+    ]
     d = decide_pull(rules, st, pull("【Hackathon 9th No.3】jit"), files, NOW)
     body = next(a for a in d.actions if isinstance(a, UpsertChecklist)).body
     assert "setup.py" in body
@@ -337,19 +390,20 @@ def test_same_pr_twice_changes_nothing_the_second_time(rules):
     st1 = after(st, d1)
     d2 = decide_pull(rules, st1, p, files, NOW)
     assert d2.changes == [] and d2.board is BoardChange.NONE
-    assert [a.body for a in d1.actions if isinstance(a, UpsertChecklist)] == [a.body for a in d2.actions if isinstance(a, UpsertChecklist)]
+    assert [a.body for a in d1.actions if isinstance(a, UpsertChecklist)] == [
+        a.body for a in d2.actions if isinstance(a, UpsertChecklist)
+    ]
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_checklist_language_follows_the_campaign(lang):
     r = make_rules(campaign=make_campaign(language=lang))
-    d = decide_pull(r, CampaignState(), pull("【Hackathon 9th No.2】docs", repo="org/docs"), [ChangedFile("docs/api/jit.md", "modified")], NOW)
+    d = decide_pull(
+        r, CampaignState(), pull("【Hackathon 9th No.2】docs", repo="org/docs"), [ChangedFile("docs/api/jit.md", "modified")], NOW
+    )
     body = next(a for a in d.actions if isinstance(a, UpsertChecklist)).body
     has_cjk = any("\u4e00" <= ch <= "\u9fff" for ch in body.replace("基础", "").replace("进阶", ""))
     assert has_cjk == (lang == "zh")
-
-
-
 
 
 def test_apply_changes_matches_a_full_rebuild():
@@ -400,7 +454,9 @@ def test_lapsed_claims_are_released_and_the_board_updates(rules):
     assert d.changes == [DropClaim(2, "bob")] and d.board is BoardChange.MOVED
     quiet = lapse_claims(rules, CampaignState(claims=(fresh, working)), NOW)
     assert quiet.changes == [] and quiet.board is BoardChange.NONE
-    no_expiry = make_rules(campaign=make_campaign(claim_policy=make_campaign().claim_policy.model_copy(update={"claim_expiry_days": None})))
+    no_expiry = make_rules(
+        campaign=make_campaign(claim_policy=make_campaign().claim_policy.model_copy(update={"claim_expiry_days": None}))
+    )
     assert lapse_claims(no_expiry, CampaignState(claims=(lapsed,)), NOW).changes == []
 
 
@@ -438,7 +494,9 @@ def _many_tasks_rules(n: int = 20):
 def test_a_pr_over_the_per_person_limit_moves_held_tasks_and_claims_nothing_more():
     rules = _many_tasks_rules()
     state = CampaignState(claims=(claim(4, "greedy"), claim(9, "greedy"), claim(11, "greedy")))
-    d = decide_pull(rules, state, pull("【Hackathon 9th No.1-20】 wip", author="greedy"), [ChangedFile("README.md", "modified")], NOW)
+    d = decide_pull(
+        rules, state, pull("【Hackathon 9th No.1-20】 wip", author="greedy"), [ChangedFile("README.md", "modified")], NOW
+    )
     new = after(state, d)
     assert sorted(c.task for c in new.claims_of("greedy")) == [4, 9, 11]
     assert {c.stage for c in new.claims_of("greedy")} == {Stage.SUBMITTED}
@@ -466,6 +524,8 @@ def test_a_pr_on_a_task_closed_to_claims_is_not_credited():
     state = CampaignState(closed_tasks=frozenset({5}))
     d = decide_pull(rules, state, pull("【Hackathon 9th No.5】", author="erin"), [], NOW)
     assert after(state, d).claim(5, "erin") is None
+
+
 def test_the_bare_claim_check_is_linear_on_hostile_comments():
     import time
 
@@ -488,13 +548,35 @@ def test_board_changes_combine_to_the_stronger():
 
 
 # ---- the state a decision leads to --------------------------------------------------------------
-_COMMENTS = ["【报名】：{t}", "/claim {t}", "/unclaim {t}", "【报名】：{t}-{u}", "【提交】：{t}", "/done {t}",
-             "/assign @{who} {t}", "/unassign @{who} {t}", "/close {t}", "/reopen {t}", "/renew {t}"]
+_COMMENTS = [
+    "【报名】：{t}",
+    "/claim {t}",
+    "/unclaim {t}",
+    "【报名】：{t}-{u}",
+    "【提交】：{t}",
+    "/done {t}",
+    "/assign @{who} {t}",
+    "/unassign @{who} {t}",
+    "/close {t}",
+    "/reopen {t}",
+    "/renew {t}",
+]
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.tuples(st.sampled_from(_COMMENTS), st.integers(1, 5), st.integers(1, 5),
-                          st.sampled_from(["alice", "Bob", "carol"]), st.booleans()), min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_COMMENTS),
+            st.integers(1, 5),
+            st.integers(1, 5),
+            st.sampled_from(["alice", "Bob", "carol"]),
+            st.booleans(),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_the_state_a_comment_decision_carries_is_the_state_its_changes_make(rules, script):
     """The store takes `decision.after` instead of applying the changes again: the board and every
     later decision see exactly what applying them would give."""

@@ -1,4 +1,5 @@
 """End to end over real HTTP: signed deliveries into the bot's server, the bot's calls into a fake GitHub."""
+
 from __future__ import annotations
 
 import asyncio
@@ -27,8 +28,11 @@ async def bot(request, tmp_path, all_rules):
 def api_calls(h: Harness, since: int, *, free: bool = False) -> list[str]:
     """The bot's API calls since request `since`: those counted against the rate limit, or (`free`)
     the conditional reads GitHub answered 304 (not counted)."""
-    return [f"{r.method} {r.path}" for r in h.gh.requests[since:] if "/access_tokens" not in r.path and r.path != "/app"
-            and (r.status == 304) == free]
+    return [
+        f"{r.method} {r.path}"
+        for r in h.gh.requests[since:]
+        if "/access_tokens" not in r.path and r.path != "/app" and (r.status == 304) == free
+    ]
 
 
 async def test_a_claim_gets_one_reply_and_lands_on_the_board(bot):
@@ -40,7 +44,7 @@ async def test_a_claim_gets_one_reply_and_lands_on_the_board(bot):
     body = bot.tracker()
     assert body.startswith(TRACKER_BODY)  # the organiser's text is kept
     assert BOARD_START in body and BOARD_END in body
-    board = body[body.index(BOARD_START):]
+    board = body[body.index(BOARD_START) :]
     assert "@alice" in board and "Fuse the attention kernel" in board
 
 
@@ -186,8 +190,9 @@ async def test_a_burst_of_claims_coalesces_board_edits(tmp_path):
     tasks = {i: make_rules().tasks[2].model_copy(update={"id": i, "title": f"Task {i}"}) for i in range(1, 301)}
     r = make_rules(tasks=tasks, campaign=make_campaign(claim_policy=ClaimPolicy()))
     # The bot's shipped write budget against GitHub's secondary limit (the fake's default), and its reply gap.
-    async with Harness(Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16,
-                       max_writes_per_minute=80, reply_gap=REPLY_GAP) as h:
+    async with Harness(
+        Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16, max_writes_per_minute=80, reply_gap=REPLY_GAP
+    ) as h:
         sends = [h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(1, 301)]
         results = await asyncio.gather(*sends)
         assert all(s == 202 for s, _ in results)
@@ -365,8 +370,10 @@ async def test_claims_are_decided_in_the_order_they_arrived_even_past_the_hand_o
         from sqlalchemy import select
 
         from bot.store.schema import deliveries
-        rows = await h.store.read(lambda conn: conn.execute(
-            select(deliveries.c.payload).order_by(deliveries.c.received_at, deliveries.c.id)).all())
+
+        rows = await h.store.read(
+            lambda conn: conn.execute(select(deliveries.c.payload).order_by(deliveries.c.received_at, deliveries.c.id)).all()
+        )
         arrived = [json.loads(r.payload)["comment"]["user"]["login"] for r in rows]
         decided = [e.user for _, e in await h.store.history_since("h9")]
         assert sorted(decided) == sorted(f"user{i}" for i in range(1, 31))

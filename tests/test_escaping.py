@@ -1,5 +1,6 @@
 """Participant text the bot repeats (titles, team names, statuses, links) is shown, never live:
 no mention, no link (bare URLs included), no image, no HTML, no code span, whatever the text."""
+
 from __future__ import annotations
 
 import re
@@ -10,8 +11,35 @@ from hypothesis import strategies as st
 from bot.core.board import _esc
 from bot.core.texts import escape_cell, escape_inline
 
-PIECES = ["@", "@org/everyone", "https://", "http://", "HTTPS://", "www.", "WWW.", "[", "](", ")", "![", "<", ">",
-          "<img src=x>", "`", "*", "_", "|", "&", "<!--", "-->", "\n", "a", "b.c", " ", "x/y", "evil.example"]
+PIECES = [
+    "@",
+    "@org/everyone",
+    "https://",
+    "http://",
+    "HTTPS://",
+    "www.",
+    "WWW.",
+    "[",
+    "](",
+    ")",
+    "![",
+    "<",
+    ">",
+    "<img src=x>",
+    "`",
+    "*",
+    "_",
+    "|",
+    "&",
+    "<!--",
+    "-->",
+    "\n",
+    "a",
+    "b.c",
+    " ",
+    "x/y",
+    "evil.example",
+]
 hostile = st.lists(st.sampled_from(PIECES) | st.text(max_size=4), max_size=30).map("".join)
 
 

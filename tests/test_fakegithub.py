@@ -6,6 +6,7 @@ Shapes are checked against the ``required`` lists of GitHub's OpenAPI schemas (l
 .ci/specs.sh` fetches it; CI always does, so there the check never skips): the responses are also
 checked recursively against the full description.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,28 +27,127 @@ REPO = "org/proj"
 
 # required properties, per GitHub's OpenAPI description (api.github.com)
 REQUIRED = {
-    "simple-user": {"avatar_url", "events_url", "followers_url", "following_url", "gists_url", "gravatar_id",
-                    "html_url", "id", "node_id", "login", "organizations_url", "received_events_url", "repos_url",
-                    "site_admin", "starred_url", "subscriptions_url", "type", "url"},
-    "issue": {"assignee", "closed_at", "comments", "comments_url", "events_url", "html_url", "id", "node_id",
-              "labels", "labels_url", "milestone", "number", "repository_url", "state", "locked", "title", "url",
-              "user", "created_at", "updated_at"},
+    "simple-user": {
+        "avatar_url",
+        "events_url",
+        "followers_url",
+        "following_url",
+        "gists_url",
+        "gravatar_id",
+        "html_url",
+        "id",
+        "node_id",
+        "login",
+        "organizations_url",
+        "received_events_url",
+        "repos_url",
+        "site_admin",
+        "starred_url",
+        "subscriptions_url",
+        "type",
+        "url",
+    },
+    "issue": {
+        "assignee",
+        "closed_at",
+        "comments",
+        "comments_url",
+        "events_url",
+        "html_url",
+        "id",
+        "node_id",
+        "labels",
+        "labels_url",
+        "milestone",
+        "number",
+        "repository_url",
+        "state",
+        "locked",
+        "title",
+        "url",
+        "user",
+        "created_at",
+        "updated_at",
+    },
     "issue-comment": {"id", "node_id", "html_url", "issue_url", "user", "url", "created_at", "updated_at"},
-    "pull-request": {"_links", "assignee", "labels", "base", "body", "closed_at", "comments_url", "commits_url",
-                     "created_at", "diff_url", "head", "html_url", "id", "node_id", "issue_url",
-                     "merge_commit_sha", "merged_at", "milestone", "number", "patch_url", "review_comment_url",
-                     "review_comments_url", "statuses_url", "state", "locked", "title", "updated_at", "url", "user",
-                     "author_association", "auto_merge", "additions", "changed_files", "comments", "commits",
-                     "deletions", "mergeable", "mergeable_state", "merged", "maintainer_can_modify", "merged_by",
-                     "review_comments"},
-    "diff-entry": {"additions", "blob_url", "changes", "contents_url", "deletions", "filename", "raw_url", "sha",
-                   "status"},
+    "pull-request": {
+        "_links",
+        "assignee",
+        "labels",
+        "base",
+        "body",
+        "closed_at",
+        "comments_url",
+        "commits_url",
+        "created_at",
+        "diff_url",
+        "head",
+        "html_url",
+        "id",
+        "node_id",
+        "issue_url",
+        "merge_commit_sha",
+        "merged_at",
+        "milestone",
+        "number",
+        "patch_url",
+        "review_comment_url",
+        "review_comments_url",
+        "statuses_url",
+        "state",
+        "locked",
+        "title",
+        "updated_at",
+        "url",
+        "user",
+        "author_association",
+        "auto_merge",
+        "additions",
+        "changed_files",
+        "comments",
+        "commits",
+        "deletions",
+        "mergeable",
+        "mergeable_state",
+        "merged",
+        "maintainer_can_modify",
+        "merged_by",
+        "review_comments",
+    },
+    "diff-entry": {"additions", "blob_url", "changes", "contents_url", "deletions", "filename", "raw_url", "sha", "status"},
     "label": {"id", "node_id", "url", "name", "description", "color", "default"},
-    "check-run": {"id", "node_id", "head_sha", "name", "url", "html_url", "details_url", "status", "conclusion",
-                  "started_at", "completed_at", "external_id", "check_suite", "output", "app", "pull_requests"},
+    "check-run": {
+        "id",
+        "node_id",
+        "head_sha",
+        "name",
+        "url",
+        "html_url",
+        "details_url",
+        "status",
+        "conclusion",
+        "started_at",
+        "completed_at",
+        "external_id",
+        "check_suite",
+        "output",
+        "app",
+        "pull_requests",
+    },
     "installation-token": {"token", "expires_at"},
-    "integration": {"id", "node_id", "owner", "name", "description", "external_url", "html_url", "created_at",
-                    "updated_at", "permissions", "events"},
+    "integration": {
+        "id",
+        "node_id",
+        "owner",
+        "name",
+        "description",
+        "external_url",
+        "html_url",
+        "created_at",
+        "updated_at",
+        "permissions",
+        "events",
+    },
     "repository-collaborator-permission": {"permission", "role_name", "user"},
     "basic-error": {"message", "documentation_url"},
 }
@@ -79,8 +179,10 @@ def app_jwt(fake: FakeGitHub, key: str = KEY, **claims) -> str:
 
 
 async def token(fake, http, installation_id: int = 1) -> dict:
-    async with http.post(f"{fake.base_url}/app/installations/{installation_id}/access_tokens",
-                         headers={"Authorization": f"Bearer {get_jwt(app_id=str(fake.app_id), private_key=KEY)}"}) as r:
+    async with http.post(
+        f"{fake.base_url}/app/installations/{installation_id}/access_tokens",
+        headers={"Authorization": f"Bearer {get_jwt(app_id=str(fake.app_id), private_key=KEY)}"},
+    ) as r:
         assert r.status == 201
         return await r.json()
 
@@ -100,6 +202,7 @@ async def gh(fake, http):
         async with http.request(method, url, json=body, headers=headers) as r:
             data = await r.json() if r.content_type == "application/json" else None
             return r.status, r.headers, data
+
     return call
 
 
@@ -119,6 +222,7 @@ async def test_app_and_installation_token(fake, http):
 
 def payloads_expiry(s: str) -> float:
     from datetime import datetime
+
     return datetime.fromisoformat(s.replace("Z", "+00:00")).timestamp()
 
 
@@ -150,8 +254,13 @@ async def test_repo_routes_need_a_live_installation_token(fake, gh):
 
 
 async def test_unknown_routes_and_objects_are_404_with_githubs_error_body(gh):
-    for method, path in [("GET", "/nope"), ("GET", f"/repos/{REPO}/issues/77"), ("GET", "/repos/no/repo/issues/1"),
-                         ("POST", f"/repos/{REPO}/pulls/1"), ("GET", f"/repos/{REPO}/pulls/1")]:
+    for method, path in [
+        ("GET", "/nope"),
+        ("GET", f"/repos/{REPO}/issues/77"),
+        ("GET", "/repos/no/repo/issues/1"),
+        ("POST", f"/repos/{REPO}/pulls/1"),
+        ("GET", f"/repos/{REPO}/pulls/1"),
+    ]:
         status, _, body = await gh(method, path)
         assert status == 404, (method, path)
         assert body["message"] == "Not Found" and not missing("basic-error", body)
@@ -169,8 +278,10 @@ async def test_comments_by_the_app_are_authored_by_its_bot(fake, gh):
     assert headers["Location"] == made["url"]
     status, _, got = await gh("PATCH", f"/repos/{REPO}/issues/comments/{made['id']}", {"body": "Edited."})
     assert status == 200 and got["body"] == "Edited."
-    assert [(c["user"]["login"], c["body"]) for c in fake.comments(REPO, 1)] == \
-        [("alice", "/claim 3"), (fake.bot_login, "Edited.")]
+    assert [(c["user"]["login"], c["body"]) for c in fake.comments(REPO, 1)] == [
+        ("alice", "/claim 3"),
+        (fake.bot_login, "Edited."),
+    ]
     assert fake.issue(REPO, 1)["comments"] == 2
     assert (await gh("POST", f"/repos/{REPO}/issues/1/comments", {"text": "x"}))[0] == 422
     assert (await gh("DELETE", f"/repos/{REPO}/issues/comments/{made['id']}"))[0] == 204
@@ -230,8 +341,14 @@ async def test_issue_edit_and_assignees(fake, gh):
 
 
 async def test_pull_and_its_files(fake, gh):
-    fake.add_pull(REPO, 2, title="[T3] impl", body="closes", user="bob",
-                  files=["src/a.py", {"filename": "tests/test_a.py", "status": "added", "additions": 9}])
+    fake.add_pull(
+        REPO,
+        2,
+        title="[T3] impl",
+        body="closes",
+        user="bob",
+        files=["src/a.py", {"filename": "tests/test_a.py", "status": "added", "additions": 9}],
+    )
     status, _, pr = await gh("GET", f"/repos/{REPO}/pulls/2")
     assert status == 200 and not missing("pull-request", pr)
     assert not missing("simple-user", pr["user"])
@@ -258,8 +375,10 @@ async def test_pull_files_stop_at_3000(fake, gh):
     assert {rel for _, rel in _links(headers["Link"])} == {"prev", "first"}
 
 
-@pytest.mark.parametrize("role,permission", [("admin", "admin"), ("maintain", "write"), ("write", "write"),
-                                             ("triage", "read"), ("read", "read"), ("none", "none")])
+@pytest.mark.parametrize(
+    "role,permission",
+    [("admin", "admin"), ("maintain", "write"), ("write", "write"), ("triage", "read"), ("read", "read"), ("none", "none")],
+)
 async def test_collaborator_permission_has_githubs_legacy_field_and_role(fake, gh, role, permission):
     fake.set_permission(REPO, "u", role)
     status, _, body = await gh("GET", f"/repos/{REPO}/collaborators/u/permission")
@@ -269,9 +388,17 @@ async def test_collaborator_permission_has_githubs_legacy_field_and_role(fake, g
 
 async def test_check_runs(fake, gh):
     fake.add_pull(REPO, 4, title="x", user="bob", head_sha="c" * 40)
-    status, _, run = await gh("POST", f"/repos/{REPO}/check-runs", {
-        "name": "hackathon", "head_sha": "c" * 40, "status": "completed", "conclusion": "success",
-        "output": {"title": "ok", "summary": "all good"}})
+    status, _, run = await gh(
+        "POST",
+        f"/repos/{REPO}/check-runs",
+        {
+            "name": "hackathon",
+            "head_sha": "c" * 40,
+            "status": "completed",
+            "conclusion": "success",
+            "output": {"title": "ok", "summary": "all good"},
+        },
+    )
     assert status == 201 and not missing("check-run", run)
     assert run["app"]["slug"] == fake.app_slug and [p["number"] for p in run["pull_requests"]] == [4]
     assert fake.check_runs(REPO)[0]["output"]["summary"] == "all good"
@@ -286,8 +413,13 @@ async def test_requests_are_recorded_and_counted(fake, gh):
     await gh("POST", f"/repos/{REPO}/issues/1/comments", {"body": "a"})
     await gh("GET", f"/repos/{REPO}/issues/1")
     rec = fake.requests[-2]
-    assert (rec.method, rec.path, rec.json, rec.status, rec.installation_id) == \
-        ("POST", f"/repos/{REPO}/issues/1/comments", {"body": "a"}, 201, 1)
+    assert (rec.method, rec.path, rec.json, rec.status, rec.installation_id) == (
+        "POST",
+        f"/repos/{REPO}/issues/1/comments",
+        {"body": "a"},
+        201,
+        1,
+    )
     assert fake.count("POST") == 2  # the token mint and the comment
     assert fake.count("GET", r"/issues/1$") == 1
     assert fake.count(path_re="/repos/") == 2
@@ -328,12 +460,14 @@ def test_issue_comment_delivery_has_githubs_keys_and_verifies():
 
 
 def test_comment_on_a_pull_and_edits_and_bots():
-    p = payloads.issue_comment("edited", repo=REPO, issue_number=8, comment_id=5, body="new", user="b",
-                               is_pull=True, changes={"body": {"from": "old"}})
+    p = payloads.issue_comment(
+        "edited", repo=REPO, issue_number=8, comment_id=5, body="new", user="b", is_pull=True, changes={"body": {"from": "old"}}
+    )
     assert p["issue"]["pull_request"]["url"].endswith("/pulls/8")
     assert p["changes"] == {"body": {"from": "old"}}
-    bot = payloads.issue_comment("created", repo=REPO, issue_number=8, comment_id=6, body="hi",
-                                 user="hackathon-bot[bot]", user_type="Bot")
+    bot = payloads.issue_comment(
+        "created", repo=REPO, issue_number=8, comment_id=6, body="hi", user="hackathon-bot[bot]", user_type="Bot"
+    )
     assert bot["comment"]["user"]["type"] == "Bot" and bot["sender"]["type"] == "Bot"
 
 
@@ -350,8 +484,7 @@ def test_pull_request_deliveries():
     assert closed["pull_request"]["merged_at"] is None
     sync = payloads.pull_request("synchronize", repo=REPO, number=3, title="t", user="bob", head_sha="e" * 40)
     assert sync["after"] == "e" * 40 and len(sync["before"]) == 40 and sync["before"] != sync["after"]
-    edited = payloads.pull_request("edited", repo=REPO, number=3, title="t", user="bob",
-                                   changes={"title": {"from": "old"}})
+    edited = payloads.pull_request("edited", repo=REPO, number=3, title="t", user="bob", changes={"title": {"from": "old"}})
     assert edited["changes"] == {"title": {"from": "old"}}
 
 
@@ -378,15 +511,20 @@ def test_webhook_and_api_agree_about_ids():
 OPENAPI = os.environ.get("OCTOKIT_OPENAPI")
 
 
-@pytest.mark.skipif(not (OPENAPI and os.path.exists(OPENAPI)) and not os.environ.get("CI"),
-                    reason="`source .ci/specs.sh` fetches api.github.com.json (CI always does: never skipped there)")
+@pytest.mark.skipif(
+    not (OPENAPI and os.path.exists(OPENAPI)) and not os.environ.get("CI"),
+    reason="`source .ci/specs.sh` fetches api.github.com.json (CI always does: never skipped there)",
+)
 async def test_responses_follow_the_openapi_description(fake, gh):
     spec = json.load(open(OPENAPI))
     fake.add_pull(REPO, 2, title="t", user="bob", files=["a.py"], head_sha="f" * 40)
     _, _, comment = await gh("POST", f"/repos/{REPO}/issues/1/comments", {"body": "x"})
     _, _, labels = await gh("PUT", f"/repos/{REPO}/issues/2/labels", {"labels": ["l"]})
-    _, _, run = await gh("POST", f"/repos/{REPO}/check-runs", {"name": "n", "head_sha": "f" * 40,
-                                                               "conclusion": "success", "output": {"title": "t", "summary": "s"}})
+    _, _, run = await gh(
+        "POST",
+        f"/repos/{REPO}/check-runs",
+        {"name": "n", "head_sha": "f" * 40, "conclusion": "success", "output": {"title": "t", "summary": "s"}},
+    )
     checks = {
         "issue": (await gh("GET", f"/repos/{REPO}/issues/2"))[2],
         "issue-comment": comment,

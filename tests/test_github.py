@@ -3,6 +3,7 @@ against the fake GitHub server over real HTTP (tokens, retries, limits, paginati
 
 Sleep and clock are injected: a retry "waits" instantly and the waits are recorded.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -73,35 +74,43 @@ def clock():
 @pytest.fixture
 def gateway(fake, session, clock):
     def make(**kw) -> Gateway:
-        args = dict(api_url=fake.base_url, app_id=fake.app_id, private_key=KEY, session=session,
-                    sleep=clock.sleep, clock=clock)
+        args = dict(api_url=fake.base_url, app_id=fake.app_id, private_key=KEY, session=session, sleep=clock.sleep, clock=clock)
         return Gateway(**{**args, **kw})
+
     return make
 
 
 # ------------------------------------------------------------------ pure policy
 
 
-@pytest.mark.parametrize("status,headers,body,kind,wait", [
-    (200, {}, {}, "ok", None),
-    (201, {}, {}, "ok", None),
-    (204, {}, None, "ok", None),
-    (500, {}, {"message": "boom"}, "retry", None),
-    (502, {}, "<html>bad gateway</html>", "retry", None),
-    (503, {}, None, "retry", None),
-    (401, {}, {"message": "Bad credentials"}, "unauthorized", None),
-    (429, {"Retry-After": "7"}, {}, "rate_limited", 7.0),
-    (429, {}, {}, "rate_limited", 60.0),
-    (403, {"retry-after": "30"}, {"message": "x"}, "rate_limited", 30.0),
-    (403, {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1020"}, {"message": "API rate limit exceeded"},
-     "rate_limited", 21.0),
-    (403, {}, {"message": "You have exceeded a secondary rate limit. Please wait."}, "rate_limited", 60.0),
-    (403, {}, {"message": "You have triggered an abuse detection mechanism."}, "rate_limited", 60.0),
-    (403, {"x-ratelimit-remaining": "12"}, {"message": "Resource not accessible by integration"}, "permanent", None),
-    (404, {}, {"message": "Not Found"}, "permanent", None),
-    (410, {}, {"message": "Issue deleted"}, "permanent", None),
-    (422, {}, {"message": "Validation Failed", "errors": [{"field": "body"}]}, "permanent", None),
-])
+@pytest.mark.parametrize(
+    "status,headers,body,kind,wait",
+    [
+        (200, {}, {}, "ok", None),
+        (201, {}, {}, "ok", None),
+        (204, {}, None, "ok", None),
+        (500, {}, {"message": "boom"}, "retry", None),
+        (502, {}, "<html>bad gateway</html>", "retry", None),
+        (503, {}, None, "retry", None),
+        (401, {}, {"message": "Bad credentials"}, "unauthorized", None),
+        (429, {"Retry-After": "7"}, {}, "rate_limited", 7.0),
+        (429, {}, {}, "rate_limited", 60.0),
+        (403, {"retry-after": "30"}, {"message": "x"}, "rate_limited", 30.0),
+        (
+            403,
+            {"x-ratelimit-remaining": "0", "x-ratelimit-reset": "1020"},
+            {"message": "API rate limit exceeded"},
+            "rate_limited",
+            21.0,
+        ),
+        (403, {}, {"message": "You have exceeded a secondary rate limit. Please wait."}, "rate_limited", 60.0),
+        (403, {}, {"message": "You have triggered an abuse detection mechanism."}, "rate_limited", 60.0),
+        (403, {"x-ratelimit-remaining": "12"}, {"message": "Resource not accessible by integration"}, "permanent", None),
+        (404, {}, {"message": "Not Found"}, "permanent", None),
+        (410, {}, {"message": "Issue deleted"}, "permanent", None),
+        (422, {}, {"message": "Validation Failed", "errors": [{"field": "body"}]}, "permanent", None),
+    ],
+)
 def test_classify(status, headers, body, kind, wait):
     verdict = classify(status, headers, body, now=1000.0)
     assert verdict.kind == kind
@@ -258,8 +267,9 @@ async def test_5xx_gives_up_after_max_attempts_with_a_retryable_error(fake, gate
 async def test_retry_after_is_honoured(fake, gateway, clock):
     inst = await gateway().installation(1)
     fake.fail_next("POST", "/comments$", 429, headers={"Retry-After": "7"})
-    fake.fail_next("POST", "/comments$", 403, headers={"Retry-After": "12"},
-                   body={"message": "You have exceeded a secondary rate limit."})
+    fake.fail_next(
+        "POST", "/comments$", 403, headers={"Retry-After": "12"}, body={"message": "You have exceeded a secondary rate limit."}
+    )
     await inst.create_comment(REPO, 1, "x")
     assert clock.waits == [7.0, 12.0]
     assert fake.count("POST", "/comments$") == 3
@@ -268,9 +278,13 @@ async def test_retry_after_is_honoured(fake, gateway, clock):
 async def test_primary_rate_limit_waits_until_reset(fake, gateway, clock):
     inst = await gateway().installation(1)
     reset = int(clock.now) + 20
-    fake.fail_next("GET", "/issues/1$", 403, headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset),
-                                                       "x-ratelimit-limit": "5000"},
-                   body={"message": "API rate limit exceeded for installation ID 1."})
+    fake.fail_next(
+        "GET",
+        "/issues/1$",
+        403,
+        headers={"x-ratelimit-remaining": "0", "x-ratelimit-reset": str(reset), "x-ratelimit-limit": "5000"},
+        body={"message": "API rate limit exceeded for installation ID 1."},
+    )
     await inst.get_issue(REPO, 1)
     assert len(clock.waits) == 1
     assert reset - time.time() <= clock.waits[0] <= 22
@@ -290,8 +304,9 @@ async def test_wait_longer_than_max_wait_fails_fast_and_says_when(fake, gateway,
 @pytest.mark.parametrize("status", [400, 403, 404, 422])
 async def test_permanent_4xx_is_not_retried(fake, gateway, clock, status):
     inst = await gateway().installation(1)
-    fake.fail_next("PATCH", "/issues/1$", status, body={"message": "Validation Failed",
-                                                         "errors": [{"field": "title", "code": "invalid"}]})
+    fake.fail_next(
+        "PATCH", "/issues/1$", status, body={"message": "Validation Failed", "errors": [{"field": "title", "code": "invalid"}]}
+    )
     with pytest.raises(PermanentError) as err:
         await inst.edit_issue(REPO, 1, title="x")
     assert err.value.status == status
@@ -412,8 +427,9 @@ async def test_writes_are_made_one_at_a_time_per_installation(fake, gateway):
 
 async def test_a_secondary_limit_pauses_every_write_of_the_installation(fake, gateway, clock):
     inst = await gateway(max_creates_per_minute=80).installation(1)
-    fake.fail_next("POST", "/comments$", 403, headers={"retry-after": "30"},
-                   body={"message": "You have exceeded a secondary rate limit"})
+    fake.fail_next(
+        "POST", "/comments$", 403, headers={"retry-after": "30"}, body={"message": "You have exceeded a secondary rate limit"}
+    )
     await asyncio.gather(*(inst.create_comment(REPO, 1, f"c{i}") for i in range(3)))
     assert len(fake.comments(REPO, 1)) == 3
     posts = [r for r in fake.requests if r.method == "POST" and "comments" in r.path]
@@ -425,12 +441,10 @@ def test_budget_wait_counts_both_windows_with_a_margin():
     now = 10_000.0
     minute = [now - 30.0] * 70
     # ordinary writes stop at 70 of 80 a minute; priority ones may use the rest
-    assert budget_wait(minute, minute, now, per_minute=80, per_hour=500, priority=False) == pytest.approx(
-        30.0 + BUDGET_MARGIN)
+    assert budget_wait(minute, minute, now, per_minute=80, per_hour=500, priority=False) == pytest.approx(30.0 + BUDGET_MARGIN)
     assert budget_wait(minute, minute, now, per_minute=80, per_hour=500, priority=True) == 0
     hour = [now - 1000.0] * 438
-    assert budget_wait([], hour, now, per_minute=80, per_hour=500, priority=False) == pytest.approx(
-        2600.0 + BUDGET_MARGIN)
+    assert budget_wait([], hour, now, per_minute=80, per_hour=500, priority=False) == pytest.approx(2600.0 + BUDGET_MARGIN)
     assert budget_wait([], hour, now, per_minute=80, per_hour=500, priority=True) == 0
     # a write received 60.5 s ago still counts: GitHub's clock may be behind ours
     assert budget_wait([now - 60.5] * 80, [], now, per_minute=80, per_hour=500, priority=True) > 0
@@ -467,8 +481,10 @@ async def test_typed_calls_round_trip(fake, gateway):
     assert edited["body"] == "checklist v2"
     assert [c["body"] for c in await inst.list_comments(REPO, 9)] == ["I'm on it", "checklist v2"]
 
-    assert [lab["name"] for lab in await inst.replace_labels(REPO, 9, ["hackathon", "needs-tests"])] == \
-        ["hackathon", "needs-tests"]
+    assert [lab["name"] for lab in await inst.replace_labels(REPO, 9, ["hackathon", "needs-tests"])] == [
+        "hackathon",
+        "needs-tests",
+    ]
     assert fake.labels(REPO, 9) == ["hackathon", "needs-tests"]
 
     issue = await inst.add_assignees(REPO, 9, ["bob", "stranger"])
@@ -485,8 +501,9 @@ async def test_typed_calls_round_trip(fake, gateway):
     fake.fail_next("GET", "/collaborators/ghost/permission$", 404)
     assert await inst.collaborator_permission(REPO, "ghost") == "none"
 
-    run = await inst.create_check_run(REPO, head_sha="a" * 40, name="hackathon", conclusion="failure",
-                                      title="2 problems", summary="- tests missing")
+    run = await inst.create_check_run(
+        REPO, head_sha="a" * 40, name="hackathon", conclusion="failure", title="2 problems", summary="- tests missing"
+    )
     assert run["status"] == "completed" and run["conclusion"] == "failure"
     assert run["output"]["title"] == "2 problems"
     assert [p["number"] for p in run["pull_requests"]] == [9]
@@ -499,4 +516,3 @@ async def test_calls_counts_every_request_of_the_installation(fake, gateway):
     await inst.create_comment(REPO, 1, "x")
     assert inst.calls == 3
     assert isinstance(inst, Installation) and inst.installation_id == 1
-

@@ -1,6 +1,7 @@
 """Hostile input and faults (issue 8), end to end: signed deliveries into the bot's real server,
 the bot's calls into the fake GitHub, everything on 127.0.0.1. Each test is one of the issue's
 cases: what an attacker (or an accident) does, and what a user would notice."""
+
 from __future__ import annotations
 
 import asyncio
@@ -85,8 +86,7 @@ async def test_a_malformed_payload_among_42_gets_its_own_4xx_and_the_others_are_
     async def claim(i: int) -> tuple[int, dict]:
         user = f"user{i:02d}"
         cid = bot.gh.add_comment("org/Paddle", 100, "【报名】：2", user=user)["id"]
-        p = payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid, body="【报名】：2",
-                                   user=user)
+        p = payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid, body="【报名】：2", user=user)
         if i == 21:
             p["action"] = ["created"]
         return await bot.post("issue_comment", p)
@@ -165,8 +165,13 @@ async def test_a_member_event_clears_the_permission_cache(bot):
     await bot.settle()
     assert 2 in (await bot.store.state("h9")).closed_tasks
     bot.gh.set_permission("org/Paddle", "helper", "read")
-    event = {"action": "edited", "member": payloads.user("helper"), "repository": payloads.repository("org/Paddle"),
-             "sender": payloads.user("boss"), "installation": {"id": 1}}
+    event = {
+        "action": "edited",
+        "member": payloads.user("helper"),
+        "repository": payloads.repository("org/Paddle"),
+        "sender": payloads.user("boss"),
+        "installation": {"id": 1},
+    }
     status, _ = await bot.post("member", event)
     assert status == 202
     await bot.comment("/reopen 2", user="helper")
@@ -192,10 +197,22 @@ async def test_a_62000_character_organiser_text_keeps_the_tracker_under_the_limi
 
 # ---- 11. startup errors are one clear line ------------------------------------------------------------------------
 def _serve(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp_path), "RULES_DIR": str(ROOT / "rules"),
-            "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db", "PORT": "0"}
-    return subprocess.run([sys.executable, "-m", "bot", "serve"], check=False, cwd=tmp_path, env={**base, **env},
-                          capture_output=True, text=True, timeout=60)
+    base = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(tmp_path),
+        "RULES_DIR": str(ROOT / "rules"),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/serve.db",
+        "PORT": "0",
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "serve"],
+        check=False,
+        cwd=tmp_path,
+        env={**base, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def _broken_rules(tmp_path: Path) -> str:

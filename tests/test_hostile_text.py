@@ -2,6 +2,7 @@
 【报名】 still claims, a 4,301-digit number beside a valid claim does not drop it, and a PR title
 carrying a team mention, an image and a link shows none of them live in the bot's checklist
 (shown in a code span or escaped is fine: GitHub renders neither as a mention or a link)."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@ request event once per PR state, whatever the delivery id (issue 8 item 5, issue
 
 End to end: signed deliveries into the bot, the bot's calls into the fake GitHub; what users
 see (replies, assignments on the board) is compared with the store."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -36,14 +37,27 @@ def test_a_comment_is_new_then_a_replay_then_an_edit():
 
 def test_a_pull_request_state_is_what_the_bot_reads_of_it():
     def pr(**kw):
-        base = {"head_sha": "a" * 40, "title": "【Hackathon 9th No.3】x", "body": "", "state": "open", "merged": False,
-                    "files": [("a.py", "added")], "updated_at": T0}
+        base = {
+            "head_sha": "a" * 40,
+            "title": "【Hackathon 9th No.3】x",
+            "body": "",
+            "state": "open",
+            "merged": False,
+            "files": [("a.py", "added")],
+            "updated_at": T0,
+        }
         return pull_effect("org/Paddle", 7, **{**base, **kw})
 
     opened = pr()
     assert verdict(pr(updated_at=T0 + timedelta(seconds=5)), applied(opened)) is Verdict.REPLAY  # a label moved updated_at
-    for change in ({"head_sha": "b" * 40}, {"title": "other"}, {"state": "closed"}, {"merged": True},
-                   {"files": [("a.py", "added"), ("t.py", "added")]}, {"body": "RFC: link"}):
+    for change in (
+        {"head_sha": "b" * 40},
+        {"title": "other"},
+        {"state": "closed"},
+        {"merged": True},
+        {"files": [("a.py", "added"), ("t.py", "added")]},
+        {"body": "RFC: link"},
+    ):
         assert verdict(pr(updated_at=T0 + timedelta(seconds=9), **change), applied(opened)) is Verdict.CHANGED
     merged = pr(merged=True, updated_at=T0 + timedelta(hours=1))
     assert verdict(opened, applied(merged)) is Verdict.STALE  # the opened event replayed after the merge
@@ -62,8 +76,7 @@ def replies_to(h: Harness, comment_id: int) -> list[dict]:
 
 async def test_the_same_signed_body_under_a_new_delivery_id_gets_no_second_reply(bot):
     cid = bot.gh.add_comment("org/Paddle", 100, "【报名】：2", user="alice")["id"]
-    p = payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid, body="【报名】：2",
-                               user="alice")
+    p = payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid, body="【报名】：2", user="alice")
     body = payloads.encode(p)
     assert (await bot.post("issue_comment", body, delivery="first"))[0] == 202
     await bot.settle()
@@ -79,8 +92,9 @@ async def test_the_same_signed_body_under_a_new_delivery_id_gets_no_second_reply
 
 async def test_a_captured_assign_replayed_after_unassign_leaves_the_person_unassigned(bot):
     cid = bot.gh.add_comment("org/Paddle", 100, "/assign @bob 2", user="boss")["id"]
-    captured = payloads.encode(payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid,
-                                                      body="/assign @bob 2", user="boss"))
+    captured = payloads.encode(
+        payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid, body="/assign @bob 2", user="boss")
+    )
     await bot.post("issue_comment", captured)
     await bot.settle()
     assert [c.user for c in (await bot.store.state("h9")).claims_on(2)] == ["bob"]
@@ -118,8 +132,7 @@ async def test_a_pull_request_event_replayed_under_a_new_id_does_nothing(bot):
     await bot.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", files=["python/paddle/jit/api.py"], user="alice")
     await bot.settle()
     pr = bot.gh.pull("org/Paddle", 7)
-    p = payloads.pull_request("opened", repo="org/Paddle", number=7, title=pr["title"], user="alice",
-                              head_sha=pr["head"]["sha"])
+    p = payloads.pull_request("opened", repo="org/Paddle", number=7, title=pr["title"], user="alice", head_sha=pr["head"]["sha"])
     p["pull_request"]["updated_at"] = "2026-01-01T00:00:00Z"  # captured earlier
     calls = len(bot.gh.requests)
     await bot.post("pull_request", p, delivery="pr-replayed")

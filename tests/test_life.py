@@ -1,5 +1,6 @@
 """A campaign's whole life, as people see it: claims that tell when they lapse, one reminder, one
 lapse notice, renewals, closing the campaign with its results, and replies that read as sentences."""
+
 from __future__ import annotations
 
 import asyncio
@@ -41,8 +42,15 @@ DAY = timedelta(days=1)
 
 
 def comment(body, author="alice", *, maintainer=False, number=100, cid=555):
-    return CommentFacts(repo="org/Paddle", number=number, comment_id=cid, author=author, body=body,
-                        is_maintainer=maintainer, bot_login="hackathon-bot")
+    return CommentFacts(
+        repo="org/Paddle",
+        number=number,
+        comment_id=cid,
+        author=author,
+        body=body,
+        is_maintainer=maintainer,
+        bot_login="hackathon-bot",
+    )
 
 
 def reply_of(decision) -> str:
@@ -87,9 +95,14 @@ def test_the_reminder_comes_three_days_before_the_lapse_by_default_or_when_confi
 
 
 def test_one_reminder_then_one_lapse_notice_each_naming_people_tasks_and_dates(rules):
-    st = CampaignState(claims=(Claim("h9", 1, "bob", Stage.CLAIMED, NOW), Claim("h9", 2, "bob", Stage.CLAIMED, NOW),
-                               Claim("h9", 3, "carol", Stage.CLAIMED, NOW + DAY),
-                               Claim("h9", 2, "dora", Stage.SUBMITTED, NOW - 40 * DAY)))
+    st = CampaignState(
+        claims=(
+            Claim("h9", 1, "bob", Stage.CLAIMED, NOW),
+            Claim("h9", 2, "bob", Stage.CLAIMED, NOW),
+            Claim("h9", 3, "carol", Stage.CLAIMED, NOW + DAY),
+            Claim("h9", 2, "dora", Stage.SUBMITTED, NOW - 40 * DAY),
+        )
+    )
     assert lapse_claims(rules, st, NOW + 10 * DAY).changes == []  # nothing due yet: no comment either
     assert lapse_claims(rules, st, NOW + 10 * DAY).actions == []
 
@@ -115,8 +128,12 @@ def test_one_reminder_then_one_lapse_notice_each_naming_people_tasks_and_dates(r
 
 
 def test_a_crowded_sweep_is_split_into_notices_github_accepts(rules):
-    st = CampaignState(claims=tuple(Claim("h9", 1 + i % 3, f"user-with-a-long-login-{i}", Stage.CLAIMED,
-                                          NOW - (5 * DAY if i % 2 else 0 * DAY)) for i in range(250)))
+    st = CampaignState(
+        claims=tuple(
+            Claim("h9", 1 + i % 3, f"user-with-a-long-login-{i}", Stage.CLAIMED, NOW - (5 * DAY if i % 2 else 0 * DAY))
+            for i in range(250)
+        )
+    )
     d = lapse_claims(rules, st, NOW + 12 * DAY)
     bodies = [n.body for n in notices(d)]
     assert len(bodies) == 3 and all(len(b) < 65536 for b in bodies)
@@ -143,8 +160,9 @@ def test_renew_once_per_period_from_the_reminder_until_the_lapse(rules):
     again = decide_comment(rules, st, comment("/renew 2"), NOW + 13 * DAY)  # same period: refused
     assert again.changes == [] and "once per period" in reply_of(again)
     assert lapse_claims(rules, st, NOW + 20 * DAY).changes == []  # the old lapse date passed: still held
-    assert "need" in reply_of(decide_comment(rules, st, comment("/renew 3"), NOW)) and "with a PR never lapses" in \
-        reply_of(decide_comment(rules, st, comment("/renew 3"), NOW))
+    assert "need" in reply_of(decide_comment(rules, st, comment("/renew 3"), NOW)) and "with a PR never lapses" in reply_of(
+        decide_comment(rules, st, comment("/renew 3"), NOW)
+    )
     assert "have not claimed No.1" in reply_of(decide_comment(rules, st, comment("/renew 1"), NOW))
     lapsed = decide_comment(rules, st, comment("/renew 2"), NOW + 40 * DAY)
     assert lapsed.changes == [] and "has lapsed" in reply_of(lapsed)
@@ -153,10 +171,25 @@ def test_renew_once_per_period_from_the_reminder_until_the_lapse(rules):
 # ---- closing the campaign ----------------------------------------------------------------------------
 def _finished_state() -> CampaignState:
     return CampaignState(
-        claims=(Claim("h9", 2, "alice", Stage.COMPLETED, NOW), Claim("h9", 3, "alice", Stage.COMPLETED, NOW),
-                Claim("h9", 1, "bob", Stage.CLAIMED, NOW)),
-        prs=(PullRequest("h9", "org/docs", 5, "alice", "【Hackathon 9th No.2】docs", (2,), "code", "merged",
-                         "https://github.com/org/docs/pull/5"),))
+        claims=(
+            Claim("h9", 2, "alice", Stage.COMPLETED, NOW),
+            Claim("h9", 3, "alice", Stage.COMPLETED, NOW),
+            Claim("h9", 1, "bob", Stage.CLAIMED, NOW),
+        ),
+        prs=(
+            PullRequest(
+                "h9",
+                "org/docs",
+                5,
+                "alice",
+                "【Hackathon 9th No.2】docs",
+                (2,),
+                "code",
+                "merged",
+                "https://github.com/org/docs/pull/5",
+            ),
+        ),
+    )
 
 
 def test_close_campaign_refuses_new_claims_posts_the_results_and_reopen_undoes_it():
@@ -240,21 +273,31 @@ def test_the_report_json_validates_against_the_shipped_schema_and_csv_lists_auth
     data = to_json(report)
     jsonschema.validate(data, schema)
     assert data["totals"] == {"tasks": 3, "completed_tasks": 2, "people": 1, "reward": "0.3🌟"}
-    assert data["tasks"][0] == {"id": 2, "title": rules.tasks[2].title, "difficulty": rules.tasks[2].difficulty,
-                                "reward": "0.1🌟", "completed_by": ["alice"], "partly_done_by": []}
+    assert data["tasks"][0] == {
+        "id": 2,
+        "title": rules.tasks[2].title,
+        "difficulty": rules.tasks[2].difficulty,
+        "reward": "0.1🌟",
+        "completed_by": ["alice"],
+        "partly_done_by": [],
+    }
     bad = dict(data, people=[{"user": "x"}])
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
     rows = list(csv.DictReader(io.StringIO(to_csv(report))))
     assert [(r["user"], int(r["task"]), r["difficulty"], r["reward"]) for r in rows] == [
-        (c.user, c.task, rules.tasks[c.task].difficulty, rules.tasks[c.task].reward) for c in st.claims
-        if c.stage == Stage.COMPLETED]
+        (c.user, c.task, rules.tasks[c.task].difficulty, rules.tasks[c.task].reward)
+        for c in st.claims
+        if c.stage == Stage.COMPLETED
+    ]
 
 
 # ---- replies people can read -----------------------------------------------------------------------
 def test_status_names_the_holders_and_their_stage_in_words(rules):
-    st = CampaignState(claims=(Claim("h9", 1, "alice", Stage.CLAIMED, NOW), Claim("h9", 1, "bob", Stage.SUBMITTED, NOW)),
-                       prs=(PullRequest("h9", "org/Paddle", 9, "bob", "t", (1,), "code", "open", "u"),))
+    st = CampaignState(
+        claims=(Claim("h9", 1, "alice", Stage.CLAIMED, NOW), Claim("h9", 1, "bob", Stage.SUBMITTED, NOW)),
+        prs=(PullRequest("h9", "org/Paddle", 9, "bob", "t", (1,), "code", "open", "u"),),
+    )
     body = reply_of(decide_comment(rules, st, comment("/status 1"), NOW))
     assert "@alice: claimed on 2026-03-02, lapses on 2026-03-16 without a PR" in body
     assert "@bob: PR submitted, in review (PR #9)" in body and "full (2 of 2 places taken)" in body
@@ -301,8 +344,18 @@ def test_a_merged_pr_after_closing_still_counts(rules):
 
     st = replace(CampaignState(claims=(Claim("h9", 2, "alice", Stage.SUBMITTED, NOW),)), closed_at=NOW)
     title = "【Hackathon 9th No.2】docs"
-    facts = PullFacts(repo="org/docs", number=5, title=title, body="", author="alice", state="closed", merged=True,
-                      url="https://github.com/org/docs/pull/5", labels=(), ref=parse_title(title))
+    facts = PullFacts(
+        repo="org/docs",
+        number=5,
+        title=title,
+        body="",
+        author="alice",
+        state="closed",
+        merged=True,
+        url="https://github.com/org/docs/pull/5",
+        labels=(),
+        ref=parse_title(title),
+    )
     d = decide_pull(rules, st, facts, [], NOW)
     assert apply_changes(st, d.changes).claim(2, "alice").stage == Stage.COMPLETED
 
@@ -318,7 +371,8 @@ def _notices(h) -> list[str]:
 
 
 async def test_one_reminder_then_one_lapse_notice_the_board_frees_the_task_and_a_restart_repeats_nothing(
-        tmp_path, all_rules, backend):
+    tmp_path, all_rules, backend
+):
     from bot.app import assemble
 
     clock = ShiftedClock(datetime(2026, 1, 5, 8, 0, tzinfo=UTC))
@@ -354,8 +408,9 @@ async def test_one_reminder_then_one_lapse_notice_the_board_frees_the_task_and_a
 
         # a restart (a new process on the same store): its first sweep finds nothing to say
         await h.pipeline.stop(grace=1)
-        again = await assemble(h.settings, rules=h.rules, store=h.store, gateway=h.gateway, clock=clock,
-                               out=h.dry_lines.append, metrics=h.metrics)
+        again = await assemble(
+            h.settings, rules=h.rules, store=h.store, gateway=h.gateway, clock=clock, out=h.dry_lines.append, metrics=h.metrics
+        )
         await again.pipeline.start()
         try:
             assert await again.pipeline.lapse_expired_claims() == 0
@@ -367,22 +422,29 @@ async def test_one_reminder_then_one_lapse_notice_the_board_frees_the_task_and_a
 
 
 async def test_bot_report_after_a_scenario_lists_the_merged_prs_author_with_task_difficulty_and_reward(
-        tmp_path, monkeypatch, capsys):
+    tmp_path, monkeypatch, capsys
+):
     from bot.cli import main
     from bot.rules.models import Rules
 
     rules = rewarded_rules().model_copy(update={"slug": "acme"})
     rules_dir = tmp_path / "rules" / "acme"
     rules_dir.mkdir(parents=True)
-    (rules_dir / "campaign.yml").write_text(json.dumps(rules.campaign.model_dump(mode="json", exclude_defaults=True),
-                                                       ensure_ascii=False))
+    (rules_dir / "campaign.yml").write_text(
+        json.dumps(rules.campaign.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False)
+    )
     for t in rules.tasks.values():
         (rules_dir / f"{t.id}.yml").write_text(json.dumps(t.model_dump(mode="json", exclude_defaults=True), ensure_ascii=False))
     async with Harness(Rules(campaigns={"acme": rules}), tmp_path) as h:
         await h.comment("【报名】：3", user="carol")
         await h.settle()
-        await h.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", user="carol",
-                             files=["python/paddle/jit/a.py", "test/dygraph_to_static/test_a.py"])
+        await h.pull_request(
+            "opened",
+            7,
+            title="【Hackathon 9th No.3】jit",
+            user="carol",
+            files=["python/paddle/jit/a.py", "test/dygraph_to_static/test_a.py"],
+        )
         await h.settle()
         await h.pull_request("closed", 7, merged=True, state="closed")
         await h.settle()
@@ -395,7 +457,8 @@ async def test_bot_report_after_a_scenario_lists_the_merged_prs_author_with_task
     [done] = [c for c in state.claims if c.stage == Stage.COMPLETED]
     pr = state.prs[0]
     assert [(r["user"], int(r["task"]), r["difficulty"], r["reward"], r["prs"]) for r in rows] == [
-        (done.user, done.task, rules.tasks[done.task].difficulty, rules.tasks[done.task].reward, pr.url)]
+        (done.user, done.task, rules.tasks[done.task].difficulty, rules.tasks[done.task].reward, pr.url)
+    ]
     assert await asyncio.to_thread(main, ["report", "acme", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     jsonschema.validate(data, json.loads(SCHEMA_PATH.read_text()))
@@ -418,7 +481,7 @@ async def test_a_rehearsal_shows_the_reminder_before_the_lapse_notice():
     lapse = text.index("**Lapsed claims: no PR within 14 days")
     assert reminder < lapse
     lines = text[lapse:].split("\n\n", 1)[1].splitlines()
-    people = lines[:next(i for i, line in enumerate(lines) if not line.strip().startswith("- @"))]
+    people = lines[: next(i for i, line in enumerate(lines) if not line.strip().startswith("- @"))]
     lapsed_users = {line.strip().split(":")[0].removeprefix("- @") for line in people}
     state = result.states["acme"]
     assert lapsed_users and all(not state.claims_of(u) for u in lapsed_users)

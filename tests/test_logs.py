@@ -1,4 +1,5 @@
 """Operator logs: JSON or text lines, one per delivery and per action, with the fields to grep."""
+
 from __future__ import annotations
 
 import io
@@ -27,12 +28,18 @@ def test_json_lines_carry_the_delivery_fields(restore_logging):
     setup_logging("INFO", "json", out)
     log = logging.getLogger("bot.pipeline")
     delivery_line(log, "d-1", "issue_comment", "h9", "done", 0.0123)
-    action_line(log, "Reply", "org/Paddle#100", "failed", 0.5, delivery="d-1", campaign="h9", attempt=5,
-                error="PermanentError: 422")
+    action_line(
+        log, "Reply", "org/Paddle#100", "failed", 0.5, delivery="d-1", campaign="h9", attempt=5, error="PermanentError: 422"
+    )
     first, second = (json.loads(line) for line in out.getvalue().splitlines())
     assert first["level"] == "info" and first["logger"] == "bot.pipeline"
     assert {k: first[k] for k in ("delivery", "event", "campaign", "outcome", "duration_ms")} == {
-        "delivery": "d-1", "event": "issue_comment", "campaign": "h9", "outcome": "done", "duration_ms": 12.3}
+        "delivery": "d-1",
+        "event": "issue_comment",
+        "campaign": "h9",
+        "outcome": "done",
+        "duration_ms": 12.3,
+    }
     assert second["level"] == "warning" and second["action"] == "Reply" and second["attempt"] == 5
     assert "PermanentError: 422" in second["msg"]
 
@@ -58,6 +65,13 @@ def test_default_is_json_when_not_a_terminal(restore_logging):
 def test_a_multi_line_error_stays_on_one_line(restore_logging):
     out = io.StringIO()
     setup_logging("INFO", "text", out)
-    delivery_line(logging.getLogger("bot.pipeline"), "d-3", "issue_comment", None, "failed", 0.01,
-                  "ValidationError: 2 errors\nissue.user\n  Field required")
+    delivery_line(
+        logging.getLogger("bot.pipeline"),
+        "d-3",
+        "issue_comment",
+        None,
+        "failed",
+        0.01,
+        "ValidationError: 2 errors\nissue.user\n  Field required",
+    )
     assert out.getvalue().count("\n") == 1 and "ValidationError: 2 errors issue.user Field required" in out.getvalue()

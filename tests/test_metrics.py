@@ -1,4 +1,5 @@
 """GET /metrics: Prometheus text format, counts that match what happened and what the store holds."""
+
 from __future__ import annotations
 
 import pytest
@@ -57,7 +58,8 @@ async def test_after_n_deliveries_metrics_count_n_and_match_the_store(tmp_path, 
         # every request to GitHub, by method and status, as the fake GitHub saw them
         assert total(m, "hackathon_bot_github_requests_total") == len(h.gh.requests)
         assert total(m, "hackathon_bot_github_requests_total", method="PATCH", status="200") == sum(
-            r.method == "PATCH" for r in h.gh.requests)
+            r.method == "PATCH" for r in h.gh.requests
+        )
         # board edits: the store's count, and each with its lag
         info = await h.store.board_info("h9")
         assert total(m, "hackathon_bot_board_edits_total", campaign="h9") == info["board_edits"] >= 1

@@ -1,4 +1,5 @@
 """`bot parse comment|title`: what a participant runs to see how the bot reads their text."""
+
 from __future__ import annotations
 
 import argparse
@@ -49,21 +50,31 @@ def test_parse_title_prints_the_issue_json(monkeypatch, capsys):
 
 def test_bot_parse_end_to_end():
     pytest.importorskip("bot.cli.rules")  # cli.build_parser needs it; lands with the rules work
-    proc = subprocess.run([sys.executable, "-m", "bot", "parse", "comment"], input="claim No.93\n",
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "parse", "comment"],
+        input="claim No.93\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["commands"][0]["tasks"] == [93]
 
 
-@pytest.mark.parametrize("data", [
-    "【报名】：9\n【报名】：".encode() + b"1" * 4301,      # past Python's int-conversion limit
-    b"\xff\xfe\x00 claim 9 \xc3",                        # not UTF-8
-    "\ufeff【报\u200b名】：9".encode(),                    # a BOM and a zero-width space
-])
+@pytest.mark.parametrize(
+    "data",
+    [
+        "【报名】：9\n【报名】：".encode() + b"1" * 4301,  # past Python's int-conversion limit
+        b"\xff\xfe\x00 claim 9 \xc3",  # not UTF-8
+        "\ufeff【报\u200b名】：9".encode(),  # a BOM and a zero-width space
+    ],
+)
 def test_bot_parse_comment_never_prints_a_traceback(data):
     pytest.importorskip("bot.cli.rules")
-    proc = subprocess.run([sys.executable, "-m", "bot", "parse", "comment"], input=data,
-                          capture_output=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot", "parse", "comment"], input=data, capture_output=True, timeout=60, check=False
+    )
     assert proc.returncode == 0 and b"Traceback" not in proc.stderr, proc.stderr
     assert json.loads(proc.stdout.decode("utf-8"))["commands"][0]["tasks"] == [9]
 

@@ -1,5 +1,6 @@
 """Commands where people work (issue 12 item 3): in a task PR's comments and on a task's own issue,
 with the tracker's permission rules; `/recheck` reviews a PR again. End to end against the fake GitHub."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,8 +65,9 @@ async def test_done_in_a_pr_comment_by_a_stranger_is_refused(bot):
 
 
 async def test_claim_and_unclaim_in_a_pr_comment_act_on_the_prs_task(bot):
-    await bot.pull_request("opened", 8, title="【Hackathon 9th No.1】fused attention", user="alice",
-                           files=["paddle/phi/kernels/fusion/attn.cu"])
+    await bot.pull_request(
+        "opened", 8, title="【Hackathon 9th No.1】fused attention", user="alice", files=["paddle/phi/kernels/fusion/attn.cu"]
+    )
     await bot.settle()
     await pr_comment(bot, 8, "/claim", user="bob")
     assert (await bot.store.state("h9")).claim(1, "bob") is not None

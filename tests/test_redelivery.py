@@ -2,6 +2,7 @@
 recorded by GitHub as failed deliveries; the bot asks for each once (whatever the number of
 replicas), they arrive again through the normal intake with their GUID, and each is answered
 exactly once; nothing answered before is answered again."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,13 +23,25 @@ NOW = datetime(2026, 12, 3, 12, tzinfo=UTC)
 
 
 def d(i: int, guid: str, code: int, minutes_ago: float, redelivery: bool = False) -> dict:
-    return {"id": i, "guid": guid, "status_code": code, "redelivery": redelivery, "event": "issue_comment",
-            "delivered_at": (NOW - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    return {
+        "id": i,
+        "guid": guid,
+        "status_code": code,
+        "redelivery": redelivery,
+        "event": "issue_comment",
+        "delivered_at": (NOW - timedelta(minutes=minutes_ago)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
 
 
 def test_what_is_asked_for_again():
-    deliveries = [d(6, "c", 502, 1, redelivery=True), d(5, "b", 200, 2, redelivery=True), d(4, "c", 0, 3),
-                  d(3, "b", 502, 4), d(2, "a", 502, 5), d(1, "old", 502, 60 * 24 * 4)]
+    deliveries = [
+        d(6, "c", 502, 1, redelivery=True),
+        d(5, "b", 200, 2, redelivery=True),
+        d(4, "c", 0, 3),
+        d(3, "b", 502, 4),
+        d(2, "a", 502, 5),
+        d(1, "old", 502, 60 * 24 * 4),
+    ]
     # "b" got through on a later attempt, "a" is in the inbox, "old" is past GitHub's 3 days: only "c", newest attempt
     assert [x["id"] for x in to_redeliver(deliveries, {"a"}, NOW)] == [6]
 
@@ -48,8 +61,9 @@ async def bot(request, tmp_path):
 
 def claim_payload(h: Harness, user: str, task: int) -> dict:
     cid = h.gh.add_comment("org/Paddle", 100, f"【报名】：{task}", user=user)["id"]
-    return payloads.issue_comment("created", repo="org/Paddle", issue_number=100, comment_id=cid, body=f"【报名】：{task}",
-                                  user=user)
+    return payloads.issue_comment(
+        "created", repo="org/Paddle", issue_number=100, comment_id=cid, body=f"【报名】：{task}", user=user
+    )
 
 
 async def test_claims_sent_while_down_are_redelivered_once_and_answered_once(bot):
@@ -72,8 +86,7 @@ async def test_claims_sent_while_down_are_redelivered_once_and_answered_once(bot
     other = Store(bot.store.url)
     await other.init(["h9"])
     try:
-        infos = await asyncio.gather(Redeliverer(bot.store, bot.gateway).run_once(),
-                                     Redeliverer(other, bot.gateway).run_once())
+        infos = await asyncio.gather(Redeliverer(bot.store, bot.gateway).run_once(), Redeliverer(other, bot.gateway).run_once())
     finally:
         await other.close()
     assert [i["found_failed"] for i in infos] == [20, 20]

@@ -4,6 +4,7 @@ input, and trust (who may do what, and what a participant's text cannot hijack).
 
 The crash and replica tests run `bot serve` as subprocesses: see tests/test_crash.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -61,11 +62,13 @@ def bot_status_cli(h: Harness) -> subprocess.CompletedProcess:
     url = f"sqlite+aiosqlite:///{h.tmp_path}/bot.db" if h.backend == "sqlite" else PG_URL
     env = {k: v for k, v in os.environ.items() if k not in ("APP_ID", "PRIVATE_KEY", "WEBHOOK_SECRET")}
     env["DATABASE_URL"] = url
-    return subprocess.run([sys.executable, "-m", "bot", "status"], env=env, cwd=h.tmp_path, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "status"], env=env, cwd=h.tmp_path, capture_output=True, text=True, timeout=60
+    )
 
 
 # ---------------------------------------------------------------------------------------------- races
+
 
 async def check_one_winner(h: Harness, users: list[str], ids: dict[str, int], task: int) -> None:
     state = await h.store.state("h9")
@@ -100,8 +103,9 @@ async def race_solo_task(h: Harness, posters: list) -> None:
 
 async def race_user_limit(h: Harness, posters: list) -> None:
     ids = [h.gh.add_comment(REPO, TRACKER, f"/claim {t}", user="greedy")["id"] for t in range(1, 11)]
-    sends = [posters[i % len(posters)].comment(f"/claim {t}", user="greedy", comment_id=ids[i])
-             for i, t in enumerate(range(1, 11))]
+    sends = [
+        posters[i % len(posters)].comment(f"/claim {t}", user="greedy", comment_id=ids[i]) for i, t in enumerate(range(1, 11))
+    ]
     assert all(s == 202 for s, _ in await asyncio.gather(*sends))
     await h.settle(60)
     state = await h.store.state("h9")
@@ -133,10 +137,15 @@ class SecondReplica:
         h = self.h
         self.store = Store(PG_URL, lease_seconds=h.lease_seconds)
         await self.store.init(list(h.rules.campaigns))
-        self.gateway = Gateway(api_url=h.gh.base_url, app_id=h.gh.app_id, private_key=h.gh.private_key_pem,
-                               session=h.session, max_creates_per_minute=h.max_writes, max_wait=5.0)
-        self.pipeline = Pipeline(h.rules, self.store, self.gateway, workers=h.workers, board_delay=h.board_delay,
-                                 max_attempts=4)
+        self.gateway = Gateway(
+            api_url=h.gh.base_url,
+            app_id=h.gh.app_id,
+            private_key=h.gh.private_key_pem,
+            session=h.session,
+            max_creates_per_minute=h.max_writes,
+            max_wait=5.0,
+        )
+        self.pipeline = Pipeline(h.rules, self.store, self.gateway, workers=h.workers, board_delay=h.board_delay, max_attempts=4)
         self.runner, self.url = await serve(make_app(h.settings, self.store, self.pipeline))
         await self.pipeline.start()
         return self
@@ -149,8 +158,11 @@ class SecondReplica:
     async def comment(self, body: str, user: str, *, comment_id: int) -> tuple[int, dict]:
         p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER, comment_id=comment_id, body=body, user=user)
         raw = payloads.encode(p)
-        async with self.h.session.post(self.url + "/api/github/webhooks", data=raw,
-                                       headers=payloads.headers("issue_comment", raw, self.h.settings.webhook_secret)) as r:
+        async with self.h.session.post(
+            self.url + "/api/github/webhooks",
+            data=raw,
+            headers=payloads.headers("issue_comment", raw, self.h.settings.webhook_secret),
+        ) as r:
             return r.status, await r.json()
 
 
@@ -167,6 +179,7 @@ async def test_user_limit_holds_with_two_pipelines_on_one_postgres(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- GitHub faults
+
 
 def posts(h: Harness, path_re: str = r"/issues/100/comments$") -> list:
     return [r for r in h.gh.requests if r.method == "POST" and re.search(path_re, r.path)]
@@ -186,8 +199,15 @@ async def test_429_with_retry_after_is_honoured_and_the_reply_lands_once(backend
 async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_path, all_rules):
     """GitHub may finish a request whose client gave up: the retry must not post a second reply."""
     async with Harness(all_rules, tmp_path, backend=backend) as h:
-        h.pipeline.gateway = Gateway(api_url=h.gh.base_url, app_id=h.gh.app_id, private_key=h.gh.private_key_pem,
-                                     session=h.session, max_creates_per_minute=h.max_writes, max_wait=5.0, timeout=0.5)
+        h.pipeline.gateway = Gateway(
+            api_url=h.gh.base_url,
+            app_id=h.gh.app_id,
+            private_key=h.gh.private_key_pem,
+            session=h.session,
+            max_creates_per_minute=h.max_writes,
+            max_wait=5.0,
+            timeout=0.5,
+        )
         h.gh.slow_next("POST", r"/issues/100/comments$", 1.5)
         status, _ = await h.comment("/claim 2")
         assert status == 202
@@ -202,8 +222,15 @@ async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_p
 
 async def test_a_timed_out_board_edit_is_retried(backend, tmp_path, all_rules):
     async with Harness(all_rules, tmp_path, backend=backend) as h:
-        h.pipeline.gateway = Gateway(api_url=h.gh.base_url, app_id=h.gh.app_id, private_key=h.gh.private_key_pem,
-                                     session=h.session, max_creates_per_minute=h.max_writes, max_wait=5.0, timeout=0.5)
+        h.pipeline.gateway = Gateway(
+            api_url=h.gh.base_url,
+            app_id=h.gh.app_id,
+            private_key=h.gh.private_key_pem,
+            session=h.session,
+            max_creates_per_minute=h.max_writes,
+            max_wait=5.0,
+            timeout=0.5,
+        )
         h.gh.slow_next("GET", r"^/repos/org/Paddle/issues/100$", 1.5)
         await h.comment("/claim 2")
         await h.settle()
@@ -213,9 +240,16 @@ async def test_a_timed_out_board_edit_is_retried(backend, tmp_path, all_rules):
 
 async def test_secondary_rate_limit_403_is_waited_out(backend, tmp_path, all_rules):
     async with Harness(all_rules, tmp_path, backend=backend) as h:
-        h.gh.fail_next("POST", r"/issues/100/comments$", 403, headers={"Retry-After": "2"},
-                       body={"message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
-                             "documentation_url": "https://docs.github.com/rest"})
+        h.gh.fail_next(
+            "POST",
+            r"/issues/100/comments$",
+            403,
+            headers={"Retry-After": "2"},
+            body={
+                "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again.",
+                "documentation_url": "https://docs.github.com/rest",
+            },
+        )
         await h.comment("/claim 2")
         await h.settle()
         assert len(h.bot_comments()) == 1
@@ -228,8 +262,14 @@ async def test_secondary_rate_limit_403_is_waited_out(backend, tmp_path, all_rul
 async def test_a_long_rate_limit_wait_is_honoured_not_hammered(backend, tmp_path, all_rules):
     """A secondary limit asking for 30 s: the bot must not try again within those 30 s."""
     async with Harness(all_rules, tmp_path, backend=backend) as h:
-        h.gh.fail_next("POST", r"/issues/100/comments$", 403, headers={"Retry-After": "30"}, times=100,
-                       body={"message": "You have exceeded a secondary rate limit.", "documentation_url": "x"})
+        h.gh.fail_next(
+            "POST",
+            r"/issues/100/comments$",
+            403,
+            headers={"Retry-After": "30"},
+            times=100,
+            body={"message": "You have exceeded a secondary rate limit.", "documentation_url": "x"},
+        )
         await h.comment("/claim 2")
         await asyncio.sleep(5)
         assert len(posts(h)) == 1, [round(r.started - posts(h)[0].started, 1) for r in posts(h)]
@@ -282,6 +322,7 @@ async def test_a_tracker_that_github_refuses_is_reported_not_retried_forever(bac
 
 # ---------------------------------------------------------------------------------------------- bad input
 
+
 async def test_oversized_body_gets_413_at_the_default_limit(tmp_path, all_rules):
     async with Harness(all_rules, tmp_path) as h:
         assert h.settings.max_body_bytes == 25 * 1024 * 1024  # GitHub's cap, untouched
@@ -290,8 +331,9 @@ async def test_oversized_body_gets_413_at_the_default_limit(tmp_path, all_rules)
         assert status == 413
         assert await h.store.delivery_counts() == {}
         # just under GitHub's cap is still a delivery
-        near = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER, comment_id=1,
-                                      body="/claim 2\n" + "x" * (24 * 1024 * 1024), user="alice")
+        near = payloads.issue_comment(
+            "created", repo=REPO, issue_number=TRACKER, comment_id=1, body="/claim 2\n" + "x" * (24 * 1024 * 1024), user="alice"
+        )
         status, data = await h.post("issue_comment", near)
         assert status == 202 and data["status"] == "queued"
 
@@ -323,12 +365,20 @@ async def test_the_bots_own_reply_coming_back_as_a_webhook_is_ignored(backend, t
         [reply] = h.bot_comments()
         before = len(h.gh.requests)
         # GitHub tells the App about its own comment (the reply repeats "/claim" wording)
-        p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER, comment_id=reply["id"],
-                                   body=reply["body"] + "\n/claim 1", user=FakeGitHub.bot_login, user_type="Bot")
+        p = payloads.issue_comment(
+            "created",
+            repo=REPO,
+            issue_number=TRACKER,
+            comment_id=reply["id"],
+            body=reply["body"] + "\n/claim 1",
+            user=FakeGitHub.bot_login,
+            user_type="Bot",
+        )
         assert (await h.post("issue_comment", p))[0] == 202
         # and the same login sent as a plain user (some proxies drop the type)
-        p = payloads.issue_comment("created", repo=REPO, issue_number=TRACKER, comment_id=reply["id"],
-                                   body="/claim 1", user=FakeGitHub.bot_login)
+        p = payloads.issue_comment(
+            "created", repo=REPO, issue_number=TRACKER, comment_id=reply["id"], body="/claim 1", user=FakeGitHub.bot_login
+        )
         assert (await h.post("issue_comment", p))[0] == 202
         await h.settle()
         assert len(h.bot_comments()) == 1
@@ -337,6 +387,7 @@ async def test_the_bots_own_reply_coming_back_as_a_webhook_is_ignored(backend, t
 
 
 # ---------------------------------------------------------------------------------------------- trust
+
 
 async def test_a_participant_cannot_release_someone_elses_claim(backend, tmp_path, all_rules):
     async with Harness(all_rules, tmp_path, backend=backend) as h:
@@ -419,7 +470,7 @@ async def test_hostile_titles_and_team_names_cannot_break_the_board(backend, tmp
         body = h.tracker()
         assert body.startswith(TRACKER_BODY) and body.endswith(after)
         assert body.count(BOARD_START) == 1 and body.count(BOARD_END) == 1
-        board = body[body.index(BOARD_START):body.index(BOARD_END)]
+        board = body[body.index(BOARD_START) : body.index(BOARD_END)]
         assert "@bob" in board and "@carol" in board and "@alice" in board
         # every table row keeps its column count: a "|" in a title or a team cannot add cells
         for table in _tables(board):
@@ -465,8 +516,8 @@ def _cells(row: str) -> int:
     return n
 
 
-
 # ---------------------------------------------------------------------------------------------- shared write budget
+
 
 class SteppedClock:
     """Epoch seconds that move only when someone sleeps on them (GitHub's window is on this clock too)."""
@@ -497,9 +548,18 @@ async def test_two_replicas_share_one_write_budget_through_the_store(backend, tm
     async with FakeGitHub() as gh, aiohttp.ClientSession() as session:
         gh.clock = clock  # GitHub's window follows the same stepped time
         gh.add_issue(REPO, TRACKER, title="Tracker")
-        replicas = [Gateway(api_url=gh.base_url, app_id=gh.app_id, private_key=gh.private_key_pem, session=session,
-                            budget=StoreBudget(store, per_minute=8, per_hour=500), sleep=clock.sleep, clock=clock)
-                    for _ in range(2)]
+        replicas = [
+            Gateway(
+                api_url=gh.base_url,
+                app_id=gh.app_id,
+                private_key=gh.private_key_pem,
+                session=session,
+                budget=StoreBudget(store, per_minute=8, per_hour=500),
+                sleep=clock.sleep,
+                clock=clock,
+            )
+            for _ in range(2)
+        ]
         insts = [await g.installation(1) for g in replicas]
         sent: list[float] = []
 

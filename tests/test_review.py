@@ -1,4 +1,5 @@
 """PR review: the checks a participant sees on their PR, the labels it gets, the checklist text."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -30,26 +31,45 @@ COMMUNITY = "PaddlePaddle/community"
 
 def make_rules(*, per_task: int | None = 1, labels: Labels | None = None) -> CampaignRules:
     camp = Campaign(
-        name="Hackathon 9th", key="Hackathon 9th", tracker="PaddlePaddle/Paddle#1", repos=[PADDLE],
-        rfc=RfcDefaults(repo=COMMUNITY, path="rfcs/APIs/"), collection_url="https://github.com/PaddlePaddle/Paddle/issues/9",
-        claim_policy=ClaimPolicy(max_claimants_per_task=per_task), labels=labels or Labels(),
+        name="Hackathon 9th",
+        key="Hackathon 9th",
+        tracker="PaddlePaddle/Paddle#1",
+        repos=[PADDLE],
+        rfc=RfcDefaults(repo=COMMUNITY, path="rfcs/APIs/"),
+        collection_url="https://github.com/PaddlePaddle/Paddle/issues/9",
+        claim_policy=ClaimPolicy(max_claimants_per_task=per_task),
+        labels=labels or Labels(),
     )
     tasks = {
-        1: Task(id=1, title="为 Paddle 新增 foo API", difficulty="基础",
-                targets=[Target(repo=PADDLE, paths=["python/paddle/tensor/**", "paddle/phi/kernels/**"])],
-                tests=["test/legacy_test/test_foo*.py"], rfc=TaskRfc(required=True),
-                source=Source(file="c.md", anchor="task1")),
+        1: Task(
+            id=1,
+            title="为 Paddle 新增 foo API",
+            difficulty="基础",
+            targets=[Target(repo=PADDLE, paths=["python/paddle/tensor/**", "paddle/phi/kernels/**"])],
+            tests=["test/legacy_test/test_foo*.py"],
+            rfc=TaskRfc(required=True),
+            source=Source(file="c.md", anchor="task1"),
+        ),
         2: Task(id=2, title="No rules at all"),
-        3: Task(id=3, title="Shared task", max_claimants=2,
-                targets=[Target(repo="PaddlePaddle/docs", paths=[])]),
+        3: Task(id=3, title="Shared task", max_claimants=2, targets=[Target(repo="PaddlePaddle/docs", paths=[])]),
         4: Task(id=4, title="Own RFC dir", rfc=TaskRfc(required=True, path="rfcs/Special")),
     }
     return CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks=tasks)
 
 
 def pr(tasks=(1,), *, author="alice", kind="code", repo=PADDLE, number=50, state="open", revert=False) -> PullRequest:
-    return PullRequest(campaign="h9", repo=repo, number=number, author=author, title="t", tasks=tuple(tasks),
-                       kind=kind, state=state, url=f"https://github.com/{repo}/pull/{number}", revert=revert)
+    return PullRequest(
+        campaign="h9",
+        repo=repo,
+        number=number,
+        author=author,
+        title="t",
+        tasks=tuple(tasks),
+        kind=kind,
+        state=state,
+        url=f"https://github.com/{repo}/pull/{number}",
+        revert=revert,
+    )
 
 
 def claim(task, user, stage=Stage.CLAIMED, minutes=0) -> Claim:
@@ -86,8 +106,15 @@ def test_labels_follow_the_campaign_names_and_are_sorted():
     rules = make_rules(labels=Labels(campaign="HappyOpenSource", ready="lgtm-bot", needs_tests="需要单测"))
     r = review_pr(rules, pr(), GOOD_FILES[:1], "", good_state())
     assert r.labels == tuple(sorted({"HappyOpenSource", "需要单测"}))
-    assert managed_labels(rules) == {"HappyOpenSource", "needs-rfc", "需要单测", "outside-targets", "needs-claim",
-                                     "lgtm-bot", "claimed"}
+    assert managed_labels(rules) == {
+        "HappyOpenSource",
+        "needs-rfc",
+        "需要单测",
+        "outside-targets",
+        "needs-claim",
+        "lgtm-bot",
+        "claimed",
+    }
 
 
 # ---- claim
@@ -118,8 +145,13 @@ def test_pr_on_a_free_task_is_recorded_as_the_authors_claim():
 
 
 def test_task_with_room_left_is_free_even_when_someone_else_holds_it():
-    r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/a.md", "added")], "",
-                  CampaignState(claims=(claim(3, "bob"),)), )
+    r = review_pr(
+        make_rules(),
+        pr((3,)),
+        [ChangedFile("docs/a.md", "added")],
+        "",
+        CampaignState(claims=(claim(3, "bob"),)),
+    )
     assert item(r, "claim").params["reason"] == "implicit"
     full = CampaignState(claims=(claim(3, "bob"), claim(3, "carol", minutes=1)))
     r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/a.md", "added")], "", full)
@@ -162,14 +194,18 @@ def test_a_pr_in_a_repository_the_task_does_not_target_is_outside():
 
 
 def test_renaming_a_file_from_outside_into_the_targets_counts_as_outside():
-    files = [ChangedFile("python/paddle/tensor/new.py", "renamed", previous_filename="tools/old.py"),
-             ChangedFile("python/paddle/tensor/ok.py", "modified")]
+    files = [
+        ChangedFile("python/paddle/tensor/new.py", "renamed", previous_filename="tools/old.py"),
+        ChangedFile("python/paddle/tensor/ok.py", "modified"),
+    ]
     r = review_pr(make_rules(), pr(), files, "", good_state())
     assert item(r, "targets").params["outside"] == ["python/paddle/tensor/new.py"]
 
 
 def test_long_outside_lists_are_cut_with_a_count():
-    files = [ChangedFile("python/paddle/tensor/a.py", "modified")] + [ChangedFile(f"other/f{i:04}.py", "added") for i in range(3000)]
+    files = [ChangedFile("python/paddle/tensor/a.py", "modified")] + [
+        ChangedFile(f"other/f{i:04}.py", "added") for i in range(3000)
+    ]
     r = review_pr(make_rules(), pr(), files, "", good_state())
     t = item(r, "targets")
     assert len(t.params["outside"]) == SHOW_FILES and t.params["more"] == 3000 - SHOW_FILES
@@ -222,8 +258,10 @@ def test_missing_tests_fail_with_label_and_removed_tests_do_not_count():
 
 @pytest.mark.parametrize("status", ["added", "modified", "renamed"])
 def test_added_modified_or_renamed_tests_pass(status):
-    files = [ChangedFile("python/paddle/tensor/x.py", "modified"),
-             ChangedFile("test/legacy_test/test_foo2.py", status, "test/legacy_test/test_foo.py" if status == "renamed" else None)]
+    files = [
+        ChangedFile("python/paddle/tensor/x.py", "modified"),
+        ChangedFile("test/legacy_test/test_foo2.py", status, "test/legacy_test/test_foo.py" if status == "renamed" else None),
+    ]
     assert item(review_pr(make_rules(), pr(), files, "", good_state()), "tests").status == "pass"
 
 
@@ -251,15 +289,18 @@ def test_closed_unmerged_rfc_does_not_count():
     assert item(r, "rfc").status == "fail"
 
 
-@pytest.mark.parametrize("body,status", [
-    ("RFC: https://github.com/PaddlePaddle/community/pull/812", "pass"),
-    ("see https://github.com/paddlepaddle/COMMUNITY/blob/master/rfcs/APIs/20240301_foo.md for details", "pass"),
-    ("[设计文档](https://github.com/PaddlePaddle/community/tree/master/rfcs/APIs/foo)", "pass"),
-    ("https://github.com/PaddlePaddle/community/blob/master/README.md", "fail"),
-    ("https://github.com/PaddlePaddle/Paddle/pull/812", "fail"),
-    ("I wrote an RFC somewhere", "fail"),
-    ("", "fail"),
-])
+@pytest.mark.parametrize(
+    "body,status",
+    [
+        ("RFC: https://github.com/PaddlePaddle/community/pull/812", "pass"),
+        ("see https://github.com/paddlepaddle/COMMUNITY/blob/master/rfcs/APIs/20240301_foo.md for details", "pass"),
+        ("[设计文档](https://github.com/PaddlePaddle/community/tree/master/rfcs/APIs/foo)", "pass"),
+        ("https://github.com/PaddlePaddle/community/blob/master/README.md", "fail"),
+        ("https://github.com/PaddlePaddle/Paddle/pull/812", "fail"),
+        ("I wrote an RFC somewhere", "fail"),
+        ("", "fail"),
+    ],
+)
 def test_rfc_link_in_the_body(body, status):
     r = review_pr(make_rules(), pr(), GOOD_FILES, body, CampaignState(claims=(claim(1, "alice"),)))
     assert item(r, "rfc").status == status
@@ -268,14 +309,24 @@ def test_rfc_link_in_the_body(body, status):
 
 def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
     rfc = pr(kind="rfc", repo=COMMUNITY, number=812, state="open", author="bob")
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "https://github.com/PaddlePaddle/community/pull/812",
-                  CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
+    r = review_pr(
+        make_rules(),
+        pr(),
+        GOOD_FILES,
+        "https://github.com/PaddlePaddle/community/pull/812",
+        CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)),
+    )
     assert item(r, "rfc").status == "warn"
 
 
 def test_rfc_not_required_is_skipped():
-    r = review_pr(make_rules(), pr((3,), repo="PaddlePaddle/docs"), [ChangedFile("docs/a.md", "added")], "",
-                  CampaignState(claims=(claim(3, "alice"),)))
+    r = review_pr(
+        make_rules(),
+        pr((3,), repo="PaddlePaddle/docs"),
+        [ChangedFile("docs/a.md", "added")],
+        "",
+        CampaignState(claims=(claim(3, "alice"),)),
+    )
     assert item(r, "rfc").status == "skip" and r.ready
 
 
@@ -294,14 +345,18 @@ def test_rfc_pr_uses_the_tasks_own_rfc_directory():
     r = review_pr(make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), files, "", CampaignState())
     assert item(r, "rfc_file").status == "fail" and not r.ready
     assert "`rfcs/Special`" in render_checklist(r, make_rules(), "en")
-    ok = review_pr(make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/Special/x.md", "added")], "", CampaignState())
+    ok = review_pr(
+        make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/Special/x.md", "added")], "", CampaignState()
+    )
     assert item(ok, "rfc_file").status == "pass"
 
 
 def test_rfc_pr_that_only_deletes_or_is_in_the_wrong_repo_fails():
     r = review_pr(make_rules(), pr(kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/old.md", "removed")], "", CampaignState())
     assert item(r, "rfc_file").status == "fail"
-    r = review_pr(make_rules(), pr(kind="rfc", repo="someone/fork"), [ChangedFile("rfcs/APIs/x.md", "added")], "", CampaignState())
+    r = review_pr(
+        make_rules(), pr(kind="rfc", repo="someone/fork"), [ChangedFile("rfcs/APIs/x.md", "added")], "", CampaignState()
+    )
     assert item(r, "rfc_file").params["wrong_repo"] == "someone/fork"
     assert "someone/fork" in render_checklist(r, make_rules(), "en")
 
@@ -333,8 +388,14 @@ class FakeMessage:
 
 
 def test_title_hints_are_warnings_shown_in_the_checklist_language():
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", good_state(),
-                  title_hints=("Write `Hackathon`, not `Hackthon`.", FakeMessage("请写 Hackathon", "Write Hackathon")))
+    r = review_pr(
+        make_rules(),
+        pr(),
+        GOOD_FILES,
+        "",
+        good_state(),
+        title_hints=("Write `Hackathon`, not `Hackthon`.", FakeMessage("请写 Hackathon", "Write Hackathon")),
+    )
     assert [i.status for i in r.items if i.code == "title"] == ["warn", "warn"] and r.ready
     assert "Write Hackathon" in render_checklist(r, make_rules(), "en")
     assert "请写 Hackathon" in render_checklist(r, make_rules(), "zh")
@@ -351,10 +412,19 @@ def test_revert_gets_one_item_and_only_the_campaign_label():
 
 
 def _busy_review(rules):
-    files = [ChangedFile("x<!-- hackathon-bot:checklist -->y.py", "added"), ChangedFile("a`b|c.py", "added"),
-             ChangedFile("python/paddle/tensor/-->z.py", "modified")]
-    return review_pr(rules, pr((1, 2, 3, 99)), files, "", CampaignState(claims=(claim(3, "bob"), claim(3, "eve"))),
-                     title_hints=("bad <!-- title --> here",))
+    files = [
+        ChangedFile("x<!-- hackathon-bot:checklist -->y.py", "added"),
+        ChangedFile("a`b|c.py", "added"),
+        ChangedFile("python/paddle/tensor/-->z.py", "modified"),
+    ]
+    return review_pr(
+        rules,
+        pr((1, 2, 3, 99)),
+        files,
+        "",
+        CampaignState(claims=(claim(3, "bob"), claim(3, "eve"))),
+        title_hints=("bad <!-- title --> here",),
+    )
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

@@ -1,5 +1,6 @@
 """`bot simulate` (issue 12 item 5): the shipped example scenarios run through the real pipeline,
 and what they print agrees with the store they leave behind."""
+
 from __future__ import annotations
 
 import re
@@ -66,8 +67,11 @@ async def test_example_scenarios_print_what_the_store_holds(name, slug):
     wait = next(i for i, (h, _) in enumerate(steps) if h.endswith("UTC)"))
     scenario = load_scenario(EXAMPLES / name)
     first_wait = next(i for i, st in enumerate(scenario.steps) if st.wait is not None)
-    claimers = {st.by for st in scenario.steps[:first_wait]
-                if st.comment and st.on is None and any(c.action == "claim" for c in parse_comment(st.comment).commands)}
+    claimers = {
+        st.by
+        for st in scenario.steps[:first_wait]
+        if st.comment and st.on is None and any(c.action == "claim" for c in parse_comment(st.comment).commands)
+    }
     lapsed = {u for u in claimers if u and not state.claims_of(u)}
     assert lapsed  # the scenario shows a lapse
     after = "".join(b for _, b in steps[wait:])
@@ -85,8 +89,14 @@ def test_the_cli_prints_the_same_run_and_exits_0(tmp_path):
     import asyncio
 
     expected = asyncio.run(run(EXAMPLES / "simulate-en.yml")).text
-    out = subprocess.run([sys.executable, "-m", "bot", "simulate", str(EXAMPLES / "simulate-en.yml")],
-                         capture_output=True, text=True, timeout=120, cwd=tmp_path, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "simulate", str(EXAMPLES / "simulate-en.yml")],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        check=False,
+    )
     assert out.returncode == 0, out.stderr
     assert out.stdout == expected
 
@@ -94,7 +104,9 @@ def test_the_cli_prints_the_same_run_and_exits_0(tmp_path):
 def test_a_bad_scenario_is_one_line_per_problem(tmp_path):
     bad = tmp_path / "bad.yml"
     bad.write_text(f"rules: {EXAMPLES / 'rules'}\nsteps:\n  - comment: hi\n  - wait: soon\n  - pr: 3\n    by: x\n")
-    out = subprocess.run([sys.executable, "-m", "bot", "simulate", str(bad)], capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "bot", "simulate", str(bad)], capture_output=True, text=True, timeout=60, check=False
+    )
     assert out.returncode == 2 and "Traceback" not in out.stderr
     lines = out.stderr.strip().splitlines()
     assert len(lines) == 3

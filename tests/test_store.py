@@ -1,4 +1,5 @@
 """The store on SQLite and PostgreSQL: the inbox, leases, one-transaction decisions, the outbox, board leases."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,10 +19,12 @@ NOW = datetime(2026, 11, 22, 8, 0, tzinfo=UTC)
 
 def deciding(changes=(), actions=(), board=BoardChange.NONE, seen=None):
     """A decision that ignores the state (and records the state it was given in `seen`)."""
+
     def build(state):
         if seen is not None:
             seen.append(state)
         return Decision(changes=list(changes), actions=list(actions), board=board)
+
     return build
 
 
@@ -55,9 +58,18 @@ async def test_a_decision_commits_state_actions_and_done_together(store):
     claim = Claim("h9", 2, "Alice", Stage.CLAIMED, NOW, team="t", link="https://x")
     pr = PullRequest("h9", "org/docs", 5, "alice", "t", (2, 3), "code", "open", "https://u", part=True)
     seen = []
-    _, items = await store.commit("h9", deciding([PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
-                                                 [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))],
-                                                 True, seen), delivery_id=d.id, installation_id=42, token=d.token)
+    _, items = await store.commit(
+        "h9",
+        deciding(
+            [PutClaim(claim), PutPull(pr), SetTaskClosed(3, True)],
+            [Reply("org/Paddle", 100, 7, "hi"), SetLabels("org/docs", 5, ("a", "b"))],
+            True,
+            seen,
+        ),
+        delivery_id=d.id,
+        installation_id=42,
+        token=d.token,
+    )
     assert seen[0].claims == ()
     state = await store.state("h9")
     assert state.claims == (claim,)
@@ -80,8 +92,12 @@ async def test_a_failed_transaction_leaves_nothing(store):
     d = await store.lease_delivery()
     # an action that cannot be stored (not JSON-serialisable) fails the transaction midway
     with pytest.raises(Exception):  # noqa: B017 (whatever the driver raises for it)
-        await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))],
-                                          [Reply("o/r", 1, 1, object())], True), delivery_id=d.id, token=d.token)
+        await store.commit(
+            "h9",
+            deciding([PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, object())], True),
+            delivery_id=d.id,
+            token=d.token,
+        )
     assert (await store.state("h9")).claims == ()
     assert (await store.delivery_counts()) == {"processing": 1}
 
@@ -91,11 +107,19 @@ async def test_a_worker_whose_lease_was_taken_over_cannot_commit(store):
     slow = await store.lease_delivery()
     await store.release_delivery("d1", "lease ran out", retry_in=-1)  # as if its lease expired
     fast = await store.lease_delivery()
-    await store.commit("h9", deciding([PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, "x")]),
-                       delivery_id="d1", token=fast.token)
+    await store.commit(
+        "h9",
+        deciding([PutClaim(Claim("h9", 2, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, "x")]),
+        delivery_id="d1",
+        token=fast.token,
+    )
     with pytest.raises(LeaseLost):
-        await store.commit("h9", deciding([PutClaim(Claim("h9", 3, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, "y")]),
-                           delivery_id="d1", token=slow.token)
+        await store.commit(
+            "h9",
+            deciding([PutClaim(Claim("h9", 3, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, "y")]),
+            delivery_id="d1",
+            token=slow.token,
+        )
     assert [c.task for c in (await store.state("h9")).claims] == [2]
     assert (await store.delivery_counts())["actions_pending"] == 1
 
@@ -137,6 +161,7 @@ async def test_board_lease_and_coalescing(store):
 async def test_what_a_decision_does_to_the_board(store):
     """NONE leaves the board alone, MOVED asks for an edit, FORCE also forgets the text last
     written (a maintainer's /refresh: the tracker is rewritten even if the board looks the same)."""
+
     async def edited():
         await store.mark_board_dirty("h9")
         assert await store.take_dirty_board(older_than=0) == "h9"
@@ -204,8 +229,9 @@ async def test_deliveries_about_one_pull_request_are_processed_in_order(store):
 
 async def test_an_older_checklist_is_superseded_by_a_newer_one(store):
     _, [old] = await store.commit("h9", deciding(actions=[UpsertChecklist("org/Paddle", 7, "old")]))
-    _, [new, other] = await store.commit("h9", deciding(actions=[UpsertChecklist("org/Paddle", 7, "new"),
-                                                                 UpsertChecklist("org/Paddle", 8, "other")]))
+    _, [new, other] = await store.commit(
+        "h9", deciding(actions=[UpsertChecklist("org/Paddle", 7, "new"), UpsertChecklist("org/Paddle", 8, "other")])
+    )
     assert await store.superseded(old) is True
     assert await store.superseded(new) is False and await store.superseded(other) is False
 
@@ -227,8 +253,15 @@ async def test_the_cached_state_is_the_stored_state(store):
     seen = []
     for i, user in enumerate(["zed", "Amy", "bob"]):
         await store.commit("h9", deciding([PutClaim(Claim("h9", 2, user, Stage.CLAIMED, NOW + timedelta(minutes=i % 2)))]))
-    await store.commit("h9", deciding([PutPull(PullRequest("h9", "org/b", 2, "bob", "t", (2,), "code", "open", "u")),
-                                       PutPull(PullRequest("h9", "org/A", 9, "amy", "t", (2,), "code", "open", "u"))]))
+    await store.commit(
+        "h9",
+        deciding(
+            [
+                PutPull(PullRequest("h9", "org/b", 2, "bob", "t", (2,), "code", "open", "u")),
+                PutPull(PullRequest("h9", "org/A", 9, "amy", "t", (2,), "code", "open", "u")),
+            ]
+        ),
+    )
     await store.commit("h9", deciding(seen=seen))
     assert seen[-1] == await store.state("h9")
 
@@ -261,11 +294,18 @@ async def test_commits_that_arrive_together_are_decided_one_after_the_other(stor
             holders = [c for c in state.claims if c.task == 1]
             if len(holders) >= 5:
                 return Decision(actions=[Reply("o/r", 1, 1, f"{user}: full")])
-            return Decision(changes=[PutClaim(Claim("h9", 1, user, Stage.CLAIMED, NOW))], actions=[Reply("o/r", 1, 1, f"{user}: yours")])
+            return Decision(
+                changes=[PutClaim(Claim("h9", 1, user, Stage.CLAIMED, NOW))], actions=[Reply("o/r", 1, 1, f"{user}: yours")]
+            )
+
         return build
 
-    results = await asyncio.gather(*(store.commit("h9", claim_if_room(f"u{i}"), delivery_id=d.id, token=d.token,
-                                                  installation_id=1) for i, d in enumerate(batch)))
+    results = await asyncio.gather(
+        *(
+            store.commit("h9", claim_if_room(f"u{i}"), delivery_id=d.id, token=d.token, installation_id=1)
+            for i, d in enumerate(batch)
+        )
+    )
     state = await store.state("h9")
     assert sorted(c.user for c in state.claims) == sorted(f"u{i}" for i in range(5))
     replies = [items[0].action.body for _, items in results]
@@ -280,10 +320,14 @@ async def test_a_commit_whose_decision_fails_fails_alone(store):
     def broken(state):
         raise RuntimeError("a bug in deciding")
 
-    builds = [deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), broken,
-              deciding([PutClaim(Claim("h9", 2, "b", Stage.CLAIMED, NOW))])]
-    results = await asyncio.gather(*(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)),
-                                   return_exceptions=True)
+    builds = [
+        deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]),
+        broken,
+        deciding([PutClaim(Claim("h9", 2, "b", Stage.CLAIMED, NOW))]),
+    ]
+    results = await asyncio.gather(
+        *(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)), return_exceptions=True
+    )
     assert isinstance(results[1], RuntimeError) and not isinstance(results[0], Exception)
     assert [(c.task, c.user) for c in (await store.state("h9")).claims] == [(1, "a"), (2, "b")]
     assert (await store.delivery_counts()) == {"done": 2, "processing": 1}  # the failed one is retried later
@@ -291,9 +335,18 @@ async def test_a_commit_whose_decision_fails_fails_alone(store):
 
 async def test_a_lost_lease_fails_only_its_own_commit(store):
     batch = await _leased(store, 3)
-    results = await asyncio.gather(*(store.commit("h9", deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))]),
-                                                  delivery_id=d.id, token="someone-else" if i == 1 else d.token)
-                                     for i, d in enumerate(batch)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(
+            store.commit(
+                "h9",
+                deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))]),
+                delivery_id=d.id,
+                token="someone-else" if i == 1 else d.token,
+            )
+            for i, d in enumerate(batch)
+        ),
+        return_exceptions=True,
+    )
     assert isinstance(results[1], LeaseLost)
     assert [c.task for c in (await store.state("h9")).claims] == [0, 2]
 
@@ -302,10 +355,13 @@ async def test_a_group_whose_transaction_fails_is_retried_one_by_one(store):
     """One commit that cannot be stored fails the group's transaction: the others are committed
     alone, and only the culprit fails."""
     batch = await _leased(store, 4)
-    builds = [deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))],
-                       [Reply("o/r", 1, 1, object() if i == 2 else f"r{i}")]) for i in range(4)]
-    results = await asyncio.gather(*(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)),
-                                   return_exceptions=True)
+    builds = [
+        deciding([PutClaim(Claim("h9", i, "a", Stage.CLAIMED, NOW))], [Reply("o/r", 1, 1, object() if i == 2 else f"r{i}")])
+        for i in range(4)
+    ]
+    results = await asyncio.gather(
+        *(store.commit("h9", b, delivery_id=d.id, token=d.token) for b, d in zip(builds, batch)), return_exceptions=True
+    )
     assert [isinstance(r, Exception) for r in results] == [False, False, True, False]
     assert [c.task for c in (await store.state("h9")).claims] == [0, 1, 3]
     assert (await store.delivery_counts()) == {"done": 3, "processing": 1, "actions_pending": 3}
@@ -321,9 +377,14 @@ async def test_connections_the_server_dropped_cost_no_delivery(backend, tmp_path
     await store.init(["h9"])
     for i in range(3):
         assert await store.add_delivery(f"before-{i}", "issue_comment", "created", b"{}") is True
-    await store.read(lambda conn: conn.execute(text(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND pid <> pg_backend_pid()")).all())
+    await store.read(
+        lambda conn: conn.execute(
+            text(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).all()
+    )
     assert await store.add_delivery("after", "issue_comment", "created", b"{}") is True
     [d] = [d for d in await store.lease_deliveries(10) if d.id == "after"]
     await store.commit("h9", deciding([PutClaim(Claim("h9", 1, "a", Stage.CLAIMED, NOW))]), delivery_id=d.id, token=d.token)

@@ -5,6 +5,7 @@ the sync the board lists exactly the holders a person reading the thread would l
 here from the scenario's own events, not from the bot), the merged PR's task is completed,
 nothing is posted on the historical comments, a re-sync changes nothing, edits and deletions
 made meanwhile are handled as the README says, and a new live claim is answered normally."""
+
 from __future__ import annotations
 
 import re
@@ -98,8 +99,9 @@ def seed(h: Harness) -> dict[str, int]:
     h.gh.set_permission("org/Paddle", "mallory", "read")
     for k, (number, author, title, merged, state) in enumerate(PULLS):
         h.gh.add_pull("org/docs", number, title=title, user=author, files=["docs/api/x.md"], merged=merged, state=state)
-        h.gh.set_times("org/docs", number, created_at=iso(BASE + timedelta(minutes=50 + k)),
-                       updated_at=iso(BASE + timedelta(minutes=90 + k)))
+        h.gh.set_times(
+            "org/docs", number, created_at=iso(BASE + timedelta(minutes=50 + k)), updated_at=iso(BASE + timedelta(minutes=90 + k))
+        )
     return ids
 
 

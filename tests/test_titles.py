@@ -1,4 +1,5 @@
 """PR titles -> task references: the issue's examples, variants, key matching, properties."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,48 +11,57 @@ from hypothesis import strategies as st
 from bot.core.titles import TitleRef, key_matches, parse_title
 
 
-@pytest.mark.parametrize("title, key, tasks", [
-    ("【Hackathon 9th No.85】为 Paddle 新增 xxx API", "Hackathon 9th", (85,)),
-    ("【Hackathon 9th Sprint No.17, 24, 33-34】fix docs", "Hackathon 9th Sprint", (17, 24, 33, 34)),
-    ("[Hackathon 8th No.33】 add op", "Hackathon 8th", (33,)),
-    ("【PaddlePaddle Hackathon 5th No.30】 add op", "PaddlePaddle Hackathon 5th", (30,)),
-    ("Hackathon 7th Fundable Projects No.6 refactor", "Hackathon 7th Fundable Projects", (6,)),
-    ("【Hackathon No.5】 add op", "Hackathon", (5,)),
-    ("【Hackathon 9th NO.85】", "Hackathon 9th", (85,)),
-    ("【Hackathon 9th no.85】", "Hackathon 9th", (85,)),
-    ("【Hackathon 9th No85】", "Hackathon 9th", (85,)),
-    ("【Hackathon 9th No 85】", "Hackathon 9th", (85,)),
-])
+@pytest.mark.parametrize(
+    "title, key, tasks",
+    [
+        ("【Hackathon 9th No.85】为 Paddle 新增 xxx API", "Hackathon 9th", (85,)),
+        ("【Hackathon 9th Sprint No.17, 24, 33-34】fix docs", "Hackathon 9th Sprint", (17, 24, 33, 34)),
+        ("[Hackathon 8th No.33】 add op", "Hackathon 8th", (33,)),
+        ("【PaddlePaddle Hackathon 5th No.30】 add op", "PaddlePaddle Hackathon 5th", (30,)),
+        ("Hackathon 7th Fundable Projects No.6 refactor", "Hackathon 7th Fundable Projects", (6,)),
+        ("【Hackathon No.5】 add op", "Hackathon", (5,)),
+        ("【Hackathon 9th NO.85】", "Hackathon 9th", (85,)),
+        ("【Hackathon 9th no.85】", "Hackathon 9th", (85,)),
+        ("【Hackathon 9th No85】", "Hackathon 9th", (85,)),
+        ("【Hackathon 9th No 85】", "Hackathon 9th", (85,)),
+    ],
+)
 def test_title_examples_from_the_issue(title, key, tasks):
     ref = parse_title(title)
     assert (ref.key, ref.tasks, ref.part, ref.revert, ref.hints) == (key, tasks, False, False, ())
 
 
-@pytest.mark.parametrize("title, key, tasks", [
-    ("【Hackathon 9th No．８５】", "Hackathon 9th", (85,)),
-    ("【Hackathon 9th No.17、24】", "Hackathon 9th", (17, 24)),
-    ("【Hackathon 9th No.17, No.24】", "Hackathon 9th", (17, 24)),
-    ("【Hackathon 9th #85】", "Hackathon 9th", (85,)),
-    ("[Docs]【Hackathon 9th No.3】 update", "Hackathon 9th", (3,)),
-    ("【Hackathon 9th】No.3 update", "Hackathon 9th", (3,)),
-    ("【hackathon 9th no.3】", "hackathon 9th", (3,)),
-    ("  【Hackathon  9th   No.3】  ", "Hackathon 9th", (3,)),
-    ("Hackathon9th No.3", "Hackathon9th", (3,)),
-    ("【Hackathon 6th Fundable Projects No.1】", "Hackathon 6th Fundable Projects", (1,)),
-])
+@pytest.mark.parametrize(
+    "title, key, tasks",
+    [
+        ("【Hackathon 9th No．８５】", "Hackathon 9th", (85,)),
+        ("【Hackathon 9th No.17、24】", "Hackathon 9th", (17, 24)),
+        ("【Hackathon 9th No.17, No.24】", "Hackathon 9th", (17, 24)),
+        ("【Hackathon 9th #85】", "Hackathon 9th", (85,)),
+        ("[Docs]【Hackathon 9th No.3】 update", "Hackathon 9th", (3,)),
+        ("【Hackathon 9th】No.3 update", "Hackathon 9th", (3,)),
+        ("【hackathon 9th no.3】", "hackathon 9th", (3,)),
+        ("  【Hackathon  9th   No.3】  ", "Hackathon 9th", (3,)),
+        ("Hackathon9th No.3", "Hackathon9th", (3,)),
+        ("【Hackathon 6th Fundable Projects No.1】", "Hackathon 6th Fundable Projects", (1,)),
+    ],
+)
 def test_title_variants(title, key, tasks):
     ref = parse_title(title)
     assert (ref.key, ref.tasks, ref.hints) == (key, tasks, ())
 
 
-@pytest.mark.parametrize("title", [
-    "【Hackathon 9th No.85】add foo -part",
-    "【Hackathon 9th No.85】add foo -part2",
-    "【Hackathon 9th No.85】add foo - part",
-    "【Hackathon 9th No.85】add foo - part 2",
-    "【Hackathon 9th No.85-part】add foo",
-    "【Hackathon 9th No.85】add foo (part 1)",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "【Hackathon 9th No.85】add foo -part",
+        "【Hackathon 9th No.85】add foo -part2",
+        "【Hackathon 9th No.85】add foo - part",
+        "【Hackathon 9th No.85】add foo - part 2",
+        "【Hackathon 9th No.85-part】add foo",
+        "【Hackathon 9th No.85】add foo (part 1)",
+    ],
+)
 def test_part_marks_a_partial_pr(title):
     ref = parse_title(title)
     assert ref.part and ref.tasks == (85,)
@@ -67,13 +77,16 @@ def test_revert_is_flagged_and_still_names_the_task():
     assert ref.revert and ref.key == "Hackathon 9th" and ref.tasks == (85,)
 
 
-@pytest.mark.parametrize("title", [
-    "Update the task list No.111-127",
-    "【Hackathon 9th】update task status for No.111-127",
-    "Fix docs for Hackathon 9th No.111-127",
-    "Add API paddle.foo",
-    "",
-])
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Update the task list No.111-127",
+        "【Hackathon 9th】update task status for No.111-127",
+        "Fix docs for Hackathon 9th No.111-127",
+        "Add API paddle.foo",
+        "",
+    ],
+)
 def test_housekeeping_titles_are_not_task_prs(title):
     ref = parse_title(title)
     assert ref.key is None and ref.tasks == () and ref.hints == ()
@@ -108,28 +121,62 @@ def test_as_dict_has_the_issue_shape():
     assert d["tasks"] == [85] and d["part"] is True and d["revert"] is False and isinstance(d["hints"][0], str)
 
 
-@pytest.mark.parametrize("title_key, campaign_key, expected", [
-    ("Hackathon 9th", "Hackathon 9th", True),
-    ("PaddlePaddle Hackathon 9th Sprint", "Hackathon 9th", True),
-    ("hackathon   9TH", "Hackathon 9th", True),
-    ("Hackathon9th", "Hackathon 9th", True),
-    ("Hackathon 9", "Hackathon 9th", True),
-    ("Hackathon 8th", "Hackathon 9th", False),
-    ("Hackathon", "Hackathon 9th", True),            # edition-less: callers disambiguate
-    ("Hackathon 9th", "Hackathon 9th Sprint", False),  # the campaign's track must be in the title
-    ("Hackathon 9th Sprint", "Hackathon 9th Sprint", True),
-    (None, "Hackathon 9th", False),
-    ("Summer Camp", "Summer Camp", True),
-    ("Summer Camp", "Hackathon 9th", False),
-])
+@pytest.mark.parametrize(
+    "title_key, campaign_key, expected",
+    [
+        ("Hackathon 9th", "Hackathon 9th", True),
+        ("PaddlePaddle Hackathon 9th Sprint", "Hackathon 9th", True),
+        ("hackathon   9TH", "Hackathon 9th", True),
+        ("Hackathon9th", "Hackathon 9th", True),
+        ("Hackathon 9", "Hackathon 9th", True),
+        ("Hackathon 8th", "Hackathon 9th", False),
+        ("Hackathon", "Hackathon 9th", True),  # edition-less: callers disambiguate
+        ("Hackathon 9th", "Hackathon 9th Sprint", False),  # the campaign's track must be in the title
+        ("Hackathon 9th Sprint", "Hackathon 9th Sprint", True),
+        (None, "Hackathon 9th", False),
+        ("Summer Camp", "Summer Camp", True),
+        ("Summer Camp", "Hackathon 9th", False),
+    ],
+)
 def test_key_matches(title_key, campaign_key, expected):
     assert key_matches(title_key, campaign_key) is expected
 
 
 @settings(max_examples=500)
-@given(st.one_of(st.text(), st.lists(st.sampled_from(
-    ["【", "】", "[", "]", "Hackathon", "Hackthon", "PaddlePaddle", " ", "9th", "No.", "No", "#", "85", "-", ",",
-     "、", "part", "Revert ", '"', "０", "Sprint", "99999"]), max_size=16).map("".join)))
+@given(
+    st.one_of(
+        st.text(),
+        st.lists(
+            st.sampled_from(
+                [
+                    "【",
+                    "】",
+                    "[",
+                    "]",
+                    "Hackathon",
+                    "Hackthon",
+                    "PaddlePaddle",
+                    " ",
+                    "9th",
+                    "No.",
+                    "No",
+                    "#",
+                    "85",
+                    "-",
+                    ",",
+                    "、",
+                    "part",
+                    "Revert ",
+                    '"',
+                    "０",
+                    "Sprint",
+                    "99999",
+                ]
+            ),
+            max_size=16,
+        ).map("".join),
+    )
+)
 def test_no_title_makes_the_parser_raise(title):
     ref = parse_title(title)
     assert isinstance(ref, TitleRef)
@@ -140,14 +187,23 @@ def test_no_title_makes_the_parser_raise(title):
 
 # ---- titles as people write them (issue 11 item 5)
 
-@pytest.mark.parametrize("title, key, tasks, campaign_key", [
-    ("【PaddlePaddle Hackathon 第六期】No.7：新增 API", "PaddlePaddle Hackathon 第六期", (7,), "Hackathon 6th"),
-    ("【Paddle Hackathon 5th No.3】add op", "Paddle Hackathon 5th", (3,), "Hackathon 5th"),
-    ("【Hackathon 8th】Fundable Projects No.3 refactor", "Hackathon 8th Fundable Projects", (3,), "Hackathon 8th Fundable Projects"),
-    ("Update Paddle Hackathon No.33 design doc", "Paddle Hackathon", (33,), "Hackathon 7th"),
-    ("Add hackathon 7th. No 12 optimizer RFC", "hackathon 7th", (12,), "Hackathon 7th"),
-    ("【Docs Sprint No.5,6 】fix links", "Docs Sprint", (5, 6), "Docs Sprint"),
-])
+
+@pytest.mark.parametrize(
+    "title, key, tasks, campaign_key",
+    [
+        ("【PaddlePaddle Hackathon 第六期】No.7：新增 API", "PaddlePaddle Hackathon 第六期", (7,), "Hackathon 6th"),
+        ("【Paddle Hackathon 5th No.3】add op", "Paddle Hackathon 5th", (3,), "Hackathon 5th"),
+        (
+            "【Hackathon 8th】Fundable Projects No.3 refactor",
+            "Hackathon 8th Fundable Projects",
+            (3,),
+            "Hackathon 8th Fundable Projects",
+        ),
+        ("Update Paddle Hackathon No.33 design doc", "Paddle Hackathon", (33,), "Hackathon 7th"),
+        ("Add hackathon 7th. No 12 optimizer RFC", "hackathon 7th", (12,), "Hackathon 7th"),
+        ("【Docs Sprint No.5,6 】fix links", "Docs Sprint", (5, 6), "Docs Sprint"),
+    ],
+)
 def test_titles_as_people_write_them(title, key, tasks, campaign_key):
     ref = parse_title(title)
     assert (ref.key, ref.tasks, ref.hints) == (key, tasks, ())
@@ -175,7 +231,9 @@ def test_free_text_reference_gets_a_hint_with_the_task_and_the_form():
         assert suggestion in ref.hints[0].text(lang)
 
 
-@pytest.mark.parametrize("title", ["Update 【PaddlePaddle Hackathon 6】 …合集.md", "【Hackathon 6】 update", "Hackathon 6 results"])
+@pytest.mark.parametrize(
+    "title", ["Update 【PaddlePaddle Hackathon 6】 …合集.md", "【Hackathon 6】 update", "Hackathon 6 results"]
+)
 def test_an_edition_is_never_offered_back_as_a_task(title):
     ref = parse_title(title)
     assert ref.tasks == () and ref.hints == ()
@@ -188,8 +246,16 @@ def _corpus():
         if line.startswith("#") or not line.strip():
             continue
         title, key, tasks, part, revert, hint = line.split("\t")
-        rows.append((title, None if key == "-" else key, () if tasks == "-" else tuple(int(t) for t in tasks.split(",")),
-                     part == "1", revert == "1", None if hint == "-" else int(hint)))
+        rows.append(
+            (
+                title,
+                None if key == "-" else key,
+                () if tasks == "-" else tuple(int(t) for t in tasks.split(",")),
+                part == "1",
+                revert == "1",
+                None if hint == "-" else int(hint),
+            )
+        )
     return rows
 
 
@@ -215,10 +281,44 @@ def test_no_hint_in_the_corpus_proposes_a_wrong_task():
             assert proposed == (tasks or ((hint_task,) if hint_task else ())), (title, h)
 
 
-_ADVERSARIAL = st.lists(st.sampled_from([
-    "【", "】", "[", " ", "  ", "\t", "Hackathon", "Hackthon", "Paddle", "PaddlePaddle", "9th", "第六期", "No", "No.", ".",
-    "1", "85", ",", "、", "-", "part", "Fundable", "Projects", "task", "x", "#", "第", "期", "Revert ", '"']),
-    min_size=1, max_size=40).map("".join)
+_ADVERSARIAL = st.lists(
+    st.sampled_from(
+        [
+            "【",
+            "】",
+            "[",
+            " ",
+            "  ",
+            "\t",
+            "Hackathon",
+            "Hackthon",
+            "Paddle",
+            "PaddlePaddle",
+            "9th",
+            "第六期",
+            "No",
+            "No.",
+            ".",
+            "1",
+            "85",
+            ",",
+            "、",
+            "-",
+            "part",
+            "Fundable",
+            "Projects",
+            "task",
+            "x",
+            "#",
+            "第",
+            "期",
+            "Revert ",
+            '"',
+        ]
+    ),
+    min_size=1,
+    max_size=40,
+).map("".join)
 
 
 def _best_time(title: str) -> float:

@@ -5,6 +5,7 @@ Two promises: every key an official example carries at the levels the bot reads 
 builders' output too (so the fake deliveries are not thinner than real ones), and the bot's event
 models accept every official example of the events it handles (so a real delivery never fails
 validation)."""
+
 from __future__ import annotations
 
 import json
@@ -16,8 +17,10 @@ from bot.github import events as ev
 from tests import payloads
 
 EXAMPLES = os.environ.get("OCTOKIT_WEBHOOK_EXAMPLES")
-pytestmark = pytest.mark.skipif(not (EXAMPLES and os.path.exists(EXAMPLES)) and not os.environ.get("CI"),
-                                reason="`source .ci/specs.sh` fetches the examples (CI always does: never skipped there)")
+pytestmark = pytest.mark.skipif(
+    not (EXAMPLES and os.path.exists(EXAMPLES)) and not os.environ.get("CI"),
+    reason="`source .ci/specs.sh` fetches the examples (CI always does: never skipped there)",
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,17 +32,27 @@ def examples() -> dict[str, list[dict]]:
 
 def _ours(event: str, action: str) -> dict:
     if event == "issue_comment":
-        return payloads.issue_comment(action, repo="org/proj", issue_number=1, comment_id=5, body="hi", user="alice",
-                                      changes={"body": {"from": "old"}} if action == "edited" else None)
+        return payloads.issue_comment(
+            action,
+            repo="org/proj",
+            issue_number=1,
+            comment_id=5,
+            body="hi",
+            user="alice",
+            changes={"body": {"from": "old"}} if action == "edited" else None,
+        )
     return payloads.pull_request(action, repo="org/proj", number=2, title="t", user="alice")
 
 
-@pytest.mark.parametrize("event, action, parts", [
-    ("issue_comment", "created", ["", "comment", "issue", "repository", "sender"]),
-    ("issue_comment", "edited", ["", "comment", "issue", "changes"]),
-    ("pull_request", "opened", ["", "pull_request", "repository", "sender"]),
-    ("pull_request", "closed", ["", "pull_request"]),
-])
+@pytest.mark.parametrize(
+    "event, action, parts",
+    [
+        ("issue_comment", "created", ["", "comment", "issue", "repository", "sender"]),
+        ("issue_comment", "edited", ["", "comment", "issue", "changes"]),
+        ("pull_request", "opened", ["", "pull_request", "repository", "sender"]),
+        ("pull_request", "closed", ["", "pull_request"]),
+    ],
+)
 def test_our_deliveries_carry_every_key_of_githubs_examples(examples, event, action, parts):
     official = [e for e in examples[event] if e.get("action") == action]
     assert official, f"no official {event}.{action} example"

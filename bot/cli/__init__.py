@@ -3,6 +3,7 @@
 Each subcommand is a thin wrapper: it reads its input, calls the module that owns the work,
 and prints the result. Imports are lazy so `bot parse` starts fast.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,7 +47,7 @@ def _cmd_parse(args: argparse.Namespace) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # noqa: BLE001 - the tool answers in one line, whatever went wrong
+    except Exception as exc:  # the tool answers in one line, whatever went wrong
         sys.stderr.write(f"bot parse {args.what}: error: could not read the input ({type(exc).__name__}: {exc})\n")
         return 2
     return 0
@@ -65,8 +66,9 @@ def _cmd_report(args: argparse.Namespace) -> int:
         rules = read_rules(settings)
         camp = rules.campaigns.get(args.campaign)
         if camp is None:
-            raise StartupError(f"{settings.rules_dir}: no campaign {args.campaign!r}; known: "
-                               f"{', '.join(sorted(rules.campaigns)) or 'none'}")
+            raise StartupError(
+                f"{settings.rules_dir}: no campaign {args.campaign!r}; known: {', '.join(sorted(rules.campaigns)) or 'none'}"
+            )
 
         async def load():
             store = await open_store(settings, rules)
@@ -107,7 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--event", required=True, help="the X-GitHub-Event name, e.g. issue_comment")
     p.set_defaults(func=lambda a: __import__("bot.cli.tools", fromlist=["main"]).main(a))
 
-    p = sub.add_parser("simulate", help="rehearse a scenario (comments, PRs, time passing) in dry-run and print what the bot does")
+    p = sub.add_parser(
+        "simulate", help="rehearse a scenario (comments, PRs, time passing) in dry-run and print what the bot does"
+    )
     p.add_argument("scenario", metavar="SCENARIO.yml")
     p.add_argument("--rules", default=None, help="rules directory (default: the scenario's `rules:`, else RULES_DIR)")
     p.set_defaults(func=lambda a: __import__("bot.cli.simulate", fromlist=["main"]).main(a))
@@ -119,8 +123,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="results: per person the tasks completed (difficulty, reward, PRs), per task who")
     p.add_argument("campaign", help="campaign slug (the directory name under rules/)")
-    p.add_argument("--format", choices=["csv", "json", "md"], default="csv",
-                   help="csv (default; one row per person and task), json (bot/report.schema.json) or md")
+    p.add_argument(
+        "--format",
+        choices=["csv", "json", "md"],
+        default="csv",
+        help="csv (default; one row per person and task), json (bot/report.schema.json) or md",
+    )
     p.add_argument("--lang", choices=["zh", "en"], default=None, help="language of the md report (default: the campaign's)")
     p.set_defaults(func=_cmd_report)
 

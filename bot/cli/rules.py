@@ -1,4 +1,5 @@
 """The `bot rules` subcommands: import, check, schema (thin wrappers over importer/check/models)."""
+
 from __future__ import annotations
 
 import argparse
@@ -9,7 +10,9 @@ import sys
 def _import(args: argparse.Namespace) -> int:
     from bot.rules.importer import run_import
 
-    report = run_import(args.collections, args.campaign, args.out, rfc_list=args.rfc_list, number_from=args.number_from, repos=args.repo)
+    report = run_import(
+        args.collections, args.campaign, args.out, rfc_list=args.rfc_list, number_from=args.number_from, repos=args.repo
+    )
     print(report.render())
     return 0
 
@@ -51,9 +54,24 @@ def add_rules_parser(subparsers) -> argparse.ArgumentParser:
     imp = sub.add_parser("import", help="generate rules/<slug>/ from task collections (markdown); keeps hand edits")
     imp.add_argument("collections", nargs="+", metavar="COLLECTION.md")
     imp.add_argument("--campaign", required=True, metavar="SLUG", help="campaign directory name under --out")
-    imp.add_argument("--rfc-list", metavar="RFC.md", help="table '| 序号 | 难度 | 任务标题 | 是否需要提交 RFC |' that says which tasks need an RFC")
-    imp.add_argument("--number-from", type=int, metavar="N", help="give blocks without a task number ids N, N+1, ... (otherwise they are reported and skipped)")
-    imp.add_argument("--repo", action="append", default=[], metavar="OWNER/REPO", help="a repository of the campaign (repeatable; the first is where bare paths go)")
+    imp.add_argument(
+        "--rfc-list",
+        metavar="RFC.md",
+        help="table '| 序号 | 难度 | 任务标题 | 是否需要提交 RFC |' that says which tasks need an RFC",
+    )
+    imp.add_argument(
+        "--number-from",
+        type=int,
+        metavar="N",
+        help="give blocks without a task number ids N, N+1, ... (otherwise they are reported and skipped)",
+    )
+    imp.add_argument(
+        "--repo",
+        action="append",
+        default=[],
+        metavar="OWNER/REPO",
+        help="a repository of the campaign (repeatable; the first is where bare paths go)",
+    )
     imp.add_argument("--out", required=True, metavar="DIR", help="the rules directory, e.g. rules/")
     imp.set_defaults(func=_import)
 

@@ -28,6 +28,7 @@ Scenario format (YAML; every field but `steps` optional; `examples/simulate-*.ym
 
 Errors in the scenario are one line each (file:line: what to fix), exit status 2.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -162,10 +163,18 @@ class SimPull:
 
     def as_github(self) -> dict:
         """The pull-request object as GitHub's REST API and webhooks give it (the fields the bot reads)."""
-        return {"number": self.number, "title": self.title, "body": self.body, "user": {"login": self.author, "type": "User"},
-                "state": self.state, "merged": self.merged, "html_url": f"https://github.com/{self.repo}/pull/{self.number}",
-                "head": {"sha": self.head_sha}, "labels": [{"name": n} for n in self.labels],
-                "changed_files": len(self.files)}
+        return {
+            "number": self.number,
+            "title": self.title,
+            "body": self.body,
+            "user": {"login": self.author, "type": "User"},
+            "state": self.state,
+            "merged": self.merged,
+            "html_url": f"https://github.com/{self.repo}/pull/{self.number}",
+            "head": {"sha": self.head_sha},
+            "labels": [{"name": n} for n in self.labels],
+            "changed_files": len(self.files),
+        }
 
 
 class SimulatedRepos:
@@ -252,16 +261,28 @@ class Simulation:
         repo, number = self._target(step.on)
         pr = self.repos.pull_of(repo, number)
         assert step.by is not None and step.comment is not None
-        issue: dict[str, Any] = {"number": number, "title": pr.title if pr else "", "user": _user(pr.author if pr else "organiser")}
+        issue: dict[str, Any] = {
+            "number": number,
+            "title": pr.title if pr else "",
+            "user": _user(pr.author if pr else "organiser"),
+        }
         if pr is not None:
             issue["pull_request"] = {"url": f"https://api.github.com/repos/{repo}/pulls/{number}"}
         cid = next(self._comment_ids)
         self.say(f"== {step.by} comments on {repo}#{number}: {json.dumps(step.comment, ensure_ascii=False)}")
         return "issue_comment", {
-            "action": "created", "issue": issue,
-            "comment": {"id": cid, "body": step.comment, "user": _user(step.by),
-                        "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{cid}"},
-            "repository": {"full_name": repo}, "installation": {"id": INSTALLATION}, "sender": _user(step.by)}
+            "action": "created",
+            "issue": issue,
+            "comment": {
+                "id": cid,
+                "body": step.comment,
+                "user": _user(step.by),
+                "html_url": f"https://github.com/{repo}/issues/{number}#issuecomment-{cid}",
+            },
+            "repository": {"full_name": repo},
+            "installation": {"id": INSTALLATION},
+            "sender": _user(step.by),
+        }
 
     def pull_payload(self, step: Step) -> tuple[str, dict]:
         assert step.pr is not None and step.action is not None
@@ -288,13 +309,24 @@ class Simulation:
             pr.state, pr.merged = "closed", step.action == "merged"
         elif step.action == "reopened":
             pr.state = "open"
-        what = {"opened": "opens", "pushed": "pushes to", "edited": "edits", "merged": "merges",
-                "closed": "closes", "reopened": "reopens"}[step.action]
+        what = {
+            "opened": "opens",
+            "pushed": "pushes to",
+            "edited": "edits",
+            "merged": "merges",
+            "closed": "closes",
+            "reopened": "reopens",
+        }[step.action]
         who = step.by or (pr.author if step.action in ("opened", "pushed", "edited") else "a maintainer")
         self.say(f"== {who} {what} PR {repo}#{pr.number} {json.dumps(pr.title, ensure_ascii=False)} ({len(pr.files)} file(s))")
-        return "pull_request", {"action": action, "number": pr.number, "pull_request": pr.as_github(),
-                                "repository": {"full_name": repo}, "installation": {"id": INSTALLATION},
-                                "sender": _user(who if step.by else pr.author)}
+        return "pull_request", {
+            "action": action,
+            "number": pr.number,
+            "pull_request": pr.as_github(),
+            "repository": {"full_name": repo},
+            "installation": {"id": INSTALLATION},
+            "sender": _user(who if step.by else pr.author),
+        }
 
     # -- what the bot did
     def show(self, line: str) -> None:
@@ -345,8 +377,10 @@ class Simulation:
                 self.say(f"  notice on {repo}#{number}:\n{_indent(body)}")
             case _:  # any other action: its kind, target and text
                 body = getattr(action, "body", None)
-                self.say(f"  {type(action).__name__.lower()} on {action.repo}#{action.number}"
-                         + (f":\n{_indent(body)}" if body else ""))
+                self.say(
+                    f"  {type(action).__name__.lower()} on {action.repo}#{action.number}"
+                    + (f":\n{_indent(body)}" if body else "")
+                )
 
 
 async def run(path: Path, *, rules_dir: str | None = None) -> Result:

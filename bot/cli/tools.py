@@ -4,6 +4,7 @@
 fresh temporary store, and prints every action as a JSON line (the board edit included), so
 "why did the bot answer that?" can be asked without GitHub.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,7 @@ def _rules(settings):
     return load_rules(settings.rules_dir)
 
 
-def main(args) -> int:  # noqa: ANN001
+def main(args) -> int:
     from bot.app import assemble
     from bot.settings import Settings
 
@@ -44,7 +45,7 @@ def main(args) -> int:  # noqa: ANN001
     return asyncio.run(run())
 
 
-def board_main(args) -> int:  # noqa: ANN001
+def board_main(args) -> int:
     from bot.core.board import render_board
     from bot.settings import Settings
     from bot.store import Store
@@ -66,7 +67,7 @@ def board_main(args) -> int:  # noqa: ANN001
     return 0
 
 
-def status_main(args) -> int:  # noqa: ANN001
+def status_main(args) -> int:
     from bot.settings import Settings
     from bot.store import Store
 
@@ -82,8 +83,10 @@ def status_main(args) -> int:  # noqa: ANN001
         else:
             r = jobs.get("redelivery")
             if r:
-                print(f"redelivery: last run {r['last_run_at']}, {r.get('found_failed', 0)} failed found, "
-                      f"{r.get('asked', 0)} asked" + (f"; ERROR {r['error']}" if r.get("error") else ""))
+                print(
+                    f"redelivery: last run {r['last_run_at']}, {r.get('found_failed', 0)} failed found, "
+                    f"{r.get('asked', 0)} asked" + (f"; ERROR {r['error']}" if r.get("error") else "")
+                )
             print("deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "deliveries: none")
             for f in failures:
                 what = f.get("event") or f.get("action")

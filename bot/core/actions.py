@@ -3,6 +3,7 @@
 Both are plain frozen dataclasses. Actions serialise to JSON for the outbox table, so a
 crash between deciding and performing loses nothing, and dry-run or replay just prints them.
 """
+
 from __future__ import annotations
 
 import bisect
@@ -125,8 +126,9 @@ def _drop_claim(claims: list[Claim], task: int, user: str) -> None:
 def make_state(claims, prs, closed, closed_at: datetime | None = None) -> CampaignState:
     """A state in canonical order (claims by task, time, login; PRs by repo and number), so the
     same facts give the same state whether loaded from the store or computed in memory."""
-    return CampaignState(claims=tuple(sorted(claims, key=_claim_order)), prs=tuple(sorted(prs, key=_pr_order)),
-                         closed_tasks=frozenset(closed))
+    return CampaignState(
+        claims=tuple(sorted(claims, key=_claim_order)), prs=tuple(sorted(prs, key=_pr_order)), closed_tasks=frozenset(closed)
+    )
 
 
 # ---- GitHub actions --------------------------------------------------------------------
@@ -210,8 +212,7 @@ class CheckRun:
 
 
 Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice
-ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun,
-                                                         Notice)}
+ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun, Notice)}
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {t: tuple(f.name for f in dataclasses.fields(t)) for t in ACTION_TYPES.values()}

@@ -21,6 +21,7 @@ until it fits. Table rows are built here as plain strings (the wording comes fro
 `board.j2`'s `words`), each once, and the level is chosen from their lengths; the template
 renders only the frame, so one board costs one pass over the state.
 """
+
 from __future__ import annotations
 
 import re
@@ -202,25 +203,28 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
         t = rules.tasks[tid]
         people = []
         for c in claims.get(tid, []):
-            refs = ([{"kind": p.kind, "ref": _pr_ref(p, tracker)} for p in prs.get((tid, c.user.lower()), [])]
-                    if pr_refs else [])
-            people.append({
-                "user": _esc(c.user),
-                "stage": c.stage.value,
-                "prs": refs,
-                "link": texts.safe_url(c.link) if c.link and pr_refs and not refs else None,
-                "team": _esc(c.team) if c.team else None,
-            })
-        rows.append({
-            "id": tid,
-            "difficulty": _esc(t.difficulty or ""),
-            "title": _esc(t.title),
-            "url": (texts.safe_url(task_url(rules, t)) if links else None),
-            "closed": tid in state.closed_tasks,
-            "claimants": people,
-            "completed": [p["user"] for p, c in zip(people, claims.get(tid, [])) if c.stage == Stage.COMPLETED],
-            "partly": [p["user"] for p, c in zip(people, claims.get(tid, [])) if c.stage == Stage.PARTLY_DONE],
-        })
+            refs = [{"kind": p.kind, "ref": _pr_ref(p, tracker)} for p in prs.get((tid, c.user.lower()), [])] if pr_refs else []
+            people.append(
+                {
+                    "user": _esc(c.user),
+                    "stage": c.stage.value,
+                    "prs": refs,
+                    "link": texts.safe_url(c.link) if c.link and pr_refs and not refs else None,
+                    "team": _esc(c.team) if c.team else None,
+                }
+            )
+        rows.append(
+            {
+                "id": tid,
+                "difficulty": _esc(t.difficulty or ""),
+                "title": _esc(t.title),
+                "url": (texts.safe_url(task_url(rules, t)) if links else None),
+                "closed": tid in state.closed_tasks,
+                "claimants": people,
+                "completed": [p["user"] for p, c in zip(people, claims.get(tid, [])) if c.stage == Stage.COMPLETED],
+                "partly": [p["user"] for p, c in zip(people, claims.get(tid, [])) if c.stage == Stage.PARTLY_DONE],
+            }
+        )
     return rows
 
 
@@ -348,8 +352,9 @@ class _Board:
             if tid in self.closed:
                 title = w["strike"] + title + w["closed"]
             cl = claimants.get(tid)
-            out.append(f"| {tid} | {difficulty(t.difficulty or '')} | {title} | {'<br>'.join(cl) if cl else ''} "
-                       f"| {done.get(tid, '')} |")
+            out.append(
+                f"| {tid} | {difficulty(t.difficulty or '')} | {title} | {'<br>'.join(cl) if cl else ''} | {done.get(tid, '')} |"
+            )
         return out
 
     def listed(self) -> list[int]:
@@ -395,18 +400,42 @@ class _Board:
 
     # -- frame
 
-    def frame(self, layout: str, rows: bool, people_n: int, tracks_n: int | None = None, free: bool = False,
-              free_count: int = 0, free_more: int = 0, rows_more: int = 0, rows_from: int = 0,
-              rest: bool = False, rest_more: int = 0) -> str:
+    def frame(
+        self,
+        layout: str,
+        rows: bool,
+        people_n: int,
+        tracks_n: int | None = None,
+        free: bool = False,
+        free_count: int = 0,
+        free_more: int = 0,
+        rows_more: int = 0,
+        rows_from: int = 0,
+        rest: bool = False,
+        rest_more: int = 0,
+    ) -> str:
         tracks = self.stats.tracks if tracks_n is None else self.stats.tracks[:tracks_n]
         return texts.render(
-            self.lang, "board.j2",
-            start=BOARD_START, end=BOARD_END, stats=self.stats, pct=_pct, cell=escape_cell,
-            tracks=tracks, tracks_more=len(self.stats.tracks) - len(tracks), layout=layout,
-            rows=_PH["rows"] if rows else "", rows_more=rows_more, rows_from=rows_from,
-            free=_PH["free"] if free else "", free_count=free_count, free_more=free_more,
-            people=_PH["people"] if people_n else "", people_more=len(self.stats.people) - people_n,
-            rest=_PH["rest"] if rest else "", rest_more=rest_more,
+            self.lang,
+            "board.j2",
+            start=BOARD_START,
+            end=BOARD_END,
+            stats=self.stats,
+            pct=_pct,
+            cell=escape_cell,
+            tracks=tracks,
+            tracks_more=len(self.stats.tracks) - len(tracks),
+            layout=layout,
+            rows=_PH["rows"] if rows else "",
+            rows_more=rows_more,
+            rows_from=rows_from,
+            free=_PH["free"] if free else "",
+            free_count=free_count,
+            free_more=free_more,
+            people=_PH["people"] if people_n else "",
+            people_more=len(self.stats.people) - people_n,
+            rest=_PH["rest"] if rest else "",
+            rest_more=rest_more,
             closed_on=self.state.closed_at.strftime("%Y-%m-%d") if self.state.closed_at else None,
         ).strip("\n")
 
@@ -465,8 +494,7 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: 
     people_all = b.people_rows(None if n_people <= PEOPLE_CAP else PEOPLE_CAP)
     people = people_all[:people_n]
     people_len = _joined_len(people)
-    least = (sum(map(len, b._titles)) + sum(len(str(t)) + 17 for t in b.ids)
-             + sum(len(s) for cl in b.short.values() for s in cl))
+    least = sum(map(len, b._titles)) + sum(len(str(t)) + 17 for t in b.ids) + sum(len(s) for cl in b.short.values() for s in cl)
     if least <= budget:
         rows = b.full_rows(links=False, prs=False)
         people_all = b.people_rows(None)
@@ -519,8 +547,7 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: 
         cut = k < widest
         frame = b.frame("ids", bool(rows), people_n, free=bool(items), free_count=free_count, rest=cut and bool(rest))
         if _size(frame, rows_len(k), people_len, len(free), len(rest_all) if cut else 0) <= budget:
-            return _fill(frame, [f"{h}{capped(cl, k)} |" for h, cl in zip(heads, cells)], people, free,
-                         rest_all if cut else "")
+            return _fill(frame, [f"{h}{capped(cl, k)} |" for h, cl in zip(heads, cells)], people, free, rest_all if cut else "")
 
     # 8: one claimant a row, and only the first rows that fit
     ends = list(accumulate(n + 1 for n in (len(h) + 2 + len(capped(cl, 1)) for h, cl in zip(heads, cells))))
@@ -533,18 +560,25 @@ def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: 
         rest = [f"@{_esc(p[0])}" for p in b.stats.people[people_n:]]
         rest_n = _cut(rest, sep, room)
         rest_cut = sep.join(rest[:rest_n])
-        shape: dict[str, Any] = dict(people_n=people_n, tracks_n=tracks_n, free=bool(free_n), free_count=free_count,
-                     free_more=sum(sizes[free_n:]), rest=bool(rest_n), rest_more=len(rest) - rest_n)
+        shape: dict[str, Any] = dict(
+            people_n=people_n,
+            tracks_n=tracks_n,
+            free=bool(free_n),
+            free_count=free_count,
+            free_more=sum(sizes[free_n:]),
+            rest=bool(rest_n),
+            rest_more=len(rest) - rest_n,
+        )
         # the longest the "… N more tasks from No.X" line can be
         frame = b.frame("ids", True, rows_more=len(listed), rows_from=max(listed, default=0), **shape)
         fixed = _size(frame, 0, _joined_len(people), len(free_cut), len(rest_cut)) - len(_PH["rows"])
         if fixed > budget:
             continue
         n_rows = bisect_right(ends, budget - fixed + 1)  # the last row has no newline
-        frame = b.frame("ids", n_rows > 0, rows_more=len(listed) - n_rows,
-                        rows_from=listed[n_rows] if n_rows < len(listed) else 0, **shape)
-        out = _fill(frame, [f"{h}{capped(cl, 1)} |" for h, cl in zip(heads[:n_rows], cells[:n_rows])], people,
-                    free_cut, rest_cut)
+        frame = b.frame(
+            "ids", n_rows > 0, rows_more=len(listed) - n_rows, rows_from=listed[n_rows] if n_rows < len(listed) else 0, **shape
+        )
+        out = _fill(frame, [f"{h}{capped(cl, 1)} |" for h, cl in zip(heads[:n_rows], cells[:n_rows])], people, free_cut, rest_cut)
         if len(out) <= budget:
             return out
     raise BoardTooBig(f"the board's fixed text alone exceeds {budget} characters")
@@ -558,8 +592,9 @@ def minimal_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
     """The board when the organiser's text leaves almost no room: the markers, the totals and
     where to read the rest (`/status`)."""
     stats = board_stats(rules, state)
-    return texts.render(lang, "board_minimal.j2", start=BOARD_START, end=BOARD_END, total=stats.total,
-                        people=len(stats.people)).strip("\n")
+    return texts.render(
+        lang, "board_minimal.j2", start=BOARD_START, end=BOARD_END, total=stats.total, people=len(stats.people)
+    ).strip("\n")
 
 
 def tracker_body(rules: CampaignRules, state: CampaignState, lang: str, issue_body: str, board: str | None = None) -> str:
@@ -598,7 +633,7 @@ def splice_board(issue_body: str, board: str) -> str:
     body = issue_body or ""
     m = _REGION.search(body)
     if m:
-        return body[: m.start()] + board + body[m.end():]
+        return body[: m.start()] + board + body[m.end() :]
     if not body:
         return board + "\n"
     sep = "" if body.endswith("\n\n") else ("\n" if body.endswith("\n") else "\n\n")

@@ -7,6 +7,7 @@ line (so a retry after a crash finds each of them, see `leading_markers`), then 
 `templates/<lang>/coalesced.j2` around the replies' texts. A reply whose text alone does not fit
 a merged comment is posted as it is.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

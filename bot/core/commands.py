@@ -108,6 +108,7 @@ line of MAX_ECHO characters (and shown as inline code by the message templates).
 Edited comments: `new_commands(old, new)` keeps only the commands (and messages) of `new`
 that `old` did not already have (multiset difference).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -121,14 +122,28 @@ from functools import lru_cache
 
 from bot.core.messages import Message
 
-MAX_RANGE = 50          # a range may cover at most this many tasks (`1-50` ok, `1-51` error)
-MAX_TASK_ID = 9999      # task numbers above this are errors, not tasks
-MAX_FORMS = 500        # labels, verbs and line commands read per comment; the rest gets one error
-MAX_LIST_ERRORS = 20    # bad items of one list reported one by one; the rest are counted in one error
-MAX_ECHO = 60           # user text quoted back in a hint or an error is cut to this many characters
+MAX_RANGE = 50  # a range may cover at most this many tasks (`1-50` ok, `1-51` error)
+MAX_TASK_ID = 9999  # task numbers above this are errors, not tasks
+MAX_FORMS = 500  # labels, verbs and line commands read per comment; the rest gets one error
+MAX_LIST_ERRORS = 20  # bad items of one list reported one by one; the rest are counted in one error
+MAX_ECHO = 60  # user text quoted back in a hint or an error is cut to this many characters
 
-ACTIONS = ("claim", "unclaim", "submit", "assign", "unassign", "done", "reopen",
-           "close-task", "status", "refresh", "help", "renew", "close-campaign", "reopen-campaign")
+ACTIONS = (
+    "claim",
+    "unclaim",
+    "submit",
+    "assign",
+    "unassign",
+    "done",
+    "reopen",
+    "close-task",
+    "status",
+    "refresh",
+    "help",
+    "renew",
+    "close-campaign",
+    "reopen-campaign",
+)
 NO_ARGS = ("refresh", "help", "close-campaign", "reopen-campaign")  # line commands that take no arguments
 STAGES = ("rfc", "code")
 
@@ -145,8 +160,14 @@ class Command:
     user: str | None = None
 
     def as_dict(self) -> dict:
-        return {"action": self.action, "tasks": list(self.tasks), "stage": self.stage,
-                "link": self.link, "team": self.team, "user": self.user}
+        return {
+            "action": self.action,
+            "tasks": list(self.tasks),
+            "stage": self.stage,
+            "link": self.link,
+            "team": self.team,
+            "user": self.user,
+        }
 
 
 @dataclass
@@ -156,9 +177,11 @@ class ParseResult:
     errors: list[Message] = field(default_factory=list)
 
     def as_dict(self, lang: str = "en") -> dict:
-        return {"commands": [c.as_dict() for c in self.commands],
-                "hints": [m.text(lang) for m in self.hints],
-                "errors": [m.text(lang) for m in self.errors]}
+        return {
+            "commands": [c.as_dict() for c in self.commands],
+            "hints": [m.text(lang) for m in self.hints],
+            "errors": [m.text(lang) for m in self.errors],
+        }
 
 
 def _clip(text: str, limit: int = MAX_ECHO) -> str:
@@ -170,8 +193,9 @@ def _clip(text: str, limit: int = MAX_ECHO) -> str:
 # ---------------------------------------------------------------------------------------------
 # Normalising: what the reader cannot see is not there, look-alikes read as what they look like.
 
-_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f"
-                        "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069]")
+_INVISIBLE = re.compile(
+    "[\u200b\u200c\u200d\u2060\ufeff\u00ad\u180e\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069]"
+)
 _LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 
 
@@ -210,9 +234,11 @@ _LIST_ITEM = re.compile(r"( {0,3})([-+*]|\d{1,9}[.)])( {1,4}|[ \t]*+$)")
 _RUN = re.compile(r"`+")
 _HTML_OPEN = re.compile(r"<!--|<(?P<tag>pre|code)\b[^<>]*+>", re.IGNORECASE)
 _PARA_BREAK = re.compile(r"\n[ \t]*+(?=\n)")
-_CLOSE_TAG = {"!--": re.compile(r"-->"),
-              "pre": re.compile(r"</pre[ \t\n]*+>", re.IGNORECASE),
-              "code": re.compile(r"</code[ \t\n]*+>|\n[ \t]*+\n", re.IGNORECASE)}
+_CLOSE_TAG = {
+    "!--": re.compile(r"-->"),
+    "pre": re.compile(r"</pre[ \t\n]*+>", re.IGNORECASE),
+    "code": re.compile(r"</code[ \t\n]*+>|\n[ \t]*+\n", re.IGNORECASE),
+}
 _NON_NL = re.compile(r"[^\n]")
 
 
@@ -229,15 +255,15 @@ def _indent(line: str) -> int:
     return col
 
 
-_BLOCK_STARTS = frozenset(" \t`~>-+*_#0123456789")   # what a line that is not plain text starts with
+_BLOCK_STARTS = frozenset(" \t`~>-+*_#0123456789")  # what a line that is not plain text starts with
 
 
 def _blank_blocks(lines: list[str]) -> list[str]:
     """Blank fenced and indented code blocks and block quotes, line by line."""
     out: list[str] = []
     fence: str | None = None
-    prev = "blank"           # what the previous line was: blank | para | code | other
-    list_indent: int | None = None   # content column of the list item we are in
+    prev = "blank"  # what the previous line was: blank | para | code | other
+    list_indent: int | None = None  # content column of the list item we are in
     for line in lines:
         if fence is not None:
             stripped = line.strip()
@@ -264,7 +290,7 @@ def _blank_blocks(lines: list[str]) -> list[str]:
                 prev = "code"
                 continue
         m = _FENCE.match(line)
-        if m and not (m.group(1)[0] == "`" and "`" in line[m.end():]):
+        if m and not (m.group(1)[0] == "`" and "`" in line[m.end() :]):
             fence = m.group(1)
             out.append(" " * len(line))
             prev = "other"
@@ -375,18 +401,21 @@ _ITEM = re.compile(
     r"(?:" + _DASH + _NO + r"?(?P<b>" + _D + r"++))?"
 )
 # one item and the separator after it; after a bare space, a number glued to a word is prose
-_STEP = re.compile(_ITEM.pattern + r"(?P<sep>\s*+(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*+|\s++(?!(?>" + _ITEM_BODY
-                   + r")[^\W\d]))?")
+_STEP = re.compile(
+    _ITEM.pattern + r"(?P<sep>\s*+(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*+|\s++(?!(?>" + _ITEM_BODY + r")[^\W\d]))?"
+)
 # a run of plain numbers (an optional minus sign, digits, no range), each followed by a separator
 # and another item: read in one step, exactly as the item-by-item loop below would read them
 _PLAIN = r"(?:[-－−](?=" + _D + r"))?" + _D + r"++"
-_SIMPLE_RUN = re.compile(r"(?:" + _PLAIN + r"(?!" + _DASH + _NO + r"?" + _D + r")"
-                         r"(?:\s*+(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*+|\s++(?!(?>" + _ITEM_BODY + r")[^\W\d]))"
-                         r"(?=[-－−]?" + _D + r"))++")
+_SIMPLE_RUN = re.compile(
+    r"(?:" + _PLAIN + r"(?!" + _DASH + _NO + r"?" + _D + r")"
+    r"(?:\s*+(?:[、,，;；/&＆]|和|及|以及|\band\b)\s*+|\s++(?!(?>" + _ITEM_BODY + r")[^\W\d]))"
+    r"(?=[-－−]?" + _D + r"))++"
+)
 _PLAIN_TOKEN = re.compile(_PLAIN)
 _LEAD = re.compile(r"[\s*_]*+")
 _LIST_FIRST = frozenset("*_0123456789０１２３４５６７８９Nn#＃-－−")
-_NUMBER_DIGITS = 9   # a number longer than this (leading zeros aside) is too big, never converted
+_NUMBER_DIGITS = 9  # a number longer than this (leading zeros aside) is too big, never converted
 
 
 @dataclass(frozen=True)
@@ -414,7 +443,7 @@ def _read_list(s: str, pos: int, fast: bool = True) -> _Items:
     tasks: set[int] = set()
     errors: list[Message] = []
     more = 0
-    seen: set[tuple[str | None, ...]] = set()   # items other than valid numbers already read (a repeated one is read once)
+    seen: set[tuple[str | None, ...]] = set()  # items other than valid numbers already read (a repeated one is read once)
     simple = _SIMPLE_RUN.match(s, pos) if fast else None
     if simple:
         for token in dict.fromkeys(_PLAIN_TOKEN.findall(s, pos, simple.end())):  # each distinct one, in order
@@ -503,10 +532,10 @@ def _check_item(m: re.Match, tasks: set[int], quiet: bool = False) -> list[Messa
     if quiet:
         return [_INVALID]
     item_end = m.end("a") if m.group("b") is None else m.end("b")
-    return [Message(code, {"item": _clip(m.string[m.start():item_end].strip(), 40), **extra})]
+    return [Message(code, {"item": _clip(m.string[m.start() : item_end].strip(), 40), **extra})]
 
 
-_INVALID = Message("more_bad_numbers", {"count": 1})   # (what a quiet check returns; never shown)
+_INVALID = Message("more_bad_numbers", {"count": 1})  # (what a quiet check returns; never shown)
 
 
 def format_tasks(tasks: tuple[int, ...], lang: str = "zh") -> str:
@@ -534,24 +563,41 @@ def format_tasks(tasks: tuple[int, ...], lang: str = "zh") -> str:
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"
 _LABELS = {
-    "取消报名": ("unclaim", None), "报名": ("claim", None), "续期": ("renew", None),
-    "提交提案": ("submit", "rfc"), "提交rfc": ("submit", "rfc"),
-    "提交作品": ("submit", "code"), "提交代码": ("submit", "code"), "提交": ("submit", None),
-    "提案链接": ("link", "rfc"), "rfc链接": ("link", "rfc"),
-    "作品链接": ("link", "code"), "代码链接": ("link", "code"), "pr链接": ("link", "code"),
+    "取消报名": ("unclaim", None),
+    "报名": ("claim", None),
+    "续期": ("renew", None),
+    "提交提案": ("submit", "rfc"),
+    "提交rfc": ("submit", "rfc"),
+    "提交作品": ("submit", "code"),
+    "提交代码": ("submit", "code"),
+    "提交": ("submit", None),
+    "提案链接": ("link", "rfc"),
+    "rfc链接": ("link", "rfc"),
+    "作品链接": ("link", "code"),
+    "代码链接": ("link", "code"),
+    "pr链接": ("link", "code"),
     "链接": ("field", "link"),
-    "队名": ("field", "team"), "队伍名称": ("field", "team"), "团队名称": ("field", "team"),
+    "队名": ("field", "team"),
+    "队伍名称": ("field", "team"),
+    "团队名称": ("field", "team"),
     "队伍名": ("field", "team"),
-    "序号": ("field", "tasks"), "任务序号": ("field", "tasks"), "任务编号": ("field", "tasks"),
+    "序号": ("field", "tasks"),
+    "任务序号": ("field", "tasks"),
+    "任务编号": ("field", "tasks"),
     "状态": ("field", "status"),
 }
 _LABEL_ALT = "|".join(sorted((re.escape(k) for k in _LABELS), key=len, reverse=True))
-_ZH = re.compile(r"(?:\*\*|__)?" + _OPEN + r"\s*+(?P<label>" + _LABEL_ALT + r")\s*+" + _CLOSE
-                 + r"(?:\*\*|__)?\s*+(?:[:：]\s*+(?:\*\*|__)?)?", re.IGNORECASE)
-_EN = re.compile(r"(?<![\w-])/?(?P<verb>unclaim|claim)\b[ \t]*+[:：]?(?:[ \t]*+(?:the[ \t]++)?tasks?\b[ \t]*+[:：]?)?",
-                 re.IGNORECASE)
-_NEAR_LABEL = re.compile(r"(?P<label>取消报名|(?<!取消)报名|提交提案|提交作品|提交)(?P<colon>\s*+[:：])?\s*+"
-                         r"(?=(?:[Nn][Oo]|[#＃])?[.．]?\s*+[0-9０-９])")
+_ZH = re.compile(
+    r"(?:\*\*|__)?" + _OPEN + r"\s*+(?P<label>" + _LABEL_ALT + r")\s*+" + _CLOSE + r"(?:\*\*|__)?\s*+(?:[:：]\s*+(?:\*\*|__)?)?",
+    re.IGNORECASE,
+)
+_EN = re.compile(
+    r"(?<![\w-])/?(?P<verb>unclaim|claim)\b[ \t]*+[:：]?(?:[ \t]*+(?:the[ \t]++)?tasks?\b[ \t]*+[:：]?)?", re.IGNORECASE
+)
+_NEAR_LABEL = re.compile(
+    r"(?P<label>取消报名|(?<!取消)报名|提交提案|提交作品|提交)(?P<colon>\s*+[:：])?\s*+"
+    r"(?=(?:[Nn][Oo]|[#＃])?[.．]?\s*+[0-9０-９])"
+)
 _NEAR_CLAIM = re.compile(r"(?<!取消)认领(?:任务)?\s*+[:：]?\s*+(?:第\s*+)?(?=(?:[Nn][Oo]|[#＃])?[.．]?\s*+[0-9０-９])")
 _UNIT = re.compile(r"\s*+(?:[年月日天周点人位次岁届期%]|个(?!任务|题)|小时|分钟)")
 _URL = re.compile(r"https?://[^\s<>\"'`\)）\]】]++", re.IGNORECASE)
@@ -564,17 +610,37 @@ _STATUS_SPLIT = re.compile(r"[&＆、,，+/|；;]|和|\band\b")
 _REMARK = re.compile(r"[(（\[［【][^()（）\[\]［］【】]*+[)）\]］】]")
 _REMARK_OPEN = re.compile(r"[(（\[［【]")
 _STATUS = {
-    "报名": ("claim", None), "claim": ("claim", None), "取消报名": ("unclaim", None), "取消": ("unclaim", None),
-    "提交": ("submit", None), "提交提案": ("submit", "rfc"), "提交rfc": ("submit", "rfc"),
-    "提交作品": ("submit", "code"), "提交代码": ("submit", "code"), "提交pr": ("submit", "code"),
+    "报名": ("claim", None),
+    "claim": ("claim", None),
+    "取消报名": ("unclaim", None),
+    "取消": ("unclaim", None),
+    "提交": ("submit", None),
+    "提交提案": ("submit", "rfc"),
+    "提交rfc": ("submit", "rfc"),
+    "提交作品": ("submit", "code"),
+    "提交代码": ("submit", "code"),
+    "提交pr": ("submit", "code"),
 }
 _STATUS_PREFIX = re.compile("|".join(sorted((re.escape(k) for k in _STATUS), key=len, reverse=True)))
 _STATUS_LIKE = re.compile(r"报名|提交|取消|认领|claim|submit|rfc|pr\b", re.IGNORECASE)
-_LINE_NAMES = {"claim": "claim", "unclaim": "unclaim", "submit": "submit", "assign": "assign",
-               "unassign": "unassign", "done": "done", "reopen": "reopen", "close-task": "close-task",
-               "close_task": "close-task", "closetask": "close-task", "status": "status",
-               "refresh": "refresh", "help": "help", "renew": "renew", "close-campaign": "close-campaign",
-               "reopen-campaign": "reopen-campaign"}
+_LINE_NAMES = {
+    "claim": "claim",
+    "unclaim": "unclaim",
+    "submit": "submit",
+    "assign": "assign",
+    "unassign": "unassign",
+    "done": "done",
+    "reopen": "reopen",
+    "close-task": "close-task",
+    "close_task": "close-task",
+    "closetask": "close-task",
+    "status": "status",
+    "refresh": "refresh",
+    "help": "help",
+    "renew": "renew",
+    "close-campaign": "close-campaign",
+    "reopen-campaign": "reopen-campaign",
+}
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
 
 
@@ -601,7 +667,7 @@ def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
     value = _REMARK.sub(" ", value)
     opened = _REMARK_OPEN.search(value)
     if opened:
-        value = value[:opened.start()]
+        value = value[: opened.start()]
     found: list[tuple[str, str | None]] = []
     unknown: list[str] = []
     seen: set[str] = set()
@@ -611,7 +677,7 @@ def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
             continue
         seen.add(key)
         m = _STATUS_PREFIX.match(key)
-        if m and not (key[m.end():m.end() + 1].isascii() and key[m.end():m.end() + 1].isalnum()):
+        if m and not (key[m.end() : m.end() + 1].isascii() and key[m.end() : m.end() + 1].isalnum()):
             found.append(_STATUS[m.group(0)])
         else:
             unknown.append(part.strip())
@@ -627,8 +693,7 @@ def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
 @lru_cache(maxsize=64)
 def _mention(bot_login: str) -> re.Pattern:
     login = bot_login.removesuffix("[bot]")
-    return re.compile(r"\s*+@" + re.escape(login) + r"(?![\w-])[\s,:：]*+/?(?P<name>[A-Za-z][\w-]*+)(?P<rest>.*)$",
-                      re.IGNORECASE)
+    return re.compile(r"\s*+@" + re.escape(login) + r"(?![\w-])[\s,:：]*+/?(?P<name>[A-Za-z][\w-]*+)(?P<rest>.*)$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=1024)
@@ -640,7 +705,7 @@ def _close_command(name: str) -> str | None:
     return _LINE_NAMES[close[0]] if close else None
 
 
-MAX_CLOSE_LOOKUPS = 20   # unknown "/" words per comment checked for a misspelt command
+MAX_CLOSE_LOOKUPS = 20  # unknown "/" words per comment checked for a misspelt command
 
 
 class _Reader:
@@ -650,11 +715,11 @@ class _Reader:
         self.cmds: list[tuple[int, Command]] = []
         self.hints: list[Message] = []
         self.errors: list[Message] = []
-        self.links: list[tuple[int, str | None, str]] = []   # (pos, kind rfc|code|None, url)
+        self.links: list[tuple[int, str | None, str]] = []  # (pos, kind rfc|code|None, url)
         self.block: dict[str, tuple[int, str]] = {}
         self.mention = _mention(bot_login) if bot_login else None
-        self.forms = 0           # labels, verbs and line commands read so far (bounded per comment)
-        self.close_matches = 0   # unknown "/" words looked up for a hint (bounded per comment)
+        self.forms = 0  # labels, verbs and line commands read so far (bounded per comment)
+        self.close_matches = 0  # unknown "/" words looked up for a hint (bounded per comment)
 
     def spend(self) -> bool:
         """Count one form read; False (and one error) once the comment has had MAX_FORMS."""
@@ -685,7 +750,7 @@ class _Reader:
         if action == "submit":
             m = re.match(r"\s*+(rfc|code)\b", rest, re.IGNORECASE)
             if m:
-                stage, rest, orig_rest = m.group(1).lower(), rest[m.end():], orig_rest[m.end():]
+                stage, rest, orig_rest = m.group(1).lower(), rest[m.end() :], orig_rest[m.end() :]
         users, items = self._args(rest)
         self.errors.extend(items.errors)
         if items.errors and not items.tasks:
@@ -706,7 +771,7 @@ class _Reader:
             return True
         if action in ("claim", "unclaim", "renew", "reopen", "close-task", "status", "submit"):
             user = None
-        link = _url_in(orig_rest[items.end:]) if action == "submit" else None
+        link = _url_in(orig_rest[items.end :]) if action == "submit" else None
         self.add(pos, Command(action, items.tasks, stage=stage, link=link, user=user))
         return True
 
@@ -749,14 +814,15 @@ class _Reader:
                 items = _read_list(line, m.end())
                 self.errors.extend(items.errors)
                 if items.tasks:
-                    link = _url_in(orig[items.end:nxt]) if kind == "submit" else None
+                    link = _url_in(orig[items.end : nxt]) if kind == "submit" else None
                     self.add(pos, Command(kind, items.tasks, stage=sub, link=link))
                 elif not items.errors:
-                    self.hints.append(Message("label_no_number", {"label": m.group("label"),
-                                                                   "example": _zh_label(kind, sub) + "：3"}))
+                    self.hints.append(
+                        Message("label_no_number", {"label": m.group("label"), "example": _zh_label(kind, sub) + "：3"})
+                    )
             else:
                 en_limit = min(en_limit, m.start())
-                value = orig[m.end():]
+                value = orig[m.end() :]
                 if kind == "link":
                     self.link_line(pos, sub, value, m.group("label"))
                 else:
@@ -779,9 +845,14 @@ class _Reader:
                 found_any = True
                 self.add(pos, Command(verb, items.tasks))
             elif not items.errors:
-                after = line[m.end():m.end() + 8].lstrip().lower()
+                after = line[m.end() : m.end() + 8].lstrip().lower()
                 at_start = first >= m.start() or line[first] == "@"
-                if at_start or after.startswith(("no", "#")) or m.group(0).startswith("/") or m.group(0).lower().endswith(("task", "tasks")):
+                if (
+                    at_start
+                    or after.startswith(("no", "#"))
+                    or m.group(0).startswith("/")
+                    or m.group(0).lower().endswith(("task", "tasks"))
+                ):
                     self.hints.append(Message("claim_no_number", {"command": verb, "example": f"{verb} No.3"}))
                     found_any = True
         if not found_any:
@@ -799,8 +870,9 @@ class _Reader:
                 continue
             kind, sub = _LABELS[m.group("label")]
             suggestion = render_command(Command(kind, items.tasks, stage=sub))
-            self.hints.append(Message("near_miss_no_brackets", {"found": _clip(orig[m.start():items.end]),
-                                                                "suggestion": suggestion}))
+            self.hints.append(
+                Message("near_miss_no_brackets", {"found": _clip(orig[m.start() : items.end]), "suggestion": suggestion})
+            )
         if question:
             return
         for m in _NEAR_CLAIM.finditer(line):
@@ -809,8 +881,12 @@ class _Reader:
             items = _read_list(line, m.end())
             if not items.tasks or _UNIT.match(line, items.end):
                 continue
-            self.hints.append(Message("near_miss_free_form", {"found": _clip(orig[m.start():items.end]),
-                                                              "suggestion": render_command(Command("claim", items.tasks))}))
+            self.hints.append(
+                Message(
+                    "near_miss_free_form",
+                    {"found": _clip(orig[m.start() : items.end]), "suggestion": render_command(Command("claim", items.tasks))},
+                )
+            )
 
     def link_line(self, pos: int, kind: str | None, value: str, label: str) -> None:
         url = _url_in(value)
@@ -888,8 +964,9 @@ class _Reader:
         pointers = {None: 0, "rfc": 0, "code": 0}
         for lpos, kind, url in leftovers:
             p = pointers[kind]
-            while p < len(order) and (cmds[order[p]][0] <= lpos or order[p] not in free
-                                      or cmds[order[p]][1].stage not in fits[kind]):
+            while p < len(order) and (
+                cmds[order[p]][0] <= lpos or order[p] not in free or cmds[order[p]][1].stage not in fits[kind]
+            ):
                 p += 1
             pointers[kind] = p
             if p == len(order):
@@ -904,10 +981,19 @@ class _Reader:
 
 _LINK_LABEL = {"rfc": "【提案链接】", "code": "【作品链接】", None: "【链接】"}
 _EXAMPLES = {
-    "claim": "/claim 3", "unclaim": "/unclaim 3", "submit": "/submit rfc 3 https://…",
-    "assign": "/assign @user 12 13", "unassign": "/unassign @user 12", "done": "/done 12 @user",
-    "reopen": "/reopen 12", "close-task": "/close-task 12", "status": "/status 12",
-    "refresh": "/refresh", "help": "/help", "renew": "/renew 3", "close-campaign": "/close-campaign",
+    "claim": "/claim 3",
+    "unclaim": "/unclaim 3",
+    "submit": "/submit rfc 3 https://…",
+    "assign": "/assign @user 12 13",
+    "unassign": "/unassign @user 12",
+    "done": "/done 12 @user",
+    "reopen": "/reopen 12",
+    "close-task": "/close-task 12",
+    "status": "/status 12",
+    "refresh": "/refresh",
+    "help": "/help",
+    "renew": "/renew 3",
+    "close-campaign": "/close-campaign",
     "reopen-campaign": "/reopen-campaign",
 }
 
@@ -930,7 +1016,7 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
     folded = whole.split("\n")
     worth, strict = _worth(bot_login)
     line_cmd, mention = _LINE_CMD.match, reader.mention
-    at, pos, n = 0, 0, len(whole)      # `at`: offset in `whole` where line `pos` starts
+    at, pos, n = 0, 0, len(whole)  # `at`: offset in `whole` where line `pos` starts
     while reader.forms <= MAX_FORMS:
         # the next line that may hold a command (others cannot); once the look-ups for misspelt
         # commands are spent, a "/" line needs a command's name to be worth reading
@@ -943,7 +1029,7 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
         m = line_cmd(line)
         if m is None and mention is not None:
             m = mention.match(line)
-        is_command = m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest"):])
+        is_command = m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest") :])
         if not is_command and _CANDIDATE.search(line):
             reader.participant_line(pos, line, orig)
         at = start + len(line) + 1
@@ -972,8 +1058,12 @@ def _worth(bot_login: str | None) -> tuple[Callable[[str, int], re.Match | None]
     at_bot = "|@" + re.escape(bot_login.removesuffix("[bot]")) + r"(?![\w-])" if bot_login else ""
     words = r"|[【\[［]|claim|报名|提交|认领"
     flags = re.IGNORECASE | re.MULTILINE
-    return (re.compile(r"^[^\S\n]*+(?:/" + at_bot + ")" + words, flags).search,
-            re.compile(r"^[^\S\n]*+(?:/(?:" + names + r")(?![\w-])" + at_bot + ")" + words, flags).search)
+    return (
+        re.compile(r"^[^\S\n]*+(?:/" + at_bot + ")" + words, flags).search,
+        re.compile(r"^[^\S\n]*+(?:/(?:" + names + r")(?![\w-])" + at_bot + ")" + words, flags).search,
+    )
+
+
 _DIGIT = re.compile(r"[0-9０-９]")
 _BARE_LEAD = re.compile(r"[\s*_]*+")
 _BARE_TRAIL = frozenset("*_。.！!")
@@ -990,8 +1080,12 @@ def _bare_list_hints(lines: list[str]) -> list[Message]:
         body = line[start:end]
         items = _read_list(body, 0)
         if items.found and not items.errors and items.tasks and items.end == len(body):
-            return [Message("near_miss_bare_numbers", {"found": _clip(body.strip()),
-                                                       "suggestion": render_command(Command("claim", items.tasks))})]
+            return [
+                Message(
+                    "near_miss_bare_numbers",
+                    {"found": _clip(body.strip()), "suggestion": render_command(Command("claim", items.tasks))},
+                )
+            ]
     return []
 
 
@@ -1057,7 +1151,12 @@ def command_problem(cmd: Command) -> str | None:
             return "team is only on claim/unclaim/submit"
         field_line = "【队名】：" + cmd.team
         m = _ZH.match(_fold(field_line))
-        if m is None or not cmd.team or clean_lines(field_line) != [field_line] or _field_value(field_line[m.end():]) != cmd.team:
+        if (
+            m is None
+            or not cmd.team
+            or clean_lines(field_line) != [field_line]
+            or _field_value(field_line[m.end() :]) != cmd.team
+        ):
             return "team name must be one plain line that reads back as itself"
     return None
 
@@ -1073,7 +1172,9 @@ def render_command(cmd: Command, lang: str = "zh") -> str:
         raise ValueError(f"cannot render {cmd!r}: {problem}")
     a = cmd.action
     if cmd.team is not None or (a in ("claim", "unclaim") and cmd.link):
-        status = {"claim": "报名", "unclaim": "取消报名"}.get(a) or {"rfc": "提交提案", "code": "提交作品", None: "提交"}[cmd.stage]
+        status = {"claim": "报名", "unclaim": "取消报名"}.get(a) or {"rfc": "提交提案", "code": "提交作品", None: "提交"}[
+            cmd.stage
+        ]
         lines = [f"【队名】：{cmd.team}"] if cmd.team is not None else []
         lines += [f"【序号】：{format_tasks(cmd.tasks)}", f"【状态】：{status}"]
         if cmd.link:

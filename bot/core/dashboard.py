@@ -10,6 +10,7 @@ change) day by day, counting tasks the same way, so its last point equals today'
 Claims the history does not know (recorded before the history existed) count from their
 `claimed_at` at their current stage.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -134,8 +135,11 @@ def replay(rules: CampaignRules, state: CampaignState, history: list[StageEvent]
     known = rules.tasks
     seen = {(e.task, e.user.lower()) for e in history}
     events = [e for e in history if e.task in known]
-    events += [StageEvent(c.claimed_at, c.task, c.user, c.stage) for c in state.claims
-               if c.task in known and (c.task, c.user.lower()) not in seen]
+    events += [
+        StageEvent(c.claimed_at, c.task, c.user, c.stage)
+        for c in state.claims
+        if c.task in known and (c.task, c.user.lower()) not in seen
+    ]
     if not events:
         return ()
     events.sort(key=lambda e: e.at)
@@ -193,8 +197,11 @@ def replay(rules: CampaignRules, state: CampaignState, history: list[StageEvent]
 
 def stale_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> tuple[Stale, ...]:
     """Claims still at "claimed" (no PR) after STALE_AFTER, oldest first, with their age in days."""
-    out = [Stale(c.task, rules.tasks[c.task].title, c.user, c.claimed_at, (now - c.claimed_at).days)
-           for c in state.claims if c.stage == Stage.CLAIMED and c.task in rules.tasks and now - c.claimed_at >= STALE_AFTER]
+    out = [
+        Stale(c.task, rules.tasks[c.task].title, c.user, c.claimed_at, (now - c.claimed_at).days)
+        for c in state.claims
+        if c.stage == Stage.CLAIMED and c.task in rules.tasks and now - c.claimed_at >= STALE_AFTER
+    ]
     out.sort(key=lambda s: (s.claimed_at, s.task, s.user.lower()))
     return tuple(out)
 
@@ -205,8 +212,9 @@ def at(d: Dashboard, rules: CampaignRules, state: CampaignState, now: datetime) 
     return dataclasses.replace(d, generated_at=now, stale=stale_claims(rules, state, now))
 
 
-def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...],
-                    now: datetime) -> Dashboard:
+def build_dashboard(
+    rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...], now: datetime
+) -> Dashboard:
     """Everything the campaign page shows."""
     claims = _claims_by_task(rules, state)
     stats = _stats(rules, state, claims)
@@ -222,14 +230,24 @@ def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[St
         t = tasks[tid]
         cs = claims.get(tid)
         if cs:
-            holders = tuple(Holder(c.user, c.stage, c.claimed_at, c.team, links_of.get((tid, c.user.lower()), ()))
-                            for c in cs)
+            holders = tuple(Holder(c.user, c.stage, c.claimed_at, c.team, links_of.get((tid, c.user.lower()), ())) for c in cs)
             top: Stage | None = max(cs, key=lambda c: rank[c.stage]).stage
         else:
             holders, top = (), None
         shut = tid in closed or not t.open_to_claims
-        rows.append(TaskRow(tid, t.title, t.difficulty, t.track, task_url(rules, t), shut, top, holders,
-                            None if t.reward is None else str(t.reward)))
+        rows.append(
+            TaskRow(
+                tid,
+                t.title,
+                t.difficulty,
+                t.track,
+                task_url(rules, t),
+                shut,
+                top,
+                holders,
+                None if t.reward is None else str(t.reward),
+            )
+        )
         if tid not in ever and not shut:
             free.append((tid, t.title))
     # recently completed: the latest time each (task, user) reached "completed" and still holds it
@@ -249,17 +267,27 @@ def build_dashboard(rules: CampaignRules, state: CampaignState, history: list[St
     for tid in sorted(claims):
         for c in claims[tid]:
             mine.setdefault(c.user.lower(), []).append((tid, c.stage))
-    people = tuple(Person(login, cl, sub, done, tuple(mine.get(login.lower(), ())))
-                   for login, cl, sub, done in stats.people)
+    people = tuple(Person(login, cl, sub, done, tuple(mine.get(login.lower(), ()))) for login, cl, sub, done in stats.people)
     if stats.tracks:
         tracks = tuple(Track(name, _counts(c)) for name, c in stats.tracks)
     else:
         tracks = ()
     campaign = rules.campaign
     return Dashboard(
-        slug=rules.slug, name=campaign.name, language=campaign.language, tracker=campaign.tracker, generated_at=now,
-        total=_counts(stats.total), closed=stats.closed, tracks=tracks, series=replay(rules, state, history),
-        free=tuple(free), stale=stale_claims(rules, state, now), recent=tuple(recent[:RECENT]), people=people, tasks=tuple(rows),
+        slug=rules.slug,
+        name=campaign.name,
+        language=campaign.language,
+        tracker=campaign.tracker,
+        generated_at=now,
+        total=_counts(stats.total),
+        closed=stats.closed,
+        tracks=tracks,
+        series=replay(rules, state, history),
+        free=tuple(free),
+        stale=stale_claims(rules, state, now),
+        recent=tuple(recent[:RECENT]),
+        people=people,
+        tasks=tuple(rows),
     )
 
 
@@ -269,28 +297,65 @@ def _iso(t: datetime | date) -> str:
 
 def to_json(d: Dashboard) -> dict:
     """The documented JSON shape of `GET /campaigns/<slug>.json` (see docs/dashboard.md)."""
+
     def counts(c: Counts) -> dict:
-        return {"tasks": c.tasks, "claimed": c.claimed, "submitted": c.submitted, "completed": c.completed,
-                "claimed_rate": c.rate(c.claimed), "submitted_rate": c.rate(c.submitted),
-                "completed_rate": c.rate(c.completed)}
+        return {
+            "tasks": c.tasks,
+            "claimed": c.claimed,
+            "submitted": c.submitted,
+            "completed": c.completed,
+            "claimed_rate": c.rate(c.claimed),
+            "submitted_rate": c.rate(c.submitted),
+            "completed_rate": c.rate(c.completed),
+        }
 
     return {
         "campaign": {"slug": d.slug, "name": d.name, "language": d.language, "tracker": d.tracker},
         "generated_at": _iso(d.generated_at),
         "total": counts(d.total) | {"closed": d.closed},
         "tracks": [{"name": t.name} | counts(t.counts) for t in d.tracks],
-        "series": [{"day": _iso(p.day), "claimed": p.claimed, "submitted": p.submitted, "completed": p.completed}
-                   for p in d.series],
+        "series": [
+            {"day": _iso(p.day), "claimed": p.claimed, "submitted": p.submitted, "completed": p.completed} for p in d.series
+        ],
         "free": [{"id": i, "title": title} for i, title in d.free],
-        "stale": [{"task": s.task, "title": s.title, "user": s.user, "claimed_at": _iso(s.claimed_at),
-                   "age_days": s.age_days} for s in d.stale],
+        "stale": [
+            {"task": s.task, "title": s.title, "user": s.user, "claimed_at": _iso(s.claimed_at), "age_days": s.age_days}
+            for s in d.stale
+        ],
         "recently_completed": [{"task": r.task, "title": r.title, "user": r.user, "at": _iso(r.at)} for r in d.recent],
-        "leaderboard": [{"user": p.login, "claimed": p.claimed, "submitted": p.submitted, "completed": p.completed,
-                         "tasks": [{"id": i, "stage": s.value} for i, s in p.tasks]} for p in d.people],
-        "tasks": [{"id": t.id, "title": t.title, "difficulty": t.difficulty, "track": t.track, "url": t.url,
-                   "closed": t.closed, "stage": t.stage.value if t.stage else None, "reward": t.reward,
-                   "holders": [{"user": h.user, "stage": h.stage.value, "claimed_at": _iso(h.claimed_at), "team": h.team,
-                                "prs": [{"repo": p.repo, "number": p.number, "url": p.url, "kind": p.kind,
-                                         "state": p.state} for p in h.prs]} for h in t.holders]}
-                  for t in d.tasks],
+        "leaderboard": [
+            {
+                "user": p.login,
+                "claimed": p.claimed,
+                "submitted": p.submitted,
+                "completed": p.completed,
+                "tasks": [{"id": i, "stage": s.value} for i, s in p.tasks],
+            }
+            for p in d.people
+        ],
+        "tasks": [
+            {
+                "id": t.id,
+                "title": t.title,
+                "difficulty": t.difficulty,
+                "track": t.track,
+                "url": t.url,
+                "closed": t.closed,
+                "stage": t.stage.value if t.stage else None,
+                "reward": t.reward,
+                "holders": [
+                    {
+                        "user": h.user,
+                        "stage": h.stage.value,
+                        "claimed_at": _iso(h.claimed_at),
+                        "team": h.team,
+                        "prs": [
+                            {"repo": p.repo, "number": p.number, "url": p.url, "kind": p.kind, "state": p.state} for p in h.prs
+                        ],
+                    }
+                    for h in t.holders
+                ],
+            }
+            for t in d.tasks
+        ],
     }

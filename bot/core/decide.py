@@ -34,6 +34,7 @@ Campaign life (the section at the end of this module):
 - `/close-campaign` (maintainers) closes the whole campaign to new claims and posts the
   results; `/reopen-campaign` opens it again. Tasks closed one by one stay closed.
 """
+
 from __future__ import annotations
 
 import re
@@ -169,8 +170,17 @@ class _Ledger:
         self.state = apply_changes(self.state, list(changes))
 
 
-def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...], now: datetime, *,
-           team: str | None = None, link: str | None = None, force: bool = False) -> list[Note]:
+def _claim(
+    rules: CampaignRules,
+    led: _Ledger,
+    user: str,
+    tasks: tuple[int, ...],
+    now: datetime,
+    *,
+    team: str | None = None,
+    link: str | None = None,
+    force: bool = False,
+) -> list[Note]:
     """Claim `tasks` for `user`. `force` (a maintainer's /assign) skips the capacity and user limits."""
     notes: list[Note] = []
     groups: dict[NoteCode, list[int]] = {}
@@ -208,8 +218,16 @@ def _claim(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
                 led.add(DropClaim(tid, c.user))
         led.add(PutClaim(Claim(rules.slug, tid, user, Stage.CLAIMED, now, team=team, link=link)))
         groups.setdefault(NoteCode.CLAIMED, []).append(tid)
-    for code in (NoteCode.CLAIMED, NoteCode.ALREADY_CLAIMED, NoteCode.UNKNOWN_TASK, NoteCode.CAMPAIGN_CLOSED,
-                 NoteCode.TASK_CLOSED, NoteCode.TASK_COMPLETED, NoteCode.TASK_FULL, NoteCode.USER_LIMIT):
+    for code in (
+        NoteCode.CLAIMED,
+        NoteCode.ALREADY_CLAIMED,
+        NoteCode.UNKNOWN_TASK,
+        NoteCode.CAMPAIGN_CLOSED,
+        NoteCode.TASK_CLOSED,
+        NoteCode.TASK_COMPLETED,
+        NoteCode.TASK_FULL,
+        NoteCode.USER_LIMIT,
+    ):
         if code not in groups:
             continue
         extra: dict = {}
@@ -300,8 +318,9 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
     return []
 
 
-def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, now: datetime,
-                   parsed: ParseResult | None = None) -> Decision:
+def decide_comment(
+    rules: CampaignRules, state: CampaignState, c: CommentFacts, now: datetime, parsed: ParseResult | None = None
+) -> Decision:
     """A comment on the tracker issue or on a task's own issue (`parsed`: `c.read()`, if the caller has it)."""
     lang = lang_of(rules)
     parsed = parsed or c.read()
@@ -312,8 +331,10 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
         if not commands and c.old_body is None and BARE_CLAIM.match(c.body):
             commands = [Command("claim", (c.task_issue.id,))]
             hints = []
-        commands = [replace(cmd, tasks=(c.task_issue.id,)) if cmd.action in {"claim", "unclaim", "submit"} and not cmd.tasks else cmd
-                    for cmd in commands]
+        commands = [
+            replace(cmd, tasks=(c.task_issue.id,)) if cmd.action in {"claim", "unclaim", "submit"} and not cmd.tasks else cmd
+            for cmd in commands
+        ]
     led = _Ledger(state)
     notes: list[Note] = []
     extra_blocks: list[str] = []
@@ -344,8 +365,12 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
     notes += [Note(NoteCode.HINT, detail=h) for h in hints]
     notes += [Note(NoteCode.ERROR, detail=e.text(lang)) for e in parsed.errors]
     notes = _tell_expiry(rules, notes, now)
-    decision = Decision(changes=led.changes, notes=notes, after=led.state,
-                        board=BoardChange.FORCE if refresh else BoardChange.moved_if(bool(led.changes)))
+    decision = Decision(
+        changes=led.changes,
+        notes=notes,
+        after=led.state,
+        board=BoardChange.FORCE if refresh else BoardChange.moved_if(bool(led.changes)),
+    )
     extra_blocks += _results_blocks(rules, state, led.state, c, decision)
     if notes or extra_blocks:
         body = _reply_body(rules, c, notes, parsed, hints)
@@ -353,8 +378,13 @@ def decide_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, 
             body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
         decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang)))
     if c.task_issue is not None:
-        claimed = [ch.claim.user for ch in led.changes if isinstance(ch, PutClaim) and ch.claim.task == c.task_issue.id
-                   and state.claim(c.task_issue.id, ch.claim.user) is None]
+        claimed = [
+            ch.claim.user
+            for ch in led.changes
+            if isinstance(ch, PutClaim)
+            and ch.claim.task == c.task_issue.id
+            and state.claim(c.task_issue.id, ch.claim.user) is None
+        ]
         if claimed:
             decision.actions.append(AddLabels(c.repo, c.number, (rules.campaign.labels.claimed,)))
             decision.actions.append(Assign(c.repo, c.number, tuple(claimed)))
@@ -401,8 +431,13 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
         task = rules.tasks.get(tid)
         if task is None:
             continue
-        stages = [s for p in led.state.prs if p.author.lower() == pr.author.lower() and tid in p.tasks
-                  for s in [pr_stage(p)] if s is not None]
+        stages = [
+            s
+            for p in led.state.prs
+            if p.author.lower() == pr.author.lower() and tid in p.tasks
+            for s in [pr_stage(p)]
+            if s is not None
+        ]
         derived = max(stages, key=lambda s: s.rank) if stages else None
         mine = led.state.claim(tid, pr.author)
         if mine is None:
@@ -442,8 +477,19 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
     tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
     kind = pr_kind(rules, tasks, p.repo, files)
     pr_state = PrState.MERGED if p.merged else (PrState.CLOSED if p.state == "closed" else PrState.OPEN)
-    pr = PullRequest(rules.slug, p.repo, p.number, p.author, p.title, tuple(p.ref.tasks), kind, pr_state, p.url,
-                     part=p.ref.part, revert=p.ref.revert)
+    pr = PullRequest(
+        rules.slug,
+        p.repo,
+        p.number,
+        p.author,
+        p.title,
+        tuple(p.ref.tasks),
+        kind,
+        pr_state,
+        p.url,
+        part=p.ref.part,
+        revert=p.ref.revert,
+    )
     led = _Ledger(state)
     if old != pr:
         led.add(PutPull(pr))
@@ -454,8 +500,16 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         _credit(rules, led, replace(old, tasks=tuple(sorted(set(old.tasks) - set(pr.tasks)))), now)
     limit = rules.campaign.claim_policy.max_claims_per_user
     known = [t for t in dict.fromkeys(pr.tasks) if t in rules.tasks]
-    review = review_pr(rules, pr, files, p.body, led.state, tuple(h.text(lang_of(rules)) for h in p.ref.hints),
-                       over_limit={t: limit or 0 for t in over}, title_names=len(known) if limit and len(known) > limit else 0)
+    review = review_pr(
+        rules,
+        pr,
+        files,
+        p.body,
+        led.state,
+        tuple(h.text(lang_of(rules)) for h in p.ref.hints),
+        over_limit={t: limit or 0 for t in over},
+        title_names=len(known) if limit and len(known) > limit else 0,
+    )
     decision = Decision(changes=led.changes, board=BoardChange.moved_if(bool(led.changes)))
     checklist = render_checklist(review, rules, lang_of(rules))
     decision.actions.append(UpsertChecklist(p.repo, p.number, checklist))
@@ -486,10 +540,15 @@ def lapse_claims(rules: CampaignRules, state: CampaignState, now: datetime) -> D
     entries = [("due", p) for p in _by_person(rules, due)] + [("lapsed", p) for p in _by_person(rules, lapsed)]
     parts = range(0, len(entries), NOTICE_PEOPLE)
     for n, start in enumerate(parts, 1):
-        chunk = entries[start:start + NOTICE_PEOPLE]
+        chunk = entries[start : start + NOTICE_PEOPLE]
         key = _notice_key(rules, "sweep", now) + (f".{n}" if len(parts) > 1 else "")
-        body = render_sweep_notice(rules, [p for kind, p in chunk if kind == "due"],
-                                   [p for kind, p in chunk if kind == "lapsed"], lang_of(rules), key=key)
+        body = render_sweep_notice(
+            rules,
+            [p for kind, p in chunk if kind == "due"],
+            [p for kind, p in chunk if kind == "lapsed"],
+            lang_of(rules),
+            key=key,
+        )
         decision.actions.append(Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0, key, body))
     return decision
 
@@ -543,8 +602,13 @@ def _renew(rules: CampaignRules, led: _Ledger, user: str, tasks: tuple[int, ...]
             groups.setdefault(NoteCode.RENEWED, []).append(tid)
     notes = []
     days = rules.campaign.claim_policy.claim_expiry_days
-    for code in (NoteCode.RENEWED, NoteCode.RENEW_TOO_EARLY, NoteCode.RENEW_NOT_NEEDED, NoteCode.RENEW_LAPSED,
-                 NoteCode.NOT_CLAIMED):
+    for code in (
+        NoteCode.RENEWED,
+        NoteCode.RENEW_TOO_EARLY,
+        NoteCode.RENEW_NOT_NEEDED,
+        NoteCode.RENEW_LAPSED,
+        NoteCode.NOT_CLAIMED,
+    ):
         if code not in groups:
             continue
         extra: dict = {}
@@ -572,8 +636,10 @@ def _done_notes(known: list[int], by: dict[int, list[str]]) -> list[Note]:
     groups: dict[tuple[str, ...], list[int]] = {}
     for tid in known:
         groups.setdefault(tuple(by.get(tid, ())), []).append(tid)
-    return [Note(NoteCode.DONE, tuple(ts), user=users[0] if len(users) == 1 else None, extra={"by": list(users)})
-            for users, ts in groups.items()]
+    return [
+        Note(NoteCode.DONE, tuple(ts), user=users[0] if len(users) == 1 else None, extra={"by": list(users)})
+        for users, ts in groups.items()
+    ]
 
 
 def _close_campaign(rules: CampaignRules, led: _Ledger, close: bool, now: datetime) -> list[Note]:
@@ -588,19 +654,23 @@ def _close_campaign(rules: CampaignRules, led: _Ledger, close: bool, now: dateti
     return [Note(NoteCode.CAMPAIGN_REOPENED)]
 
 
-def _results_blocks(rules: CampaignRules, before: CampaignState, after: CampaignState, c: CommentFacts,
-                    decision: Decision) -> list[str]:
+def _results_blocks(
+    rules: CampaignRules, before: CampaignState, after: CampaignState, c: CommentFacts, decision: Decision
+) -> list[str]:
     """When this comment closed the campaign: its results, in the reply when the comment is on the
     tracker, else in a notice on the tracker."""
     if before.closed_at is not None or after.closed_at is None:
         return []
     results = render_results(rules, after, lang_of(rules))
-    if not rules.campaign.tracker or (c.repo.lower(), c.number) == ((rules.campaign.tracker_repo or "").lower(),
-                                                                     rules.campaign.tracker_number):
+    if not rules.campaign.tracker or (c.repo.lower(), c.number) == (
+        (rules.campaign.tracker_repo or "").lower(),
+        rules.campaign.tracker_number,
+    ):
         return [results]
     key = _notice_key(rules, "results", after.closed_at)
-    decision.actions.append(Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0, key,
-                                   notice_marker(key) + "\n" + results))
+    decision.actions.append(
+        Notice(rules.campaign.tracker_repo or "", rules.campaign.tracker_number or 0, key, notice_marker(key) + "\n" + results)
+    )
     return []
 
 
@@ -671,8 +741,13 @@ def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
     for tid in known:
         task = rules.tasks[tid]
         if task.targets:
-            items.append(CheckItem(CheckCode.TARGETS, CheckStatus.FAIL, {"task": tid, "wrong_repo": p.repo, "inside": 0,
-                                                                       "outside": [], "more": 0, "targets": target_list(task)}))
+            items.append(
+                CheckItem(
+                    CheckCode.TARGETS,
+                    CheckStatus.FAIL,
+                    {"task": tid, "wrong_repo": p.repo, "inside": 0, "outside": [], "more": 0, "targets": target_list(task)},
+                )
+            )
     if not items:
         return Decision()
     review = Review(pr, tuple(items), ())
@@ -680,8 +755,11 @@ def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
 
 
 # ---- commands where people work: a task PR's comments, a task's own issue -------------------------
-_BARE = re.compile(r"^\s*/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s+@(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})))?"
-                   r"\s*[。.!！]?\s*$", re.IGNORECASE)
+_BARE = re.compile(
+    r"^\s*/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s+@(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})))?"
+    r"\s*[。.!！]?\s*$",
+    re.IGNORECASE,
+)
 STATE_ACTIONS = {"claim", "unclaim", "submit", "assign", "unassign", "done", "reopen", "close-task"}
 
 
@@ -698,6 +776,7 @@ def bare_commands(body: str, old_body: str | None = None) -> list[tuple[str, str
     """Slash commands written without task numbers where the task is implied (`/claim`, `/unclaim`,
     `/done [@user]`, `/reopen`, `/close-task`, `/recheck`), as (action, user) in order; code, quotes
     and HTML comments do not count. On an edited comment only lines that are new count."""
+
     def read(text: str) -> list[tuple[str, str | None]]:
         out = []
         for line in clean_lines(text):
@@ -713,8 +792,15 @@ def bare_commands(body: str, old_body: str | None = None) -> list[tuple[str, str
     return found
 
 
-def with_implied_tasks(parsed: ParseResult, body: str, old_body: str | None, tasks: tuple[int, ...], *,
-                       author: str | None = None, keep_hints: bool = True) -> tuple[ParseResult, bool]:
+def with_implied_tasks(
+    parsed: ParseResult,
+    body: str,
+    old_body: str | None,
+    tasks: tuple[int, ...],
+    *,
+    author: str | None = None,
+    keep_hints: bool = True,
+) -> tuple[ParseResult, bool]:
     """`parsed` plus the bare commands of the comment, each for `tasks` (the PR's or the task
     issue's); a bare `/done` on a PR (`author` given) completes the PR's author. Returns the
     commands and whether `/recheck` was asked. Hints that a number is missing are dropped when
@@ -733,8 +819,15 @@ def with_implied_tasks(parsed: ParseResult, body: str, old_body: str | None, tas
     return ParseResult(commands=commands, hints=hints, errors=errors), recheck
 
 
-def decide_pr_comment(rules: CampaignRules, state: CampaignState, c: CommentFacts, parsed: ParseResult, now: datetime,
-                      pull: PullFacts | None = None, files: list[ChangedFile] | None = None) -> Decision:
+def decide_pr_comment(
+    rules: CampaignRules,
+    state: CampaignState,
+    c: CommentFacts,
+    parsed: ParseResult,
+    now: datetime,
+    pull: PullFacts | None = None,
+    files: list[ChangedFile] | None = None,
+) -> Decision:
     """A comment on a task PR: its commands as on the tracker (same permission rules), then, when
     the shell fetched the PR (`/recheck`, or a command that changed the state), the PR reviewed
     again on the new state: checklist, labels and check run re-posted where they changed."""
@@ -743,5 +836,9 @@ def decide_pr_comment(rules: CampaignRules, state: CampaignState, c: CommentFact
         return decision
     after = apply_changes(state, decision.changes) if decision.changes else state
     review = decide_pull(rules, after, pull, files or [], now)
-    return Decision(changes=decision.changes + review.changes, actions=decision.actions + review.actions,
-                    board=decision.board | review.board, notes=decision.notes)
+    return Decision(
+        changes=decision.changes + review.changes,
+        actions=decision.actions + review.actions,
+        board=decision.board | review.board,
+        notes=decision.notes,
+    )

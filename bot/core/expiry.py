@@ -4,6 +4,7 @@ A claim's period starts at its claim or its holder's last `/renew`; only claims 
 claimed stage lapse (a PR, even an RFC, keeps a claim for good). Used by `decide` (policy) and
 by the renderers (`replies`, `board`) that show the dates.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta

@@ -14,6 +14,7 @@ without any delivery at all. So effects are also keyed by *what* they are:
 
 The store records the applied effect in the same transaction as the decision (`Store.commit`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -74,8 +75,18 @@ def comment_effect(repo: str, comment_id: int, body: str, updated_at: datetime |
     return Effect(EffectKind.COMMENT, f"comment:{repo.lower()}:{comment_id}", _sha(body), updated_at, body)
 
 
-def pull_effect(repo: str, number: int, *, head_sha: str, title: str, body: str, state: str, merged: bool,
-                files: list[tuple[str, str]], updated_at: datetime | None) -> Effect:
+def pull_effect(
+    repo: str,
+    number: int,
+    *,
+    head_sha: str,
+    title: str,
+    body: str,
+    state: str,
+    merged: bool,
+    files: list[tuple[str, str]],
+    updated_at: datetime | None,
+) -> Effect:
     """A pull request's state: what the bot reads of it (head, title, body, open / closed / merged,
     changed files as (name, status)). `updated_at` orders states only; it is not part of the
     fingerprint, so a label change (which moves updated_at but nothing the bot reads) is no new state."""

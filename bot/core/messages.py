@@ -6,6 +6,7 @@ and en side by side, live in `bot/templates/parser.yml` (jinja2 syntax, no HTML 
 text goes through the `code` filter, so it shows as inline code and nothing in it is live).
 Templates are read once, lazily, so importing the parsers stays cheap.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -63,7 +64,7 @@ def _env():
     from bot.core.texts import code_span
 
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
-    env.filters["code"] = code_span   # user text as inline code: never a live mention, link, image or HTML
+    env.filters["code"] = code_span  # user text as inline code: never a live mention, link, image or HTML
     return env
 
 

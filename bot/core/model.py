@@ -3,6 +3,7 @@
 Everything here is immutable and free of I/O. The store turns rows into these; `decide`
 reads them; `board`, `review` and `replies` render them.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

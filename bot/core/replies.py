@@ -18,6 +18,7 @@ closed, from `bot.report`).
 Every note code (`bot.model.NoteCode`) has an entry (a macro of the same name) in
 `templates/<lang>/replies.j2`; an unknown code is a programming error (`Note` raises ValueError).
 """
+
 from __future__ import annotations
 
 import json
@@ -94,16 +95,18 @@ def _group(notes: list[Note], lang: str) -> list[_Group]:
 
 def _deliverables(rules: CampaignRules, task: Task) -> dict[str, Any]:
     repo, path = task.rfc_location(rules.campaign)
-    return _Fields({
-        "id": task.id,
-        "title": task.title,
-        "url": task_url(rules, task),
-        "rfc": _Fields({"repo": repo, "path": path}) if task.rfc.required else None,
-        "targets": [_Fields({"repo": t.repo, "paths": list(t.paths)}) for t in task.targets],
-        "tests": list(task.tests),
-        "acceptance": list(task.acceptance),
-        "pr_title": f"【{rules.campaign.key} No.{task.id}】",
-    })
+    return _Fields(
+        {
+            "id": task.id,
+            "title": task.title,
+            "url": task_url(rules, task),
+            "rfc": _Fields({"repo": repo, "path": path}) if task.rfc.required else None,
+            "targets": [_Fields({"repo": t.repo, "paths": list(t.paths)}) for t in task.targets],
+            "tests": list(task.tests),
+            "acceptance": list(task.acceptance),
+            "pr_title": f"【{rules.campaign.key} No.{task.id}】",
+        }
+    )
 
 
 _DELIVER: dict[tuple[int, str, int], tuple[CampaignRules, dict[str, Any]]] = {}
@@ -131,8 +134,11 @@ def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: st
     claimed = [t for g in groups if g.code == NoteCode.CLAIMED for t in g.tasks if t in rules.tasks]
     claimed = list(dict.fromkeys(claimed))
     body = texts.render(
-        lang, "reply.j2",
-        marker=reply_marker(comment_id), user=user, lines=lines,
+        lang,
+        "reply.j2",
+        marker=reply_marker(comment_id),
+        user=user,
+        lines=lines,
         tasks=[_deliverables_in(rules, rules.tasks[t], lang) for t in claimed],
         m=m,
     )
@@ -142,10 +148,16 @@ def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: st
 def render_help(rules: CampaignRules, lang: str) -> str:
     """Participant and maintainer commands, in `lang` (normally the campaign's language)."""
     c = rules.campaign
-    return texts.render(
-        lang, "help.j2", campaign=c, policy=c.claim_policy,
-        example=min(rules.tasks) if rules.tasks else 1,
-    ).strip("\n") + "\n"
+    return (
+        texts.render(
+            lang,
+            "help.j2",
+            campaign=c,
+            policy=c.claim_policy,
+            example=min(rules.tasks) if rules.tasks else 1,
+        ).strip("\n")
+        + "\n"
+    )
 
 
 def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, ...], lang: str) -> str:
@@ -164,10 +176,17 @@ def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, 
             items.append(r)
         else:
             items.append({"id": t, "unknown": True})
-    return texts.render(
-        lang, "status.j2", campaign=rules.campaign, stats=board_stats(rules, state), items=items,
-        pct=lambda n, d: f"{(100 * n / d):.0f}%" if d else "0%",
-    ).strip("\n") + "\n"
+    return (
+        texts.render(
+            lang,
+            "status.j2",
+            campaign=rules.campaign,
+            stats=board_stats(rules, state),
+            items=items,
+            pct=lambda n, d: f"{(100 * n / d):.0f}%" if d else "0%",
+        ).strip("\n")
+        + "\n"
+    )
 
 
 def render_gloss(rules: CampaignRules, notes: list[Note], lang: str) -> str:
@@ -179,8 +198,17 @@ def render_gloss(rules: CampaignRules, notes: list[Note], lang: str) -> str:
 
 def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: list[dict], lang: str, *, key: str) -> str:
     """One notice for one sweep: each person reminded (tasks, when they lapse, how to renew), each lapse told."""
-    return texts.render(lang, "notice.j2", marker=notice_marker(key), reminders=reminders, lapsed=lapsed,
-                        days=rules.campaign.claim_policy.claim_expiry_days).strip("\n") + "\n"
+    return (
+        texts.render(
+            lang,
+            "notice.j2",
+            marker=notice_marker(key),
+            reminders=reminders,
+            lapsed=lapsed,
+            days=rules.campaign.claim_policy.claim_expiry_days,
+        ).strip("\n")
+        + "\n"
+    )
 
 
 RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot report`)
@@ -192,9 +220,18 @@ def render_results(rules: CampaignRules, state: CampaignState, lang: str) -> str
     from bot.core.report import build_report
 
     report = build_report(rules, state)
-    return texts.render(lang, "results.j2", report=report, people=report.people[:RESULTS_ROWS],
-                        more=max(0, len(report.people) - RESULTS_ROWS), cell=texts.escape_cell,
-                        closed=state.closed_at.strftime("%Y-%m-%d") if state.closed_at else None).strip("\n") + "\n"
+    return (
+        texts.render(
+            lang,
+            "results.j2",
+            report=report,
+            people=report.people[:RESULTS_ROWS],
+            more=max(0, len(report.people) - RESULTS_ROWS),
+            cell=texts.escape_cell,
+            closed=state.closed_at.strftime("%Y-%m-%d") if state.closed_at else None,
+        ).strip("\n")
+        + "\n"
+    )
 
 
 def _with_dates(rules: CampaignRules, people: list[dict], claims: list[Claim]) -> list[dict]:
@@ -204,6 +241,11 @@ def _with_dates(rules: CampaignRules, people: list[dict], claims: list[Claim]) -
     out = []
     for p, c in zip(people, ordered):
         lapse = lapses_at(rules, c)
-        out.append({**p, "since": c.claimed_at.strftime("%Y-%m-%d"),
-                    "lapses": lapse.strftime("%Y-%m-%d") if lapse and c.stage == Stage.CLAIMED else None})
+        out.append(
+            {
+                **p,
+                "since": c.claimed_at.strftime("%Y-%m-%d"),
+                "lapses": lapse.strftime("%Y-%m-%d") if lapse and c.stage == Stage.CLAIMED else None,
+            }
+        )
     return out

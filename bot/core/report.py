@@ -11,6 +11,7 @@ Renderers: `to_csv` (spreadsheet-safe: a cell that would start a formula is pref
 (wording from templates/<lang>/report.j2). The dashboard serves the
 CSV at `GET /campaigns/<slug>/report.csv`.
 """
+
 from __future__ import annotations
 
 import csv
@@ -119,8 +120,7 @@ def reward_total(rewards: list[str | None]) -> str | None:
     return f"{total.normalize():f}{unit}"
 
 
-def build_report(rules: CampaignRules, state: CampaignState,
-                 history: list[StageEvent] | tuple[StageEvent, ...] = ()) -> Report:
+def build_report(rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...] = ()) -> Report:
     when: dict[tuple[int, str, Stage], datetime] = {}
     for e in history:  # the last time each (task, user) reached each credited stage
         if e.stage in CREDITED:
@@ -140,9 +140,17 @@ def build_report(rules: CampaignRules, state: CampaignState,
             continue
         low = c.user.lower()
         names.setdefault(low, c.user)
-        lines.setdefault(low, []).append(ReportLine(
-            c.task, task.title, task.difficulty, None if task.reward is None else str(task.reward), c.stage,
-            tuple(merged.get((c.task, low), ())), when.get((c.task, low, c.stage))))
+        lines.setdefault(low, []).append(
+            ReportLine(
+                c.task,
+                task.title,
+                task.difficulty,
+                None if task.reward is None else str(task.reward),
+                c.stage,
+                tuple(merged.get((c.task, low), ())),
+                when.get((c.task, low, c.stage)),
+            )
+        )
     people = []
     for low, ls in lines.items():
         ls.sort(key=lambda line: line.task)
@@ -154,10 +162,17 @@ def build_report(rules: CampaignRules, state: CampaignState,
         for line in person.lines:
             by, partly_by = by_task.setdefault(line.task, ([], []))
             (by if line.stage == Stage.COMPLETED else partly_by).append(person.user)
-    tasks = tuple(TaskResult(tid, rules.tasks[tid].title, rules.tasks[tid].difficulty,
-                             None if rules.tasks[tid].reward is None else str(rules.tasks[tid].reward),
-                             tuple(sorted(by, key=str.lower)), tuple(sorted(partly_by, key=str.lower)))
-                  for tid, (by, partly_by) in sorted(by_task.items()))
+    tasks = tuple(
+        TaskResult(
+            tid,
+            rules.tasks[tid].title,
+            rules.tasks[tid].difficulty,
+            None if rules.tasks[tid].reward is None else str(rules.tasks[tid].reward),
+            tuple(sorted(by, key=str.lower)),
+            tuple(sorted(partly_by, key=str.lower)),
+        )
+        for tid, (by, partly_by) in sorted(by_task.items())
+    )
     campaign = rules.campaign
     return Report(rules.slug, campaign.name, campaign.language, tuple(people), tasks, len(rules.tasks))
 
@@ -175,9 +190,21 @@ def to_csv(report: Report) -> str:
     out.writerow(CSV_COLUMNS)
     for p in report.people:
         for line in p.lines:
-            out.writerow([_cell(v) for v in (p.user, line.task, line.title, line.difficulty, line.reward, line.stage.value,
-                                             " ".join(line.prs),
-                                             line.completed_at.isoformat() if line.completed_at else "")])
+            out.writerow(
+                [
+                    _cell(v)
+                    for v in (
+                        p.user,
+                        line.task,
+                        line.title,
+                        line.difficulty,
+                        line.reward,
+                        line.stage.value,
+                        " ".join(line.prs),
+                        line.completed_at.isoformat() if line.completed_at else "",
+                    )
+                ]
+            )
     return buf.getvalue()
 
 
@@ -185,20 +212,50 @@ def to_json(report: Report) -> dict:
     """The report as JSON data, valid against `report.schema.json`."""
     return {
         "campaign": {"slug": report.slug, "name": report.name},
-        "totals": {"tasks": report.total_tasks, "completed_tasks": report.completed_tasks, "people": len(report.people),
-                   "reward": report.reward},
-        "tasks": [{"id": t.task, "title": t.title, "difficulty": t.difficulty, "reward": t.reward,
-                   "completed_by": list(t.completed_by), "partly_done_by": list(t.partly_by)} for t in report.tasks],
-        "people": [{"user": p.user, "completed": p.completed, "partly_done": p.partly, "reward": p.reward,
-                    "tasks": [{"id": line.task, "title": line.title, "difficulty": line.difficulty, "reward": line.reward,
-                               "stage": line.stage.value, "prs": list(line.prs),
-                               "completed_at": line.completed_at.isoformat() if line.completed_at else None}
-                              for line in p.lines]}
-                   for p in report.people],
+        "totals": {
+            "tasks": report.total_tasks,
+            "completed_tasks": report.completed_tasks,
+            "people": len(report.people),
+            "reward": report.reward,
+        },
+        "tasks": [
+            {
+                "id": t.task,
+                "title": t.title,
+                "difficulty": t.difficulty,
+                "reward": t.reward,
+                "completed_by": list(t.completed_by),
+                "partly_done_by": list(t.partly_by),
+            }
+            for t in report.tasks
+        ],
+        "people": [
+            {
+                "user": p.user,
+                "completed": p.completed,
+                "partly_done": p.partly,
+                "reward": p.reward,
+                "tasks": [
+                    {
+                        "id": line.task,
+                        "title": line.title,
+                        "difficulty": line.difficulty,
+                        "reward": line.reward,
+                        "stage": line.stage.value,
+                        "prs": list(line.prs),
+                        "completed_at": line.completed_at.isoformat() if line.completed_at else None,
+                    }
+                    for line in p.lines
+                ],
+            }
+            for p in report.people
+        ],
     }
 
 
 def to_markdown(report: Report, lang: str | None = None) -> str:
     """A Markdown table per person, in the campaign's language (or `lang`)."""
-    return texts.render(lang or report.language, "report.j2", report=report, cell=texts.escape_cell,
-                        url=texts.safe_url).strip() + "\n"
+    return (
+        texts.render(lang or report.language, "report.j2", report=report, cell=texts.escape_cell, url=texts.safe_url).strip()
+        + "\n"
+    )

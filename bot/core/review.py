@@ -38,6 +38,7 @@ The check run (`check_conclusion`): `neutral` when the PR is not credited (a rev
 someone else holds), else `failure` when an item failed, else `action_required` when a
 maintainer must decide (an unchecked task), else `success` (the PR is `ready`).
 """
+
 from __future__ import annotations
 
 import re
@@ -128,9 +129,12 @@ class Review:
     @property
     def ready(self) -> bool:
         """No item failed, the task is not someone else's (nor over the author's limit), and the PR is not a revert."""
-        return not self.pr.revert and all(i.status != CheckStatus.FAIL and i.code != CheckCode.UNCHECKED
-                                          and i.params.get("reason") not in (ClaimReason.HELD, ClaimReason.USER_LIMIT)
-                                          for i in self.items)
+        return not self.pr.revert and all(
+            i.status != CheckStatus.FAIL
+            and i.code != CheckCode.UNCHECKED
+            and i.params.get("reason") not in (ClaimReason.HELD, ClaimReason.USER_LIMIT)
+            for i in self.items
+        )
 
 
 def managed_labels(rules: CampaignRules) -> set[str]:
@@ -142,29 +146,47 @@ def _cut(names: list[str]) -> tuple[list[str], int]:
     return names[:SHOW_FILES], max(0, len(names) - SHOW_FILES)
 
 
-def _check_claim(rules: CampaignRules, task: Task, pr: PullRequest, state: CampaignState,
-                 over_limit: dict[int, int]) -> tuple[CheckItem, str | None]:
+def _check_claim(
+    rules: CampaignRules, task: Task, pr: PullRequest, state: CampaignState, over_limit: dict[int, int]
+) -> tuple[CheckItem, str | None]:
     if state.claim(task.id, pr.author):
         return CheckItem(CheckCode.CLAIM, CheckStatus.PASS, {"task": task.id, "user": pr.author}), None
     if task.id in over_limit:
         held = sorted(c.task for c in state.claims_of(pr.author) if c.stage != Stage.COMPLETED)
-        return (CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
-                          {"task": task.id, "user": pr.author, "reason": ClaimReason.USER_LIMIT,
-                           "limit": over_limit[task.id], "held": held}),
-                rules.campaign.labels.needs_claim)
+        return (
+            CheckItem(
+                CheckCode.CLAIM,
+                CheckStatus.WARN,
+                {
+                    "task": task.id,
+                    "user": pr.author,
+                    "reason": ClaimReason.USER_LIMIT,
+                    "limit": over_limit[task.id],
+                    "held": held,
+                },
+            ),
+            rules.campaign.labels.needs_claim,
+        )
     if task.id in state.closed_tasks:
-        return CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
-                         {"task": task.id, "user": pr.author, "reason": ClaimReason.CLOSED}), None
+        return CheckItem(
+            CheckCode.CLAIM, CheckStatus.WARN, {"task": task.id, "user": pr.author, "reason": ClaimReason.CLOSED}
+        ), None
     holders = [c.user for c in sorted(state.claims_on(task.id), key=lambda c: (c.claimed_at, c.user.lower()))]
     cap = rules.max_claimants(task)
     if cap is not None and len(holders) >= cap:
         return (
-            CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
-                      {"task": task.id, "user": pr.author, "reason": ClaimReason.HELD, "holders": holders}),
+            CheckItem(
+                CheckCode.CLAIM,
+                CheckStatus.WARN,
+                {"task": task.id, "user": pr.author, "reason": ClaimReason.HELD, "holders": holders},
+            ),
             rules.campaign.labels.needs_claim,
         )
-    return CheckItem(CheckCode.CLAIM, CheckStatus.WARN,
-                     {"task": task.id, "user": pr.author, "reason": ClaimReason.IMPLICIT, "holders": holders}), None
+    return CheckItem(
+        CheckCode.CLAIM,
+        CheckStatus.WARN,
+        {"task": task.id, "user": pr.author, "reason": ClaimReason.IMPLICIT, "holders": holders},
+    ), None
 
 
 def target_list(task: Task) -> list[str]:
@@ -197,8 +219,7 @@ def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: lis
         else:
             outside.append(f.filename)
     shown, more = _cut(outside)
-    params: dict[str, Any] = {"task": task.id, "inside": inside, "outside": shown, "more": more,
-                              "targets": target_list(task)}
+    params: dict[str, Any] = {"task": task.id, "inside": inside, "outside": shown, "more": more, "targets": target_list(task)}
     if inside == 0:
         if pr.repo.lower() not in {r.lower() for r in task.target_repos()}:
             params["wrong_repo"] = pr.repo
@@ -230,42 +251,50 @@ def _rfc_dir(path: str) -> str:
     return path.strip("/")
 
 
-def _check_rfc(rules: CampaignRules, task: Task, pr: PullRequest, body: str, state: CampaignState) -> tuple[CheckItem, str | None]:
+def _check_rfc(
+    rules: CampaignRules, task: Task, pr: PullRequest, body: str, state: CampaignState
+) -> tuple[CheckItem, str | None]:
     if not task.rfc.required:
         return CheckItem(CheckCode.RFC, CheckStatus.SKIP, {"task": task.id}), None
     repo, path = task.rfc_location(rules.campaign)
     mine = sorted(
-        (p for p in state.prs_for(task.id)
-         if p.kind == PrKind.RFC and not p.revert and p.author.lower() == pr.author.lower()),
+        (p for p in state.prs_for(task.id) if p.kind == PrKind.RFC and not p.revert and p.author.lower() == pr.author.lower()),
         key=lambda p: (p.repo.lower(), p.number),
     )
     merged = [p for p in mine if p.state == PrState.MERGED]
     opened = [p for p in mine if p.state == PrState.OPEN]
     base = {"task": task.id, "repo": repo, "path": path, "how": None}
     if merged:
-        return CheckItem(CheckCode.RFC, CheckStatus.PASS,
-                         {**base, "how": RfcFound.MERGED, "link": merged[0].url, "number": merged[0].number}), None
+        return CheckItem(
+            CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.MERGED, "link": merged[0].url, "number": merged[0].number}
+        ), None
     if repo:
         for m in _rfc_link_re(repo).finditer(body or ""):
             number, blob = m.group(1), m.group(2)
             if number:
-                known = next((p for p in state.prs if p.kind == PrKind.RFC and p.repo.lower() == repo.lower()
-                              and p.number == int(number)), None)
+                known = next(
+                    (p for p in state.prs if p.kind == PrKind.RFC and p.repo.lower() == repo.lower() and p.number == int(number)),
+                    None,
+                )
                 if known is not None and known.state == PrState.OPEN:
-                    return CheckItem(CheckCode.RFC, CheckStatus.WARN,
-                                     {**base, "how": RfcFound.OPEN, "link": known.url, "number": known.number}), None
+                    return CheckItem(
+                        CheckCode.RFC, CheckStatus.WARN, {**base, "how": RfcFound.OPEN, "link": known.url, "number": known.number}
+                    ), None
                 if known is not None and known.state == PrState.CLOSED:
                     continue
-                return CheckItem(CheckCode.RFC, CheckStatus.PASS,
-                                 {**base, "how": RfcFound.BODY, "link": m.group(0), "number": int(number)}), None
+                return CheckItem(
+                    CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.BODY, "link": m.group(0), "number": int(number)}
+                ), None
             # blob/tree/<ref>/<path...>: the path after the ref must lie under the RFC directory
             rest = blob.split("/", 1)[1] if "/" in blob else ""
             if not path or rest.lower().startswith(_rfc_dir(path).lower() + "/") or rest.lower() == _rfc_dir(path).lower():
-                return CheckItem(CheckCode.RFC, CheckStatus.PASS,
-                                 {**base, "how": RfcFound.BODY, "link": m.group(0), "number": None}), None
+                return CheckItem(
+                    CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.BODY, "link": m.group(0), "number": None}
+                ), None
     if opened:
-        return CheckItem(CheckCode.RFC, CheckStatus.WARN,
-                         {**base, "how": RfcFound.OPEN, "link": opened[0].url, "number": opened[0].number}), None
+        return CheckItem(
+            CheckCode.RFC, CheckStatus.WARN, {**base, "how": RfcFound.OPEN, "link": opened[0].url, "number": opened[0].number}
+        ), None
     return CheckItem(CheckCode.RFC, CheckStatus.FAIL, base), rules.campaign.labels.needs_rfc
 
 
@@ -282,9 +311,17 @@ def _check_rfc_file(task: Task, rules: CampaignRules, pr: PullRequest, files: li
     return CheckItem(CheckCode.RFC_FILE, CheckStatus.PASS if found else CheckStatus.FAIL, {**base, "files": shown, "more": more})
 
 
-def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], body: str, state: CampaignState,
-              title_hints: tuple[str, ...] = (), *, over_limit: dict[int, int] | None = None,
-              title_names: int = 0) -> Review:
+def review_pr(
+    rules: CampaignRules,
+    pr: PullRequest,
+    files: list[ChangedFile],
+    body: str,
+    state: CampaignState,
+    title_hints: tuple[str, ...] = (),
+    *,
+    over_limit: dict[int, int] | None = None,
+    title_names: int = 0,
+) -> Review:
     """`over_limit`: tasks decide did not credit because the author is at the per-person limit
     (task -> the limit); `title_names`: how many tasks the title names, when that is more than one
     person may hold (a hint)."""
@@ -319,8 +356,13 @@ def review_pr(rules: CampaignRules, pr: PullRequest, files: list[ChangedFile], b
     for hint in title_hints:
         items.append(CheckItem(CheckCode.TITLE, CheckStatus.WARN, {"hint": hint}))
     if title_names:
-        items.append(CheckItem(CheckCode.TOO_MANY_TASKS, CheckStatus.WARN, {"count": title_names,
-                                                          "limit": rules.campaign.claim_policy.max_claims_per_user}))
+        items.append(
+            CheckItem(
+                CheckCode.TOO_MANY_TASKS,
+                CheckStatus.WARN,
+                {"count": title_names, "limit": rules.campaign.claim_policy.max_claims_per_user},
+            )
+        )
     review = Review(pr, tuple(items), ())
     if review.ready:
         labels.add(rules.campaign.labels.ready)
@@ -334,13 +376,21 @@ def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
     for i in review.items:
         if "task" in i.params:
             by_task.setdefault(i.params["task"], []).append(i)
-    tasks = [{"id": tid, "title": rules.tasks[tid].title,
-              "url": task_url(rules, rules.tasks[tid]), "items": its} for tid, its in by_task.items()]
+    tasks = [
+        {"id": tid, "title": rules.tasks[tid].title, "url": task_url(rules, rules.tasks[tid]), "items": its}
+        for tid, its in by_task.items()
+    ]
     hints = {id(i): texts.text_of(i.params.get("hint"), lang) for i in general if i.code == CheckCode.TITLE}
     body = texts.render(
-        lang, "checklist.j2",
-        marker=CHECKLIST_MARKER, campaign=rules.campaign, pr=review.pr, general=general, tasks=tasks,
-        hint_text=lambda item: hints[id(item)], ready=review.ready,
+        lang,
+        "checklist.j2",
+        marker=CHECKLIST_MARKER,
+        campaign=rules.campaign,
+        pr=review.pr,
+        general=general,
+        tasks=tasks,
+        hint_text=lambda item: hints[id(item)],
+        ready=review.ready,
         over_limit=any(i.params.get("reason") == ClaimReason.USER_LIMIT for i in review.items),
         unchecked=any(i.code == CheckCode.UNCHECKED for i in review.items),
         fails=sum(i.status == CheckStatus.FAIL for i in review.items),
@@ -362,8 +412,9 @@ def check_conclusion(review: Review) -> Conclusion:
 def render_check(review: Review, checklist: str, lang: str) -> tuple[Conclusion, str, str]:
     """(conclusion, title, summary) of the PR's check run; the summary is the checklist without its marker."""
     conclusion = check_conclusion(review)
-    title = texts.render(lang, "check.j2", conclusion=conclusion.value,
-                         fails=sum(i.status == CheckStatus.FAIL for i in review.items)).strip()
+    title = texts.render(
+        lang, "check.j2", conclusion=conclusion.value, fails=sum(i.status == CheckStatus.FAIL for i in review.items)
+    ).strip()
     summary = checklist.removeprefix(CHECKLIST_MARKER).strip("\n") + "\n"
     if len(summary) > MAX_SUMMARY:
         summary = summary[:MAX_SUMMARY] + "\n…\n"

@@ -15,6 +15,7 @@ user-controlled text goes through one of the helpers below before it reaches a t
 
 Nothing here does I/O beyond the package loader reading template files on first use.
 """
+
 from __future__ import annotations
 
 import functools

@@ -45,6 +45,7 @@ with several campaigns must then disambiguate (the caller's job; with one campai
 that one). When the campaign key itself has track words, the title must carry the same track
 words. Keys that are not Hackathon-shaped are compared as whole normalised strings.
 """
+
 from __future__ import annotations
 
 import difflib
@@ -74,7 +75,10 @@ _TAIL = re.compile(
 # a key the caller knows, or any words inside a bracket, directly before "No"
 _KNOWN_TAIL = re.compile(r" ?(?:" + _CLOSE + r")? ?[:：\-–]? ?" + _NO)
 _BRACKET_KEY = re.compile(_OPEN + r" ?(?P<key>[A-Za-z][A-Za-z0-9 .&+\-]{0,40}?) ?(?=[Nn][Oo] ?[.．:：]? ?[0-9])")
-_FREE_TASK = re.compile(r"(?:\btask|任务|题目|赛题) ?#? ?(?P<n>\d{1,4})(?![0-9.])(?! ?[-~～–—,、])|第 ?(?P<n2>\d{1,4}) ?(?:号|个)? ?(?:任务|题)", re.IGNORECASE)
+_FREE_TASK = re.compile(
+    r"(?:\btask|任务|题目|赛题) ?#? ?(?P<n>\d{1,4})(?![0-9.])(?! ?[-~～–—,、])|第 ?(?P<n2>\d{1,4}) ?(?:号|个)? ?(?:任务|题)",
+    re.IGNORECASE,
+)
 _REVERT = re.compile(r"^ *revert\b *[:：]? *", re.IGNORECASE)
 _PART = re.compile(r"(?:[-_–—] ?part ?\d*|[(（] ?part ?\d* ?[)）])(?![A-Za-z])", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
@@ -100,8 +104,13 @@ class TitleRef:
     hints: tuple[Message, ...]
 
     def as_dict(self, lang: str = "en") -> dict:
-        return {"key": self.key, "tasks": list(self.tasks), "part": self.part,
-                "revert": self.revert, "hints": [h.text(lang) for h in self.hints]}
+        return {
+            "key": self.key,
+            "tasks": list(self.tasks),
+            "part": self.part,
+            "revert": self.revert,
+            "hints": [h.text(lang) for h in self.hints],
+        }
 
 
 def _has_range(text: str, start: int, end: int) -> bool:
@@ -117,7 +126,7 @@ def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...
         window = max(0, word.start() - 16)  # bounded look-back: no quadratic time on long input
         before = _BEFORE.search(text, window, word.start())
         bracketed = before is not None and before.group("open") is not None
-        at_start = before is not None and not text[:before.start()].strip(" \"'“”*`")
+        at_start = before is not None and not text[: before.start()].strip(" \"'“”*`")
         tail = _TAIL.match(text, word.end())
         if tail is None:
             continue
@@ -127,24 +136,31 @@ def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...
         if mid and (tail.group("no") is None or tail.group("close")):
             continue  # later in a plain title only "… Hackathon 7th No.12" counts
         key_start = before.start("pp") if before is not None and before.group("pp") else word.start()
-        key = text[key_start:tail.end("tracks")].strip()
+        key = text[key_start : tail.end("tracks")].strip()
         if tail.group("tracks2"):
             key = f"{key} {tail.group('tracks2').strip()}"
         fixed = text
         if typo:
             key = key.replace(word.group(0), "Hackathon", 1)
-            fixed = text[:word.start()] + "Hackathon" + text[word.end():]
+            fixed = text[: word.start()] + "Hackathon" + text[word.end() :]
         shift = len(fixed) - len(text)
         edition = tail.group("edition") or tail.group("cn")
-        if tail.group("no") is None and text[tail.end():tail.end() + 1] not in ("#", "＃"):
+        if tail.group("no") is None and text[tail.end() : tail.end() + 1] not in ("#", "＃"):
             # "【Hackathon 9th 85】": a number with no "No." before it. Without an edition first the
             # number may well be the edition ("【PaddlePaddle Hackathon 6】 合集.md"): no hint then.
             if edition is None or mid or any(h.code == "title_missing_no" for h in hints):
                 continue  # (one such hint is enough; more would only repeat it)
             items = _read_list(text, tail.end())
             at = tail.end() + shift
-            hints.append(Message("title_missing_no", {"found": text[(before.start() if before else word.start()):items.end].strip(),
-                                                      "suggestion": fixed[:at] + "No." + fixed[at:]}))
+            hints.append(
+                Message(
+                    "title_missing_no",
+                    {
+                        "found": text[(before.start() if before else word.start()) : items.end].strip(),
+                        "suggestion": fixed[:at] + "No." + fixed[at:],
+                    },
+                )
+            )
             continue
         items = _read_list(text, tail.end())
         if mid and _has_range(text, tail.end(), items.end):
@@ -166,14 +182,18 @@ def _known_key_ref(text: str, keys: Iterable[str], hints: list[Message]) -> tupl
             continue
         pos = low.find(k.lower())
         while pos != -1:
-            before = text[max(0, pos - 2):pos].strip()
+            before = text[max(0, pos - 2) : pos].strip()
             ok_start = pos == 0 or before[-1:] in ("【", "[", "［") or not text[:pos].strip(" \"'“”*`")
             tail = _KNOWN_TAIL.match(text, pos + len(k))
-            if tail is not None and (ok_start or tail.group("no")) and (tail.group("no") or text[tail.end():tail.end() + 1] in ("#", "＃")):
+            if (
+                tail is not None
+                and (ok_start or tail.group("no"))
+                and (tail.group("no") or text[tail.end() : tail.end() + 1] in ("#", "＃"))
+            ):
                 items = _read_list(text, tail.end())
                 for err in items.errors:
                     hints.append(Message("title_bad_task", {"item": err.params.get("item", ""), "max": MAX_RANGE}))
-                return text[pos:pos + len(k)], items.tasks
+                return text[pos : pos + len(k)], items.tasks
             pos = low.find(k.lower(), pos + 1)
     return None
 
@@ -207,7 +227,7 @@ def _free_text_hint(text: str) -> Message | None:
     n = int(m.group("n") or m.group("n2"))
     if n < 1:
         return None
-    ed = re.match(r" ?" + _EDITION_TEXT, text[hack.end():hack.end() + 12])
+    ed = re.match(r" ?" + _EDITION_TEXT, text[hack.end() : hack.end() + 12])
     key = "Hackathon"
     if ed:
         key += f" {_ordinal(int(ed.group('edition')) if ed.group('edition') else _cn_int(ed.group('cn')))}"
@@ -259,7 +279,7 @@ def parse_title(title: str, keys: Iterable[str] = ()) -> TitleRef:
     m = _REVERT.match(text)
     if m:
         revert = True
-        text = text[m.end():].strip().strip('"“”').strip()
+        text = text[m.end() :].strip().strip('"“”').strip()
     part = bool(_PART.search(text))
     hints: list[Message] = []
     found = _hackathon_ref(text, hints) or _known_key_ref(text, keys, hints) or _bracket_ref(text, hints)
@@ -309,11 +329,13 @@ def key_matches(title_key: str | None, campaign_key: str) -> bool:
         return False
     t, c = _key_parts(title_key), _key_parts(campaign_key)
     if t is None or c is None:
+
         def norm(s: str) -> str:
             s = _SPACES.sub(" ", s).strip().lower()
             for p in ("paddlepaddle ", "paddle "):
                 s = s.removeprefix(p)
             return s
+
         return norm(title_key) == norm(campaign_key)
     if t[1] is not None and c[1] is not None and t[1] != c[1]:
         return False

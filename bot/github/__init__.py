@@ -1,2 +1,1 @@
-"""The seam to GitHub: the gateway (auth, typed calls, retries, limits), webhook event models, redelivery.
-"""
+"""The seam to GitHub: the gateway (auth, typed calls, retries, limits), webhook event models, redelivery."""

@@ -4,6 +4,7 @@ Only what decisions need is declared; everything else in GitHub's payload is ign
 new field upstream never breaks intake. A payload missing a field we need fails validation
 and the delivery is recorded as failed with the reason.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -33,6 +33,7 @@ rate limit and answers from the cache (`Installation.not_modified` counts them).
 
 `sleep` and `clock` are injectable so tests run without waiting.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -79,8 +80,7 @@ class GitHubError(Exception):
     the number of seconds GitHub asked us to wait, when it did.
     """
 
-    def __init__(self, status: int, message: str, *, method: str = "", url: str = "",
-                 retry_after: float | None = None) -> None:
+    def __init__(self, status: int, message: str, *, method: str = "", url: str = "", retry_after: float | None = None) -> None:
         super().__init__(f"{method} {url}: {status} {message}".strip())
         self.status = status
         self.message = message
@@ -211,8 +211,17 @@ def reserved_share(limit: int) -> int:
     return max(1, limit // 8) if limit > 1 else 0
 
 
-def budget_wait(minute: list[float], hour: list[float], now: float, *, per_minute: int, per_hour: int,
-                priority: bool, paused_until: float = 0.0, margin: float = BUDGET_MARGIN) -> float:
+def budget_wait(
+    minute: list[float],
+    hour: list[float],
+    now: float,
+    *,
+    per_minute: int,
+    per_hour: int,
+    priority: bool,
+    paused_until: float = 0.0,
+    margin: float = BUDGET_MARGIN,
+) -> float:
     """Seconds before another write may start (0: now), given the times GitHub received the
     recent writes (`minute`: those of the last minute + margin; `hour`: of the last hour +
     margin, both sorted), the limits, and a pause GitHub imposed. Pure."""
@@ -268,8 +277,15 @@ class MemoryBudget:
         while cells and cells[0][0] <= now - HOUR - BUDGET_MARGIN:
             cells.pop(0)
         times = sorted(c[0] for c in cells)
-        wait = budget_wait(times, times, now, per_minute=self.per_minute, per_hour=self.per_hour, priority=priority,
-                           paused_until=self._paused.get(installation_id, 0.0))
+        wait = budget_wait(
+            times,
+            times,
+            now,
+            per_minute=self.per_minute,
+            per_hour=self.per_hour,
+            priority=priority,
+            paused_until=self._paused.get(installation_id, 0.0),
+        )
         if wait > 0:
             return wait, None
         cell = [now]
@@ -332,11 +348,23 @@ class _WriteLane:
 class Gateway:
     """One per process: App credentials, the token cache, and the installations' clients."""
 
-    def __init__(self, *, api_url: str, app_id: str | int, private_key: str, session: aiohttp.ClientSession,
-                 user_agent: str = "hackathon-bot", max_creates_per_minute: int = 80, max_creates_per_hour: int = 500,
-                 budget: WriteBudget | None = None, max_attempts: int = 6,
-                 max_wait: float = 60.0, sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-                 clock: Callable[[], float] = time.time, timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        *,
+        api_url: str,
+        app_id: str | int,
+        private_key: str,
+        session: aiohttp.ClientSession,
+        user_agent: str = "hackathon-bot",
+        max_creates_per_minute: int = 80,
+        max_creates_per_hour: int = 500,
+        budget: WriteBudget | None = None,
+        max_attempts: int = 6,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+        timeout: float = 30.0,
+    ) -> None:
         self.api_url = api_url.rstrip("/")
         self.app_id = str(app_id)
         self._private_key = private_key
@@ -391,8 +419,13 @@ class Gateway:
 
     async def hook_deliveries(self, next_url: str | None = None) -> tuple[list[dict], str | None]:
         """One page of the App's webhook deliveries, newest first (App JWT), and the next page's URL."""
-        data, nxt = await self._call("GET", next_url or "/app/hook/deliveries", auth=self._app_auth, owner=None,
-                                     params=None if next_url else {"per_page": 100})
+        data, nxt = await self._call(
+            "GET",
+            next_url or "/app/hook/deliveries",
+            auth=self._app_auth,
+            owner=None,
+            params=None if next_url else {"per_page": 100},
+        )
         return list(data or []), nxt
 
     async def redeliver(self, hook_delivery_id: int) -> None:
@@ -421,8 +454,9 @@ class Gateway:
                 cached = None
             if cached is not None and token_is_fresh(cached[1], self._clock()):
                 return cached[0]
-            data, _ = await self._call("POST", f"/app/installations/{installation_id}/access_tokens",
-                                       auth=self._app_auth, owner=None)
+            data, _ = await self._call(
+                "POST", f"/app/installations/{installation_id}/access_tokens", auth=self._app_auth, owner=None
+            )
             token, expires = data["token"], parse_expiry(data["expires_at"])
             self._tokens[installation_id] = (token, expires)
             return token
@@ -434,24 +468,46 @@ class Gateway:
         hint = getattr(exc, "retry_after", None) or 0.0
         return min(self.max_wait, max(hint, backoff(state.attempt_number, cap=self.max_wait)))
 
-    async def _call(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
-                    owner: Installation | None, data: Any = None,
-                    params: Mapping[str, Any] | None = None, priority: bool = False,
-                    conditional: bool = False) -> tuple[Any, str | None]:
+    async def _call(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: Callable[[], Awaitable[str]],
+        owner: Installation | None,
+        data: Any = None,
+        params: Mapping[str, Any] | None = None,
+        priority: bool = False,
+        conditional: bool = False,
+    ) -> tuple[Any, str | None]:
         """(decoded body, next page URL) of one request, retried per the policy. `conditional`: a
         GET sent with the last ETag of this URL; a 304 answers from the cache."""
-        retrying = AsyncRetrying(stop=stop_after_attempt(self.max_attempts), wait=self._wait,
-                                 retry=retry_if_exception_type(TransientError), sleep=self._sleep,
-                                 reraise=True)
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(TransientError),
+            sleep=self._sleep,
+            reraise=True,
+        )
         async for attempt in retrying:
             with attempt:
-                return await self._attempt(method, url, auth=auth, owner=owner, data=data, params=params,
-                                           priority=priority, conditional=conditional)
+                return await self._attempt(
+                    method, url, auth=auth, owner=owner, data=data, params=params, priority=priority, conditional=conditional
+                )
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _attempt(self, method: str, url: str, *, auth: Callable[[], Awaitable[str]],
-                       owner: Installation | None, data: Any, params: Mapping[str, Any] | None,
-                       priority: bool = False, conditional: bool = False) -> tuple[Any, str | None]:
+    async def _attempt(
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: Callable[[], Awaitable[str]],
+        owner: Installation | None,
+        data: Any,
+        params: Mapping[str, Any] | None,
+        priority: bool = False,
+        conditional: bool = False,
+    ) -> tuple[Any, str | None]:
         full = url if url.startswith(("http://", "https://")) else self.api_url + "/" + url.lstrip("/")
         body = b"" if data is None else json.dumps(data).encode()
         for second_try in (False, True):
@@ -459,8 +515,9 @@ class Gateway:
             cached = owner._etags.get(full) if owner is not None and conditional and method == "GET" else None
             extra = {"if-none-match": cached[0]} if cached else {}
             if owner is not None and method in WRITE_METHODS:
-                status, headers, raw = await owner._write(priority, functools.partial(
-                    self._send, method, full, authorization, body, params, owner, extra))
+                status, headers, raw = await owner._write(
+                    priority, functools.partial(self._send, method, full, authorization, body, params, owner, extra)
+                )
             else:
                 status, headers, raw = await self._send(method, full, authorization, body, params, owner, extra)
             if status == 304 and cached is not None and owner is not None:
@@ -485,8 +542,12 @@ class Gateway:
                 raise TransientError(status, verdict.message, method=method, url=full)
             if verdict.kind == "rate_limited":
                 if owner is not None and method in WRITE_METHODS:
-                    log.warning("GitHub refused a write of installation %s (%s); its writes pause for %.0f s",
-                                owner.installation_id, verdict.message, verdict.wait or 0)
+                    log.warning(
+                        "GitHub refused a write of installation %s (%s); its writes pause for %.0f s",
+                        owner.installation_id,
+                        verdict.message,
+                        verdict.wait or 0,
+                    )
                     await self.budget.pause(owner.installation_id, self._clock() + (verdict.wait or 0.0))
                 if verdict.wait is not None and verdict.wait > self.max_wait:
                     raise GitHubError(status, verdict.message, method=method, url=full, retry_after=verdict.wait)
@@ -494,9 +555,16 @@ class Gateway:
             raise PermanentError(status, verdict.message, method=method, url=full)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _send(self, method: str, url: str, authorization: str, body: bytes,
-                    params: Mapping[str, Any] | None, owner: Installation | None,
-                    extra: Mapping[str, str] | None = None) -> tuple[int, Mapping[str, str], bytes]:
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        authorization: str,
+        body: bytes,
+        params: Mapping[str, Any] | None,
+        owner: Installation | None,
+        extra: Mapping[str, str] | None = None,
+    ) -> tuple[int, Mapping[str, str], bytes]:
         headers = sansio.create_headers(self.user_agent, accept=ACCEPT)
         headers.update(extra or {})
         headers["authorization"] = authorization
@@ -508,9 +576,9 @@ class Gateway:
         else:
             owner.calls += 1
         try:
-            async with self._session.request(method, url, headers=headers, data=body or None,
-                                             params=dict(params) if params else None,
-                                             timeout=self._timeout) as resp:
+            async with self._session.request(
+                method, url, headers=headers, data=body or None, params=dict(params) if params else None, timeout=self._timeout
+            ) as resp:
                 return resp.status, resp.headers, await resp.read()
         except (TimeoutError, aiohttp.ClientError) as exc:
             text = f"{type(exc).__name__}: {exc}"
@@ -541,8 +609,9 @@ class Installation:
         while len(self._etags) > ETAG_CACHE:
             self._etags.popitem(last=False)
 
-    async def _write(self, priority: bool, send: Callable[[], Awaitable[tuple[int, Mapping[str, str], bytes]]]
-                     ) -> tuple[int, Mapping[str, str], bytes]:
+    async def _write(
+        self, priority: bool, send: Callable[[], Awaitable[tuple[int, Mapping[str, str], bytes]]]
+    ) -> tuple[int, Mapping[str, str], bytes]:
         """Send one content-creating request: in turn (one at a time per installation, priority
         first) and within the budget, counted when GitHub answered. Waits, never drops."""
         gw = self._gateway
@@ -566,12 +635,14 @@ class Installation:
 
     # ---- generic
 
-    async def request(self, method: str, url: str, *, data: Any = None, params: dict | None = None,
-                      priority: bool = False) -> Any:
+    async def request(
+        self, method: str, url: str, *, data: Any = None, params: dict | None = None, priority: bool = False
+    ) -> Any:
         """One call; `url` relative to the API root (``/repos/...``) or absolute. A `priority`
         write may use the budget ordinary writes leave free (the board edit uses it)."""
-        body, _ = await self._gateway._call(method.upper(), url, auth=self._auth, owner=self,
-                                            data=data, params=params, priority=priority)
+        body, _ = await self._gateway._call(
+            method.upper(), url, auth=self._auth, owner=self, data=data, params=params, priority=priority
+        )
         return body
 
     async def paginate(self, url: str, *, params: dict | None = None) -> list:
@@ -580,8 +651,7 @@ class Installation:
         next_url: str | None = url
         page_params: dict | None = {"per_page": 100, **(params or {})}
         while next_url:
-            body, next_url = await self._gateway._call("GET", next_url, auth=self._auth, owner=self,
-                                                       params=page_params)
+            body, next_url = await self._gateway._call("GET", next_url, auth=self._auth, owner=self, params=page_params)
             page_params = None  # the next link carries the query
             if isinstance(body, dict):  # wrapped lists ({"total_count": n, "check_runs": [...]})
                 body = next((v for v in body.values() if isinstance(v, list)), [])
@@ -601,15 +671,23 @@ class Installation:
 
     async def get_issue(self, repo: str, number: int) -> dict:
         """The issue; a conditional request (an unchanged issue costs no rate limit)."""
-        body, _ = await self._gateway._call("GET", f"/repos/{repo}/issues/{number}", auth=self._auth, owner=self,
-                                            conditional=True)
+        body, _ = await self._gateway._call(
+            "GET", f"/repos/{repo}/issues/{number}", auth=self._auth, owner=self, conditional=True
+        )
         return body
 
     async def edit_issue(self, repo: str, number: int, *, priority: bool = False, **fields: Any) -> dict:
         """Edit an issue (the board edit is a `priority` write: see `_write`). Its answer's ETag is
         remembered for the next conditional read of the issue."""
-        body, _ = await self._gateway._call("PATCH", f"/repos/{repo}/issues/{number}", auth=self._auth, owner=self,
-                                            data=fields, priority=priority, conditional=True)
+        body, _ = await self._gateway._call(
+            "PATCH",
+            f"/repos/{repo}/issues/{number}",
+            auth=self._auth,
+            owner=self,
+            data=fields,
+            priority=priority,
+            conditional=True,
+        )
         return body
 
     async def replace_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]:
@@ -619,8 +697,7 @@ class Installation:
         return await self.request("POST", f"/repos/{repo}/issues/{number}/labels", data={"labels": list(labels)})
 
     async def add_assignees(self, repo: str, number: int, logins: list[str]) -> dict:
-        return await self.request("POST", f"/repos/{repo}/issues/{number}/assignees",
-                                  data={"assignees": list(logins)})
+        return await self.request("POST", f"/repos/{repo}/issues/{number}/assignees", data={"assignees": list(logins)})
 
     # ---- pull requests, permissions, checks
 
@@ -646,8 +723,15 @@ class Installation:
         role = data.get("role_name")
         return role if role in PERMISSIONS else data.get("permission", "none")
 
-    async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str,
-                               title: str, summary: str) -> dict:
-        return await self.request("POST", f"/repos/{repo}/check-runs", data={
-            "name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion,
-            "output": {"title": title, "summary": summary}})
+    async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> dict:
+        return await self.request(
+            "POST",
+            f"/repos/{repo}/check-runs",
+            data={
+                "name": name,
+                "head_sha": head_sha,
+                "status": "completed",
+                "conclusion": conclusion,
+                "output": {"title": title, "summary": summary},
+            },
+        )

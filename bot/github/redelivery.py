@@ -12,6 +12,7 @@ primary key), so exactly one replica asks for each failed delivery. A deliveries
 403/404 (an App without access, a GitHub Enterprise without the endpoint) is logged once and
 shown by `bot status`; the bot keeps serving.
 """
+
 from __future__ import annotations
 
 import logging
@@ -85,8 +86,14 @@ class Redeliverer:
                 if await self.store.claim_redelivery(int(d["id"]), d["guid"], d.get("event")):
                     await self.gateway.redeliver(int(d["id"]))
                     info["asked"] += 1
-                    log.info("redelivery asked for %s %s.%s (GitHub delivery %s, %s)", d["guid"], d.get("event"),
-                             d.get("action"), d["id"], d.get("status"))
+                    log.info(
+                        "redelivery asked for %s %s.%s (GitHub delivery %s, %s)",
+                        d["guid"],
+                        d.get("event"),
+                        d.get("action"),
+                        d["id"],
+                        d.get("status"),
+                    )
         except PermanentError as exc:
             info["error"] = f"the deliveries API refused: {exc.status} {exc.message}"
             if not self._refused_logged:

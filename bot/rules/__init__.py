@@ -1,4 +1,5 @@
 """Per-task rule files: models, loader, importer from task collections, linter."""
+
 from bot.rules.loader import Problem, RulesError, load_rules, read_rules
 from bot.rules.models import (
     Campaign,

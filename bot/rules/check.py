@@ -7,6 +7,7 @@ that can never match a repository path. Warnings: a task whose PRs cannot be che
 targets nor tests), a task target outside the campaign's repos, two campaigns sharing a key.
 Pure over the loaded tree.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -48,37 +49,80 @@ def lint(loaded: Loaded) -> list[Problem]:
         cdoc = loaded.docs.get(cfile)
         c = cr.campaign
         if not c.tracker:
-            problems.append(Problem(str(cfile), line_of(cdoc, ("tracker",)), "tracker",
-                                    "campaign has no tracker ('owner/repo#number'): nobody can claim its tasks"))
+            problems.append(
+                Problem(
+                    str(cfile),
+                    line_of(cdoc, ("tracker",)),
+                    "tracker",
+                    "campaign has no tracker ('owner/repo#number'): nobody can claim its tasks",
+                )
+            )
         else:
             other = trackers.get(c.tracker.lower())
             if other is not None:
-                problems.append(Problem(
-                    str(cfile), line_of(cdoc, ("tracker",)), "tracker",
-                    f"campaigns {other} and {slug} share the tracker {c.tracker}: every comment there would go to {other}. "
-                    f"Make them one campaign with a track per collection: `bot rules import A.md B.md --campaign {other} --out "
-                    f"{cr.dir.parent}` with both collections (then delete {cr.dir}), or give each its own tracker"))
+                problems.append(
+                    Problem(
+                        str(cfile),
+                        line_of(cdoc, ("tracker",)),
+                        "tracker",
+                        f"campaigns {other} and {slug} share the tracker {c.tracker}: every comment there would go to {other}. "
+                        f"Make them one campaign with a track per collection: `bot rules import A.md B.md --campaign {other} --out "
+                        f"{cr.dir.parent}` with both collections (then delete {cr.dir}), or give each its own tracker",
+                    )
+                )
             trackers.setdefault(c.tracker.lower(), slug)
         if not c.repos:
-            problems.append(Problem(str(cfile), line_of(cdoc, ("repos",)), "repos",
-                                    "campaign has no repos ('owner/repo'): none of its pull requests would be reviewed"))
+            problems.append(
+                Problem(
+                    str(cfile),
+                    line_of(cdoc, ("repos",)),
+                    "repos",
+                    "campaign has no repos ('owner/repo'): none of its pull requests would be reviewed",
+                )
+            )
         if c.key in keys:
-            problems.append(Problem(str(cfile), line_of(cdoc, ("key",)), "key", f"key {c.key!r} is also used by campaign {keys[c.key]}", "warning"))
+            problems.append(
+                Problem(
+                    str(cfile), line_of(cdoc, ("key",)), "key", f"key {c.key!r} is also used by campaign {keys[c.key]}", "warning"
+                )
+            )
         keys.setdefault(c.key, slug)
         repos = {r.lower() for r in c.repos}
         for tid, t in cr.tasks.items():
-            tfile = next((p for p in loaded.docs if p.parent == cr.dir and p.stem.isdigit() and int(p.stem) == tid), cr.dir / f"{tid:03d}.yml")
+            tfile = next(
+                (p for p in loaded.docs if p.parent == cr.dir and p.stem.isdigit() and int(p.stem) == tid),
+                cr.dir / f"{tid:03d}.yml",
+            )
             doc = loaded.docs.get(tfile)
             if not t.targets and not t.tests:
-                problems.append(Problem(str(tfile), line_of(doc, ("id",)), "targets",
-                                        "neither targets nor tests: this task's PRs cannot be checked", "warning"))
+                problems.append(
+                    Problem(
+                        str(tfile),
+                        line_of(doc, ("id",)),
+                        "targets",
+                        "neither targets nor tests: this task's PRs cannot be checked",
+                        "warning",
+                    )
+                )
             for i, tg in enumerate(t.targets):
                 if repos and tg.repo.lower() not in repos:
-                    problems.append(Problem(str(tfile), line_of(doc, ("targets", i, "repo")), f"targets[{i}].repo", f"{tg.repo} is not among the campaign's repos", "warning"))
+                    problems.append(
+                        Problem(
+                            str(tfile),
+                            line_of(doc, ("targets", i, "repo")),
+                            f"targets[{i}].repo",
+                            f"{tg.repo} is not among the campaign's repos",
+                            "warning",
+                        )
+                    )
                 for j, g in enumerate(tg.paths):
                     why = glob_problem(g)
                     if why:
-                        problems.append(Problem(str(tfile), line_of(doc, ("targets", i, "paths", j)), f"targets[{i}].paths[{j}]", f"{g!r}: {why}"))
+                        problems.append(
+                            Problem(
+                                str(tfile), line_of(doc, ("targets", i, "paths", j)), f"targets[{i}].paths[{j}]", f"{g!r}: {why}"
+                            )
+                        )
             for j, g in enumerate(t.tests):
                 why = glob_problem(g)
                 if why:
@@ -91,6 +135,13 @@ def check(path: str | Path) -> list[Problem]:
     loaded = read_rules(path)
     problems = lint(loaded)
     if not loaded.rules.campaigns and not any(p.severity == "error" for p in problems):
-        problems.append(Problem(str(path), None, "", "no campaign here: a campaign is a directory holding campaign.yml "
-                                "(create one with `bot rules import COLLECTION.md --campaign NAME --out DIR`)"))
+        problems.append(
+            Problem(
+                str(path),
+                None,
+                "",
+                "no campaign here: a campaign is a directory holding campaign.yml "
+                "(create one with `bot rules import COLLECTION.md --campaign NAME --out DIR`)",
+            )
+        )
     return problems

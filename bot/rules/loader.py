@@ -5,6 +5,7 @@ key). `read_rules` collects problems and returns what loaded; `load_rules` raise
 when there is any. Files and directories whose names start with '.' are not rule files (the
 importer keeps its record of what it generated in `.generated.yml`).
 """
+
 from __future__ import annotations
 
 import re
@@ -91,7 +92,7 @@ def _yaml() -> YAML:
 class _FastLoader(yaml.CSafeLoader if hasattr(yaml, "CSafeLoader") else yaml.SafeLoader):  # type: ignore[misc]
     """libyaml's parser; refuses duplicate keys like the round-trip loader does."""
 
-    def construct_mapping(self, node, deep=False):  # noqa: ANN001, ANN201, D102
+    def construct_mapping(self, node, deep=False):
         keys = [self.construct_object(k, deep=True) for k, _ in node.value]
         if len(keys) != len(set(map(repr, keys))):
             raise yaml.constructor.ConstructorError(None, None, "duplicate key", node.start_mark)
@@ -111,14 +112,13 @@ def _fast_parse(text: str, model: type[M]) -> M | None:
     if _YAML11_ONLY.search(text):
         return None
     try:
-        data = yaml.load(text, Loader=_FastLoader)  # noqa: S506 - a safe loader
+        data = yaml.load(text, Loader=_FastLoader)  # a safe loader
         return model.model_validate(data, strict=True) if isinstance(data, dict) else None
     except (yaml.YAMLError, ValidationError, TypeError, ValueError):
         return None
 
 
-def parse_file(path: Path, display: str, model: type[M], *,
-               nodes: bool = True) -> tuple[Any, M | None, list[Problem]]:
+def parse_file(path: Path, display: str, model: type[M], *, nodes: bool = True) -> tuple[Any, M | None, list[Problem]]:
     """Read one rule file: (node, model instance or None, problems). Without `nodes` (serving:
     no line lookups needed unless something is wrong) a valid file is read by libyaml, about ten
     times faster; any problem is reported by the exact (round-trip) path."""
@@ -160,8 +160,9 @@ def _display(path: Path, root: Path) -> str:
     return str(path)
 
 
-def read_campaign(cdir: Path, root: Path, docs: dict[Path, Any], *,
-                  nodes: bool = True) -> tuple[CampaignRules | None, list[Problem]]:
+def read_campaign(
+    cdir: Path, root: Path, docs: dict[Path, Any], *, nodes: bool = True
+) -> tuple[CampaignRules | None, list[Problem]]:
     problems: list[Problem] = []
     cfile = cdir / "campaign.yml"
     doc, campaign, probs = parse_file(cfile, _display(cfile, root), Campaign, nodes=nodes)

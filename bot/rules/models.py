@@ -3,6 +3,7 @@
 Unknown keys are errors (`extra="forbid"`); the loader turns validation errors into
 file:line: field messages. `bot rules schema` prints the JSON Schema of these models.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -34,13 +35,19 @@ class ClaimPolicy(_Strict):
     max_claimants_per_task: int | None = Field(None, ge=1, description="people who may hold one task; null: no limit")
     claim_expiry_days: int | None = Field(None, ge=1, description="days after which a claim with no PR lapses")
     remind_after_days: int | None = Field(
-        None, ge=1, description="days into a claim's period when its holder is reminded that it will lapse; "
-                                "null: 3 days before the lapse (half-way for periods under 7 days)")
+        None,
+        ge=1,
+        description="days into a claim's period when its holder is reminded that it will lapse; "
+        "null: 3 days before the lapse (half-way for periods under 7 days)",
+    )
 
     @model_validator(mode="after")
     def _remind_before_lapse(self) -> ClaimPolicy:
-        if self.remind_after_days is not None and self.claim_expiry_days is not None \
-                and self.remind_after_days >= self.claim_expiry_days:
+        if (
+            self.remind_after_days is not None
+            and self.claim_expiry_days is not None
+            and self.remind_after_days >= self.claim_expiry_days
+        ):
             raise ValueError("remind_after_days must be less than claim_expiry_days (the reminder comes before the lapse)")
         return self
 
@@ -64,8 +71,10 @@ class Campaign(_Strict):
     maintainers: list[str] = Field(default_factory=list)
     language: Literal["zh", "en"] = "zh"
     reply_language: Literal["campaign", "comment"] = Field(
-        "campaign", description="campaign: replies in the campaign's language, with a one-line gloss for a comment "
-                                "written in the other language; comment: replies in the comment's language")
+        "campaign",
+        description="campaign: replies in the campaign's language, with a one-line gloss for a comment "
+        "written in the other language; comment: replies in the comment's language",
+    )
     claim_policy: ClaimPolicy = ClaimPolicy()
     labels: Labels = Labels()
     collection_url: str | None = Field(None, description="URL of the task collection; task anchors link into it")
@@ -136,8 +145,12 @@ class Task(_Strict):
     source: Source | None = None
     issue: str | None = Field(None, description="a per-task issue, 'owner/repo#number', where claims also count")
     max_claimants: int | None = Field(None, ge=1, description="overrides the campaign's max_claimants_per_task")
-    status: TaskStatus = Field(TaskStatus.open, description="open: takes claims; reserved (a placeholder to be filled in later) and closed: take none")
-    reward: str | int | float | None = Field(None, description="what completing the task earns, as the collection states it, e.g. '0.1🌟' or 500")
+    status: TaskStatus = Field(
+        TaskStatus.open, description="open: takes claims; reserved (a placeholder to be filled in later) and closed: take none"
+    )
+    reward: str | int | float | None = Field(
+        None, description="what completing the task earns, as the collection states it, e.g. '0.1🌟' or 500"
+    )
     hand_edited: list[str] = Field(default_factory=list, description="fields a maintainer set by hand; re-import keeps them")
 
     @field_validator("status", mode="before")
@@ -217,7 +230,11 @@ class Rules(BaseModel):
 
     def by_tracker(self, repo: str, number: int) -> CampaignRules | None:
         for c in self.campaigns.values():
-            if c.campaign.tracker_repo and c.campaign.tracker_repo.lower() == repo.lower() and c.campaign.tracker_number == number:
+            if (
+                c.campaign.tracker_repo
+                and c.campaign.tracker_repo.lower() == repo.lower()
+                and c.campaign.tracker_number == number
+            ):
                 return c
         return None
 

@@ -13,6 +13,7 @@ write (see `bot.github`). A transient failure is retried with backoff capped at 
 board catches up within a minute of a GitHub outage; a refusal (a tracker GitHub will not
 edit) is recorded and shown.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -38,8 +39,17 @@ REREADS = 3  # tries when the organiser edits the tracker while the board is bei
 
 
 class BoardFlusher:
-    def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, board_delay: float,
-                 out: Callable[[str], None], clock: Clock = SYSTEM, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        store: Store,
+        gateway: Any | None,
+        *,
+        board_delay: float,
+        out: Callable[[str], None],
+        clock: Clock = SYSTEM,
+        metrics: Metrics | None = None,
+    ) -> None:
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
@@ -79,8 +89,12 @@ class BoardFlusher:
             return False
         inst_id = info.get("installation_id")
         if self.gateway is None or inst_id is None:
-            self.out(json.dumps({"kind": "UpdateBoard", "campaign": slug, "tracker": rules.campaign.tracker,
-                                 "board": board}, ensure_ascii=False))
+            self.out(
+                json.dumps(
+                    {"kind": "UpdateBoard", "campaign": slug, "tracker": rules.campaign.tracker, "board": board},
+                    ensure_ascii=False,
+                )
+            )
             await self.store.release_board(slug, edited_hash=digest)
             self._written(slug, since)
             return True
@@ -91,8 +105,9 @@ class BoardFlusher:
             inst = await self.gateway.installation(inst_id)
             old = (await inst.get_issue(repo, number)).get("body") or ""
             if self.guard.holds(slug, rules.campaign.tracker, state, old, edits=info.get("board_edits") or 0):
-                await self.store.release_board(slug, error="held: the store does not know the board's participants; "
-                                                            f"run `bot sync {slug}`")
+                await self.store.release_board(
+                    slug, error=f"held: the store does not know the board's participants; run `bot sync {slug}`"
+                )
                 return False
             new = tracker_body(rules, state, rules.campaign.language, old, board)
             for _ in range(REREADS):
@@ -108,8 +123,12 @@ class BoardFlusher:
             else:
                 raise GitHubError(0, "the tracker kept changing while the board was written")
         except PermanentError as exc:
-            log.error("board of %s refused by GitHub: %s; fix the tracker (%s) in campaign.yml or its permissions",
-                      slug, exc, rules.campaign.tracker)
+            log.error(
+                "board of %s refused by GitHub: %s; fix the tracker (%s) in campaign.yml or its permissions",
+                slug,
+                exc,
+                rules.campaign.tracker,
+            )
             await self.store.release_board(slug, error=short_error(exc))
             return False
         except (TimeoutError, GitHubError, OSError) as exc:
@@ -117,10 +136,18 @@ class BoardFlusher:
             await self.store.release_board(slug, failed=True)
             return False
         await self.store.release_board(slug, edited_hash=digest)
-        log.info("board %s: %s in %.0f ms", slug, "edited" if new != old else "unchanged",
-                 (self.clock.monotonic() - started) * 1000,
-                 extra=fields(campaign=slug, action="UpdateBoard", outcome="done" if new != old else "skipped",
-                              duration_ms=round((self.clock.monotonic() - started) * 1000, 1)))
+        log.info(
+            "board %s: %s in %.0f ms",
+            slug,
+            "edited" if new != old else "unchanged",
+            (self.clock.monotonic() - started) * 1000,
+            extra=fields(
+                campaign=slug,
+                action="UpdateBoard",
+                outcome="done" if new != old else "skipped",
+                duration_ms=round((self.clock.monotonic() - started) * 1000, 1),
+            ),
+        )
         if new != old:
             self._written(slug, since)
         return new != old

@@ -24,6 +24,7 @@ replies together. Only comments authored by the bot
 itself are considered, so a participant cannot forge a marker to hijack them. A checklist or a
 label set that a newer push superseded is skipped.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -67,7 +68,7 @@ def retry_plan(attempts: int, exc: Exception) -> tuple[float, bool]:
     """(seconds to wait, whether this try is refunded). GitHub's own wait (Retry-After, rate-limit
     reset) is honoured and does not use up an attempt; other failures back off exponentially."""
     asked = getattr(exc, "retry_after", None)
-    backoff = min(60.0, 2.0 ** attempts)
+    backoff = min(60.0, 2.0**attempts)
     if asked:
         return max(float(asked), backoff), True
     return backoff, False
@@ -103,10 +104,20 @@ class _Lane:
 
 
 class Executor:
-    def __init__(self, store: Store, gateway: Any | None, leases: Leases, *, bot_login: Callable[[], str],
-                 out: Callable[[str], None], max_attempts: int = 5, clock: Clock = SYSTEM,
-                 metrics: Metrics | None = None, language_of: Callable[[str], str] = lambda repo: "zh",
-                 reply_gap: float = REPLY_GAP) -> None:
+    def __init__(
+        self,
+        store: Store,
+        gateway: Any | None,
+        leases: Leases,
+        *,
+        bot_login: Callable[[], str],
+        out: Callable[[str], None],
+        max_attempts: int = 5,
+        clock: Clock = SYSTEM,
+        metrics: Metrics | None = None,
+        language_of: Callable[[str], str] = lambda repo: "zh",
+        reply_gap: float = REPLY_GAP,
+    ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
         self.gateway = gateway  # None: dry-run
@@ -144,8 +155,9 @@ class Executor:
                 self._last_queued[key] = asyncio.get_running_loop().time()
                 self._first_queued.setdefault(key, self._last_queued[key])
             if lane.task is None or lane.task.done():
-                lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane),
-                                                name=f"executor-{item.installation_id}")
+                lane.task = asyncio.create_task(
+                    self._run_lane(item.installation_id, lane), name=f"executor-{item.installation_id}"
+                )
             lane.wake.set()
 
     def start(self) -> None:
@@ -212,8 +224,12 @@ class Executor:
                     early = installation_id is not None and self._budget_spent(installation_id) < EARLY_BELOW
                 if early:
                     last = self._last_queued.get(key, now)
-                    settle = settle_after(len(entries), last - self._first_queued.get(key, last),
-                                          floor=self.reply_settle_floor, ceiling=self.reply_settle)
+                    settle = settle_after(
+                        len(entries),
+                        last - self._first_queued.get(key, last),
+                        floor=self.reply_settle_floor,
+                        ceiling=self.reply_settle,
+                    )
                     ready_at = min(ready_at, last + settle)
             if ready_at > now:
                 soonest = min(soonest, ready_at - now)
@@ -232,8 +248,9 @@ class Executor:
         return spent(installation_id) if spent else 1.0
 
     async def _run_batch(self, batch: list[OutboxItem]) -> None:
-        if len(batch) > 1 or (isinstance(batch[0].action, Reply) and self.gateway is not None
-                              and batch[0].installation_id is not None):
+        if len(batch) > 1 or (
+            isinstance(batch[0].action, Reply) and self.gateway is not None and batch[0].installation_id is not None
+        ):
             outcomes = await self._replies(batch)
         else:
             item = batch[0]
@@ -296,8 +313,11 @@ class Executor:
             return [self._failed(i, exc, started) for i in items]
         bodies = [i.action.body for i in items]  # type: ignore[union-attr]
         # Merging hundreds of replies is milliseconds of pure work: off the event loop then.
-        merged = (await asyncio.to_thread(coalesce, bodies, self.language_of(repo)) if len(bodies) > 50
-                  else coalesce(bodies, self.language_of(repo)))
+        merged = (
+            await asyncio.to_thread(coalesce, bodies, self.language_of(repo))
+            if len(bodies) > 50
+            else coalesce(bodies, self.language_of(repo))
+        )
         for m in merged:
             carried = [items[k] for k in m.carries]
             try:
@@ -318,8 +338,16 @@ class Executor:
     def _done(self, item: OutboxItem, outcome: str, started: float, error: str | None = None) -> None:
         """The one log line (and metric) of a performed action."""
         kind = type(item.action).__name__
-        action_line(log, kind, f"{item.action.repo}#{item.action.number}", outcome, self.clock.monotonic() - started,
-                    delivery=item.delivery_id, attempt=item.attempts, error=error)
+        action_line(
+            log,
+            kind,
+            f"{item.action.repo}#{item.action.number}",
+            outcome,
+            self.clock.monotonic() - started,
+            delivery=item.delivery_id,
+            attempt=item.attempts,
+            error=error,
+        )
         self.metrics.action_done(kind, outcome)
 
     def _failed(self, item: OutboxItem, exc: Exception, started: float) -> Outcome:
@@ -349,8 +377,16 @@ class Executor:
         target = f"{item.action.repo}#{item.action.number}"
 
         def done(outcome: str, error: str | None = None) -> None:
-            action_line(log, kind, target, outcome, self.clock.monotonic() - started, delivery=item.delivery_id,
-                        attempt=item.attempts, error=error)
+            action_line(
+                log,
+                kind,
+                target,
+                outcome,
+                self.clock.monotonic() - started,
+                delivery=item.delivery_id,
+                attempt=item.attempts,
+                error=error,
+            )
             self.metrics.action_done(kind, outcome)
 
         try:
@@ -398,8 +434,9 @@ class Executor:
         stored = await self.store.bot_comment(run.repo, run.number, "check")
         if stored is not None and stored[1] == body_hash(key):
             return False
-        created = await inst.create_check_run(run.repo, head_sha=run.head_sha, name=run.name, conclusion=run.conclusion,
-                                              title=run.title, summary=run.summary)
+        created = await inst.create_check_run(
+            run.repo, head_sha=run.head_sha, name=run.name, conclusion=run.conclusion, title=run.title, summary=run.summary
+        )
         await self.store.put_bot_comment(run.repo, run.number, "check", created["id"], key)
         return True
 
@@ -407,8 +444,9 @@ class Executor:
         login = self._bot_login().lower()
         for c in await inst.list_comments(repo, number):
             body = c.get("body") or ""
-            if (c.get("user") or {}).get("login", "").lower() == login and (body.startswith(marker)
-                                                                             or marker in leading_markers(body)):
+            if (c.get("user") or {}).get("login", "").lower() == login and (
+                body.startswith(marker) or marker in leading_markers(body)
+            ):
                 return c
         return None
 

@@ -12,6 +12,7 @@ board flusher) notices a tracker that shows the bot's board with claimants while
 nothing for that campaign -- the sign of a lost or replaced database -- reports it loudly and
 keeps the board instead of rewriting it empty.
 """
+
 from __future__ import annotations
 
 import logging
@@ -61,8 +62,10 @@ class Health:
         if self.path is not None:
             now = _inode(self.path)
             if now is None:
-                out.append(f"{self.path}: the database file is missing (deleted or moved); what the bot records is lost "
-                           "- restore the file and restart")
+                out.append(
+                    f"{self.path}: the database file is missing (deleted or moved); what the bot records is lost "
+                    "- restore the file and restart"
+                )
             elif self.identity is not None and now != self.identity:
                 out.append(f"{self.path}: the database file was replaced since start; restart the bot")
             try:
@@ -73,7 +76,7 @@ class Health:
                 out.append(f"{os.path.dirname(self.path)}: disk full ({free // 1024} KiB free); deliveries cannot be stored")
         try:
             await self.store.db.write(_probe, urgent=True)
-        except Exception as exc:  # noqa: BLE001 - read-only, full, unreachable: each is a reason to fail
+        except Exception as exc:  # read-only, full, unreachable: each is a reason to fail
             reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             out.append(f"the database cannot be written: {reason[:300]}")
         return out
@@ -83,8 +86,11 @@ def _probe(conn: Connection) -> None:
     from datetime import datetime
 
     conn.execute(delete(deliveries).where(deliveries.c.id == PROBE_ID))
-    conn.execute(insert(deliveries).values(id=PROBE_ID, event="healthz", action="probe", payload="{}",
-                                           received_at=datetime.now(UTC), status="probe", attempts=0))
+    conn.execute(
+        insert(deliveries).values(
+            id=PROBE_ID, event="healthz", action="probe", payload="{}", received_at=datetime.now(UTC), status="probe", attempts=0
+        )
+    )
     conn.execute(delete(deliveries).where(deliveries.c.id == PROBE_ID))
 
 
@@ -121,10 +127,12 @@ class StateGuard:
             self._warnings.pop(slug, None)
             return False
         if slug not in self._warnings:
-            self._warnings[slug] = (f"campaign {slug}: this store never wrote the board, yet tracker {tracker} shows the "
-                                    f"bot's board with {len(missing)} participant(s) it does not know (@{missing[0]}...): "
-                                    f"the database was lost or replaced; run `bot sync {slug}` to rebuild it from GitHub "
-                                    "(the board is left as it is until then)")
+            self._warnings[slug] = (
+                f"campaign {slug}: this store never wrote the board, yet tracker {tracker} shows the "
+                f"bot's board with {len(missing)} participant(s) it does not know (@{missing[0]}...): "
+                f"the database was lost or replaced; run `bot sync {slug}` to rebuild it from GitHub "
+                "(the board is left as it is until then)"
+            )
             log.error("%s", self._warnings[slug])
         return True
 

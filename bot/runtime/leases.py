@@ -1,6 +1,7 @@
 """Leases of work in hand: every delivery and action this process holds carries a lease token,
 which a heartbeat renews in the store; a token whose lease someone else took (this process
 stalled past `LEASE_SECONDS`) is "lost", and work under it must neither commit nor act."""
+
 from __future__ import annotations
 
 import logging

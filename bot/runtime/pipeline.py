@@ -9,6 +9,7 @@
 Leases (`leases`): every delivery and action in hand carries a lease token that a heartbeat
 renews; one whose lease was taken over (a stalled process) can neither commit nor act.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -40,10 +41,22 @@ PARSED_KEEP = 1024  # payloads of deliveries left in the inbox kept parsed for t
 
 
 class Pipeline:
-    def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, workers: int = 32, board_delay: float = 2.0,
-                 max_attempts: int = 5, out: Callable[[str], None] | None = None, bot_login: str = "hackathon-bot[bot]",
-                 clock: Clock = SYSTEM, metrics: Metrics | None = None, facts: Facts | None = None,
-                 reply_gap: float = REPLY_GAP):
+    def __init__(
+        self,
+        rules: Rules,
+        store: Store,
+        gateway: Any | None,
+        *,
+        workers: int = 32,
+        board_delay: float = 2.0,
+        max_attempts: int = 5,
+        out: Callable[[str], None] | None = None,
+        bot_login: str = "hackathon-bot[bot]",
+        clock: Clock = SYSTEM,
+        metrics: Metrics | None = None,
+        facts: Facts | None = None,
+        reply_gap: float = REPLY_GAP,
+    ):
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
@@ -55,11 +68,19 @@ class Pipeline:
         self.clock = clock
         self.leases = Leases(store, clock)
         self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock, facts=facts)
-        self.executor = Executor(store, gateway, self.leases, bot_login=lambda: self.bot_login, out=self.out,
-                                 max_attempts=max_attempts, clock=clock, metrics=self.metrics,
-                                 language_of=self._language_of, reply_gap=reply_gap)
-        self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock,
-                                  metrics=self.metrics)
+        self.executor = Executor(
+            store,
+            gateway,
+            self.leases,
+            bot_login=lambda: self.bot_login,
+            out=self.out,
+            max_attempts=max_attempts,
+            clock=clock,
+            metrics=self.metrics,
+            language_of=self._language_of,
+            reply_gap=reply_gap,
+        )
+        self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock, metrics=self.metrics)
         self.expiry = ExpirySweeper(rules, store, clock=clock, execute=self.executor.execute)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -105,13 +126,16 @@ class Pipeline:
         self._running = True
         self.executor.start()
         self._tasks = [asyncio.create_task(self._worker(i), name=f"worker-{i}") for i in range(self.workers)]
-        self._tasks += [asyncio.create_task(coro, name=name) for name, coro in (
-            ("dispatcher", self._dispatcher()),
-            ("outbox", self.executor.sweep(stopping)),
-            ("expiry", self.expiry.run(stopping)),
-            ("board", self.board.run(stopping)),
-            ("heartbeat", self.leases.heartbeat(stopping)),
-        )]
+        self._tasks += [
+            asyncio.create_task(coro, name=name)
+            for name, coro in (
+                ("dispatcher", self._dispatcher()),
+                ("outbox", self.executor.sweep(stopping)),
+                ("expiry", self.expiry.run(stopping)),
+                ("board", self.board.run(stopping)),
+                ("heartbeat", self.leases.heartbeat(stopping)),
+            )
+        ]
 
     async def stop(self, grace: float = 20.0) -> None:
         """Stop taking work; let in-flight deliveries finish (what is left stays in the inbox)."""
@@ -141,22 +165,29 @@ class Pipeline:
         self._wake.set()
 
     # ---- intake ---------------------------------------------------------------------------------
-    async def receive(self, delivery_id: str, event: str, action: str | None, body: bytes, payload: dict,
-                      subject: str | None) -> bool:
+    async def receive(
+        self, delivery_id: str, event: str, action: str | None, body: bytes, payload: dict, subject: str | None
+    ) -> bool:
         """Store an acknowledged delivery in the inbox; False when it was stored before (a
         redelivery). While this process has room, the delivery is stored leased to it and handed
         to a worker at once (no lease transaction, no second parse of its JSON); a delivery about a
         subject (a pull request) waits for the dispatcher, which keeps each subject in order, and
         while deliveries wait for the dispatcher none overtakes them (first come, first served)."""
         handed = None
-        if (self._running and not self._stopping and subject is None and not self._backlog
-                and self._inflight < self.workers * HANDOFF_DEPTH):
+        if (
+            self._running
+            and not self._stopping
+            and subject is None
+            and not self._backlog
+            and self._inflight < self.workers * HANDOFF_DEPTH
+        ):
             handed = Delivery(delivery_id, event, payload, 1, new_token())
             self._inflight += 1  # the slot is this delivery's from now on, stored or not
             self.leases.hold(handed.token)
         try:
-            stored = await self.store.add_delivery(delivery_id, event, action, body, subject=subject,
-                                                   lease=handed.token if handed else None)
+            stored = await self.store.add_delivery(
+                delivery_id, event, action, body, subject=subject, lease=handed.token if handed else None
+            )
         except BaseException:
             if handed is not None:
                 self._done_with(handed)
@@ -232,8 +263,9 @@ class Pipeline:
             finally:
                 self._done_with(delivery)
 
-    async def handle(self, delivery_id: str | None, event: str, payload: dict, attempts: int = 1,
-                     token: str | None = None) -> list[Action]:
+    async def handle(
+        self, delivery_id: str | None, event: str, payload: dict, attempts: int = 1, token: str | None = None
+    ) -> list[Action]:
         """Process one delivery end to end. Returns the actions it queued (for replay)."""
         started = self.clock.monotonic()
 
@@ -264,9 +296,14 @@ class Pipeline:
         now = self.clock.now()
         edit = routed.edit
         decision, items = await self.store.commit(
-            routed.rules.slug, lambda state: routed.build(state, now),
-            delivery_id=delivery_id, installation_id=routed.installation_id, token=token, effect=routed.effect,
-            edit=(lambda state, applied: edit(state, now, applied)) if edit else None)
+            routed.rules.slug,
+            lambda state: routed.build(state, now),
+            delivery_id=delivery_id,
+            installation_id=routed.installation_id,
+            token=token,
+            effect=routed.effect,
+            edit=(lambda state, applied: edit(state, now, applied)) if edit else None,
+        )
         if isinstance(decision, Skipped):
             done("already_applied", routed.rules.slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
             return []
@@ -278,7 +315,9 @@ class Pipeline:
                 await self.executor.execute(items)  # tools (replay) and tests without the stages
         return list(decision.actions)
 
-    async def _retry_later(self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None) -> list[Action]:
+    async def _retry_later(
+        self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None
+    ) -> list[Action]:
         if delivery_id is None:
             raise exc
         wait, refund = retry_plan(attempts, exc)

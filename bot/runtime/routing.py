@@ -15,6 +15,7 @@ that overruns is answered "too long to read" (comments) or read as naming no tas
 Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member`,
 `organization`, `membership` and `team` events (`forget_permissions`, called at intake).
 """
+
 from __future__ import annotations
 
 import logging
@@ -82,8 +83,10 @@ class GatewayFacts:
         inst = await self._inst(installation_id)
         if inst is None:
             return []
-        return [ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
-                for f in await inst.pr_files(repo, number)]
+        return [
+            ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
+            for f in await inst.pr_files(repo, number)
+        ]
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
         inst = await self._inst(installation_id)
@@ -122,8 +125,16 @@ def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignR
 
 
 class Router:
-    def __init__(self, rules: Rules, store: Store, gateway: Any | None, *, bot_login: Callable[[], str],
-                 clock: Clock = SYSTEM, facts: Facts | None = None) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        store: Store,
+        gateway: Any | None,
+        *,
+        bot_login: Callable[[], str],
+        clock: Clock = SYSTEM,
+        facts: Facts | None = None,
+    ) -> None:
         self.rules = rules
         self.store = store
         self.gateway = gateway  # None: dry-run
@@ -187,15 +198,22 @@ class Router:
         if e.action == "edited" and old is None:
             raise Ignored("edited comment without its previous text")
         author = e.comment.user.login
-        facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=author, body=e.comment.body,
-                             old_body=old, task_issue=task, bot_login=login.removesuffix("[bot]"))
+        facts = CommentFacts(
+            repo=repo,
+            number=number,
+            comment_id=e.comment.id,
+            author=author,
+            body=e.comment.body,
+            old_body=old,
+            task_issue=task,
+            bot_login=login.removesuffix("[bot]"),
+        )
         parsed = await self._read_comment(facts)
         if task is not None:
             parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,))
         # An edit is compared with the text the ledger applied, which may hold commands the
         # payload's diff does not: the permission is looked up for any maintainer command in it.
-        whole = (await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None
-                 else parsed)
+        whole = await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None else parsed
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         inst = e.installation.id if e.installation else None
 
@@ -215,8 +233,15 @@ class Router:
         login = self._bot_login().removesuffix("[bot]")
         # Only slash-command and @-mention lines count in a PR's discussion.
         old = command_lines(old) if old is not None else None
-        facts = CommentFacts(repo=repo, number=number, comment_id=e.comment.id, author=e.comment.user.login,
-                             body=command_lines(e.comment.body), old_body=old, bot_login=login)
+        facts = CommentFacts(
+            repo=repo,
+            number=number,
+            comment_id=e.comment.id,
+            author=e.comment.user.login,
+            body=command_lines(e.comment.body),
+            old_body=old,
+            bot_login=login,
+        )
         parsed = facts.read()
         probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False)
         if not probe.commands and not probe.errors and not recheck:
@@ -259,11 +284,19 @@ class Router:
 
     def _pull_facts(self, repo: str, pr: dict) -> PullFacts:
         """PullFacts from GitHub's pull-request object (REST or webhook: the same shape)."""
-        return PullFacts(repo=repo, number=pr["number"], title=pr["title"], body=pr.get("body") or "",
-                         author=pr["user"]["login"], state=pr["state"],
-                         merged=bool(pr.get("merged")) or pr.get("merged_at") is not None,
-                         url=pr.get("html_url", ""), labels=tuple(lb["name"] for lb in pr.get("labels") or ()),
-                         ref=parse_title(pr["title"], self._keys(repo)), head_sha=(pr.get("head") or {}).get("sha", ""))
+        return PullFacts(
+            repo=repo,
+            number=pr["number"],
+            title=pr["title"],
+            body=pr.get("body") or "",
+            author=pr["user"]["login"],
+            state=pr["state"],
+            merged=bool(pr.get("merged")) or pr.get("merged_at") is not None,
+            url=pr.get("html_url", ""),
+            labels=tuple(lb["name"] for lb in pr.get("labels") or ()),
+            ref=parse_title(pr["title"], self._keys(repo)),
+            head_sha=(pr.get("head") or {}).get("sha", ""),
+        )
 
     async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str, parsed: ParseResult) -> bool:
         if author.lower() in {m.lower() for m in rules.campaign.maintainers}:
@@ -288,9 +321,19 @@ class Router:
         candidates = self.rules.for_repo(repo)
         ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         inst = e.installation.id if e.installation else None
-        facts = PullFacts(repo=repo, number=pr.number, title=pr.title, body=pr.body or "", author=pr.user.login,
-                          state=pr.state, merged=pr.is_merged, url=pr.html_url, labels=tuple(lb.name for lb in pr.labels),
-                          ref=ref, head_sha=pr.head.sha)
+        facts = PullFacts(
+            repo=repo,
+            number=pr.number,
+            title=pr.title,
+            body=pr.body or "",
+            author=pr.user.login,
+            state=pr.state,
+            merged=pr.is_merged,
+            url=pr.html_url,
+            labels=tuple(lb.name for lb in pr.labels),
+            ref=ref,
+            head_sha=pr.head.sha,
+        )
         if not candidates:
             # A task PR opened where no campaign lives: its checklist says where the work goes.
             misplaced = choose_campaign(list(self.rules.campaigns.values()), ref) if ref.tasks else None
@@ -315,7 +358,15 @@ class Router:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
         files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
         rules = chosen
-        effect = pull_effect(repo, pr.number, head_sha=pr.head.sha, title=pr.title, body=pr.body or "", state=pr.state,
-                             merged=pr.is_merged, files=[(f.filename, f.status) for f in files],
-                             updated_at=pr.updated_at)
+        effect = pull_effect(
+            repo,
+            pr.number,
+            head_sha=pr.head.sha,
+            title=pr.title,
+            body=pr.body or "",
+            state=pr.state,
+            merged=pr.is_merged,
+            files=[(f.filename, f.status) for f in files],
+            updated_at=pr.updated_at,
+        )
         return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)

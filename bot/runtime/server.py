@@ -5,6 +5,7 @@ Intake does the least it safely can before answering: size check (413), signatur
 stored in the inbox, deduplicated by X-GitHub-Delivery, and GitHub gets 202 at once. Workers
 (see `pipeline`) do the rest. Event types the bot does not handle are acknowledged and not stored.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -80,9 +81,10 @@ async def webhook(request: web.Request) -> web.Response:
         log.warning("delivery %s %s refused: %s", delivery, event, problem)
         return _error(422, problem)
     try:
-        stored = await request.app[PIPELINE].receive(delivery, event, payload["action"], body, payload,
-                                                     subject_of(event, payload))
-    except Exception as exc:  # noqa: BLE001 - the database refused this one delivery: GitHub redelivers it later
+        stored = await request.app[PIPELINE].receive(
+            delivery, event, payload["action"], body, payload, subject_of(event, payload)
+        )
+    except Exception as exc:  # the database refused this one delivery: GitHub redelivers it later
         log.error("delivery %s %s not stored: %s", delivery, event, str(exc).splitlines()[0] if str(exc) else exc)
         return _error(503, "could not store the delivery; retry later")
     request.app[web_routes.METRICS].delivery_stored(event, stored)
@@ -119,19 +121,19 @@ async def healthz(request: web.Request) -> web.Response:
     try:
         problems = await request.app[HEALTH].problems()
         counts = await request.app[STORE].delivery_counts() if not problems else {}
-    except Exception as exc:  # noqa: BLE001 - the database is down: not healthy
+    except Exception as exc:  # the database is down: not healthy
         problems = [f"the database cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"]
     if problems:
         log.error("healthz: %s", "; ".join(problems))
         return web.json_response({"status": "error", "problems": problems, "warnings": warnings}, status=503)
-    return web.json_response({"status": "ok", "dry_run": request.app[SETTINGS].dry_run, "counts": counts,
-                              "warnings": warnings})
+    return web.json_response({"status": "ok", "dry_run": request.app[SETTINGS].dry_run, "counts": counts, "warnings": warnings})
 
 
 async def status(request: web.Request) -> web.Response:
     store = request.app[STORE]
-    return web.json_response({"counts": await store.delivery_counts(), "failures": await store.failures(),
-                              "jobs": await store.jobs_info()})
+    return web.json_response(
+        {"counts": await store.delivery_counts(), "failures": await store.failures(), "jobs": await store.jobs_info()}
+    )
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -148,8 +150,14 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
     metrics = metrics or getattr(pipeline, "metrics", None) or Metrics()
-    web_routes.setup(app, pipeline.rules, store, metrics, dashboard=settings.dashboard,
-                     budgets=lambda: pipeline.gateway.write_budgets() if pipeline.gateway is not None else ())
+    web_routes.setup(
+        app,
+        pipeline.rules,
+        store,
+        metrics,
+        dashboard=settings.dashboard,
+        budgets=lambda: pipeline.gateway.write_budgets() if pipeline.gateway is not None else (),
+    )
     return app
 
 
@@ -166,8 +174,9 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     except OSError as exc:  # port in use, address not available, no permission
         await runner.cleanup()
         await bot.close()
-        raise StartupError(f"HOST={settings.host} PORT={settings.port}: cannot listen: "
-                           f"{exc.strerror or exc}; stop what uses it or set PORT") from None
+        raise StartupError(
+            f"HOST={settings.host} PORT={settings.port}: cannot listen: {exc.strerror or exc}; stop what uses it or set PORT"
+        ) from None
     await pipeline.start()
     # What start-up built (rules, templates, the campaigns' states) lives as long as the process:
     # out of the collector's sight, so a full collection does not walk it again and again (each
@@ -175,8 +184,14 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     gc.collect()
     gc.freeze()
     mode = "dry-run (no APP_ID/PRIVATE_KEY: actions are logged, not sent)" if settings.dry_run else "live"
-    log.info("hackathon-bot listening on http://%s:%s%s, %s, %d campaign(s)", settings.host, settings.port,
-             WEBHOOK_PATH, mode, len(pipeline.rules.campaigns))
+    log.info(
+        "hackathon-bot listening on http://%s:%s%s, %s, %d campaign(s)",
+        settings.host,
+        settings.port,
+        WEBHOOK_PATH,
+        mode,
+        len(pipeline.rules.campaigns),
+    )
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -218,7 +233,7 @@ async def _sync_at_start(pipeline: Pipeline) -> None:
 SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
 
 
-def main(args=None) -> int:  # noqa: ANN001
+def main(args=None) -> int:
     """`bot serve`. Anything wrong with the set-up is one line on stderr and exit 2, never a traceback."""
     from pydantic import ValidationError
 

@@ -6,6 +6,7 @@
   tasks free again) and queues one notice on the tracker, which the executor then posts. A
   restart or a second replica finds the reminders recorded and the claims gone: nothing twice.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -24,8 +25,15 @@ log = logging.getLogger(__name__)
 
 
 class ExpirySweeper:
-    def __init__(self, rules: Rules, store: Store, *, every: float = 600.0, clock: Clock = SYSTEM,
-                 execute: Callable[[list[OutboxItem]], Awaitable[None]] | None = None) -> None:
+    def __init__(
+        self,
+        rules: Rules,
+        store: Store,
+        *,
+        every: float = 600.0,
+        clock: Clock = SYSTEM,
+        execute: Callable[[list[OutboxItem]], Awaitable[None]] | None = None,
+    ) -> None:
         self.rules = rules
         self.store = store
         self.every = every

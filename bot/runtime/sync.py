@@ -16,6 +16,7 @@ along; then the board is written once.
   stored; a re-sync asks for comments `since` it and reads PRs `sort=updated&direction=desc`
   until it passes it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -47,9 +48,11 @@ class SyncReport:
     campaigns: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return (f"synced {', '.join(self.campaigns) or 'no campaign'}: {self.comments_read} comments read, "
-                f"{self.claims_recorded} claims recorded, {self.prs_read} PRs read, {self.prs_matched} PRs matched, "
-                f"{self.already_applied} already applied, {self.api_calls} API calls")
+        return (
+            f"synced {', '.join(self.campaigns) or 'no campaign'}: {self.comments_read} comments read, "
+            f"{self.claims_recorded} claims recorded, {self.prs_read} PRs read, {self.prs_matched} PRs matched, "
+            f"{self.already_applied} already applied, {self.api_calls} API calls"
+        )
 
 
 def _ts(iso: str | None) -> datetime:
@@ -115,7 +118,7 @@ class Syncer:
         before = len((await self.store.state(slug)).claims)
         events: list[tuple[datetime, int, str, dict]] = []
         marks: dict[str, datetime] = {}
-        issues = ([(camp.tracker_repo, camp.tracker_number)] if camp.tracker_repo and camp.tracker_number else [])
+        issues = [(camp.tracker_repo, camp.tracker_number)] if camp.tracker_repo and camp.tracker_number else []
         for task in rules.tasks.values():
             if task.issue:
                 repo, _, n = task.issue.partition("#")
@@ -129,8 +132,14 @@ class Syncer:
             self.out(f"{slug}: {repo}#{number}: {len(comments)} comment(s)")
             for c in comments:
                 issue = {"number": number, "user": {"login": "unknown"}, "title": ""}
-                payload = {"action": "created", "issue": issue, "comment": c, "repository": {"full_name": repo},
-                           "installation": {"id": inst_id}, "sender": c.get("user") or {"login": "ghost"}}
+                payload = {
+                    "action": "created",
+                    "issue": issue,
+                    "comment": c,
+                    "repository": {"full_name": repo},
+                    "installation": {"id": inst_id},
+                    "sender": c.get("user") or {"login": "ghost"},
+                }
                 events.append((_ts(c.get("created_at")), 0, "issue_comment", payload))
                 marks[source] = max(marks.get(source, mark or _ts(None)), _ts(c.get("updated_at")))
         repos = list(camp.repos) + ([camp.rfc.repo] if camp.rfc and camp.rfc.repo else [])
@@ -142,8 +151,14 @@ class Syncer:
             self.out(f"{slug}: {repo}: {len(pulls)} pull request(s) changed")
             for pr in pulls:
                 action = "closed" if pr.get("state") == "closed" else "opened"
-                payload = {"action": action, "number": pr["number"], "pull_request": pr, "repository": {"full_name": repo},
-                           "installation": {"id": inst_id}, "sender": pr.get("user") or {"login": "ghost"}}
+                payload = {
+                    "action": action,
+                    "number": pr["number"],
+                    "pull_request": pr,
+                    "repository": {"full_name": repo},
+                    "installation": {"id": inst_id},
+                    "sender": pr.get("user") or {"login": "ghost"},
+                }
                 events.append((_ts(pr.get("created_at")), 1, "pull_request", payload))
                 marks[source] = max(marks.get(source, mark or _ts(None)), _ts(pr.get("updated_at")))
         events.sort(key=lambda e: (e[0], e[1]))
@@ -159,8 +174,11 @@ class Syncer:
         out: list[dict] = []
         page = 1
         while True:
-            batch = await inst.request("GET", f"/repos/{repo}/pulls", params={
-                "state": "all", "sort": "updated", "direction": "desc", "per_page": PAGE, "page": page})
+            batch = await inst.request(
+                "GET",
+                f"/repos/{repo}/pulls",
+                params={"state": "all", "sort": "updated", "direction": "desc", "per_page": PAGE, "page": page},
+            )
             fresh = [p for p in batch if mark is None or _ts(p.get("updated_at")) >= mark]
             out += fresh
             if len(batch) < PAGE or len(fresh) < len(batch):
@@ -178,15 +196,25 @@ class Syncer:
         edit_at = _ts(payload["comment"].get("updated_at")) if event == "issue_comment" else when
         edit = routed.edit
         decision, items = await self.store.commit(
-            routed.rules.slug, lambda state: quiet(routed.build(state, when), keep_review=keep_review),
-            installation_id=routed.installation_id, effect=routed.effect,
-            edit=(lambda state, applied: quiet(edit(state, edit_at, applied), keep_review=False)) if edit else None)
+            routed.rules.slug,
+            lambda state: quiet(routed.build(state, when), keep_review=keep_review),
+            installation_id=routed.installation_id,
+            effect=routed.effect,
+            edit=(lambda state, applied: quiet(edit(state, edit_at, applied), keep_review=False)) if edit else None,
+        )
         if isinstance(decision, Skipped):
             report.already_applied += 1
             return
         claims = sum(1 for c in decision.changes if isinstance(c, PutClaim))
-        log.info("sync %s %s %s: %d change(s) (%d claim update(s)), %d action(s)", slug, event,
-                 routed.effect.subject if routed.effect else "-", len(decision.changes), claims, len(items))
+        log.info(
+            "sync %s %s %s: %d change(s) (%d claim update(s)), %d action(s)",
+            slug,
+            event,
+            routed.effect.subject if routed.effect else "-",
+            len(decision.changes),
+            claims,
+            len(items),
+        )
         if items:
             await self.pipeline.executor.execute(items)
 

@@ -13,6 +13,7 @@ The worker speaks length-prefixed pickle frames on its stdin/stdout: a request i
 `(module, function name, args, kwargs)`, a reply `(ok, result or error text)`. `fn` must be a
 module-level function; only modules under `bot.` are accepted by the worker.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -72,7 +73,8 @@ class Budget:
     async def _worker(self) -> asyncio.subprocess.Process:
         if self._proc is None or self._proc.returncode is not None:
             self._proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.runtime.timebox", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+                sys.executable, "-m", "bot.runtime.timebox", stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE
+            )
         return self._proc
 
     async def _kill(self) -> None:
@@ -97,7 +99,7 @@ def _serve(stdin: Any, stdout: Any) -> None:
             if not module.startswith("bot."):
                 raise ValueError(f"{module} is not a bot module")
             reply = (True, getattr(importlib.import_module(module), name)(*args, **kwargs))
-        except Exception as exc:  # noqa: BLE001 - reported to the caller
+        except Exception as exc:  # reported to the caller
             reply = (False, f"{type(exc).__name__}: {exc}")
         out = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
         stdout.write(_HEADER.pack(len(out)) + out)

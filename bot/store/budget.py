@@ -6,6 +6,7 @@ in `write_budget`; the write is recorded in `writes` at once (so another replica
 it is in flight) and its time moved to when GitHub answered (`received`). The policy itself is
 the gateway's pure `budget_wait`. Rows older than an hour are deleted as decisions are made.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -36,39 +37,55 @@ class StoreBudget:
 
     def _lock(self, conn: Connection, installation_id: int) -> datetime | None:
         db = self.store.db
-        conn.execute(db.insert_ignoring(write_budget, {"installation_id": installation_id, "paused_until": None},
-                                        ["installation_id"]))
-        return conn.execute(db.for_update(select(write_budget.c.paused_until)
-                                          .where(write_budget.c.installation_id == installation_id))).scalar()
+        conn.execute(
+            db.insert_ignoring(write_budget, {"installation_id": installation_id, "paused_until": None}, ["installation_id"])
+        )
+        return conn.execute(
+            db.for_update(select(write_budget.c.paused_until).where(write_budget.c.installation_id == installation_id))
+        ).scalar()
 
     async def reserve(self, installation_id: int, *, priority: bool, now: float) -> tuple[float, Any]:
         def txn(conn: Connection) -> tuple[float, Any]:
             paused = self._lock(conn, installation_id)
-            conn.execute(delete(writes).where(writes.c.installation_id == installation_id,
-                                              writes.c.at < _at(now - HOUR - BUDGET_MARGIN)))
-            times = sorted(t.timestamp() for t in conn.execute(
-                select(writes.c.at).where(writes.c.installation_id == installation_id)).scalars())
+            conn.execute(
+                delete(writes).where(writes.c.installation_id == installation_id, writes.c.at < _at(now - HOUR - BUDGET_MARGIN))
+            )
+            times = sorted(
+                t.timestamp()
+                for t in conn.execute(select(writes.c.at).where(writes.c.installation_id == installation_id)).scalars()
+            )
             self._left[installation_id] = max(0, self.per_minute - sum(1 for t in times if t > now - WINDOW))
             self._spent[installation_id] = (now, times)
-            wait = budget_wait(times, times, now, per_minute=self.per_minute, per_hour=self.per_hour, priority=priority,
-                               paused_until=paused.timestamp() if paused else 0.0)
+            wait = budget_wait(
+                times,
+                times,
+                now,
+                per_minute=self.per_minute,
+                per_hour=self.per_hour,
+                priority=priority,
+                paused_until=paused.timestamp() if paused else 0.0,
+            )
             if wait > 0:
                 return wait, None
-            return 0.0, conn.execute(insert(writes).values(installation_id=installation_id, at=_at(now))
-                                     .returning(writes.c.id)).scalar_one()
+            return 0.0, conn.execute(
+                insert(writes).values(installation_id=installation_id, at=_at(now)).returning(writes.c.id)
+            ).scalar_one()
 
         return await self.store._write(txn, urgent=True)
 
     async def received(self, installation_id: int, ticket: Any, now: float) -> None:
-        await self.store._write(lambda conn: conn.execute(
-            update(writes).where(writes.c.id == ticket, writes.c.at < _at(now)).values(at=_at(now))), urgent=True)
+        await self.store._write(
+            lambda conn: conn.execute(update(writes).where(writes.c.id == ticket, writes.c.at < _at(now)).values(at=_at(now))),
+            urgent=True,
+        )
 
     async def pause(self, installation_id: int, until: float) -> None:
         def txn(conn: Connection) -> None:
             paused = self._lock(conn, installation_id)
             if paused is None or paused < _at(until):
-                conn.execute(update(write_budget).where(write_budget.c.installation_id == installation_id)
-                             .values(paused_until=_at(until)))
+                conn.execute(
+                    update(write_budget).where(write_budget.c.installation_id == installation_id).values(paused_until=_at(until))
+                )
 
         await self.store._write(txn, urgent=True)
 
@@ -80,6 +97,3 @@ class StoreBudget:
     def left(self, installation_id: int, now: float) -> int:
         """Writes left in the minute as of the last decision (for the metrics)."""
         return self._left.get(installation_id, self.per_minute)
-
-
-

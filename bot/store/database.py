@@ -11,6 +11,7 @@ The hot path's statements (intake, the group commit) are `Prepared` writes and `
 compiled once per dialect and run on the driver's cursor by `run_writes` / `run_reads`, which
 on PostgreSQL send a transaction's statements in one pipeline (a round trip for the lot).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,7 @@ class _DbThread:
             fn, fut, loop = job
             try:
                 result = fn()
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting coroutine
+            except BaseException as exc:  # handed to the waiting coroutine
                 loop.call_soon_threadsafe(_settle, fut, None, exc)
             else:
                 loop.call_soon_threadsafe(_settle, fut, result, None)
@@ -71,24 +72,29 @@ def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None
         fut.set_result(result)
 
 
-def dialect_insert(table: Table, dialect: str):  # noqa: ANN201
+def dialect_insert(table: Table, dialect: str):
     """The dialect's INSERT of `table` (SQLite's or PostgreSQL's: both know ON CONFLICT)."""
     if dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
         return sqlite_insert(table)
     from sqlalchemy.dialects.postgresql import insert as pg_insert
+
     return pg_insert(table)
 
 
 def upsert(conn: Connection, table: Table, key: dict, values: dict) -> None:
     """Insert the row, or update it when its primary key exists: one statement (INSERT ... ON
     CONFLICT DO UPDATE) on both SQLite and PostgreSQL."""
-    conn.execute(dialect_insert(table, conn.dialect.name).values(**key, **values)
-                 .on_conflict_do_update(index_elements=list(key), set_=values))
+    conn.execute(
+        dialect_insert(table, conn.dialect.name)
+        .values(**key, **values)
+        .on_conflict_do_update(index_elements=list(key), set_=values)
+    )
 
 
 @functools.cache
-def upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):  # noqa: ANN202
+def upsert_statement(dialect: str, table: Table, key: tuple[str, ...], columns: tuple[str, ...]):
     stmt = dialect_insert(table, dialect)
     return stmt.on_conflict_do_update(index_elements=list(key), set_={c: stmt.excluded[c] for c in columns if c not in key})
 
@@ -266,7 +272,7 @@ class _Checkpointer:
             try:
                 with self._engine.connect() as conn:
                     conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
-            except Exception:  # noqa: BLE001 - a busy or vanished file: the next round tries again
+            except Exception:  # a busy or vanished file: the next round tries again
                 continue
 
     def stop(self) -> None:
@@ -293,10 +299,13 @@ class _DbPool:
 
 def sync_url(url: str) -> str:
     """The synchronous driver for a configured URL (the async names are accepted for compatibility)."""
-    for async_name, sync_name in (("sqlite+aiosqlite", "sqlite+pysqlite"), ("postgresql+asyncpg", "postgresql+psycopg"),
-                                  ("postgresql://", "postgresql+psycopg://")):
+    for async_name, sync_name in (
+        ("sqlite+aiosqlite", "sqlite+pysqlite"),
+        ("postgresql+asyncpg", "postgresql+psycopg"),
+        ("postgresql://", "postgresql+psycopg://"),
+    ):
         if url.startswith(async_name):
-            return sync_name + url[len(async_name):]
+            return sync_name + url[len(async_name) :]
     return url
 
 
@@ -312,12 +321,13 @@ class Database:
         self._runner: _DbThread | _DbPool
         self._conn: Connection | None = None  # SQLite: the database thread's connection (see `_own`)
         if self.is_sqlite:
-            self.engine = create_engine(sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False},
-                                        **_JSON)
+            self.engine = create_engine(
+                sync_url(url), echo=echo, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON
+            )
             self._runner = _DbThread("hackathon-bot-db")
 
             @event.listens_for(self.engine, "connect")
-            def _pragmas(dbapi_conn, _record):  # noqa: ANN001, ANN202
+            def _pragmas(dbapi_conn, _record):
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA journal_mode=WAL")
                 cur.execute("PRAGMA synchronous=NORMAL")
@@ -331,8 +341,7 @@ class Database:
             # after a server restart the first transaction on a stale connection fails, SQLAlchemy
             # then drops every pooled connection, and the failed work is retried (intake retries
             # a failed group row by row at once; deliveries and actions are retried later).
-            self.engine = create_engine(sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=False,
-                                        **_JSON)
+            self.engine = create_engine(sync_url(url), echo=echo, pool_size=10, max_overflow=4, pool_pre_ping=False, **_JSON)
             self._runner = _DbPool(threads=2)
 
     def _own(self) -> Connection:
@@ -364,17 +373,22 @@ class Database:
         """Run `fn(conn)` for reading (`urgent`: ahead of the workers' transactions, as `write`)."""
         return await self._runner.submit(functools.partial(self._in_transaction, fn), urgent)
 
-    def for_update(self, q):  # noqa: ANN001, ANN201
+    def for_update(self, q):
         """`q` with a row lock (SQLite's single writer needs none)."""
         return q if self.is_sqlite else q.with_for_update()
 
-    def skip_locked(self, q):  # noqa: ANN001, ANN201
+    def skip_locked(self, q):
         """`q` taking only rows nobody else holds (several replicas share the tables)."""
         return q if self.is_sqlite else q.with_for_update(skip_locked=True)
 
-    def insert_ignoring(self, table: Table, values: dict, key: list[str]):  # noqa: ANN201
+    def insert_ignoring(self, table: Table, values: dict, key: list[str]):
         """INSERT ... ON CONFLICT DO NOTHING RETURNING the key (None when the row existed)."""
-        return dialect_insert(table, self.engine.dialect.name).values(**values).on_conflict_do_nothing(index_elements=key).returning(*[table.c[k] for k in key])
+        return (
+            dialect_insert(table, self.engine.dialect.name)
+            .values(**values)
+            .on_conflict_do_nothing(index_elements=key)
+            .returning(*[table.c[k] for k in key])
+        )
 
     async def close(self) -> None:
         await asyncio.get_running_loop().run_in_executor(None, self._runner.stop)

@@ -3,6 +3,7 @@
 `bot serve` upgrades the database to the newest revision before it takes deliveries. On
 PostgreSQL an advisory lock keeps two replicas starting together from migrating at once.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,7 +22,7 @@ def alembic_config() -> Config:
     return cfg
 
 
-def upgrade_connection(sync_conn) -> None:  # noqa: ANN001
+def upgrade_connection(sync_conn) -> None:
     """Upgrade to the newest revision inside the caller's transaction."""
     if sync_conn.dialect.name == "postgresql":
         sync_conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_ID})

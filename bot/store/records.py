@@ -1,4 +1,5 @@
 """Plain records the store hands out (deliveries, outbox items, outcomes) and their statuses."""
+
 from __future__ import annotations
 
 import hashlib

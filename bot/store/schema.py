@@ -3,6 +3,7 @@
 Alembic migrations (`bot/migrations/`) create it; a test checks the migrated schema equals this one.
 Status columns hold the values of the enums in `bot.store.records`.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -18,18 +19,18 @@ class UTCDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):  # noqa: ANN001, D102
+    def process_bind_param(self, value, dialect):
         if isinstance(value, datetime):
             value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
             if dialect.name == "sqlite":
                 value = value.replace(tzinfo=None)
         return value
 
-    def bind_processor(self, dialect):  # noqa: ANN001, ANN201, D102
+    def bind_processor(self, dialect):
         if dialect.name != "sqlite":
             return super().bind_processor(dialect)
 
-        def process(value):  # noqa: ANN001, ANN202 - what SQLite's DATETIME stores, in one step (a test compares them)
+        def process(value):  # what SQLite's DATETIME stores, in one step (a test compares them)
             if isinstance(value, datetime):
                 if value.tzinfo:
                     value = value.astimezone(UTC).replace(tzinfo=None)
@@ -38,14 +39,15 @@ class UTCDateTime(TypeDecorator):
 
         return process
 
-    def process_result_value(self, value, dialect):  # noqa: ANN001, D102
+    def process_result_value(self, value, dialect):
         if isinstance(value, datetime):
             value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
         return value
 
 
 deliveries = Table(
-    "deliveries", metadata,
+    "deliveries",
+    metadata,
     Column("id", String(64), primary_key=True),
     Column("event", String(64), nullable=False),
     Column("action", String(64)),
@@ -64,7 +66,8 @@ deliveries = Table(
 )
 
 campaigns = Table(
-    "campaigns", metadata,
+    "campaigns",
+    metadata,
     Column("slug", String(128), primary_key=True),
     Column("board_dirty", Boolean, nullable=False, default=False),
     Column("dirty_since", UTCDateTime()),
@@ -80,7 +83,8 @@ campaigns = Table(
 )
 
 claims = Table(
-    "claims", metadata,
+    "claims",
+    metadata,
     Column("campaign", String(128), primary_key=True),
     Column("task", Integer, primary_key=True),
     Column("user_key", String(128), primary_key=True),
@@ -95,7 +99,8 @@ claims = Table(
 )
 
 pulls = Table(
-    "pulls", metadata,
+    "pulls",
+    metadata,
     Column("repo", String(256), primary_key=True),
     Column("number", Integer, primary_key=True),
     Column("campaign", String(128), nullable=False, index=True),
@@ -110,13 +115,15 @@ pulls = Table(
 )
 
 closed_tasks = Table(
-    "closed_tasks", metadata,
+    "closed_tasks",
+    metadata,
     Column("campaign", String(128), primary_key=True),
     Column("task", Integer, primary_key=True),
 )
 
 outbox = Table(
-    "outbox", metadata,
+    "outbox",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("delivery_id", String(64), index=True),
     Column("installation_id", BigInteger),
@@ -132,7 +139,8 @@ outbox = Table(
 )
 
 bot_comments = Table(
-    "bot_comments", metadata,
+    "bot_comments",
+    metadata,
     Column("repo", String(256), primary_key=True),
     Column("number", Integer, primary_key=True),
     Column("role", String(32), primary_key=True),  # "checklist"
@@ -143,7 +151,8 @@ bot_comments = Table(
 # The effects ledger (bot.ledger): the content of each comment and the state of each pull request
 # that took effect, so the same content under another delivery id (or read by `bot sync`) does nothing.
 effects = Table(
-    "effects", metadata,
+    "effects",
+    metadata,
     Column("subject", String(300), primary_key=True),  # "comment:owner/repo:123" | "pull:owner/repo:7"
     Column("campaign", String(128), nullable=False),
     Column("fingerprint", String(64), nullable=False),
@@ -156,7 +165,8 @@ effects = Table(
 # Redelivery (bot.redelivery): every redelivery asked of GitHub, once per failed delivery whatever
 # the number of replicas (the primary key is the election).
 redeliveries = Table(
-    "redeliveries", metadata,
+    "redeliveries",
+    metadata,
     Column("hook_delivery_id", BigInteger, primary_key=True, autoincrement=False),  # GitHub's delivery id
     Column("guid", String(64), nullable=False, index=True),  # X-GitHub-Delivery
     Column("event", String(64)),
@@ -166,7 +176,8 @@ redeliveries = Table(
 
 # Periodic jobs shared by replicas (redelivery): who runs it now (a lease), and what its last run found.
 jobs = Table(
-    "jobs", metadata,
+    "jobs",
+    metadata,
     Column("name", String(64), primary_key=True),
     Column("lease_owner", String(64)),
     Column("lease_until", UTCDateTime()),
@@ -177,14 +188,16 @@ jobs = Table(
 # bot sync's high-water marks: per campaign and source (a tracker's comments, a repository's pull
 # requests), the newest updated_at already read, so a re-sync reads only what changed.
 sync_marks = Table(
-    "sync_marks", metadata,
+    "sync_marks",
+    metadata,
     Column("campaign", String(128), primary_key=True),
     Column("source", String(300), primary_key=True),
     Column("mark", UTCDateTime(), nullable=False),
 )
 
 history = Table(
-    "history", metadata,  # each change of a participant's stage on a task (the dashboard's time series)
+    "history",
+    metadata,  # each change of a participant's stage on a task (the dashboard's time series)
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("campaign", String(128), nullable=False, index=True),
     Column("task", Integer, nullable=False),
@@ -194,13 +207,15 @@ history = Table(
 )
 
 write_budget = Table(
-    "write_budget", metadata,  # one row per installation: its row lock serialises budget decisions
+    "write_budget",
+    metadata,  # one row per installation: its row lock serialises budget decisions
     Column("installation_id", BigInteger, primary_key=True, autoincrement=False),
     Column("paused_until", UTCDateTime()),  # GitHub refused a write (403/429): none before this
 )
 
 writes = Table(
-    "writes", metadata,  # content-creating requests of the last hour, per installation (all replicas)
+    "writes",
+    metadata,  # content-creating requests of the last hour, per installation (all replicas)
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("installation_id", BigInteger, nullable=False, index=True),
     Column("at", UTCDateTime(), nullable=False),  # when GitHub had received it (its answer came back)

@@ -11,6 +11,7 @@ Guarantees the rest of the bot relies on:
   transaction, under the campaign's row lock: a delivery takes effect exactly once, and
   concurrent claims on one campaign are decided one after the other.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -90,68 +91,153 @@ def _in(column: Any, name: str, dialect: str) -> Any:
     return column == any_(bindparam(name, type_=ARRAY(column.type)))
 
 
-_HOLDERS = Query(lambda d: select(deliveries.c.id, deliveries.c.lease_owner)
-                 .where(_in(deliveries.c.id, "ids", d),
-                        or_(deliveries.c.status == DeliveryStatus.PROCESSING.value,
-                            deliveries.c.status == DeliveryStatus.PENDING.value))
-                 .with_for_update())
-_LEDGER = Query(lambda d: select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body)
-                .where(_in(effects.c.subject, "subjects", d)))
+_HOLDERS = Query(
+    lambda d: (
+        select(deliveries.c.id, deliveries.c.lease_owner)
+        .where(
+            _in(deliveries.c.id, "ids", d),
+            or_(deliveries.c.status == DeliveryStatus.PROCESSING.value, deliveries.c.status == DeliveryStatus.PENDING.value),
+        )
+        .with_for_update()
+    )
+)
+_LEDGER = Query(
+    lambda d: select(effects.c.subject, effects.c.fingerprint, effects.c.version, effects.c.body).where(
+        _in(effects.c.subject, "subjects", d)
+    )
+)
 _VERSION = Query(lambda _: select(campaigns.c.version).where(campaigns.c.slug == bindparam("slug")).with_for_update())
 
 # Intake: the deliveries of a group; a delivery already stored (a redelivery) returns no row.
-_INTAKE = Prepared(lambda d: dialect_insert(deliveries, d).on_conflict_do_nothing(index_elements=["id"])
-                   .returning(deliveries.c.id), returning=True)
+_INTAKE = Prepared(
+    lambda d: dialect_insert(deliveries, d).on_conflict_do_nothing(index_elements=["id"]).returning(deliveries.c.id),
+    returning=True,
+)
 
 # Its writes, run by `run_writes` (one pipeline on PostgreSQL).
-_DONE = Prepared(lambda _: update(deliveries).where(deliveries.c.id == bindparam("did")).values(
-    status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None, error=None))
-_PUT_EFFECT = Prepared(lambda d: upsert_statement(d, effects, ("subject",), (
-    "subject", "campaign", "fingerprint", "version", "body", "delivery_id", "applied_at")))
-_PUT_CLAIM = Prepared(lambda d: upsert_statement(d, claims, ("campaign", "task", "user_key"), (
-    "campaign", "task", "user_key", "user", "stage", "team", "link", "claimed_at", "updated_at", "renewed_at",
-    "reminded_at")))
-_DROP_CLAIM = Prepared(lambda _: delete(claims).where(claims.c.campaign == bindparam("c"), claims.c.task == bindparam("t"),
-                                                      claims.c.user_key == bindparam("u")))
-_PUT_PULL = Prepared(lambda d: upsert_statement(d, pulls, ("repo", "number"), (
-    "repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert")))
-_OPEN_TASK = Prepared(lambda _: delete(closed_tasks).where(closed_tasks.c.campaign == bindparam("c"),
-                                                           closed_tasks.c.task == bindparam("t")))
+_DONE = Prepared(
+    lambda _: (
+        update(deliveries)
+        .where(deliveries.c.id == bindparam("did"))
+        .values(status=DeliveryStatus.DONE.value, finished_at=bindparam("now"), lease_owner=None, lease_until=None, error=None)
+    )
+)
+_PUT_EFFECT = Prepared(
+    lambda d: upsert_statement(
+        d, effects, ("subject",), ("subject", "campaign", "fingerprint", "version", "body", "delivery_id", "applied_at")
+    )
+)
+_PUT_CLAIM = Prepared(
+    lambda d: upsert_statement(
+        d,
+        claims,
+        ("campaign", "task", "user_key"),
+        (
+            "campaign",
+            "task",
+            "user_key",
+            "user",
+            "stage",
+            "team",
+            "link",
+            "claimed_at",
+            "updated_at",
+            "renewed_at",
+            "reminded_at",
+        ),
+    )
+)
+_DROP_CLAIM = Prepared(
+    lambda _: delete(claims).where(
+        claims.c.campaign == bindparam("c"), claims.c.task == bindparam("t"), claims.c.user_key == bindparam("u")
+    )
+)
+_PUT_PULL = Prepared(
+    lambda d: upsert_statement(
+        d,
+        pulls,
+        ("repo", "number"),
+        ("repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert"),
+    )
+)
+_OPEN_TASK = Prepared(
+    lambda _: delete(closed_tasks).where(closed_tasks.c.campaign == bindparam("c"), closed_tasks.c.task == bindparam("t"))
+)
 _CLOSE_TASK = Prepared(lambda _: insert(closed_tasks))
-_CLOSE_CAMPAIGN = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c"))
-                           .values(closed_at=bindparam("at", type_=UTCDateTime())))
+_CLOSE_CAMPAIGN = Prepared(
+    lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c")).values(closed_at=bindparam("at", type_=UTCDateTime()))
+)
 _HISTORY = Prepared(lambda _: insert(history))
 _OUTBOX = Prepared(lambda _: insert(outbox).returning(outbox.c.id), returning=True)
-_DIRTY = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("b_slug")).values(
-    version=bindparam("b_version"), board_dirty=True,
-    dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
-    installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id)))
+_DIRTY = Prepared(
+    lambda _: (
+        update(campaigns)
+        .where(campaigns.c.slug == bindparam("b_slug"))
+        .values(
+            version=bindparam("b_version"),
+            board_dirty=True,
+            dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
+            installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id),
+        )
+    )
+)
 _FORCE_BOARD = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c")).values(board_hash=None))
-_NEW_VERSION = Prepared(lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c"))
-                        .values(version=bindparam("v", type_=BigInteger())))
+_NEW_VERSION = Prepared(
+    lambda _: update(campaigns).where(campaigns.c.slug == bindparam("c")).values(version=bindparam("v", type_=BigInteger()))
+)
 
 # Leasing deliveries (see `Store.lease_deliveries`), oldest first; SKIP LOCKED on PostgreSQL.
 _BUSY = deliveries.alias("busy")
 _WAITING = select(deliveries.c.id, deliveries.c.received_at).where(
-    or_(deliveries.c.subject.is_(None),
-        ~select(_BUSY.c.id).where(_BUSY.c.subject == deliveries.c.subject, _BUSY.c.id != deliveries.c.id,
-                                  _BUSY.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.PROCESSING.value]),
-                                  or_(_BUSY.c.lease_until >= bindparam("now", type_=UTCDateTime()),
-                                      _BUSY.c.received_at < deliveries.c.received_at)).exists()))
-_PENDING = (_WAITING.where(deliveries.c.status == DeliveryStatus.PENDING.value)
-            .order_by(deliveries.c.received_at).limit(bindparam("n")).with_for_update(skip_locked=True))
-_EXPIRED = (_WAITING.where(deliveries.c.status == DeliveryStatus.PROCESSING.value,
-                           deliveries.c.lease_until < bindparam("now", type_=UTCDateTime()))
-            .order_by(deliveries.c.received_at).limit(bindparam("n")).with_for_update(skip_locked=True))
-_LEASE = (update(deliveries).where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
-          .values(status=DeliveryStatus.PROCESSING.value, lease_owner=bindparam("tok"), lease_until=bindparam("until"),
-                  attempts=deliveries.c.attempts + 1)
-          .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts,
-                     deliveries.c.received_at))
+    or_(
+        deliveries.c.subject.is_(None),
+        ~select(_BUSY.c.id)
+        .where(
+            _BUSY.c.subject == deliveries.c.subject,
+            _BUSY.c.id != deliveries.c.id,
+            _BUSY.c.status.in_([DeliveryStatus.PENDING.value, DeliveryStatus.PROCESSING.value]),
+            or_(_BUSY.c.lease_until >= bindparam("now", type_=UTCDateTime()), _BUSY.c.received_at < deliveries.c.received_at),
+        )
+        .exists(),
+    )
+)
+_PENDING = (
+    _WAITING.where(deliveries.c.status == DeliveryStatus.PENDING.value)
+    .order_by(deliveries.c.received_at)
+    .limit(bindparam("n"))
+    .with_for_update(skip_locked=True)
+)
+_EXPIRED = (
+    _WAITING.where(
+        deliveries.c.status == DeliveryStatus.PROCESSING.value, deliveries.c.lease_until < bindparam("now", type_=UTCDateTime())
+    )
+    .order_by(deliveries.c.received_at)
+    .limit(bindparam("n"))
+    .with_for_update(skip_locked=True)
+)
+_LEASE = (
+    update(deliveries)
+    .where(deliveries.c.id.in_(bindparam("ids", expanding=True)))
+    .values(
+        status=DeliveryStatus.PROCESSING.value,
+        lease_owner=bindparam("tok"),
+        lease_until=bindparam("until"),
+        attempts=deliveries.c.attempts + 1,
+    )
+    .returning(deliveries.c.id, deliveries.c.event, deliveries.c.payload, deliveries.c.attempts, deliveries.c.received_at)
+)
 
-_FINISH = (update(outbox).where(outbox.c.id == bindparam("oid"))
-           .values(status=bindparam("st"), error=bindparam("err"), lease_owner=None, lease_until=bindparam("until"),
-                   attempts=outbox.c.attempts - bindparam("back")))
+_FINISH = (
+    update(outbox)
+    .where(outbox.c.id == bindparam("oid"))
+    .values(
+        status=bindparam("st"),
+        error=bindparam("err"),
+        lease_owner=None,
+        lease_until=bindparam("until"),
+        attempts=outbox.c.attempts - bindparam("back"),
+    )
+)
 _FINISH_HELD = _FINISH.where(outbox.c.lease_owner == bindparam("tok"))
 
 
@@ -204,8 +290,9 @@ class Store:
             existing = set(conn.execute(select(campaigns.c.slug)).scalars())
             for slug in campaign_slugs:
                 if slug not in existing:
-                    conn.execute(insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, board_failures=0,
-                                                          version=0))
+                    conn.execute(
+                        insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, board_failures=0, version=0)
+                    )
 
         await self._write(txn)
 
@@ -213,9 +300,17 @@ class Store:
         await self.db.close()
 
     # ---- inbox ------------------------------------------------------------------------------------
-    async def add_delivery(self, delivery_id: str, event: str, action: str | None, payload: bytes | str,
-                           status: DeliveryStatus = DeliveryStatus.PENDING, subject: str | None = None, *,
-                           lease: str | None = None) -> bool:
+    async def add_delivery(
+        self,
+        delivery_id: str,
+        event: str,
+        action: str | None,
+        payload: bytes | str,
+        status: DeliveryStatus = DeliveryStatus.PENDING,
+        subject: str | None = None,
+        *,
+        lease: str | None = None,
+    ) -> bool:
         """Store a delivery; False when this id was already stored (a redelivery). `lease`: the
         delivery is stored already leased under this token (its first attempt), for the caller to
         process at once instead of waiting for `lease_deliveries`.
@@ -224,8 +319,18 @@ class Store:
         of the workers' writes), so acknowledging stays fast while workers are busy."""
         text = payload.decode() if isinstance(payload, bytes) else payload
         now = self.clock.now()
-        values = dict(id=delivery_id, event=event, action=action, payload=text, received_at=now, status=status,
-                      attempts=0, subject=subject, lease_owner=None, lease_until=None)
+        values = dict(
+            id=delivery_id,
+            event=event,
+            action=action,
+            payload=text,
+            received_at=now,
+            status=status,
+            attempts=0,
+            subject=subject,
+            lease_owner=None,
+            lease_until=None,
+        )
         if lease is not None:
             values.update(status=DeliveryStatus.PROCESSING, attempts=1, lease_owner=lease, lease_until=now + self.lease)
         fut = asyncio.get_running_loop().create_future()
@@ -276,6 +381,7 @@ class Store:
         worker whose lease ran out; never one whose subject (a pull request) has an earlier delivery
         still in hand. One lease token for the batch; each delivery is still finished on its own.
         `parsed`: payloads this process already parsed, by delivery id (their JSON is not read again)."""
+
         def txn(conn: Connection) -> list[tuple]:
             now = self.clock.now()
             # Two walks of the (status, received_at) index, each stopping after `limit` rows: a
@@ -290,45 +396,69 @@ class Store:
             return [(r.id, r.event, r.payload, r.attempts, token) for r in sorted(rows, key=lambda r: r.received_at)]
 
         known = parsed or {}
-        return [Delivery(i, event, known.get(i) or jsonio.loads(text), attempts, token)
-                for i, event, text, attempts, token in await self._write(txn)]
+        return [
+            Delivery(i, event, known.get(i) or jsonio.loads(text), attempts, token)
+            for i, event, text, attempts, token in await self._write(txn)
+        ]
 
     @staticmethod
-    def _held(table: Table, row_id: Any, token: str | None):  # noqa: ANN205
+    def _held(table: Table, row_id: Any, token: str | None):
         cond = table.c.id == row_id
         return cond if token is None else and_(cond, table.c.lease_owner == token)
 
-    async def finish_delivery(self, delivery_id: str, status: DeliveryStatus, error: str | None = None, *, token: str | None = None) -> None:
-        await self._write(lambda conn: conn.execute(
-            update(deliveries).where(self._held(deliveries, delivery_id, token))
-            .values(status=status, error=error, finished_at=self.clock.now(), lease_owner=None, lease_until=None)))
+    async def finish_delivery(
+        self, delivery_id: str, status: DeliveryStatus, error: str | None = None, *, token: str | None = None
+    ) -> None:
+        await self._write(
+            lambda conn: conn.execute(
+                update(deliveries)
+                .where(self._held(deliveries, delivery_id, token))
+                .values(status=status, error=error, finished_at=self.clock.now(), lease_owner=None, lease_until=None)
+            )
+        )
 
-    async def release_delivery(self, delivery_id: str, error: str, *, retry_in: float = 0.0, token: str | None = None,
-                               refund: bool = False) -> None:
+    async def release_delivery(
+        self, delivery_id: str, error: str, *, retry_in: float = 0.0, token: str | None = None, refund: bool = False
+    ) -> None:
         """Give a delivery back for another try (after `retry_in` seconds). `refund`: this try
         does not count toward the attempts (GitHub asked us to wait; nothing was wrong)."""
-        vals: dict[str, Any] = dict(status=DeliveryStatus.PROCESSING, error=error, lease_owner=None,
-                                    lease_until=self.clock.now() + timedelta(seconds=retry_in))
+        vals: dict[str, Any] = dict(
+            status=DeliveryStatus.PROCESSING,
+            error=error,
+            lease_owner=None,
+            lease_until=self.clock.now() + timedelta(seconds=retry_in),
+        )
         if refund:
             vals["attempts"] = deliveries.c.attempts - 1
-        await self._write(lambda conn: conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token))
-                                                    .values(**vals)))
+        await self._write(
+            lambda conn: conn.execute(update(deliveries).where(self._held(deliveries, delivery_id, token)).values(**vals))
+        )
 
     async def renew(self, tokens: list[str]) -> set[str]:
         """Extend the leases of work still in hand (deliveries, actions, this process's board edits).
         Returns the tokens whose lease was lost (someone else took the work)."""
+
         def txn(conn: Connection) -> set[str]:
             until = self.clock.now() + self.lease
             if not tokens:
                 held: set[str] = set()
             else:
-                held = set(conn.execute(
-                    update(deliveries).where(deliveries.c.status == DeliveryStatus.PROCESSING,
-                                             deliveries.c.lease_owner.in_(tokens))
-                    .values(lease_until=until).returning(deliveries.c.lease_owner)).scalars())
-                held |= set(conn.execute(
-                    update(outbox).where(outbox.c.status == ActionStatus.PENDING, outbox.c.lease_owner.in_(tokens))
-                    .values(lease_until=until).returning(outbox.c.lease_owner)).scalars())
+                held = set(
+                    conn.execute(
+                        update(deliveries)
+                        .where(deliveries.c.status == DeliveryStatus.PROCESSING, deliveries.c.lease_owner.in_(tokens))
+                        .values(lease_until=until)
+                        .returning(deliveries.c.lease_owner)
+                    ).scalars()
+                )
+                held |= set(
+                    conn.execute(
+                        update(outbox)
+                        .where(outbox.c.status == ActionStatus.PENDING, outbox.c.lease_owner.in_(tokens))
+                        .values(lease_until=until)
+                        .returning(outbox.c.lease_owner)
+                    ).scalars()
+                )
             conn.execute(update(campaigns).where(campaigns.c.board_lease_owner == self.owner).values(board_lease_until=until))
             return set(tokens) - held
 
@@ -337,28 +467,64 @@ class Store:
     async def delivery_counts(self) -> dict[str, int]:
         def txn(conn: Connection) -> dict[str, int]:
             counts = {s: n for s, n in conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status))}
-            counts.update({f"actions_{s}": n for s, n in
-                           conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))})
+            counts.update(
+                {f"actions_{s}": n for s, n in conn.execute(select(outbox.c.status, func.count()).group_by(outbox.c.status))}
+            )
             return counts
 
         return await self._read(txn)
 
     async def failures(self, limit: int = 50) -> list[dict]:
         """Failed deliveries, actions and board edits, newest first, for `bot status` and GET /status."""
+
         def txn(conn: Connection) -> list[dict]:
-            rows = conn.execute(select(deliveries.c.id, deliveries.c.event, deliveries.c.action, deliveries.c.error,
-                                       deliveries.c.attempts, deliveries.c.finished_at)
-                                .where(deliveries.c.status == DeliveryStatus.FAILED).order_by(deliveries.c.finished_at.desc()).limit(limit))
-            out = [{"type": "delivery", "id": r.id, "event": f"{r.event}.{r.action}" if r.action else r.event,
-                    "error": r.error, "attempts": r.attempts, "at": r.finished_at.isoformat() if r.finished_at else None}
-                   for r in rows]
-            rows = conn.execute(select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
-                                .where(outbox.c.status == ActionStatus.FAILED).order_by(outbox.c.id.desc()).limit(limit))
-            out += [{"type": "action", "id": r.id, "delivery": r.delivery_id, "action": r.payload.get("kind"),
-                     "target": f"{r.payload.get('repo')}#{r.payload.get('number')}", "error": r.error, "attempts": r.attempts}
-                    for r in rows]
-            rows = conn.execute(select(campaigns.c.slug, campaigns.c.board_error, campaigns.c.board_failures)
-                                .where(campaigns.c.board_error.is_not(None)))
+            rows = conn.execute(
+                select(
+                    deliveries.c.id,
+                    deliveries.c.event,
+                    deliveries.c.action,
+                    deliveries.c.error,
+                    deliveries.c.attempts,
+                    deliveries.c.finished_at,
+                )
+                .where(deliveries.c.status == DeliveryStatus.FAILED)
+                .order_by(deliveries.c.finished_at.desc())
+                .limit(limit)
+            )
+            out = [
+                {
+                    "type": "delivery",
+                    "id": r.id,
+                    "event": f"{r.event}.{r.action}" if r.action else r.event,
+                    "error": r.error,
+                    "attempts": r.attempts,
+                    "at": r.finished_at.isoformat() if r.finished_at else None,
+                }
+                for r in rows
+            ]
+            rows = conn.execute(
+                select(outbox.c.id, outbox.c.delivery_id, outbox.c.payload, outbox.c.error, outbox.c.attempts)
+                .where(outbox.c.status == ActionStatus.FAILED)
+                .order_by(outbox.c.id.desc())
+                .limit(limit)
+            )
+            out += [
+                {
+                    "type": "action",
+                    "id": r.id,
+                    "delivery": r.delivery_id,
+                    "action": r.payload.get("kind"),
+                    "target": f"{r.payload.get('repo')}#{r.payload.get('number')}",
+                    "error": r.error,
+                    "attempts": r.attempts,
+                }
+                for r in rows
+            ]
+            rows = conn.execute(
+                select(campaigns.c.slug, campaigns.c.board_error, campaigns.c.board_failures).where(
+                    campaigns.c.board_error.is_not(None)
+                )
+            )
             out += [{"type": "board", "id": r.slug, "error": r.board_error, "attempts": r.board_failures} for r in rows]
             return out
 
@@ -367,12 +533,36 @@ class Store:
     # ---- campaign state ---------------------------------------------------------------------------
     @staticmethod
     def _load_state(conn: Connection, campaign: str) -> CampaignState:
-        cl = [Claim(campaign, r.task, r.user, Stage(r.stage), r.claimed_at, team=r.team, link=r.link,
-                    renewed_at=r.renewed_at, reminded_at=r.reminded_at)
-              for r in conn.execute(select(claims).where(claims.c.campaign == campaign))]
-        prs = [PullRequest(campaign, r.repo, r.number, r.author, r.title, tuple(r.tasks), r.kind, r.state, r.url,
-                           part=r.part, revert=r.revert)
-               for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))]
+        cl = [
+            Claim(
+                campaign,
+                r.task,
+                r.user,
+                Stage(r.stage),
+                r.claimed_at,
+                team=r.team,
+                link=r.link,
+                renewed_at=r.renewed_at,
+                reminded_at=r.reminded_at,
+            )
+            for r in conn.execute(select(claims).where(claims.c.campaign == campaign))
+        ]
+        prs = [
+            PullRequest(
+                campaign,
+                r.repo,
+                r.number,
+                r.author,
+                r.title,
+                tuple(r.tasks),
+                r.kind,
+                r.state,
+                r.url,
+                part=r.part,
+                revert=r.revert,
+            )
+            for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))
+        ]
         closed = frozenset(conn.execute(select(closed_tasks.c.task).where(closed_tasks.c.campaign == campaign)).scalars())
         closed_at = conn.execute(select(campaigns.c.closed_at).where(campaigns.c.slug == campaign)).scalar()
         return make_state(cl, prs, closed, closed_at)
@@ -400,18 +590,56 @@ class Store:
         for kind, group in itertools.groupby(changes, key=type):
             run = list(group)
             if kind is PutClaim:
-                steps.append((_PUT_CLAIM, [
-                    dict(campaign=campaign, task=c.task, user_key=c.user.lower(), user=c.user, stage=c.stage.value,
-                         team=c.team, link=c.link, claimed_at=c.claimed_at, updated_at=now, renewed_at=c.renewed_at,
-                         reminded_at=c.reminded_at) for c in (ch.claim for ch in run if isinstance(ch, PutClaim))]))
+                steps.append(
+                    (
+                        _PUT_CLAIM,
+                        [
+                            dict(
+                                campaign=campaign,
+                                task=c.task,
+                                user_key=c.user.lower(),
+                                user=c.user,
+                                stage=c.stage.value,
+                                team=c.team,
+                                link=c.link,
+                                claimed_at=c.claimed_at,
+                                updated_at=now,
+                                renewed_at=c.renewed_at,
+                                reminded_at=c.reminded_at,
+                            )
+                            for c in (ch.claim for ch in run if isinstance(ch, PutClaim))
+                        ],
+                    )
+                )
             elif kind is DropClaim:
-                steps.append((_DROP_CLAIM, [{"c": campaign, "t": ch.task, "u": ch.user.lower()}
-                                            for ch in run if isinstance(ch, DropClaim)]))
+                steps.append(
+                    (
+                        _DROP_CLAIM,
+                        [{"c": campaign, "t": ch.task, "u": ch.user.lower()} for ch in run if isinstance(ch, DropClaim)],
+                    )
+                )
             elif kind is PutPull:
-                steps.append((_PUT_PULL, [
-                    dict(repo=p.repo, number=p.number, campaign=campaign, author=p.author, title=p.title,
-                         tasks=list(p.tasks), kind=p.kind, state=p.state, url=p.url, part=p.part, revert=p.revert)
-                    for p in (ch.pr for ch in run if isinstance(ch, PutPull))]))
+                steps.append(
+                    (
+                        _PUT_PULL,
+                        [
+                            dict(
+                                repo=p.repo,
+                                number=p.number,
+                                campaign=campaign,
+                                author=p.author,
+                                title=p.title,
+                                tasks=list(p.tasks),
+                                kind=p.kind,
+                                state=p.state,
+                                url=p.url,
+                                part=p.part,
+                                revert=p.revert,
+                            )
+                            for p in (ch.pr for ch in run if isinstance(ch, PutPull))
+                        ],
+                    )
+                )
             else:
                 for ch in run:
                     match ch:
@@ -425,9 +653,17 @@ class Store:
                             raise TypeError(f"unknown change {ch!r}")
         return steps
 
-    async def commit(self, campaign: str, build: Callable[[CampaignState], Decision], *, delivery_id: str | None = None,
-                     installation_id: int | None = None, token: str | None = None, effect: Effect | None = None,
-                     edit: Callable[[CampaignState, str], Decision] | None = None) -> tuple[Decision, list[OutboxItem]]:
+    async def commit(
+        self,
+        campaign: str,
+        build: Callable[[CampaignState], Decision],
+        *,
+        delivery_id: str | None = None,
+        installation_id: int | None = None,
+        token: str | None = None,
+        effect: Effect | None = None,
+        edit: Callable[[CampaignState, str], Decision] | None = None,
+    ) -> tuple[Decision, list[OutboxItem]]:
         """Decide and record one delivery in ONE transaction under the campaign's row lock: read the
         state, `build(state)` the decision (pure), apply its changes, queue its actions (leased to the
         caller, who performs them next; if it dies first its lease runs out and any replica's sweeper
@@ -447,8 +683,7 @@ class Store:
         decision is returned; when it holds an older content of a comment, `edit(state, applied
         body)` decides only what is new. The applied effect is recorded in this transaction."""
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._commits.setdefault(campaign, []).append(
-            _Commit(build, delivery_id, installation_id, token, effect, edit, fut))
+        self._commits.setdefault(campaign, []).append(_Commit(build, delivery_id, installation_id, token, effect, edit, fut))
         task = self._committers.get(campaign)
         if task is None or task.done():
             self._committers[campaign] = asyncio.create_task(self._drain_commits(campaign))
@@ -486,9 +721,16 @@ class Store:
         ids = [c.delivery_id for c in group if c.delivery_id is not None]
         subjects = [c.effect.subject for c in group if c.effect is not None]
         # The campaign's row lock, the deliveries' leases, the ledger: one round trip on PostgreSQL.
-        found = iter(run_reads(conn, [(_VERSION, {"slug": campaign}),
-                                      *([(_HOLDERS, {"ids": ids})] if ids else []),
-                                      *([(_LEDGER, {"subjects": subjects})] if subjects else [])]))
+        found = iter(
+            run_reads(
+                conn,
+                [
+                    (_VERSION, {"slug": campaign}),
+                    *([(_HOLDERS, {"ids": ids})] if ids else []),
+                    *([(_LEDGER, {"subjects": subjects})] if subjects else []),
+                ],
+            )
+        )
         row = next(found)
         version, state = self._locked_state(conn, campaign, row[0][0] if row else None)
         holders: dict[str, str | None] = dict(next(found)) if ids else {}  # type: ignore[arg-type]
@@ -518,21 +760,45 @@ class Store:
                 continue
             if applied is not None and c.effect is not None:
                 ledger[c.effect.subject] = applied
-                ledger_rows[c.effect.subject] = dict(subject=c.effect.subject, campaign=campaign,
-                                                     fingerprint=applied.fingerprint, version=applied.version,
-                                                     body=applied.body, delivery_id=c.delivery_id, applied_at=now)
+                ledger_rows[c.effect.subject] = dict(
+                    subject=c.effect.subject,
+                    campaign=campaign,
+                    fingerprint=applied.fingerprint,
+                    version=applied.version,
+                    body=applied.body,
+                    delivery_id=c.delivery_id,
+                    applied_at=now,
+                )
             if decision.changes:
-                history_rows += [{"campaign": campaign, "task": e.task, "user": e.user,
-                                  "stage": e.stage.value if e.stage else None, "at": e.at}
-                                 for e in stage_events(state, decision.changes, now)]
+                history_rows += [
+                    {
+                        "campaign": campaign,
+                        "task": e.task,
+                        "user": e.user,
+                        "stage": e.stage.value if e.stage else None,
+                        "at": e.at,
+                    }
+                    for e in stage_events(state, decision.changes, now)
+                ]
                 changes += decision.changes
                 state = decision.after if decision.after is not None else apply_changes(state, decision.changes)
             lease = new_token()
             queued.append((len(outcomes), c, decision, lease, len(outbox_rows)))
-            outbox_rows += [dict(delivery_id=c.delivery_id, installation_id=c.installation_id, payload=action_to_dict(a),
-                                 kind=type(a).__name__, target=f"{a.repo}#{a.number}", status=ActionStatus.PENDING,
-                                 attempts=1, lease_owner=lease, lease_until=now + self.lease, created_at=now)
-                            for a in decision.actions]
+            outbox_rows += [
+                dict(
+                    delivery_id=c.delivery_id,
+                    installation_id=c.installation_id,
+                    payload=action_to_dict(a),
+                    kind=type(a).__name__,
+                    target=f"{a.repo}#{a.number}",
+                    status=ActionStatus.PENDING,
+                    attempts=1,
+                    lease_owner=lease,
+                    lease_until=now + self.lease,
+                    created_at=now,
+                )
+                for a in decision.actions
+            ]
             outcomes.append(None)
             if decision.board is not BoardChange.NONE or decision.changes:
                 dirty = True
@@ -562,8 +828,13 @@ class Store:
         self._cache[campaign] = (version, state)
         ids_out = run_writes(conn, steps, commit=True)[outbox_at]  # (with its COMMIT: one round trip on PostgreSQL)
         for index, c, decision, lease, first in queued:
-            outcomes[index] = (decision, [OutboxItem(ids_out[first + k], c.delivery_id, c.installation_id, a, 1, lease)
-                                          for k, a in enumerate(decision.actions)])
+            outcomes[index] = (
+                decision,
+                [
+                    OutboxItem(ids_out[first + k], c.delivery_id, c.installation_id, a, 1, lease)
+                    for k, a in enumerate(decision.actions)
+                ],
+            )
         return outcomes
 
     @staticmethod
@@ -580,8 +851,11 @@ class Store:
             decision = c.edit(state, applied.body)
         else:
             decision = c.build(state)
-        newest = effect.version if applied is None or applied.version is None or effect.version is None \
+        newest = (
+            effect.version
+            if applied is None or applied.version is None or effect.version is None
             else max(effect.version, applied.version)
+        )
         return decision, Applied(effect.fingerprint, newest, effect.body)
 
     async def applied_effect(self, subject: str) -> Applied | None:
@@ -600,10 +874,16 @@ class Store:
     async def claim_redelivery(self, hook_delivery_id: int, guid: str, event: str | None) -> bool:
         """Record that this process asks GitHub to redeliver `hook_delivery_id`; False when some
         replica already did (the primary key elects exactly one)."""
-        values = {"hook_delivery_id": hook_delivery_id, "guid": guid, "event": event, "asked_at": self.clock.now(),
-                  "asked_by": self.owner}
-        return await self._write(lambda conn: conn.execute(
-            self.db.insert_ignoring(redeliveries, values, ["hook_delivery_id"])).first() is not None)
+        values = {
+            "hook_delivery_id": hook_delivery_id,
+            "guid": guid,
+            "event": event,
+            "asked_at": self.clock.now(),
+            "asked_by": self.owner,
+        }
+        return await self._write(
+            lambda conn: conn.execute(self.db.insert_ignoring(redeliveries, values, ["hook_delivery_id"])).first() is not None
+        )
 
     async def record_job(self, name: str, info: dict) -> None:
         """A periodic job's last run (shown by `bot status` and GET /status)."""
@@ -611,8 +891,10 @@ class Store:
 
     async def jobs_info(self) -> dict[str, dict]:
         def txn(conn: Connection) -> dict[str, dict]:
-            return {r.name: {"last_run_at": r.last_run_at.isoformat() if r.last_run_at else None, **(r.info or {})}
-                    for r in conn.execute(select(jobs.c.name, jobs.c.last_run_at, jobs.c.info))}
+            return {
+                r.name: {"last_run_at": r.last_run_at.isoformat() if r.last_run_at else None, **(r.info or {})}
+                for r in conn.execute(select(jobs.c.name, jobs.c.last_run_at, jobs.c.info))
+            }
 
         return await self._read(txn)
 
@@ -631,14 +913,19 @@ class Store:
     async def history_since(self, campaign: str, after: int = 0) -> list[tuple[int, StageEvent]]:
         """(row id, event) of the history rows recorded after row `after`, in id order (append-only,
         so a reader can keep what it read and ask only for what is new)."""
-        q = (select(history.c.id, history.c.task, history.c.user, history.c.stage, history.c.at)
-             .where(history.c.campaign == campaign, history.c.id > after).order_by(history.c.id))
-        return await self._read(lambda conn: [(r.id, StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None))
-                                              for r in conn.execute(q)])
+        q = (
+            select(history.c.id, history.c.task, history.c.user, history.c.stage, history.c.at)
+            .where(history.c.campaign == campaign, history.c.id > after)
+            .order_by(history.c.id)
+        )
+        return await self._read(
+            lambda conn: [(r.id, StageEvent(r.at, r.task, r.user, Stage(r.stage) if r.stage else None)) for r in conn.execute(q)]
+        )
 
     async def current_state(self, campaign: str, *, urgent: bool = False) -> CampaignState:
         """The campaign's state; from this process's cache when it is the newest version (one
         small query instead of reading every claim and PR). `urgent`: as `state`."""
+
         def txn(conn: Connection) -> CampaignState:
             version = conn.execute(select(campaigns.c.version).where(campaigns.c.slug == campaign)).scalar()
             cached = self._cache.get(campaign)
@@ -656,26 +943,45 @@ class Store:
     # ---- outbox -----------------------------------------------------------------------------------
     async def lease_actions(self, limit: int = 20) -> list[OutboxItem]:
         """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""
+
         def txn(conn: Connection) -> list[OutboxItem]:
             now = self.clock.now()
-            q = (select(outbox.c.id).where(outbox.c.status == ActionStatus.PENDING,
-                                           or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
-                 .order_by(outbox.c.id).limit(limit))
+            q = (
+                select(outbox.c.id)
+                .where(outbox.c.status == ActionStatus.PENDING, or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
+                .order_by(outbox.c.id)
+                .limit(limit)
+            )
             taken = list(conn.execute(self.db.skip_locked(q)).scalars())
             if not taken:
                 return []
             token = new_token()
-            rows = conn.execute(update(outbox).where(outbox.c.id.in_(taken))
-                                .values(lease_owner=token, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
-                                .returning(outbox.c.id, outbox.c.delivery_id, outbox.c.installation_id, outbox.c.payload,
-                                           outbox.c.attempts))
-            return sorted((OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts, token)
-                           for r in rows), key=lambda i: i.id)
+            rows = conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_(taken))
+                .values(lease_owner=token, lease_until=now + self.lease, attempts=outbox.c.attempts + 1)
+                .returning(outbox.c.id, outbox.c.delivery_id, outbox.c.installation_id, outbox.c.payload, outbox.c.attempts)
+            )
+            return sorted(
+                (
+                    OutboxItem(r.id, r.delivery_id, r.installation_id, action_from_dict(r.payload), r.attempts, token)
+                    for r in rows
+                ),
+                key=lambda i: i.id,
+            )
 
         return await self._write(txn)
 
-    async def finish_action(self, action_id: int, status: ActionStatus = ActionStatus.DONE, error: str | None = None, retry_in: float | None = None,
-                            *, token: str | None = None, refund: bool = False) -> None:
+    async def finish_action(
+        self,
+        action_id: int,
+        status: ActionStatus = ActionStatus.DONE,
+        error: str | None = None,
+        retry_in: float | None = None,
+        *,
+        token: str | None = None,
+        refund: bool = False,
+    ) -> None:
         await self.finish_actions([Outcome(action_id, ActionStatus(status), error, retry_in, token, refund)])
 
     async def finish_actions(self, outcomes: list[Outcome]) -> None:
@@ -685,8 +991,17 @@ class Store:
 
         def txn(conn: Connection) -> None:
             now = self.clock.now()
-            rows = [{"oid": o.id, "tok": o.token, "st": o.status, "err": o.error, "back": 1 if o.refund else 0,
-                     "until": now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None} for o in outcomes]
+            rows = [
+                {
+                    "oid": o.id,
+                    "tok": o.token,
+                    "st": o.status,
+                    "err": o.error,
+                    "back": 1 if o.refund else 0,
+                    "until": now + timedelta(seconds=o.retry_in) if o.retry_in is not None else None,
+                }
+                for o in outcomes
+            ]
             for with_token in (True, False):
                 group = [r for r in rows if (r["tok"] is not None) == with_token]
                 if group:
@@ -698,19 +1013,34 @@ class Store:
         """Is there a newer action of the same kind on the same target? (A checklist or label set
         from an older push must not overwrite a newer one, whatever order they are performed in.)"""
         a = item.action
-        q = select(outbox.c.id).where(outbox.c.kind == type(a).__name__, outbox.c.target == f"{a.repo}#{a.number}",
-                                      outbox.c.id > item.id, outbox.c.status != ActionStatus.FAILED).limit(1)
+        q = (
+            select(outbox.c.id)
+            .where(
+                outbox.c.kind == type(a).__name__,
+                outbox.c.target == f"{a.repo}#{a.number}",
+                outbox.c.id > item.id,
+                outbox.c.status != ActionStatus.FAILED,
+            )
+            .limit(1)
+        )
         return await self._read(lambda conn: conn.execute(q).first() is not None)
 
     async def bot_comment(self, repo: str, number: int, role: str) -> tuple[int, str] | None:
         q = select(bot_comments.c.comment_id, bot_comments.c.body_hash).where(
-            bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role)
+            bot_comments.c.repo == repo, bot_comments.c.number == number, bot_comments.c.role == role
+        )
         row = await self._read(lambda conn: conn.execute(q).first())
         return (row.comment_id, row.body_hash) if row else None
 
     async def put_bot_comment(self, repo: str, number: int, role: str, comment_id: int, body: str) -> None:
-        await self._write(lambda conn: upsert(conn, bot_comments, dict(repo=repo, number=number, role=role),
-                                               dict(comment_id=comment_id, body_hash=body_hash(body))))
+        await self._write(
+            lambda conn: upsert(
+                conn,
+                bot_comments,
+                dict(repo=repo, number=number, role=role),
+                dict(comment_id=comment_id, body_hash=body_hash(body)),
+            )
+        )
 
     # ---- board ------------------------------------------------------------------------------------
     async def take_dirty_board(self, older_than: float) -> str | None:
@@ -721,27 +1051,38 @@ class Store:
 
     async def take_dirty_board_since(self, older_than: float) -> tuple[str, datetime] | None:
         """`take_dirty_board`, with the time of the oldest change the board does not show yet."""
+
         def txn(conn: Connection) -> tuple[str, datetime] | None:
             now = self.clock.now()
-            q = (select(campaigns.c.slug, campaigns.c.dirty_since).where(campaigns.c.board_dirty.is_(True),
-                                                campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
-                                                or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now))
-                 .order_by(campaigns.c.dirty_since).limit(1))
+            q = (
+                select(campaigns.c.slug, campaigns.c.dirty_since)
+                .where(
+                    campaigns.c.board_dirty.is_(True),
+                    campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
+                    or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now),
+                )
+                .order_by(campaigns.c.dirty_since)
+                .limit(1)
+            )
             row = conn.execute(self.db.skip_locked(q)).first()
             if row is None:
                 return None
-            conn.execute(update(campaigns).where(campaigns.c.slug == row.slug)
-                         .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner,
-                                 board_lease_until=now + self.lease))
+            conn.execute(
+                update(campaigns)
+                .where(campaigns.c.slug == row.slug)
+                .values(board_dirty=False, dirty_since=None, board_lease_owner=self.owner, board_lease_until=now + self.lease)
+            )
             return row.slug, row.dirty_since
 
         return await self._write(txn, urgent=True)
 
-    async def release_board(self, slug: str, *, edited_hash: str | None = None, failed: bool = False,
-                            error: str | None = None) -> None:
+    async def release_board(
+        self, slug: str, *, edited_hash: str | None = None, failed: bool = False, error: str | None = None
+    ) -> None:
         """End a board edit. `edited_hash`: the board now on the tracker. `failed`: try again later
         (backing off). `error`: GitHub refused for good; recorded and shown, not retried until the
         next change or /refresh."""
+
         def txn(conn: Connection) -> None:
             vals: dict[str, Any] = dict(board_lease_owner=None, board_lease_until=None)
             if edited_hash is not None:
@@ -749,19 +1090,27 @@ class Store:
             if failed:
                 failures = conn.execute(select(campaigns.c.board_failures).where(campaigns.c.slug == slug)).scalar() or 0
                 wait = min(BOARD_BACKOFF_CAP, 2.0 ** min(int(failures), 10))
-                vals.update(board_dirty=True, dirty_since=self.clock.now() + timedelta(seconds=wait),
-                            board_failures=campaigns.c.board_failures + 1)
+                vals.update(
+                    board_dirty=True,
+                    dirty_since=self.clock.now() + timedelta(seconds=wait),
+                    board_failures=campaigns.c.board_failures + 1,
+                )
             if error is not None:
                 vals.update(board_error=error, board_failures=campaigns.c.board_failures + 1)
-            conn.execute(update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner)
-                         .values(**vals))
+            conn.execute(
+                update(campaigns).where(campaigns.c.slug == slug, campaigns.c.board_lease_owner == self.owner).values(**vals)
+            )
 
         await self._write(txn, urgent=True)
 
     async def mark_board_dirty(self, slug: str) -> None:
-        await self._write(lambda conn: conn.execute(
-            update(campaigns).where(campaigns.c.slug == slug)
-            .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, self.clock.now()))))
+        await self._write(
+            lambda conn: conn.execute(
+                update(campaigns)
+                .where(campaigns.c.slug == slug)
+                .values(board_dirty=True, dirty_since=func.coalesce(campaigns.c.dirty_since, self.clock.now()))
+            )
+        )
 
     async def board_info(self, slug: str) -> dict:
         row = await self._read(lambda conn: conn.execute(select(campaigns).where(campaigns.c.slug == slug)).first(), urgent=True)
@@ -769,12 +1118,19 @@ class Store:
 
     async def pending_work(self) -> int:
         """Deliveries not yet done plus actions not yet performed plus boards to write (0 means idle)."""
+
         def txn(conn: Connection) -> int:
-            d = conn.execute(select(func.count()).select_from(deliveries)
-                             .where(deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]))).scalar_one()
+            d = conn.execute(
+                select(func.count())
+                .select_from(deliveries)
+                .where(deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.PROCESSING]))
+            ).scalar_one()
             a = conn.execute(select(func.count()).select_from(outbox).where(outbox.c.status == ActionStatus.PENDING)).scalar_one()
-            b = conn.execute(select(func.count()).select_from(campaigns).where(
-                or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None)))).scalar_one()
+            b = conn.execute(
+                select(func.count())
+                .select_from(campaigns)
+                .where(or_(campaigns.c.board_dirty.is_(True), campaigns.c.board_lease_owner.is_not(None)))
+            ).scalar_one()
             return d + a + b
 
         return await self._read(txn)

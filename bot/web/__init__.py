@@ -10,6 +10,7 @@ Pages are read from the store on each request and rendered by pure functions (`b
 pages out (404); /metrics stays. Nothing here exposes deliveries, payloads, failures or the
 outbox: only what the tracker board already shows publicly.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,8 +41,15 @@ BUDGETS: web.AppKey[Callable[[], Iterable[tuple[int, int]]]] = web.AppKey("write
 HTML = "text/html"
 
 
-def setup(app: web.Application, rules: Rules, store: Store, metrics: Metrics, *, dashboard: bool = True,
-          budgets: Callable[[], Iterable[tuple[int, int]]] | None = None) -> None:
+def setup(
+    app: web.Application,
+    rules: Rules,
+    store: Store,
+    metrics: Metrics,
+    *,
+    dashboard: bool = True,
+    budgets: Callable[[], Iterable[tuple[int, int]]] | None = None,
+) -> None:
     """Register /metrics, and the dashboard routes unless `dashboard` is False."""
     app[RULES] = rules
     app[WEB_STORE] = store
@@ -110,17 +118,28 @@ async def campaign(request: web.Request) -> web.Response:
 
 
 def _html(text: str) -> web.Response:
-    return web.Response(text=text, content_type=HTML, charset="utf-8",
-                        headers={"Content-Security-Policy": content_security_policy(text),
-                                 "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"})
+    return web.Response(
+        text=text,
+        content_type=HTML,
+        charset="utf-8",
+        headers={
+            "Content-Security-Policy": content_security_policy(text),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+        },
+    )
 
 
 async def report_csv(request: web.Request) -> web.Response:
     slug = request.match_info["slug"]
     rules, state, history = await _load(request, slug)
     body = reports.to_csv(reports.build_report(rules, state, history))
-    return web.Response(text=body, content_type="text/csv", charset="utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{slug}-report.csv"'})
+    return web.Response(
+        text=body,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-report.csv"'},
+    )
 
 
 async def metrics_page(request: web.Request) -> web.Response:

@@ -7,6 +7,7 @@ the page's cost). Its own jinja2 Environment with autoescaping on:
 every title, login, team and track name is HTML-escaped; link targets pass `href`, which
 keeps http(s) URLs only, so a task's or PR's URL cannot become `javascript:`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -63,8 +64,7 @@ def rows_html(template: str, lang: str, rows: Sequence[Hashable]) -> Markup:
     if missing:
         if len(_rows) + len(missing) > ROW_CACHE_SIZE:
             _rows.clear()
-        html = _env.get_template(f"web/{template}").render(rows=[k[2] for k in missing], w=words(lang),
-                                                           sep=Markup(ROW_END))
+        html = _env.get_template(f"web/{template}").render(rows=[k[2] for k in missing], w=words(lang), sep=Markup(ROW_END))
         parts = html.split(ROW_END)
         assert len(parts) == len(missing) + 1, "a row template must end each row with `sep` once"
         _rows.update(zip(missing, (p.strip("\n") for p in parts)))
@@ -77,10 +77,13 @@ _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
 def content_security_policy(html: str) -> str:
     """A policy allowing the page's own inline style and exactly its inline script (by hash),
     nothing from elsewhere: were some text ever left unescaped, no script of it would run."""
-    hashes = " ".join("'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'"
-                      for m in _SCRIPT.findall(html))
-    return ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
-            f"frame-ancestors 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}")
+    hashes = " ".join(
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'" for m in _SCRIPT.findall(html)
+    )
+    return (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+        f"frame-ancestors 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}"
+    )
 
 
 def _tracker_url(tracker: str | None) -> str | None:
@@ -94,15 +97,31 @@ def render_campaign(d: Dashboard) -> str:
     w = words(d.language)
     labels = {k: w[k] for k in ("tasks", "claimed", "submitted", "completed")}
     days = [p.day for p in d.series]
-    progress = progress_chart(days, {k: [getattr(p, k) for p in d.series] for k in ("claimed", "submitted", "completed")},
-                              labels, title=w["progress"])
-    rows = [(t.name if t.name is not None else w["no_track"], t.counts.tasks, t.counts.claimed, t.counts.submitted,
-             t.counts.completed) for t in d.tracks]
+    progress = progress_chart(
+        days, {k: [getattr(p, k) for p in d.series] for k in ("claimed", "submitted", "completed")}, labels, title=w["progress"]
+    )
+    rows = [
+        (
+            t.name if t.name is not None else w["no_track"],
+            t.counts.tasks,
+            t.counts.claimed,
+            t.counts.submitted,
+            t.counts.completed,
+        )
+        for t in d.tracks
+    ]
     tracks = track_chart(rows, labels, title=w["tracks"]) if rows else ""
     return _env.get_template("web/campaign.html.j2").render(
-        d=d, words=w, progress_svg=progress, tracks_svg=tracks, tracker_url=_tracker_url(d.tracker),
-        stale_days=STALE_AFTER.days, stale_shown=STALE_SHOWN, task_rows=rows_html("_task_rows.html.j2", d.language, d.tasks),
-        people_rows=rows_html("_people_rows.html.j2", d.language, list(enumerate(d.people, 1))))
+        d=d,
+        words=w,
+        progress_svg=progress,
+        tracks_svg=tracks,
+        tracker_url=_tracker_url(d.tracker),
+        stale_days=STALE_AFTER.days,
+        stale_shown=STALE_SHOWN,
+        task_rows=rows_html("_task_rows.html.j2", d.language, d.tasks),
+        people_rows=rows_html("_people_rows.html.j2", d.language, list(enumerate(d.people, 1))),
+    )
 
 
 def render_index(campaigns: list[tuple[str, str, Counts]], lang: str) -> str:

@@ -6,16 +6,35 @@ built from, never from the parser. Run once; the TSV is the fixture (tests/test_
 Columns: title, campaign key it belongs to ("-" for none), tasks ("-" for none), part (0/1),
 revert (0/1), task a hint may propose ("-" for none).
 """
+
 import random
 from pathlib import Path
 
 SUBJECTS = [
-    "为 Paddle 新增 finfo API", "add cdist API", "为 Paddle 新增 lu_solve API", "fix doc typo in trapezoid",
-    "add RFC for baddbmm", "支持 bartlett 窗函数", "add complex support to sparse add", "新增 ParameterDict",
-    "FastDeploy 单测补充 config.py", "add unit tests for gpu_model_runner", "refine EmbeddingBag kernel",
-    "paddle.unique 兼容性增强", "torch 子图变量重命名", "Transolver 论文复现", "support dilation in MaxPool2D",
-    "update design doc", "清理动态 import 语句", "TensorHook 支持动转静", "add xlogy op", "GraphNet Analysis 优化",
-    "move tests to test/legacy_test", "fix CI", "reset_max_memory_allocated API", "add amsgrad to Adam",
+    "为 Paddle 新增 finfo API",
+    "add cdist API",
+    "为 Paddle 新增 lu_solve API",
+    "fix doc typo in trapezoid",
+    "add RFC for baddbmm",
+    "支持 bartlett 窗函数",
+    "add complex support to sparse add",
+    "新增 ParameterDict",
+    "FastDeploy 单测补充 config.py",
+    "add unit tests for gpu_model_runner",
+    "refine EmbeddingBag kernel",
+    "paddle.unique 兼容性增强",
+    "torch 子图变量重命名",
+    "Transolver 论文复现",
+    "support dilation in MaxPool2D",
+    "update design doc",
+    "清理动态 import 语句",
+    "TensorHook 支持动转静",
+    "add xlogy op",
+    "GraphNet Analysis 优化",
+    "move tests to test/legacy_test",
+    "fix CI",
+    "reset_max_memory_allocated API",
+    "add amsgrad to Adam",
     "支持 Whisper 推理加速",
 ]
 CN = {4: "四", 5: "五", 6: "六", 7: "七", 8: "八", 9: "九", 10: "十"}
@@ -59,14 +78,25 @@ def positives(r: random.Random):
 
 def negatives(r: random.Random):
     fixed = [
-        "Fix typo in README", "[CodeStyle] format python/paddle/tensor", "Bump version to 3.2.0",
-        "[Cherry-Pick] fix memory leak in allocator", "Update the task list No.111-127",
-        "【Hackathon 9th】update task status for No.111-127", "Fix docs for Hackathon 9th No.111-127",
-        "Add Hackathon 9th task collection", "Update 【PaddlePaddle Hackathon 6】任务合集.md",
-        "【PaddlePaddle Hackathon 5】update collection", "【Hackathon 7th】更新 RFC 需求列表",
-        "update hackathon 8th results", "Add paddle.foo API", "[Docs] fix broken link in 5th edition doc",
-        "【Hackathon 10th】add Fundable Projects collection", "Revert \"Bump version to 3.2.0\"",
-        "Hackathon 9th: weekly report", "[WIP] refactor kernel registry", "support No.1 priority queue",
+        "Fix typo in README",
+        "[CodeStyle] format python/paddle/tensor",
+        "Bump version to 3.2.0",
+        "[Cherry-Pick] fix memory leak in allocator",
+        "Update the task list No.111-127",
+        "【Hackathon 9th】update task status for No.111-127",
+        "Fix docs for Hackathon 9th No.111-127",
+        "Add Hackathon 9th task collection",
+        "Update 【PaddlePaddle Hackathon 6】任务合集.md",
+        "【PaddlePaddle Hackathon 5】update collection",
+        "【Hackathon 7th】更新 RFC 需求列表",
+        "update hackathon 8th results",
+        "Add paddle.foo API",
+        "[Docs] fix broken link in 5th edition doc",
+        "【Hackathon 10th】add Fundable Projects collection",
+        'Revert "Bump version to 3.2.0"',
+        "Hackathon 9th: weekly report",
+        "[WIP] refactor kernel registry",
+        "support No.1 priority queue",
         "Update PaddlePaddle Hackathon 4 summary",
     ]
     for t in fixed:

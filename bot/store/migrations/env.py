@@ -1,4 +1,5 @@
 """Alembic environment: migrations run on the connection `bot.migrate` hands over."""
+
 from alembic import context
 
 from bot.store import metadata
