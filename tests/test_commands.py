@@ -483,13 +483,17 @@ def test_format_tasks_splits_runs_longer_than_the_range_cap():
         Command("refresh", (1,)),
         Command("claim", (2, 1)),
         Command("help", stage="rfc"),
-        Command("fly", (1,)),
     ],
 )
 def test_render_refuses_commands_the_parser_cannot_produce(cmd):
     assert command_problem(cmd) is not None
     with pytest.raises(ValueError):
         render_command(cmd)
+
+
+def test_a_command_with_an_unknown_verb_cannot_be_made():
+    with pytest.raises(ValueError):
+        Command("fly", (1,))
 
 
 def test_as_dict_has_the_issue_shape():

@@ -33,9 +33,9 @@ from itertools import accumulate
 from typing import Any
 
 from bot.core import texts
-from bot.core.model import CampaignState, Claim, PrKind, PrState, PullRequest, Stage
+from bot.core.model import STAGE_RANK, CampaignState, Claim, PrKind, PrState, PullRequest, Stage
 from bot.core.review import task_url
-from bot.core.texts import escape_cell
+from bot.core.texts import Lang, escape_cell
 from bot.rules.models import CampaignRules, Task
 
 __all__ = [
@@ -56,8 +56,7 @@ ROOM = 8192  # left to the organiser's own text in the tracker body
 PEOPLE_CAP = 100  # participants listed once the board is crowded (the total is still given)
 MAX_SHOWN = 8  # in the cut-down layout, at most this many claimants per row before "+N more"
 
-_RANK = {s: i for i, s in enumerate(Stage)}
-_SUBMITTED = _RANK[Stage.RFC_SUBMITTED]
+_SUBMITTED = STAGE_RANK[Stage.RFC_SUBMITTED]
 
 
 # ---- escaping, fast: the same output as escape_cell, by one str.translate
@@ -134,13 +133,13 @@ def _index(rules: CampaignRules, state: CampaignState):
 def _task_counts(tasks: list[Task], best: dict[int, int]) -> Counts:
     """Counts over `tasks`, given each claimed task's furthest stage rank."""
     ranks = [best[t.id] for t in tasks if t.id in best]
-    top = _RANK[Stage.COMPLETED]
+    top = STAGE_RANK[Stage.COMPLETED]
     return Counts(len(tasks), len(ranks), sum(r >= _SUBMITTED for r in ranks), sum(r == top for r in ranks))
 
 
 def _stats(rules: CampaignRules, state: CampaignState, claims: dict[int, list[Claim]]) -> Stats:
     tasks = [rules.tasks[k] for k in sorted(rules.tasks)]
-    rank = _RANK
+    rank = STAGE_RANK
     best = {tid: max(rank[c.stage] for c in cs) for tid, cs in claims.items()}
     tracks: tuple = ()
     if any(t.track for t in tasks):
@@ -232,7 +231,7 @@ def _rows(rules: CampaignRules, state: CampaignState, links: bool, pr_refs: bool
 
 
 @cache
-def _words(lang: str) -> dict:
+def _words(lang: Lang) -> dict:
     """The wording `board.j2` gives the rows built here (stage names, separators, markers)."""
     return dict(getattr(texts.template(lang, "board.j2").module, "words"))  # noqa: B009 - a template's macro module
 
@@ -259,7 +258,7 @@ _PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>", "rest": "
 class _Board:
     """One board being laid out: the pieces are built once, on demand, and measured."""
 
-    def __init__(self, rules: CampaignRules, state: CampaignState, lang: str):
+    def __init__(self, rules: CampaignRules, state: CampaignState, lang: Lang):
         self.rules, self.state, self.lang, self.w = rules, state, lang, _words(lang)
         self.claims = _claims_by_task(rules, state)
         self.stats = _stats(rules, state, self.claims)
@@ -367,7 +366,7 @@ class _Board:
         if got is None:
             cs, short = self.claims.get(tid, ()), self.short.get(tid, [])
             if len(cs) > 1:
-                order = sorted(range(len(cs)), key=lambda i: -_RANK[cs[i].stage])
+                order = sorted(range(len(cs)), key=lambda i: -STAGE_RANK[cs[i].stage])
                 got = [short[i] for i in order]
             else:
                 got = short
@@ -464,7 +463,7 @@ def _cut(items: list[str], sep: str, room: int) -> int:
     return bisect_right(list(accumulate(len(i) + len(sep) for i in items)), room + len(sep))
 
 
-def render_board(rules: CampaignRules, state: CampaignState, lang: str, budget: int = BODY_LIMIT - ROOM) -> str:
+def render_board(rules: CampaignRules, state: CampaignState, lang: Lang, budget: int = BODY_LIMIT - ROOM) -> str:
     """The whole board, BOARD_START ... BOARD_END. Deterministic, and at most `budget` characters
     (by default BODY_LIMIT - 8 KiB; `tracker_body` passes less when the organiser wrote more).
 
@@ -588,7 +587,7 @@ class BoardTooBig(Exception):
     """Not even the most cut-down board fits in the room given."""
 
 
-def minimal_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
+def minimal_board(rules: CampaignRules, state: CampaignState, lang: Lang) -> str:
     """The board when the organiser's text leaves almost no room: the markers, the totals and
     where to read the rest (`/status`)."""
     stats = board_stats(rules, state)
@@ -597,7 +596,7 @@ def minimal_board(rules: CampaignRules, state: CampaignState, lang: str) -> str:
     ).strip("\n")
 
 
-def tracker_body(rules: CampaignRules, state: CampaignState, lang: str, issue_body: str, board: str | None = None) -> str:
+def tracker_body(rules: CampaignRules, state: CampaignState, lang: Lang, issue_body: str, board: str | None = None) -> str:
     """The tracker issue body with the current board spliced in, never longer than BODY_LIMIT.
 
     `board` (the default-size board, when the caller has it) is used when it fits; otherwise the

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core import texts
+from bot.core.texts import Lang
 
 MAX_COMMENT = 65536  # characters GitHub accepts in a comment body
 MARKER_PREFIX = "<!-- hackathon-bot:"
@@ -45,7 +46,7 @@ def _split(body: str) -> tuple[str, str]:
     return "", body.strip("\n")
 
 
-def _render(lang: str, parts: list[tuple[str, str]]) -> str:
+def _render(lang: Lang, parts: list[tuple[str, str]]) -> str:
     markers = "\n".join(m for m, _ in parts if m)
     return texts.render(lang, "coalesced.j2", markers=markers, texts=[t for _, t in parts]).strip("\n") + "\n"
 
@@ -53,7 +54,7 @@ def _render(lang: str, parts: list[tuple[str, str]]) -> str:
 PART_OVERHEAD = 16  # characters the layout adds around one reply at most (its separator, newlines)
 
 
-def coalesce(bodies: list[str], lang: str, *, limit: int = MAX_COMMENT) -> list[Merged]:
+def coalesce(bodies: list[str], lang: Lang, *, limit: int = MAX_COMMENT) -> list[Merged]:
     """Merge reply bodies (in order) into comments of at most `limit` characters. One body gives
     one comment, unchanged (a quiet-time reply stays as it was).
 

@@ -118,9 +118,11 @@ from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from enum import StrEnum
 from functools import lru_cache
 
 from bot.core.messages import Message
+from bot.core.texts import Lang
 
 MAX_RANGE = 50  # a range may cover at most this many tasks (`1-50` ok, `1-51` error)
 MAX_TASK_ID = 9999  # task numbers above this are errors, not tasks
@@ -128,40 +130,57 @@ MAX_FORMS = 500  # labels, verbs and line commands read per comment; the rest ge
 MAX_LIST_ERRORS = 20  # bad items of one list reported one by one; the rest are counted in one error
 MAX_ECHO = 60  # user text quoted back in a hint or an error is cut to this many characters
 
-ACTIONS = (
-    "claim",
-    "unclaim",
-    "submit",
-    "assign",
-    "unassign",
-    "done",
-    "reopen",
-    "close-task",
-    "status",
-    "refresh",
-    "help",
-    "renew",
-    "close-campaign",
-    "reopen-campaign",
+
+class Verb(StrEnum):
+    """What a command asks for: the fixed vocabulary of the command language."""
+
+    CLAIM = "claim"
+    UNCLAIM = "unclaim"
+    SUBMIT = "submit"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    DONE = "done"
+    REOPEN = "reopen"
+    CLOSE_TASK = "close-task"
+    STATUS = "status"
+    REFRESH = "refresh"
+    HELP = "help"
+    RENEW = "renew"
+    CLOSE_CAMPAIGN = "close-campaign"
+    REOPEN_CAMPAIGN = "reopen-campaign"
+
+
+ACTIONS = tuple(Verb)
+NO_ARGS = frozenset({Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN})  # line commands that take no arguments
+# what a maintainer alone may ask, and what changes a campaign's state
+MAINTAINER_VERBS = frozenset(
+    {Verb.ASSIGN, Verb.UNASSIGN, Verb.DONE, Verb.REOPEN, Verb.CLOSE_TASK, Verb.REFRESH, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN}
 )
-NO_ARGS = ("refresh", "help", "close-campaign", "reopen-campaign")  # line commands that take no arguments
+STATE_VERBS = frozenset(
+    {Verb.CLAIM, Verb.UNCLAIM, Verb.SUBMIT, Verb.ASSIGN, Verb.UNASSIGN, Verb.DONE, Verb.REOPEN, Verb.CLOSE_TASK}
+)
 STAGES = ("rfc", "code")
+_VERBS: dict[str, Verb] = {v.value: v for v in Verb}  # a dict lookup is cheaper than calling the enum
 
 
 @dataclass(frozen=True)
 class Command:
     """One command read from a comment. `user` is a login without "@" (assign/unassign/done)."""
 
-    action: str
+    action: Verb
     tasks: tuple[int, ...] = ()
     stage: str | None = None
     link: str | None = None
     team: str | None = None
     user: str | None = None
 
+    def __post_init__(self) -> None:  # a plain string (a test, a stored ledger text) names its verb
+        if type(self.action) is not Verb:
+            object.__setattr__(self, "action", _VERBS.get(self.action) or Verb(self.action))
+
     def as_dict(self) -> dict:
         return {
-            "action": self.action,
+            "action": self.action.value,
             "tasks": list(self.tasks),
             "stage": self.stage,
             "link": self.link,
@@ -176,7 +195,7 @@ class ParseResult:
     hints: list[Message] = field(default_factory=list)
     errors: list[Message] = field(default_factory=list)
 
-    def as_dict(self, lang: str = "en") -> dict:
+    def as_dict(self, lang: Lang = "en") -> dict:
         return {
             "commands": [c.as_dict() for c in self.commands],
             "hints": [m.text(lang) for m in self.hints],
@@ -538,7 +557,7 @@ def _check_item(m: re.Match, tasks: set[int], quiet: bool = False) -> list[Messa
 _INVALID = Message("more_bad_numbers", {"count": 1})  # (what a quiet check returns; never shown)
 
 
-def format_tasks(tasks: tuple[int, ...], lang: str = "zh") -> str:
+def format_tasks(tasks: tuple[int, ...], lang: Lang = "zh") -> str:
     """Tasks as a compact list (`1-3、7、8` / `1-3, 7, 8`) that reads back to the same tasks."""
     sep = "、" if lang == "zh" else ", "
     parts: list[str] = []
@@ -610,36 +629,36 @@ _STATUS_SPLIT = re.compile(r"[&＆、,，+/|；;]|和|\band\b")
 _REMARK = re.compile(r"[(（\[［【][^()（）\[\]［］【】]*+[)）\]］】]")
 _REMARK_OPEN = re.compile(r"[(（\[［【]")
 _STATUS = {
-    "报名": ("claim", None),
-    "claim": ("claim", None),
-    "取消报名": ("unclaim", None),
-    "取消": ("unclaim", None),
-    "提交": ("submit", None),
-    "提交提案": ("submit", "rfc"),
-    "提交rfc": ("submit", "rfc"),
-    "提交作品": ("submit", "code"),
-    "提交代码": ("submit", "code"),
-    "提交pr": ("submit", "code"),
+    "报名": (Verb.CLAIM, None),
+    "claim": (Verb.CLAIM, None),
+    "取消报名": (Verb.UNCLAIM, None),
+    "取消": (Verb.UNCLAIM, None),
+    "提交": (Verb.SUBMIT, None),
+    "提交提案": (Verb.SUBMIT, "rfc"),
+    "提交rfc": (Verb.SUBMIT, "rfc"),
+    "提交作品": (Verb.SUBMIT, "code"),
+    "提交代码": (Verb.SUBMIT, "code"),
+    "提交pr": (Verb.SUBMIT, "code"),
 }
 _STATUS_PREFIX = re.compile("|".join(sorted((re.escape(k) for k in _STATUS), key=len, reverse=True)))
 _STATUS_LIKE = re.compile(r"报名|提交|取消|认领|claim|submit|rfc|pr\b", re.IGNORECASE)
 _LINE_NAMES = {
-    "claim": "claim",
-    "unclaim": "unclaim",
-    "submit": "submit",
-    "assign": "assign",
-    "unassign": "unassign",
-    "done": "done",
-    "reopen": "reopen",
-    "close-task": "close-task",
-    "close_task": "close-task",
-    "closetask": "close-task",
-    "status": "status",
-    "refresh": "refresh",
-    "help": "help",
-    "renew": "renew",
-    "close-campaign": "close-campaign",
-    "reopen-campaign": "reopen-campaign",
+    "claim": Verb.CLAIM,
+    "unclaim": Verb.UNCLAIM,
+    "submit": Verb.SUBMIT,
+    "assign": Verb.ASSIGN,
+    "unassign": Verb.UNASSIGN,
+    "done": Verb.DONE,
+    "reopen": Verb.REOPEN,
+    "close-task": Verb.CLOSE_TASK,
+    "close_task": Verb.CLOSE_TASK,
+    "closetask": Verb.CLOSE_TASK,
+    "status": Verb.STATUS,
+    "refresh": Verb.REFRESH,
+    "help": Verb.HELP,
+    "renew": Verb.RENEW,
+    "close-campaign": Verb.CLOSE_CAMPAIGN,
+    "reopen-campaign": Verb.REOPEN_CAMPAIGN,
 }
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
 
@@ -658,7 +677,7 @@ def _field_value(text: str) -> str:
     return text.strip().strip("*").strip()
 
 
-def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
+def _statuses(value: str) -> tuple[list[tuple[Verb, str | None]], list[str]]:
     """The statuses a 【状态】 value names, and the parts that name none but look like one.
 
     Remarks in brackets are dropped first (an unclosed bracket runs to the end); each part then
@@ -668,7 +687,7 @@ def _statuses(value: str) -> tuple[list[tuple[str, str | None]], list[str]]:
     opened = _REMARK_OPEN.search(value)
     if opened:
         value = value[: opened.start()]
-    found: list[tuple[str, str | None]] = []
+    found: list[tuple[Verb, str | None]] = []
     unknown: list[str] = []
     seen: set[str] = set()
     for part in _STATUS_SPLIT.split(value):
@@ -815,7 +834,7 @@ class _Reader:
                 self.errors.extend(items.errors)
                 if items.tasks:
                     link = _url_in(orig[items.end : nxt]) if kind == "submit" else None
-                    self.add(pos, Command(kind, items.tasks, stage=sub, link=link))
+                    self.add(pos, Command(Verb(kind), items.tasks, stage=sub, link=link))
                 elif not items.errors:
                     self.hints.append(
                         Message("label_no_number", {"label": m.group("label"), "example": _zh_label(kind, sub) + "：3"})
@@ -843,7 +862,7 @@ class _Reader:
                 self.errors.extend(items.errors)
             if items.tasks:
                 found_any = True
-                self.add(pos, Command(verb, items.tasks))
+                self.add(pos, Command(Verb(verb), items.tasks))
             elif not items.errors:
                 after = line[m.end() : m.end() + 8].lstrip().lower()
                 at_start = first >= m.start() or line[first] == "@"
@@ -869,7 +888,7 @@ class _Reader:
             if not items.tasks or (m.group("colon") is None and _UNIT.match(line, items.end)):
                 continue
             kind, sub = _LABELS[m.group("label")]
-            suggestion = render_command(Command(kind, items.tasks, stage=sub))
+            suggestion = render_command(Command(Verb(kind), items.tasks, stage=sub))
             self.hints.append(
                 Message("near_miss_no_brackets", {"found": _clip(orig[m.start() : items.end]), "suggestion": suggestion})
             )
@@ -884,7 +903,7 @@ class _Reader:
             self.hints.append(
                 Message(
                     "near_miss_free_form",
-                    {"found": _clip(orig[m.start() : items.end]), "suggestion": render_command(Command("claim", items.tasks))},
+                    {"found": _clip(orig[m.start() : items.end]), "suggestion": render_command(Command(Verb.CLAIM, items.tasks))},
                 )
             )
 
@@ -976,7 +995,7 @@ class _Reader:
             given[order[p]] = (kind, url)
         for i, (kind, url) in given.items():
             cpos, c = cmds[i]
-            cmds[i] = (cpos, Command("submit", c.tasks, stage=c.stage or kind, link=url))
+            cmds[i] = (cpos, Command(Verb.SUBMIT, c.tasks, stage=c.stage or kind, link=url))
 
 
 _LINK_LABEL = {"rfc": "【提案链接】", "code": "【作品链接】", None: "【链接】"}
@@ -1083,7 +1102,7 @@ def _bare_list_hints(lines: list[str]) -> list[Message]:
             return [
                 Message(
                     "near_miss_bare_numbers",
-                    {"found": _clip(body.strip()), "suggestion": render_command(Command("claim", items.tasks))},
+                    {"found": _clip(body.strip()), "suggestion": render_command(Command(Verb.CLAIM, items.tasks))},
                 )
             ]
     return []
@@ -1161,7 +1180,7 @@ def command_problem(cmd: Command) -> str | None:
     return None
 
 
-def render_command(cmd: Command, lang: str = "zh") -> str:
+def render_command(cmd: Command, lang: Lang = "zh") -> str:
     """The canonical text of `cmd`: `parse_comment(render_command(cmd)).commands == [cmd]`.
 
     Participant commands render in the zh bracket form (lang="zh") or the "/" form (lang="en");

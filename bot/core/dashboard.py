@@ -19,17 +19,17 @@ from datetime import date, datetime, timedelta
 from typing import NamedTuple
 
 from bot.core.board import _claims_by_task, _prs_by_claim, _stats
-from bot.core.model import CampaignState, Stage, StageEvent
+from bot.core.model import STAGE_RANK, CampaignState, Stage, StageEvent
 from bot.core.review import task_url
+from bot.core.texts import Lang
 from bot.rules.models import CampaignRules
 
 __all__ = ["STALE_AFTER", "Dashboard", "build_dashboard", "to_json"]
 
 STALE_AFTER = timedelta(days=7)  # a claim with no PR after this long is listed as stale
 RECENT = 20  # recently completed shown
-_RANK = {s: i for i, s in enumerate(Stage)}
-_SUBMITTED = _RANK[Stage.RFC_SUBMITTED]
-_COMPLETED = _RANK[Stage.COMPLETED]
+_SUBMITTED = STAGE_RANK[Stage.RFC_SUBMITTED]
+_COMPLETED = STAGE_RANK[Stage.COMPLETED]
 
 
 class Counts(NamedTuple):
@@ -109,7 +109,7 @@ class Day(NamedTuple):
 class Dashboard:
     slug: str
     name: str
-    language: str
+    language: Lang
     tracker: str | None
     generated_at: datetime
     total: Counts
@@ -168,7 +168,7 @@ def replay(rules: CampaignRules, state: CampaignState, history: list[StageEvent]
             gone = users.pop(low, None)
             new = old if gone is None or gone != old else (max(users.values()) if users else None)
         else:
-            rank = _RANK[e.stage]
+            rank = STAGE_RANK[e.stage]
             prev = users.get(low)
             users[low] = rank
             if old is None or rank >= old:
@@ -222,7 +222,7 @@ def build_dashboard(
     links_of = {key: tuple(PrLink(p.repo, p.number, p.url, p.kind, p.state) for p in ps) for key, ps in prs.items()}
     ever = {e.task for e in history} | set(claims)
     closed = state.closed_tasks
-    rank = _RANK
+    rank = STAGE_RANK
     rows: list[TaskRow] = []
     free: list[tuple[int, str]] = []
     tasks = rules.tasks

@@ -60,7 +60,7 @@ from bot.core.actions import (
     UpsertChecklist,
     apply_changes,
 )
-from bot.core.commands import Command, ParseResult, clean_lines, new_commands, parse_comment
+from bot.core.commands import MAINTAINER_VERBS, Command, ParseResult, Verb, clean_lines, new_commands, parse_comment
 from bot.core.expiry import lapses_at, remind_at, when
 from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
 from bot.core.replies import (
@@ -84,10 +84,10 @@ from bot.core.review import (
     review_pr,
     target_list,
 )
+from bot.core.texts import Lang
 from bot.core.titles import TitleRef
 from bot.rules.models import CampaignRules, Task
 
-MAINTAINER_ACTIONS = {"assign", "unassign", "done", "reopen", "close-task", "refresh", "close-campaign", "reopen-campaign"}
 # Possessive quantifiers: linear on any input ("claim" + 65,000 spaces + "x" must not backtrack).
 BARE_CLAIM = re.compile(r"^\s*+(?:@\S++\s++)?(?:/?claim|/?认领|【报名】|\[报名\]|报名)\s*+[。.!！]?\s*+$", re.IGNORECASE)
 
@@ -130,7 +130,7 @@ class PullFacts:
     head_sha: str = ""  # the commit a check run hangs on ("" when unknown: no check run)
 
 
-def lang_of(rules: CampaignRules) -> str:
+def lang_of(rules: CampaignRules) -> Lang:
     return rules.campaign.language
 
 
@@ -329,7 +329,7 @@ def decide_comment(
     if c.task_issue is not None:
         # On a task's own issue a bare "claim" means this task.
         if not commands and c.old_body is None and BARE_CLAIM.match(c.body):
-            commands = [Command("claim", (c.task_issue.id,))]
+            commands = [Command(Verb.CLAIM, (c.task_issue.id,))]
             hints = []
         commands = [
             replace(cmd, tasks=(c.task_issue.id,)) if cmd.action in {"claim", "unclaim", "submit"} and not cmd.tasks else cmd
@@ -340,7 +340,7 @@ def decide_comment(
     extra_blocks: list[str] = []
     refresh = False
     for cmd in commands:
-        if cmd.action in MAINTAINER_ACTIONS and not c.is_maintainer:
+        if cmd.action in MAINTAINER_VERBS and not c.is_maintainer:
             notes.append(Note(NoteCode.NOT_MAINTAINER, cmd.tasks, user=c.author, extra={"command": "/" + cmd.action}))
             continue
         match cmd.action:
@@ -674,7 +674,7 @@ def _results_blocks(
     return []
 
 
-def comment_lang(body: str) -> str | None:
+def comment_lang(body: str) -> Lang | None:
     """The language a comment is written in: "zh" when it has Chinese characters, "en" when it has
     English words beyond the commands (`/done 5`, `claim No.3` say nothing about the writer's
     language), None when neither."""
@@ -760,7 +760,6 @@ _BARE = re.compile(
     r"\s*[。.!！]?\s*$",
     re.IGNORECASE,
 )
-STATE_ACTIONS = {"claim", "unclaim", "submit", "assign", "unassign", "done", "reopen", "close-task"}
 
 
 _COMMAND_LINE = re.compile(r"^\s*[/@]")
@@ -812,7 +811,7 @@ def with_implied_tasks(
         if action == "recheck":
             recheck = True
         elif tasks:
-            commands.append(Command(action, tasks, user=user or (author if action == "done" else None)))
+            commands.append(Command(Verb(action), tasks, user=user or (author if action == "done" else None)))
             implied.add("/" + action)
     hints = [h for h in parsed.hints if keep_hints and not (tasks and h.code == "claim_no_number")]
     errors = [e for e in parsed.errors if not (e.code == "missing_tasks" and e.params.get("command") in implied)]

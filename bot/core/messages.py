@@ -14,6 +14,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+from bot.core.texts import Lang, code_span
+
 LANGS = ("zh", "en")
 TEMPLATE_FILE = "parser.yml"
 
@@ -43,7 +45,7 @@ class Message:
         except TypeError:
             return hash((self.code, _freeze(self.params)))
 
-    def text(self, lang: str = "zh") -> str:
+    def text(self, lang: Lang = "zh") -> str:
         """The message in `lang` ("zh" or "en"), rendered from the parser templates."""
         return _template(self.code, lang).render(**self.params).strip()
 
@@ -61,15 +63,13 @@ def _texts() -> dict[str, dict[str, str]]:
 def _env():
     import jinja2
 
-    from bot.core.texts import code_span
-
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.filters["code"] = code_span  # user text as inline code: never a live mention, link, image or HTML
     return env
 
 
 @cache
-def _template(code: str, lang: str):
+def _template(code: str, lang: Lang):
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
     try:

@@ -26,7 +26,11 @@ class Stage(StrEnum):
 
     @property
     def rank(self) -> int:
-        return list(Stage).index(self)
+        """How far along the stage is (0: claimed): the one ranking the board, the dashboard and decide use."""
+        return STAGE_RANK[self]
+
+
+STAGE_RANK: dict[Stage, int] = {s: i for i, s in enumerate(Stage)}  # Stage.rank as a dict, for hot loops
 
 
 class PrKind(StrEnum):

@@ -31,6 +31,7 @@ from bot.core.board import _rows, board_stats
 from bot.core.expiry import lapses_at
 from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage
 from bot.core.review import task_url
+from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task
 
 # The macros of replies.j2 that are not note codes: pieces of a line (ids, who) or of the reply (gloss, deliver).
@@ -73,7 +74,7 @@ class _Group:
     holders: dict[int, list[str]] = field(default_factory=dict)
 
 
-def _group(notes: list[Note], lang: str) -> list[_Group]:
+def _group(notes: list[Note], lang: Lang) -> list[_Group]:
     groups: dict[tuple, _Group] = {}
     for n in notes:
         detail = texts.text_of(n.detail, lang) if n.detail is not None else None
@@ -112,7 +113,7 @@ def _deliverables(rules: CampaignRules, task: Task) -> dict[str, Any]:
 _DELIVER: dict[tuple[int, str, int], tuple[CampaignRules, dict[str, Any]]] = {}
 
 
-def _deliverables_in(rules: CampaignRules, task: Task, lang: str) -> dict[str, Any]:
+def _deliverables_in(rules: CampaignRules, task: Task, lang: Lang) -> dict[str, Any]:
     """`_deliverables` with its rendered block (`deliver`), made once per rules, language and task:
     every claim of a task on launch day gets the same block."""
     key = (id(rules), lang, task.id)
@@ -126,7 +127,7 @@ def _deliverables_in(rules: CampaignRules, task: Task, lang: str) -> dict[str, A
     return cached[1]
 
 
-def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: str, comment_id: int) -> str:
+def render_reply(rules: CampaignRules, notes: list[Note], lang: Lang, *, user: str, comment_id: int) -> str:
     """One reply to one comment: marker, greeting, a line per note group, deliverables of claimed tasks."""
     groups = _group(notes, lang)
     m = texts.macros(lang, "replies.j2")
@@ -145,7 +146,7 @@ def render_reply(rules: CampaignRules, notes: list[Note], lang: str, *, user: st
     return texts.fit(body.strip("\n") + "\n", lang)
 
 
-def render_help(rules: CampaignRules, lang: str) -> str:
+def render_help(rules: CampaignRules, lang: Lang) -> str:
     """Participant and maintainer commands, in `lang` (normally the campaign's language)."""
     c = rules.campaign
     return (
@@ -160,7 +161,7 @@ def render_help(rules: CampaignRules, lang: str) -> str:
     )
 
 
-def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, ...], lang: str) -> str:
+def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, ...], lang: Lang) -> str:
     """`/status`: the campaign's numbers; with ids, one line per task (claimants, stage, PRs, capacity)."""
     wanted = list(dict.fromkeys(tasks))
     known = set(wanted) & set(rules.tasks)
@@ -189,14 +190,14 @@ def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, 
     )
 
 
-def render_gloss(rules: CampaignRules, notes: list[Note], lang: str) -> str:
+def render_gloss(rules: CampaignRules, notes: list[Note], lang: Lang) -> str:
     """The reply's notes as ONE line in `lang`, for a comment written in the campaign's other language."""
     m = texts.macros(lang, "replies.j2")
     text = " ".join(texts.one_line(str(getattr(m, g.code)(g)).strip()) for g in _group(notes, lang))
     return str(m.gloss(text)).strip()
 
 
-def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: list[dict], lang: str, *, key: str) -> str:
+def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: list[dict], lang: Lang, *, key: str) -> str:
     """One notice for one sweep: each person reminded (tasks, when they lapse, how to renew), each lapse told."""
     return (
         texts.render(
@@ -214,7 +215,7 @@ def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: lis
 RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot report`)
 
 
-def render_results(rules: CampaignRules, state: CampaignState, lang: str) -> str:
+def render_results(rules: CampaignRules, state: CampaignState, lang: Lang) -> str:
     """The campaign's results when it closes: totals, then one row per person credited (tasks with
     difficulty and reward, the rewards summed where they add up), at most RESULTS_ROWS rows."""
     from bot.core.report import build_report

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from bot.core import texts
 from bot.core.model import CampaignState, Stage, StageEvent
+from bot.core.texts import Lang
 from bot.rules.models import CampaignRules
 
 __all__ = [
@@ -85,7 +86,7 @@ class TaskResult:
 class Report:
     slug: str
     name: str
-    language: str
+    language: Lang
     people: tuple[PersonReport, ...]
     tasks: tuple[TaskResult, ...] = ()
     total_tasks: int = 0  # tasks in the campaign
@@ -253,7 +254,7 @@ def to_json(report: Report) -> dict:
     }
 
 
-def to_markdown(report: Report, lang: str | None = None) -> str:
+def to_markdown(report: Report, lang: Lang | None = None) -> str:
     """A Markdown table per person, in the campaign's language (or `lang`)."""
     return (
         texts.render(lang or report.language, "report.j2", report=report, cell=texts.escape_cell, url=texts.safe_url).strip()

@@ -49,6 +49,7 @@ from typing import Any
 from bot.core import texts
 from bot.core.actions import Conclusion
 from bot.core.model import CampaignState, PrKind, PrState, PullRequest, Stage
+from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task, path_matches
 
 CHECKLIST_MARKER = "<!-- hackathon-bot:checklist -->"
@@ -369,7 +370,7 @@ def review_pr(
     return Review(pr, tuple(items), tuple(sorted(labels)))
 
 
-def render_checklist(review: Review, rules: CampaignRules, lang: str) -> str:
+def render_checklist(review: Review, rules: CampaignRules, lang: Lang) -> str:
     """The checklist comment body: CHECKLIST_MARKER first, then the items grouped by task. Deterministic."""
     general = [i for i in review.items if "task" not in i.params]
     by_task: dict[int, list[CheckItem]] = {}
@@ -409,7 +410,7 @@ def check_conclusion(review: Review) -> Conclusion:
     return Conclusion.SUCCESS if review.ready else Conclusion.ACTION_REQUIRED
 
 
-def render_check(review: Review, checklist: str, lang: str) -> tuple[Conclusion, str, str]:
+def render_check(review: Review, checklist: str, lang: Lang) -> tuple[Conclusion, str, str]:
     """(conclusion, title, summary) of the PR's check run; the summary is the checklist without its marker."""
     conclusion = check_conclusion(review)
     title = texts.render(

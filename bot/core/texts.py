@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import functools
 import re
-from typing import Any
+from typing import Any, Literal, get_args
 
 import jinja2
 
-LANGS = ("zh", "en")
+Lang = Literal["zh", "en"]  # the languages the bot speaks (templates/zh, templates/en)
+LANGS: tuple[Lang, ...] = get_args(Lang)
 
 _env = jinja2.Environment(
     loader=jinja2.PackageLoader("bot", "templates"),
@@ -110,7 +111,7 @@ def safe_url(url: Any) -> str | None:
     return mask_markers(out).replace(_ZWSP, "%E2%80%8B")
 
 
-def text_of(obj: Any, lang: str) -> str:
+def text_of(obj: Any, lang: Lang) -> str:
     """A hint or detail: already-rendered text, or a message object with `.text(lang)`."""
     if obj is None:
         return ""
@@ -145,7 +146,7 @@ _env.globals.update(link=link)
 BODY_LIMIT = 65536  # characters GitHub accepts in a comment or issue body
 
 
-def fit(body: str, lang: str, limit: int = BODY_LIMIT) -> str:
+def fit(body: str, lang: Lang, limit: int = BODY_LIMIT) -> str:
     """`body` cut at a line boundary so it fits in `limit` characters, with a closing line saying
     how many lines were left out (replies and checklists never exceed GitHub's limit)."""
     if len(body) <= limit:
@@ -162,22 +163,22 @@ def fit(body: str, lang: str, limit: int = BODY_LIMIT) -> str:
     return "\n".join(kept).rstrip("\n") + "\n\n" + note + "\n"
 
 
-def check_lang(lang: str) -> str:
+def check_lang(lang: Lang) -> Lang:
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected one of {LANGS}")
-    return lang
+    return lang  # type: ignore[return-value]  # checked above
 
 
 @functools.cache
-def template(lang: str, name: str) -> jinja2.Template:
+def template(lang: Lang, name: str) -> jinja2.Template:
     """The template `name` in `lang` (loaded once: templates do not change while the bot runs)."""
     return _env.get_template(f"{check_lang(lang)}/{name}")
 
 
-def render(lang: str, name: str, **ctx: Any) -> str:
+def render(lang: Lang, name: str, **ctx: Any) -> str:
     return template(lang, name).render(**ctx)
 
 
-def macros(lang: str, name: str) -> Any:
+def macros(lang: Lang, name: str) -> Any:
     """The module of a template holding one macro per message code."""
     return template(lang, name).module

@@ -56,6 +56,7 @@ from functools import lru_cache
 
 from bot.core.commands import MAX_RANGE, _read_list
 from bot.core.messages import Message
+from bot.core.texts import Lang
 
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"
@@ -103,7 +104,7 @@ class TitleRef:
     revert: bool
     hints: tuple[Message, ...]
 
-    def as_dict(self, lang: str = "en") -> dict:
+    def as_dict(self, lang: Lang = "en") -> dict:
         return {
             "key": self.key,
             "tasks": list(self.tasks),

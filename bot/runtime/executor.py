@@ -40,6 +40,7 @@ from bot.core.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabe
 from bot.core.coalesce import coalesce, leading_markers
 from bot.core.replies import notice_marker, reply_marker
 from bot.core.review import CHECKLIST_MARKER
+from bot.core.texts import Lang
 from bot.github.gateway import GitHubError, PermanentError
 from bot.logs import action_line
 from bot.metrics import Metrics
@@ -115,7 +116,7 @@ class Executor:
         max_attempts: int = 5,
         clock: Clock = SYSTEM,
         metrics: Metrics | None = None,
-        language_of: Callable[[str], str] = lambda repo: "zh",
+        language_of: Callable[[str], Lang] = lambda repo: "zh",
         reply_gap: float = REPLY_GAP,
     ) -> None:
         self.store = store

@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import Action
 from bot.core.ledger import Skipped
+from bot.core.texts import Lang
 from bot.github.gateway import GitHubError, PermanentError
 from bot.logs import delivery_line
 from bot.metrics import Metrics
@@ -90,7 +91,7 @@ class Pipeline:
         self._backlog = 0  # deliveries intake left in the inbox for the dispatcher (0: none waits)
         self._parsed: dict[str, dict] = {}  # their payloads, parsed by intake (the oldest PARSED_KEEP)
 
-    def _language_of(self, repo: str) -> str:
+    def _language_of(self, repo: str) -> Lang:
         """The language of the campaign a repository belongs to (replies merged there use it)."""
         if not hasattr(self, "_languages"):
             self._languages = {r: rules.campaign.language for rules in self.rules.campaigns.values() for r in rules.repos()}

@@ -25,10 +25,8 @@ from typing import Any, Protocol
 
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import Decision
-from bot.core.commands import ParseResult, new_commands, parse_comment
+from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult, new_commands, parse_comment
 from bot.core.decide import (
-    MAINTAINER_ACTIONS,
-    STATE_ACTIONS,
     CommentFacts,
     PullFacts,
     command_lines,
@@ -270,7 +268,7 @@ class Router:
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
         pull: PullFacts | None = None
         files: list[ChangedFile] = []
-        if recheck or any(c.action in STATE_ACTIONS for c in parsed.commands):
+        if recheck or any(c.action in STATE_VERBS for c in parsed.commands):
             raw = raw or await self.facts.pull(repo, number, inst)
             if raw is not None:
                 pull = self._pull_facts(repo, raw)
@@ -282,26 +280,29 @@ class Router:
         """The campaign keys a title in `repo` may use (`Docs Sprint No.5` as well as `Hackathon ...`)."""
         return [c.campaign.key for c in self.rules.for_repo(repo)]
 
-    def _pull_facts(self, repo: str, pr: dict) -> PullFacts:
-        """PullFacts from GitHub's pull-request object (REST or webhook: the same shape)."""
+    def _pull_facts(self, repo: str, pr: ev.PullRequest | dict, ref: TitleRef | None = None) -> PullFacts:
+        """The one conversion of GitHub's pull-request object (a webhook's, or the REST API's as a
+        dict: the same shape) into the facts a decision reads; `ref`: its title already read."""
+        if isinstance(pr, dict):
+            pr = ev.PullRequest.model_validate(pr)
         return PullFacts(
             repo=repo,
-            number=pr["number"],
-            title=pr["title"],
-            body=pr.get("body") or "",
-            author=pr["user"]["login"],
-            state=pr["state"],
-            merged=bool(pr.get("merged")) or pr.get("merged_at") is not None,
-            url=pr.get("html_url", ""),
-            labels=tuple(lb["name"] for lb in pr.get("labels") or ()),
-            ref=parse_title(pr["title"], self._keys(repo)),
-            head_sha=(pr.get("head") or {}).get("sha", ""),
+            number=pr.number,
+            title=pr.title,
+            body=pr.body or "",
+            author=pr.user.login,
+            state=pr.state,
+            merged=pr.is_merged,
+            url=pr.html_url,
+            labels=tuple(lb.name for lb in pr.labels),
+            ref=ref if ref is not None else parse_title(pr.title, self._keys(repo)),
+            head_sha=pr.head.sha,
         )
 
     async def _is_maintainer(self, rules: CampaignRules, e: ev.IssueCommentEvent, author: str, parsed: ParseResult) -> bool:
         if author.lower() in {m.lower() for m in rules.campaign.maintainers}:
             return True
-        if not any(c.action in MAINTAINER_ACTIONS for c in parsed.commands):
+        if not any(c.action in MAINTAINER_VERBS for c in parsed.commands):
             return False
         key = (e.repository.full_name.lower(), author.lower())
         cached = self._permissions.get(key)
@@ -321,19 +322,7 @@ class Router:
         candidates = self.rules.for_repo(repo)
         ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         inst = e.installation.id if e.installation else None
-        facts = PullFacts(
-            repo=repo,
-            number=pr.number,
-            title=pr.title,
-            body=pr.body or "",
-            author=pr.user.login,
-            state=pr.state,
-            merged=pr.is_merged,
-            url=pr.html_url,
-            labels=tuple(lb.name for lb in pr.labels),
-            ref=ref,
-            head_sha=pr.head.sha,
-        )
+        facts = self._pull_facts(repo, pr, ref)
         if not candidates:
             # A task PR opened where no campaign lives: its checklist says where the work goes.
             misplaced = choose_campaign(list(self.rules.campaigns.values()), ref) if ref.tasks else None

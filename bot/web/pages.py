@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from bot.core import texts
 from bot.core.dashboard import STALE_AFTER, Counts, Dashboard
+from bot.core.texts import Lang
 from bot.web.charts import progress_chart, track_chart
 
 _env = jinja2.Environment(
@@ -43,7 +44,7 @@ _env.filters["href"] = href
 
 
 @cache
-def words(lang: str) -> dict:
+def words(lang: Lang) -> dict:
     return dict(_env.get_template(f"web/{texts.check_lang(lang)}.j2").module.words)  # type: ignore[attr-defined]
 
 
@@ -57,7 +58,7 @@ def clear_row_cache() -> None:
     _rows.clear()
 
 
-def rows_html(template: str, lang: str, rows: Sequence[Hashable]) -> Markup:
+def rows_html(template: str, lang: Lang, rows: Sequence[Hashable]) -> Markup:
     """The rows rendered by `web/<template>`, each from the cache when it was rendered before."""
     keys = [(template, lang, r) for r in rows]
     missing = list(dict.fromkeys(k for k in keys if k not in _rows))
@@ -124,5 +125,5 @@ def render_campaign(d: Dashboard) -> str:
     )
 
 
-def render_index(campaigns: list[tuple[str, str, Counts]], lang: str) -> str:
+def render_index(campaigns: list[tuple[str, str, Counts]], lang: Lang) -> str:
     return _env.get_template("web/index.html.j2").render(campaigns=campaigns, words=words(lang))
