@@ -30,6 +30,7 @@ from bot.core import texts
 from bot.core.board import _rows, board_stats
 from bot.core.expiry import lapses_at
 from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage
+from bot.core.report import build_report
 from bot.core.review import task_url
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task
@@ -218,8 +219,6 @@ RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot repor
 def render_results(rules: CampaignRules, state: CampaignState, lang: Lang) -> str:
     """The campaign's results when it closes: totals, then one row per person credited (tasks with
     difficulty and reward, the rewards summed where they add up), at most RESULTS_ROWS rows."""
-    from bot.core.report import build_report
-
     report = build_report(rules, state)
     return (
         texts.render(
