@@ -108,7 +108,10 @@ class PullRequestEvent(_Loose):
     sender: User
 
 
-HANDLED_EVENTS = {"issue_comment", "pull_request"}
+# Events that change which campaigns exist (a push to a campaign folder, the App installed on or
+# removed from repositories): handled by the catalog (`bot.runtime.catalog`), in order per repository.
+CATALOG_EVENTS = {"push", "installation", "installation_repositories"}
+HANDLED_EVENTS = {"issue_comment", "pull_request"} | CATALOG_EVENTS
 PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review"}
 # Events that change who may do what on a repository: they clear the cached collaborator
 # permissions (applied at intake, never queued).

@@ -25,13 +25,13 @@ from bot.core.board import board_stats
 from bot.core.dashboard import Counts, at, build_dashboard, to_json
 from bot.core.model import CampaignState, StageEvent
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
-from bot.rules.models import CampaignRules, Rules
+from bot.rules.models import CampaignRules, RulesView
 from bot.store import Store
 from bot.web.pages import content_security_policy, render_campaign, render_index
 
 log = logging.getLogger(__name__)
 
-RULES = web.AppKey("web_rules", Rules)
+RULES: web.AppKey[RulesView] = web.AppKey("web_rules")
 WEB_STORE = web.AppKey("web_store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 # () -> [(installation id, writes left this minute)]
@@ -39,23 +39,28 @@ HISTORY = web.AppKey("web_history", dict)  # slug -> (last row id read, events r
 BUILT = web.AppKey("web_built", dict)  # slug -> (state, last history id, Dashboard): rebuilt when either changed
 BUDGETS: web.AppKey[Callable[[], Iterable[tuple[int, int]]]] = web.AppKey("write_budgets")
 
+# slug -> (commit, problem, serving) when the newest rules of a repository campaign were refused
+REFUSED: web.AppKey[Callable[[str], dict | None]] = web.AppKey("rules_refused")
+
 HTML = "text/html"
 
 
 def setup(
     app: web.Application,
-    rules: Rules,
+    rules: RulesView,
     store: Store,
     metrics: Metrics,
     *,
     dashboard: bool = True,
     budgets: Callable[[], Iterable[tuple[int, int]]] | None = None,
+    refused: Callable[[str], dict | None] | None = None,
 ) -> None:
     """Register /metrics, and the dashboard routes unless `dashboard` is False."""
     app[RULES] = rules
     app[WEB_STORE] = store
     app[METRICS] = metrics
     app[BUDGETS] = budgets or (lambda: ())
+    app[REFUSED] = refused or (lambda slug: None)
     app[HISTORY] = {}
     app[BUILT] = {}
     app.router.add_get("/metrics", metrics_page)
@@ -111,9 +116,10 @@ async def campaign(request: web.Request) -> web.Response:
     else:
         d = build_dashboard(rules, state, history, now)
         request.app[BUILT][slug] = (state, last, d)
+    refused = request.app[REFUSED](slug)
     if as_json:
-        return web.json_response(to_json(d))
-    return _html(render_campaign(d))
+        return web.json_response({**to_json(d), "rules_refused": refused})
+    return _html(render_campaign(d, refused))
 
 
 def _html(text: str) -> web.Response:
