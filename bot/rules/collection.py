@@ -879,7 +879,6 @@ def usual_tests(repo: str) -> str:
 
 
 _TEST_DIR_SINGULAR = {"Paddle"}
-_STAR_REWARD = re.compile(r"\d*(?:\.\d+)?\s*🌟")
 
 
 def extract(block: Block, ctx: Context) -> Extracted:
@@ -932,8 +931,6 @@ def extract(block: Block, ctx: Context) -> Extracted:
                 targets[main].append(t)
     if not accept:
         accept = list(ctx.preamble_accept)
-    if reward is None and difficulty and _STAR_REWARD.search(difficulty):
-        reward = difficulty  # 🌟 is the contribution (reward) unit of the editions that use it
     return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, own.summary, accept,
                      reward=reward, unit_tests=unit_tests, title_repo=fallback, group_difficulty=group_difficulty)
 

@@ -34,7 +34,6 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from bot.rules.collection import (
-    _STAR_REWARD,
     Collection,
     Context,
     _mentions,
@@ -322,8 +321,6 @@ def generate(
     for t in tasks.values():
         for k in [k for k in t if k.startswith("_")]:
             del t[k]
-        if t["reward"] is None and t["difficulty"] and _STAR_REWARD.search(str(t["difficulty"])):
-            t["reward"] = t["difficulty"]
     first = parsed[0] if parsed else None
     all_text = "\n".join(text for _, text in collections)
     target_repos = Counter(tg["repo"] for t in tasks.values() for tg in t["targets"])

@@ -60,13 +60,14 @@ def test_a_reserved_placeholder_is_a_task_closed_to_claims(tmp_path):
     assert tasks[3].status is TaskStatus.reserved and not tasks[3].open_to_claims and tasks[1].open_to_claims
 
 
-def test_the_rfc_list_gives_difficulty_rfc_need_and_the_star_reward():
+def test_the_rfc_list_gives_difficulty_and_rfc_need_but_no_reward():
     g = _gen("group_edition.md", "group_rfc_list.md")  # given on the same command line
-    assert g.tasks[1]["difficulty"] == "0.25🌟" and g.tasks[1]["reward"] == "0.25🌟" and g.tasks[1]["rfc"]["required"] is False
+    assert g.tasks[1]["difficulty"] == "0.25🌟" and g.tasks[1]["rfc"]["required"] is False
+    assert g.tasks[1]["reward"] is None  # a difficulty in stars is not a reward: the collection states none
     assert g.tasks[4]["difficulty"] == "🌟🌟" and g.tasks[4]["rfc"]["required"] is True
     # "不在RFC需求列表里的任务…不需要提交RFC": unlisted tasks need none, and nobody is warned about each
     assert g.tasks[5]["rfc"]["required"] is False and not [w for w in g.warnings if "not in the RFC list" in w.message]
-    assert g.tasks[5]["reward"] is None  # ⭐️ is a difficulty, not a reward
+    assert g.tasks[5]["reward"] is None
 
 
 def test_chinese_numeral_headings_are_tasks_and_the_reward_line_is_read():
