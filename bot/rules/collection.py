@@ -140,6 +140,8 @@ class Block:
     track: str | None = None  # the section the task is in (`## 一、框架开发任务`, `【…-API 开发】任务详情`)
     group: Group | None = None  # the group header introducing the run of tasks this one belongs to
     context: list[Line] = field(default_factory=list)  # headings above the task that name where work goes
+    reward: str | None = None  # from a table's reward column
+    named_number: int | None = None  # a table row whose title cell names another task number than its id column
 
 
 @dataclass
@@ -269,50 +271,101 @@ def _split_row(line: str) -> list[str]:
     return [c.strip() for c in cells]
 
 
-_ID_COL = re.compile(r"^(序号|编号|任务编号|题号|No\.?|NO\.?|ID|#|Task|任务序号)$", re.IGNORECASE)
-_TITLE_COL = re.compile(r"(任务标题|标题|任务名称|题目|名称|Title|Task name|任务)$", re.IGNORECASE)
-_DIFF_COL = re.compile(r"(难度|Difficulty)", re.IGNORECASE)
-_RFC_COL = re.compile(r"RFC|设计文档", re.IGNORECASE)
+_ID_COL = re.compile(r"^(序号|编号|任务编号|题号|No\.?|NO\.?|ID|#|Task|任务序号|任务号|题目编号|赛题编号)$", re.IGNORECASE)
+_TITLE_COL = re.compile(r"(任务标题|标题|任务名称|题目|名称|Title|Task name|任务|赛题|Task|Issue|课题|项目)\s*$", re.IGNORECASE)
+_DIFF_COL = re.compile(r"(难度|Difficulty|Level)", re.IGNORECASE)
+_RFC_COL = re.compile(r"RFC|设计文档|design doc", re.IGNORECASE)
+_REWARD_COL = re.compile(r"奖励|奖金|贡献度|贡献值|积分|Reward|Points", re.IGNORECASE)
+_YES = ("是", "yes", "y", "true", "需要", "要", "✅", "✔", "✔️", "√", "☑", "必须", "required")
+_NO = ("否", "no", "n", "false", "不需要", "不用", "无需", "无", "❌", "✖", "×", "x", "-", "—", "not required")
+_DIFF_CELL = re.compile(r"^(?:[\d.]*\s*(?:⭐️|⭐|🌟|★)+.*|基础|进阶|挑战|简单|中等|困难|较难|高|中|低|easy|medium|hard|basic|advanced)$", re.IGNORECASE)
+_TASK_REF = re.compile(r"(?:^|[\s\[【(（])(?:No|NO|no|Task|TASK|任务|#)\s*[.．#]?\s*(\d+)(?!\d)")
+
+
+def _cell_text(cell: str) -> str:
+    return re.sub(r"\s+", " ", strip_links(_HTML_TAG.sub("", cell)).replace("**", "").replace("`", "")).strip()
 
 
 def _table_id(cell: str) -> int | None:
-    text = strip_links(_HTML_TAG.sub("", cell)).replace("**", "").strip()
+    text = _cell_text(cell)
     m = re.fullmatch(r"(?:No|NO|no|Task|#)?\s*[.．#]?\s*(\d+)", text)
     return int(m.group(1)) if m else None
 
 
+def yes_no(cell: str) -> bool | None:
+    """A cell that says yes or no (是/否, ✅/❌, 需要/不需要…); None for anything else."""
+    v = _cell_text(cell).lower().rstrip("。.")
+    v = re.sub(r"\s*[（(].*$", "", v)  # `是（需先讨论）`
+    if v in _YES:
+        return True
+    if v in _NO:
+        return False
+    return None
+
+
+def _mostly(values: list[str], test) -> bool:
+    filled = [v for v in values if _cell_text(v)]
+    return bool(filled) and sum(1 for v in filled if test(v)) >= 0.6 * len(filled)
+
+
 def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
-    """A markdown table of tasks -> blocks; None when the table is not a task table."""
-    header = _split_row(rows[0].text)
-    idc = next((i for i, h in enumerate(header) if _ID_COL.match(h.replace("**", "").strip())), None)
-    titlec = next((i for i, h in enumerate(header) if i != idc and _TITLE_COL.search(h.replace("**", "").strip())), None)
-    if idc is None or titlec is None:
+    """A markdown table of tasks -> blocks; None when the table is not a task table.
+
+    Columns are read by their content as much as by their names: the id column is the one named
+    序号/No./ID… or, failing that, the first whose cells are task numbers; a column of 是/否 (✅/❌…)
+    is the RFC column, a column of stars or 基础/进阶 the difficulty, whatever their headers say;
+    the title is the column named so, else the one with the longest text. A row that names a task
+    number in its text (`[NO.37 新增 foo](…)`) keeps it, for lists whose first column only counts rows."""
+    header = [_cell_text(h) for h in _split_row(rows[0].text)]
+    body = [_split_row(r.text) for r in rows[2:]]
+    ncol = len(header)
+    col = [[cells[i] if i < len(cells) else "" for cells in body] for i in range(ncol)]
+    idc = next((i for i, h in enumerate(header) if _ID_COL.match(h)), None)
+    if idc is None or not _mostly(col[idc], lambda v: _table_id(v) is not None):
+        idc = next((i for i in range(ncol) if _mostly(col[i], lambda v: _table_id(v) is not None)), None)
+    if idc is None:
         return None
-    diffc = next((i for i, h in enumerate(header) if _DIFF_COL.search(h)), None)
-    rfcc = next((i for i, h in enumerate(header) if _RFC_COL.search(h)), None)
+    rfcc = next((i for i, h in enumerate(header) if i != idc and _RFC_COL.search(h) and _mostly(col[i], lambda v: yes_no(v) is not None)), None)
+    if rfcc is None:
+        rfcc = next((i for i in range(ncol) if i != idc and _mostly(col[i], lambda v: yes_no(v) is not None)), None)
+    used = {idc, rfcc}
+    diffc = next((i for i, h in enumerate(header) if i not in used and _DIFF_COL.search(h)), None)
+    if diffc is None:
+        diffc = next((i for i in range(ncol) if i not in used and _mostly(col[i], lambda v: bool(_DIFF_CELL.match(_cell_text(v))))), None)
+    used.add(diffc)
+    rewardc = next((i for i, h in enumerate(header) if i not in used and _REWARD_COL.search(h)), None)
+    used.add(rewardc)
+    titlec = next((i for i, h in enumerate(header) if i not in used and _TITLE_COL.search(h)), None)
+    if titlec is None:
+        lengths = {i: sum(len(_cell_text(v)) for v in col[i]) for i in range(ncol) if i not in used}
+        titlec = max(lengths, key=lambda i: lengths[i]) if lengths and max(lengths.values()) else None
+    if titlec is None or (rfcc is None and not _TITLE_COL.search(header[titlec])):
+        return None  # numbers and short words: not a list of tasks
     blocks, notes = [], []
-    for row in rows[2:]:
-        cells = _split_row(row.text)
+    for row, cells in zip(rows[2:], body):
         if len(cells) <= max(idc, titlec):
             notes.append(Note(row.no, "table row with too few cells, skipped"))
             continue
         num = _table_id(cells[idc])
         title, anchor, stars = _clean_title(cells[titlec])
+        m = _TASK_REF.match(" " + _cell_text(cells[titlec]))
+        if m:  # `NO.37 新增 foo` in the title cell: the task's own number
+            title = _clean_title(_cell_text(cells[titlec])[m.end() - 1:].lstrip(" ：:、.-–—"))[0] or title
         if num is None:
             if title:
                 notes.append(Note(row.no, f"table row without a task number: {title!r}"))
             continue
         b = Block(num, title, row.no, "table", anchor=anchor)
-        if diffc is not None and diffc < len(cells) and cells[diffc].strip():
-            b.difficulty = cells[diffc].strip()
+        if m and int(m.group(1)) != num:
+            b.named_number = int(m.group(1))
+        if diffc is not None and diffc < len(cells) and _cell_text(cells[diffc]):
+            b.difficulty = _cell_text(cells[diffc])
         elif stars:
             b.difficulty = stars
         if rfcc is not None and rfcc < len(cells):
-            v = cells[rfcc].strip().lower()
-            if v in ("是", "yes", "y", "true", "需要", "✅", "√"):
-                b.rfc_required = True
-            elif v in ("否", "no", "n", "false", "不需要", "无", "❌", "×"):
-                b.rfc_required = False
+            b.rfc_required = yes_no(cells[rfcc])
+        if rewardc is not None and rewardc < len(cells) and _cell_text(cells[rewardc]):
+            b.reward = _cell_text(cells[rewardc])
         blocks.append(b)
     return blocks, notes
 
@@ -376,7 +429,8 @@ def parse_collection(text: str, file: str) -> Collection:
             while j < len(raw) and _TABLE_ROW.match(raw[j]):
                 rows.append(Line(j + 1, raw[j]))
                 j += 1
-            parsed = parse_table(rows)
+            # a table in a numbered task's text is part of that task (a list of modules, APIs…)
+            parsed = parse_table(rows) if cur is None or cur.number is None else None
             if parsed is not None:
                 close()
                 for b in parsed[0]:

@@ -27,6 +27,7 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 from pathlib import Path
 from typing import Any
 
@@ -302,7 +303,7 @@ def generate(
                 "acceptance": e.acceptance,
                 "source": source,
                 "status": TaskStatus.reserved.value if b.reserved else None,
-                "reward": e.reward,
+                "reward": e.reward or b.reward,
                 "_kind": b.kind,
                 "_group_difficulty": e.group_difficulty,
                 "_fallback": e.title_repo,
@@ -360,24 +361,65 @@ def _fill_repos(tasks: dict[int, dict[str, Any]], known: list[str], default: str
             t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))
 
 
+def _title_key(text: str) -> str:
+    text = strip_links(str(text or "")).replace("\ufe0f", "").lower()
+    return re.sub(r"[\s`*_'\"“”‘’()（）\[\]【】:：,，.。、/\\|-]+", "", text)
+
+
+def _similar(a: str, b: str) -> float:
+    ka, kb = _title_key(a), _title_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka in kb or kb in ka:
+        return min(len(ka), len(kb)) / max(len(ka), len(kb)) * 0.5 + 0.5
+    return SequenceMatcher(None, ka, kb).ratio()
+
+
+def _row_task(b, tasks: dict[int, dict[str, Any]]) -> tuple[int | None, str]:
+    """Which task an RFC-list row is about: its number, unless its title says it is another task
+    (lists whose first column counts rows, or that name the task in the title cell: `NO.37 …`).
+    Returns (task id, how it was matched)."""
+    def sim(n: int | None) -> float:
+        return _similar(b.title, tasks[n]["title"]) if n in tasks and b.title else 0.0
+
+    if b.named_number in tasks and sim(b.named_number) >= sim(b.number):
+        return b.named_number, "named"
+    if b.number in tasks and (not b.title or sim(b.number) >= 0.5):
+        return b.number, "number"
+    if b.title:
+        scored = sorted(((sim(n), n) for n in tasks), reverse=True)
+        if scored and scored[0][0] >= 0.75 and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.1):
+            return scored[0][1], "title"
+    if b.number in tasks:
+        return b.number, "number"
+    return None, ""
+
+
 def _apply_rfc_list(rl: Collection, tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> None:
-    """The edition's RFC list: which tasks need a design document, and their difficulty."""
+    """The edition's RFC list: which tasks need a design document, and their difficulty. Rows are
+    matched to tasks by number, or by title when the number is not the task's (see `_row_task`)."""
     listed: set[int] = set()
-    for b in rl.blocks:
-        if b.kind != "table" or b.number is None:
+    by_title = 0
+    rows = [b for b in rl.blocks if b.kind == "table" and b.number is not None]
+    for b in rows:
+        num, how = _row_task(b, tasks)
+        if num is None:
+            warnings.append(Warning_(rl.file, b.line, f"the RFC list names task {b.number} ({b.title!r}), which the collections do not have", "rfc list"))
             continue
-        listed.add(b.number)
-        t = tasks.get(b.number)
-        if t is None:
-            warnings.append(Warning_(rl.file, b.line, f"the RFC list names task {b.number}, which the collections do not have", "rfc list"))
-            continue
+        by_title += how == "title"
+        listed.add(num)
+        t = tasks[num]
         if b.difficulty and (not t.get("difficulty") or t.get("_group_difficulty")):
             t["difficulty"] = _clean_difficulty(b.difficulty)  # the task's own line beats its group's
+        if b.reward and t.get("reward") is None:
+            t["reward"] = b.reward
         if b.rfc_required is None:
-            warnings.append(Warning_(rl.file, b.line, f"task {b.number}: RFC column neither 是 nor 否", "rfc list"))
+            warnings.append(Warning_(rl.file, b.line, f"task {num}: RFC column neither yes nor no", "rfc list"))
             continue
         t["rfc"]["required"] = b.rfc_required
-    says_unlisted_free = bool(re.search(r"不在\s*RFC\s*需求列表[^\n]*不需要", "\n".join(ln.text for ln in rl.preamble), re.IGNORECASE))
+    if by_title:
+        warnings.append(Warning_(rl.file, None, f"{by_title} rows of the RFC list were matched to tasks by title: their number column is not the tasks' numbers", "rfc list"))
+    says_unlisted_free = bool(re.search(r"不在\s*RFC\s*(?:需求)?列表[^\n]*(?:不需要|无需|不用)|not (?:in|on) the RFC list[^\n]*(?:no|not need)", "\n".join(ln.text for ln in rl.preamble), re.IGNORECASE))
     for num, t in tasks.items():
         if num in listed:
             continue
@@ -394,6 +436,8 @@ def _clean_difficulty(text: str) -> str:
 def _fill_from_table(t: dict, b) -> None:
     if not t.get("difficulty") and b.difficulty:
         t["difficulty"] = b.difficulty
+    if t.get("reward") is None and b.reward:
+        t["reward"] = b.reward
     if b.rfc_required is not None:
         t["rfc"]["required"] = b.rfc_required
 

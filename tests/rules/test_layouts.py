@@ -157,3 +157,21 @@ def test_check_errors_on_a_directory_without_campaigns(tmp_path, capsys):
 def test_committed_rules_still_pass_check():
     root = Path(__file__).resolve().parents[2] / "rules"
     assert not [p for p in check(root) if p.severity == "error"]
+
+
+def test_an_rfc_list_is_read_by_its_content_whatever_its_column_names():
+    # `行` only counts rows; the task is named in the issue cell (`No.13 …`) or only by its title;
+    # the RFC column is a column of 需要/不需要/✅ and the difficulty one a column of stars
+    g = _gen("english_edition.md", rfc_list=("rfc.md", (DATA / "rfc_list_by_content.md").read_text(encoding="utf-8")))
+    assert {n: (t["difficulty"], t["rfc"]["required"]) for n, t in g.tasks.items()} == {
+        12: ("Easy", False), 13: ("⭐️⭐️", True), 14: ("⭐⭐⭐", True)}
+    assert not [w for w in g.warnings if "not in the RFC list" in w.message or "do not have" in w.message]
+    assert any("matched to tasks by title" in w.message for w in g.warnings)
+
+
+def test_a_task_table_with_unnamed_columns_and_a_table_inside_a_task():
+    text = ("# 合集\n\n| 编号 | 内容 | 等级 | 设计文档 |\n|--|--|--|--|\n| 7 | 新增 foo API | 进阶 | 是 |\n| 8 | 修复 bar | 基础 | 否 |\n\n"
+            "### No.9：清理 baz\n\n- 详细描述：下表是要清理的模块。\n\n| 序号 | 模块 | 是否完成 |\n|--|--|--|\n| 1 | a | 否 |\n| 2 | b | 是 |\n")
+    g = generate([("c.md", text)], extra_repos=["PaddlePaddle/Paddle"])
+    assert sorted(g.tasks) == [7, 8, 9]  # the table in task 9's text lists modules, not tasks
+    assert (g.tasks[7]["title"], g.tasks[7]["difficulty"], g.tasks[7]["rfc"]["required"]) == ("新增 foo API", "进阶", True)
