@@ -57,7 +57,7 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ANCHOR = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']?([^"'>\s]+)["']?\s*>\s*</a>""", re.IGNORECASE)
 _HTML_TAG = re.compile(r"<[^>]+>")
 _NUM = r"(?P<num>\d+|[零〇一二两三四五六七八九十百千]+)"
-_SEP = r"\s*(?:[：:、.．\-–—)）|]\s*|\s+|$)"
+_SEP = r"\s*(?:[：:、.．\-–—)）|]\s*|\s+|$|(?=[（(【\[]))"
 # numbered forms allowed in headings
 _RESERVED = r"(?P<reserved>\s*[（(]\s*(?:预留|待定|reserved|TBD)\s*[)）])?"
 _HEAD_NUMBERED = re.compile(
@@ -66,8 +66,36 @@ _HEAD_NUMBERED = re.compile(
 # `### 一、title`: a task when no numbered task follows before the next heading of its level
 _CN_HEAD = re.compile(r"^(?:\*\*)?(?P<num>[一二两三四五六七八九十]{1,3})\s*[、.．]\s*(?P<title>\S.*)$")
 # a group header introducing a run of tasks: `### **NO.1 - NO.6 API兼容性**`, `NO.7 - NO.10, NO.55 - NO.59 编译机床`
-_RANGE = r"(?:No|NO|no)\s*[.．]?\s*\d+\s*[-–—~～]\s*(?:(?:No|NO|no)\s*[.．]?\s*)?\d+"
-_GROUP = re.compile(r"^(?:\*\*)?\s*" + _RANGE + r"(?:\s*[,，、]\s*" + _RANGE + r")*\s*(?:\*\*)?\s*[：:]?\s*(?P<title>.*?)\s*(?:\*\*)?$")
+# a group header introducing a run of tasks: `### **NO.1 - NO.6 API兼容性**`, `NO.7 - NO.10, NO.55 - NO.59 编译机床`,
+# `【No.20 至 No.25】数值精度`, `任务 20~25：…`, `NO.20、NO.21、NO.22 …`: two task numbers or more, as a range or a list
+_MARK = r"(?:No|NO|no|Task|TASK|task|任务|题目|赛题|#)"
+_REF = _MARK + r"\s*[.．#]?\s*\d+"
+_SPAN = _REF + r"(?:\s*(?:[-–—~～]+|至|到|to|through)\s*(?:" + _MARK + r"\s*[.．#]?\s*)?\d+(?![\dA-Za-z.]))?"
+_GROUP_RE = re.compile(r"^(?:\*\*|【|\[)?\s*(?P<refs>" + _SPAN + r"(?:\s*(?:[,，、/&]|和|及|and)\s*" + _SPAN + r")*)\s*(?:\*\*|】|\])?\s*[：:]?\s*(?P<title>.*?)\s*(?:\*\*)?$")
+
+
+class _GroupMatch:
+    def __init__(self, title: str) -> None:
+        self.title = title
+
+    def group(self, name: str) -> str:
+        return self.title
+
+
+def _group_header(text: str) -> _GroupMatch | None:
+    """A header naming a run of tasks (a range, or two numbers or more) rather than one task."""
+    text = text.replace("\u00a0", " ").replace("\u3000", " ").strip()
+    m = _GROUP_RE.match(text)
+    if not m:
+        return None
+    nums = [int(n) for n in re.findall(r"\d+", m.group("refs"))]
+    if len(nums) < 2:
+        return None
+    if len(nums) == 2 and re.search(r"[-–—~～]|至|到|to|through", m.group("refs")) and nums[1] <= nums[0]:
+        return None  # `No.7 - 3 个 API`: a task and the start of its title
+    return _GroupMatch(m.group("title"))
+
+
 # a section heading whose words say it is not a task: process, rules, background, FAQ
 _PREAMBLE_TITLE = re.compile(r"流程|说明|标准|要求|背景|介绍|须知|规则|答疑|交流|参考|合入|FAQ|提交方式|注意|总览|产出|Process|Rules|Background|Notes?$", re.IGNORECASE)
 # numbered forms allowed on plain lines (stricter: explicit separator and a title)
@@ -261,9 +289,33 @@ def _cn_head_is_task(heads: list[tuple[int, int, str]], k: int) -> bool:
     for _, lv, text in heads[k + 1:]:
         if lv <= level:
             break
-        if _numbered(_ANCHOR.sub("", text).replace("**", ""), heading=True) or _GROUP.match(text.replace("**", "").strip()):
+        if _numbered(_ANCHOR.sub("", text).replace("**", ""), heading=True) or _group_header(text.replace("**", "")):
             return False
     return True
+
+
+def _headers_of_their_own_number(raw: list[str], heads: list[tuple[int, int, str]]) -> dict[int, str]:
+    """Numbered headings that head a run of tasks instead of being one: the next numbered heading
+    (at the same level or deeper) carries the same number, and this one names another number too
+    (`NO.20（共 6 题）数值精度`) or has no text of its own. -> {line index: the group's title}."""
+    out: dict[int, str] = {}
+    for k, (n, level, text) in enumerate(heads):
+        plain = _ANCHOR.sub("", text).replace("**", "").strip()
+        num = _numbered(plain, heading=True)
+        if num is None:
+            continue
+        for n2, lv2, text2 in heads[k + 1:]:
+            if lv2 < level:
+                break
+            num2 = _numbered(_ANCHOR.sub("", text2).replace("**", "").strip(), heading=True)
+            if num2 is None:
+                continue
+            if num2[0] == num[0]:
+                empty = not any(x.strip() and not re.fullmatch(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*", x) for x in raw[n + 1:n2])
+                if empty or re.search(r"\d", num[1]):
+                    out[n] = _clean_title(num[1])[0]
+            break
+    return out
 
 
 def _split_row(line: str) -> list[str]:
@@ -387,6 +439,7 @@ def parse_collection(text: str, file: str) -> Collection:
     in_fence = False
     heads = [(n, len(h.group(1)), h.group(2)) for n, h in ((n, _HEADING.match(x)) for n, x in enumerate(raw)) if h]
     head_index = {n: k for k, (n, _, _) in enumerate(heads)}
+    same_next = _headers_of_their_own_number(raw, heads)
     i = 0
 
     def outside(line: Line) -> None:
@@ -448,7 +501,9 @@ def parse_collection(text: str, file: str) -> Collection:
         if h:
             level, htext = len(h.group(1)), h.group(2)
             plain_h = _ANCHOR.sub("", htext).replace("**", "").strip()
-            grp = _GROUP.match(plain_h) if level >= 2 else None
+            grp = _group_header(plain_h) if level >= 2 else None
+            if grp is None and i in same_next:
+                grp = _GroupMatch(same_next[i])
             num = _numbered(plain_h, heading=True) if grp is None else None
             cn = _CN_HEAD.match(plain_h) if num is None and grp is None else None
             if cn and level >= 3 and _cn_head_is_task(heads, head_index[i]):
@@ -487,6 +542,13 @@ def parse_collection(text: str, file: str) -> Collection:
             close()  # `【开源贡献个人挑战赛-API 开发】` on a line of its own opens a track
             track = track_name(stripped)
             group = None
+            i += 1
+            continue
+        bold_line = re.fullmatch(r"\s*(?:[-*+]\s+)?(?:\*\*[^*]+\*\*|【[^】]+】[^【】]*)\s*", s)
+        lgrp = _group_header(_BULLET.sub("", s).replace("**", "")) if bold_line else None
+        if lgrp is not None:  # `**NO.20 - NO.25 数值精度**` on a line of its own
+            close()
+            group = Group(_clean_title(lgrp.group("title"))[0], no, 7)
             i += 1
             continue
         num = _numbered(s, heading=False)

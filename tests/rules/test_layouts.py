@@ -175,3 +175,16 @@ def test_a_task_table_with_unnamed_columns_and_a_table_inside_a_task():
     g = generate([("c.md", text)], extra_repos=["PaddlePaddle/Paddle"])
     assert sorted(g.tasks) == [7, 8, 9]  # the table in task 9's text lists modules, not tasks
     assert (g.tasks[7]["title"], g.tasks[7]["difficulty"], g.tasks[7]["rfc"]["required"]) == ("新增 foo API", "进阶", True)
+
+
+def test_group_headers_in_other_shapes_are_groups_and_their_text_reaches_each_task_of_the_run():
+    g = _gen("group_headers.md", extra_repos=["PaddlePaddle/docs"])
+    assert {n: t["title"] for n, t in g.tasks.items()} == {
+        30: "翻译 paddle.nn 文档", 31: "翻译 paddle.io 文档", 32: "翻译 paddle.vision 文档",
+        40: "优化 softmax 算子", 41: "优化 layer_norm 算子", 50: "迁移 ResNet", 51: "迁移 ViT"}
+    assert not [w for w in g.warnings if w.kind == "duplicate"]
+    for n in (30, 31, 32):  # `【Task 30 至 Task 32】`: a range with 至 in brackets
+        assert g.tasks[n]["acceptance"] == ["术语与术语表一致；", "通过文档 CI。"]
+    for n in (40, 41):  # a bold line listing two numbers
+        assert g.tasks[n]["acceptance"] == ["性能提升 20% 以上"]
+    assert g.tasks[50]["summary"] == "迁移到新接口。"  # `NO.50（共 2 题）` heads the run that starts with NO.50
