@@ -169,7 +169,23 @@ class Block:
     group: Group | None = None  # the group header introducing the run of tasks this one belongs to
     context: list[Line] = field(default_factory=list)  # headings above the task that name where work goes
     reward: str | None = None  # from a table's reward column
+    scopes: list[Scope] = field(default_factory=list)  # the parts of the collection the task is in, outermost first
     named_number: int | None = None  # a table row whose title cell names another task number than its id column
+
+
+@dataclass
+class Scope:
+    """A part of the collection under a heading that is not a task (`## 【…-API 开发】任务详情`,
+    `### FastDeploy套件开发`, a `【…】` track line): its own text (shared criteria, where its tasks go)
+    applies to the tasks inside it. A part with no task in it (`## 任务开发流程与验收标准`, a
+    `### 合入标准` after the last task) gives its text to the part around it, up to the collection."""
+
+    title: str
+    line: int
+    level: int
+    lines: list[Line] = field(default_factory=list)
+    parent: Scope | None = None
+    has_tasks: bool = False
 
 
 @dataclass
@@ -440,16 +456,33 @@ def parse_collection(text: str, file: str) -> Collection:
     heads = [(n, len(h.group(1)), h.group(2)) for n, h in ((n, _HEADING.match(x)) for n, x in enumerate(raw)) if h]
     head_index = {n: k for k, (n, _, _) in enumerate(heads)}
     same_next = _headers_of_their_own_number(raw, heads)
+    root = Scope("", 0, 0, preamble)
+    scopes: list[Scope] = [root]  # the open parts, outermost first
+    made: list[Scope] = []
     i = 0
 
     def outside(line: Line) -> None:
-        (group.lines if group is not None else preamble).append(line)
+        (group.lines if group is not None else scopes[-1].lines).append(line)
+
+    def open_scope(title: str, no: int, level: int) -> None:
+        while len(scopes) > 1 and scopes[-1].level >= level:
+            scopes.pop()
+        if level > 1:
+            sc = Scope(title, no, level, parent=scopes[-1])
+            scopes.append(sc)
+            made.append(sc)
+
+    def keep(b: Block) -> None:
+        b.scopes = scopes[1:]
+        for sc in b.scopes:
+            sc.has_tasks = True
+        blocks.append(b)
 
     def close() -> None:
         nonlocal cur
         if cur is not None:
             if cur.number is not None or cur.kind == "section" or _is_task_body(cur.lines) and not _PREAMBLE_TITLE.search(cur.title or "") and not _SECTION_TITLE.search(cur.title or ""):
-                blocks.append(cur)
+                keep(cur)
             else:  # a heading that is not a task: its text is the collection's (or the group's) preamble
                 outside(Line(cur.line, "#" * (cur.level or 3) + " " + cur.title))
                 for ln in cur.lines:
@@ -488,7 +521,7 @@ def parse_collection(text: str, file: str) -> Collection:
                 close()
                 for b in parsed[0]:
                     b.track = track
-                blocks.extend(parsed[0])
+                    keep(b)
                 notes.extend(parsed[1])
             elif cur is not None:
                 cur.lines.extend(rows)
@@ -529,6 +562,7 @@ def parse_collection(text: str, file: str) -> Collection:
                     group = None
                 context = [(lv, ln) for lv, ln in context if lv < level]
                 context.append((level, Line(no, s)))
+                open_scope(_clean_title(htext)[0], no, level)
                 if cur is None and not _PREAMBLE_TITLE.search(plain_h) and len(plain_h) < 40 and re.search(r"【.+】", plain_h):
                     track = track_name(plain_h)
                 t, anchor, _ = _clean_title(htext)
@@ -542,6 +576,8 @@ def parse_collection(text: str, file: str) -> Collection:
             close()  # `【开源贡献个人挑战赛-API 开发】` on a line of its own opens a track
             track = track_name(stripped)
             group = None
+            context = [(2, Line(no, s))]
+            open_scope(stripped, no, 2)
             i += 1
             continue
         bold_line = re.fullmatch(r"\s*(?:[-*+]\s+)?(?:\*\*[^*]+\*\*|【[^】]+】[^【】]*)\s*", s)
@@ -571,6 +607,10 @@ def parse_collection(text: str, file: str) -> Collection:
             outside(Line(no, s))
         i += 1
     close()
+    for sc in reversed(made):  # a part without tasks: its text belongs to the part around it
+        if not sc.has_tasks and sc.parent is not None:
+            sc.parent.lines.extend(sc.lines)
+            sc.lines = []
 
     for b in blocks:
         if b.number is None and not b.title:
@@ -714,6 +754,30 @@ _REWARD_IN_TEXT = re.compile(r"(?:贡献度|奖励|奖金|获得)[^。；;]{0,40
 _TEST_SEG = {"test", "tests", "unittest", "unittests", "testing", "legacy_test"}
 
 
+_RFC_PROCESS = re.compile(
+    r"(?:请|需要?|须|必须|要求|应当?|先|务必|must|should|needs? to|required to|please)[^。；;！!？?\n]{0,16}?"
+    r"(?:撰写|编写|提交|书写|写|完成|提供|submit|write|file|open)[^。；;\n]{0,20}?(?:RFC|设计文档|方案文档|design doc)"
+    r"|(?:需要|需|须|requires?|needs?)\s*(?:an?\s*|一份\s*)?(?:RFC|设计文档|design doc)",
+    re.IGNORECASE,
+)
+_RFC_NOT = re.compile(r"不需要|无需|不用|不必|无须|可不|no need|not need|not required|without", re.IGNORECASE)
+_LEAD = re.compile(r"^\s*(?:[-*+•·]|\d+\s*[.)、．]|[（(]\d+[)）]|[a-zA-Z][.)]|[①-⑳])\s*")
+
+
+def criterion(text: str) -> str:
+    """One acceptance criterion as people should read it: no markdown, no bullets or numbering
+    (`-   - 按 [规范](…) 完成…` -> `按 规范 完成…`), no leading label (`验收标准：`)."""
+    t = _plain(_MD_ESCAPE.sub(r"\1", text))
+    while True:
+        u = _LEAD.sub("", t, count=1)
+        m = _LABEL.match(u)
+        if m and m.group("accept") and m.group("rest") is not None:
+            u = m.group("rest")
+        if u == t:
+            return t.strip()
+        t = u
+
+
 @dataclass
 class Extracted:
     targets: dict[str, list[str]]  # repo -> globs ([] = anywhere in the repo)
@@ -726,7 +790,8 @@ class Extracted:
     acceptance: list[str]
     reward: str | None = None
     unit_tests: bool = False  # the text asks for unit tests (新增单测) without naming where
-    title_repo: str | None = None  # (of `extract`) where the title or headings above say the task goes
+    home: list[str] = field(default_factory=list)  # (of `extract`) where the task goes when no line says so
+    unsure: list[str] = field(default_factory=list)  # (of `extract`) the candidates, when that is unsure
     group_difficulty: bool = False  # the difficulty is the group's (a task's own entry in the RFC list wins)
 
 
@@ -739,8 +804,13 @@ class Context:
     rfc_repo: str = "PaddlePaddle/community"
     collection_repo: str | None = None  # where the collection says work goes (preamble, title)
     preamble_accept: list[str] = field(default_factory=list)  # acceptance the collection states for every task
+    preamble_rfc: bool = False  # the collection's process asks every task for a design document
     names: list[str] = field(default_factory=list)  # more repositories recognised by name in the text
     cache: dict = field(default_factory=dict)
+    framework: str | None = None  # the organisation's framework repository (`飞桨框架`, `Paddle 框架`)
+    packages: dict[str, str] = field(default_factory=dict)  # top-level package directory -> repository (`ppsci/`)
+    others: list[str] = field(default_factory=list)  # linked repositories of other organisations
+    only_repo: str | None = None  # the one repository the organiser gave (--repo, campaign.yml)
 
     def short(self) -> dict[str, str]:
         if "_short" not in self.cache:
@@ -758,6 +828,19 @@ def _is_test_path(path: str) -> bool:
     segs = path.split("/")
     return any(s in _TEST_SEG for s in segs[:-1]) or any(s in _TEST_SEG for s in segs) or bool(_TEST_FILE.fullmatch(segs[-1]))
 
+
+# words around a repository's name that say the work is in it: `在 X 中`, `为 X 新增`, `X 套件`, `合入 X`
+_CTX_BEFORE = re.compile(
+    r"(?:在|为|向|给|往|对|于|基于|合入|并入|合并(?:到|至|入)?|提交(?:\s*PR)?\s*(?:到|至)?|迁移(?:到|至)|放(?:到|在|入)|加入|集成(?:到|至)?|"
+    r"\binto|\bto|\bin|\bfor|\bon)\s*(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_CTX_AFTER = re.compile(
+    r"^\s*(?:套件|仓库|代码仓|repo(?:sitory)?\b|项目|框架|主\s*repo|中|下|里|内|上|侧|当前|目前|现有|已有|已经|"
+    r"的[^，,。；;\s]{0,10}?(?:模块|功能|实现|接口|目录|文件|代码|能力|模型|组件))",
+    re.IGNORECASE,
+)
+_FRAMEWORK_WORDS = re.compile(r"飞桨(?:核心|基础)?框架|Paddle\s*(?:核心|基础)?框架|PaddlePaddle\s*(?:框架|framework)|Paddle\s+framework", re.IGNORECASE)
 
 _BEFORE_REPO = re.compile(r"(?:至|到|入|仓库|向|\brepo|\binto|\bto|\bin)\s*$", re.IGNORECASE)
 _AFTER_REPO = re.compile(r"^\s*(?:仓库|代码仓|repo|中|下|主|套件|对应|\brepository)", re.IGNORECASE)
@@ -780,12 +863,71 @@ def _mentions(text: str, ctx: Context, loose: bool = False) -> list[tuple[int, s
     return sorted(out)
 
 
+def _split_pairs(text: str, ctx: Context) -> str:
+    """`PaddleOCR/PaddleX` names two repositories, not a path: space the slash out."""
+    short = ctx.short()
+    return re.sub(r"(?<![A-Za-z0-9_.\-/])([A-Za-z][A-Za-z0-9_.\-]*)/([A-Z][A-Za-z0-9_.\-]*)(?![A-Za-z0-9_\-/])",
+                  lambda m: f"{m.group(1)} / {m.group(2)}" if m.group(1) in short and m.group(2) in short
+                  and m.group(1) not in ctx.orgs() else m.group(0), text)
+
+
+def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
+    """(position, repo, strength) of repositories the text names: 2 where the words around say the
+    work is in it (`在 PaddleNLP 中新增`, `提交 PR 到 PaddleOCR`, `PaddleMIX 套件`, `owner/repo`), 1 for a
+    bare mention. The framework used (`基于 Paddle 实现`) is no mention; the organisation's framework
+    is named by `飞桨框架` too; a repository of another organisation counts only where the words
+    say it is where the work goes (`合入到 paddle_geometric 仓库`)."""
+    text = _split_pairs(text, ctx)
+    out: list[tuple[int, str, int]] = []
+    for pos, repo in _mentions(text, ctx, loose=True):
+        if repo == ctx.rfc_repo:
+            continue
+        name = repo.split("/")[1]
+        if "/" in text[pos:pos + len(repo)] and text[pos:pos + len(repo)] == repo:
+            out.append((pos, repo, 2))
+            continue
+        before, after = text[:pos], text[pos + len(name):]
+        if repo == ctx.framework and re.search(r"基于\s*$|based on\s*$|using\s*$|用\s*$", before, re.IGNORECASE):
+            continue
+        out.append((pos, repo, 2 if _CTX_BEFORE.search(before) or _CTX_AFTER.match(after) else 1))
+    if ctx.framework:
+        for m in _FRAMEWORK_WORDS.finditer(text):
+            if not re.search(r"基于\s*$|based on\s*$|using\s*$", text[: m.start()], re.IGNORECASE):
+                out.append((m.start(), ctx.framework, 2))
+    for repo in ctx.others:
+        name = repo.split("/")[1]
+        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text):
+            if _BEFORE_REPO.search(text[: m.start()]) and not re.search(r"\bin\s*$", text[: m.start()]) \
+                    or re.match(r"^\s*(?:仓库|代码仓|repo)", text[m.end():], re.IGNORECASE):
+                out.append((m.start(), repo, 2))
+    return sorted(set(out))
+
+
 def _norm_dir(path: str) -> str:
     return path.strip("/") + "/**"
 
 
-def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: Context) -> Extracted:
-    """Targets, tests, RFC need, difficulty, summary and acceptance of some lines (a task's or a group's)."""
+def package_repo(path: str, ctx: Context) -> str | None:
+    """The repository a path's first directory belongs to: `fastdeploy/…` FastDeploy's, `ppsci/…`
+    PaddleScience's, `paddle/…` Paddle's (a repository's own name, or its package's)."""
+    segs = path.split("/")
+    for seg in segs[:2] if segs[0] in _SOURCE_DIRS and len(segs) > 1 else segs[:1]:  # `python/paddle/…`: the package is the second
+        key = seg.lower().replace("_", "").replace("-", "")
+        if seg in ctx.packages:
+            return ctx.packages[seg]
+        for name, repo in ctx.short().items():
+            if name.lower().replace("_", "").replace("-", "") == key and name not in ("docs", "community"):
+                return repo
+    return None
+
+
+_SOURCE_DIRS = {"python", "src", "lib", "source", "csrc", "cpp"}
+
+
+def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: Context, home: list[str] | None = None) -> Extracted:
+    """Targets, tests, RFC need, difficulty, summary and acceptance of some lines (a task's, a group's
+    or a part's). A path that names no repository goes where the line or the lines above name one,
+    else where its first directory says (`fastdeploy/…`), else to `home` (where the task goes)."""
     secs = sections(lines)
     targets: dict[str, list[str]] = {}
     wide: list[str] = []
@@ -799,9 +941,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
     reward: list[str] = []
     unit_tests = False
     short = ctx.short()
-    current = next((r for p, r in _mentions(title, ctx, loose=True)
-                    if r != ctx.rfc_repo and not (r.endswith("/Paddle") and re.search(r"基于\s*$", title[:p]))), None)
-    title_repo = current
+    current: str | None = None  # the repository the last target line named
 
     def add(repo: str, glob: str) -> None:
         lst = targets.setdefault(repo, [])
@@ -828,7 +968,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         if _UNIT_TEST.search(text) and not _NOT_ADDING.search(text):
             unit_tests = True
         if sec.kind not in ("accept",) and _ACCEPT_IN_TEXT.search(text):
-            accept.append(_BULLET.sub("", text).strip())
+            accept.append(criterion(raw))
         rm = _REWARD_IN_TEXT.search(text)
         if rm and not reward:
             reward.append(rm.group(1).replace(" ", ""))
@@ -839,7 +979,9 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         elif sec.kind in ("none",) and text:
             other.append(_BULLET.sub("", text).strip())
         if sec.kind == "accept" and text:
-            accept.append(_BULLET.sub("", text).strip())
+            accept.append(criterion(raw))
+        if sec.kind not in ("accept", "ref", "req", "list") and _RFC_PROCESS.search(text) and not _RFC_NOT.search(text):
+            rfc_required = True  # "开发之前请撰写 RFC 文档": the process asks for a design document
         target_line = sec.kind == "submit" or bool(_VERB.search(text))
         rfc_line = target_line and bool(_RFC_WORDS.search(text))
         if rfc_line:
@@ -933,7 +1075,10 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                 continue  # 'mac/win32', 'op_a/op_b算子' and friends: not said to be a place
             if repo is None:
                 before = [r for p, r in _mentions(flat_nourl[: m.start()], ctx) if r != ctx.rfc_repo]
-                repo = before[-1] if before else (current or ctx.default_repo)
+                pkg = package_repo("/".join(segs), ctx)
+                repo = before[-1] if before else (pkg or current or (home[0] if home else None))
+                if pkg and not before:
+                    current = pkg
             if repo is None:
                 continue
             glob = path if has_ext else _norm_dir(path)
@@ -956,11 +1101,12 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                 if name.endswith((".yaml", ".yml")) and not _VERB.search(flat_nourl):
                     continue
                 before = [r for p, r in _mentions(flat_nourl[: m.start()], ctx) if r != ctx.rfc_repo]
-                repo = before[-1] if before else (current or ctx.default_repo)
+                repo = before[-1] if before else (current or (home[0] if home else None))
                 if repo:
                     line_targets.setdefault(repo, []).append("**/" + name)
         # repositories named on a target line without a path
         ments = [r for _, r in _mentions(flat_nourl, ctx) if r != ctx.rfc_repo]
+        ments += [r for _, r, _ in repo_mentions(flat_nourl, ctx) if r in ctx.others and r not in ments]
         if target_line:
             for r in ments:
                 if r not in line_targets and not (rfc_line and r not in short.values()):
@@ -986,7 +1132,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
     if rfc_path and not rfc_repo:
         rfc_repo = ctx.rfc_repo
     return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, summary, accept,
-                     reward=" ".join(reward) or None, unit_tests=unit_tests, title_repo=title_repo)
+                     reward=" ".join(reward) or None, unit_tests=unit_tests)
 
 
 def usual_tests(repo: str) -> str:
@@ -997,15 +1143,88 @@ def usual_tests(repo: str) -> str:
 _TEST_DIR_SINGULAR = {"Paddle"}
 
 
+_NOT_WHERE = ("ref", "req", "list")  # sections that name repositories as references or skills, not as where work goes
+
+
+def _named(lines: list[Line], ctx: Context, strong: bool) -> Counter:
+    """Repositories the lines name (strongly: `在 X 中`, `X 仓库`…; else any mention, and the
+    organisation's repositories their links point into), outside references and requirements."""
+    c: Counter = Counter()
+    for sec in sections(lines):
+        if strong and sec.kind in _NOT_WHERE:
+            continue
+        text = _plain(sec.line.text)
+        for _, repo, st in repo_mentions(text, ctx):
+            if st == 2 or not strong:
+                c[repo] += 1
+        if not strong:
+            for m in _GH_LINK.finditer(sec.line.text):
+                repo = f"{m.group(1)}/{m.group(2)}"
+                if m.group(1) in ctx.orgs() and repo != ctx.rfc_repo:
+                    c[repo] += 1
+    return c
+
+
+def _title_named(title: str, ctx: Context) -> list[str]:
+    found = repo_mentions(_plain(title), ctx)
+    strong = [r for _, r, st in found if st == 2]
+    return list(dict.fromkeys(strong or [r for _, r, _ in found]))
+
+
+def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
+    """Where a task's text, its group, the parts of the collection it is in and the collection say its
+    work goes, the nearest first: (repositories, the candidates when that is unsure).
+
+    In order: the repositories its title names; those its text names as the place of work (`在
+    PaddleNLP 套件中新增…`, `提交 PR 到 PaddleOCR`); its group header's title and text; the headings
+    and text of the parts around it (`### PaddleMIX 套件开发`); the collection's title and text
+    (`要求基于 PaddleScience 套件进行开发`); a repository its text only mentions or links to, when it
+    is the only one; the one repository the organiser gave. Several candidates at one level: the one
+    a later level names too, else none (unsure)."""
+    levels: list[Counter] = []
+    title = _title_named(block.title, ctx)
+    if title:
+        return title, []
+    levels.append(_named(block.lines, ctx, strong=True))
+    if block.group is not None:
+        levels.append(Counter(_title_named(block.group.title, ctx)) + _named(block.group.lines, ctx, strong=True))
+    for sc in reversed(block.scopes):
+        levels.append(Counter(_title_named(sc.title, ctx)) + _named(sc.lines, ctx, strong=True))
+    if ctx.collection_repo:
+        levels.append(Counter([ctx.collection_repo]))
+    weak = Counter({r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")})
+    if len(weak) == 1:
+        levels.append(weak)
+    if ctx.only_repo:
+        levels.append(Counter([ctx.only_repo]))
+    unsure: list[str] = []
+    for k, c in enumerate(levels):
+        if not c:
+            continue
+        top = c.most_common()
+        if len(top) == 1 or top[0][1] > 2 * top[1][1]:
+            return [top[0][0]], []
+        tied = [r for r, n in top if n * 2 >= top[0][1]]
+        for later in levels[k + 1:]:
+            hit = [r for r in tied if r in later]
+            if len(hit) == 1:
+                return hit, []
+        unsure = [r for r, _ in top]
+        break
+    return [], unsure
+
+
 def extract(block: Block, ctx: Context) -> Extracted:
     """A task's fields: its own text, then what its group header says for every task of the group,
-    then where the collection says work goes (headings above the task, its preamble, --repo)."""
-    own = _extract_lines(block.lines, block.title, block.difficulty, ctx)
+    then what the parts of the collection around it and the collection say for all their tasks
+    (acceptance, a design document), and where its work goes when no line says (`home_repos`)."""
+    home, unsure = home_repos(block, ctx)
+    own = _extract_lines(block.lines, block.title, block.difficulty, ctx, home)
     grp = None
     if block.group is not None:
-        key = id(block.group)
+        key = (id(block.group), tuple(home))
         if key not in ctx.cache:
-            ctx.cache[key] = _extract_lines(block.group.lines, block.group.title, None, ctx)
+            ctx.cache[key] = _extract_lines(block.group.lines, block.group.title, None, ctx, home)
         grp = ctx.cache[key]
     targets = {r: list(p) for r, p in own.targets.items()}
     tests = list(own.tests)
@@ -1029,26 +1248,24 @@ def extract(block: Block, ctx: Context) -> Extracted:
         difficulty = difficulty or grp.difficulty
         reward = reward or grp.reward
         unit_tests = unit_tests or grp.unit_tests
-    fallback = None
-    if not targets:
-        fallback = own.title_repo
-        if fallback is None:  # headings above the task (`### FastDeploy套件开发`), the group's title
-            for ln in reversed(block.context):
-                found = [r for _, r in _mentions(_plain(ln.text), ctx, loose=True) if r != ctx.rfc_repo]
-                if found:
-                    fallback = found[0]
-                    break
-        if fallback is None and block.group is not None:
-            fallback = next((r for _, r in _mentions(block.group.title, ctx, loose=True) if r != ctx.rfc_repo), None)
+    for sc in reversed(block.scopes):  # the parts of the collection the task is in, innermost first
+        skey = (id(sc), tuple(home))
+        if skey not in ctx.cache:
+            ctx.cache[skey] = _extract_lines(sc.lines, sc.title, None, ctx, home)
+        shared = ctx.cache[skey]
+        accept += [a for a in shared.acceptance if a not in accept]
+        rfc_required = rfc_required or shared.rfc_required
+        rfc_repo, rfc_path = rfc_repo or shared.rfc_repo, rfc_path or shared.rfc_path
+        reward = reward or shared.reward
+    accept += [a for a in ctx.preamble_accept if a not in accept]
+    rfc_required = rfc_required or ctx.preamble_rfc
     main = next((r for r, g in targets.items() if g), None)
     if main:  # required tests are in bounds: add them to the first repository that has paths
         for t in tests:
             if t not in targets[main] and not any(t.startswith(g[:-2]) for g in targets[main] if g.endswith("/**")):
                 targets[main].append(t)
-    if not accept:
-        accept = list(ctx.preamble_accept)
     return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, own.summary, accept,
-                     reward=reward, unit_tests=unit_tests, title_repo=fallback, group_difficulty=group_difficulty)
+                     reward=reward, unit_tests=unit_tests, home=home, unsure=unsure, group_difficulty=group_difficulty)
 
 
 # ---------------------------------------------------------------- the whole collection

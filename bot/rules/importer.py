@@ -37,12 +37,13 @@ from ruamel.yaml.comments import CommentedMap
 from bot.rules.collection import (
     Collection,
     Context,
-    _mentions,
+    _extract_lines,
+    _plain,
     extract,
     guess_key,
     is_chinese,
     parse_collection,
-    sections,
+    repo_mentions,
     strip_links,
     usual_tests,
 )
@@ -95,7 +96,7 @@ class Report:
     kept: list[str] = field(default_factory=list)  # hand edits kept, with the difference
     stale: list[str] = field(default_factory=list)  # files of tasks no longer in the collection
     warnings: list[Warning_] = field(default_factory=list)
-    unchecked: list[int] = field(default_factory=list)  # tasks with neither targets nor tests
+    unchecked: list[int] = field(default_factory=list)  # tasks that are not `Task.checkable`: no target paths, tests or RFC
     to_fill: list[str] = field(default_factory=list)  # campaign fields the organiser must set
     no_tracker: bool = False
     no_repos: bool = False
@@ -110,7 +111,8 @@ class Report:
             out.append(f"no repos: no pull request will be reviewed until {cfile} lists `repos: [owner/repo]` (or import with --repo)")
         if self.unchecked:
             ids = ", ".join(str(i) for i in self.unchecked[:30]) + (" …" if len(self.unchecked) > 30 else "")
-            out.append(f"{len(self.unchecked)} tasks have neither targets nor tests, so their PRs cannot be checked: {ids}; add `targets` or `tests` to their files")
+            out.append(f"{len(self.unchecked)} tasks cannot be checked (no target paths, no tests, no RFC: a review can verify nothing but"
+                       f" the repository): {ids}; add `targets` with paths, or `tests`, to their files")
         return out
 
     def render(self) -> str:
@@ -161,42 +163,71 @@ KNOWN_REPOS = {
 _BASED_ON = re.compile(r"基于\s*(\S+?)\s*(?:套件|仓库|repo)|(?:提交|合入|迁移)\s*(?:至|到)?\s*(\S+?)\s*(?:套件|仓库|repo|下)", re.IGNORECASE)
 
 
+# Where a repository keeps its code, for paths that name no repository (`ppsci/arch/…` is PaddleScience's);
+# a repository's own name in lower case (`fastdeploy/`, `paddle/`, `graph_net/`) is recognised without this.
+KNOWN_PACKAGES = {
+    "PaddlePaddle": {"ppsci": "PaddleScience", "ppmat": "PaddleMaterials", "ppocr": "PaddleOCR", "ppdet": "PaddleDetection",
+                     "ppcls": "PaddleClas", "ppdiffusers": "PaddleMIX", "paddlemix": "PaddleMIX", "ppfleetx": "PaddleFleetX",
+                     "ppcfd": "PaddleCFD", "paddlets": "PaddleTS", "paddleseg": "PaddleSeg", "paddlenlp": "PaddleNLP",
+                     "paddlespeech": "PaddleSpeech", "paddlex": "PaddleX", "paddleslim": "PaddleSlim", "paconvert": "PaConvert"},
+}
+FRAMEWORK = {"PaddlePaddle": "Paddle"}  # the organisation's framework: `飞桨框架`, `Paddle 框架`
+
+
+def _given_repos(campaign: dict | None, extra_repos: list[str]) -> list[str]:
+    """The repositories the organiser gave: --repo, and campaign.yml's `repos` when edited by hand
+    (the importer writes that field itself; reading its own output back would change a re-import)."""
+    camp = campaign or {}
+    mine = list(camp.get("repos") or []) if "repos" in (camp.get("hand_edited") or []) else []
+    return list(dict.fromkeys(mine + list(extra_repos)))
+
+
 def _context(collections: list[Collection], campaign: dict | None, extra_repos: list[str]) -> Context:
+    """Which repositories names in the text can mean. The campaign's organisation is the one of the
+    repositories the organiser gave, else the one whose repositories the collections link to most
+    (distinct repositories, not links: a paper's code linked twice does not make its author the
+    organisation), the design-document repository's organisation breaking ties."""
     linked = Counter(r for c in collections for r, _ in c.links)
-    known = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + list(extra_repos)))
+    known = _given_repos(campaign, extra_repos)
+    rfc_repo = ((campaign or {}).get("rfc") or {}).get("repo") or DEFAULT_RFC["repo"]
     if known:
         orgs = {r.split("/")[0] for r in known}
     else:
-        org_count = Counter(r.split("/")[0] for r in linked.elements())
-        orgs = {org_count.most_common(1)[0][0]} if org_count else set()
-    rfc_repo = ((campaign or {}).get("rfc") or {}).get("repo") or DEFAULT_RFC["repo"]
+        distinct = Counter(r.split("/")[0] for r in linked)
+        rfc_org = rfc_repo.split("/")[0]
+        orgs = {max(distinct, key=lambda o: (distinct[o], o == rfc_org))} if distinct else {rfc_org}
     ranked = [r for r, _ in linked.most_common() if r.split("/")[0] in orgs]
     repos = list(dict.fromkeys(known + ranked))
     default = next((r for r in repos if r != rfc_repo), None)
     names = [f"{org}/{name}" for org in sorted(orgs) for name in KNOWN_REPOS.get(org, [])]
-    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names)
+    framework = next((f"{org}/{FRAMEWORK[org]}" for org in sorted(orgs) if org in FRAMEWORK), None)
+    packages = {pkg: f"{org}/{name}" for org in sorted(orgs) for pkg, name in KNOWN_PACKAGES.get(org, {}).items()}
+    others = [r for r in linked if r.split("/")[0] not in orgs]
+    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names, framework=framework,
+                   packages=packages, others=others, only_repo=known[0] if len(known) == 1 else None)
 
 
-def _collection_repo(c: Collection, ctx: Context, known: list[str]) -> str | None:
-    """Where the collection as a whole says work goes: `--repo`, else its title ("…Paddle2ONNX任务合集"),
-    else its preamble ("要求基于 PaddleScience 套件进行开发")."""
-    if known:
-        return known[0]
+def _collection_repo(c: Collection, ctx: Context) -> str | None:
+    """Where the collection as a whole says work goes: its title ("…Paddle2ONNX任务合集") or file name,
+    else its own text ("要求基于 PaddleScience 套件进行开发"), when they name one repository."""
     for text in [c.title or "", c.file]:
-        found = [r for _, r in _mentions(text, ctx, loose=True) if r != ctx.rfc_repo and r.split("/")[1] != "Paddle"]
+        found = [r for _, r, _ in repo_mentions(_plain(text), ctx) if r != ctx.framework]
         if found:
             return found[0]
-    short = ctx.short()
+    named: Counter = Counter()
     for ln in c.preamble:
-        for m in _BASED_ON.finditer(strip_links(ln.text).replace("**", "")):
-            name = (m.group(1) or m.group(2) or "").strip("[]（）() ")
-            if name in short and short[name] != ctx.rfc_repo:
-                return short[name]
+        named.update(r for _, r, st in repo_mentions(_plain(ln.text), ctx) if st == 2)
+    top = named.most_common(2)
+    if top and (len(top) == 1 or top[0][1] > 2 * top[1][1]):
+        return top[0][0]
     return None
 
 
-def _preamble_accept(c: Collection) -> list[str]:
-    return [s.line.text for s in sections(c.preamble) if s.kind == "accept" and s.line.text.strip()]
+def _preamble_accept(c: Collection, ctx: Context) -> tuple[list[str], bool]:
+    """What the collection's own text (outside every task and part with tasks) asks of every task:
+    acceptance criteria, and whether its process asks for a design document."""
+    e = _extract_lines(c.preamble, "", None, ctx)
+    return e.acceptance, e.rfc_required
 
 
 def direction(name: str | None) -> str | None:
@@ -246,7 +277,7 @@ def generate(
     rfc_lists = [c for c in rfc_lists if c not in parsed]
     if rfc_list is not None:
         rfc_lists.append(parse_collection(rfc_list[1], rfc_list[0]))
-    known = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + list(extra_repos or [])))
+    known = _given_repos(campaign, extra_repos or [])
     ctx = _context(parsed, campaign, extra_repos or [])
     warnings: list[Warning_] = []
     for c in all_parsed:
@@ -259,8 +290,8 @@ def generate(
     by_option: set[int] = set()
     skipped = 0
     for c in parsed:
-        ctx.collection_repo = _collection_repo(c, ctx, known)
-        ctx.preamble_accept = _preamble_accept(c)
+        ctx.collection_repo = _collection_repo(c, ctx)
+        ctx.preamble_accept, ctx.preamble_rfc = _preamble_accept(c, ctx)
         ctx.cache = {}
         col_track = direction(c.title) or direction(c.file)
         for b in c.blocks:
@@ -306,7 +337,8 @@ def generate(
                 "reward": e.reward or b.reward,
                 "_kind": b.kind,
                 "_group_difficulty": e.group_difficulty,
-                "_fallback": e.title_repo,
+                "_home": e.home,
+                "_unsure": e.unsure,
                 "_unit_tests": e.unit_tests,
                 "_group": (c.file, id(b.group)) if b.group is not None else None,
                 "_track": (c.file, b.track or col_track),
@@ -316,7 +348,7 @@ def generate(
             origin[num] = where
             if not b.title:
                 warnings.append(Warning_(c.file, b.line, f"task {num} has no title", "format"))
-    _fill_repos(tasks, known, ctx.default_repo)
+    _fill_repos(tasks, warnings)
     for rl in rfc_lists:
         _apply_rfc_list(rl, tasks, warnings)
     for t in tasks.values():
@@ -337,25 +369,22 @@ def generate(
     return Generated(camp, dict(sorted(tasks.items())), by_option, skipped, warnings)
 
 
-def _fill_repos(tasks: dict[int, dict[str, Any]], known: list[str], default: str | None) -> None:
-    """Tasks whose text names no place get one: what their title or headings say, else where the
-    other tasks of their group go, else the collection's repo (its title or preamble), else where the
-    other tasks of their track go, else --repo.
+def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> None:
+    """Tasks whose lines name no place go where their title, text, group, part of the collection or
+    the collection says (`home_repos`); when nothing says so, or the text is unsure between several
+    repositories, they get none and a warning: a wrong repository is worse than none (replies would
+    send people there and the checklist would reject correct PRs).
     Tasks that ask for unit tests without naming where get the repository's usual test location."""
-    def majority(key: str, value: Any) -> str | None:
-        c = Counter(tg["repo"] for t in tasks.values() if value is not None and t[key] == value for tg in t["targets"])
-        code = Counter({r: n for r, n in c.items() if r.split("/")[1] not in DOC_REPOS})  # code goes to code repos
-        return (code or c).most_common(1)[0][0] if c else None
-
-    for t in tasks.values():
+    for num, t in tasks.items():
         if t["targets"] or t["_kind"] == "table":
-            continue
-        repo = (t["_fallback"] or majority("_group", t["_group"]) or t["_collection_repo"]
-                or majority("_track", t["_track"]) or (known[0] if known else None) or default)
-        t["_filled"] = repo
-    for t in tasks.values():
-        if t.get("_filled"):
-            t["targets"] = [{"repo": t["_filled"], "paths": []}]
+            pass
+        elif t["_home"]:
+            t["targets"] = [{"repo": r, "paths": []} for r in t["_home"]]
+        else:
+            src = t["source"]
+            why = (f"it names {', '.join(t['_unsure'])} and nothing says which" if t["_unsure"]
+                   else "neither it nor its group, section or collection names one")
+            warnings.append(Warning_(src["file"], src["line"], f"task {num}: no repository ({why}); add `targets` to its file", "no repository"))
         if not t["tests"] and t["_unit_tests"] and t["targets"]:
             code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
             t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))
@@ -599,13 +628,22 @@ def _merge_doc(doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[st
     return changed
 
 
+def _checkable(d: dict) -> bool:
+    """`Task.checkable` of a task file's fields (or of what the import generated)."""
+    try:
+        return Task.model_validate({"id": 1, "title": "x", **{k: v for k, v in d.items() if k in ("targets", "tests", "rfc") and v is not None}}).checkable
+    except Exception:
+        targets = d.get("targets") or []
+        return any(isinstance(x, dict) and x.get("paths") for x in targets) or bool(d.get("tests")) or bool((d.get("rfc") or {}).get("required"))
+
+
 def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: str) -> tuple[dict[str, str], dict, Report]:
     """Generated fields + files on disk (name -> text) + previous record -> (files to write, new record, report)."""
     report = Report(slug=slug, warnings=list(gen.warnings))
     writes: dict[str, str] = {}
     y = _yaml()
     prev_tasks = (record or {}).get("tasks") or {}
-    final: dict[int, bool] = {}  # task -> has targets or tests once merged
+    final: dict[int, bool] = {}  # task -> checkable once merged (its file, hand edits included)
     final_campaign: dict = {**gen.campaign}
     # campaign
     if "campaign.yml" in existing:
@@ -632,9 +670,9 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
                 writes[name] = dump(doc)
             else:
                 report.unchanged += 1
-            final[num] = bool(isinstance(doc, CommentedMap) and (doc.get("targets") or doc.get("tests")))
+            final[num] = isinstance(doc, CommentedMap) and _checkable(plain(doc))
         else:
-            final[num] = bool(t["targets"] or t["tests"])
+            final[num] = _checkable(t)
             src = t["source"]
             header = f"Generated by `bot rules import` from {src['file']} line {src['line']}.\n"
             if num in gen.numbered_by_option:
@@ -661,7 +699,7 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
         "reward": sum(1 for t in tasks.values() if t.get("reward") is not None),
         "reserved": sum(1 for t in tasks.values() if t.get("status") == TaskStatus.reserved.value),
     }
-    report.unchecked = [num for num, ok in final.items() if not ok]
+    report.unchecked = [num for num, ok in final.items() if not ok and gen.tasks[num].get("status") is None]  # placeholders take no claims
     report.no_tracker = not final_campaign.get("tracker")
     report.no_repos = not final_campaign.get("repos")
     policy = final_campaign.get("claim_policy") or {}

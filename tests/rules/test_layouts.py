@@ -118,8 +118,8 @@ def test_the_report_leads_with_what_blocks_and_ends_with_the_fields_to_fill(tmp_
     out = capsys.readouterr().out.splitlines()
     blocking = out.index("BLOCKING: the campaign cannot work until these are fixed:")
     assert "no tracker" in out[blocking + 1] and "no repos" in out[blocking + 2]
-    assert "1 tasks have neither targets nor tests" in out[blocking + 3] and out[blocking + 3].split(": ")[1].startswith("1")
-    assert out[blocking + 4].startswith("warnings: 1 (1 duplicate)")
+    assert "1 tasks cannot be checked" in out[blocking + 3] and out[blocking + 3].split("): ")[1].startswith("1;")
+    assert out[blocking + 4].startswith("warnings: 2 (1 duplicate, 1 no repository)")
     assert out[-1].startswith("next: in c/campaign.yml fill in tracker, maintainers, claim_policy, collection_url")
 
 
@@ -188,3 +188,14 @@ def test_group_headers_in_other_shapes_are_groups_and_their_text_reaches_each_ta
     for n in (40, 41):  # a bold line listing two numbers
         assert g.tasks[n]["acceptance"] == ["性能提升 20% 以上"]
     assert g.tasks[50]["summary"] == "迁移到新接口。"  # `NO.50（共 2 题）` heads the run that starts with NO.50
+
+
+def test_tasks_a_review_cannot_check_are_blockers_even_with_a_repository(tmp_path, capsys):
+    src = tmp_path / "c.md"
+    src.write_text("# 合集\n\n### No.1：修复 bug\n\n- 提交内容：代码提交到 Paddle 仓库\n\n"
+                   "### No.2：新增 API\n\n- 提交内容：代码提交到 Paddle 仓库的 python/paddle/tensor 目录\n\n"
+                   "### No.3：写设计\n\n- 提交内容：设计文档提交到 community 仓库的 rfcs 目录\n\n### No.4（预留）\n", encoding="utf-8")
+    assert main(["rules", "import", str(src), "--campaign", "c", "--out", str(tmp_path), "--repo", "PaddlePaddle/Paddle"]) == 0
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if "cannot be checked" in x)
+    assert line.strip().startswith("- 1 tasks cannot be checked") and line.endswith("): 1; add `targets` with paths, or `tests`, to their files")
