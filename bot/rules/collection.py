@@ -134,9 +134,9 @@ SECTION_LABELS: list[tuple[str, str]] = [
     ("ref", r"参考链接|参考代码链接|参考资料|参考步骤|参考内容|论文链接|案例链接|相关实现|路线参考|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
 ]
 _LABEL = re.compile(
-    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?P<label>"
+    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:【|\[)?\s*(?P<label>"
     + "|".join(f"(?P<{k}>{v})" for k, v in SECTION_LABELS)
-    + r")\s*(?:\*\*)?\s*(?:(?:[:：]\s*(?:\*\*)?\s*(?P<rest>.*))|$)",
+    + r")\s*(?:】|\])?\s*(?:\*\*)?\s*(?:(?:[:：]\s*(?:\*\*)?\s*(?P<rest>.*))|$)",
     re.IGNORECASE,
 )
 
@@ -840,7 +840,8 @@ _CTX_AFTER = re.compile(
     r"的[^，,。；;\s]{0,10}?(?:模块|功能|实现|接口|目录|文件|代码|能力|模型|组件))",
     re.IGNORECASE,
 )
-_FRAMEWORK_WORDS = re.compile(r"飞桨(?:核心|基础)?框架|Paddle\s*(?:核心|基础)?框架|PaddlePaddle\s*(?:框架|framework)|Paddle\s+framework", re.IGNORECASE)
+_FRAMEWORK_WORDS = re.compile(r"飞桨(?:核心|基础)?框架|(?<=在)飞桨(?=中|里|内|上)|Paddle\s*(?:核心|基础)?框架|PaddlePaddle\s*(?:框架|framework)|Paddle\s+framework", re.IGNORECASE)
+_FEIJIANG = re.compile(r"飞桨(?!\s*[A-Za-z]|(?:核心|基础)?框架)")  # 飞桨 alone: the framework, in passing
 
 _BEFORE_REPO = re.compile(r"(?:至|到|入|仓库|向|\brepo|\binto|\bto|\bin)\s*$", re.IGNORECASE)
 _AFTER_REPO = re.compile(r"^\s*(?:仓库|代码仓|repo|中|下|主|套件|对应|\brepository)", re.IGNORECASE)
@@ -894,6 +895,9 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
         for m in _FRAMEWORK_WORDS.finditer(text):
             if not re.search(r"基于\s*$|based on\s*$|using\s*$", text[: m.start()], re.IGNORECASE):
                 out.append((m.start(), ctx.framework, 2))
+        for m in _FEIJIANG.finditer(text):
+            if not re.search(r"基于\s*$|在\s*$", text[: m.start()]):
+                out.append((m.start(), ctx.framework, 1))
     for repo in ctx.others:
         name = repo.split("/")[1]
         for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text):
@@ -901,6 +905,22 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
                     or re.match(r"^\s*(?:仓库|代码仓|repo)", text[m.end():], re.IGNORECASE):
                 out.append((m.start(), repo, 2))
     return sorted(set(out))
+
+
+_BRANCH_FAMILY = {"release", "releases", "feature", "features", "dev", "hotfix", "fix", "bugfix", "users", "user", "refs", "heads"}
+_BRANCH_LIKE = re.compile(r"^(?:develop|development|master|main|dygraph|gh-pages|v?\d+(?:\.\d+)+(?:-\w+)?|release-[\w.]+|r\d[\w.]*)$", re.IGNORECASE)
+_PATHLIKE = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+")
+
+
+def strip_branch(parts: list[str]) -> list[str]:
+    """The repository path of `BRANCH/PATH` (the part of a /tree/ or /blob/ link after it): the branch
+    may hold slashes (`release/2.7/deploy/…`, `feature/paddle-x/ocr`) -> `deploy/…`, `ocr`."""
+    rest = list(parts[1:])
+    if parts and parts[0].lower() in _BRANCH_FAMILY and rest:
+        rest = rest[1:]  # `release/2.7`
+    while rest and _BRANCH_LIKE.match(rest[0]) and len(rest) > 1:
+        rest = rest[1:]  # `release/develop/…`, a version left over
+    return rest
 
 
 def _norm_dir(path: str) -> str:
@@ -1014,10 +1034,11 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             rest = gm.group(3).split("#")[0].split("?")[0]
             parts = [p for p in rest.split("/") if p]
             if parts and parts[0] in ("tree", "blob") and len(parts) >= 2:
-                path = "/".join(parts[2:])
-                shown = link_text.get(url, "")
-                if _FILE_PATH.fullmatch(shown) and shown != path and "/" in path:
-                    path = shown  # `[python/paddle/tensor/linalg.py](…/math.py)`: the text is what people read
+                path = "/".join(strip_branch(parts[1:]))
+                shown = _MD_ESCAPE.sub(r"\1", link_text.get(url, "")).strip().strip("/")
+                if shown != path and ((_FILE_PATH.fullmatch(shown) and "/" in path)
+                                      or (path and _PATHLIKE.fullmatch(shown) and shown.startswith(path + "/"))):
+                    path = shown  # `[python/paddle/tensor/linalg.py](…/math.py)`, `[docs/api/paddle/nn/](…/docs/api/paddle)`: the text is what people read
                 is_rfc = repo == ctx.rfc_repo or path.startswith("rfcs")
                 if is_rfc:
                     if rfc_line:
@@ -1058,6 +1079,10 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             repo = None
             if segs[0] in short and segs[0][:1].isupper() and len(segs) > 1:
                 repo, segs = short[segs[0]], segs[1:]
+                if segs[0] in ("tree", "blob") and len(segs) > 2:
+                    segs = strip_branch(segs[1:])  # `PaddleOCR/tree/release/2.7/deploy`
+                elif _BRANCH_LIKE.match(segs[0]) and len(segs) > 1:
+                    segs = segs[1:]  # `PaddleOCR/develop/deploy`
             path = "/".join(segs)
             if segs[0] == "rfcs":
                 if rfc_line:
@@ -1143,6 +1168,8 @@ def usual_tests(repo: str) -> str:
 _TEST_DIR_SINGULAR = {"Paddle"}
 
 
+# a clause that only points at something to look at: `参考 X 实现`, `可参考 gpu实现 X`, `e.g. X`
+_REFERENCE_CLAUSE = re.compile(r"(?:参考|借鉴|仿照|类似于?|复用|例如|比如|如|示例|举例|e\.g\.|for example|see|like|similar to|reuse)[^。；;，,、\n]*$", re.IGNORECASE)
 _NOT_WHERE = ("ref", "req", "list")  # sections that name repositories as references or skills, not as where work goes
 
 
@@ -1157,6 +1184,11 @@ def _named(lines: list[Line], ctx: Context, strong: bool) -> Counter:
         for _, repo, st in repo_mentions(text, ctx):
             if st == 2 or not strong:
                 c[repo] += 1
+        if strong:  # `fastdeploy/model_executor/…`, `graph_net/torch/…`: a path in a repository's own package
+            for m in _PATH.finditer(_URL.sub(" ", text)):
+                pkg = package_repo(m.group(1), ctx) if not _REFERENCE_CLAUSE.search(text[: m.start()]) else None
+                if pkg and "/" in m.group(1).strip("/"):
+                    c[pkg] += 1
         if not strong:
             for m in _GH_LINK.finditer(sec.line.text):
                 repo = f"{m.group(1)}/{m.group(2)}"

@@ -202,7 +202,8 @@ def _context(collections: list[Collection], campaign: dict | None, extra_repos: 
     names = [f"{org}/{name}" for org in sorted(orgs) for name in KNOWN_REPOS.get(org, [])]
     framework = next((f"{org}/{FRAMEWORK[org]}" for org in sorted(orgs) if org in FRAMEWORK), None)
     packages = {pkg: f"{org}/{name}" for org in sorted(orgs) for pkg, name in KNOWN_PACKAGES.get(org, {}).items()}
-    others = [r for r in linked if r.split("/")[0] not in orgs]
+    mine = {r.split("/")[1] for r in repos + names}
+    others = [r for r in linked if r.split("/")[0] not in orgs and r.split("/")[1] not in mine]  # not a fork of ours
     return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names, framework=framework,
                    packages=packages, others=others, only_repo=known[0] if len(known) == 1 else None)
 
