@@ -730,14 +730,27 @@ def sections(lines: list[Line]) -> list[Section]:
 
 
 _VERB = re.compile(
-    r"提交[^，,。；;：:\n]{0,10}?(?<!得)(?:至|到)|提\s*PR\s*至|提至|放在|放入|迁移到|写在|合入|"
+    r"提交[^，,。；;：:\n]{0,10}?(?<!得)(?:至|到)|提\s*PR\s*至|提至|放在|放入|放到|放置(?:在|于|到)|存放(?:在|于|到)|迁移(?:到|至)|合并(?:到|至)|"
+    r"写在|写入|合入|并入|添加(?:到|至)|新增(?:到|至)|加入(?:到|至)|保存(?:到|至)|"
     r"\bsubmit\w*\s+(?:\S+\s+){0,4}?(?:to|into|in)\b|\b(?:goes|go|put|place[sd]?|lands?)\s+(?:\S+\s+)?in(?:to)?\b",
     re.IGNORECASE,
 )
 _RFC_WORDS = re.compile(r"设计文档|\bRFCs?\b|\brfcs\b|design doc", re.IGNORECASE)
 _PATH = re.compile(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+)/?")
 _DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.IGNORECASE)
-_AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|in|into|to)\s*[:：]?\s*$", re.IGNORECASE)
+_AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|写入|位于|位置|路径|(?<!对)于|\bin|\binto|\bto|\bunder)\s*(?:为|是)?\s*[:：]?\s*$", re.IGNORECASE)
+# a path named as a place in a sentence without a submission verb: `在 ppmat/models 下新增…`, `样本位置 X/samples`
+_PLACE_WORD = re.compile(r"(?:位置|路径|位于|存放(?:在|于)?|放置(?:在|于)?|置于|\blocated (?:in|at))\s*(?:为|是|在)?\s*[:：]?\s*$", re.IGNORECASE)
+_PLACE_IN = re.compile(r"(?:(?<![对关])于|在|往|\bin|\bunder|\binto)\s*[:：]?\s*$", re.IGNORECASE)
+_CREATE_AFTER = re.compile(
+    r"^\s*(?:目录|文件夹|directory|folder)?\s*(?:下|中|里|内)?\s*(?:的)?[^。；;，,\n]{0,8}?"
+    r"(?:新增|添加|增加|实现|编写|创建|新建|放置|存放|补充|开发|写|提交|add|implement|create|put|write)",
+    re.IGNORECASE,
+)
+# tests a PR must keep passing are not tests it must add: `保证单测 test_x.py 运行成功`
+_MUST_PASS = re.compile(r"(?:保证|确保|验证|使|ensure|make sure)[^。；;\n]*(?:运行成功|成功运行|通过|跑通|\bpass)", re.IGNORECASE)
+_SINGLE_DIR = re.compile(r"(?:至|到|放在|放入|写在|合并至|迁移至)\s*[`'\"]?([a-z][a-z0-9_\-]{2,})[`'\"]?\s*(?=目录|文件夹|$|[，,。；;)）])")
+_LIST_SEP = r"(?:\s*(?:[,，、/]|和|及|以及|与|and)\s*)"
 _REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|遵守|遵循|按照|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.IGNORECASE)
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,6}$")
 _TEST_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])((?:test_[A-Za-z0-9_]+|[A-Za-z0-9_]+_test)\.(?:py|cc|cu|cpp|c|h|go|rs|js|ts))(?![A-Za-z0-9_])")
@@ -923,6 +936,27 @@ def strip_branch(parts: list[str]) -> list[str]:
     return rest
 
 
+def _clause(text: str, a: int, b: int) -> str:
+    """The clause around text[a:b] (between separators)."""
+    left = max(text.rfind(c, 0, a) for c in "。；;，,\n")
+    rights = [i for i in (text.find(c, b) for c in "。；;，,\n") if i >= 0]
+    return text[left + 1: min(rights) if rights else len(text)]
+
+
+def _file_placed(text: str, a: int, b: int) -> bool:
+    """Is the file name at text[a:b] said to be where work goes: right after a submission verb (or in a
+    list of files after one), or `在 X 中/下`?"""
+    sentence_start = max(text.rfind(c, 0, a) for c in "。；;\n") + 1
+    before = text[sentence_start:a]
+    name = _CODE_FILE.pattern
+    verbs = list(_VERB.finditer(before))
+    if verbs and re.fullmatch(r"[\s:：]*(?:" + name + _LIST_SEP + r")*", before[verbs[-1].end():]):
+        return True
+    m = re.search(r"在\s*((?:" + name + _LIST_SEP + r")*)$", before)
+    after = text[b:]
+    return bool(m) and bool(re.match(r"^(?:" + _LIST_SEP + name + r")*\s*(?:文件)?\s*(?:中|下|里|内)", after))
+
+
 def _norm_dir(path: str) -> str:
     return path.strip("/") + "/**"
 
@@ -950,7 +984,9 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
     else where its first directory says (`fastdeploy/…`), else to `home` (where the task goes)."""
     secs = sections(lines)
     targets: dict[str, list[str]] = {}
-    wide: list[str] = []
+    wide: dict[str, int] = {}  # repositories a line names without a path
+    narrowed: set[str] = set()  # … whose nested lines then name its paths
+    parents: list[tuple[int, set[str]]] = []  # (indent, repositories named without a path) of the lines above
     tests: list[str] = []
     rfc_required = False
     rfc_repo = rfc_path = None
@@ -1024,7 +1060,12 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()])]
         flat_nourl = _URL.sub(lambda m: " " * len(m.group(0)), flat)
         line_targets: dict[str, list[str]] = {}
+        soft: dict[str, list[str]] = {}  # paths of links whose text is just a repository's name (`[PaddleSlim](…/tree/…/ocr)`)
+        in_path = {u for u, (a, b) in zip(pieces, link_spans)
+                   if (b < len(flat) and flat[b] == "/") or (a > 0 and flat[a - 1] == "/")}  # `Repo/[ocr](…)/assets/`
         for url in urls:
+            if url in in_path:
+                continue  # a piece of a path written out around it: that path is read below
             gm = _GH_LINK.match(url)
             if not gm:
                 continue
@@ -1049,6 +1090,9 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                         line_targets.setdefault(repo, [])
                     continue
                 glob = path if _EXT.search(path) else _norm_dir(path)
+                if link_text.get(url, "").strip() == gm.group(2):
+                    soft.setdefault(repo, []).append(glob)
+                    continue
                 line_targets.setdefault(repo, []).append(glob)
                 if _is_test_path(path):
                     add_test(glob)
@@ -1061,14 +1105,23 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         # inline paths
         for m in _PATH.finditer(flat_nourl):
             tok = m.group(1).strip(".")
-            if _PLACEHOLDER.search(tok):
-                continue  # `tests/test_xxx.py`: an example, not a path
             if any(a <= m.start(1) and m.end(1) <= b for a, b in link_spans):
                 continue  # the link itself says where it points
+            if _REFERENCE_CLAUSE.search(flat_nourl[: m.start()]):
+                continue  # `可参考 gpu实现 paddle/phi/…/x.cu`, `参考 X 实现`: something to look at
             segs = tok.split("/")
+            cut = next((k for k, seg in enumerate(segs) if _PLACEHOLDER.search(seg)), None)
+            if cut is not None or re.match(r"/?[<{]", flat_nourl[m.end(1):m.end(1) + 2]):
+                segs = segs[:cut] if cut is not None else segs  # `tests/transformers/<model>`, `tests/test_xxx.py`: the directory before it
+                if not segs:
+                    continue
+                tok = "/".join(segs) + "/"  # a directory
+                placeholder = True
+            else:
+                placeholder = False
             if sum(1 for s in segs if _EXT.search(s) and not s[0].isdigit()) > 1 and all(_EXT.search(s) for s in segs):
                 for s in segs:  # 'test_a.py/test_b.py': a list of files
-                    if _TEST_FILE.fullmatch(s):
+                    if _TEST_FILE.fullmatch(s) and not _MUST_PASS.search(_clause(flat_nourl, m.start(), m.end())):
                         add_test("**/" + s)
                 continue
             if not all(re.search(r"[A-Za-z]", s) for s in segs):
@@ -1076,6 +1129,8 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             full = "/".join(segs)
             if full in ctx.repos or (segs[0] in ctx.orgs() and len(segs) == 2):
                 continue  # a repository name, not a path
+            if len(segs) == 1 and not placeholder:
+                continue
             repo = None
             if segs[0] in short and segs[0][:1].isupper() and len(segs) > 1:
                 repo, segs = short[segs[0]], segs[1:]
@@ -1088,15 +1143,17 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                 if rfc_line:
                     rfc_path = path + "/"
                 continue
-            has_ext = bool(_EXT.search(segs[-1]))
+            has_ext = bool(_EXT.search(segs[-1])) and not placeholder
             is_test = _is_test_path(path)
-            if not target_line:
-                if is_test and sec.kind in ("desc", "submit", "accept", "none"):
+            before_text, after_text = flat_nourl[: m.start()], flat_nourl[m.end():]
+            placed = bool(_PLACE_WORD.search(before_text)) or (bool(_PLACE_IN.search(before_text)) and bool(_CREATE_AFTER.match(after_text)))
+            if not target_line and not (placed and sec.kind in ("desc", "submit", "none", "bg")):
+                if is_test and sec.kind in ("desc", "submit", "accept", "none") and not _MUST_PASS.search(flat_nourl):
                     add_test(path if has_ext else _norm_dir(path))
                 continue
             if rfc_line and repo is None:
                 continue
-            if not (has_ext or repo or _DIR_WORD.match(flat_nourl[m.end() :]) or _AFTER_VERB.search(flat_nourl[: m.start()])):
+            if not (has_ext or repo or placed or _DIR_WORD.match(after_text) or _AFTER_VERB.search(before_text)):
                 continue  # 'mac/win32', 'op_a/op_b算子' and friends: not said to be a place
             if repo is None:
                 before = [r for p, r in _mentions(flat_nourl[: m.start()], ctx) if r != ctx.rfc_repo]
@@ -1115,20 +1172,32 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             name = m.group(1)
             if _PLACEHOLDER.search(name):
                 continue  # `test_xxx.py`: a placeholder, not a file
+            if _MUST_PASS.search(_clause(flat_nourl, m.start(), m.end())) or _REFERENCE_CLAUSE.search(flat_nourl[: m.start()]):
+                continue  # tests to keep passing, or to look at
             if not any(name in g for g in tests):
                 add_test("**/" + name)
         # bare code file names on a target line
         if target_line:
             for m in _CODE_FILE.finditer(flat_nourl):
                 name = m.group(1)
-                if _TEST_FILE.fullmatch(name):
-                    continue
-                if name.endswith((".yaml", ".yml")) and not _VERB.search(flat_nourl):
-                    continue
+                if _TEST_FILE.fullmatch(name) or not _file_placed(flat_nourl, m.start(), m.end()):
+                    continue  # `命名 serving_x.py`, `目录的 x.h 文件中`: not said to be where work goes
                 before = [r for p, r in _mentions(flat_nourl[: m.start()], ctx) if r != ctx.rfc_repo]
                 repo = before[-1] if before else (current or (home[0] if home else None))
                 if repo:
                     line_targets.setdefault(repo, []).append("**/" + name)
+        # a directory of one word right after a submission verb: `代码合并至 examples`
+        if target_line:
+            for m in _SINGLE_DIR.finditer(flat_nourl):
+                word = m.group(1)
+                if _BRANCH_LIKE.match(word) or package_repo(word, ctx) or word in ("pr", "issue", "repo"):
+                    continue
+                repo = current or (home[0] if home else None)
+                if repo:
+                    line_targets.setdefault(repo, []).append(_norm_dir(word))
+        for repo, globs in soft.items():
+            if not line_targets.get(repo):
+                line_targets[repo] = globs
         # repositories named on a target line without a path
         ments = [r for _, r in _mentions(flat_nourl, ctx) if r != ctx.rfc_repo]
         ments += [r for _, r, _ in repo_mentions(flat_nourl, ctx) if r in ctx.others and r not in ments]
@@ -1136,19 +1205,28 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             for r in ments:
                 if r not in line_targets and not (rfc_line and r not in short.values()):
                     line_targets.setdefault(r, [])
+        indent = len(raw) - len(raw.lstrip())
+        while parents and parents[-1][0] >= indent:
+            parents.pop()
+        wide_here: set[str] = set()
         for repo, globs in line_targets.items():
             globs = [g for g in globs if not any(o != g and o.endswith("/**") and g.startswith(o[:-2]) for o in globs)]
             if not globs:
-                if repo not in wide:
-                    wide.append(repo)
+                targets.setdefault(repo, [])
+                wide_here.add(repo)
+                if sec.kind != "accept":  # a criterion that repeats where PRs go (`提交 PR 到 X 仓库`) widens nothing
+                    wide.setdefault(repo, len(wide))
+            else:
+                for _, above in parents:  # `提交到 Paddle 仓库：` over items naming its directories: they say where
+                    if repo in above:
+                        narrowed.add(repo)
             for g in globs:
                 add(repo, g)
+        parents.append((indent, wide_here))
         if target_line and ments:
             current = ments[-1]
-    for repo in wide:
-        targets.setdefault(repo, [])
     for repo, globs in list(targets.items()):
-        if repo in wide and globs:
+        if repo in wide and repo not in narrowed and globs:
             targets[repo] = []  # said "anywhere in this repo" too
     summary_src = desc or other or bg
     summary = " ".join(s for s in summary_src if s)

@@ -236,6 +236,7 @@ def direction(name: str | None) -> str | None:
     if not name or not re.search(r"——|—|】|--", name):
         return None
     part = re.split(r"——|—|】|--", name)[-1].strip()
+    part = re.split(r"\s*(?:详细介绍|任务详情|详情|[，,。;；(（])", part)[0]  # `…框架开发任务 详细介绍,更多详见…`
     part = re.sub(r"^(?:核心框架)?(?:开源贡献)?(?:个人挑战赛)?(?:冲刺赛)?\s*", "", part)
     part = re.sub(r"(?:任务详情|任务合集|任务列表|详细介绍|合集|任务|方向|赛道)+\s*$", "", part).strip(" -–—：:")
     return part or None
