@@ -551,7 +551,8 @@ def parse_collection(text: str, file: str) -> Collection:
                 close()
                 anchor_m = _ANCHOR.search(htext)
                 cur = start(num[0], num[1], no, "heading", level, num[2], anchor_m.group(1) if anchor_m else None)
-            elif cur is None or cur.level is None or level <= cur.level:
+            elif cur is None or cur.level is None or level <= cur.level or (cur.number is None and not _LABEL.match(plain_h)):
+                # (under a heading that is no task, a deeper heading that is no section label opens a part of its own)
                 close()
                 if level <= 2:
                     if level == 2:  # (a level-1 heading is the collection's title, not a track)
@@ -903,7 +904,8 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
         before, after = text[:pos], text[pos + len(name):]
         if repo == ctx.framework and re.search(r"基于\s*$|based on\s*$|using\s*$|用\s*$", before, re.IGNORECASE):
             continue
-        out.append((pos, repo, 2 if _CTX_BEFORE.search(before) or _CTX_AFTER.match(after) else 1))
+        strong = (_CTX_BEFORE.search(before) or _CTX_AFTER.match(after)) and not _REFERENCE_CLAUSE.search(before)
+        out.append((pos, repo, 2 if strong else 1))  # `可参考 PaddleNLP 的实现`: something to look at
     if ctx.framework:
         for m in _FRAMEWORK_WORDS.finditer(text):
             if not re.search(r"基于\s*$|based on\s*$|using\s*$", text[: m.start()], re.IGNORECASE):
@@ -1047,6 +1049,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         pieces: list[str] = []
         pos = 0
         flat = ""
+        raw = raw.replace("`", "")  # `paddlenlp/transformers`: code marks around a path
         for m in _MD_LINK.finditer(raw):
             flat += raw[pos : m.start()]
             start = len(flat)
@@ -1251,15 +1254,15 @@ _REFERENCE_CLAUSE = re.compile(r"(?:参考|借鉴|仿照|类似于?|复用|例�
 _NOT_WHERE = ("ref", "req", "list")  # sections that name repositories as references or skills, not as where work goes
 
 
-def _named(lines: list[Line], ctx: Context, strong: bool) -> Counter:
-    """Repositories the lines name (strongly: `在 X 中`, `X 仓库`…; else any mention, and the
-    organisation's repositories their links point into), outside references and requirements."""
+def _named(lines: list[Line], ctx: Context, strong: bool, links: bool = False) -> Counter:
+    """Repositories the lines name, outside references and requirements: strongly (`在 X 中`,
+    `X 仓库`…), or in passing; or (`links`) the organisation's repositories their links point into."""
     c: Counter = Counter()
     for sec in sections(lines):
-        if strong and sec.kind in _NOT_WHERE:
+        if not links and sec.kind in _NOT_WHERE:
             continue
         text = _plain(sec.line.text)
-        for _, repo, st in repo_mentions(text, ctx):
+        for _, repo, st in repo_mentions(text, ctx) if not links else []:
             if st == 2 or not strong:
                 c[repo] += 1
         if strong:  # `fastdeploy/model_executor/…`, `graph_net/torch/…`: a path in a repository's own package
@@ -1267,7 +1270,7 @@ def _named(lines: list[Line], ctx: Context, strong: bool) -> Counter:
                 pkg = package_repo(m.group(1), ctx) if not _REFERENCE_CLAUSE.search(text[: m.start()]) else None
                 if pkg and "/" in m.group(1).strip("/"):
                     c[pkg] += 1
-        if not strong:
+        if links:
             for m in _GH_LINK.finditer(sec.line.text):
                 repo = f"{m.group(1)}/{m.group(2)}"
                 if m.group(1) in ctx.orgs() and repo != ctx.rfc_repo:
@@ -1286,11 +1289,13 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
     work goes, the nearest first: (repositories, the candidates when that is unsure).
 
     In order: the repositories its title names; those its text names as the place of work (`在
-    PaddleNLP 套件中新增…`, `提交 PR 到 PaddleOCR`); its group header's title and text; the headings
-    and text of the parts around it (`### PaddleMIX 套件开发`); the collection's title and text
-    (`要求基于 PaddleScience 套件进行开发`); a repository its text only mentions or links to, when it
-    is the only one; the one repository the organiser gave. Several candidates at one level: the one
-    a later level names too, else none (unsure)."""
+    PaddleNLP 套件中新增…`, `提交 PR 到 PaddleOCR`, a path in a repository's package); its group
+    header's title and text; the headings and text of the parts around it (`### PaddleMIX 套件开发`);
+    a repository its text names only in passing (`参考 PaddleMIX 的 …`), when it is the only one; the
+    collection's title and text (`要求基于 PaddleScience 套件进行开发`); a repository its links alone
+    point into, when it is the only one; the one repository the organiser gave. Several candidates at
+    one level: the one a later level names too, else none (unsure): a guess would send people to
+    the wrong place."""
     levels: list[Counter] = []
     title = _title_named(block.title, ctx)
     if title:
@@ -1300,11 +1305,14 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
         levels.append(Counter(_title_named(block.group.title, ctx)) + _named(block.group.lines, ctx, strong=True))
     for sc in reversed(block.scopes):
         levels.append(Counter(_title_named(sc.title, ctx)) + _named(sc.lines, ctx, strong=True))
+    weak = Counter({r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")})
+    if len(weak) == 1:  # `参考 PaddleMIX 的 …`: named in passing, but the only one named
+        levels.append(weak)
     if ctx.collection_repo:
         levels.append(Counter([ctx.collection_repo]))
-    weak = Counter({r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")})
-    if len(weak) == 1:
-        levels.append(weak)
+    linked = Counter({r: n for r, n in _named(block.lines, ctx, strong=False, links=True).items() if r.split("/")[1] not in ("docs", "community")})
+    if len(linked) == 1:  # only links (an issue, an example PR) into one repository
+        levels.append(linked)
     if ctx.only_repo:
         levels.append(Counter([ctx.only_repo]))
     unsure: list[str] = []

@@ -199,3 +199,34 @@ def test_tasks_a_review_cannot_check_are_blockers_even_with_a_repository(tmp_pat
     out = capsys.readouterr().out
     line = next(x for x in out.splitlines() if "cannot be checked" in x)
     assert line.strip().startswith("- 1 tasks cannot be checked") and line.endswith("): 1; add `targets` with paths, or `tests`, to their files")
+
+
+def test_repositories_from_prose_headings_short_names_and_none_when_unsure():
+    g = _gen("repos_in_prose.md")
+    repos = {n: [tg["repo"] for tg in t["targets"]] for n, t in g.tasks.items()}
+    assert repos == {
+        1: ["PaddlePaddle/PaddleMaterials"], 2: ["PaddlePaddle/PaddleMaterials"],  # the heading above them
+        3: ["PaddlePaddle/PaddleMIX"],  # `在 PaddleMIX 套件中新增`
+        4: ["PaddlePaddle/PaddleOCR"],  # `提交 PR 到 PaddleOCR`
+        5: ["PaddlePaddle/PaddleMIX"],  # named only in passing, but the only one: before the collection's word
+        6: ["PFCCLab/paddle_geometric"],  # the short name of a linked repository of another organisation
+        7: [],  # two repositories with the same weight and nothing to choose: none, and a warning
+        8: ["PaddlePaddle/PaddleOCR", "PaddlePaddle/PaddleX"],  # `PaddleOCR/PaddleX` in the title names both
+        9: ["PaddlePaddle/PaddleScience"],  # nothing said in the task: the collection's word
+    }
+    assert any(w.kind == "no repository" and "task 7" in w.message and "PaddleOCR" in w.message for w in g.warnings)
+
+
+def test_paths_without_branches_directories_named_in_prose_and_plain_criteria():
+    g = _gen("paths_in_text.md")
+    t = g.tasks
+    # /tree/release/2.7/… and /blob/develop/…: repository paths, without the branch
+    assert t[21]["targets"] == [{"repo": "PaddlePaddle/PaddleOCR", "paths": ["deploy/cpp_infer/**", "deploy/pdf/readme.md"]}]
+    # `在 paddlenlp/transformers 下新增`: a place named in a sentence; `tests/transformers/<model>`: the directory
+    # before the placeholder; the llama file is something to look at; the package says the repository
+    assert t[22]["targets"] == [{"repo": "PaddlePaddle/PaddleNLP", "paths": ["paddlenlp/transformers/**", "tests/transformers/**"]}]
+    assert t[22]["tests"] == ["tests/transformers/**"]
+    assert t[22]["acceptance"] == ["按 代码规范 完成 代码风格 检查；", "精度对齐"]
+    # the link whose text is the repository's name gives way to the path written out on its line;
+    # a test that must keep passing is not a test the PR must add
+    assert t[23]["targets"] == [{"repo": "PaddlePaddle/PaddleX", "paths": ["paddlex/inference/models/**"]}] and t[23]["tests"] == []
