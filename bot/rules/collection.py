@@ -61,7 +61,7 @@ _SEP = r"\s*(?:[：:、.．\-–—)）|]\s*|\s+|$|(?=[（(【\[]))"
 # numbered forms allowed in headings
 _RESERVED = r"(?P<reserved>\s*[（(]\s*(?:预留|待定|reserved|TBD)\s*[)）])?"
 _HEAD_NUMBERED = re.compile(
-    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*" + _NUM + _RESERVED + r"(?:\*\*|】|\])?" + _SEP + r"(?P<title>.*)$"
+    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*" + _NUM + _RESERVED + r"(?:(?:\*\*|】|\])\s*[：:、.．\-–—|]?\s*|" + _SEP + r")(?P<title>.*)$"
 )
 # `### 一、title`: a task when no numbered task follows before the next heading of its level
 _CN_HEAD = re.compile(r"^(?:\*\*)?(?P<num>[一二两三四五六七八九十]{1,3})\s*[、.．]\s*(?P<title>\S.*)$")
@@ -233,19 +233,25 @@ def _clean_title(text: str) -> tuple[str, str | None, str | None]:
     if m:
         anchor = m.group(1)
     text = _HTML_TAG.sub("", _ANCHOR.sub("", text))
-    text = _MD_ESCAPE.sub(r"\1", strip_links(text))
+    text = _MD_ESCAPE.sub(r"\1", strip_links(_IMAGE.sub("", text)))
     text = text.replace("**", "").strip().strip("：:").strip()
     text = re.sub(r"^(?:赛题|题目|课题)\s*\d+\s*[：:]\s*", "", text)
     stars = None
-    m = _STARS.search(text)
+    m = _STARS.search(text) or _TAIL_LEVEL.search(text)
     if m and m.start() > 0:
         stars = m.group(1).strip()
-        text = text[: m.start()].rstrip(" -–—|（(").strip()
+        text = text[: m.start()].rstrip(" -–—|（(【[").strip()
     return re.sub(r"\s+", " ", text), anchor, stars
+
+
+_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
+# a difficulty written after a title in brackets: `（⭐️⭐️）`, `(难度：⭐⭐)`, `【进阶】`
+_TAIL_LEVEL = re.compile(r"[（(【\[]\s*(?:难度|difficulty|level)?\s*[:：]?\s*((?:\d+(?:\.\d+)?\s*)?(?:⭐️|⭐|🌟|★)+|基础|进阶|挑战|简单|中等|困难|较难|easy|medium|hard)\s*[）)】\]]\s*$", re.IGNORECASE)
 
 
 def _numbered(text: str, heading: bool) -> tuple[int, str, bool] | None:
     """(number, title, reserved) of a task start, or None."""
+    text = strip_links(_IMAGE.sub("", text))  # `### [NO.12 新增 foo](…/issues/3)`: the link's text
     m = (_HEAD_NUMBERED if heading else _LINE_NUMBERED).match(text.strip())
     if not m:
         return None
@@ -774,8 +780,9 @@ _RFC_PROCESS = re.compile(
     r"|(?:需要|需|须|requires?|needs?)\s*(?:an?\s*|一份\s*)?(?:RFC|设计文档|design doc)",
     re.IGNORECASE,
 )
+_RFC_ASKED = re.compile(r"^(?:是否)?(?:需要|需)?(?:提交|撰写)?\s*(?:RFC|设计文档)(?:\s*文档)?\s*[?？]?\s*[:：]\s*(\S+)", re.IGNORECASE)
 _RFC_NOT = re.compile(r"不需要|无需|不用|不必|无须|可不|no need|not need|not required|without", re.IGNORECASE)
-_LEAD = re.compile(r"^\s*(?:[-*+•·]|\d+\s*[.)、．]|[（(]\d+[)）]|[a-zA-Z][.)]|[①-⑳])\s*")
+_LEAD = re.compile(r"^\s*(?:[-*+•·]|\d+\s*[.)、．]|[（(]\d+[)）]|[a-zA-Z][.)]|[①-⑳]|\[[ xX]\])\s*")
 
 
 def criterion(text: str) -> str:
@@ -807,6 +814,7 @@ class Extracted:
     home: list[str] = field(default_factory=list)  # (of `extract`) where the task goes when no line says so
     unsure: list[str] = field(default_factory=list)  # (of `extract`) the candidates, when that is unsure
     group_difficulty: bool = False  # the difficulty is the group's (a task's own entry in the RFC list wins)
+    rfc_said: bool | None = None  # the text answers whether a design document is needed (`是否需要 RFC：否`)
 
 
 @dataclass
@@ -991,6 +999,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
     parents: list[tuple[int, set[str]]] = []  # (indent, repositories named without a path) of the lines above
     tests: list[str] = []
     rfc_required = False
+    rfc_said: bool | None = None  # a line that answers whether a design document is needed
     rfc_repo = rfc_path = None
     desc: list[str] = []
     bg: list[str] = []
@@ -1038,10 +1047,14 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             other.append(_BULLET.sub("", text).strip())
         if sec.kind == "accept" and text:
             accept.append(criterion(raw))
+        asked = _RFC_ASKED.search(_LEAD.sub("", text))
+        if asked and yes_no(asked.group(1)) is not None:
+            rfc_said = yes_no(asked.group(1))  # `是否需要提交 RFC：否`
+            continue
         if sec.kind not in ("accept", "ref", "req", "list") and _RFC_PROCESS.search(text) and not _RFC_NOT.search(text):
             rfc_required = True  # "开发之前请撰写 RFC 文档": the process asks for a design document
         target_line = sec.kind == "submit" or bool(_VERB.search(text))
-        rfc_line = target_line and bool(_RFC_WORDS.search(text))
+        rfc_line = target_line and bool(_RFC_WORDS.search(text)) and not _RFC_NOT.search(text)
         if rfc_line:
             rfc_required = True
         # links
@@ -1237,8 +1250,10 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         summary = summary[:299] + "…"
     if rfc_path and not rfc_repo:
         rfc_repo = ctx.rfc_repo
+    if rfc_said is not None:
+        rfc_required = rfc_said
     return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, summary, accept,
-                     reward=" ".join(reward) or None, unit_tests=unit_tests)
+                     reward=" ".join(reward) or None, unit_tests=unit_tests, rfc_said=rfc_said)
 
 
 def usual_tests(repo: str) -> str:
@@ -1377,6 +1392,8 @@ def extract(block: Block, ctx: Context) -> Extracted:
         reward = reward or shared.reward
     accept += [a for a in ctx.preamble_accept if a not in accept]
     rfc_required = rfc_required or ctx.preamble_rfc
+    if own.rfc_said is not None:
+        rfc_required = own.rfc_said  # the task's own answer beats what its group or the collection asks
     main = next((r for r, g in targets.items() if g), None)
     if main:  # required tests are in bounds: add them to the first repository that has paths
         for t in tests:
