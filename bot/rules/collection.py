@@ -444,7 +444,7 @@ def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
     return blocks, notes
 
 
-_GH_LINK = re.compile(r"https?://github\.com/([A-Za-z0-9_.\-]+)/([A-Za-z0-9_.\-]+)((?:/[^\s)\]>\"'，。；、]*)?)")
+_GH_LINK = re.compile(r"https?://github\.com/([A-Za-z0-9_.\-]+)/([A-Za-z0-9_.\-]+)((?:/[^\s)\]>\"'，。；、\u4e00-\u9fff]*)?)")
 
 
 def parse_collection(text: str, file: str) -> Collection:
@@ -656,7 +656,7 @@ def _guess_title(b: Block, blocks: list[Block]) -> str:
 # ---------------------------------------------------------------- fields of one block
 
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)(?:\s+\"[^\"]*\")?\)")
-_URL = re.compile(r"https?://[^\s)\]>，。；、]+")
+_URL = re.compile(r"https?://[^\s)\]>，。；、\u4e00-\u9fff]+")  # (a URL ends where Chinese text starts: `…/kernels目录`)
 
 
 def strip_links(text: str) -> str:
@@ -704,7 +704,9 @@ class Section:
 
 def sections(lines: list[Line]) -> list[Section]:
     """Label every logical line with the section it belongs to."""
-    stack: list[tuple[int, bool, str]] = []  # (indent, label line is a bullet, kind)
+    # (indent, label line is a bullet, kind, the label bullet says nothing after its colon: `- 提交内容：`
+    # followed by items at its own level, which are its items)
+    stack: list[tuple[int, bool, str, bool]] = []
     out: list[Section] = []
     for ln in logical_lines(lines):
         s = ln.text
@@ -723,14 +725,14 @@ def sections(lines: list[Line]) -> list[Section]:
                 stack.clear()
             while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and (stack[-1][1] or not is_bullet))):
                 stack.pop()
-            stack.append((indent, is_bullet, kind))
+            stack.append((indent, is_bullet, kind, is_bullet and not (m.group("rest") or "").strip()))
             out.append(Section(kind, Line(ln.no, m.group("rest") or ""), label_line=True))
             continue
         if h:  # a heading that is not a label ends every section above it
             stack.clear()
             out.append(Section("heading", ln))
             continue
-        while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and stack[-1][1] and is_bullet)):
+        while stack and (stack[-1][0] > indent or (stack[-1][0] == indent and stack[-1][1] and is_bullet and not stack[-1][3])):
             stack.pop()
         out.append(Section(stack[-1][2] if stack else "none", ln))
     return out
@@ -912,7 +914,7 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
         before, after = text[:pos], text[pos + len(name):]
         if repo == ctx.framework and re.search(r"基于\s*$|based on\s*$|using\s*$|用\s*$", before, re.IGNORECASE):
             continue
-        strong = (_CTX_BEFORE.search(before) or _CTX_AFTER.match(after)) and not _REFERENCE_CLAUSE.search(before)
+        strong = (_CTX_BEFORE.search(before) or _CTX_AFTER.match(after)) and not is_reference(before)
         out.append((pos, repo, 2 if strong else 1))  # `可参考 PaddleNLP 的实现`: something to look at
     if ctx.framework:
         for m in _FRAMEWORK_WORDS.finditer(text):
@@ -1072,8 +1074,8 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             pos = m.end()
         flat += raw[pos:]
         link_text = {u: flat[a:b].strip() for u, (a, b) in zip(pieces, link_spans)}
-        urls = [u for u, (a, _) in zip(pieces, link_spans) if not _REFERENCE.search(flat[:a])]
-        urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()])]
+        urls = [u for u, (a, _) in zip(pieces, link_spans) if not _REFERENCE.search(flat[:a]) and not is_reference(flat[:a])]
+        urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()]) and not is_reference(flat[: u.start()])]
         flat_nourl = _URL.sub(lambda m: " " * len(m.group(0)), flat)
         line_targets: dict[str, list[str]] = {}
         soft: dict[str, list[str]] = {}  # paths of links whose text is just a repository's name (`[PaddleSlim](…/tree/…/ocr)`)
@@ -1123,7 +1125,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             tok = m.group(1).strip(".")
             if any(a <= m.start(1) and m.end(1) <= b for a, b in link_spans):
                 continue  # the link itself says where it points
-            if _REFERENCE_CLAUSE.search(flat_nourl[: m.start()]):
+            if is_reference(flat_nourl[: m.start()]):
                 continue  # `可参考 gpu实现 paddle/phi/…/x.cu`, `参考 X 实现`: something to look at
             segs = tok.split("/")
             cut = next((k for k, seg in enumerate(segs) if _PLACEHOLDER.search(seg)), None)
@@ -1188,7 +1190,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             name = m.group(1)
             if _PLACEHOLDER.search(name):
                 continue  # `test_xxx.py`: a placeholder, not a file
-            if _MUST_PASS.search(_clause(flat_nourl, m.start(), m.end())) or _REFERENCE_CLAUSE.search(flat_nourl[: m.start()]):
+            if _MUST_PASS.search(_clause(flat_nourl, m.start(), m.end())) or is_reference(flat_nourl[: m.start()]):
                 continue  # tests to keep passing, or to look at
             if not any(name in g for g in tests):
                 add_test("**/" + name)
@@ -1265,7 +1267,17 @@ _TEST_DIR_SINGULAR = {"Paddle"}
 
 
 # a clause that only points at something to look at: `参考 X 实现`, `可参考 gpu实现 X`, `e.g. X`
-_REFERENCE_CLAUSE = re.compile(r"(?:参考|借鉴|仿照|类似于?|复用|例如|比如|如|示例|举例|e\.g\.|for example|see|like|similar to|reuse)[^。；;，,、\n]*$", re.IGNORECASE)
+_REFERENCE_WORD = re.compile(r"参考|借鉴|仿照|类似于?|复用|例如|比如|(?<![例比])如(?![需果有何下])|示例|举例|遵守|遵循|e\.g\.|for example|\bsee\b|\blike\b|similar to|reuse|follow", re.IGNORECASE)
+
+
+def is_reference(before: str) -> bool:
+    """Does the clause that ends at `before` only point at something to look at (`可参考 gpu实现 `,
+    `参考`, `如 llama 示例 `, `请务必遵守 《格式规范》 `), rather than say where work goes? A submission
+    verb after the pointing word (`参考模板，提交到 `) makes it a place again."""
+    clause = re.split(r"[。；;，,、\n]", before)[-1]
+    words = list(_REFERENCE_WORD.finditer(clause))
+    last = words[-1] if words else None
+    return last is not None and not _VERB.search(clause[last.end():]) and not _PLACE_WORD.search(clause[last.end():])
 _NOT_WHERE = ("ref", "req", "list")  # sections that name repositories as references or skills, not as where work goes
 
 
@@ -1282,7 +1294,7 @@ def _named(lines: list[Line], ctx: Context, strong: bool, links: bool = False) -
                 c[repo] += 1
         if strong:  # `fastdeploy/model_executor/…`, `graph_net/torch/…`: a path in a repository's own package
             for m in _PATH.finditer(_URL.sub(" ", text)):
-                pkg = package_repo(m.group(1), ctx) if not _REFERENCE_CLAUSE.search(text[: m.start()]) else None
+                pkg = package_repo(m.group(1), ctx) if not is_reference(text[: m.start()]) else None
                 if pkg and "/" in m.group(1).strip("/"):
                     c[pkg] += 1
         if links:
