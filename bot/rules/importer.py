@@ -205,7 +205,8 @@ def _context(collections: list[Collection], campaign: dict | None, extra_repos: 
     mine = {r.split("/")[1] for r in repos + names}
     others = [r for r in linked if r.split("/")[0] not in orgs and r.split("/")[1] not in mine]  # not a fork of ours
     return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names, framework=framework,
-                   packages=packages, others=others, only_repo=known[0] if len(known) == 1 else None)
+                   packages=packages, others=others,
+                   only_repo=extra_repos[0] if len(extra_repos) == 1 else known[0] if len(known) == 1 else None)
 
 
 def _collection_repo(c: Collection, ctx: Context) -> str | None:
