@@ -5,8 +5,10 @@ Usage: python bench/eval_import.py   (reads ../shared/collections and ../shared/
 Each edition directory of ../shared/collections is imported as one campaign (its collections and RFC
 list together, as an organiser would: `bot rules import A.md B.md rfc.md --campaign X`); each seed
 on its own. Prints, per collection, the tasks found and how many have each field filled; then, per
-field, how many of the hand-labelled tasks in bench/import_labels.yml the importer got right, and the
-misses. tests/rules/test_eval_import.py asserts the same figures.
+collection and per field, how many of the hand-labelled fields in bench/import_labels.yml the
+importer got right, the totals, and (-v) the misses. tests/rules/test_eval_import.py asserts floors
+under the same figures. These are the importer's development collections: a collection it has not
+been tuned on is the real test.
 """
 from __future__ import annotations
 

@@ -4,26 +4,41 @@ Pure functions over strings; no I/O. The importer (bot.rules.importer) drives th
 
 What counts as a task block (in document order):
 - a heading `### No.89：title <a name='task89'></a>`, `### NO.43 title`, `## Task 12: title`,
-  `### 任务 7：title`, `### 项目一：title` (Chinese numerals: 一 -> 1, 十二 -> 12, ...);
+  `### 任务 7：title`, `### 项目一：title`, `### [NO.12 title](…/issues/3)`, `### 【No.12】title`
+  (Chinese numerals: 一 -> 1, 十二 -> 12, ...); a difficulty after the title (`（⭐️⭐️）`, `【进阶】`) is
+  read off it;
 - a plain or list line `No.102：title`, `- No.7 - title`, `Task 12: title`;
-- a row of a task table, a table whose header has an id column (序号/编号/No./ID/#/Task) and a
-  title column (任务标题/标题/任务名称/题目/名称/Title/Task name);
+- a row of a task table: a table with a column of task numbers and a title column, read by content
+  as much as by header (see `parse_table`); a table inside a numbered task's text is that task's;
 - a block with no id: a heading without a number whose body has task sections (难度, 详细描述,
   提交内容, 验收标准, ...), or, in a collection that lost its headings, a top-level `详细描述:`
   line that starts a new description. These are *unnumbered*: reported with their line, and
   given ids only when the caller asks for it (`number_from`).
 A numbered heading block ends at the next heading of the same or a higher level.
 
+A group header introduces a run of tasks: two task numbers or more in a heading or a bold line
+(`### **NO.1 - NO.6 API兼容性**`, `【No.20 至 No.25】…`, `**No.40、No.41 …**`), or a numbered
+heading whose run starts with its own number. Its text applies to each task of the run. Headings
+that are no task open parts of the collection (`Scope`): a part's own text (shared criteria,
+where its tasks go) applies to its tasks only; a part without tasks (`## 开发流程与验收标准`, a
+`### 合入标准` after the last task) gives its text to the part around it, up to the collection.
+
 Inside a block, lines are grouped into sections by their labels (详细描述/背景, 提交内容/任务提交,
-验收标准, 技术要求, 参考..., 任务难度, and English equivalents). Targets come from lines that say
-where work goes: the submission section, or any line with a submission verb (提交至/提交到/放在/
-迁移到/合入/submit to/goes in). Links to `github.com/ORG/REPO/tree|blob/BRANCH/PATH` give a
-directory (`PATH/**`) or a file; inline paths (`paddle/phi/kernels/fusion目录下`) give the same,
-in the repository the path names (`Paddle/test/...`), else the one last mentioned in the block,
-else the block title's, else the campaign's first repository. A repository named on such a line
-with no path gives a repository-wide target. Test files (`test_x.py`) and test directories
-(`test/...`, `.../tests/...`) become required-test globs (and are targets too). The design-doc
-requirement comes from 设计文档/RFC/rfcs on such lines.
+验收标准, 技术要求, 参考..., 任务难度, `【提交内容】`, and English equivalents). Targets come from
+lines that say where work goes: the submission section, a line with a submission verb (提交至/
+提交到/放在/迁移至/合并到/合入/submit to/goes in), or a path named as a place in prose (`在 X 下
+新增…`, `位置 X`, `under X`). Links to `github.com/ORG/REPO/tree|blob/BRANCH/PATH` give a directory
+(`PATH/**`) or a file, without the branch (`release/2.7/…`); inline paths give the same, in the
+repository the line names, else the one its first directory belongs to (`fastdeploy/…`,
+`python/paddle/…`, `ppsci/…`), else the one a line above named, else where the task goes
+(`home_repos`: its title, text, group, the parts around it, the collection; none when unsure).
+Paths in reference clauses (`可参考 X`, `参考 X 实现`) are not targets; the directory before a
+placeholder is (`tests/transformers/<model>` -> `tests/transformers/**`). A repository named on
+such a line with no path gives a repository-wide target. Test files (`test_x.py`) and test
+directories (`test/...`, `.../tests/...`) become required-test globs (and are targets too), except
+tests the PR must keep passing (`保证单测 X 运行成功`). The design-doc requirement comes from
+设计文档/RFC/rfcs on such lines, from process text that asks for one (`开发之前请撰写 RFC 文档`),
+or from a line answering it (`是否需要 RFC：否`). Acceptance criteria are plain text.
 """
 from __future__ import annotations
 

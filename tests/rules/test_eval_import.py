@@ -50,13 +50,21 @@ def test_the_labels_cover_every_task_of_every_collection():
     assert labelled == set(EXPECTED) and sum(len(e["tasks"]) for e in labels) >= 250
 
 
-# Floors the importer meets on the hand labels, per field: honest figures (see bench/eval_import.py),
-# raised as the importer improves; a drop below one is a regression.
-FLOORS = {"title": 1.0, "difficulty": 1.0, "rfc": 0.95, "repos": 0.9, "paths": 0.87, "tests": 0.99,
-          "acceptance": 1.0, "track": 0.92, "reward": 0.88}
+# Floors the importer meets on the hand labels, per field and per collection: honest figures (see
+# bench/eval_import.py), a little under what it reads today; a drop below one is a regression. These are
+# the development collections: the held-out ones (issue 20's bar, >= 95% for every field) are not here.
+FLOORS = {"title": 1.0, "difficulty": 1.0, "rfc": 0.99, "repos": 0.97, "paths": 0.97, "tests": 0.98,
+          "acceptance": 0.99, "track": 0.99, "reward": 0.99}
 
 
 def test_labelled_fields_match_the_hand_labels():
     tally, misses = eval_import.score(IMPORTS)
     for field, (right, n) in tally.items():
         assert n and right / n >= FLOORS[field], (field, right, n, [m for m in misses if f" {field}: " in m])
+
+
+def test_every_collection_reads_at_least_95_percent_of_its_labelled_fields():
+    per, misses = eval_import.score_by_collection(IMPORTS)
+    for file, fields in per.items():
+        right, n = sum(r for r, _ in fields.values()), sum(k for _, k in fields.values())
+        assert right / n >= 0.95, (file, right, n, [m for m in misses if m.startswith(file)])
