@@ -143,7 +143,8 @@ SECTION_LABELS: list[tuple[str, str]] = [
     ("desc", r"详细任务说明|详细描述|任务描述|任务说明|任务目标|赛题简介|项目介绍|主要工作内容|代码复现|复现目标|代码迁移|代码实现|复现|Description|Details|Overview"),
     ("bg", r"任务背景|背景|Background"),
     ("submit", r"提交内容|任务提交|提交要求|提交方式|交付内容|Deliverables|Submission|What to submit|Where to submit"),
-    ("accept", r"验收标准|验收要求|验收说明|验收方式|验收成果|合入标准|预期效果|复现要求|要求|Acceptance(?: criteria)?"),
+    ("accept", r"验收标准|验收要求|验收说明|验收方式|验收成果|验收条件|合入标准|完成标准|交付标准|考核标准|评价标准|评审标准|通过标准|"
+               r"预期效果|复现要求|要求|Acceptance(?: criteria)?|Definition of done"),
     ("req", r"技术要求|机器要求|营员要求[^:：]*|技术标签|Requirements|Skills"),
     ("list", r"题目内容|任务列表|Tasks"),
     ("ref", r"参考链接|参考代码链接|参考资料|参考步骤|参考内容|论文链接|案例链接|相关实现|路线参考|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
@@ -897,7 +898,9 @@ def _mentions(text: str, ctx: Context, loose: bool = False) -> list[tuple[int, s
         if m.group(1) in orgs or full in ctx.repos:
             out.append((m.start(), full if full in ctx.repos else full))
     for name, repo in short.items():
-        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text):
+        # a CamelCase name is the same in any case (`PaddleMix`, `fastdeploy` in prose); `Paddle`, `docs` only as written
+        flags = re.IGNORECASE if re.search(r"[a-z][A-Z]", name) else 0
+        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text, flags):
             if loose or _BEFORE_REPO.search(text[: m.start()]) or _AFTER_REPO.match(text[m.end() :]):
                 out.append((m.start(), repo))
     return sorted(out)
@@ -938,6 +941,12 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
         for m in _FEIJIANG.finditer(text):
             if not re.search(r"基于\s*$|在\s*$", text[: m.start()]):
                 out.append((m.start(), ctx.framework, 1))
+    if ctx.framework:  # `PaddleVideo 套件`, `合入 PaddleRS 仓库`: an organisation's repository nobody linked
+        org, fw = ctx.framework.split("/")
+        known = {r.split("/")[1] for r in [*ctx.repos, *ctx.names]}
+        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/])({re.escape(fw)}[A-Z0-9][A-Za-z0-9_\-]*)(?![A-Za-z0-9_\-/])", text):
+            if m.group(1) not in known and m.group(1) != org and re.match(r"^\s*(?:套件|仓库|代码仓|repo)", text[m.end():], re.IGNORECASE):
+                out.append((m.start(), f"{org}/{m.group(1)}", 2))
     for repo in ctx.others:
         name = repo.split("/")[1]
         for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text):

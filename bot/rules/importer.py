@@ -158,9 +158,12 @@ KNOWN_REPOS = {
     "PaddlePaddle": ["Paddle", "docs", "community", "PaddleScience", "FastDeploy", "PaddleNLP", "PaddleOCR", "PaddleX",
                      "PaddleSpeech", "Paddle2ONNX", "PaConvert", "PaddleMIX", "PaddleDetection", "PaddleCFD", "GraphNet",
                      "PaddleMaterials", "Paddle-Lite", "PaddleSlim", "PaddleClas", "PaddleSeg", "PaddleTS", "PaddleHub",
-                     "PaddleFormers", "PaDiff", "Paddle-Lite-Demo", "PaddleCustomDevice", "ERNIE"],
+                     "PaddleFormers", "PaDiff", "Paddle-Lite-Demo", "PaddleCustomDevice", "ERNIE", "PaddleVideo", "Paddle3D",
+                     "PaddleRec", "PaddleGAN", "PaddleHelix", "PaddleSpatial", "PaddleFleetX", "PaddleYOLO", "PaddleRS",
+                     "X2Paddle", "VisualDL", "PaddleTest", "PaddleQuantum", "Serving", "Paddle-Inference-Demo", "PaddleCloud",
+                     "PaddleFlow", "PARL", "PGL", "PaddleSOT", "PaddleAPEX", "PaddleDepth", "PaddleSleeve", "PaddleFL",
+                     "PaddleDistributed"],
 }
-_BASED_ON = re.compile(r"基于\s*(\S+?)\s*(?:套件|仓库|repo)|(?:提交|合入|迁移)\s*(?:至|到)?\s*(\S+?)\s*(?:套件|仓库|repo|下)", re.IGNORECASE)
 
 
 # Where a repository keeps its code, for paths that name no repository (`ppsci/arch/…` is PaddleScience's);

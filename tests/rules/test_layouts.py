@@ -230,3 +230,13 @@ def test_paths_without_branches_directories_named_in_prose_and_plain_criteria():
     # the link whose text is the repository's name gives way to the path written out on its line;
     # a test that must keep passing is not a test the PR must add
     assert t[23]["targets"] == [{"repo": "PaddlePaddle/PaddleX", "paths": ["paddlex/inference/models/**"]}] and t[23]["tests"] == []
+
+
+def test_an_unlinked_repository_of_the_organisation_named_as_a_repository_and_names_in_any_case():
+    text = ("# 第十三期 套件任务\n\n参考：[Paddle](https://github.com/PaddlePaddle/Paddle)\n\n"
+            "### No.1：视频理解模型\n\n- 详细描述：复现 VideoMAE，代码合入 PaddleVideo 仓库。\n- 完成标准：精度对齐论文。\n\n"
+            "### No.2：多模态示例\n\n- 详细描述：在 PaddleMix 中补充一个示例。\n")
+    g = generate([("c.md", text)])
+    assert g.tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleVideo", "paths": []}]
+    assert g.tasks[1]["acceptance"] == ["精度对齐论文。"]  # 完成标准: criteria by another name
+    assert g.tasks[2]["targets"] == [{"repo": "PaddlePaddle/PaddleMIX", "paths": []}]
