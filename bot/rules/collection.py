@@ -571,6 +571,11 @@ def parse_collection(text: str, file: str) -> Collection:
                 continue
             if num is not None:
                 close()
+                # a task heading leaves the parts opened by deeper headings, and those opened at its own level
+                # unless they are bare dividers (`### FastDeploy套件开发` right above `### NO.57 …`)
+                while len(scopes) > 1 and (scopes[-1].level > level or (scopes[-1].level == level and (
+                        any(x.text.strip() and not _HEADING.match(x.text) for x in scopes[-1].lines) or _PREAMBLE_TITLE.search(scopes[-1].title)))):
+                    scopes.pop()
                 anchor_m = _ANCHOR.search(htext)
                 cur = start(num[0], num[1], no, "heading", level, num[2], anchor_m.group(1) if anchor_m else None)
             elif cur is None or cur.level is None or level <= cur.level or (cur.number is None and not _LABEL.match(plain_h)):

@@ -347,6 +347,7 @@ def generate(
                 "_unsure": e.unsure,
                 "_unit_tests": e.unit_tests,
                 "_group": (c.file, id(b.group)) if b.group is not None else None,
+                "_scope": (c.file, id(b.scopes[-1]) if b.scopes else None),
                 "_track": (c.file, b.track or col_track),
                 "_collection_repo": ctx.collection_repo,
             }
@@ -377,20 +378,38 @@ def generate(
 
 def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> None:
     """Tasks whose lines name no place go where their title, text, group, part of the collection or
-    the collection says (`home_repos`); when nothing says so, or the text is unsure between several
-    repositories, they get none and a warning: a wrong repository is worse than none (replies would
-    send people there and the checklist would reject correct PRs).
+    the collection says (`home_repos`); else where every other task of their group (or part of the
+    collection) goes, when at least three say where and all say the same code repository; when nothing
+    says so, or the text is unsure between several repositories, they get none and a warning: a wrong
+    repository is worse than none (replies would send people there and the checklist would reject
+    correct PRs).
     Tasks that ask for unit tests without naming where get the repository's usual test location."""
-    for num, t in tasks.items():
-        if t["targets"] or t["_kind"] == "table":
-            pass
-        elif t["_home"]:
+    for t in tasks.values():
+        if not t["targets"] and t["_kind"] != "table" and t["_home"]:
             t["targets"] = [{"repo": r, "paths": []} for r in t["_home"]]
+
+    def siblings_say(t: dict) -> str | None:
+        key, value = ("_group", t["_group"]) if t["_group"] is not None else ("_scope", t["_scope"])
+        said = [[tg["repo"] for tg in o["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
+                for o in tasks.values() if o is not t and o[key] == value and o["targets"]]
+        code = {tuple(r) for r in said}
+        if len(said) >= 3 and len(code) == 1 and len(next(iter(code))) == 1:
+            repo = next(iter(code))[0]
+            return repo if not t["_unsure"] or repo in t["_unsure"] else None
+        return None
+
+    filled = {num: siblings_say(t) for num, t in tasks.items() if not t["targets"] and t["_kind"] != "table"}
+    for num, repo in filled.items():
+        t, src = tasks[num], tasks[num]["source"]
+        if repo:
+            t["targets"] = [{"repo": repo, "paths": []}]
+            warnings.append(Warning_(src["file"], src["line"], f"task {num}: no repository in its text; {repo}, where every other task"
+                                     " of its group or section goes: check it", "repository from its section"))
         else:
-            src = t["source"]
             why = (f"it names {', '.join(t['_unsure'])} and nothing says which" if t["_unsure"]
                    else "neither it nor its group, section or collection names one")
             warnings.append(Warning_(src["file"], src["line"], f"task {num}: no repository ({why}); add `targets` to its file", "no repository"))
+    for t in tasks.values():
         if not t["tests"] and t["_unit_tests"] and t["targets"]:
             code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
             t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))

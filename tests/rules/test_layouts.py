@@ -240,3 +240,14 @@ def test_an_unlinked_repository_of_the_organisation_named_as_a_repository_and_na
     assert g.tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleVideo", "paths": []}]
     assert g.tasks[1]["acceptance"] == ["精度对齐论文。"]  # 完成标准: criteria by another name
     assert g.tasks[2]["targets"] == [{"repo": "PaddlePaddle/PaddleMIX", "paths": []}]
+
+
+def test_a_task_that_names_no_repository_goes_where_all_its_siblings_go_with_a_warning():
+    def task(n: int, body: str) -> str:
+        return f"### No.{n}：任务{n}\n\n- 详细描述：{body}\n\n"
+    text = ("# 合集\n\n## 材料方向\n\n本方向的任务与晶体有关。\n\n" + "".join(task(n, "在 PaddleMaterials 中复现模型。") for n in (1, 2, 3))
+            + task(4, "复现一个晶体生成模型。") + "## 部署方向\n\n" + task(5, "为 FastDeploy 新增后端。") + task(6, "优化推理性能。"))
+    g = generate([("c.md", text)])
+    assert g.tasks[4]["targets"] == [{"repo": "PaddlePaddle/PaddleMaterials", "paths": []}]
+    assert any(w.kind == "repository from its section" and "task 4" in w.message for w in g.warnings)
+    assert g.tasks[6]["targets"] == []  # one sibling is not enough to go by
