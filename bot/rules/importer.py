@@ -439,6 +439,10 @@ def _row_task(b, tasks: dict[int, dict[str, Any]]) -> tuple[int | None, str]:
     if b.named_number in tasks and sim(b.named_number) >= sim(b.number):
         return b.named_number, "named"
     if b.number in tasks and (not b.title or sim(b.number) >= 0.5):
+        if sim(b.number) < 0.8 and b.title:  # another task with (nearly) this very title is the one meant
+            exact = [n for n in tasks if n != b.number and sim(n) >= 0.95]
+            if len(exact) == 1:
+                return exact[0], "title"
         return b.number, "number"
     if b.title:
         scored = sorted(((sim(n), n) for n in tasks), reverse=True)
