@@ -888,6 +888,7 @@ _CTX_AFTER = re.compile(
 _FRAMEWORK_WORDS = re.compile(r"飞桨(?:核心|基础)?框架|(?<=在)飞桨(?=中|里|内|上)|Paddle\s*(?:核心|基础)?框架|PaddlePaddle\s*(?:框架|framework)|Paddle\s+framework", re.IGNORECASE)
 _FEIJIANG = re.compile(r"飞桨(?!\s*[A-Za-z]|(?:核心|基础)?框架)")  # 飞桨 alone: the framework, in passing
 
+_REPO_WORD_AFTER = re.compile(r"^\s*(?:套件|仓库|代码仓|repo)", re.IGNORECASE)
 _BEFORE_REPO = re.compile(r"(?:至|到|入|仓库|向|\brepo|\binto|\bto|\bin)\s*$", re.IGNORECASE)
 _AFTER_REPO = re.compile(r"^\s*(?:仓库|代码仓|repo|中|下|主|套件|对应|\brepository)", re.IGNORECASE)
 
@@ -902,13 +903,32 @@ def _mentions(text: str, ctx: Context, loose: bool = False) -> list[tuple[int, s
         full = f"{m.group(1)}/{m.group(2)}"
         if m.group(1) in orgs or full in ctx.repos:
             out.append((m.start(), full if full in ctx.repos else full))
-    for name, repo in short.items():
-        # a CamelCase name is the same in any case (`PaddleMix`, `fastdeploy` in prose); `Paddle`, `docs` only as written
-        flags = re.IGNORECASE if re.search(r"[a-z][A-Z]", name) else 0
-        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text, flags):
-            if loose or _BEFORE_REPO.search(text[: m.start()]) or _AFTER_REPO.match(text[m.end() :]):
+    exact, folded, by_fold = _name_patterns(ctx)
+    for pattern, lookup in ((exact, short), (folded, by_fold)):
+        if pattern is None:
+            continue
+        for m in pattern.finditer(text):
+            repo = lookup.get(m.group(1)) or lookup.get(m.group(1).lower())
+            if repo and (loose or _BEFORE_REPO.search(text[: m.start()]) or _AFTER_REPO.match(text[m.end() :])):
                 out.append((m.start(), repo))
     return sorted(out)
+
+
+def _name_patterns(ctx: Context) -> tuple[re.Pattern | None, re.Pattern | None, dict[str, str]]:
+    """One pattern for the names written as they are (`Paddle`, `docs`) and one, case-blind, for
+    CamelCase names (`PaddleMix`, `fastdeploy` in prose, are PaddleMIX and FastDeploy)."""
+    if "_names" not in ctx.cache:
+        short = ctx.short()
+        camel = [n for n in short if re.search(r"[a-z][A-Z]", n)]
+        plain = [n for n in short if n not in camel]
+
+        def alt(names: list[str], flags: int = 0) -> re.Pattern | None:
+            if not names:
+                return None
+            body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            return re.compile(rf"(?<![A-Za-z0-9_.\-/])({body})(?![A-Za-z0-9_\-/])", flags)
+        ctx.cache["_names"] = (alt(plain), alt(camel, re.IGNORECASE), {n.lower(): short[n] for n in camel})
+    return ctx.cache["_names"]
 
 
 def _split_pairs(text: str, ctx: Context) -> str:
@@ -948,16 +968,23 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
                 out.append((m.start(), ctx.framework, 1))
     if ctx.framework:  # `PaddleVideo 套件`, `合入 PaddleRS 仓库`: an organisation's repository nobody linked
         org, fw = ctx.framework.split("/")
-        known = {r.split("/")[1] for r in [*ctx.repos, *ctx.names]}
-        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/])({re.escape(fw)}[A-Z0-9][A-Za-z0-9_\-]*)(?![A-Za-z0-9_\-/])", text):
-            if m.group(1) not in known and m.group(1) != org and re.match(r"^\s*(?:套件|仓库|代码仓|repo)", text[m.end():], re.IGNORECASE):
+        if ("_unlinked", fw) not in ctx.cache:
+            ctx.cache[("_unlinked", fw)] = (re.compile(rf"(?<![A-Za-z0-9_.\-/])({re.escape(fw)}[A-Z0-9][A-Za-z0-9_\-]*)(?![A-Za-z0-9_\-/])"),
+                                            {r.split("/")[1] for r in [*ctx.repos, *ctx.names]})
+        pattern, known = ctx.cache[("_unlinked", fw)]
+        for m in pattern.finditer(text):
+            if m.group(1) not in known and m.group(1) != org and _REPO_WORD_AFTER.match(text[m.end():]):
                 out.append((m.start(), f"{org}/{m.group(1)}", 2))
-    for repo in ctx.others:
-        name = repo.split("/")[1]
-        for m in re.finditer(rf"(?<![A-Za-z0-9_.\-/]){re.escape(name)}(?![A-Za-z0-9_\-/])", text):
+    if ctx.others:
+        if "_others" not in ctx.cache:
+            names = {r.split("/")[1]: r for r in ctx.others}
+            body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            ctx.cache["_others"] = (re.compile(rf"(?<![A-Za-z0-9_.\-/])({body})(?![A-Za-z0-9_\-/])"), names)
+        pattern, names = ctx.cache["_others"]
+        for m in pattern.finditer(text):
             if _BEFORE_REPO.search(text[: m.start()]) and not re.search(r"\bin\s*$", text[: m.start()]) \
-                    or re.match(r"^\s*(?:仓库|代码仓|repo)", text[m.end():], re.IGNORECASE):
-                out.append((m.start(), repo, 2))
+                    or _REPO_WORD_AFTER.match(text[m.end():]):
+                out.append((m.start(), names[m.group(1)], 2))
     return sorted(set(out))
 
 
@@ -1357,10 +1384,16 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
     if title:
         return title, []
     levels.append(_named(block.lines, ctx, strong=True))
+
+    def shared(part: Group | Scope) -> Counter:
+        key = ("_named", id(part))
+        if key not in ctx.cache:
+            ctx.cache[key] = Counter(_title_named(part.title, ctx)) + _named(part.lines, ctx, strong=True)
+        return ctx.cache[key]
     if block.group is not None:
-        levels.append(Counter(_title_named(block.group.title, ctx)) + _named(block.group.lines, ctx, strong=True))
+        levels.append(shared(block.group))
     for sc in reversed(block.scopes):
-        levels.append(Counter(_title_named(sc.title, ctx)) + _named(sc.lines, ctx, strong=True))
+        levels.append(shared(sc))
     weak = Counter({r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")})
     if len(weak) == 1:  # `参考 PaddleMIX 的 …`: named in passing, but the only one named
         levels.append(weak)

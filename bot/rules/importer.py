@@ -28,6 +28,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -415,37 +416,51 @@ def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> N
             t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))
 
 
+@lru_cache(maxsize=4096)
 def _title_key(text: str) -> str:
     text = strip_links(str(text or "")).replace("\ufe0f", "").lower()
     return re.sub(r"[\s`*_'\"“”‘’()（）\[\]【】:：,，.。、/\\|-]+", "", text)
 
 
-def _similar(a: str, b: str) -> float:
+def _similar(a: str, b: str, floor: float = 0.0) -> float:
+    """How alike two titles are (0..1); below `floor` the answer may be any figure under it."""
     ka, kb = _title_key(a), _title_key(b)
     if not ka or not kb:
         return 0.0
     if ka in kb or kb in ka:
         return min(len(ka), len(kb)) / max(len(ka), len(kb)) * 0.5 + 0.5
-    return SequenceMatcher(None, ka, kb).ratio()
+    if 2 * min(len(ka), len(kb)) / (len(ka) + len(kb)) < floor:
+        return 0.0  # (an upper bound of the ratio below, without building the matcher)
+    if floor and 2 * len(_chars(ka) & _chars(kb)) / (len(_chars(ka)) + len(_chars(kb))) < floor * 0.8:
+        return 0.0  # hardly a character in common
+    m = SequenceMatcher(None, ka, kb)
+    if m.quick_ratio() < floor:
+        return 0.0
+    return m.ratio()
+
+
+@lru_cache(maxsize=4096)
+def _chars(key: str) -> frozenset:
+    return frozenset(key)
 
 
 def _row_task(b, tasks: dict[int, dict[str, Any]]) -> tuple[int | None, str]:
     """Which task an RFC-list row is about: its number, unless its title says it is another task
     (lists whose first column counts rows, or that name the task in the title cell: `NO.37 …`).
     Returns (task id, how it was matched)."""
-    def sim(n: int | None) -> float:
-        return _similar(b.title, tasks[n]["title"]) if n in tasks and b.title else 0.0
+    def sim(n: int | None, floor: float = 0.0) -> float:
+        return _similar(b.title, tasks[n]["title"], floor) if n in tasks and b.title else 0.0
 
     if b.named_number in tasks and sim(b.named_number) >= sim(b.number):
         return b.named_number, "named"
     if b.number in tasks and (not b.title or sim(b.number) >= 0.5):
         if sim(b.number) < 0.8 and b.title:  # another task with (nearly) this very title is the one meant
-            exact = [n for n in tasks if n != b.number and sim(n) >= 0.95]
+            exact = [n for n in tasks if n != b.number and sim(n, 0.95) >= 0.95]
             if len(exact) == 1:
                 return exact[0], "title"
         return b.number, "number"
     if b.title:
-        scored = sorted(((sim(n), n) for n in tasks), reverse=True)
+        scored = sorted(((sim(n, 0.6), n) for n in tasks), reverse=True)
         if scored and scored[0][0] >= 0.75 and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.1):
             return scored[0][1], "title"
     if b.number in tasks:
