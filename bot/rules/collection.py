@@ -1273,7 +1273,7 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             if not line_targets.get(repo):
                 line_targets[repo] = globs
         # repositories named on a target line without a path
-        ments = [r for _, r in _mentions(flat_nourl, ctx) if r != ctx.rfc_repo]
+        ments = [r for pos, r in _mentions(flat_nourl, ctx) if r != ctx.rfc_repo and not is_reference(flat_nourl[:pos])]
         ments += [r for _, r, _ in repo_mentions(flat_nourl, ctx) if r in ctx.others and r not in ments]
         if target_line:
             for r in ments:

@@ -251,3 +251,8 @@ def test_a_task_that_names_no_repository_goes_where_all_its_siblings_go_with_a_w
     assert g.tasks[4]["targets"] == [{"repo": "PaddlePaddle/PaddleMaterials", "paths": []}]
     assert any(w.kind == "repository from its section" and "task 4" in w.message for w in g.warnings)
     assert g.tasks[6]["targets"] == []  # one sibling is not enough to go by
+
+
+def test_a_repository_named_as_something_to_look_at_on_a_submission_line_is_no_target():
+    text = "# 合集\n\n### No.1：新增版面模型\n\n- 提交内容：代码提交到 PaddleMIX 仓库，可参考 PaddleOCR 中的实现。\n"
+    assert generate([("c.md", text)]).tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleMIX", "paths": []}]
