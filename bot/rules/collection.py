@@ -770,7 +770,8 @@ _PATH = re.compile(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)
 _DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.IGNORECASE)
 _AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|写入|位于|位置|路径|(?<!对)于|\bin|\binto|\bto|\bunder)\s*(?:为|是)?\s*[:：]?\s*$", re.IGNORECASE)
 # a path named as a place in a sentence without a submission verb: `在 ppmat/models 下新增…`, `样本位置 X/samples`
-_PLACE_WORD = re.compile(r"(?:位置|路径|位于|存放(?:在|于)?|放置(?:在|于)?|置于|\blocated (?:in|at)|\bunder|\binto)\s*(?:为|是|在)?\s*[:：]?\s*$", re.IGNORECASE)
+_PLACE_WORD = re.compile(r"(?:(?:位置|路径|位于|存放(?:在|于)?|放置(?:在|于)?|置于|\blocated (?:in|at)|\bunder|\binto)\s*(?:为|是|在)?\s*[:：]?"
+                         r"|(?:目录|文件夹|文件|directory|folder|location|path)\s*[:：])\s*$", re.IGNORECASE)
 _PLACE_IN = re.compile(r"(?:(?<![对关])于|在|往|\bin|\bunder|\binto)\s*[:：]?\s*$", re.IGNORECASE)
 _CREATE_AFTER = re.compile(
     r"^\s*(?:目录|文件夹|directory|folder)?\s*(?:下|中|里|内)?\s*(?:的)?[^。；;，,\n]{0,8}?"

@@ -256,3 +256,10 @@ def test_a_task_that_names_no_repository_goes_where_all_its_siblings_go_with_a_w
 def test_a_repository_named_as_something_to_look_at_on_a_submission_line_is_no_target():
     text = "# 合集\n\n### No.1：新增版面模型\n\n- 提交内容：代码提交到 PaddleMIX 仓库，可参考 PaddleOCR 中的实现。\n"
     assert generate([("c.md", text)]).tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleMIX", "paths": []}]
+
+
+def test_a_directory_given_after_a_label_that_names_a_place():
+    text = "# 合集\n\n### No.1：新增材料模型\n\n- 详细描述：在 PaddleMaterials 中复现模型。\n- 代码目录：`ppmat/models`\n- 单测位置：`tests/models`\n"
+    t = generate([("c.md", text)]).tasks[1]
+    assert t["targets"] == [{"repo": "PaddlePaddle/PaddleMaterials", "paths": ["ppmat/models/**", "tests/models/**"]}]
+    assert t["tests"] == ["tests/models/**"]
