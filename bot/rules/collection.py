@@ -780,6 +780,9 @@ _CREATE_AFTER = re.compile(
 )
 # tests a PR must keep passing are not tests it must add: `保证单测 test_x.py 运行成功`
 _MUST_PASS = re.compile(r"(?:保证|确保|验证|使|ensure|make sure)[^。；;\n]*(?:运行成功|成功运行|通过|跑通|\bpass)", re.IGNORECASE)
+# a line whose items are files to write: `实现 torch 上的 test device 工具，两个脚本：`, `需新增以下文件：`
+_FILES_INTRO = re.compile(r"(?:实现|新增|添加|增加|编写|创建|新建|开发|提供|implement|add|create|write)[^。；;\n]{0,24}?"
+                          r"(?:脚本|文件|模块|代码|scripts?|files?|modules?)\s*[:：]\s*$", re.IGNORECASE)
 _SINGLE_DIR = re.compile(r"(?:至|到|放在|放入|写在|合并至|迁移至)\s*[`'\"]?([a-z][a-z0-9_\-]{2,})[`'\"]?\s*(?=目录|文件夹|$|[，,。；;)）])")
 _LIST_SEP = r"(?:\s*(?:[,，、/]|和|及|以及|与|and)\s*)"
 _REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|遵守|遵循|按照|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.IGNORECASE)
@@ -1079,9 +1082,14 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             tests.append(glob)
 
     repo: str | None
+    intro: int | None = None  # indent of a line that introduces files to write (`实现以下两个脚本：`)
     for sec in secs:
         raw = sec.line.text
         text = _plain(raw)
+        line_indent = len(raw) - len(raw.lstrip())
+        item_of_intro = intro is not None and bool(_BULLET.match(raw)) and line_indent >= intro
+        if not item_of_intro:
+            intro = line_indent if _FILES_INTRO.search(text) else None
         if sec.kind == "diff" and sec.label_line and difficulty is None and text:
             difficulty = text.split()[0] if len(text) > 20 else text
             continue
@@ -1221,7 +1229,8 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             has_ext = bool(_EXT.search(segs[-1])) and not placeholder
             is_test = _is_test_path(path)
             before_text, after_text = flat_nourl[: m.start()], flat_nourl[m.end():]
-            placed = bool(_PLACE_WORD.search(before_text)) or (bool(_PLACE_IN.search(before_text)) and bool(_CREATE_AFTER.match(after_text)))
+            placed = bool(_PLACE_WORD.search(before_text)) or (bool(_PLACE_IN.search(before_text)) and bool(_CREATE_AFTER.match(after_text))) \
+                or (item_of_intro and not _plain(before_text).strip(" -*+0123456789.、)"))  # an item of `实现以下脚本：`
             if not target_line and not (placed and sec.kind in ("desc", "submit", "none", "bg")):
                 if is_test and sec.kind in ("desc", "submit", "accept", "none") and not _MUST_PASS.search(flat_nourl):
                     add_test(path if has_ext else _norm_dir(path))

@@ -263,3 +263,10 @@ def test_a_directory_given_after_a_label_that_names_a_place():
     t = generate([("c.md", text)]).tasks[1]
     assert t["targets"] == [{"repo": "PaddlePaddle/PaddleMaterials", "paths": ["ppmat/models/**", "tests/models/**"]}]
     assert t["tests"] == ["tests/models/**"]
+
+
+def test_the_items_of_a_line_that_introduces_files_to_write_are_targets():
+    text = ("# 合集\n\n### No.5：新增 FNO 变体\n\n**任务描述**\n\n本任务需新增以下文件：\n\n"
+            "- `ppsci/arch/fno_variant.py`：模型结构\n- `ppsci/loss/spectral.py`：损失函数\n\n其余代码可参考 ppsci/arch/fno.py。\n")
+    t = generate([("c.md", text)]).tasks[5]
+    assert t["targets"] == [{"repo": "PaddlePaddle/PaddleScience", "paths": ["ppsci/arch/fno_variant.py", "ppsci/loss/spectral.py"]}]
