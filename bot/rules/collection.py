@@ -187,6 +187,7 @@ class Block:
     reward: str | None = None  # from a table's reward column
     scopes: list[Scope] = field(default_factory=list)  # the parts of the collection the task is in, outermost first
     named_number: int | None = None  # a table row whose title cell names another task number than its id column
+    repo_text: str | None = None  # a table row's repository cell
 
 
 @dataclass
@@ -365,6 +366,7 @@ _ID_COL = re.compile(r"^(序号|编号|任务编号|题号|No\.?|NO\.?|ID|#|Task
 _TITLE_COL = re.compile(r"(任务标题|标题|任务名称|题目|名称|Title|Task name|任务|赛题|Task|Issue|课题|项目)\s*$", re.IGNORECASE)
 _DIFF_COL = re.compile(r"(难度|Difficulty|Level)", re.IGNORECASE)
 _RFC_COL = re.compile(r"RFC|设计文档|design doc", re.IGNORECASE)
+_REPO_COL = re.compile(r"仓库|代码仓|^repo|repository|项目地址|提交位置", re.IGNORECASE)
 _REWARD_COL = re.compile(r"奖励|奖金|贡献度|贡献值|积分|Reward|Points", re.IGNORECASE)
 _YES = ("是", "yes", "y", "true", "需要", "要", "✅", "✔", "✔️", "√", "☑", "必须", "required")
 _NO = ("否", "no", "n", "false", "不需要", "不用", "无需", "无", "❌", "✖", "×", "x", "-", "—", "not required")
@@ -425,6 +427,8 @@ def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
     used.add(diffc)
     rewardc = next((i for i, h in enumerate(header) if i not in used and _REWARD_COL.search(h)), None)
     used.add(rewardc)
+    repoc = next((i for i, h in enumerate(header) if i not in used and _REPO_COL.search(h)), None)
+    used.add(repoc)
     titlec = next((i for i, h in enumerate(header) if i not in used and _TITLE_COL.search(h)), None)
     if titlec is None:
         lengths = {i: sum(len(_cell_text(v)) for v in col[i]) for i in range(ncol) if i not in used}
@@ -456,6 +460,8 @@ def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
             b.rfc_required = yes_no(cells[rfcc])
         if rewardc is not None and rewardc < len(cells) and _cell_text(cells[rewardc]):
             b.reward = _cell_text(cells[rewardc])
+        if repoc is not None and repoc < len(cells):
+            b.repo_text = cells[repoc]  # read against the campaign's repositories by the importer
         blocks.append(b)
     return blocks, notes
 
@@ -1390,6 +1396,11 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
     one level: the one a later level names too, else none (unsure): a guess would send people to
     the wrong place."""
     levels: list[Counter] = []
+    if block.repo_text:  # a task table's repository column
+        cell = [r for _, r, _ in repo_mentions(_plain(block.repo_text), ctx)]
+        cell += [f"{m.group(1)}/{m.group(2)}" for m in _GH_LINK.finditer(block.repo_text) if f"{m.group(1)}/{m.group(2)}" not in cell]
+        if cell:
+            return list(dict.fromkeys(cell)), []
     title = _title_named(block.title, ctx)
     if title:
         return title, []

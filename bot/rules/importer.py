@@ -42,6 +42,7 @@ from bot.rules.collection import (
     _plain,
     extract,
     guess_key,
+    home_repos,
     is_chinese,
     parse_collection,
     repo_mentions,
@@ -315,12 +316,16 @@ def generate(
                 by_option.add(num)
                 warnings.append(Warning_(c.file, b.line, f"task block without a number given id {num} by --number-from ({b.title!r})", "numbered by option"))
             where = f"{c.file}:{b.line}"
+            row = None
             if num in tasks:
-                if b.kind == "table" or tasks[num]["_kind"] == "table":
-                    _fill_from_table(tasks[num], b)
+                if b.kind == "table":
+                    _fill_from_table(tasks[num], b, ctx)
                     continue
-                warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"))
-                continue
+                if tasks[num]["_kind"] == "table":  # the text of a task a table listed: it is the task, the row fills in the rest
+                    row = tasks.pop(num)["_row"]
+                else:
+                    warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"))
+                    continue
             e = extract(b, ctx)
             rfc: dict[str, Any] = {"required": bool(b.rfc_required) if b.rfc_required is not None else e.rfc_required}
             if e.rfc_repo and e.rfc_repo != rfc_default.get("repo"):
@@ -343,6 +348,7 @@ def generate(
                 "status": TaskStatus.reserved.value if b.reserved else None,
                 "reward": e.reward or b.reward,
                 "_kind": b.kind,
+                "_row": b if b.kind == "table" else None,
                 "_group_difficulty": e.group_difficulty,
                 "_home": e.home,
                 "_unsure": e.unsure,
@@ -354,6 +360,9 @@ def generate(
             }
             tasks[num] = t
             origin[num] = where
+            if row is not None:
+                t["title"] = t["title"] if b.title else row.title
+                _fill_from_table(t, row, ctx)
             if not b.title:
                 warnings.append(Warning_(c.file, b.line, f"task {num} has no title", "format"))
     _fill_repos(tasks, warnings)
@@ -386,7 +395,7 @@ def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> N
     correct PRs).
     Tasks that ask for unit tests without naming where get the repository's usual test location."""
     for t in tasks.values():
-        if not t["targets"] and t["_kind"] != "table" and t["_home"]:
+        if not t["targets"] and t["_home"]:
             t["targets"] = [{"repo": r, "paths": []} for r in t["_home"]]
 
     def siblings_say(t: dict) -> str | None:
@@ -399,7 +408,7 @@ def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> N
             return repo if not t["_unsure"] or repo in t["_unsure"] else None
         return None
 
-    filled = {num: siblings_say(t) for num, t in tasks.items() if not t["targets"] and t["_kind"] != "table"}
+    filled = {num: siblings_say(t) for num, t in tasks.items() if not t["targets"]}
     for num, repo in filled.items():
         t, src = tasks[num], tasks[num]["source"]
         if repo:
@@ -506,11 +515,13 @@ def _clean_difficulty(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _fill_from_table(t: dict, b) -> None:
+def _fill_from_table(t: dict, b, ctx: Context) -> None:
     if not t.get("difficulty") and b.difficulty:
         t["difficulty"] = b.difficulty
     if t.get("reward") is None and b.reward:
         t["reward"] = b.reward
+    if not t["targets"] and not t["_home"] and b.repo_text:
+        t["_home"] = home_repos(b, ctx)[0]
     if b.rfc_required is not None:
         t["rfc"]["required"] = b.rfc_required
 

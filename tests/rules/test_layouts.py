@@ -270,3 +270,14 @@ def test_the_items_of_a_line_that_introduces_files_to_write_are_targets():
             "- `ppsci/arch/fno_variant.py`：模型结构\n- `ppsci/loss/spectral.py`：损失函数\n\n其余代码可参考 ppsci/arch/fno.py。\n")
     t = generate([("c.md", text)]).tasks[5]
     assert t["targets"] == [{"repo": "PaddlePaddle/PaddleScience", "paths": ["ppsci/arch/fno_variant.py", "ppsci/loss/spectral.py"]}]
+
+
+def test_an_overview_table_with_a_repository_column_and_the_tasks_detailed_below():
+    text = ("# 第十三期 任务合集\n\n## 任务一览\n\n| 序号 | 任务名称 | 难度 | 代码仓库 |\n|--|--|--|--|\n"
+            "| 1 | 新增 foo 模型 | ⭐⭐ | [PaddleNLP](https://github.com/PaddlePaddle/PaddleNLP) |\n"
+            "| 2 | 文档翻译 | ⭐ | PaddlePaddle/docs |\n\n## 任务详情\n\n### No.1：新增 foo 模型\n\n"
+            "- 详细描述：实现 foo 模型。\n- 提交内容：代码放在 paddlenlp/transformers/foo 目录。\n- 验收标准：精度对齐。\n")
+    g = generate([("c.md", text)])
+    assert g.tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleNLP", "paths": ["paddlenlp/transformers/foo/**"]}]
+    assert (g.tasks[1]["difficulty"], g.tasks[1]["acceptance"]) == ("⭐⭐", ["精度对齐。"])  # the row fills in the difficulty
+    assert g.tasks[2]["targets"] == [{"repo": "PaddlePaddle/docs", "paths": []}]  # only listed: its repository cell
