@@ -971,10 +971,14 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
         out.append((pos, repo, 2 if strong else 1))  # `可参考 PaddleNLP 的实现`: something to look at
     if ctx.framework:
         for m in _FRAMEWORK_WORDS.finditer(text):
-            if not re.search(r"基于\s*$|based on\s*$|using\s*$", text[: m.start()], re.IGNORECASE):
-                out.append((m.start(), ctx.framework, 2))
+            before, after = text[: m.start()], text[m.end():]
+            if re.search(r"(?:基于|使用|利用|用|迁移(?:到|至)|转换(?:到|为|成)|based on|using|to)\s*$", before, re.IGNORECASE):
+                continue  # the framework the work uses, not where it goes
+            # `为飞桨框架新增`, `飞桨框架中新增`, `Paddle 框架仓库`: into the framework; `飞桨框架目前不支持…`: in passing
+            into = re.search(r"(?:为|向|给|对)\s*$", before) or re.match(r"^\s*(?:仓库|代码仓|repo|(?:中|内|里)\s*(?:新增|添加|增加|实现|支持|补充|开发))", after, re.IGNORECASE)
+            out.append((m.start(), ctx.framework, 2 if into else 1))
         for m in _FEIJIANG.finditer(text):
-            if not re.search(r"基于\s*$|在\s*$", text[: m.start()]):
+            if not re.search(r"基于\s*$|在\s*$|使用\s*$|用\s*$", text[: m.start()]):
                 out.append((m.start(), ctx.framework, 1))
     if ctx.framework:  # `PaddleVideo 套件`, `合入 PaddleRS 仓库`: an organisation's repository nobody linked
         org, fw = ctx.framework.split("/")

@@ -281,3 +281,12 @@ def test_an_overview_table_with_a_repository_column_and_the_tasks_detailed_below
     assert g.tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleNLP", "paths": ["paddlenlp/transformers/foo/**"]}]
     assert (g.tasks[1]["difficulty"], g.tasks[1]["acceptance"]) == ("⭐⭐", ["精度对齐。"])  # the row fills in the difficulty
     assert g.tasks[2]["targets"] == [{"repo": "PaddlePaddle/docs", "paths": []}]  # only listed: its repository cell
+
+
+def test_the_framework_a_task_uses_is_not_where_it_goes():
+    text = ("此文档展示 **第十三期——科学计算方向任务**。所有任务要求基于 PaddleScience 套件进行开发。\n\n"
+            "### No.1：迁移流场模型\n\n- 详细描述：将 PyTorch 实现迁移到飞桨框架，精度对齐。\n\n"
+            "### No.2：优化器补全\n\n- 详细描述：为飞桨框架新增 amsgrad 选项。\n")
+    g = generate([("c.md", text)])
+    assert g.tasks[1]["targets"] == [{"repo": "PaddlePaddle/PaddleScience", "paths": []}]  # the collection's word
+    assert g.tasks[2]["targets"] == [{"repo": "PaddlePaddle/Paddle", "paths": []}]  # into the framework
