@@ -1395,8 +1395,8 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
     PaddleNLP 套件中新增…`, `提交 PR 到 PaddleOCR`, a path in a repository's package); its group
     header's title and text; the headings and text of the parts around it (`### PaddleMIX 套件开发`);
     a repository its text names only in passing (`参考 PaddleMIX 的 …`), when it is the only one; the
-    collection's title and text (`要求基于 PaddleScience 套件进行开发`); a repository its links alone
-    point into, when it is the only one; the one repository the organiser gave. Several candidates at
+    collection's title and text (`要求基于 PaddleScience 套件进行开发`); the framework named in passing
+    (`飞桨框架目前不支持…`), a repository its links alone point into, when it is the only one; the one repository the organiser gave. Several candidates at
     one level: the one a later level names too, else none (unsure): a guess would send people to
     the wrong place."""
     levels: list[Counter] = []
@@ -1420,10 +1420,12 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
     for sc in reversed(block.scopes):
         levels.append(shared(sc))
     weak = Counter({r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")})
-    if len(weak) == 1:  # `参考 PaddleMIX 的 …`: named in passing, but the only one named
+    if len(weak) == 1 and ctx.framework not in weak:  # `参考 PaddleMIX 的 …`: named in passing, but the only one named
         levels.append(weak)
     if ctx.collection_repo:
         levels.append(Counter([ctx.collection_repo]))
+    if len(weak) == 1 and ctx.framework in weak:  # the framework in passing (`飞桨框架目前不支持…`): after the collection's word
+        levels.append(weak)
     linked = Counter({r: n for r, n in _named(block.lines, ctx, strong=False, links=True).items() if r.split("/")[1] not in ("docs", "community")})
     if len(linked) == 1:  # only links (an issue, an example PR) into one repository
         levels.append(linked)
