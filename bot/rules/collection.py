@@ -351,7 +351,7 @@ def _headers_of_their_own_number(raw: list[str], heads: list[tuple[int, int, str
                 continue
             if num2[0] == num[0]:
                 empty = not any(x.strip() and not re.fullmatch(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*", x) for x in raw[n + 1:n2])
-                if empty or re.search(r"\d", num[1]):
+                if empty or re.search(r"(?:No|NO|no|Task|任务|题目|#)\s*[.．#]?\s*\d+|共\s*\d+|\d+\s*(?:题|个任务|项任务)", num[1]):
                     out[n] = _clean_title(num[1])[0]
             break
     return out
