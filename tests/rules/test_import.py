@@ -12,9 +12,11 @@ EN = DATA / "english_edition.md"
 def test_import_writes_a_tree_that_loads(tmp_path, capsys):
     assert main(["rules", "import", str(EN), "--campaign", "sprint", "--rfc-list", str(DATA / "rfc_list.md"), "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "sprint: 3 tasks found" in out and "with targets: 3/3" in out and "needing an RFC: 1/3" in out
-    # task 14 names no place: it goes where the collection's other tasks go
-    assert "BLOCKING" in out and "no tracker" in out and "neither targets nor tests" not in out
+    assert "sprint: 3 tasks found" in out and "with targets: 2/3" in out and "needing an RFC: 1/3" in out
+    # task 14 names no place and nothing around it does: no repository rather than a guess, and the
+    # summary lists it among what blocks the campaign (its PRs could not be checked)
+    assert "BLOCKING" in out and "no tracker" in out and "1 tasks cannot be checked (no target paths, no tests, no RFC" in out
+    assert "task 14: no repository" in out
     (tmp_path / "sprint" / "campaign.yml").write_text(
         (tmp_path / "sprint" / "campaign.yml").read_text().replace("tracker:", "tracker: o/r#1")
     )
@@ -23,7 +25,8 @@ def test_import_writes_a_tree_that_loads(tmp_path, capsys):
     assert sorted(tasks) == [12, 13, 14]
     assert tasks[12].source.anchor == "task12" and tasks[12].rfc.required is False  # the RFC list wins
     assert tasks[12].in_targets("PaddlePaddle/Paddle", "python/paddle/tensor/stat.py")
-    assert tasks[14].target_repos() == ["PaddlePaddle/Paddle"]
+    assert tasks[14].target_repos() == [] and not tasks[14].checkable
+    assert tasks[13].target_repos() == ["PaddlePaddle/Paddle"]  # `python/paddle/io`: Paddle's package
 
 
 def test_reimport_unchanged_writes_nothing(tmp_path):
