@@ -10,6 +10,7 @@ importer got right, the totals, and (-v) the misses. tests/rules/test_eval_impor
 under the same figures. These are the importer's development collections: a collection it has not
 been tuned on is the real test.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,6 +56,7 @@ def by_file(gen: Generated) -> dict[str, dict[int, dict]]:
 
 
 # ---------------------------------------------------------------- comparing with the labels
+
 
 def _norm_text(s) -> str | None:
     if s is None:
@@ -139,8 +141,10 @@ def score_by_collection(imports: dict[str, Generated]) -> tuple[dict[str, dict[s
 
 def _shown(field: str, task: dict):
     return {
-        "rfc": task["rfc"]["required"], "repos": sorted(t["repo"] for t in task["targets"]),
-        "paths": {t["repo"]: t["paths"] for t in task["targets"]}, "acceptance": bool(task["acceptance"]),
+        "rfc": task["rfc"]["required"],
+        "repos": sorted(t["repo"] for t in task["targets"]),
+        "paths": {t["repo"]: t["paths"] for t in task["targets"]},
+        "acceptance": bool(task["acceptance"]),
     }.get(field, task.get(field))
 
 
@@ -161,10 +165,14 @@ def main() -> None:
         for file, tasks in sorted(by_file(gen).items()):
             n = len(tasks)
             filled = [
-                sum(1 for t in tasks.values() if t["targets"]), sum(1 for t in tasks.values() if t["tests"]),
-                sum(1 for t in tasks.values() if t.get("difficulty")), sum(1 for t in tasks.values() if t.get("track")),
-                sum(1 for t in tasks.values() if t.get("summary")), sum(1 for t in tasks.values() if t["acceptance"]),
-                sum(1 for t in tasks.values() if t.get("reward") is not None), sum(1 for t in tasks.values() if t["rfc"]["required"]),
+                sum(1 for t in tasks.values() if t["targets"]),
+                sum(1 for t in tasks.values() if t["tests"]),
+                sum(1 for t in tasks.values() if t.get("difficulty")),
+                sum(1 for t in tasks.values() if t.get("track")),
+                sum(1 for t in tasks.values() if t.get("summary")),
+                sum(1 for t in tasks.values() if t["acceptance"]),
+                sum(1 for t in tasks.values() if t.get("reward") is not None),
+                sum(1 for t in tasks.values() if t["rfc"]["required"]),
             ]
             print(f"{_short(file, 50):<50} {n:>5} " + " ".join(f"{v:>10}" for v in filled))
     per, misses = score_by_collection(imports)
@@ -174,7 +182,11 @@ def main() -> None:
     print(f"{'collection':<50} " + " ".join(f"{f:>10}" for f in FIELDS) + f" {'all':>7}")
     for file, fields in per.items():
         right, n = sum(v[0] for v in fields.values()), sum(v[1] for v in fields.values())
-        print(f"{_short(file, 50):<50} " + " ".join(f"{f'{r}/{k}' if k else '-':>10}" for r, k in fields.values()) + f" {_pct(right, n):>7}")
+        print(
+            f"{_short(file, 50):<50} "
+            + " ".join(f"{f'{r}/{k}' if k else '-':>10}" for r, k in fields.values())
+            + f" {_pct(right, n):>7}"
+        )
     print(f"{'all collections':<50} " + " ".join(f"{f'{r}/{k}':>10}" for r, k in tally.values()))
     print(f"{'':<50} " + " ".join(f"{_pct(r, k):>10}" for r, k in tally.values()))
     total = [sum(v[0] for v in tally.values()), sum(v[1] for v in tally.values())]

@@ -40,6 +40,7 @@ tests the PR must keep passing (`保证单测 X 运行成功`). The design-doc r
 设计文档/RFC/rfcs on such lines, from process text that asks for one (`开发之前请撰写 RFC 文档`),
 or from a line answering it (`是否需要 RFC：否`). Acceptance criteria are plain text.
 """
+
 from __future__ import annotations
 
 import re
@@ -76,7 +77,12 @@ _SEP = r"\s*(?:[：:、.．\-–—)）|]\s*|\s+|$|(?=[（(【\[]))"
 # numbered forms allowed in headings
 _RESERVED = r"(?P<reserved>\s*[（(]\s*(?:预留|待定|reserved|TBD)\s*[)）])?"
 _HEAD_NUMBERED = re.compile(
-    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*" + _NUM + _RESERVED + r"(?:(?:\*\*|】|\])\s*[：:、.．\-–—|]?\s*|" + _SEP + r")(?P<title>.*)$"
+    r"^(?:\*\*|【|\[)?\s*(?:No|NO|no|No\s|Task|TASK|task|Issue|任务|题目|赛题|项目|课题)\s*[.．#]?\s*"
+    + _NUM
+    + _RESERVED
+    + r"(?:(?:\*\*|】|\])\s*[：:、.．\-–—|]?\s*|"
+    + _SEP
+    + r")(?P<title>.*)$"
 )
 # `### 一、title`: a task when no numbered task follows before the next heading of its level
 _CN_HEAD = re.compile(r"^(?:\*\*)?(?P<num>[一二两三四五六七八九十]{1,3})\s*[、.．]\s*(?P<title>\S.*)$")
@@ -86,7 +92,13 @@ _CN_HEAD = re.compile(r"^(?:\*\*)?(?P<num>[一二两三四五六七八九十]{1,
 _MARK = r"(?:No|NO|no|Task|TASK|task|任务|题目|赛题|#)"
 _REF = _MARK + r"\s*[.．#]?\s*\d+"
 _SPAN = _REF + r"(?:\s*(?:[-–—~～]+|至|到|to|through)\s*(?:" + _MARK + r"\s*[.．#]?\s*)?\d+(?![\dA-Za-z.]))?"
-_GROUP_RE = re.compile(r"^(?:\*\*|【|\[)?\s*(?P<refs>" + _SPAN + r"(?:\s*(?:[,，、/&]|和|及|and)\s*" + _SPAN + r")*)\s*(?:\*\*|】|\])?\s*[：:]?\s*(?P<title>.*?)\s*(?:\*\*)?$")
+_GROUP_RE = re.compile(
+    r"^(?:\*\*|【|\[)?\s*(?P<refs>"
+    + _SPAN
+    + r"(?:\s*(?:[,，、/&]|和|及|and)\s*"
+    + _SPAN
+    + r")*)\s*(?:\*\*|】|\])?\s*[：:]?\s*(?P<title>.*?)\s*(?:\*\*)?$"
+)
 
 
 class _GroupMatch:
@@ -112,10 +124,15 @@ def _group_header(text: str) -> _GroupMatch | None:
 
 
 # a section heading whose words say it is not a task: process, rules, background, FAQ
-_PREAMBLE_TITLE = re.compile(r"流程|说明|标准|要求|背景|介绍|须知|规则|答疑|交流|参考|合入|FAQ|提交方式|注意|总览|产出|Process|Rules|Background|Notes?$", re.IGNORECASE)
+_PREAMBLE_TITLE = re.compile(
+    r"流程|说明|标准|要求|背景|介绍|须知|规则|答疑|交流|参考|合入|FAQ|提交方式|注意|总览|产出|Process|Rules|Background|Notes?$",
+    re.IGNORECASE,
+)
 # numbered forms allowed on plain lines (stricter: explicit separator and a title)
 _LINE_NUMBERED = re.compile(
-    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:No|NO|Task|TASK)\s*[.．#]?\s*(?P<num>\d+)" + _RESERVED + r"(?:\*\*)?\s*(?:[：:、\-–—]|\s)\s*(?P<title>\S.*)$"
+    r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?(?:No|NO|Task|TASK)\s*[.．#]?\s*(?P<num>\d+)"
+    + _RESERVED
+    + r"(?:\*\*)?\s*(?:[：:、\-–—]|\s)\s*(?P<title>\S.*)$"
 )
 _TASK_MARKERS = re.compile(
     r"(任务难度|难度[:：]|详细描述|任务说明|任务描述|提交内容|任务提交|验收标准|"
@@ -140,14 +157,23 @@ _STARS = re.compile(r"((?:\d+(?:\.\d+)?\s*)?(?:⭐️|⭐|🌟|★)+(?:\s*[x×]\
 SECTION_LABELS: list[tuple[str, str]] = [
     ("diff", r"任务难度|难度|Difficulty|Level"),
     ("reward", r"奖励说明|奖励|奖金|Reward"),
-    ("desc", r"详细任务说明|详细描述|任务描述|任务说明|任务目标|赛题简介|项目介绍|主要工作内容|代码复现|复现目标|代码迁移|代码实现|复现|Description|Details|Overview"),
+    (
+        "desc",
+        r"详细任务说明|详细描述|任务描述|任务说明|任务目标|赛题简介|项目介绍|主要工作内容|代码复现|复现目标|代码迁移|代码实现|复现|Description|Details|Overview",
+    ),
     ("bg", r"任务背景|背景|Background"),
     ("submit", r"提交内容|任务提交|提交要求|提交方式|交付内容|Deliverables|Submission|What to submit|Where to submit"),
-    ("accept", r"验收标准|验收要求|验收说明|验收方式|验收成果|验收条件|合入标准|完成标准|交付标准|考核标准|评价标准|评审标准|通过标准|"
-               r"预期效果|复现要求|要求|Acceptance(?: criteria)?|Definition of done"),
+    (
+        "accept",
+        r"验收标准|验收要求|验收说明|验收方式|验收成果|验收条件|合入标准|完成标准|交付标准|考核标准|评价标准|评审标准|通过标准|"
+        r"预期效果|复现要求|要求|Acceptance(?: criteria)?|Definition of done",
+    ),
     ("req", r"技术要求|机器要求|营员要求[^:：]*|技术标签|Requirements|Skills"),
     ("list", r"题目内容|任务列表|Tasks"),
-    ("ref", r"参考链接|参考代码链接|参考资料|参考步骤|参考内容|论文链接|案例链接|相关实现|路线参考|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also"),
+    (
+        "ref",
+        r"参考链接|参考代码链接|参考资料|参考步骤|参考内容|论文链接|案例链接|相关实现|路线参考|参考\s*PR|参考\s*repo|参考|相关资料|References?|See also",
+    ),
 ]
 _LABEL = re.compile(
     r"^(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*)?\s*(?:【|\[)?\s*(?P<label>"
@@ -263,7 +289,10 @@ def _clean_title(text: str) -> tuple[str, str | None, str | None]:
 
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 # a difficulty written after a title in brackets: `（⭐️⭐️）`, `(难度：⭐⭐)`, `【进阶】`
-_TAIL_LEVEL = re.compile(r"[（(【\[]\s*(?:难度|difficulty|level)?\s*[:：]?\s*((?:\d+(?:\.\d+)?\s*)?(?:⭐️|⭐|🌟|★)+|基础|进阶|挑战|简单|中等|困难|较难|easy|medium|hard)\s*[）)】\]]\s*$", re.IGNORECASE)
+_TAIL_LEVEL = re.compile(
+    r"[（(【\[]\s*(?:难度|difficulty|level)?\s*[:：]?\s*((?:\d+(?:\.\d+)?\s*)?(?:⭐️|⭐|🌟|★)+|基础|进阶|挑战|简单|中等|困难|较难|easy|medium|hard)\s*[）)】\]]\s*$",
+    re.IGNORECASE,
+)
 
 
 def _numbered(text: str, heading: bool) -> tuple[int, str, bool] | None:
@@ -325,7 +354,7 @@ def _is_task_body(lines: list[Line]) -> bool:
 def _cn_head_is_task(heads: list[tuple[int, int, str]], k: int) -> bool:
     """Is the k-th heading (a `一、…` one) a task, i.e. no numbered heading sits under it?"""
     _, level, _ = heads[k]
-    for _, lv, text in heads[k + 1:]:
+    for _, lv, text in heads[k + 1 :]:
         if lv <= level:
             break
         if _numbered(_ANCHOR.sub("", text).replace("**", ""), heading=True) or _group_header(text.replace("**", "")):
@@ -343,15 +372,17 @@ def _headers_of_their_own_number(raw: list[str], heads: list[tuple[int, int, str
         num = _numbered(plain, heading=True)
         if num is None:
             continue
-        for n2, lv2, text2 in heads[k + 1:]:
+        for n2, lv2, text2 in heads[k + 1 :]:
             if lv2 < level:
                 break
             num2 = _numbered(_ANCHOR.sub("", text2).replace("**", "").strip(), heading=True)
             if num2 is None:
                 continue
             if num2[0] == num[0]:
-                empty = not any(x.strip() and not re.fullmatch(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*", x) for x in raw[n + 1:n2])
-                if empty or re.search(r"(?:No|NO|no|Task|任务|题目|#)\s*[.．#]?\s*\d+|共\s*\d+|\d+\s*(?:题|个任务|项任务)", num[1]):
+                empty = not any(x.strip() and not re.fullmatch(r"\s*(?:-{3,}|\*{3,}|_{3,})\s*", x) for x in raw[n + 1 : n2])
+                if empty or re.search(
+                    r"(?:No|NO|no|Task|任务|题目|#)\s*[.．#]?\s*\d+|共\s*\d+|\d+\s*(?:题|个任务|项任务)", num[1]
+                ):
                     out[n] = _clean_title(num[1])[0]
             break
     return out
@@ -370,7 +401,9 @@ _REPO_COL = re.compile(r"仓库|代码仓|^repo|repository|项目地址|提交�
 _REWARD_COL = re.compile(r"奖励|奖金|贡献度|贡献值|积分|Reward|Points", re.IGNORECASE)
 _YES = ("是", "yes", "y", "true", "需要", "要", "✅", "✔", "✔️", "√", "☑", "必须", "required")
 _NO = ("否", "no", "n", "false", "不需要", "不用", "无需", "无", "❌", "✖", "×", "x", "-", "—", "not required")
-_DIFF_CELL = re.compile(r"^(?:[\d.]*\s*(?:⭐️|⭐|🌟|★)+.*|基础|进阶|挑战|简单|中等|困难|较难|高|中|低|easy|medium|hard|basic|advanced)$", re.IGNORECASE)
+_DIFF_CELL = re.compile(
+    r"^(?:[\d.]*\s*(?:⭐️|⭐|🌟|★)+.*|基础|进阶|挑战|简单|中等|困难|较难|高|中|低|easy|medium|hard|basic|advanced)$", re.IGNORECASE
+)
 _TASK_REF = re.compile(r"(?:^|[\s\[【(（])(?:No|NO|no|Task|TASK|任务|#)\s*[.．#]?\s*(\d+)(?!\d)")
 
 
@@ -417,13 +450,18 @@ def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
         idc = next((i for i in range(ncol) if _mostly(col[i], lambda v: _table_id(v) is not None)), None)
     if idc is None:
         return None
-    rfcc = next((i for i, h in enumerate(header) if i != idc and _RFC_COL.search(h) and _mostly(col[i], lambda v: yes_no(v) is not None)), None)
+    rfcc = next(
+        (i for i, h in enumerate(header) if i != idc and _RFC_COL.search(h) and _mostly(col[i], lambda v: yes_no(v) is not None)),
+        None,
+    )
     if rfcc is None:
         rfcc = next((i for i in range(ncol) if i != idc and _mostly(col[i], lambda v: yes_no(v) is not None)), None)
     used = {idc, rfcc}
     diffc = next((i for i, h in enumerate(header) if i not in used and _DIFF_COL.search(h)), None)
     if diffc is None:
-        diffc = next((i for i in range(ncol) if i not in used and _mostly(col[i], lambda v: bool(_DIFF_CELL.match(_cell_text(v))))), None)
+        diffc = next(
+            (i for i in range(ncol) if i not in used and _mostly(col[i], lambda v: bool(_DIFF_CELL.match(_cell_text(v))))), None
+        )
     used.add(diffc)
     rewardc = next((i for i, h in enumerate(header) if i not in used and _REWARD_COL.search(h)), None)
     used.add(rewardc)
@@ -444,7 +482,7 @@ def parse_table(rows: list[Line]) -> tuple[list[Block], list[Note]] | None:
         title, anchor, stars = _clean_title(cells[titlec])
         m = _TASK_REF.match(" " + _cell_text(cells[titlec]))
         if m:  # `NO.37 新增 foo` in the title cell: the task's own number
-            title = _clean_title(_cell_text(cells[titlec])[m.end() - 1:].lstrip(" ：:、.-–—"))[0] or title
+            title = _clean_title(_cell_text(cells[titlec])[m.end() - 1 :].lstrip(" ：:、.-–—"))[0] or title
         if num is None:
             if title:
                 notes.append(Note(row.no, f"table row without a task number: {title!r}"))
@@ -509,7 +547,13 @@ def parse_collection(text: str, file: str) -> Collection:
     def close() -> None:
         nonlocal cur
         if cur is not None:
-            if cur.number is not None or cur.kind == "section" or _is_task_body(cur.lines) and not _PREAMBLE_TITLE.search(cur.title or "") and not _SECTION_TITLE.search(cur.title or ""):
+            if (
+                cur.number is not None
+                or cur.kind == "section"
+                or _is_task_body(cur.lines)
+                and not _PREAMBLE_TITLE.search(cur.title or "")
+                and not _SECTION_TITLE.search(cur.title or "")
+            ):
                 keep(cur)
             else:  # a heading that is not a task: its text is the collection's (or the group's) preamble
                 outside(Line(cur.line, "#" * (cur.level or 3) + " " + cur.title))
@@ -519,8 +563,19 @@ def parse_collection(text: str, file: str) -> Collection:
 
     def start(num: int, t_raw: str, no: int, kind: str, level: int | None, reserved: bool, anchor: str | None = None) -> Block:
         t, a, stars = _clean_title(t_raw)
-        b = Block(num, t, no, kind, level=level, anchor=anchor or a, difficulty=stars, reserved=reserved, track=track,
-                  group=group, context=[ln for _, ln in context])
+        b = Block(
+            num,
+            t,
+            no,
+            kind,
+            level=level,
+            anchor=anchor or a,
+            difficulty=stars,
+            reserved=reserved,
+            track=track,
+            group=group,
+            context=[ln for _, ln in context],
+        )
         if not t:
             notes.append(Note(no, f"task {num} has no title"))
         return b
@@ -579,8 +634,16 @@ def parse_collection(text: str, file: str) -> Collection:
                 close()
                 # a task heading leaves the parts opened by deeper headings, and those opened at its own level
                 # unless they are bare dividers (`### FastDeploy套件开发` right above `### NO.57 …`)
-                while len(scopes) > 1 and (scopes[-1].level > level or (scopes[-1].level == level and (
-                        any(x.text.strip() and not _HEADING.match(x.text) for x in scopes[-1].lines) or _PREAMBLE_TITLE.search(scopes[-1].title)))):
+                while len(scopes) > 1 and (
+                    scopes[-1].level > level
+                    or (
+                        scopes[-1].level == level
+                        and (
+                            any(x.text.strip() and not _HEADING.match(x.text) for x in scopes[-1].lines)
+                            or _PREAMBLE_TITLE.search(scopes[-1].title)
+                        )
+                    )
+                ):
                     scopes.pop()
                 anchor_m = _ANCHOR.search(htext)
                 cur = start(num[0], num[1], no, "heading", level, num[2], anchor_m.group(1) if anchor_m else None)
@@ -774,10 +837,15 @@ _VERB = re.compile(
 _RFC_WORDS = re.compile(r"设计文档|\bRFCs?\b|\brfcs\b|design doc", re.IGNORECASE)
 _PATH = re.compile(r"(?<![A-Za-z0-9_.\-/])([A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+)/?")
 _DIR_WORD = re.compile(r"^\s*\)?\s*[^\s，,。；;]{0,6}?(?:目录|文件夹|directory|dir\b|folder)|^\s*(?:下|中)", re.IGNORECASE)
-_AFTER_VERB = re.compile(r"(?:至|到|放在|放入|写在|写入|位于|位置|路径|(?<!对)于|\bin|\binto|\bto|\bunder)\s*(?:为|是)?\s*[:：]?\s*$", re.IGNORECASE)
+_AFTER_VERB = re.compile(
+    r"(?:至|到|放在|放入|写在|写入|位于|位置|路径|(?<!对)于|\bin|\binto|\bto|\bunder)\s*(?:为|是)?\s*[:：]?\s*$", re.IGNORECASE
+)
 # a path named as a place in a sentence without a submission verb: `在 ppmat/models 下新增…`, `样本位置 X/samples`
-_PLACE_WORD = re.compile(r"(?:(?:位置|路径|位于|存放(?:在|于)?|放置(?:在|于)?|置于|\blocated (?:in|at)|\bunder|\binto)\s*(?:为|是|在)?\s*[:：]?"
-                         r"|(?:目录|文件夹|文件|directory|folder|location|path)\s*[:：])\s*$", re.IGNORECASE)
+_PLACE_WORD = re.compile(
+    r"(?:(?:位置|路径|位于|存放(?:在|于)?|放置(?:在|于)?|置于|\blocated (?:in|at)|\bunder|\binto)\s*(?:为|是|在)?\s*[:：]?"
+    r"|(?:目录|文件夹|文件|directory|folder|location|path)\s*[:：])\s*$",
+    re.IGNORECASE,
+)
 _PLACE_IN = re.compile(r"(?:(?<![对关])于|在|往|\bin|\bunder|\binto)\s*[:：]?\s*$", re.IGNORECASE)
 _CREATE_AFTER = re.compile(
     r"^\s*(?:目录|文件夹|directory|folder)?\s*(?:下|中|里|内)?\s*(?:的)?[^。；;，,\n]{0,8}?"
@@ -787,14 +855,26 @@ _CREATE_AFTER = re.compile(
 # tests a PR must keep passing are not tests it must add: `保证单测 test_x.py 运行成功`
 _MUST_PASS = re.compile(r"(?:保证|确保|验证|使|ensure|make sure)[^。；;\n]*(?:运行成功|成功运行|通过|跑通|\bpass)", re.IGNORECASE)
 # a line whose items are files to write: `实现 torch 上的 test device 工具，两个脚本：`, `需新增以下文件：`
-_FILES_INTRO = re.compile(r"(?:实现|新增|添加|增加|编写|创建|新建|开发|提供|implement|add|create|write)[^。；;\n]{0,24}?"
-                          r"(?:脚本|文件|模块|代码|scripts?|files?|modules?)\s*[:：]\s*$", re.IGNORECASE)
-_SINGLE_DIR = re.compile(r"(?:至|到|放在|放入|写在|合并至|迁移至)\s*[`'\"]?([a-z][a-z0-9_\-]{2,})[`'\"]?\s*(?=目录|文件夹|$|[，,。；;)）])")
+_FILES_INTRO = re.compile(
+    r"(?:实现|新增|添加|增加|编写|创建|新建|开发|提供|implement|add|create|write)[^。；;\n]{0,24}?"
+    r"(?:脚本|文件|模块|代码|scripts?|files?|modules?)\s*[:：]\s*$",
+    re.IGNORECASE,
+)
+_SINGLE_DIR = re.compile(
+    r"(?:至|到|放在|放入|写在|合并至|迁移至)\s*[`'\"]?([a-z][a-z0-9_\-]{2,})[`'\"]?\s*(?=目录|文件夹|$|[，,。；;)）])"
+)
 _LIST_SEP = r"(?:\s*(?:[,，、/]|和|及|以及|与|and)\s*)"
-_REFERENCE = re.compile(r"(?:参考|如|例如|示例|举例|比如|遵守|遵循|按照|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$", re.IGNORECASE)
+_REFERENCE = re.compile(
+    r"(?:参考|如|例如|示例|举例|比如|遵守|遵循|按照|e\.g\.|for example|see|like)\s*[:：，,]?\s*(?:[A-Za-z0-9 ]{0,12}\s*[:：，,]?\s*)?$",
+    re.IGNORECASE,
+)
 _EXT = re.compile(r"\.[A-Za-z0-9]{1,6}$")
-_TEST_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])((?:test_[A-Za-z0-9_]+|[A-Za-z0-9_]+_test)\.(?:py|cc|cu|cpp|c|h|go|rs|js|ts))(?![A-Za-z0-9_])")
-_CODE_FILE = re.compile(r"(?<![A-Za-z0-9_./\-])([A-Za-z0-9_\-]+\.(?:py|cc|cu|cpp|c|h|hpp|go|rs|yaml|yml|cmake|proto))(?![A-Za-z0-9_])")
+_TEST_FILE = re.compile(
+    r"(?<![A-Za-z0-9_./\-])((?:test_[A-Za-z0-9_]+|[A-Za-z0-9_]+_test)\.(?:py|cc|cu|cpp|c|h|go|rs|js|ts))(?![A-Za-z0-9_])"
+)
+_CODE_FILE = re.compile(
+    r"(?<![A-Za-z0-9_./\-])([A-Za-z0-9_\-]+\.(?:py|cc|cu|cpp|c|h|hpp|go|rs|yaml|yml|cmake|proto))(?![A-Za-z0-9_])"
+)
 _UNIT_TEST = re.compile(
     r"(?:新增|添加|增加|补充|编写|完成|提供|增强|加上|补齐)[^。；;，,]{0,10}?(?:单测|单元测试|测试用例)|(?:单测|单元测试)\s*(?:代码|中增加|中添加|中补充|补充)"
     r"|\b(?:add|write|provide)\w*\s+(?:\w+\s+){0,3}?unit\s?tests?",
@@ -813,7 +893,9 @@ _RFC_PROCESS = re.compile(
     r"|(?:需要|需|须|requires?|needs?)\s*(?:an?\s*|一份\s*)?(?:RFC|设计文档|design doc)",
     re.IGNORECASE,
 )
-_RFC_ASKED = re.compile(r"^(?:是否)?(?:需要|需)?(?:提交|撰写)?\s*(?:RFC|设计文档)(?:\s*文档)?\s*[?？]?\s*[:：]\s*(\S+)", re.IGNORECASE)
+_RFC_ASKED = re.compile(
+    r"^(?:是否)?(?:需要|需)?(?:提交|撰写)?\s*(?:RFC|设计文档)(?:\s*文档)?\s*[?？]?\s*[:：]\s*(\S+)", re.IGNORECASE
+)
 _RFC_NOT = re.compile(r"不需要|无需|不用|不必|无须|可不|no need|not need|not required|without", re.IGNORECASE)
 _LEAD = re.compile(r"^\s*(?:[-*+•·]|\d+\s*[.)、．]|[（(]\d+[)）]|[a-zA-Z][.)]|[①-⑳]|\[[ xX]\])\s*")
 
@@ -895,7 +977,10 @@ _CTX_AFTER = re.compile(
     r"的[^，,。；;\s]{0,10}?(?:模块|功能|实现|接口|目录|文件|代码|能力|模型|组件))",
     re.IGNORECASE,
 )
-_FRAMEWORK_WORDS = re.compile(r"飞桨(?:核心|基础)?框架|(?<=在)飞桨(?=中|里|内|上)|Paddle\s*(?:核心|基础)?框架|PaddlePaddle\s*(?:框架|framework)|Paddle\s+framework", re.IGNORECASE)
+_FRAMEWORK_WORDS = re.compile(
+    r"飞桨(?:核心|基础)?框架|(?<=在)飞桨(?=中|里|内|上)|Paddle\s*(?:核心|基础)?框架|PaddlePaddle\s*(?:框架|framework)|Paddle\s+framework",
+    re.IGNORECASE,
+)
 _FEIJIANG = re.compile(r"飞桨(?!\s*[A-Za-z]|(?:核心|基础)?框架)")  # 飞桨 alone: the framework, in passing
 
 _REPO_WORD_AFTER = re.compile(r"^\s*(?:套件|仓库|代码仓|repo)", re.IGNORECASE)
@@ -937,6 +1022,7 @@ def _name_patterns(ctx: Context) -> tuple[re.Pattern | None, re.Pattern | None, 
                 return None
             body = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
             return re.compile(rf"(?<![A-Za-z0-9_.\-/])({body})(?![A-Za-z0-9_\-/])", flags)
+
         ctx.cache["_names"] = (alt(plain), alt(camel, re.IGNORECASE), {n.lower(): short[n] for n in camel})
     return ctx.cache["_names"]
 
@@ -944,9 +1030,15 @@ def _name_patterns(ctx: Context) -> tuple[re.Pattern | None, re.Pattern | None, 
 def _split_pairs(text: str, ctx: Context) -> str:
     """`PaddleOCR/PaddleX` names two repositories, not a path: space the slash out."""
     short = ctx.short()
-    return re.sub(r"(?<![A-Za-z0-9_.\-/])([A-Za-z][A-Za-z0-9_.\-]*)/([A-Z][A-Za-z0-9_.\-]*)(?![A-Za-z0-9_\-/])",
-                  lambda m: f"{m.group(1)} / {m.group(2)}" if m.group(1) in short and m.group(2) in short
-                  and m.group(1) not in ctx.orgs() else m.group(0), text)
+    return re.sub(
+        r"(?<![A-Za-z0-9_.\-/])([A-Za-z][A-Za-z0-9_.\-]*)/([A-Z][A-Za-z0-9_.\-]*)(?![A-Za-z0-9_\-/])",
+        lambda m: (
+            f"{m.group(1)} / {m.group(2)}"
+            if m.group(1) in short and m.group(2) in short and m.group(1) not in ctx.orgs()
+            else m.group(0)
+        ),
+        text,
+    )
 
 
 def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
@@ -961,21 +1053,23 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
         if repo == ctx.rfc_repo:
             continue
         name = repo.split("/")[1]
-        if "/" in text[pos:pos + len(repo)] and text[pos:pos + len(repo)] == repo:
+        if "/" in text[pos : pos + len(repo)] and text[pos : pos + len(repo)] == repo:
             out.append((pos, repo, 2))
             continue
-        before, after = text[:pos], text[pos + len(name):]
+        before, after = text[:pos], text[pos + len(name) :]
         if repo == ctx.framework and re.search(r"基于\s*$|based on\s*$|using\s*$|用\s*$", before, re.IGNORECASE):
             continue
         strong = (_CTX_BEFORE.search(before) or _CTX_AFTER.match(after)) and not is_reference(before)
         out.append((pos, repo, 2 if strong else 1))  # `可参考 PaddleNLP 的实现`: something to look at
     if ctx.framework:
         for m in _FRAMEWORK_WORDS.finditer(text):
-            before, after = text[: m.start()], text[m.end():]
+            before, after = text[: m.start()], text[m.end() :]
             if re.search(r"(?:基于|使用|利用|用|迁移(?:到|至)|转换(?:到|为|成)|based on|using|to)\s*$", before, re.IGNORECASE):
                 continue  # the framework the work uses, not where it goes
             # `为飞桨框架新增`, `飞桨框架中新增`, `Paddle 框架仓库`: into the framework; `飞桨框架目前不支持…`: in passing
-            into = re.search(r"(?:为|向|给|对)\s*$", before) or re.match(r"^\s*(?:仓库|代码仓|repo|(?:中|内|里)\s*(?:新增|添加|增加|实现|支持|补充|开发))", after, re.IGNORECASE)
+            into = re.search(r"(?:为|向|给|对)\s*$", before) or re.match(
+                r"^\s*(?:仓库|代码仓|repo|(?:中|内|里)\s*(?:新增|添加|增加|实现|支持|补充|开发))", after, re.IGNORECASE
+            )
             out.append((m.start(), ctx.framework, 2 if into else 1))
         for m in _FEIJIANG.finditer(text):
             if not re.search(r"基于\s*$|在\s*$|使用\s*$|用\s*$", text[: m.start()]):
@@ -983,11 +1077,13 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
     if ctx.framework:  # `PaddleVideo 套件`, `合入 PaddleRS 仓库`: an organisation's repository nobody linked
         org, fw = ctx.framework.split("/")
         if ("_unlinked", fw) not in ctx.cache:
-            ctx.cache[("_unlinked", fw)] = (re.compile(rf"(?<![A-Za-z0-9_.\-/])({re.escape(fw)}[A-Z0-9][A-Za-z0-9_\-]*)(?![A-Za-z0-9_\-/])"),
-                                            {r.split("/")[1] for r in [*ctx.repos, *ctx.names]})
+            ctx.cache[("_unlinked", fw)] = (
+                re.compile(rf"(?<![A-Za-z0-9_.\-/])({re.escape(fw)}[A-Z0-9][A-Za-z0-9_\-]*)(?![A-Za-z0-9_\-/])"),
+                {r.split("/")[1] for r in [*ctx.repos, *ctx.names]},
+            )
         pattern, known = ctx.cache[("_unlinked", fw)]
         for m in pattern.finditer(text):
-            if m.group(1) not in known and m.group(1) != org and _REPO_WORD_AFTER.match(text[m.end():]):
+            if m.group(1) not in known and m.group(1) != org and _REPO_WORD_AFTER.match(text[m.end() :]):
                 out.append((m.start(), f"{org}/{m.group(1)}", 2))
     if ctx.others:
         if "_others" not in ctx.cache:
@@ -996,14 +1092,32 @@ def repo_mentions(text: str, ctx: Context) -> list[tuple[int, str, int]]:
             ctx.cache["_others"] = (re.compile(rf"(?<![A-Za-z0-9_.\-/])({body})(?![A-Za-z0-9_\-/])"), names)
         pattern, names = ctx.cache["_others"]
         for m in pattern.finditer(text):
-            if _BEFORE_REPO.search(text[: m.start()]) and not re.search(r"\bin\s*$", text[: m.start()]) \
-                    or _REPO_WORD_AFTER.match(text[m.end():]):
+            if (
+                _BEFORE_REPO.search(text[: m.start()])
+                and not re.search(r"\bin\s*$", text[: m.start()])
+                or _REPO_WORD_AFTER.match(text[m.end() :])
+            ):
                 out.append((m.start(), names[m.group(1)], 2))
     return sorted(set(out))
 
 
-_BRANCH_FAMILY = {"release", "releases", "feature", "features", "dev", "hotfix", "fix", "bugfix", "users", "user", "refs", "heads"}
-_BRANCH_LIKE = re.compile(r"^(?:develop|development|master|main|dygraph|gh-pages|v?\d+(?:\.\d+)+(?:-\w+)?|release-[\w.]+|r\d[\w.]*)$", re.IGNORECASE)
+_BRANCH_FAMILY = {
+    "release",
+    "releases",
+    "feature",
+    "features",
+    "dev",
+    "hotfix",
+    "fix",
+    "bugfix",
+    "users",
+    "user",
+    "refs",
+    "heads",
+}
+_BRANCH_LIKE = re.compile(
+    r"^(?:develop|development|master|main|dygraph|gh-pages|v?\d+(?:\.\d+)+(?:-\w+)?|release-[\w.]+|r\d[\w.]*)$", re.IGNORECASE
+)
 _PATHLIKE = re.compile(r"[A-Za-z0-9_.\-]+(?:/[A-Za-z0-9_.\-]+)+")
 
 
@@ -1022,7 +1136,7 @@ def _clause(text: str, a: int, b: int) -> str:
     """The clause around text[a:b] (between separators)."""
     left = max(text.rfind(c, 0, a) for c in "。；;，,\n")
     rights = [i for i in (text.find(c, b) for c in "。；;，,\n") if i >= 0]
-    return text[left + 1: min(rights) if rights else len(text)]
+    return text[left + 1 : min(rights) if rights else len(text)]
 
 
 def _file_placed(text: str, a: int, b: int) -> bool:
@@ -1032,7 +1146,7 @@ def _file_placed(text: str, a: int, b: int) -> bool:
     before = text[sentence_start:a]
     name = _CODE_FILE.pattern
     verbs = list(_VERB.finditer(before))
-    if verbs and re.fullmatch(r"[\s:：]*(?:" + name + _LIST_SEP + r")*", before[verbs[-1].end():]):
+    if verbs and re.fullmatch(r"[\s:：]*(?:" + name + _LIST_SEP + r")*", before[verbs[-1].end() :]):
         return True
     m = re.search(r"在\s*((?:" + name + _LIST_SEP + r")*)$", before)
     after = text[b:]
@@ -1047,7 +1161,9 @@ def package_repo(path: str, ctx: Context) -> str | None:
     """The repository a path's first directory belongs to: `fastdeploy/…` FastDeploy's, `ppsci/…`
     PaddleScience's, `paddle/…` Paddle's (a repository's own name, or its package's)."""
     segs = path.split("/")
-    for seg in segs[:2] if segs[0] in _SOURCE_DIRS and len(segs) > 1 else segs[:1]:  # `python/paddle/…`: the package is the second
+    for seg in (
+        segs[:2] if segs[0] in _SOURCE_DIRS and len(segs) > 1 else segs[:1]
+    ):  # `python/paddle/…`: the package is the second
         key = seg.lower().replace("_", "").replace("-", "")
         if seg in ctx.packages:
             return ctx.packages[seg]
@@ -1060,7 +1176,9 @@ def package_repo(path: str, ctx: Context) -> str | None:
 _SOURCE_DIRS = {"python", "src", "lib", "source", "csrc", "cpp"}
 
 
-def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: Context, home: list[str] | None = None) -> Extracted:
+def _extract_lines(
+    lines: list[Line], title: str, difficulty: str | None, ctx: Context, home: list[str] | None = None
+) -> Extracted:
     """Targets, tests, RFC need, difficulty, summary and acceptance of some lines (a task's, a group's
     or a part's). A path that names no repository goes where the line or the lines above name one,
     else where its first directory says (`fastdeploy/…`), else to `home` (where the task goes)."""
@@ -1150,12 +1268,17 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         flat += raw[pos:]
         link_text = {u: flat[a:b].strip() for u, (a, b) in zip(pieces, link_spans)}
         urls = [u for u, (a, _) in zip(pieces, link_spans) if not _REFERENCE.search(flat[:a]) and not is_reference(flat[:a])]
-        urls += [u.group(0) for u in _URL.finditer(flat) if not _REFERENCE.search(flat[: u.start()]) and not is_reference(flat[: u.start()])]
+        urls += [
+            u.group(0)
+            for u in _URL.finditer(flat)
+            if not _REFERENCE.search(flat[: u.start()]) and not is_reference(flat[: u.start()])
+        ]
         flat_nourl = _URL.sub(lambda m: " " * len(m.group(0)), flat)
         line_targets: dict[str, list[str]] = {}
         soft: dict[str, list[str]] = {}  # paths of links whose text is just a repository's name (`[PaddleSlim](…/tree/…/ocr)`)
-        in_path = {u for u, (a, b) in zip(pieces, link_spans)
-                   if (b < len(flat) and flat[b] == "/") or (a > 0 and flat[a - 1] == "/")}  # `Repo/[ocr](…)/assets/`
+        in_path = {
+            u for u, (a, b) in zip(pieces, link_spans) if (b < len(flat) and flat[b] == "/") or (a > 0 and flat[a - 1] == "/")
+        }  # `Repo/[ocr](…)/assets/`
         for url in urls:
             if url in in_path:
                 continue  # a piece of a path written out around it: that path is read below
@@ -1170,8 +1293,10 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
             if parts and parts[0] in ("tree", "blob") and len(parts) >= 2:
                 path = "/".join(strip_branch(parts[1:]))
                 shown = _MD_ESCAPE.sub(r"\1", link_text.get(url, "")).strip().strip("/")
-                if shown != path and ((_FILE_PATH.fullmatch(shown) and "/" in path)
-                                      or (path and _PATHLIKE.fullmatch(shown) and shown.startswith(path + "/"))):
+                if shown != path and (
+                    (_FILE_PATH.fullmatch(shown) and "/" in path)
+                    or (path and _PATHLIKE.fullmatch(shown) and shown.startswith(path + "/"))
+                ):
                     path = shown  # `[python/paddle/tensor/linalg.py](…/math.py)`, `[docs/api/paddle/nn/](…/docs/api/paddle)`: the text is what people read
                 is_rfc = repo == ctx.rfc_repo or path.startswith("rfcs")
                 if is_rfc:
@@ -1204,8 +1329,10 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                 continue  # `可参考 gpu实现 paddle/phi/…/x.cu`, `参考 X 实现`: something to look at
             segs = tok.split("/")
             cut = next((k for k, seg in enumerate(segs) if _PLACEHOLDER.search(seg)), None)
-            if cut is not None or re.match(r"/?[<{]", flat_nourl[m.end(1):m.end(1) + 2]):
-                segs = segs[:cut] if cut is not None else segs  # `tests/transformers/<model>`, `tests/test_xxx.py`: the directory before it
+            if cut is not None or re.match(r"/?[<{]", flat_nourl[m.end(1) : m.end(1) + 2]):
+                segs = (
+                    segs[:cut] if cut is not None else segs
+                )  # `tests/transformers/<model>`, `tests/test_xxx.py`: the directory before it
                 if not segs:
                     continue
                 tok = "/".join(segs) + "/"  # a directory
@@ -1238,9 +1365,12 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
                 continue
             has_ext = bool(_EXT.search(segs[-1])) and not placeholder
             is_test = _is_test_path(path)
-            before_text, after_text = flat_nourl[: m.start()], flat_nourl[m.end():]
-            placed = bool(_PLACE_WORD.search(before_text)) or (bool(_PLACE_IN.search(before_text)) and bool(_CREATE_AFTER.match(after_text))) \
-                or (item_of_intro and not _plain(before_text).strip(" -*+0123456789.、)"))  # an item of `实现以下脚本：`
+            before_text, after_text = flat_nourl[: m.start()], flat_nourl[m.end() :]
+            placed = (
+                bool(_PLACE_WORD.search(before_text))
+                or (bool(_PLACE_IN.search(before_text)) and bool(_CREATE_AFTER.match(after_text)))
+                or (item_of_intro and not _plain(before_text).strip(" -*+0123456789.、)"))
+            )  # an item of `实现以下脚本：`
             if not target_line and not (placed and sec.kind in ("desc", "submit", "none", "bg")):
                 if is_test and sec.kind in ("desc", "submit", "accept", "none") and not _MUST_PASS.search(flat_nourl):
                     add_test(path if has_ext else _norm_dir(path))
@@ -1330,8 +1460,19 @@ def _extract_lines(lines: list[Line], title: str, difficulty: str | None, ctx: C
         rfc_repo = ctx.rfc_repo
     if rfc_said is not None:
         rfc_required = rfc_said
-    return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, summary, accept,
-                     reward=" ".join(reward) or None, unit_tests=unit_tests, rfc_said=rfc_said)
+    return Extracted(
+        targets,
+        tests,
+        rfc_required,
+        rfc_repo,
+        rfc_path,
+        difficulty,
+        summary,
+        accept,
+        reward=" ".join(reward) or None,
+        unit_tests=unit_tests,
+        rfc_said=rfc_said,
+    )
 
 
 def usual_tests(repo: str) -> str:
@@ -1343,7 +1484,10 @@ _TEST_DIR_SINGULAR = {"Paddle"}
 
 
 # a clause that only points at something to look at: `参考 X 实现`, `可参考 gpu实现 X`, `e.g. X`
-_REFERENCE_WORD = re.compile(r"参考|借鉴|仿照|类似于?|复用|例如|比如|(?<![例比])如(?![需果有何下])|示例|举例|遵守|遵循|e\.g\.|for example|\bsee\b|\blike\b|similar to|reuse|follow", re.IGNORECASE)
+_REFERENCE_WORD = re.compile(
+    r"参考|借鉴|仿照|类似于?|复用|例如|比如|(?<![例比])如(?![需果有何下])|示例|举例|遵守|遵循|e\.g\.|for example|\bsee\b|\blike\b|similar to|reuse|follow",
+    re.IGNORECASE,
+)
 
 
 def is_reference(before: str) -> bool:
@@ -1353,7 +1497,9 @@ def is_reference(before: str) -> bool:
     clause = re.split(r"[。；;，,、\n]", before)[-1]
     words = list(_REFERENCE_WORD.finditer(clause))
     last = words[-1] if words else None
-    return last is not None and not _VERB.search(clause[last.end():]) and not _PLACE_WORD.search(clause[last.end():])
+    return last is not None and not _VERB.search(clause[last.end() :]) and not _PLACE_WORD.search(clause[last.end() :])
+
+
 _NOT_WHERE = ("ref", "req", "list")  # sections that name repositories as references or skills, not as where work goes
 
 
@@ -1402,7 +1548,9 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
     levels: list[Counter] = []
     if block.repo_text:  # a task table's repository column
         cell = [r for _, r, _ in repo_mentions(_plain(block.repo_text), ctx)]
-        cell += [f"{m.group(1)}/{m.group(2)}" for m in _GH_LINK.finditer(block.repo_text) if f"{m.group(1)}/{m.group(2)}" not in cell]
+        cell += [
+            f"{m.group(1)}/{m.group(2)}" for m in _GH_LINK.finditer(block.repo_text) if f"{m.group(1)}/{m.group(2)}" not in cell
+        ]
         if cell:
             return list(dict.fromkeys(cell)), []
     title = _title_named(block.title, ctx)
@@ -1415,18 +1563,27 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
         if key not in ctx.cache:
             ctx.cache[key] = Counter(_title_named(part.title, ctx)) + _named(part.lines, ctx, strong=True)
         return ctx.cache[key]
+
     if block.group is not None:
         levels.append(shared(block.group))
     for sc in reversed(block.scopes):
         levels.append(shared(sc))
-    weak = Counter({r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")})
+    weak = Counter(
+        {r: n for r, n in _named(block.lines, ctx, strong=False).items() if r.split("/")[1] not in ("docs", "community")}
+    )
     if len(weak) == 1 and ctx.framework not in weak:  # `参考 PaddleMIX 的 …`: named in passing, but the only one named
         levels.append(weak)
     if ctx.collection_repo:
         levels.append(Counter([ctx.collection_repo]))
     if len(weak) == 1 and ctx.framework in weak:  # the framework in passing (`飞桨框架目前不支持…`): after the collection's word
         levels.append(weak)
-    linked = Counter({r: n for r, n in _named(block.lines, ctx, strong=False, links=True).items() if r.split("/")[1] not in ("docs", "community")})
+    linked = Counter(
+        {
+            r: n
+            for r, n in _named(block.lines, ctx, strong=False, links=True).items()
+            if r.split("/")[1] not in ("docs", "community")
+        }
+    )
     if len(linked) == 1:  # only links (an issue, an example PR) into one repository
         levels.append(linked)
     if ctx.only_repo:
@@ -1439,7 +1596,7 @@ def home_repos(block: Block, ctx: Context) -> tuple[list[str], list[str]]:
         if len(top) == 1 or top[0][1] > 2 * top[1][1]:
             return [top[0][0]], []
         tied = [r for r, n in top if n * 2 >= top[0][1]]
-        for later in levels[k + 1:]:
+        for later in levels[k + 1 :]:
             hit = [r for r in tied if r in later]
             if len(hit) == 1:
                 return hit, []
@@ -1500,8 +1657,21 @@ def extract(block: Block, ctx: Context) -> Extracted:
         for t in tests:
             if t not in targets[main] and not any(t.startswith(g[:-2]) for g in targets[main] if g.endswith("/**")):
                 targets[main].append(t)
-    return Extracted(targets, tests, rfc_required, rfc_repo, rfc_path, difficulty, own.summary, accept,
-                     reward=reward, unit_tests=unit_tests, home=home, unsure=unsure, group_difficulty=group_difficulty)
+    return Extracted(
+        targets,
+        tests,
+        rfc_required,
+        rfc_repo,
+        rfc_path,
+        difficulty,
+        own.summary,
+        accept,
+        reward=reward,
+        unit_tests=unit_tests,
+        home=home,
+        unsure=unsure,
+        group_difficulty=group_difficulty,
+    )
 
 
 # ---------------------------------------------------------------- the whole collection

@@ -20,6 +20,7 @@ Task files of tasks no longer in the collection are kept and reported.
 Blocks without a task number are reported with file:line and skipped, unless `number_from`
 is given: then they get N, N+1, ... in document order, skipping ids already taken.
 """
+
 from __future__ import annotations
 
 import io
@@ -108,13 +109,19 @@ class Report:
         out = []
         cfile = f"{self.slug}/campaign.yml"
         if self.no_tracker:
-            out.append(f"no tracker: nobody can claim a task until {cfile} says `tracker: owner/repo#N` (the issue where people comment)")
+            out.append(
+                f"no tracker: nobody can claim a task until {cfile} says `tracker: owner/repo#N` (the issue where people comment)"
+            )
         if self.no_repos:
-            out.append(f"no repos: no pull request will be reviewed until {cfile} lists `repos: [owner/repo]` (or import with --repo)")
+            out.append(
+                f"no repos: no pull request will be reviewed until {cfile} lists `repos: [owner/repo]` (or import with --repo)"
+            )
         if self.unchecked:
             ids = ", ".join(str(i) for i in self.unchecked[:30]) + (" …" if len(self.unchecked) > 30 else "")
-            out.append(f"{len(self.unchecked)} tasks cannot be checked (no target paths, no tests, no RFC: a review can verify nothing but"
-                       f" the repository): {ids}; add `targets` with paths, or `tests`, to their files")
+            out.append(
+                f"{len(self.unchecked)} tasks cannot be checked (no target paths, no tests, no RFC: a review can verify nothing but"
+                f" the repository): {ids}; add `targets` with paths, or `tests`, to their files"
+            )
         return out
 
     def render(self) -> str:
@@ -138,16 +145,21 @@ class Report:
         groups: dict[str, list[Warning_]] = {}
         for w in self.warnings:
             groups.setdefault(w.kind, []).append(w)
-        lines.append(f"warnings: {len(self.warnings)}" + (" (" + ", ".join(f"{len(v)} {k}" for k, v in groups.items()) + ")" if groups else ""))
+        lines.append(
+            f"warnings: {len(self.warnings)}"
+            + (" (" + ", ".join(f"{len(v)} {k}" for k, v in groups.items()) + ")" if groups else "")
+        )
         for kind, ws in groups.items():
             lines.append(f"  {kind} ({len(ws)}):")
             lines += [f"    {w}" for w in ws[:5]]
             if len(ws) > 5:
                 lines.append(f"    … and {len(ws) - 5} more like these")
         if self.to_fill:
-            lines.append(f"next: in {self.slug}/campaign.yml fill in {', '.join(self.to_fill)}"
-                         " (tracker: the issue where people claim; maintainers: GitHub logins; claim_policy: limits"
-                         " and expiry; collection_url: where the collection is published, for task links)")
+            lines.append(
+                f"next: in {self.slug}/campaign.yml fill in {', '.join(self.to_fill)}"
+                " (tracker: the issue where people claim; maintainers: GitHub logins; claim_policy: limits"
+                " and expiry; collection_url: where the collection is published, for task links)"
+            )
         return "\n".join(lines)
 
 
@@ -157,24 +169,84 @@ class Report:
 # Repositories of the PaddlePaddle organisation that collections name in words ("提交到 FastDeploy 仓库",
 # "基于 PaddleScience 套件"); recognised by name only when the collections' links point into that org.
 KNOWN_REPOS = {
-    "PaddlePaddle": ["Paddle", "docs", "community", "PaddleScience", "FastDeploy", "PaddleNLP", "PaddleOCR", "PaddleX",
-                     "PaddleSpeech", "Paddle2ONNX", "PaConvert", "PaddleMIX", "PaddleDetection", "PaddleCFD", "GraphNet",
-                     "PaddleMaterials", "Paddle-Lite", "PaddleSlim", "PaddleClas", "PaddleSeg", "PaddleTS", "PaddleHub",
-                     "PaddleFormers", "PaDiff", "Paddle-Lite-Demo", "PaddleCustomDevice", "ERNIE", "PaddleVideo", "Paddle3D",
-                     "PaddleRec", "PaddleGAN", "PaddleHelix", "PaddleSpatial", "PaddleFleetX", "PaddleYOLO", "PaddleRS",
-                     "X2Paddle", "VisualDL", "PaddleTest", "PaddleQuantum", "Serving", "Paddle-Inference-Demo", "PaddleCloud",
-                     "PaddleFlow", "PARL", "PGL", "PaddleSOT", "PaddleAPEX", "PaddleDepth", "PaddleSleeve", "PaddleFL",
-                     "PaddleDistributed"],
+    "PaddlePaddle": [
+        "Paddle",
+        "docs",
+        "community",
+        "PaddleScience",
+        "FastDeploy",
+        "PaddleNLP",
+        "PaddleOCR",
+        "PaddleX",
+        "PaddleSpeech",
+        "Paddle2ONNX",
+        "PaConvert",
+        "PaddleMIX",
+        "PaddleDetection",
+        "PaddleCFD",
+        "GraphNet",
+        "PaddleMaterials",
+        "Paddle-Lite",
+        "PaddleSlim",
+        "PaddleClas",
+        "PaddleSeg",
+        "PaddleTS",
+        "PaddleHub",
+        "PaddleFormers",
+        "PaDiff",
+        "Paddle-Lite-Demo",
+        "PaddleCustomDevice",
+        "ERNIE",
+        "PaddleVideo",
+        "Paddle3D",
+        "PaddleRec",
+        "PaddleGAN",
+        "PaddleHelix",
+        "PaddleSpatial",
+        "PaddleFleetX",
+        "PaddleYOLO",
+        "PaddleRS",
+        "X2Paddle",
+        "VisualDL",
+        "PaddleTest",
+        "PaddleQuantum",
+        "Serving",
+        "Paddle-Inference-Demo",
+        "PaddleCloud",
+        "PaddleFlow",
+        "PARL",
+        "PGL",
+        "PaddleSOT",
+        "PaddleAPEX",
+        "PaddleDepth",
+        "PaddleSleeve",
+        "PaddleFL",
+        "PaddleDistributed",
+    ],
 }
 
 
 # Where a repository keeps its code, for paths that name no repository (`ppsci/arch/…` is PaddleScience's);
 # a repository's own name in lower case (`fastdeploy/`, `paddle/`, `graph_net/`) is recognised without this.
 KNOWN_PACKAGES = {
-    "PaddlePaddle": {"ppsci": "PaddleScience", "ppmat": "PaddleMaterials", "ppocr": "PaddleOCR", "ppdet": "PaddleDetection",
-                     "ppcls": "PaddleClas", "ppdiffusers": "PaddleMIX", "paddlemix": "PaddleMIX", "ppfleetx": "PaddleFleetX",
-                     "ppcfd": "PaddleCFD", "paddlets": "PaddleTS", "paddleseg": "PaddleSeg", "paddlenlp": "PaddleNLP",
-                     "paddlespeech": "PaddleSpeech", "paddlex": "PaddleX", "paddleslim": "PaddleSlim", "paconvert": "PaConvert"},
+    "PaddlePaddle": {
+        "ppsci": "PaddleScience",
+        "ppmat": "PaddleMaterials",
+        "ppocr": "PaddleOCR",
+        "ppdet": "PaddleDetection",
+        "ppcls": "PaddleClas",
+        "ppdiffusers": "PaddleMIX",
+        "paddlemix": "PaddleMIX",
+        "ppfleetx": "PaddleFleetX",
+        "ppcfd": "PaddleCFD",
+        "paddlets": "PaddleTS",
+        "paddleseg": "PaddleSeg",
+        "paddlenlp": "PaddleNLP",
+        "paddlespeech": "PaddleSpeech",
+        "paddlex": "PaddleX",
+        "paddleslim": "PaddleSlim",
+        "paconvert": "PaConvert",
+    },
 }
 FRAMEWORK = {"PaddlePaddle": "Paddle"}  # the organisation's framework: `飞桨框架`, `Paddle 框架`
 
@@ -209,9 +281,16 @@ def _context(collections: list[Collection], campaign: dict | None, extra_repos: 
     packages = {pkg: f"{org}/{name}" for org in sorted(orgs) for pkg, name in KNOWN_PACKAGES.get(org, {}).items()}
     mine = {r.split("/")[1] for r in repos + names}
     others = [r for r in linked if r.split("/")[0] not in orgs and r.split("/")[1] not in mine]  # not a fork of ours
-    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names, framework=framework,
-                   packages=packages, others=others,
-                   only_repo=extra_repos[0] if len(extra_repos) == 1 else known[0] if len(known) == 1 else None)
+    return Context(
+        repos=repos,
+        default_repo=default,
+        rfc_repo=rfc_repo,
+        names=names,
+        framework=framework,
+        packages=packages,
+        others=others,
+        only_repo=extra_repos[0] if len(extra_repos) == 1 else known[0] if len(known) == 1 else None,
+    )
 
 
 def _collection_repo(c: Collection, ctx: Context) -> str | None:
@@ -307,14 +386,28 @@ def generate(
             if num is None:
                 if next_id is None:
                     skipped += 1
-                    warnings.append(Warning_(c.file, b.line, f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks", "unnumbered"))
+                    warnings.append(
+                        Warning_(
+                            c.file,
+                            b.line,
+                            f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks",
+                            "unnumbered",
+                        )
+                    )
                     continue
                 while next_id in used:
                     next_id += 1
                 num, next_id = next_id, next_id + 1
                 used.add(num)
                 by_option.add(num)
-                warnings.append(Warning_(c.file, b.line, f"task block without a number given id {num} by --number-from ({b.title!r})", "numbered by option"))
+                warnings.append(
+                    Warning_(
+                        c.file,
+                        b.line,
+                        f"task block without a number given id {num} by --number-from ({b.title!r})",
+                        "numbered by option",
+                    )
+                )
             where = f"{c.file}:{b.line}"
             row = None
             if num in tasks:
@@ -324,7 +417,11 @@ def generate(
                 if tasks[num]["_kind"] == "table":  # the text of a task a table listed: it is the task, the row fills in the rest
                     row = tasks.pop(num)["_row"]
                 else:
-                    warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"))
+                    warnings.append(
+                        Warning_(
+                            c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"
+                        )
+                    )
                     continue
             e = extract(b, ctx)
             rfc: dict[str, Any] = {"required": bool(b.rfc_required) if b.rfc_required is not None else e.rfc_required}
@@ -400,8 +497,11 @@ def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> N
 
     def siblings_say(t: dict) -> str | None:
         key, value = ("_group", t["_group"]) if t["_group"] is not None else ("_scope", t["_scope"])
-        said = [[tg["repo"] for tg in o["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
-                for o in tasks.values() if o is not t and o[key] == value and o["targets"]]
+        said = [
+            [tg["repo"] for tg in o["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
+            for o in tasks.values()
+            if o is not t and o[key] == value and o["targets"]
+        ]
         code = {tuple(r) for r in said}
         if len(said) >= 3 and len(code) == 1 and len(next(iter(code))) == 1:
             repo = next(iter(code))[0]
@@ -413,12 +513,26 @@ def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> N
         t, src = tasks[num], tasks[num]["source"]
         if repo:
             t["targets"] = [{"repo": repo, "paths": []}]
-            warnings.append(Warning_(src["file"], src["line"], f"task {num}: no repository in its text; {repo}, where every other task"
-                                     " of its group or section goes: check it", "repository from its section"))
+            warnings.append(
+                Warning_(
+                    src["file"],
+                    src["line"],
+                    f"task {num}: no repository in its text; {repo}, where every other task"
+                    " of its group or section goes: check it",
+                    "repository from its section",
+                )
+            )
         else:
-            why = (f"it names {', '.join(t['_unsure'])} and nothing says which" if t["_unsure"]
-                   else "neither it nor its group, section or collection names one")
-            warnings.append(Warning_(src["file"], src["line"], f"task {num}: no repository ({why}); add `targets` to its file", "no repository"))
+            why = (
+                f"it names {', '.join(t['_unsure'])} and nothing says which"
+                if t["_unsure"]
+                else "neither it nor its group, section or collection names one"
+            )
+            warnings.append(
+                Warning_(
+                    src["file"], src["line"], f"task {num}: no repository ({why}); add `targets` to its file", "no repository"
+                )
+            )
     for t in tasks.values():
         if not t["tests"] and t["_unit_tests"] and t["targets"]:
             code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
@@ -457,6 +571,7 @@ def _row_task(b, tasks: dict[int, dict[str, Any]]) -> tuple[int | None, str]:
     """Which task an RFC-list row is about: its number, unless its title says it is another task
     (lists whose first column counts rows, or that name the task in the title cell: `NO.37 …`).
     Returns (task id, how it was matched)."""
+
     def sim(n: int | None, floor: float = 0.0) -> float:
         return _similar(b.title, tasks[n]["title"], floor) if n in tasks and b.title else 0.0
 
@@ -486,7 +601,14 @@ def _apply_rfc_list(rl: Collection, tasks: dict[int, dict[str, Any]], warnings: 
     for b in rows:
         num, how = _row_task(b, tasks)
         if num is None:
-            warnings.append(Warning_(rl.file, b.line, f"the RFC list names task {b.number} ({b.title!r}), which the collections do not have", "rfc list"))
+            warnings.append(
+                Warning_(
+                    rl.file,
+                    b.line,
+                    f"the RFC list names task {b.number} ({b.title!r}), which the collections do not have",
+                    "rfc list",
+                )
+            )
             continue
         by_title += how == "title"
         listed.add(num)
@@ -500,8 +622,21 @@ def _apply_rfc_list(rl: Collection, tasks: dict[int, dict[str, Any]], warnings: 
             continue
         t["rfc"]["required"] = b.rfc_required
     if by_title:
-        warnings.append(Warning_(rl.file, None, f"{by_title} rows of the RFC list were matched to tasks by title: their number column is not the tasks' numbers", "rfc list"))
-    says_unlisted_free = bool(re.search(r"不在\s*RFC\s*(?:需求)?列表[^\n]*(?:不需要|无需|不用)|not (?:in|on) the RFC list[^\n]*(?:no|not need)", "\n".join(ln.text for ln in rl.preamble), re.IGNORECASE))
+        warnings.append(
+            Warning_(
+                rl.file,
+                None,
+                f"{by_title} rows of the RFC list were matched to tasks by title: their number column is not the tasks' numbers",
+                "rfc list",
+            )
+        )
+    says_unlisted_free = bool(
+        re.search(
+            r"不在\s*RFC\s*(?:需求)?列表[^\n]*(?:不需要|无需|不用)|not (?:in|on) the RFC list[^\n]*(?:no|not need)",
+            "\n".join(ln.text for ln in rl.preamble),
+            re.IGNORECASE,
+        )
+    )
     for num, t in tasks.items():
         if num in listed:
             continue
@@ -566,7 +701,10 @@ def _norm_campaign(d: dict) -> dict:
 
 
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\t]*")
-_NOT_PLAIN = re.compile(r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$|^\d{4}-\d|^[-+.]?[\d_.:]*$", re.IGNORECASE)  # dates, and number-like runs ("+_")
+_NOT_PLAIN = re.compile(
+    r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$|^\d{4}-\d|^[-+.]?[\d_.:]*$",
+    re.IGNORECASE,
+)  # dates, and number-like runs ("+_")
 
 
 _YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u2028|\u2029|\ufeff")
@@ -583,8 +721,10 @@ def _scalar(v: Any, flow: bool = False) -> str:
     if not flow and _PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text) and text == text.strip() and text.isprintable():
         return text
     # a JSON string is a YAML double-quoted scalar; escape what YAML may not hold raw
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}" if ord(m.group(0)) < 0x10000 else f"\\U{ord(m.group(0)):08x}",
-                            json.dumps(text, ensure_ascii=False))
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group(0)):04x}" if ord(m.group(0)) < 0x10000 else f"\\U{ord(m.group(0)):08x}",
+        json.dumps(text, ensure_ascii=False),
+    )
 
 
 def _flow(v: Any) -> str:
@@ -656,7 +796,9 @@ def _campaign_doc(c: dict) -> CommentedMap:
     return doc
 
 
-def _merge_doc(doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[str, ...], norm, where: str, report: Report) -> bool:
+def _merge_doc(
+    doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[str, ...], norm, where: str, report: Report
+) -> bool:
     """Lay generated values over a loaded file. Returns True when the document changed."""
     changed = False
     cur = norm(plain(doc))
@@ -686,10 +828,16 @@ def _merge_doc(doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[st
 def _checkable(d: dict) -> bool:
     """`Task.checkable` of a task file's fields (or of what the import generated)."""
     try:
-        return Task.model_validate({"id": 1, "title": "x", **{k: v for k, v in d.items() if k in ("targets", "tests", "rfc") and v is not None}}).checkable
+        return Task.model_validate(
+            {"id": 1, "title": "x", **{k: v for k, v in d.items() if k in ("targets", "tests", "rfc") and v is not None}}
+        ).checkable
     except Exception:
         targets = d.get("targets") or []
-        return any(isinstance(x, dict) and x.get("paths") for x in targets) or bool(d.get("tests")) or bool((d.get("rfc") or {}).get("required"))
+        return (
+            any(isinstance(x, dict) and x.get("paths") for x in targets)
+            or bool(d.get("tests"))
+            or bool((d.get("rfc") or {}).get("required"))
+        )
 
 
 def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: str) -> tuple[dict[str, str], dict, Report]:
@@ -705,7 +853,9 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
         doc = y.load(existing["campaign.yml"])
         if isinstance(doc, CommentedMap):
             final_campaign = doc
-        if isinstance(doc, CommentedMap) and _merge_doc(doc, gen.campaign, (record or {}).get("campaign"), CAMPAIGN_FIELDS, _norm_campaign, f"{slug}/campaign.yml", report):
+        if isinstance(doc, CommentedMap) and _merge_doc(
+            doc, gen.campaign, (record or {}).get("campaign"), CAMPAIGN_FIELDS, _norm_campaign, f"{slug}/campaign.yml", report
+        ):
             writes["campaign.yml"] = dump(doc)
         else:
             report.unchanged += 1
@@ -754,12 +904,18 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
         "reward": sum(1 for t in tasks.values() if t.get("reward") is not None),
         "reserved": sum(1 for t in tasks.values() if t.get("status") == TaskStatus.reserved.value),
     }
-    report.unchecked = [num for num, ok in final.items() if not ok and gen.tasks[num].get("status") is None]  # placeholders take no claims
+    report.unchecked = [
+        num for num, ok in final.items() if not ok and gen.tasks[num].get("status") is None
+    ]  # placeholders take no claims
     report.no_tracker = not final_campaign.get("tracker")
     report.no_repos = not final_campaign.get("repos")
     policy = final_campaign.get("claim_policy") or {}
-    report.to_fill = [f for f in CAMPAIGN_TO_FILL
-                      if (f == "claim_policy" and not any(v is not None for v in policy.values())) or (f != "claim_policy" and not final_campaign.get(f))]
+    report.to_fill = [
+        f
+        for f in CAMPAIGN_TO_FILL
+        if (f == "claim_policy" and not any(v is not None for v in policy.values()))
+        or (f != "claim_policy" and not final_campaign.get(f))
+    ]
     new_record = {"campaign": gen.campaign, "tasks": {num: t for num, t in tasks.items()}}
     return writes, new_record, report
 
@@ -796,7 +952,9 @@ def run_import(
             campaign = None
     texts = [(Path(p).name, Path(p).read_text(encoding="utf-8")) for p in collections]
     rfc = (Path(rfc_list).name, Path(rfc_list).read_text(encoding="utf-8")) if rfc_list else None
-    gen = generate(texts, rfc_list=rfc, number_from=number_from, campaign=campaign if isinstance(campaign, dict) else None, extra_repos=repos)
+    gen = generate(
+        texts, rfc_list=rfc, number_from=number_from, campaign=campaign if isinstance(campaign, dict) else None, extra_repos=repos
+    )
     writes, new_record, report = merge(gen, existing, record if isinstance(record, dict) else None, slug)
     cdir.mkdir(parents=True, exist_ok=True)
     for name, text in writes.items():
