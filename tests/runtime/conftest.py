@@ -84,14 +84,14 @@ async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float 
         await asyncio.sleep(0.005)
 
 
-async def stopped(task: asyncio.Task, clock: FakeClock, timeout: float = 2.0) -> None:
-    """Wait for a stage's loop to end once told to stop, moving the fake clock so that its sleep ends."""
+async def stopped(task: asyncio.Task, clock: FakeClock, *, step: float = 1.0, timeout: float = 2.0) -> None:
+    """Wait for a stage's loop to end once told to stop, moving the fake clock (by `step`) so that its sleep ends."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while not task.done():
         if loop.time() > deadline:
             task.cancel()
             raise AssertionError(f"{task.get_name()} did not stop")
-        await clock.advance(1)
+        await clock.advance(step)
         await asyncio.sleep(0.005)
     await task
