@@ -202,7 +202,11 @@ class RecordingInstallation:
         return sum(1 for c in self.gh.calls if c.installation_id == self.installation_id)
 
 
-def _keeps_the_protocols() -> tuple[GitHubApi, InstallationApi]:
-    """Checked by mypy (`mypy tests/fakes.py`): the fake is a `GitHubApi`, its installations `InstallationApi`s."""
-    gh = RecordingGitHub()
-    return gh, RecordingInstallation(gh, 1)
+def _a_github_api() -> GitHubApi:
+    """Checked by mypy (`mypy tests/fakes.py`): the fake keeps the Protocol ..."""
+    return RecordingGitHub()
+
+
+def _an_installation_api() -> InstallationApi:
+    """... and so do its installations."""
+    return RecordingInstallation(RecordingGitHub(), 1)
