@@ -29,19 +29,25 @@ async def clock() -> FakeClock:
     return FakeClock(datetime(2026, 3, 1, 9, 0, tzinfo=UTC))
 
 
-@pytest.fixture
-async def store(tmp_path, tmp_path_factory, clock, rules):
-    """The campaign `h9`'s store on the fake clock (leases, retries and board delays follow it):
-    a copy of a database migrated once per test process (migrating takes five times as long)."""
-    template = tmp_path_factory.getbasetemp() / f"stages-{rules.slug}.db"
+async def new_store(path: Path, clock: FakeClock, slugs: list[str], template_dir: Path) -> Store:
+    """A store on the fake clock (leases, retries and board delays follow it) with `slugs`
+    registered: a copy of a database migrated once per test process (migrating takes five times as long)."""
+    template = template_dir / f"stages-{'-'.join(slugs)}.db"
     if not template.exists():
         first = Store(f"sqlite+aiosqlite:///{template}.new")
-        await first.init([rules.slug])
+        await first.init(slugs)
         await first.close()
         Path(f"{template}.new").rename(template)
-    shutil.copyfile(template, tmp_path / "bot.db")
-    s = Store(f"sqlite+aiosqlite:///{tmp_path}/bot.db", lease_seconds=LEASE, clock=clock)
-    await s.init([rules.slug])
+    shutil.copyfile(template, path)
+    s = Store(f"sqlite+aiosqlite:///{path}", lease_seconds=LEASE, clock=clock)
+    await s.init(slugs)
+    return s
+
+
+@pytest.fixture
+async def store(tmp_path, tmp_path_factory, clock, rules):
+    """The campaign `h9`'s store, on the fake clock."""
+    s = await new_store(tmp_path / "bot.db", clock, [rules.slug], tmp_path_factory.getbasetemp())
     yield s
     await s.close()
 

@@ -15,19 +15,29 @@ from bot.github.api import PermanentError, TransientError
 from bot.rules.models import Rules
 from bot.runtime.board_flusher import REREADS, BoardFlusher
 from tests.conftest import make_rules
-from tests.runtime.conftest import stopped, until
+from tests.runtime.conftest import new_store, stopped, until
 
 TRACKER = ("org/paddle", 100)  # (the recording GitHub keys issues by lower-cased repository)
 ORGANISER = "# Hackathon 9th tasks\n\nClaim with 【报名】：N below.\n"
 
 
 @pytest.fixture
-def flusher(all_rules, store, gh, clock) -> BoardFlusher:
+def traced() -> list[str]:
+    return []
+
+
+@pytest.fixture
+def flusher(all_rules, store, gh, clock, traced) -> BoardFlusher:
     gh.bodies[TRACKER] = ORGANISER
-    lines: list[str] = []
-    f = BoardFlusher(all_rules, store, gh, board_delay=2.0, clock=clock, trace=lines.append)
-    f.traced = lines  # type: ignore[attr-defined]
-    return f
+    return BoardFlusher(all_rules, store, gh, board_delay=2.0, clock=clock, trace=traced.append)
+
+
+@pytest.fixture
+async def other_store(tmp_path, tmp_path_factory, clock):
+    """Another database for the same campaign (restored from a backup, rebuilt, or lost and started afresh)."""
+    s = await new_store(tmp_path / "other.db", clock, ["h9"], tmp_path_factory.getbasetemp())
+    yield s
+    await s.close()
 
 
 async def claim(store, clock, task: int, user: str, slug: str = "h9") -> None:
@@ -49,7 +59,7 @@ def board_of(body: str) -> str:
     return body[body.index(BOARD_START) : body.index(BOARD_END) + len(BOARD_END)]
 
 
-async def test_the_board_is_spliced_into_the_tracker_keeping_the_organisers_text(flusher, store, gh, clock):
+async def test_the_board_is_spliced_into_the_tracker_keeping_the_organisers_text(flusher, store, gh, clock, traced):
     await claim(store, clock, 1, "alice")
     assert await flush_dirty(flusher, store) is True
     body = tracker(gh)
@@ -58,7 +68,7 @@ async def test_the_board_is_spliced_into_the_tracker_keeping_the_organisers_text
     assert edit.method == "edit_issue" and edit.args["priority"]  # the board goes before queued replies
     info = await store.board_info("h9")
     assert info["board_edits"] == 1 and not info["board_dirty"] and info["board_lease_owner"] is None
-    [line] = [json.loads(x) for x in flusher.traced]  # type: ignore[attr-defined]
+    [line] = [json.loads(x) for x in traced]
     assert line["kind"] == "UpdateBoard" and line["board"] == board_of(body)
 
 
@@ -72,14 +82,14 @@ async def test_the_board_is_not_written_when_unchanged(flusher, store, gh, clock
     assert not (await store.board_info("h9"))["board_dirty"]
 
 
-async def test_a_tracker_already_showing_the_board_is_not_edited(flusher, store, gh, clock, all_rules):
+async def test_a_tracker_already_showing_the_board_is_not_edited(flusher, store, other_store, gh, clock, all_rules):
     await claim(store, clock, 1, "alice")
     await flush_dirty(flusher, store)
-    other = BoardFlusher(all_rules, store, gh, board_delay=2.0, clock=clock)  # e.g. a store restored from a backup
-    await store._write(lambda conn: conn.exec_driver_sql("UPDATE campaigns SET board_hash = NULL"))
-    await store.mark_board_dirty("h9")
-    assert await flush_dirty(other, store) is False
-    assert [c.method for c in gh.writes()] == ["edit_issue"]  # the first edit only
+    await claim(other_store, clock, 1, "alice")  # a store rebuilt from GitHub (`bot sync`): it never wrote the board
+    rebuilt = BoardFlusher(all_rules, other_store, gh, board_delay=2.0, clock=clock)
+    assert await flush_dirty(rebuilt, other_store) is False
+    assert [c.method for c in gh.writes()] == ["edit_issue"]  # the first store's edit only
+    assert (await other_store.board_info("h9"))["board_hash"] == (await store.board_info("h9"))["board_hash"]
 
 
 async def test_an_organisers_edit_between_read_and_write_is_kept(flusher, store, gh, clock):
@@ -99,8 +109,11 @@ async def test_an_organisers_edit_between_read_and_write_is_kept(flusher, store,
 
 
 async def test_a_tracker_that_keeps_changing_is_left_alone_and_retried_with_backoff(flusher, store, gh, clock):
+    editing = True
+
     def organiser_keeps_editing(inst, args) -> None:
-        gh.bodies[TRACKER] += "."
+        if editing:
+            gh.bodies[TRACKER] += "."
 
     gh.before("get_issue", organiser_keeps_editing)
     await claim(store, clock, 1, "alice")
@@ -108,7 +121,7 @@ async def test_a_tracker_that_keeps_changing_is_left_alone_and_retried_with_back
     assert gh.writes() == [] and len(gh.of("get_issue")) == REREADS + 1
     info = await store.board_info("h9")
     assert info["board_dirty"] and info["board_failures"] == 1 and info["board_lease_owner"] is None
-    gh._hooks.clear()  # the organiser is done
+    editing = False  # the organiser is done
     assert await store.take_dirty_board_since(0) is None  # backing off
     await clock.advance(1.1)
     assert await flush_dirty(flusher, store) is True
@@ -141,18 +154,17 @@ async def test_a_tracker_github_refuses_records_the_error_and_the_board_is_relea
     assert [f for f in await store.failures() if f["type"] == "board"] == []
 
 
-async def test_a_store_that_lost_its_state_never_empties_the_board(flusher, store, gh, clock):
+async def test_a_store_that_lost_its_state_never_empties_the_board(flusher, store, other_store, gh, clock, all_rules):
     await claim(store, clock, 1, "alice")
     await flush_dirty(flusher, store)
     shown = tracker(gh)
-    await store._write(lambda conn: conn.exec_driver_sql("DELETE FROM claims"))  # the database was replaced
-    await store._write(lambda conn: conn.exec_driver_sql("UPDATE campaigns SET board_edits = 0, board_hash = NULL, version = 1"))
-    await store.mark_board_dirty("h9")
-    assert await flush_dirty(flusher, store) is False
+    lost = BoardFlusher(all_rules, other_store, gh, board_delay=2.0, clock=clock)  # the database was lost: a new one
+    await other_store.mark_board_dirty("h9")  # (any change, e.g. someone else's claim)
+    assert await flush_dirty(lost, other_store) is False
     assert tracker(gh) == shown  # @alice is still on the board
-    [warning] = flusher.guard.warnings()
+    [warning] = lost.guard.warnings()  # on /healthz too
     assert "bot sync h9" in warning and "@alice" in warning
-    [failure] = [f for f in await store.failures() if f["type"] == "board"]
+    [failure] = [f for f in await other_store.failures() if f["type"] == "board"]
     assert "bot sync h9" in failure["error"]
 
 

@@ -24,10 +24,13 @@ from tests.runtime.conftest import LEASE, REPO, outbox_rows, queue, reply, stopp
 
 
 @pytest.fixture
-async def executor(store, gh, clock):
-    lines: list[str] = []
-    ex = Executor(store, gh, Leases(store, clock), bot_login=lambda: LOGIN, clock=clock, reply_gap=3.0, trace=lines.append)
-    ex.traced = lines  # type: ignore[attr-defined]
+def traced() -> list[str]:
+    return []
+
+
+@pytest.fixture
+async def executor(store, gh, clock, traced):
+    ex = Executor(store, gh, Leases(store, clock), bot_login=lambda: LOGIN, clock=clock, reply_gap=3.0, trace=traced.append)
     yield ex
     await ex.stop()
 
@@ -264,8 +267,8 @@ async def test_the_sweep_performs_what_a_crashed_worker_left_once_its_lease_runs
     assert gh.posted(REPO, 100) == [reply(1, "alice").body]
 
 
-async def test_trace_sees_every_action_taken_up_as_a_json_line(store, gh, executor):
+async def test_trace_sees_every_action_taken_up_as_a_json_line(store, gh, executor, traced):
     await executor.execute(await queue(store, reply(1, "alice"), SetLabels(REPO, 50, ("hackathon",))))
-    lines = [json.loads(line) for line in executor.traced]  # type: ignore[attr-defined]
+    lines = [json.loads(line) for line in traced]
     assert [(d["kind"], d["number"]) for d in lines] == [("Reply", 100), ("SetLabels", 50)]
     assert lines[0]["body"] == reply(1, "alice").body

@@ -5,15 +5,19 @@ started, so a stored delivery stays in the inbox where the test can see it."""
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 
 import pytest
 
+from bot.core.board import render_board
+from bot.core.model import CampaignState, Claim, Stage
 from bot.runtime.pipeline import Pipeline
 from bot.runtime.server import WEBHOOK_PATH, make_app
 from bot.settings import Settings
 from tests import payloads
 
 SECRET = "s3cret"
+NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def settings(**kw) -> Settings:
@@ -175,11 +179,13 @@ async def test_healthz_is_503_when_the_database_file_is_gone(client, tmp_path):
     assert r.status == 503 and any("database file is missing" in p for p in body["problems"])
 
 
-async def test_healthz_lists_a_lost_store_as_a_warning_without_failing(client, pipeline):
-    pipeline.board.guard._warnings["h9"] = "campaign h9: ... run `bot sync h9`"
+async def test_healthz_lists_a_lost_store_as_a_warning_without_failing(client, pipeline, all_rules):
+    shown = render_board(all_rules.campaigns["h9"], CampaignState(claims=(Claim("h9", 1, "alice", Stage.CLAIMED, NOW),)), "en")
+    assert pipeline.board.guard.holds("h9", "org/Paddle#100", CampaignState(), shown, edits=0)  # the board flusher saw it
     async with client.get("/healthz") as r:
         body = await r.json()
-    assert r.status == 200 and body["warnings"] == ["campaign h9: ... run `bot sync h9`"]
+    [warning] = body["warnings"]
+    assert r.status == 200 and "bot sync h9" in warning and "@alice" in warning
 
 
 async def test_status_shows_counts_failures_and_jobs(client, store):
