@@ -75,7 +75,7 @@ async def outbox_rows(store: Store) -> list[dict]:
     return await store.read(txn)
 
 
-async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 3.0) -> None:
+async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10.0) -> None:
     """Wait (on real time, in steps of 5 ms) until `condition()` holds; fail after `timeout` seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -90,7 +90,7 @@ async def until(condition: Callable[[], bool | Awaitable[bool]], timeout: float 
         await asyncio.sleep(0.005)
 
 
-async def stopped(task: asyncio.Task, clock: FakeClock, *, step: float = 1.0, timeout: float = 2.0) -> None:
+async def stopped(task: asyncio.Task, clock: FakeClock, *, step: float = 1.0, timeout: float = 10.0) -> None:
     """Wait for a stage's loop to end once told to stop, moving the fake clock (by `step`) so that its sleep ends."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout

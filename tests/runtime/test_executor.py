@@ -68,11 +68,12 @@ async def test_a_reply_to_an_issue_answered_less_than_reply_gap_ago_waits_one_to
     executor.submit(await queue(store, reply(1, "alice", number=100)))
     await until(lambda: len(gh.of("create_comment")) == 1)
     executor.submit(await queue(store, reply(2, "bob", number=100), reply(3, "carol", number=200)))
+    submitted = asyncio.get_running_loop().time()
     await until(lambda: all_done(store))
     first, other, again = gh.of("create_comment")
-    assert (other.args["number"], again.args["number"]) == (200, 100)
-    assert other.at - first.at < 0.15  # another issue: at once
-    assert again.at - first.at >= 0.25 - 0.01  # the same issue: after the gap
+    assert (other.args["number"], again.args["number"]) == (200, 100)  # the later reply to another issue went first
+    assert other.at - submitted < 0.2  # ... at once
+    assert again.at - first.at >= 0.25 - 0.01  # the same issue's: after the gap
 
 
 @pytest.mark.parametrize("spent, goes_early", [(EARLY_BELOW - 0.01, True), (EARLY_BELOW, False)])
@@ -86,9 +87,9 @@ async def test_a_waiting_reply_goes_once_its_burst_settles_only_while_the_write_
     await until(lambda: len(gh.posted(REPO, 100)) == 1)
     executor.submit(await queue(store, reply(2, "bob")))
     if goes_early:
-        await until(lambda: len(gh.posted(REPO, 100)) == 2, timeout=1.0)
+        await until(lambda: len(gh.posted(REPO, 100)) == 2)
         first, second = gh.of("create_comment")
-        assert 0.05 - 0.01 <= second.at - first.at < 1.0
+        assert 0.05 - 0.01 <= second.at - first.at < 3.0  # after the burst settled, long before the gap of 30 s
     else:
         await asyncio.sleep(0.2)  # four times the settle time: nothing is posted within it
         assert len(gh.posted(REPO, 100)) == 1
