@@ -105,6 +105,9 @@ class RecordingGitHub:
             self._installations[key] = RecordingInstallation(self, key)
         return self._installations[key]
 
+    async def installations(self) -> list[dict]:
+        return [{"id": i} for i in sorted(self._installations)]
+
     async def repo_installation(self, repo: str) -> int:
         return 1
 
@@ -180,7 +183,7 @@ class RecordingInstallation:
         await self._call("get_pull", repo=repo, number=number)
         return None
 
-    async def pr_files(self, repo: str, number: int) -> list[dict]:
+    async def pr_files(self, repo: str, number: int, *, head_sha: str | None = None) -> list[dict]:
         await self._call("pr_files", repo=repo, number=number)
         return []
 
@@ -192,11 +195,70 @@ class RecordingInstallation:
         await self._call("collaborator_permission", repo=repo, user=user)
         return self.gh.permissions.get(user.lower(), "none")
 
-    async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> dict:
+    async def create_check_run(
+        self,
+        repo: str,
+        *,
+        head_sha: str,
+        name: str,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: list[dict] | None = None,
+    ) -> dict:
         await self._call(
             "create_check_run", repo=repo, head_sha=head_sha, name=name, conclusion=conclusion, title=title, summary=summary
         )
         return {"id": next(self.gh._ids), "name": name, "head_sha": head_sha, "conclusion": conclusion}
+
+    async def annotate(self, repo: str, check_run_id: int, *, title: str, summary: str, annotations: list[dict]) -> dict:
+        await self._call("annotate", repo=repo, check_run_id=check_run_id, annotations=annotations)
+        return {"id": check_run_id}
+
+    # the stages' unit tests need no repository files: an empty repository, writes recorded
+    async def repositories(self) -> list[dict]:
+        return []
+
+    async def get_repo(self, repo: str) -> dict:
+        return {"full_name": repo, "default_branch": "main"}
+
+    async def branch_head(self, repo: str, branch: str) -> str | None:
+        return None
+
+    async def contents(self, repo: str, path: str, *, ref: str) -> list[dict] | dict | None:
+        return None
+
+    async def tree(self, repo: str, sha: str, *, recursive: bool = False) -> dict:
+        return {"sha": sha, "tree": [], "truncated": False}
+
+    async def blob(self, repo: str, sha: str) -> bytes:
+        return b""
+
+    async def create_blob(self, repo: str, content: str) -> str:
+        await self._call("create_blob", repo=repo)
+        return f"blob{next(self.gh._ids)}"
+
+    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str:
+        await self._call("create_tree", repo=repo, entries=entries)
+        return f"tree{next(self.gh._ids)}"
+
+    async def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> str:
+        await self._call("create_commit", repo=repo, message=message)
+        return f"commit{next(self.gh._ids)}"
+
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+        await self._call("set_branch", repo=repo, branch=branch, sha=sha)
+
+    async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
+        return []
+
+    async def create_pull(self, repo: str, *, title: str, head: str, base: str, body: str) -> dict:
+        await self._call("create_pull", repo=repo, title=title)
+        return {"number": next(self.gh._ids)}
+
+    async def update_pull(self, repo: str, number: int, **fields: Any) -> dict:
+        await self._call("update_pull", repo=repo, number=number)
+        return {"number": number}
 
     def request_count(self) -> int:
         return sum(1 for c in self.gh.calls if c.installation_id == self.installation_id)
