@@ -148,13 +148,26 @@ class Verb(StrEnum):
     RENEW = "renew"
     CLOSE_CAMPAIGN = "close-campaign"
     REOPEN_CAMPAIGN = "reopen-campaign"
+    IMPORT = "import"  # propose the task files from the campaign's collections as a pull request
 
 
 ACTIONS = tuple(Verb)
-NO_ARGS = frozenset({Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN})  # line commands that take no arguments
+NO_ARGS = frozenset(
+    {Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN, Verb.IMPORT}
+)  # line commands that take no arguments
 # what a maintainer alone may ask, and what changes a campaign's state
 MAINTAINER_VERBS = frozenset(
-    {Verb.ASSIGN, Verb.UNASSIGN, Verb.DONE, Verb.REOPEN, Verb.CLOSE_TASK, Verb.REFRESH, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN}
+    {
+        Verb.ASSIGN,
+        Verb.UNASSIGN,
+        Verb.DONE,
+        Verb.REOPEN,
+        Verb.CLOSE_TASK,
+        Verb.REFRESH,
+        Verb.CLOSE_CAMPAIGN,
+        Verb.REOPEN_CAMPAIGN,
+        Verb.IMPORT,
+    }
 )
 STATE_VERBS = frozenset(
     {Verb.CLAIM, Verb.UNCLAIM, Verb.SUBMIT, Verb.ASSIGN, Verb.UNASSIGN, Verb.DONE, Verb.REOPEN, Verb.CLOSE_TASK}
@@ -659,6 +672,7 @@ _LINE_NAMES = {
     "renew": Verb.RENEW,
     "close-campaign": Verb.CLOSE_CAMPAIGN,
     "reopen-campaign": Verb.REOPEN_CAMPAIGN,
+    "import": Verb.IMPORT,
 }
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
 
@@ -1014,6 +1028,7 @@ _EXAMPLES = {
     "renew": "/renew 3",
     "close-campaign": "/close-campaign",
     "reopen-campaign": "/reopen-campaign",
+    "import": "/import",
 }
 
 
