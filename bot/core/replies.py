@@ -29,7 +29,7 @@ from typing import Any
 from bot.core import texts
 from bot.core.board import _rows, board_stats
 from bot.core.expiry import lapses_at
-from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage
+from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage, StageEvent
 from bot.core.review import task_url
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task
@@ -215,12 +215,16 @@ def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: lis
 RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot report`)
 
 
-def render_results(rules: CampaignRules, state: CampaignState, lang: Lang) -> str:
-    """The campaign's results when it closes: totals, then one row per person credited (tasks with
-    difficulty and reward, the rewards summed where they add up), at most RESULTS_ROWS rows."""
+def render_results(
+    rules: CampaignRules, state: CampaignState, lang: Lang, history: list[StageEvent] | tuple[StageEvent, ...] = ()
+) -> str:
+    """The campaign's results when it closes: totals, then one row per person credited in leaderboard
+    order (rank, points, tasks with difficulty and reward, the rewards summed where they add up), at most
+    RESULTS_ROWS rows. `history`: the stage history, which orders people equal in points."""
     from bot.core.report import build_report
+    from bot.core.standing import format_points
 
-    report = build_report(rules, state)
+    report = build_report(rules, state, history)
     return (
         texts.render(
             lang,
@@ -229,6 +233,7 @@ def render_results(rules: CampaignRules, state: CampaignState, lang: Lang) -> st
             people=report.people[:RESULTS_ROWS],
             more=max(0, len(report.people) - RESULTS_ROWS),
             cell=texts.escape_cell,
+            points=format_points,
             closed=state.closed_at.strftime("%Y-%m-%d") if state.closed_at else None,
         ).strip("\n")
         + "\n"

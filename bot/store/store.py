@@ -157,7 +157,7 @@ _PUT_PULL = Prepared(
         d,
         pulls,
         ("repo", "number"),
-        ("repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert"),
+        ("repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert", "withdrawn_by"),
     )
 )
 _OPEN_TASK = Prepared(
@@ -560,6 +560,7 @@ class Store:
                 r.url,
                 part=r.part,
                 revert=r.revert,
+                withdrawn_by=r.withdrawn_by,
             )
             for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))
         ]
@@ -635,6 +636,7 @@ class Store:
                                 url=p.url,
                                 part=p.part,
                                 revert=p.revert,
+                                withdrawn_by=p.withdrawn_by,
                             )
                             for p in (ch.pr for ch in run if isinstance(ch, PutPull))
                         ],
