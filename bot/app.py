@@ -135,4 +135,5 @@ async def assemble(
         facts=facts,
         reply_gap=settings.reply_gap,
     )
+    pipeline.router.public_url = settings.public_url if settings.dashboard else None  # `/mine` links to the pages
     return App(settings, rules, store, gateway, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)

@@ -62,11 +62,12 @@ from bot.core.actions import (
 )
 from bot.core.commands import MAINTAINER_VERBS, Command, ParseResult, Verb, clean_lines, new_commands, parse_comment
 from bot.core.expiry import lapses_at, remind_at, when
-from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
+from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage, StageEvent
 from bot.core.replies import (
     notice_marker,
     render_gloss,
     render_help,
+    render_mine,
     render_reply,
     render_results,
     render_status,
@@ -105,6 +106,10 @@ class CommentFacts:
     is_maintainer: bool = False
     task_issue: Task | None = None  # the comment sits on this task's own issue
     bot_login: str | None = None
+    # The campaign's stage history, read by the shell when the comment asks for standings (`/mine`,
+    # `/close-campaign`): it orders people equal in points. Empty: claims count from their claim.
+    history: tuple[StageEvent, ...] = ()
+    public_url: str | None = None  # the dashboard's public address (PUBLIC_URL): `/mine` links to the person's page
 
     def read(self) -> ParseResult:
         """The commands this comment (or, when edited, its new text) gives."""
@@ -359,6 +364,8 @@ def decide_comment(
                 extra_blocks.append(render_status(rules, led.state, cmd.tasks, lang))
             case "help":
                 extra_blocks.append(render_help(rules, lang))
+            case "mine":
+                extra_blocks.append(render_mine(rules, led.state, c.author, lang, history=c.history, public_url=c.public_url))
             case _:
                 notes += _maintainer(rules, led, cmd, now)
                 refresh = refresh or cmd.action == "refresh"
@@ -690,7 +697,7 @@ def _results_blocks(
     tracker, else in a notice on the tracker."""
     if before.closed_at is not None or after.closed_at is None:
         return []
-    results = render_results(rules, after, lang_of(rules))
+    results = render_results(rules, after, lang_of(rules), c.history)
     if not rules.campaign.tracker or (c.repo.lower(), c.number) == (
         (rules.campaign.tracker_repo or "").lower(),
         rules.campaign.tracker_number,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import NamedTuple
+from urllib.parse import quote
 
 from bot.core.expiry import lapses_at
 from bot.core.model import CampaignState, PrState, PullRequest, Stage, StageEvent
@@ -46,6 +47,8 @@ __all__ = [
     "as_number",
     "build_standings",
     "format_points",
+    "page_path",
+    "pr_label",
     "points_unit",
     "read_reward",
     "task_points",
@@ -248,6 +251,11 @@ def build_standings(
         extra.append(Standing(items[0][1][0].author, None, Decimal(0), 0, 0, 0, None, rows))
     extra.sort(key=lambda s: s.login.lower())
     return Standings(points_unit(rules), tuple(board), tuple(extra))
+
+
+def page_path(slug: str, login: str) -> str:
+    """Where a person's page is served: `/campaigns/<slug>/people/<login>` (each part URL-quoted)."""
+    return f"/campaigns/{quote(slug, safe='')}/people/{quote(login, safe='')}"
 
 
 def pr_label(p: PullRequest) -> str:

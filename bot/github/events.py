@@ -106,10 +106,12 @@ class PullRequestEvent(_Loose):
     repository: Repository
     installation: Installation | None = None
     sender: User
+    label: Label | None = None  # the label put on or taken off (`labeled`, `unlabeled`)
 
 
 HANDLED_EVENTS = {"issue_comment", "pull_request"}
-PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review"}
+PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review", "labeled", "unlabeled"}
+LABEL_ACTIONS = {"labeled", "unlabeled"}  # read only for the labels that withdraw a PR's credit (`labels.invalid`, `spam`)
 # Events that change who may do what on a repository: they clear the cached collaborator
 # permissions (applied at intake, never queued).
 ACCESS_EVENTS = {"member", "organization", "membership", "team"}
