@@ -7,10 +7,12 @@ holds (claims, PRs, history), worked out here again from the rules, never with c
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -30,7 +32,7 @@ from bot.core.standing import (
 )
 from bot.core.titles import parse_title
 from bot.rules.models import Rules, Target, Task
-from tests import payloads
+from tests import browser, payloads
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules
 from tests.harness import Harness
 
@@ -484,3 +486,75 @@ async def test_a_spam_label_on_an_open_pr_makes_its_check_neutral(tmp_path):
         assert "@boss" in run["output"]["summary"]
         state = await h.store.state("h9")
         assert state.claim(1, "spammer").stage == Stage.CLAIMED  # the PR's credit withdrawn
+
+
+# ---- the JSON shapes docs/dashboard.md documents ----------------------------------------------------------
+DOC = Path(__file__).resolve().parent.parent / "docs" / "dashboard.md"
+
+
+def documented() -> tuple[dict, dict]:
+    """The JSON examples of docs/dashboard.md: the campaign's, then a person's."""
+    campaign, person = [json.loads(b) for b in re.findall(r"```json\n(.*?)\n```", DOC.read_text(), re.DOTALL)]
+    return campaign, person
+
+
+def same_shape(doc, real, where: str = "$") -> None:
+    """`real` has exactly the documented keys, with values of the documented types (null in either matches:
+    the document says which fields may be null); lists are compared by their first items."""
+    if doc is None or real is None:
+        return
+    if isinstance(doc, dict):
+        assert isinstance(real, dict) and set(real) == set(doc), f"{where}: keys {sorted(real)} vs documented {sorted(doc)}"
+        for key in doc:
+            same_shape(doc[key], real[key], f"{where}.{key}")
+    elif isinstance(doc, list):
+        assert isinstance(real, list), where
+        if doc and real:
+            same_shape(doc[0], real[0], where + "[0]")
+    elif isinstance(doc, bool):
+        assert isinstance(real, bool), where
+    elif isinstance(doc, (int, float)):
+        assert isinstance(real, (int, float)) and not isinstance(real, bool), f"{where}: {real!r} is no number"
+    else:
+        assert type(real) is type(doc), f"{where}: {type(real).__name__} vs documented {type(doc).__name__}"
+
+
+def test_the_json_is_shaped_as_docs_dashboard_md_says():
+    from bot.core.dashboard import build_dashboard, person_json, to_json
+    from bot.core.review import task_url
+
+    rules = rules_with({1: 2})
+    pr = PullRequest("h9", "org/Paddle", 7, "ann", "t", (1,), "code", PrState.MERGED, "https://github.com/org/Paddle/pull/7")
+    st = state_of(claim(1, "ann", Stage.COMPLETED), claim(2, "ann", Stage.PARTLY_DONE), claim(3, "ann"), prs=(pr,))
+    history = [StageEvent(at(1), 1, "ann", Stage.CLAIMED), StageEvent(at(2), 1, "ann", Stage.COMPLETED)]
+    d = build_dashboard(rules, st, history, NOW)
+    campaign_doc, person_doc = documented()
+    real = json.loads(json.dumps(to_json(d)))  # as served
+    same_shape(campaign_doc, real)
+    assert real["leaderboard"] and real["tracks"] and real["tasks"][0]["holders"][0]["prs"]
+    ann = d.standings.person("ann")
+    urls = {h.task: task_url(rules, rules.tasks[h.task]) for h in ann.tasks}
+    real_person = json.loads(json.dumps(person_json(d, ann, urls)))
+    same_shape(person_doc, real_person)
+    assert real_person["tasks"][0]["prs"] and real_person["tasks"][-1]["lapses_at"]
+
+
+@pytest.mark.skipif(not browser.available(), reason="needs /usr/bin/chromium (.ci/run installs it)")
+async def test_a_persons_page_reads_on_a_phone(tmp_path):
+    async with Harness(e2e_rules(), tmp_path) as h, browser.Browser() as b:
+        await h.comment("【报名】：2、4、6", user="a-participant-with-a-rather-long-login")
+        await h.settle()
+        await open_and_merge(h, 31, 3, "a-participant-with-a-rather-long-login")
+        login = "a-participant-with-a-rather-long-login"
+        state = await h.store.state("h9")
+        page = await b.open(f"{h.url}/campaigns/h9/people/{login}", 390, 844, mobile=True)
+        got = await page.eval(
+            """(() => ({tasks: Array.from(document.querySelectorAll('ul.mine li')).map(l => Number(l.dataset.task)),
+                 points: document.querySelector('[data-person=points]').textContent,
+                 overflow: document.documentElement.scrollWidth > window.innerWidth + 1}))()"""
+        )
+        assert got["tasks"] == sorted(c.task for c in state.claims_of(login))
+        assert got["points"] == format_points(expected_points(e2e_rules().campaigns["h9"], state)[login])
+        assert not got["overflow"], "the page scrolls sideways on a phone"
+        assert page.errors == []
+        await page.close()
