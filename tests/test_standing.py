@@ -558,3 +558,19 @@ async def test_a_persons_page_reads_on_a_phone(tmp_path):
         assert not got["overflow"], "the page scrolls sideways on a phone"
         assert page.errors == []
         await page.close()
+
+
+def test_rules_check_warns_of_a_reward_that_is_no_number_and_of_points_for_no_difficulty(tmp_path):
+    from bot.rules.check import check
+
+    root = tmp_path / "rules" / "c"
+    root.mkdir(parents=True)
+    (root / "campaign.yml").write_text(
+        "name: Test\nkey: Hackathon 9th\ntracker: o/r#1\nrepos: [o/r]\npoints: {基础: 2, 史诗: 9}\npartial: 0.25\nsplit: true\n"
+    )
+    target = "targets:\n  - repo: o/r\n    paths: [x/**]\n"
+    (root / "007.yml").write_text(f"id: 7\ntitle: Seven\ndifficulty: 基础\nreward: a T-shirt\n{target}")
+    (root / "008.yml").write_text(f"id: 8\ntitle: Eight\nreward: 0.1🌟\n{target}")
+    found = [(p.file.rsplit("/", 1)[-1], p.line, p.field, p.severity, p.message) for p in check(tmp_path / "rules")]
+    assert [f[:4] for f in found] == [("campaign.yml", 5, "points.史诗", "warning"), ("007.yml", 4, "reward", "warning")]
+    assert "'a T-shirt' is not a number" in found[1][4] and "earns 2 point(s)" in found[1][4]

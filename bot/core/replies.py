@@ -205,7 +205,7 @@ def render_mine(
     Nobody else's claims; someone holding nothing is told how to claim."""
     from bot.core.standing import build_standings, format_points, page_path, pr_label
 
-    standings = build_standings(rules, state, history)
+    standings = build_standings(rules, state, history, only=user)
     me = standings.person(user)
     tracker = rules.campaign.tracker_repo
     unit = standings.unit or ""

@@ -29,12 +29,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from operator import itemgetter
 from typing import NamedTuple
 from urllib.parse import quote
 
-from bot.core.expiry import lapses_at
 from bot.core.model import CampaignState, PrState, PullRequest, Stage, StageEvent
 from bot.rules.models import CampaignRules, Task
 
@@ -169,6 +169,9 @@ class Standings:
         return len(self.leaderboard)
 
 
+_by_task = itemgetter(0)  # a Holding's task id
+
+
 def _reached(history: list[StageEvent] | tuple[StageEvent, ...]) -> dict[tuple[int, str, Stage], datetime]:
     """The last time each (task, login lower, credited stage) was reached."""
     when: dict[tuple[int, str, Stage], datetime] = {}
@@ -181,9 +184,14 @@ def _reached(history: list[StageEvent] | tuple[StageEvent, ...]) -> dict[tuple[i
 
 
 def build_standings(
-    rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...] = ()
+    rules: CampaignRules,
+    state: CampaignState,
+    history: list[StageEvent] | tuple[StageEvent, ...] = (),
+    *,
+    only: str | None = None,
 ) -> Standings:
-    """Everyone's standing in the campaign (see the module docstring)."""
+    """Everyone's standing in the campaign (see the module docstring). `only`: the tasks (`Standing.tasks`)
+    of this login alone are listed (`/mine`: everyone's points still rank them, nobody else's tasks are needed)."""
     tasks = rules.tasks
     campaign = rules.campaign
     partial = Decimal(str(campaign.partial))
@@ -202,37 +210,51 @@ def build_standings(
     for lst in prs_of.values():
         lst.sort(key=lambda p: (p.repo.lower(), p.number))
     when = _reached(history)
+    days = campaign.claim_policy.claim_expiry_days
+    expiry = timedelta(days=days) if days else None
+    earned_on: dict[tuple[int, Stage], Decimal] = {}  # (task, credited stage) -> what it earns one person
+    none: tuple[PullRequest, ...] = ()
+    zero = Decimal(0)
 
-    names: dict[str, str] = {}
-    holdings: dict[str, list[Holding]] = {}
-    reached: dict[str, datetime] = {}
+    mine = only.lower() if only is not None else None
+    people: dict[str, list] = {}  # login lower -> [login, holdings, points, completed, partly, reached, tasks held]
     for c in state.claims:
         task = tasks.get(c.task)
         if task is None:
             continue
         low = c.user.lower()
-        names.setdefault(low, c.user)
-        earned = Decimal(0)
-        if c.stage in CREDITED:
-            share = points_of[c.task]
-            if campaign.split:
-                share = share / credited_on[c.task]
-            earned = (share if c.stage == Stage.COMPLETED else share * partial).quantize(PLACES, ROUND_HALF_EVEN)
-            at = when.get((c.task, low, c.stage), c.claimed_at)
-            if earned and (low not in reached or at > reached[low]):
-                reached[low] = at
-        holdings.setdefault(low, []).append(
-            Holding(c.task, task.title, c.stage, c.claimed_at, lapses_at(rules, c), earned, tuple(prs_of.get((low, c.task), ())))
-        )
+        row = people.get(low)
+        if row is None:
+            row = people[low] = [c.user, [], zero, 0, 0, None, 0]
+        stage = c.stage
+        earned = zero
+        if stage in CREDITED:
+            key = (c.task, stage)
+            cached = earned_on.get(key)
+            if cached is None:
+                share = points_of[c.task] / credited_on[c.task] if campaign.split else points_of[c.task]
+                cached = earned_on[key] = (share if stage == Stage.COMPLETED else share * partial).quantize(
+                    PLACES, ROUND_HALF_EVEN
+                )
+            earned = cached
+            row[2] += earned
+            if stage == Stage.COMPLETED:
+                row[3] += 1
+            else:
+                row[4] += 1
+            at = when.get((c.task, low, stage), c.claimed_at)
+            if earned and (row[5] is None or at > row[5]):
+                row[5] = at
+        row[6] += 1
+        if mine is not None and low != mine:
+            continue
+        # bot.core.expiry.lapses_at, inlined (a call per claim is most of the cost on a big campaign)
+        lapse = (c.renewed_at or c.claimed_at) + expiry if expiry is not None and stage == Stage.CLAIMED else None
+        row[1].append(Holding(c.task, task.title, stage, c.claimed_at, lapse, earned, tuple(prs_of.get((low, c.task), none))))
     ranked = []
-    for low, hs in holdings.items():
-        hs.sort(key=lambda h: h.task)
-        total = sum((h.points for h in hs), Decimal(0))
-        completed = sum(h.stage == Stage.COMPLETED for h in hs)
-        partly = sum(h.stage == Stage.PARTLY_DONE for h in hs)
-        ranked.append(
-            Standing(names[low], None, total, completed, partly, len(hs) - completed - partly, reached.get(low), tuple(hs))
-        )
+    for login, hs, total, completed, partly, reached, held in people.values():
+        hs.sort(key=_by_task)
+        ranked.append(Standing(login, None, total, completed, partly, held - completed - partly, reached, tuple(hs)))
     ranked.sort(key=lambda s: (-s.points, s.reached_at is None, s.reached_at or datetime.min, s.login.lower()))
     board: list[Standing] = []
     for i, s in enumerate(ranked):
@@ -242,7 +264,7 @@ def build_standings(
 
     others: dict[str, list[tuple[int, tuple[PullRequest, ...]]]] = {}
     for (low, tid), ps in prs_of.items():
-        if low not in holdings:
+        if low not in people and (mine is None or low == mine):
             others.setdefault(low, []).append((tid, tuple(ps)))
     extra = []
     for items in others.values():

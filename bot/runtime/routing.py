@@ -40,6 +40,7 @@ from bot.core.decide import (
 )
 from bot.core.ledger import Effect, comment_effect, pull_effect
 from bot.core.messages import Message
+from bot.core.model import StageEvent
 from bot.core.review import ChangedFile, invalid_labels
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
@@ -145,6 +146,7 @@ class Router:
         self._bot_login = bot_login
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
+        self._history: dict[str, tuple[int, tuple[StageEvent, ...]]] = {}  # slug -> (last row id read, events)
         self.budget = Budget()
 
     async def _read_comment(self, facts: CommentFacts) -> ParseResult:
@@ -288,7 +290,13 @@ class Router:
         which orders people equal in points, and the dashboard's public address."""
         if not any(c.action in STANDING_VERBS for c in parsed.commands):
             return facts
-        return replace(facts, history=tuple(await self.store.history(rules.slug)), public_url=self.public_url)
+        # the history is append-only: keep what was read, ask only for the rows recorded since
+        last, events = self._history.get(rules.slug, (0, ()))
+        new = await self.store.history_since(rules.slug, last)
+        if new:
+            last, events = new[-1][0], events + tuple(e for _, e in new)
+            self._history[rules.slug] = (last, events)
+        return replace(facts, history=events, public_url=self.public_url)
 
     def _keys(self, repo: str) -> list[str]:
         """The campaign keys a title in `repo` may use (`Docs Sprint No.5` as well as `Hackathon ...`)."""
