@@ -574,3 +574,13 @@ def test_rules_check_warns_of_a_reward_that_is_no_number_and_of_points_for_no_di
     found = [(p.file.rsplit("/", 1)[-1], p.line, p.field, p.severity, p.message) for p in check(tmp_path / "rules")]
     assert [f[:4] for f in found] == [("campaign.yml", 5, "points.史诗", "warning"), ("007.yml", 4, "reward", "warning")]
     assert "'a T-shirt' is not a number" in found[1][4] and "earns 2 point(s)" in found[1][4]
+
+
+def test_mine_on_a_task_issue_is_the_same_answer_and_claims_nothing():
+    rules = rules_with()
+    st = state_of(claim(2, "ann"), claim(1, "bo"))
+    on_tracker = decide_comment(rules, st, CommentFacts("org/Paddle", 100, 5, "ann", "【我的任务】"), NOW)
+    on_issue = decide_comment(rules, st, CommentFacts("org/Paddle", 201, 5, "ann", "/mine", task_issue=rules.tasks[1]), NOW)
+    assert on_issue.changes == [] and on_tracker.changes == []
+    [a], [b] = on_tracker.actions, [x for x in on_issue.actions if isinstance(x, Reply)]
+    assert a.body.split("\n", 1)[1] == b.body.split("\n", 1)[1] and "No.2" in a.body and "No.1" not in a.body

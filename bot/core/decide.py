@@ -22,6 +22,11 @@ Policy decided here (documented for organisers in the README):
   unmerged steps back to what the author's other PRs show. Reverts never credit anyone.
 - Maintainers (the campaign's list, or write/maintain/admin on the repository) may assign
   over the limits; others asking for a maintainer command get a polite refusal.
+- A PR a maintainer marked invalid (the `labels.invalid` or `spam` label, `Withdrawal`) credits
+  nobody: its author's stage on its tasks steps back to what their other PRs show (even from
+  completed); the mark is kept with the PR until a maintainer takes the label off.
+- `/mine` (anyone) changes nothing: it answers with the commenter's own standing
+  (`bot.core.standing`).
 
 Campaign life (the section at the end of this module):
 - A claim's period starts at its claim (or its last `/renew`); after `remind_after_days` the
