@@ -51,7 +51,10 @@ async def main(n: int) -> None:
     claims = [dataclasses.replace(c, claimed_at=start + timedelta(minutes=20 * i)) for i, c in enumerate(state.claims)]
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp}/bench.db", rules_dir=Path(tmp))
-        bot = await assemble(settings, rules=Rules(campaigns={"h9": rules}), gateway=None)
+        bot = await assemble(
+            settings,
+            rules=Rules(campaigns={"h9": rules}),
+        )
         store = bot.store
         t = time.perf_counter()
         for i in range(0, len(claims), 500):  # the campaign, written as changes (history recorded with them)

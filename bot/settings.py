@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 def _check_key(pem: str, source: str) -> None:
     """The App's private key must be a PEM private key (GitHub gives an RSA one): said at start,
     not at the first GitHub call."""
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key  # lazy: only with a key set
 
     try:
         load_pem_private_key(pem.encode(), password=None, unsafe_skip_rsa_key_validation=True)
@@ -24,6 +24,15 @@ def _check_key(pem: str, source: str) -> None:
         raise ValueError(
             f"{source}: not a PEM private key ({str(exc).split('.')[0][:80]}); use the .pem file GitHub generated for the App"
         ) from None
+
+
+class StartupError(Exception):
+    """The bot cannot start as configured; the message is one line saying what to fix (or, with
+    `located`, one line per problem, each naming its file and line: printed as they are)."""
+
+    def __init__(self, message: str, *, located: bool = False) -> None:
+        super().__init__(message)
+        self.located = located
 
 
 def explain(exc: ValidationError) -> str:
@@ -109,3 +118,11 @@ class Settings(BaseSettings):
     @property
     def dry_run(self) -> bool:
         return not (self.app_id and self.private_key)
+
+
+def load_settings() -> Settings:
+    """The settings, or a StartupError naming each variable that is wrong."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise StartupError(f"settings: {explain(exc)}") from None

@@ -402,10 +402,10 @@ class CassetteHarness(Harness):
 
     def hold_board(self) -> None:
         """Board edits wait (as if every event so far came within one board delay)."""
-        self.pipeline.board_delay = 3600.0
+        self.pipeline.set_board_delay(3600.0)
 
     def release_board(self) -> None:
-        self.pipeline.board_delay = 0.0
+        self.pipeline.set_board_delay(0.0)
 
     def hold_replies(self) -> None:
         """Replies to an issue the bot has just answered wait (its reply gap never ends, and none

@@ -61,6 +61,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests import payloads as shapes
+from tests.fakegit import GitData
 
 DOCS = "https://docs.github.com/rest"
 MAX_PR_FILES = 3000
@@ -134,6 +135,7 @@ class _Issue:
     merged: bool = False
     merged_at: str | None = None
     files: list[dict] = field(default_factory=list)
+    head_ref: str = ""
 
 
 @dataclass
@@ -157,7 +159,7 @@ class _Repo:
     check_runs: list[dict] = field(default_factory=list)
 
 
-class FakeGitHub:
+class FakeGitHub(GitData):
     """An in-memory GitHub REST API on 127.0.0.1 (see the module docstring)."""
 
     app_slug = "hackathon-bot"
@@ -191,6 +193,7 @@ class FakeGitHub:
         self.secondary_limited = 0  # 403 answers given for the secondary limit
         self.clock = time.time  # the limit's clock (seconds)
         self._writes: dict[int, deque[float]] = {}
+        self._init_git()
 
     # ------------------------------------------------------------ lifecycle
 
@@ -601,8 +604,10 @@ class FakeGitHub:
         return claims
 
     def _repo(self, request: web.Request) -> _Repo:
+        """The repository of the route; 404 when it does not exist or the token's installation
+        does not hold it (as GitHub answers for a repository the token cannot see)."""
         full = f"{request.match_info['owner']}/{request.match_info['repo']}"
-        if full not in self._repos:
+        if full not in self._repos or not self._may_reach(request, full):
             raise _Reply(self._error(404, "Not Found"))
         return self._repos[full]
 
@@ -702,6 +707,7 @@ class FakeGitHub:
             body=i.body,
             user_login=i.user,
             head_sha=i.head_sha,
+            head_ref=i.head_ref or None,
             state=i.state,
             merged=i.merged,
             labels=self._label_objects(repo, i.labels),
@@ -788,6 +794,7 @@ class FakeGitHub:
         r.add_get(repo + "/pulls/{number:\\d+}/files", self._pull_files)
         r.add_get(repo + "/collaborators/{username}/permission", self._permission)
         r.add_post(repo + "/check-runs", self._create_check_run)
+        self._git_routes(r)
 
     async def _get_app(self, request: web.Request) -> web.Response:
         self._need_jwt(request)
@@ -908,9 +915,10 @@ class FakeGitHub:
         self._need_jwt(request)
         repo = self._repo(request)
         owner = repo.full_name.split("/")[0]
+        inst_id = self.installation_of_repo(repo.full_name)
         return web.json_response(
             {
-                "id": self.installation_id,
+                "id": inst_id,
                 "account": shapes.user(owner, type="Organization", api=self.base_url),
                 "repository_selection": "all",
                 "access_tokens_url": f"{self.base_url}/app/installations/{self.installation_id}/access_tokens",
@@ -1040,6 +1048,8 @@ class FakeGitHub:
             return self._validation("CheckRun", "conclusion")
         rid = next(self._check_ids)
         out = data.get("output") or {}
+        if len(out.get("annotations") or []) > 50:
+            return self._validation("CheckRun", "annotations", "too_long")
         url = f"{self.base_url}/repos/{repo.full_name}/check-runs/{rid}"
         now = shapes.now_iso()
         run = {
@@ -1092,8 +1102,10 @@ class FakeGitHub:
                 if i.is_pull and i.state == "open" and i.head_sha == data["head_sha"]
             ],
         }
+        run["annotations"] = list(out.get("annotations") or [])
+        run["output"]["annotations_count"] = len(run["annotations"])
         repo.check_runs.append(run)
-        return web.json_response(run, status=201)
+        return web.json_response({k: v for k, v in run.items() if k != "annotations"}, status=201)
 
 
 class _Reply(Exception):

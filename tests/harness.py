@@ -17,6 +17,8 @@ from aiohttp import web
 
 from bot.app import assemble
 from bot.clock import SYSTEM, Clock, SystemClock
+from bot.github.api import GitHubApi
+from bot.github.dryrun import DryRunGitHub
 from bot.github.gateway import Gateway
 from bot.metrics import Metrics
 from bot.rules.models import Rules
@@ -147,13 +149,14 @@ class Harness:
             workers=self.workers,
             board_delay=self.board_delay,
             reply_gap=self.reply_gap,
+            max_attempts=4,
             _env_file=None,
         )
         self.metrics = Metrics()
         self.session = aiohttp.ClientSession()  # the test's own requests (webhooks, pages)
         self.gh_session = aiohttp.ClientSession(trace_configs=[self.metrics.trace_config()])  # the bot's, to GitHub
-        self.gateway = (
-            None
+        self.gateway: GitHubApi = (
+            DryRunGitHub()
             if self.dry_run
             else Gateway(
                 api_url=self.gh.base_url,
@@ -171,9 +174,8 @@ class Harness:
             self.settings,
             rules=self.rules,
             store=self.store,
-            gateway=self.gateway,
-            out=self.dry_lines.append,
-            max_attempts=4,
+            github=self.gateway,
+            trace=self.dry_lines.append,
             metrics=self.metrics,
             clock=self.clock,
         )

@@ -11,7 +11,7 @@ import pytest
 from bot.core.board import BOARD_END, BOARD_START
 from bot.core.review import CHECKLIST_MARKER
 from bot.rules.models import ClaimPolicy, Rules
-from bot.runtime.executor import REPLY_GAP
+from bot.settings import Settings
 from tests import payloads
 from tests.conftest import STORE_BACKENDS, make_campaign, make_rules
 from tests.harness import TRACKER_BODY, Harness
@@ -191,7 +191,12 @@ async def test_a_burst_of_claims_coalesces_board_edits(tmp_path):
     r = make_rules(tasks=tasks, campaign=make_campaign(claim_policy=ClaimPolicy()))
     # The bot's shipped write budget against GitHub's secondary limit (the fake's default), and its reply gap.
     async with Harness(
-        Rules(campaigns={"h9": r}), tmp_path, board_delay=1.0, workers=16, max_writes_per_minute=80, reply_gap=REPLY_GAP
+        Rules(campaigns={"h9": r}),
+        tmp_path,
+        board_delay=1.0,
+        workers=16,
+        max_writes_per_minute=80,
+        reply_gap=Settings.model_fields["reply_gap"].default,
     ) as h:
         sends = [h.comment(f"【报名】：{i}", user=f"user{i}") for i in range(1, 301)]
         results = await asyncio.gather(*sends)
@@ -343,7 +348,7 @@ async def test_with_half_the_write_budget_spent_replies_wait_the_whole_gap(tmp_p
         h.pipeline.executor.reply_gap = 4.0
         await h.comment("【报名】：1", user="first")  # its reply and the board edit: 2 of 8 writes a minute
         await h.wait_for(lambda: len(h.bot_comments()) == 1 and BOARD_START in h.tracker())
-        inst = await h.pipeline.gateway.installation((await h.store.board_info("h9"))["installation_id"])
+        inst = await h.pipeline.github.installation((await h.store.board_info("h9"))["installation_id"])
         h.gh.add_issue("org/Paddle", 101, title="Elsewhere")
         for _ in range(2):  # two more writes of the installation: half its budget is spent
             await inst.create_comment("org/Paddle", 101, "elsewhere")

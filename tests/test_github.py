@@ -174,8 +174,10 @@ async def test_token_is_minted_once_and_reused_across_calls(fake, gateway):
     await again.create_comment(REPO, 1, "hi")
     assert again is inst
     assert fake.count("POST", TOKENS) == 1
+    fake.add_installation(2, "other", ["other/proj"])
+    fake.add_issue("other/proj", 1, title="t")
     other = await gw.installation(2)
-    await other.get_issue(REPO, 1)
+    await other.get_issue("other/proj", 1)
     assert fake.count("POST", TOKENS) == 2
     assert {r.installation_id for r in fake.requests if r.path.startswith("/repos")} == {1, 2}
 

@@ -411,7 +411,7 @@ async def test_one_reminder_then_one_lapse_notice_the_board_frees_the_task_and_a
         # a restart (a new process on the same store): its first sweep finds nothing to say
         await h.pipeline.stop(grace=1)
         again = await assemble(
-            h.settings, rules=h.rules, store=h.store, gateway=h.gateway, clock=clock, out=h.dry_lines.append, metrics=h.metrics
+            h.settings, rules=h.rules, store=h.store, github=h.gateway, clock=clock, trace=h.dry_lines.append, metrics=h.metrics
         )
         await again.pipeline.start()
         try:

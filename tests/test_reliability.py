@@ -145,7 +145,7 @@ class SecondReplica:
             max_creates_per_minute=h.max_writes,
             max_wait=5.0,
         )
-        self.pipeline = Pipeline(h.rules, self.store, self.gateway, workers=h.workers, board_delay=h.board_delay, max_attempts=4)
+        self.pipeline = Pipeline(h.rules, self.store, self.gateway, settings=h.settings)
         self.runner, self.url = await serve(make_app(h.settings, self.store, self.pipeline))
         await self.pipeline.start()
         return self
@@ -199,14 +199,16 @@ async def test_429_with_retry_after_is_honoured_and_the_reply_lands_once(backend
 async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_path, all_rules):
     """GitHub may finish a request whose client gave up: the retry must not post a second reply."""
     async with Harness(all_rules, tmp_path, backend=backend) as h:
-        h.pipeline.gateway = Gateway(
-            api_url=h.gh.base_url,
-            app_id=h.gh.app_id,
-            private_key=h.gh.private_key_pem,
-            session=h.session,
-            max_creates_per_minute=h.max_writes,
-            max_wait=5.0,
-            timeout=0.5,
+        h.pipeline.use_github(
+            Gateway(
+                api_url=h.gh.base_url,
+                app_id=h.gh.app_id,
+                private_key=h.gh.private_key_pem,
+                session=h.session,
+                max_creates_per_minute=h.max_writes,
+                max_wait=5.0,
+                timeout=0.5,
+            )
         )
         h.gh.slow_next("POST", r"/issues/100/comments$", 1.5)
         status, _ = await h.comment("/claim 2")
@@ -222,14 +224,16 @@ async def test_a_timed_out_reply_is_retried_without_posting_twice(backend, tmp_p
 
 async def test_a_timed_out_board_edit_is_retried(backend, tmp_path, all_rules):
     async with Harness(all_rules, tmp_path, backend=backend) as h:
-        h.pipeline.gateway = Gateway(
-            api_url=h.gh.base_url,
-            app_id=h.gh.app_id,
-            private_key=h.gh.private_key_pem,
-            session=h.session,
-            max_creates_per_minute=h.max_writes,
-            max_wait=5.0,
-            timeout=0.5,
+        h.pipeline.use_github(
+            Gateway(
+                api_url=h.gh.base_url,
+                app_id=h.gh.app_id,
+                private_key=h.gh.private_key_pem,
+                session=h.session,
+                max_creates_per_minute=h.max_writes,
+                max_wait=5.0,
+                timeout=0.5,
+            )
         )
         h.gh.slow_next("GET", r"^/repos/org/Paddle/issues/100$", 1.5)
         await h.comment("/claim 2")

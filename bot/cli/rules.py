@@ -6,10 +6,13 @@ import argparse
 import json
 import sys
 
+from bot.rules.check import check
+from bot.rules.importer import run_import
+from bot.rules.loader import read_rules
+from bot.rules.models import Campaign, Task
+
 
 def _import(args: argparse.Namespace) -> int:
-    from bot.rules.importer import run_import
-
     report = run_import(
         args.collections, args.campaign, args.out, rfc_list=args.rfc_list, number_from=args.number_from, repos=args.repo
     )
@@ -18,9 +21,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from bot.rules.check import check
-    from bot.rules.loader import read_rules
-
     problems = check(args.dir)
     errors = [p for p in problems if p.severity == "error"]
     for p in problems:
@@ -33,8 +33,6 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def schemas() -> dict:
-    from bot.rules.models import Campaign, Task
-
     return {"campaign": Campaign.model_json_schema(), "task": Task.model_json_schema()}
 
 

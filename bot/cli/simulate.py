@@ -31,9 +31,12 @@ Errors in the scenario are one line each (file:line: what to fix), exit status 2
 
 from __future__ import annotations
 
+import argparse
+import asyncio
 import hashlib
 import json
 import re
+import sys
 import tempfile
 import textwrap
 from collections.abc import Mapping
@@ -44,6 +47,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.app import App, assemble
+from bot.clock import FakeClock
 from bot.core.actions import (
     AddLabels,
     Assign,
@@ -54,9 +59,13 @@ from bot.core.actions import (
     UpsertChecklist,
     action_from_dict,
 )
+from bot.core.board import render_board
 from bot.core.model import CampaignState
 from bot.core.review import ChangedFile
+from bot.github.dryrun import DryRunGitHub
+from bot.rules.loader import RulesError, line_of, load_rules, parse_file
 from bot.rules.models import CampaignRules, Rules
+from bot.settings import Settings, StartupError
 
 SWEEP_STEP = 86400.0  # a `wait` runs the claim sweeps once per simulated day (the bot: every 10 minutes)
 PR_ACTIONS = ("opened", "pushed", "edited", "merged", "closed", "reopened")
@@ -126,8 +135,6 @@ def _step_problem(step: Step) -> str | None:
 
 
 def load_scenario(path: Path) -> Scenario:
-    from bot.rules.loader import line_of, parse_file
-
     doc, scenario, problems = parse_file(path, str(path), Scenario)
     if problems:
         raise ScenarioError("\n".join(str(p) for p in problems))
@@ -385,12 +392,6 @@ class Simulation:
 
 async def run(path: Path, *, rules_dir: str | None = None) -> Result:
     """Run a scenario; raises ScenarioError (or RulesError) when it cannot."""
-    from bot.app import assemble
-    from bot.clock import FakeClock
-    from bot.core.board import render_board
-    from bot.rules.loader import load_rules
-    from bot.settings import Settings
-
     scenario = load_scenario(path)
     rules = load_rules(rules_dir or (path.parent / scenario.rules if scenario.rules else Settings().rules_dir))
     if not rules.campaigns:
@@ -408,7 +409,8 @@ async def run(path: Path, *, rules_dir: str | None = None) -> Result:
     out: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(database_url=f"sqlite:///{tmp}/simulate.db", board_delay=0, _env_file=None)
-        bot = await assemble(settings, rules=rules, gateway=None, out=out.append, clock=clock, facts=sim.repos)
+        github = DryRunGitHub(say=lambda line: None)
+        bot = await assemble(settings, rules=rules, github=github, trace=out.append, clock=clock, facts=sim.repos)
         try:
             for step in scenario.steps:
                 if step.wait is not None:
@@ -441,29 +443,23 @@ async def run(path: Path, *, rules_dir: str | None = None) -> Result:
     return Result("\n".join(lines) + "\n", states, boards)
 
 
-async def _drain(bot: Any, clock: Any, lease_seconds: float) -> None:
+async def _drain(bot: App, clock: FakeClock, lease_seconds: float) -> None:
     """Perform what a sweep queued (its actions are leased to the sweeper; in simulated time the
     lease simply runs out)."""
     if not await bot.store.pending_work():
         return
     await clock.advance(lease_seconds + 1)
     while items := await bot.store.lease_actions():
-        await bot.pipeline.executor.execute(items)
+        await bot.pipeline.perform(items)
 
 
-def main(args: Any) -> int:
-    import asyncio
-    import sys
-
-    from bot.rules.loader import RulesError
-
+def simulate(args: argparse.Namespace, settings: Settings) -> int:
+    """`bot simulate SCENARIO.yml`: the scenario's story on stdout."""
     try:
         result = asyncio.run(run(Path(args.scenario), rules_dir=args.rules))
-    except (ScenarioError, RulesError) as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    except (ScenarioError, RulesError) as exc:  # each line names its file and line
+        raise StartupError(str(exc), located=True) from None
     except OSError as exc:
-        print(f"{args.scenario}: {exc.strerror or exc}", file=sys.stderr)
-        return 2
+        raise StartupError(f"{args.scenario}: {exc.strerror or exc}", located=True) from None
     sys.stdout.write(result.text)
     return 0

@@ -1,96 +1,124 @@
-"""Offline tools over the same pipeline: `bot replay`, `bot board`, `bot status`.
+"""Offline tools over the same pipeline and store: `bot replay`, `bot board`, `bot status`, `bot report`.
 
-`replay` runs one delivery through routing, decide and the executor in dry-run, against a
-fresh temporary store, and prints every action as a JSON line (the board edit included), so
-"why did the bot answer that?" can be asked without GitHub.
+`replay` runs one delivery through the pipeline's one way of handling a delivery, against the
+dry-run GitHub and a fresh temporary store, and prints every action as a JSON line (the board
+edit included), so "why did the bot answer that?" can be asked without GitHub.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import sys
 import tempfile
 from pathlib import Path
 
+from bot.app import assemble, open_store, read_rules
+from bot.core.board import render_board
+from bot.core.report import build_report, to_csv, to_json, to_markdown
+from bot.github.dryrun import DryRunGitHub
+from bot.rules.models import CampaignRules, Rules
+from bot.settings import Settings, StartupError
+from bot.store import Store
 
-def _rules(settings):
-    from bot.rules.loader import load_rules
 
-    return load_rules(settings.rules_dir)
+def replay(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        payload = json.loads(Path(args.event_file).read_text())
+    except (OSError, ValueError) as exc:
+        raise StartupError(f"{args.event_file}: cannot read the event: {exc}") from None
 
-
-def main(args) -> int:
-    from bot.app import assemble
-    from bot.settings import Settings
-
-    payload = json.loads(Path(args.event_file).read_text())
-
-    async def run() -> int:
+    async def run() -> list[str]:
+        lines: list[str] = []
         with tempfile.TemporaryDirectory() as tmp:
-            settings = Settings(database_url=f"sqlite:///{tmp}/replay.db", board_delay=0)
-            lines: list[str] = []
-            bot = await assemble(settings, gateway=None, out=lines.append)
-            await bot.pipeline.handle(None, args.event, payload)
-            for slug in bot.rules.campaigns:
-                if (await bot.store.board_info(slug)).get("board_dirty"):
-                    await bot.pipeline.flush_board(slug)
-            await bot.close()
-        for line in lines:
-            print(line)
-        if not lines:
-            print(json.dumps({"kind": "Nothing", "why": "the delivery concerns no campaign or asks for nothing"}))
-        return 0
+            offline = settings.model_copy(update={"database_url": f"sqlite:///{tmp}/replay.db", "board_delay": 0})
+            bot = await assemble(offline, github=DryRunGitHub(say=lambda line: None), trace=lines.append)
+            try:
+                await bot.pipeline.handle(None, args.event, payload)
+                for slug in bot.rules.campaigns:
+                    if (await bot.store.board_info(slug)).get("board_dirty"):
+                        await bot.pipeline.flush_board(slug)
+            finally:
+                await bot.close()
+        return lines
 
-    return asyncio.run(run())
-
-
-def board_main(args) -> int:
-    from bot.core.board import render_board
-    from bot.settings import Settings
-    from bot.store import Store
-
-    settings = Settings()
-    rules = _rules(settings)
-    if args.campaign not in rules.campaigns:
-        print(f"unknown campaign {args.campaign!r}; known: {', '.join(sorted(rules.campaigns)) or 'none'}", file=sys.stderr)
-        return 2
-    camp = rules.campaigns[args.campaign]
-
-    async def run() -> None:
-        store = Store(settings.database_url)
-        await store.init(list(rules.campaigns))
-        print(render_board(camp, await store.state(args.campaign), args.lang or camp.campaign.language))
-        await store.close()
-
-    asyncio.run(run())
+    lines = asyncio.run(run())
+    for line in lines:
+        print(line)
+    if not lines:
+        print(json.dumps({"kind": "Nothing", "why": "the delivery concerns no campaign or asks for nothing"}))
     return 0
 
 
-def status_main(args) -> int:
-    from bot.settings import Settings
-    from bot.store import Store
+def _campaign(settings: Settings, rules: Rules, slug: str) -> CampaignRules:
+    camp = rules.campaigns.get(slug)
+    if camp is None:
+        known = ", ".join(sorted(rules.campaigns)) or "none"
+        raise StartupError(f"{settings.rules_dir}: no campaign {slug!r}; known: {known}")
+    return camp
 
-    settings = Settings()
 
-    async def run() -> int:
+def board(args: argparse.Namespace, settings: Settings) -> int:
+    rules = read_rules(settings)
+    camp = _campaign(settings, rules, args.campaign)
+
+    async def run() -> str:
+        store = await open_store(settings, rules)
+        try:
+            return render_board(camp, await store.state(args.campaign), args.lang or camp.campaign.language)
+        finally:
+            await store.close()
+
+    print(asyncio.run(run()))
+    return 0
+
+
+def status(args: argparse.Namespace, settings: Settings) -> int:
+    async def run() -> tuple[dict, list, dict]:
         store = Store(settings.database_url)
         await store.init([])
-        counts, failures, jobs = await store.delivery_counts(), await store.failures(), await store.jobs_info()
-        await store.close()
-        if args.json:
-            print(json.dumps({"counts": counts, "failures": failures, "jobs": jobs}, ensure_ascii=False, indent=2))
-        else:
-            r = jobs.get("redelivery")
-            if r:
-                print(
-                    f"redelivery: last run {r['last_run_at']}, {r.get('found_failed', 0)} failed found, "
-                    f"{r.get('asked', 0)} asked" + (f"; ERROR {r['error']}" if r.get("error") else "")
-                )
-            print("deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "deliveries: none")
-            for f in failures:
-                what = f.get("event") or f.get("action")
-                print(f"FAILED {f['type']} {f['id']} {what} {f.get('target', '')}: {f['error']}")
-        return 1 if failures else 0
+        try:
+            return await store.delivery_counts(), await store.failures(), await store.jobs_info()
+        finally:
+            await store.close()
 
-    return asyncio.run(run())
+    counts, failures, jobs = asyncio.run(run())
+    if args.json:
+        print(json.dumps({"counts": counts, "failures": failures, "jobs": jobs}, ensure_ascii=False, indent=2))
+        return 1 if failures else 0
+    r = jobs.get("redelivery")
+    if r:
+        print(
+            f"redelivery: last run {r['last_run_at']}, {r.get('found_failed', 0)} failed found, "
+            f"{r.get('asked', 0)} asked" + (f"; ERROR {r['error']}" if r.get("error") else "")
+        )
+    print("deliveries: " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) if counts else "deliveries: none")
+    for f in failures:
+        what = f.get("event") or f.get("action")
+        print(f"FAILED {f['type']} {f['id']} {what} {f.get('target', '')}: {f['error']}")
+    return 1 if failures else 0
+
+
+def report(args: argparse.Namespace, settings: Settings) -> int:
+    """Who completed what (from the store), as csv, json or md on stdout."""
+    rules = read_rules(settings)
+    camp = _campaign(settings, rules, args.campaign)
+
+    async def load() -> tuple:
+        store = await open_store(settings, rules)
+        try:
+            return await store.state(args.campaign), await store.history(args.campaign)
+        finally:
+            await store.close()
+
+    state, history = asyncio.run(load())
+    results = build_report(camp, state, history)
+    if args.format == "json":
+        json.dump(to_json(results), sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+    elif args.format == "md":
+        sys.stdout.write(to_markdown(results, args.lang))
+    else:
+        sys.stdout.write(to_csv(results))
+    return 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import Enum, StrEnum
 
 from bot.core.model import CampaignState, Claim, Layered, PullRequest, Stage, StageEvent
@@ -264,10 +264,6 @@ class Decision:
     # The state `changes` lead to from the state decided on, when deciding computed it anyway (the
     # store then does not apply them a second time); None: `apply_changes` it.
     after: CampaignState | None = field(default=None, compare=False, repr=False)
-
-
-def now_utc() -> datetime:
-    return datetime.now(UTC)
 
 
 def stage_events(state: CampaignState, changes: list[Change], now: datetime) -> list[StageEvent]:

@@ -155,7 +155,11 @@ def live_claims(rules: CampaignRules, state: CampaignState, task: int, now: date
 
 
 def unfinished_of(rules: CampaignRules, state: CampaignState, user: str, now: datetime) -> list[Claim]:
-    return [c for c in state.claims_of(user) if c.stage != Stage.COMPLETED and not is_expired(rules, c, now)]
+    """The claims that count toward `user`'s limit: not completed, not lapsed, on a task the rules still have
+    (a task withdrawn from the rules keeps its holders recorded, but holding it blocks nothing)."""
+    return [
+        c for c in state.claims_of(user) if c.stage != Stage.COMPLETED and c.task in rules.tasks and not is_expired(rules, c, now)
+    ]
 
 
 def is_completed(state: CampaignState, task: int) -> bool:

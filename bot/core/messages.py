@@ -14,6 +14,9 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jinja2
+from ruamel.yaml import YAML
+
 from bot.core.texts import Lang, code_span
 
 LANGS = ("zh", "en")
@@ -52,8 +55,6 @@ class Message:
 
 @cache
 def _texts() -> dict[str, dict[str, str]]:
-    from ruamel.yaml import YAML
-
     source = resources.files("bot").joinpath("templates", TEMPLATE_FILE).read_text(encoding="utf-8")
     data = YAML(typ="safe").load(source)
     return {str(code): {str(lang): str(text) for lang, text in entry.items()} for code, entry in data.items()}
@@ -61,8 +62,6 @@ def _texts() -> dict[str, dict[str, str]]:
 
 @cache
 def _env():
-    import jinja2
-
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False, keep_trailing_newline=False)
     env.filters["code"] = code_span  # user text as inline code: never a live mention, link, image or HTML
     return env

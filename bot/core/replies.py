@@ -31,7 +31,9 @@ from bot.core import texts
 from bot.core.board import _rows, board_stats
 from bot.core.expiry import lapses_at
 from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage, StageEvent
+from bot.core.report import build_report
 from bot.core.review import task_url
+from bot.core.standing import build_standings, format_points, page_path, pr_label
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task
 
@@ -203,8 +205,6 @@ def render_mine(
     """`/mine`: `user`'s own tasks (stage, PRs, the day they claimed and the day the claim lapses without
     a PR), their points and rank, and the link to their page when the dashboard has a public address.
     Nobody else's claims; someone holding nothing is told how to claim."""
-    from bot.core.standing import build_standings, format_points, page_path, pr_label
-
     standings = build_standings(rules, state, history, only=user)
     me = standings.person(user)
     tracker = rules.campaign.tracker_repo
@@ -280,9 +280,6 @@ def render_results(
     """The campaign's results when it closes: totals, then one row per person credited in leaderboard
     order (rank, points, tasks with difficulty and reward, the rewards summed where they add up), at most
     RESULTS_ROWS rows. `history`: the stage history, which orders people equal in points."""
-    from bot.core.report import build_report
-    from bot.core.standing import format_points
-
     report = build_report(rules, state, history)
     return (
         texts.render(

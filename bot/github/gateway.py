@@ -53,8 +53,11 @@ from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import aiohttp
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from gidgethub import apps, sansio
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from bot.github.api import NO_INSTALLATION, GitHubError, PermanentError, TransientError
 
 ACCEPT = "application/vnd.github+json"
 API_VERSION = "2022-11-28"
@@ -71,30 +74,6 @@ log = logging.getLogger(__name__)
 
 
 # ------------------------------------------------------------------ errors
-
-
-class GitHubError(Exception):
-    """A GitHub call that failed. Worth retrying later unless it is a `PermanentError`.
-
-    ``status`` is the HTTP status (0 for a timeout or connection error); ``retry_after`` is
-    the number of seconds GitHub asked us to wait, when it did.
-    """
-
-    def __init__(self, status: int, message: str, *, method: str = "", url: str = "", retry_after: float | None = None) -> None:
-        super().__init__(f"{method} {url}: {status} {message}".strip())
-        self.status = status
-        self.message = message
-        self.method = method
-        self.url = url
-        self.retry_after = retry_after
-
-
-class PermanentError(GitHubError):
-    """A 4xx other than a rate limit (validation failed, not found, forbidden): do not retry."""
-
-
-class TransientError(GitHubError):
-    """5xx, timeout, connection error or rate limit: retried here; raised when attempts run out."""
 
 
 # ------------------------------------------------------------------ the pure core
@@ -391,8 +370,6 @@ class Gateway:
     def _jwt(self) -> str:
         # iat 60 s in the past (clock drift), exp 9 min after iat: within GitHub's 10 minutes.
         if self._signing_key is None:  # parsed once: parsing the PEM takes ~40 ms of the event loop
-            from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
             self._signing_key = load_pem_private_key(self._private_key.encode(), password=None)
         return apps.get_jwt(app_id=self.app_id, private_key=self._signing_key, expiration=9 * 60)  # type: ignore[arg-type]
 
@@ -403,6 +380,10 @@ class Gateway:
                 data, _ = await self._call("GET", "/app", auth=self._app_auth, owner=None)
                 self._login = f"{data['slug']}[bot]"
         return self._login
+
+    def request_count(self) -> int:
+        """HTTP requests made so far: App-level ones and every installation's."""
+        return self.calls + sum(i.calls for i in self._installations.values())
 
     def budget_spent(self, installation_id: int) -> float:
         """The share of an installation's write budget in use (0 to 1, see `WriteBudget.spent`)."""
@@ -432,8 +413,10 @@ class Gateway:
         """Ask GitHub to send a webhook delivery again (it keeps its X-GitHub-Delivery GUID)."""
         await self._call("POST", f"/app/hook/deliveries/{hook_delivery_id}/attempts", auth=self._app_auth, owner=None)
 
-    async def installation(self, installation_id: int) -> Installation:
+    async def installation(self, installation_id: int | None) -> Installation:
         """The client for one installation (one object per id; its token is ready)."""
+        if installation_id is None:
+            raise PermanentError(0, NO_INSTALLATION)
         inst = self._installations.get(installation_id)
         if inst is None:
             inst = self._installations[installation_id] = Installation(self, installation_id)
@@ -628,6 +611,9 @@ class Installation:
                 self._lane.release()
             await gw._sleep(wait)
 
+    def request_count(self) -> int:
+        return self.calls
+
     def writes_left(self) -> int:
         """Content-creating requests this installation may still start in the current minute."""
         left = getattr(self._gateway.budget, "left", None)
@@ -666,8 +652,9 @@ class Installation:
     async def edit_comment(self, repo: str, comment_id: int, body: str) -> dict:
         return await self.request("PATCH", f"/repos/{repo}/issues/comments/{comment_id}", data={"body": body})
 
-    async def list_comments(self, repo: str, number: int) -> list[dict]:
-        return await self.paginate(f"/repos/{repo}/issues/{number}/comments")
+    async def list_comments(self, repo: str, number: int, *, since: datetime | None = None) -> list[dict]:
+        params = {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ")} if since is not None else None
+        return await self.paginate(f"/repos/{repo}/issues/{number}/comments", params=params)
 
     async def get_issue(self, repo: str, number: int) -> dict:
         """The issue; a conditional request (an unchanged issue costs no rate limit)."""
@@ -703,6 +690,10 @@ class Installation:
 
     async def get_pull(self, repo: str, number: int) -> dict:
         return await self.request("GET", f"/repos/{repo}/pulls/{number}")
+
+    async def list_pulls(self, repo: str, *, page: int, per_page: int = 100) -> list[dict]:
+        params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": per_page, "page": page}
+        return await self.request("GET", f"/repos/{repo}/pulls", params=params)
 
     async def pr_files(self, repo: str, number: int) -> list[dict]:
         """The PR's changed files (GitHub lists at most 3,000)."""

@@ -18,10 +18,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.clock import SYSTEM, Clock
-from bot.github.gateway import GitHubError, PermanentError
+from bot.github.api import GitHubApi, GitHubError, PermanentError
+from bot.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +59,7 @@ def to_redeliver(deliveries: list[dict], known: set[str], now: datetime) -> list
 
 
 class Redeliverer:
-    def __init__(self, store: Any, gateway: Any, *, every: float = 300.0, clock: Clock = SYSTEM) -> None:
+    def __init__(self, store: Store, gateway: GitHubApi, *, every: float = 300.0, clock: Clock = SYSTEM) -> None:
         self.store = store
         self.gateway = gateway
         self.every = every
@@ -108,7 +108,7 @@ class Redeliverer:
         return info
 
     async def run(self, stopping: Callable[[], bool]) -> None:
-        if self.every <= 0 or self.gateway is None:
+        if self.every <= 0:
             return
         while not stopping():
             try:

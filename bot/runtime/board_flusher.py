@@ -21,11 +21,10 @@ import json
 import logging
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from bot.clock import SYSTEM, Clock
 from bot.core.board import render_board, tracker_body
-from bot.github.gateway import GitHubError, PermanentError
+from bot.github.api import GitHubApi, GitHubError, PermanentError
 from bot.logs import fields
 from bot.metrics import Metrics
 from bot.rules.models import Rules
@@ -43,19 +42,19 @@ class BoardFlusher:
         self,
         rules: Rules,
         store: Store,
-        gateway: Any | None,
+        gateway: GitHubApi,
         *,
         board_delay: float,
-        out: Callable[[str], None],
+        trace: Callable[[str], None] | None = None,
         clock: Clock = SYSTEM,
         metrics: Metrics | None = None,
     ) -> None:
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
-        self.gateway = gateway  # None: dry-run
+        self.gateway = gateway
         self.board_delay = board_delay
-        self.out = out
+        self.trace = trace
         self.clock = clock
         self.guard = StateGuard()  # a store that lost its state never empties the board
 
@@ -88,16 +87,9 @@ class BoardFlusher:
             await self.store.release_board(slug)
             return False
         inst_id = info.get("installation_id")
-        if self.gateway is None or inst_id is None:
-            self.out(
-                json.dumps(
-                    {"kind": "UpdateBoard", "campaign": slug, "tracker": rules.campaign.tracker, "board": board},
-                    ensure_ascii=False,
-                )
-            )
-            await self.store.release_board(slug, edited_hash=digest)
-            self._written(slug, since)
-            return True
+        if self.trace is not None:
+            board_line = {"kind": "UpdateBoard", "campaign": slug, "tracker": rules.campaign.tracker, "board": board}
+            self.trace(json.dumps(board_line, ensure_ascii=False))
         repo, number = rules.campaign.tracker_repo, rules.campaign.tracker_number
         assert repo is not None and number is not None
         started = self.clock.monotonic()

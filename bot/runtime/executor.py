@@ -6,15 +6,16 @@ order through the gateway's typed methods (the gateway makes writes one at a tim
 installation's budget) and records their outcomes. The sweep hands the lanes what was left
 behind (retries, and the actions of a worker or replica that crashed).
 
-Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago waits
-for the gap (other work of the lane goes on meanwhile), or only until the burst is over (no new
+Coalesced replies: a reply to an issue the bot answered less than `reply_gap` seconds ago (the
+setting REPLY_GAP) waits for the gap (other work of the lane goes on meanwhile), or only until the burst is over (no new
 reply to the issue for a while that follows the burst's pace: `settle_after`) while the write
 budget is mostly unspent; when its turn
 comes, every reply queued for that issue by then is merged into as few comments as GitHub's
 size limit allows (`bot.coalesce`), each person addressed by name. At a quiet time a reply goes alone, as it was.
 Failure policy: a permanent 4xx is recorded as failed; a transient error (5xx, timeout, rate
 limit) is retried later with backoff (GitHub's own wait honoured without using up a try) until
-`max_attempts`. In dry-run (no gateway) each action is printed as a JSON line instead.
+`max_attempts`. In dry-run the gateway is `DryRunGitHub`, which sends nothing; `trace` (replay,
+simulate) sees every action the executor takes up, as a JSON line.
 
 Idempotence on crash: an action that was attempted before (its attempt count > 1) first looks
 for its own marker on GitHub (a reply to comment N carries `reply:N`, a merged comment the
@@ -33,7 +34,6 @@ import json
 import logging
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
@@ -41,7 +41,7 @@ from bot.core.coalesce import coalesce, leading_markers
 from bot.core.replies import notice_marker, reply_marker
 from bot.core.review import CHECKLIST_MARKER
 from bot.core.texts import Lang
-from bot.github.gateway import GitHubError, PermanentError
+from bot.github.api import GitHubApi, GitHubError, InstallationApi, PermanentError
 from bot.logs import action_line
 from bot.metrics import Metrics
 from bot.runtime.leases import Leases
@@ -49,7 +49,6 @@ from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 
 log = logging.getLogger(__name__)
 
-REPLY_GAP = 3.0  # seconds between the bot's replies to one issue while replies queue up
 REPLY_SETTLE = 0.3  # seconds with no new reply to an issue after which its queued replies may go early
 SETTLE_FLOOR = 0.1  # ... or fewer, down to this, when they came fast (see `settle_after`)
 SETTLE_GAPS = 10  # ... the burst is over after this many times its mean gap between replies without one
@@ -108,23 +107,23 @@ class Executor:
     def __init__(
         self,
         store: Store,
-        gateway: Any | None,
+        gateway: GitHubApi,
         leases: Leases,
         *,
         bot_login: Callable[[], str],
-        out: Callable[[str], None],
+        trace: Callable[[str], None] | None = None,
         max_attempts: int = 5,
         clock: Clock = SYSTEM,
         metrics: Metrics | None = None,
         language_of: Callable[[str], Lang] = lambda repo: "zh",
-        reply_gap: float = REPLY_GAP,
+        reply_gap: float,
     ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
-        self.gateway = gateway  # None: dry-run
+        self.gateway = gateway
         self.leases = leases
         self._bot_login = bot_login
-        self.out = out
+        self.trace = trace
         self.max_attempts = max_attempts
         self.clock = clock
         self.language_of = language_of
@@ -149,7 +148,7 @@ class Executor:
             lane = self._lanes.get(item.installation_id)
             if lane is None:
                 lane = self._lanes[item.installation_id] = _Lane()
-            mergeable = isinstance(item.action, Reply) and self.gateway is not None and item.installation_id is not None
+            mergeable = isinstance(item.action, Reply)
             lane.push(item, mergeable)
             if mergeable:
                 key = (item.installation_id, item.action.repo, item.action.number)
@@ -222,7 +221,7 @@ class Executor:
             ready_at = self._last_reply.get(key, -1e18) + self.reply_gap
             if ready_at > now:
                 if early is None:
-                    early = installation_id is not None and self._budget_spent(installation_id) < EARLY_BELOW
+                    early = self._budget_spent(installation_id or 0) < EARLY_BELOW
                 if early:
                     last = self._last_queued.get(key, now)
                     settle = settle_after(
@@ -244,14 +243,11 @@ class Executor:
         return [item for _, item in lane.replies.pop(best[1])], 0.0
 
     def _budget_spent(self, installation_id: int) -> float:
-        """The share of the installation's write budget used (1.0 when unknown: no early replies)."""
-        spent = getattr(self.gateway, "budget_spent", None)  # test doubles may have no budget
-        return spent(installation_id) if spent else 1.0
+        """The share of the installation's write budget used."""
+        return self.gateway.budget_spent(installation_id)
 
     async def _run_batch(self, batch: list[OutboxItem]) -> None:
-        if len(batch) > 1 or (
-            isinstance(batch[0].action, Reply) and self.gateway is not None and batch[0].installation_id is not None
-        ):
+        if isinstance(batch[0].action, Reply):
             outcomes = await self._replies(batch)
         else:
             item = batch[0]
@@ -296,8 +292,10 @@ class Executor:
         items = [i for i in batch if not self.leases.lost(i.token)]
         if not items:
             return []
+        for i in items:
+            self._traced(i)
         first = items[0]
-        assert isinstance(first.action, Reply) and self.gateway is not None and first.installation_id is not None
+        assert isinstance(first.action, Reply)
         repo, number = first.action.repo, first.action.number
         key = (first.installation_id, repo, number)
         started = self.clock.monotonic()
@@ -363,7 +361,7 @@ class Executor:
         self._done(item, "retry", started, f"{short_error(exc)}; retried in {wait:.0f} s")
         return Outcome(item.id, ActionStatus.PENDING, short_error(exc), retry_in=wait, token=item.token, refund=refund)
 
-    async def _own_markers(self, inst: Any, repo: str, number: int) -> set[str]:
+    async def _own_markers(self, inst: InstallationApi, repo: str, number: int) -> set[str]:
         """The markers at the top of the bot's own comments on an issue."""
         login = self._bot_login().lower()
         found: set[str] = set()
@@ -390,20 +388,20 @@ class Executor:
             )
             self.metrics.action_done(kind, outcome)
 
+        self._traced(item)
         try:
-            if self.gateway is None or item.installation_id is None:
-                self.out(json.dumps(action_to_dict(item.action), ensure_ascii=False))
-                outcome = "dry_run"
-            else:
-                outcome = "done" if await self._perform(item) else "skipped"
+            outcome = "done" if await self._perform(item) else "skipped"
         except (TimeoutError, GitHubError, OSError) as exc:
             return self._failed(item, exc, started)
         done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 
+    def _traced(self, item: OutboxItem) -> None:
+        if self.trace is not None:
+            self.trace(json.dumps(action_to_dict(item.action), ensure_ascii=False))
+
     async def _perform(self, item: OutboxItem) -> bool:
         """Perform one action; False when there was nothing to do (superseded, or already done)."""
-        assert self.gateway is not None and item.installation_id is not None
         if isinstance(item.action, (UpsertChecklist, SetLabels, CheckRun)) and await self.store.superseded(item):
             return False  # a newer push already decided this PR's checklist, labels or check
         inst = await self.gateway.installation(item.installation_id)
@@ -429,7 +427,7 @@ class Executor:
                 return await self._check_run(inst, item.action)
         return True
 
-    async def _check_run(self, inst: Any, run: CheckRun) -> bool:
+    async def _check_run(self, inst: InstallationApi, run: CheckRun) -> bool:
         """Create the check run unless the same one (head commit, conclusion, text) was created last."""
         key = f"{run.head_sha}\n{run.conclusion}\n{run.title}\n{run.summary}"
         stored = await self.store.bot_comment(run.repo, run.number, "check")
@@ -441,7 +439,7 @@ class Executor:
         await self.store.put_bot_comment(run.repo, run.number, "check", created["id"], key)
         return True
 
-    async def _find_own(self, inst: Any, repo: str, number: int, marker: str) -> dict | None:
+    async def _find_own(self, inst: InstallationApi, repo: str, number: int, marker: str) -> dict | None:
         login = self._bot_login().lower()
         for c in await inst.list_comments(repo, number):
             body = c.get("body") or ""
@@ -451,7 +449,7 @@ class Executor:
                 return c
         return None
 
-    async def _upsert_checklist(self, inst: Any, repo: str, number: int, body: str, retry: bool) -> None:
+    async def _upsert_checklist(self, inst: InstallationApi, repo: str, number: int, body: str, retry: bool) -> None:
         stored = await self.store.bot_comment(repo, number, "checklist")
         if stored is None and retry:
             found = await self._find_own(inst, repo, number, CHECKLIST_MARKER)

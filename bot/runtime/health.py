@@ -19,7 +19,7 @@ import logging
 import os
 import re
 import shutil
-from datetime import UTC
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.engine import make_url
@@ -83,7 +83,6 @@ class Health:
 
 
 def _probe(conn: Connection) -> None:
-    from datetime import datetime
 
     conn.execute(delete(deliveries).where(deliveries.c.id == PROBE_ID))
     conn.execute(

@@ -13,27 +13,31 @@ renews; one whose lease was taken over (a stalled process) can neither commit no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
 
 from pydantic import ValidationError
 
 from bot.clock import SYSTEM, Clock
-from bot.core.actions import Action
+from bot.core.actions import Decision
 from bot.core.ledger import Skipped
 from bot.core.texts import Lang
-from bot.github.gateway import GitHubError, PermanentError
+from bot.github.api import GitHubApi, GitHubError, PermanentError
 from bot.logs import delivery_line
 from bot.metrics import Metrics
 from bot.rules.models import Rules
 from bot.runtime.board_flusher import BoardFlusher
-from bot.runtime.executor import REPLY_GAP, Executor, retry_plan, short_error
+from bot.runtime.executor import Executor, retry_plan, short_error
 from bot.runtime.leases import Leases
-from bot.runtime.routing import Facts, Ignored, Router
+from bot.runtime.routing import Facts, GatewayFacts, Ignored, Router
 from bot.runtime.sweepers import ExpirySweeper
-from bot.store import Delivery, DeliveryStatus, LeaseLost, Store, new_token
+from bot.settings import Settings
+from bot.store import Delivery, DeliveryStatus, LeaseLost, OutboxItem, Store, new_token
 
 log = logging.getLogger(__name__)
 
@@ -41,47 +45,63 @@ HANDOFF_DEPTH = 4  # deliveries handed to workers straight from intake: up to th
 PARSED_KEEP = 1024  # payloads of deliveries left in the inbox kept parsed for the dispatcher, at most
 
 
+Outcome = Literal["ignored", "failed", "retry", "already_applied", "done"]
+
+
+@dataclass(frozen=True)
+class Handled:
+    """What became of one delivery (or of one event `bot sync` read): its outcome, the campaign
+    it concerned and the decision taken (None unless it was decided now)."""
+
+    outcome: Outcome
+    campaign: str | None = None
+    decision: Decision | None = None
+
+
 class Pipeline:
+    """The stages of one process around `decide`. Its tuning comes from `Settings` (the one place
+    of every default); `facts` replaces GitHub as the source of PR files, PRs and permissions
+    (`bot simulate`); `trace` sees every action taken up and every board written, as JSON lines
+    (`bot replay`, `bot simulate`, tests)."""
+
     def __init__(
         self,
         rules: Rules,
         store: Store,
-        gateway: Any | None,
+        github: GitHubApi,
         *,
-        workers: int = 32,
-        board_delay: float = 2.0,
-        max_attempts: int = 5,
-        out: Callable[[str], None] | None = None,
-        bot_login: str = "hackathon-bot[bot]",
+        settings: Settings,
+        facts: Facts | None = None,
+        trace: Callable[[str], None] | None = None,
         clock: Clock = SYSTEM,
         metrics: Metrics | None = None,
-        facts: Facts | None = None,
-        reply_gap: float = REPLY_GAP,
+        bot_login: str = "hackathon-bot[bot]",
     ):
         self.rules = rules
         self.metrics = metrics or Metrics()
         self.store = store
-        self._gateway = gateway  # None: dry-run
-        self.workers = workers
-        self.max_attempts = max_attempts
-        self.out = out or (lambda line: log.info("dry-run: %s", line))
+        self.github = github
+        self.workers = settings.workers
+        self.max_attempts = settings.max_attempts
         self.bot_login = bot_login
         self.clock = clock
         self.leases = Leases(store, clock)
-        self.router = Router(rules, store, gateway, bot_login=lambda: self.bot_login, clock=clock, facts=facts)
+        self.router = Router(rules, store, facts or GatewayFacts(github), bot_login=lambda: self.bot_login, clock=clock)
         self.executor = Executor(
             store,
-            gateway,
+            github,
             self.leases,
             bot_login=lambda: self.bot_login,
-            out=self.out,
-            max_attempts=max_attempts,
+            trace=trace,
+            max_attempts=settings.max_attempts,
             clock=clock,
             metrics=self.metrics,
             language_of=self._language_of,
-            reply_gap=reply_gap,
+            reply_gap=settings.reply_gap,
         )
-        self.board = BoardFlusher(rules, store, gateway, board_delay=board_delay, out=self.out, clock=clock, metrics=self.metrics)
+        self.board = BoardFlusher(
+            rules, store, github, board_delay=settings.board_delay, trace=trace, clock=clock, metrics=self.metrics
+        )
         self.expiry = ExpirySweeper(rules, store, clock=clock, execute=self.executor.execute)
         self._wake = asyncio.Event()
         self._stopping = False
@@ -97,30 +117,53 @@ class Pipeline:
             self._languages = {r: rules.campaign.language for rules in self.rules.campaigns.values() for r in rules.repos()}
         return self._languages.get(repo.lower(), "zh")
 
-    @property
-    def gateway(self) -> Any | None:
-        """The GitHub gateway the stages use (None: dry-run)."""
-        return self._gateway
+    # ---- what the other parts of the shell ask of the pipeline -----------------------------------
+    def use_github(self, github: GitHubApi) -> None:
+        """Talk to GitHub through another client from now on (tests: a gateway with short timeouts)."""
+        self.github = self.executor.gateway = self.board.gateway = github
+        if isinstance(self.router.facts, GatewayFacts):
+            self.router.facts = GatewayFacts(github)
 
-    @gateway.setter
-    def gateway(self, gateway: Any | None) -> None:
-        self._gateway = self.router.gateway = self.executor.gateway = self.board.gateway = gateway
+    async def learn_login(self) -> None:
+        """Read the App's login from GitHub (its own comments are recognised by it)."""
+        try:
+            self.bot_login = await self.github.app_login()
+        except GitHubError as exc:  # keep serving; markers still match the default login
+            log.warning("could not read the app's login (%s); using %s until a restart", exc, self.bot_login)
 
-    @property
-    def board_delay(self) -> float:
-        return self.board.board_delay
-
-    @board_delay.setter
-    def board_delay(self, seconds: float) -> None:
+    def set_board_delay(self, seconds: float) -> None:
+        """How long a board edit waits so that a burst gives one edit."""
         self.board.board_delay = seconds
+
+    @contextlib.asynccontextmanager
+    async def boards_held(self) -> AsyncIterator[None]:
+        """No board is written meanwhile (`bot sync` writes each once, at the end)."""
+        delay = self.board.board_delay
+        self.board.board_delay = 1e7  # ~4 months
+        try:
+            yield
+        finally:
+            self.board.board_delay = delay
+
+    def forget_permissions(self, repo: str | None = None) -> None:
+        """Someone's rights changed (a `member` or `organization` event): forget cached permissions."""
+        self.router.forget_permissions(repo)
+
+    def warnings(self) -> list[str]:
+        """What looks wrong without failing the health check (a store that looks lost)."""
+        return self.board.guard.warnings()
+
+    async def close(self) -> None:
+        """Let go of what the pipeline holds besides the store (the worker process that reads long texts)."""
+        await self.router.budget.close()
+
+    async def perform(self, items: list[OutboxItem]) -> None:
+        """Perform outbox items now, in order (tools that run the stages by hand)."""
+        await self.executor.execute(items)
 
     # ---- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:
-        if self.gateway is not None:
-            try:
-                self.bot_login = await self.gateway.app_login()
-            except GitHubError as exc:  # keep serving; markers still match the default login
-                log.warning("could not read the app's login (%s); using %s until a restart", exc, self.bot_login)
+        await self.learn_login()
         self._queue: asyncio.Queue[Delivery] = asyncio.Queue()
         self._slot_free = asyncio.Event()
         stopping = self._is_stopping
@@ -265,9 +308,22 @@ class Pipeline:
                 self._done_with(delivery)
 
     async def handle(
-        self, delivery_id: str | None, event: str, payload: dict, attempts: int = 1, token: str | None = None
-    ) -> list[Action]:
-        """Process one delivery end to end. Returns the actions it queued (for replay)."""
+        self,
+        delivery_id: str | None,
+        event: str,
+        payload: dict,
+        attempts: int = 1,
+        token: str | None = None,
+        *,
+        at: datetime | None = None,
+        edited_at: datetime | None = None,
+        quiet: Callable[[Decision], Decision] | None = None,
+    ) -> Handled:
+        """Process one delivery end to end: route it, decide and commit in one transaction, perform.
+        This is the one way every source of events takes: the inbox's workers, `bot sync`,
+        `bot replay`, `bot simulate`. A historical event (`bot sync`) says when it happened (`at`;
+        an edited comment's new text: `edited_at`) and passes `quiet`, which keeps of its decision
+        only what may still be done on GitHub."""
         started = self.clock.monotonic()
 
         def done(outcome: str, campaign: str | None = None, detail: str = "") -> None:
@@ -281,44 +337,46 @@ class Pipeline:
             if delivery_id:
                 await self.store.finish_delivery(delivery_id, DeliveryStatus.IGNORED, str(why) or None, token=token)
             done("ignored", detail=str(why))
-            return []
+            return Handled("ignored")
         except (ValidationError, PermanentError) as exc:
             if delivery_id:
                 await self.store.finish_delivery(delivery_id, DeliveryStatus.FAILED, short_error(exc), token=token)
             done("failed", detail=f"{short_error(exc)}; `bot status` lists it")
-            return []
+            return Handled("failed")
         except (TimeoutError, GitHubError, OSError) as exc:
-            result = await self._retry_later(delivery_id, attempts, exc, token)
+            await self._retry_later(delivery_id, attempts, exc, token)
             gave_up = delivery_id is not None and attempts >= self.max_attempts and not retry_plan(attempts, exc)[1]
-            done("failed" if gave_up else "retry", detail=short_error(exc))
-            return result
+            outcome: Outcome = "failed" if gave_up else "retry"
+            done(outcome, detail=short_error(exc))
+            return Handled(outcome)
         if self.leases.lost(token):
             raise LeaseLost(delivery_id)
-        now = self.clock.now()
-        edit = routed.edit
+        now = at or self.clock.now()
+        edit_now = edited_at or now
+        shape = quiet or _as_decided
+        build, edit = routed.build, routed.edit
         decision, items = await self.store.commit(
             routed.rules.slug,
-            lambda state: routed.build(state, now),
+            lambda state: shape(build(state, now)),
             delivery_id=delivery_id,
             installation_id=routed.installation_id,
             token=token,
             effect=routed.effect,
-            edit=(lambda state, applied: edit(state, now, applied)) if edit else None,
+            edit=(lambda state, applied: shape(edit(state, edit_now, applied))) if edit else None,
         )
+        slug = routed.rules.slug
         if isinstance(decision, Skipped):
-            done("already_applied", routed.rules.slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
-            return []
-        done("done", routed.rules.slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
+            done("already_applied", slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
+            return Handled("already_applied", slug)
+        done("done", slug, f"{len(decision.actions)} action(s), {len(decision.changes)} change(s)")
         if items:
             if self._running:
                 self.executor.submit(items)  # performed by the executor stage; deciding goes on
             else:
-                await self.executor.execute(items)  # tools (replay) and tests without the stages
-        return list(decision.actions)
+                await self.executor.execute(items)  # tools (replay, sync) and tests without the stages
+        return Handled("done", slug, decision)
 
-    async def _retry_later(
-        self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None
-    ) -> list[Action]:
+    async def _retry_later(self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None) -> None:
         if delivery_id is None:
             raise exc
         wait, refund = retry_plan(attempts, exc)
@@ -326,7 +384,6 @@ class Pipeline:
             await self.store.finish_delivery(delivery_id, DeliveryStatus.FAILED, short_error(exc), token=token)
         else:
             await self.store.release_delivery(delivery_id, short_error(exc), retry_in=wait, token=token, refund=refund)
-        return []
 
     # ---- entry points for tools and tests --------------------------------------------------------
     async def flush_board(self, slug: str) -> bool:
@@ -344,3 +401,7 @@ class Pipeline:
                 return True
             await asyncio.sleep(0.05)
         return False
+
+
+def _as_decided(decision: Decision) -> Decision:
+    return decision

@@ -44,6 +44,7 @@ from bot.core.model import StageEvent
 from bot.core.review import ChangedFile, invalid_labels
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
+from bot.github.api import GitHubApi
 from bot.rules.models import CampaignRules, Rules
 from bot.runtime.timebox import Budget, BudgetExceeded
 from bot.store import Store
@@ -69,33 +70,25 @@ class Facts(Protocol):
 
 
 class GatewayFacts:
-    """Facts read from GitHub through the gateway (none in dry-run: no gateway)."""
+    """Facts read from GitHub (the dry-run GitHub knows no PR, no file and nobody's permission)."""
 
-    def __init__(self, gateway: Callable[[], Any | None]) -> None:
-        self._gateway = gateway
-
-    async def _inst(self, installation_id: int | None) -> Any | None:
-        gw = self._gateway()
-        if gw is None or installation_id is None:
-            return None
-        return await gw.installation(installation_id)
+    def __init__(self, github: GitHubApi) -> None:
+        self.github = github
 
     async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
-        inst = await self._inst(installation_id)
-        if inst is None:
-            return []
+        inst = await self.github.installation(installation_id)
         return [
             ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
             for f in await inst.pr_files(repo, number)
         ]
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
-        inst = await self._inst(installation_id)
-        return None if inst is None else await inst.get_pull(repo, number)
+        inst = await self.github.installation(installation_id)
+        return await inst.get_pull(repo, number)
 
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
-        inst = await self._inst(installation_id)
-        return None if inst is None else await inst.collaborator_permission(repo, user)
+        inst = await self.github.installation(installation_id)
+        return await inst.collaborator_permission(repo, user)
 
 
 class Ignored(Exception):
@@ -133,16 +126,14 @@ class Router:
         self,
         rules: Rules,
         store: Store,
-        gateway: Any | None,
+        facts: Facts,
         *,
         bot_login: Callable[[], str],
         clock: Clock = SYSTEM,
-        facts: Facts | None = None,
     ) -> None:
         self.rules = rules
         self.store = store
-        self.gateway = gateway  # None: dry-run
-        self.facts: Facts = facts or GatewayFacts(lambda: self.gateway)
+        self.facts = facts
         self._bot_login = bot_login
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}

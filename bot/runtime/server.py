@@ -1,4 +1,4 @@
-"""The aiohttp app: webhook intake, health and status endpoints, and `bot serve`.
+"""The aiohttp app: webhook intake, health and status endpoints (`bot.app.serve` runs it).
 
 Intake does the least it safely can before answering: size check (413), signature check
 (HMAC-SHA256 over the raw body, constant-time; 401), JSON check (400), then the delivery is
@@ -8,11 +8,7 @@ stored in the inbox, deduplicated by X-GitHub-Delivery, and GitHub gets 202 at o
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
-import signal
-import sys
 import uuid
 
 from aiohttp import web
@@ -22,7 +18,6 @@ from gidgethub.sansio import validate_event
 from bot import jsonio
 from bot import web as web_routes
 from bot.github.events import ACCESS_EVENTS, HANDLED_EVENTS
-from bot.logs import setup_logging
 from bot.metrics import Metrics
 from bot.runtime.health import Health
 from bot.runtime.pipeline import Pipeline
@@ -71,7 +66,7 @@ async def webhook(request: web.Request) -> web.Response:
     if event in ACCESS_EVENTS:
         # Someone's rights changed: forget cached permissions at once (this process; others within a minute).
         repo = (payload.get("repository") or {}).get("full_name") if event == "member" else None
-        request.app[PIPELINE].router.forget_permissions(repo if isinstance(repo, str) else None)
+        request.app[PIPELINE].forget_permissions(repo if isinstance(repo, str) else None)
         log.info("delivery %s %s: permission cache cleared for %s", delivery, event, repo or "every repository")
         return web.json_response({"status": "applied", "event": event}, status=202)
     if event not in HANDLED_EVENTS:
@@ -117,7 +112,7 @@ async def healthz(request: web.Request) -> web.Response:
     """200 when the bot can keep what it acknowledges; 503 (with the reasons) when the database
     cannot be written, its file is gone or replaced, or its disk is full. Warnings (a store that
     looks lost: see `health.StateGuard`) are listed without failing the check."""
-    warnings = request.app[PIPELINE].board.guard.warnings()
+    warnings = request.app[PIPELINE].warnings()
     try:
         problems = await request.app[HEALTH].problems()
         counts = await request.app[STORE].delivery_counts() if not problems else {}
@@ -149,118 +144,13 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
     app.router.add_post(WEBHOOK_PATH, webhook)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/status", status)
-    metrics = metrics or getattr(pipeline, "metrics", None) or Metrics()
+    metrics = metrics or pipeline.metrics
     web_routes.setup(
         app,
         pipeline.rules,
         store,
         metrics,
         dashboard=settings.dashboard,
-        budgets=lambda: pipeline.gateway.write_budgets() if pipeline.gateway is not None else (),
+        budgets=pipeline.github.write_budgets,
     )
     return app
-
-
-async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: asyncio.Event | None = None) -> None:
-    from bot.app import StartupError, assemble
-
-    bot = await assemble(settings)
-    pipeline = bot.pipeline
-    runner = web.AppRunner(bot.web, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, settings.host, settings.port)
-    try:
-        await site.start()
-    except OSError as exc:  # port in use, address not available, no permission
-        await runner.cleanup()
-        await bot.close()
-        raise StartupError(
-            f"HOST={settings.host} PORT={settings.port}: cannot listen: {exc.strerror or exc}; stop what uses it or set PORT"
-        ) from None
-    await pipeline.start()
-    # What start-up built (rules, templates, the campaigns' states) lives as long as the process:
-    # out of the collector's sight, so a full collection does not walk it again and again (each
-    # took 60-100 ms of the event loop with a 2,000-task campaign loaded).
-    gc.collect()
-    gc.freeze()
-    mode = "dry-run (no APP_ID/PRIVATE_KEY: actions are logged, not sent)" if settings.dry_run else "live"
-    log.info(
-        "hackathon-bot listening on http://%s:%s%s, %s, %d campaign(s)",
-        settings.host,
-        settings.port,
-        WEBHOOK_PATH,
-        mode,
-        len(pipeline.rules.campaigns),
-    )
-    stop = stop or asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        try:
-            loop.add_signal_handler(sig, stop.set)
-        except (NotImplementedError, RuntimeError):
-            pass
-    background: list[asyncio.Task] = []
-    if settings.redeliver_every > 0 and pipeline.gateway is not None:
-        from bot.github.redelivery import Redeliverer
-
-        redeliverer = Redeliverer(bot.store, pipeline.gateway, every=settings.redeliver_every)
-        background.append(asyncio.create_task(redeliverer.run(lambda: stop.is_set()), name="redelivery"))
-    if settings.sync_on_start and pipeline.gateway is not None:
-        background.append(asyncio.create_task(_sync_at_start(pipeline), name="sync-on-start"))
-    if ready is not None:
-        ready.set()
-    await stop.wait()
-    for task in background:
-        task.cancel()
-    await asyncio.gather(*background, return_exceptions=True)
-    log.info("stopping: no new deliveries; in-flight work finishes, the rest stays in the inbox")
-    await site.stop()
-    await pipeline.stop()
-    await runner.cleanup()
-    await bot.close()
-
-
-async def _sync_at_start(pipeline: Pipeline) -> None:
-    """SYNC_ON_START / `bot serve --sync`: catch up with GitHub (quietly) while serving."""
-    from bot.runtime.sync import Syncer
-
-    try:
-        await Syncer(pipeline, out=lambda line: log.info("sync: %s", line)).sync()
-    except Exception:
-        log.exception("sync at start-up failed; the bot keeps serving (run `bot sync` to retry)")
-
-
-SWITCH_INTERVAL = 0.001  # seconds (Python's default is 0.005)
-
-
-def main(args=None) -> int:
-    """`bot serve`. Anything wrong with the set-up is one line on stderr and exit 2, never a traceback."""
-    from pydantic import ValidationError
-
-    from bot.app import StartupError
-    from bot.settings import explain
-
-    try:
-        settings = Settings()
-    except ValidationError as exc:
-        print(f"bot serve: settings: {explain(exc)}", file=sys.stderr)
-        return 2
-    if args is not None and getattr(args, "sync", False):
-        settings.sync_on_start = True
-    try:
-        setup_logging(settings.log_level, settings.log_format)
-    except (ValueError, TypeError) as exc:
-        print(f"bot serve: LOG_LEVEL={settings.log_level!r}: {exc} (use DEBUG, INFO, WARNING or ERROR)", file=sys.stderr)
-        return 2
-    # The event loop shares the GIL with the database thread (which decides while it holds the
-    # campaign's lock): hand the GIL over every millisecond rather than every five, so
-    # acknowledging a delivery never waits long behind a transaction.
-    sys.setswitchinterval(SWITCH_INTERVAL)
-    try:
-        asyncio.run(serve(settings))
-    except StartupError as exc:
-        print(f"bot serve: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 0
-    return 0

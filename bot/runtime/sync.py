@@ -23,12 +23,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from bot.core.actions import Action, Decision, PutClaim, SetLabels, UpsertChecklist
-from bot.core.ledger import Skipped
+from bot.github.api import GitHubApi, InstallationApi
 from bot.rules.models import CampaignRules
-from bot.runtime.routing import Ignored
+from bot.runtime.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -67,18 +66,14 @@ def quiet(decision: Decision, *, keep_review: bool) -> Decision:
 
 
 class Syncer:
-    def __init__(self, pipeline: Any, *, out: Callable[[str], None] = print) -> None:
+    def __init__(self, pipeline: Pipeline, *, out: Callable[[str], None] = print) -> None:
         self.pipeline = pipeline
         self.store = pipeline.store
         self.out = out
 
     @property
-    def gateway(self) -> Any:
-        return self.pipeline.gateway
-
-    def _calls(self) -> int:
-        gw = self.gateway
-        return gw.calls + sum(i.calls for i in gw._installations.values()) if gw is not None else 0
+    def github(self) -> GitHubApi:
+        return self.pipeline.github
 
     async def sync(self, slugs: list[str] | None = None, *, write_board: bool = True) -> SyncReport:
         rules = self.pipeline.rules
@@ -86,22 +81,17 @@ class Syncer:
         unknown = [s for s in wanted if s not in rules.campaigns]
         if unknown:
             raise ValueError(f"unknown campaign(s): {', '.join(unknown)} (known: {', '.join(rules.campaigns)})")
-        if self.gateway is None:
-            raise ValueError("bot sync reads GitHub: set APP_ID and PRIVATE_KEY (it does nothing in dry-run)")
         report = SyncReport()
-        start = self._calls()
+        start = self.github.request_count()
         # The board is written once, at the end (the running flusher waits meanwhile).
-        delay, self.pipeline.board_delay = self.pipeline.board_delay, 1e7  # ~4 months
-        try:
+        async with self.pipeline.boards_held():
             for slug in wanted:
                 await self._sync_campaign(rules.campaigns[slug], report)
                 report.campaigns.append(slug)
-        finally:
-            self.pipeline.board_delay = delay
         if write_board:
             for slug in report.campaigns:
                 await self.pipeline.flush_board(slug)
-        report.api_calls = self._calls() - start
+        report.api_calls = self.github.request_count() - start
         self.out(report.summary())
         return report
 
@@ -113,8 +103,8 @@ class Syncer:
             anchor = camp.tracker_repo or next(iter(rules.repos()), None)
             if anchor is None:
                 return
-            inst_id = await self.gateway.repo_installation(anchor)
-        inst = await self.gateway.installation(inst_id)
+            inst_id = await self.github.repo_installation(anchor)
+        inst = await self.github.installation(inst_id)
         before = len((await self.store.state(slug)).claims)
         events: list[tuple[datetime, int, str, dict]] = []
         marks: dict[str, datetime] = {}
@@ -126,8 +116,7 @@ class Syncer:
         for repo, number in issues:
             source = f"comments:{repo.lower()}#{number}"
             mark = await self.store.sync_mark(slug, source)
-            params: dict[str, Any] = {"since": mark.strftime("%Y-%m-%dT%H:%M:%SZ")} if mark else {}
-            comments = await inst.paginate(f"/repos/{repo}/issues/{number}/comments", params=params)
+            comments = await inst.list_comments(repo, number, since=mark)
             report.comments_read += len(comments)
             self.out(f"{slug}: {repo}#{number}: {len(comments)} comment(s)")
             for c in comments:
@@ -169,16 +158,12 @@ class Syncer:
         after = len((await self.store.state(slug)).claims)
         report.claims_recorded += max(0, after - before)
 
-    async def _changed_pulls(self, inst: Any, repo: str, mark: datetime | None) -> list[dict]:
+    async def _changed_pulls(self, inst: InstallationApi, repo: str, mark: datetime | None) -> list[dict]:
         """Every PR (any state) updated at or after `mark`, newest first, page by page."""
         out: list[dict] = []
         page = 1
         while True:
-            batch = await inst.request(
-                "GET",
-                f"/repos/{repo}/pulls",
-                params={"state": "all", "sort": "updated", "direction": "desc", "per_page": PAGE, "page": page},
-            )
+            batch = await inst.list_pulls(repo, page=page, per_page=PAGE)
             fresh = [p for p in batch if mark is None or _ts(p.get("updated_at")) >= mark]
             out += fresh
             if len(batch) < PAGE or len(fresh) < len(batch):
@@ -186,65 +171,23 @@ class Syncer:
             page += 1
 
     async def _apply(self, slug: str, when: datetime, event: str, payload: dict, report: SyncReport) -> None:
-        try:
-            routed = await self.pipeline.router.route(event, payload)
-        except Ignored:
-            return
+        """One historical event through the pipeline's one way of handling a delivery, quietly."""
         keep_review = event == "pull_request" and payload["pull_request"].get("state") == "open"
+        edited_at = _ts(payload["comment"].get("updated_at")) if event == "issue_comment" else None
+        handled = await self.pipeline.handle(
+            None,
+            event,
+            payload,
+            at=when,
+            edited_at=edited_at,
+            quiet=lambda decision: quiet(decision, keep_review=keep_review),
+        )
+        if handled.outcome == "ignored":
+            return
         if event == "pull_request":
             report.prs_matched += 1
-        edit_at = _ts(payload["comment"].get("updated_at")) if event == "issue_comment" else when
-        edit = routed.edit
-        decision, items = await self.store.commit(
-            routed.rules.slug,
-            lambda state: quiet(routed.build(state, when), keep_review=keep_review),
-            installation_id=routed.installation_id,
-            effect=routed.effect,
-            edit=(lambda state, applied: quiet(edit(state, edit_at, applied), keep_review=False)) if edit else None,
-        )
-        if isinstance(decision, Skipped):
+        if handled.outcome == "already_applied":
             report.already_applied += 1
-            return
-        claims = sum(1 for c in decision.changes if isinstance(c, PutClaim))
-        log.info(
-            "sync %s %s %s: %d change(s) (%d claim update(s)), %d action(s)",
-            slug,
-            event,
-            routed.effect.subject if routed.effect else "-",
-            len(decision.changes),
-            claims,
-            len(items),
-        )
-        if items:
-            await self.pipeline.executor.execute(items)
-
-
-async def sync_main_async(settings: Any, slugs: list[str]) -> int:
-    """`bot sync [CAMPAIGN...]`: one run, its progress and summary printed; exit 2 on a set-up problem."""
-    from bot.app import assemble
-
-    bot = await assemble(settings)
-    try:
-        if bot.gateway is not None:
-            bot.pipeline.bot_login = await bot.gateway.app_login()
-        await Syncer(bot.pipeline).sync(slugs or None)
-        return 0
-    finally:
-        await bot.close()
-
-
-def main(args: Any) -> int:
-    import asyncio
-    import sys
-
-    from bot.app import StartupError
-    from bot.logs import setup_logging
-    from bot.settings import Settings
-
-    settings = Settings()
-    setup_logging(settings.log_level, settings.log_format)
-    try:
-        return asyncio.run(sync_main_async(settings, list(args.campaigns)))
-    except (StartupError, ValueError) as exc:
-        print(f"bot sync: {exc}", file=sys.stderr)
-        return 2
+        elif handled.decision is not None:
+            claims = sum(1 for c in handled.decision.changes if isinstance(c, PutClaim))
+            log.info("sync %s %s: %d claim update(s)", slug, event, claims)

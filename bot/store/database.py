@@ -24,6 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot import jsonio
 
@@ -75,11 +77,7 @@ def _settle(fut: asyncio.Future, result: Any, exc: BaseException | None) -> None
 def dialect_insert(table: Table, dialect: str):
     """The dialect's INSERT of `table` (SQLite's or PostgreSQL's: both know ON CONFLICT)."""
     if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
         return sqlite_insert(table)
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-
     return pg_insert(table)
 
 

@@ -47,6 +47,7 @@ from bot.core.actions import (
 from bot.core.ledger import Applied, Effect, Skipped, Verdict, verdict
 from bot.core.model import CampaignState, Claim, PullRequest, Stage, StageEvent
 from bot.store.database import Database, Prepared, Query, dialect_insert, run_reads, run_writes, upsert, upsert_statement
+from bot.store.migrate import upgrade_connection
 from bot.store.records import ActionStatus, Delivery, DeliveryStatus, LeaseLost, OutboxItem, Outcome, body_hash, new_token
 from bot.store.schema import (
     UTCDateTime,
@@ -283,7 +284,6 @@ class Store:
     # ---- lifecycle --------------------------------------------------------------------------------
     async def init(self, campaign_slugs: list[str] | tuple[str, ...] = ()) -> None:
         """Bring the schema up to date (Alembic migrations) and register the campaigns."""
-        from bot.store.migrate import upgrade_connection
 
         def txn(conn: Connection) -> None:
             upgrade_connection(conn)

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.core import report as reports
+from bot.core.board import board_stats
 from bot.core.dashboard import Counts, Dashboard, at, build_dashboard, person_json, to_json
 from bot.core.model import CampaignState, StageEvent
 from bot.core.review import task_url
@@ -88,8 +89,6 @@ async def _load(request: web.Request, slug: str) -> tuple[CampaignRules, Campaig
 
 
 async def index(request: web.Request) -> web.Response:
-    from bot.core.board import board_stats
-
     rules = request.app[RULES]
     store = request.app[WEB_STORE]
     rows = []

@@ -1,0 +1,117 @@
+"""The typed seam between the shell and GitHub: what the shell asks of GitHub, as Protocols.
+
+Two implementations keep it: `bot.github.gateway.Gateway` (the real App: tokens, retries,
+limits) and `bot.github.dryrun.DryRunGitHub` (dry-run: nothing is sent, each write it would
+send is logged). Every stage holds a `GitHubApi`; none holds "maybe a gateway", so no stage has a
+dry-run branch of its own. The errors every implementation raises live here too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Protocol
+
+
+class GitHubError(Exception):
+    """A GitHub call that failed. Worth retrying later unless it is a `PermanentError`.
+
+    ``status`` is the HTTP status (0 for a timeout or connection error); ``retry_after`` is
+    the number of seconds GitHub asked us to wait, when it did.
+    """
+
+    def __init__(self, status: int, message: str, *, method: str = "", url: str = "", retry_after: float | None = None) -> None:
+        super().__init__(f"{method} {url}: {status} {message}".strip())
+        self.status = status
+        self.message = message
+        self.method = method
+        self.url = url
+        self.retry_after = retry_after
+
+
+class PermanentError(GitHubError):
+    """A 4xx other than a rate limit (validation failed, not found, forbidden): do not retry."""
+
+
+class TransientError(GitHubError):
+    """5xx, timeout, connection error or rate limit: retried here; raised when attempts run out."""
+
+
+class InstallationApi(Protocol):
+    """The calls made as one installation of the App (its token, its write budget)."""
+
+    installation_id: int
+
+    # issues and comments
+    async def create_comment(self, repo: str, number: int, body: str) -> dict: ...
+    async def edit_comment(self, repo: str, comment_id: int, body: str) -> dict: ...
+    async def list_comments(self, repo: str, number: int, *, since: datetime | None = None) -> list[dict]:
+        """Every comment of an issue or PR (those updated at or after `since`, when given), oldest first."""
+        ...
+
+    async def get_issue(self, repo: str, number: int) -> dict:
+        """The issue (a conditional request: an unchanged issue costs no rate limit)."""
+        ...
+
+    async def edit_issue(self, repo: str, number: int, *, priority: bool = False, **fields: Any) -> dict: ...
+    async def replace_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]: ...
+    async def add_labels(self, repo: str, number: int, labels: list[str]) -> list[dict]: ...
+    async def add_assignees(self, repo: str, number: int, logins: list[str]) -> dict: ...
+
+    # pull requests, permissions, checks
+    async def get_pull(self, repo: str, number: int) -> dict | None:
+        """The pull request (None only from a GitHub that knows none: dry-run)."""
+        ...
+
+    async def pr_files(self, repo: str, number: int) -> list[dict]: ...
+    async def list_pulls(self, repo: str, *, page: int, per_page: int = 100) -> list[dict]:
+        """One page of a repository's pull requests (any state), most recently updated first."""
+        ...
+
+    async def collaborator_permission(self, repo: str, user: str) -> str:
+        """admin / maintain / write / triage / read / none."""
+        ...
+
+    async def create_check_run(
+        self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str
+    ) -> dict: ...
+
+    def request_count(self) -> int:
+        """HTTP requests made as this installation so far (retries included)."""
+        ...
+
+
+class GitHubApi(Protocol):
+    """What the shell asks of GitHub as an App."""
+
+    async def app_login(self) -> str:
+        """The App's own login, ``<slug>[bot]`` (to recognise and ignore its own comments)."""
+        ...
+
+    async def installation(self, installation_id: int | None) -> InstallationApi:
+        """The client of one installation; a delivery that named none cannot be acted on (PermanentError)."""
+        ...
+
+    async def repo_installation(self, repo: str) -> int:
+        """The id of the App's installation on a repository."""
+        ...
+
+    async def hook_deliveries(self, next_url: str | None = None) -> tuple[list[dict], str | None]:
+        """One page of the App's webhook deliveries, newest first, and the next page's URL."""
+        ...
+
+    async def redeliver(self, hook_delivery_id: int) -> None: ...
+
+    def budget_spent(self, installation_id: int) -> float:
+        """The share of an installation's write budget in use (0 to 1)."""
+        ...
+
+    def write_budgets(self) -> list[tuple[int, int]]:
+        """(installation id, content-creating requests left this minute) per installation used so far."""
+        ...
+
+    def request_count(self) -> int:
+        """HTTP requests made so far, App-level and every installation's."""
+        ...
+
+
+NO_INSTALLATION = "the delivery names no installation of the App: nothing can be done on GitHub for it"
