@@ -9,6 +9,7 @@ Prints the median of several runs of
   (`bot rules import A.md … J.md --campaign X`), with the two RFC lists given on the same command.
 The bar is "well under a second" for each.
 """
+
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,9 @@ def main() -> None:
         edition.append(t3 - t2)
     print(f"import of all five seeds: {_ms(times)} over {RUNS} runs")
     print(f"re-import over the written tree: {_ms(reimport)}")
-    print(f"a {len(tasks_files)}-collection edition ({report.tasks} tasks, {len(collections) - len(tasks_files)} RFC lists) as one campaign: {_ms(edition)}")
+    print(
+        f"a {len(tasks_files)}-collection edition ({report.tasks} tasks, {len(collections) - len(tasks_files)} RFC lists) as one campaign: {_ms(edition)}"
+    )
 
 
 if __name__ == "__main__":

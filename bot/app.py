@@ -19,13 +19,14 @@ import aiohttp
 from aiohttp import web
 
 from bot.clock import SYSTEM, Clock
-from bot.github.api import GitHubApi
+from bot.github.api import GitHubApi, GitHubError
 from bot.github.dryrun import DryRunGitHub
 from bot.github.gateway import Gateway
 from bot.github.redelivery import Redeliverer
 from bot.metrics import Metrics
 from bot.rules.loader import RulesError, load_rules
 from bot.rules.models import Rules
+from bot.runtime.catalog import Catalog
 from bot.runtime.pipeline import Pipeline
 from bot.runtime.routing import Facts
 from bot.runtime.server import WEBHOOK_PATH, make_app
@@ -36,11 +37,13 @@ from bot.store.budget import StoreBudget
 
 log = logging.getLogger(__name__)
 
+REDISCOVER = 900.0  # seconds between two reads of every repository's campaign folders
+
 
 @dataclass
 class App:
     settings: Settings
-    rules: Rules
+    rules: Catalog  # the campaigns served: RULES_DIR's and the repositories'
     store: Store
     github: GitHubApi
     pipeline: Pipeline
@@ -55,11 +58,15 @@ class App:
 
 
 def read_rules(settings: Settings) -> Rules:
-    """The rule files, or a StartupError naming the first problem (and how many more there are)."""
+    """The rule files of RULES_DIR, or a StartupError naming the first problem (and how many more
+    there are). RULES_DIR may be absent when it was not set: campaigns then come from repositories."""
     if not settings.rules_dir.exists():
+        if "rules_dir" not in settings.model_fields_set:
+            log.info("no %s folder: campaigns come from repositories (.github/hackathon/) only", settings.rules_dir)
+            return Rules()
         raise StartupError(
             f"{settings.rules_dir}: no such rules directory; set RULES_DIR to the directory holding "
-            "one folder per campaign (see `bot rules import`)"
+            "one folder per campaign (see `bot rules import`), or leave it unset to serve campaigns from repositories only"
         )
     try:
         return load_rules(settings.rules_dir)
@@ -114,9 +121,10 @@ async def assemble(
     )
     if github is None:
         github = DryRunGitHub() if settings.dry_run else _app_gateway(settings, session, store)
-    pipeline = Pipeline(rules, store, github, settings=settings, facts=facts, trace=trace, clock=clock, metrics=metrics)
+    catalog = Catalog(rules, github=None if settings.dry_run else github, store=store)
+    pipeline = Pipeline(catalog, store, github, settings=settings, facts=facts, trace=trace, clock=clock, metrics=metrics)
     pipeline.router.public_url = settings.public_url if settings.dashboard else None  # `/mine` links to the pages
-    return App(settings, rules, store, github, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)
+    return App(settings, catalog, store, github, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)
 
 
 def _app_gateway(settings: Settings, session: aiohttp.ClientSession, store: Store) -> Gateway:
@@ -147,6 +155,11 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
         raise StartupError(
             f"HOST={settings.host} PORT={settings.port}: cannot listen: {exc.strerror or exc}; stop what uses it or set PORT"
         ) from None
+    if not settings.dry_run:  # deliveries wait in the inbox until the repositories' campaigns are known
+        try:
+            await bot.rules.discover()
+        except (TimeoutError, GitHubError, OSError) as exc:
+            log.warning("campaign folders in repositories not read at start-up (%s); read again every %.0f s", exc, REDISCOVER)
     await pipeline.start()
     # What start-up built (rules, templates, the campaigns' states) lives as long as the process:
     # out of the collector's sight, so a full collection does not walk it again and again (each
@@ -173,6 +186,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     if settings.redeliver_every > 0 and not settings.dry_run:
         redeliverer = Redeliverer(bot.store, bot.github, every=settings.redeliver_every)
         background.append(asyncio.create_task(redeliverer.run(stop.is_set), name="redelivery"))
+    if not settings.dry_run:
+        background.append(asyncio.create_task(_rediscover(bot.rules, stop), name="rediscover"))
     if settings.sync_on_start and not settings.dry_run:
         background.append(asyncio.create_task(_sync_at_start(pipeline), name="sync-on-start"))
     if ready is not None:
@@ -186,6 +201,19 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     await pipeline.stop()
     await runner.cleanup()
     await bot.close()
+
+
+async def _rediscover(catalog: Catalog, stop: asyncio.Event) -> None:
+    """Read the repositories again now and then (a free 304 each when nothing changed), in case a
+    push delivery was lost for good."""
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), REDISCOVER)
+        except TimeoutError:
+            try:
+                await catalog.discover()
+            except (TimeoutError, GitHubError, OSError) as exc:
+                log.warning("campaign folders in repositories not read again: %s", exc)
 
 
 async def _sync_at_start(pipeline: Pipeline) -> None:

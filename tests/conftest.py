@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,18 +49,30 @@ def _worker_database() -> None:
         admin.dispose()
 
 
-def make_campaign(**overrides) -> Campaign:
-    fields = dict(
-        name="Hackathon 9th",
-        key="Hackathon 9th",
-        tracker="org/Paddle#100",
-        repos=["org/Paddle", "org/docs"],
-        rfc=RfcDefaults(repo="org/community", path="rfcs/"),
-        maintainers=["boss"],
-        language="en",
-        claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2, claim_expiry_days=14),
-        collection_url="https://github.com/org/community/blob/master/hackathon/9th.md",
-    )
+def make_campaign(*, bare: bool = False, **overrides) -> Campaign:
+    """The suite's campaign: tracker org/Paddle#100, two repositories, an RFC repository, a
+    maintainer, claim limits and a 14-day expiry, in English. `bare`: only a name, a key, the
+    tracker PaddlePaddle/Paddle#1 and a collection URL, the rest `Campaign`'s own defaults (the unit
+    tests of the core set what they need). `overrides`: fields over either."""
+    if bare:
+        fields: dict = dict(
+            name="Hackathon 9th",
+            key="Hackathon 9th",
+            tracker="PaddlePaddle/Paddle#1",
+            collection_url="https://github.com/PaddlePaddle/Paddle/issues/9",
+        )
+    else:
+        fields = dict(
+            name="Hackathon 9th",
+            key="Hackathon 9th",
+            tracker="org/Paddle#100",
+            repos=["org/Paddle", "org/docs"],
+            rfc=RfcDefaults(repo="org/community", path="rfcs/"),
+            maintainers=["boss"],
+            language="en",
+            claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2, claim_expiry_days=14),
+            collection_url="https://github.com/org/community/blob/master/hackathon/9th.md",
+        )
     fields.update(overrides)
     return Campaign(**fields)
 
@@ -97,8 +111,21 @@ def make_tasks() -> dict[int, Task]:
     }
 
 
-def make_rules(slug: str = "h9", campaign: Campaign | None = None, tasks: dict[int, Task] | None = None) -> CampaignRules:
-    return CampaignRules(slug=slug, dir=Path("/nonexistent"), campaign=campaign or make_campaign(), tasks=tasks or make_tasks())
+def make_rules(
+    slug: str = "h9",
+    campaign: Campaign | None = None,
+    tasks: dict[int, Task] | Iterable[Task] | None = None,
+    **campaign_fields: Any,
+) -> CampaignRules:
+    """A campaign's rules: `campaign` as given, or `make_campaign(**campaign_fields)` (`bare=True`
+    and any field); `tasks` by id or as a list (default `make_tasks()`)."""
+    if campaign is not None and campaign_fields:
+        raise TypeError("make_rules: give a campaign or its fields, not both")
+    if tasks is not None and not isinstance(tasks, dict):
+        tasks = {t.id: t for t in tasks}
+    return CampaignRules(
+        slug=slug, dir=Path("/nonexistent"), campaign=campaign or make_campaign(**campaign_fields), tasks=tasks or make_tasks()
+    )
 
 
 @pytest.fixture

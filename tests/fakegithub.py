@@ -135,6 +135,7 @@ class _Issue:
     merged: bool = False
     merged_at: str | None = None
     files: list[dict] = field(default_factory=list)
+    files_at: str = ""  # the head commit the files were set at
     head_ref: str = ""
 
 
@@ -250,6 +251,7 @@ class FakeGitHub(GitData):
         pr = _Issue(number, title, body, user, is_pull=True, head_sha=sha)
         self._repos[repo].issues[number] = pr
         self._set_files(repo, pr, files)
+        pr.files_at = sha
         self._set_state(pr, state, merged)
         return self.pull(repo, number)
 
@@ -273,8 +275,15 @@ class FakeGitHub(GitData):
             pr.body = body
         if head_sha is not None:
             pr.head_sha = head_sha
+        elif (
+            files is not None
+            and pr.head_sha == pr.files_at
+            and [f["filename"] for f in pr.files] != [f if isinstance(f, str) else f["filename"] for f in files]
+        ):
+            pr.head_sha = shapes.sha_for(repo, number, pr.head_sha)  # new files come with a new head commit
         if files is not None:
             self._set_files(repo, pr, files)
+            pr.files_at = pr.head_sha
         if state is not None or merged is not None:
             self._set_state(pr, state or pr.state, pr.merged if merged is None else merged)
         pr.updated_at = shapes.now_iso()
@@ -902,6 +911,9 @@ class FakeGitHub(GitData):
         ):
             return self._validation("PullRequest", "state")
         pulls = [i for i in repo.issues.values() if i.is_pull and (state == "all" or i.state == state)]
+        if "head" in request.query:  # "owner:branch"
+            branch = request.query["head"].partition(":")[2]
+            pulls = [i for i in pulls if (i.head_ref or f"task-{i.number}") == branch]
         key = (lambda i: (_ts(i.updated_at), i.number)) if sort == "updated" else (lambda i: (_ts(i.created_at), i.number))
         pulls.sort(key=key, reverse=direction == "desc")
         out = []

@@ -5,20 +5,15 @@ from __future__ import annotations
 import random
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.core.board import BOARD_END, BOARD_START, escape_cell, render_board, splice_board
 from bot.core.model import CampaignState, Claim, PullRequest, Stage
-from bot.rules.models import Campaign, CampaignRules, Source, Task
+from bot.rules.models import Source, Task
+from tests.conftest import make_rules
 
 T0 = datetime(2024, 3, 1)
-
-
-def make_rules(tasks: list[Task], *, url: str | None = "https://github.com/PaddlePaddle/Paddle/issues/9") -> CampaignRules:
-    camp = Campaign(name="Hackathon 9th", key="Hackathon 9th", tracker="PaddlePaddle/Paddle#1", collection_url=url)
-    return CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks={t.id: t for t in tasks})
 
 
 def task(i: int, title: str = "", **kw) -> Task:
@@ -59,7 +54,9 @@ def cells(line: str) -> list[str]:
 
 
 def test_row_shows_id_difficulty_linked_title_claimants_with_stage_and_prs():
-    rules = make_rules([task(12, "新增 foo API", difficulty="进阶", source=Source(file="c.md", anchor="task12"))])
+    rules = make_rules(
+        tasks=[task(12, "新增 foo API", difficulty="进阶", source=Source(file="c.md", anchor="task12"))], bare=True
+    )
     state = CampaignState(
         claims=(claim(12, "alice", Stage.SUBMITTED), claim(12, "bob", minutes=5)),
         prs=(pr(12, "alice", 12, kind="rfc", state="merged", repo="PaddlePaddle/community"), pr(12, "alice", 34)),
@@ -76,13 +73,16 @@ def test_row_shows_id_difficulty_linked_title_claimants_with_stage_and_prs():
 
 def test_title_is_not_linked_without_anchor_or_collection_url():
     state = CampaignState()
-    assert cells(row(render_board(make_rules([task(1, "T", source=Source(file="c.md"))]), state, "en"), 1))[2] == "T"
-    no_url = make_rules([task(1, "T", source=Source(file="c.md", anchor="a"))], url=None)
+    assert (
+        cells(row(render_board(make_rules(tasks=[task(1, "T", source=Source(file="c.md"))], bare=True), state, "en"), 1))[2]
+        == "T"
+    )
+    no_url = make_rules(tasks=[task(1, "T", source=Source(file="c.md", anchor="a"))], bare=True, collection_url=None)
     assert cells(row(render_board(no_url, state, "en"), 1))[2] == "T"
 
 
 def test_completed_and_partly_done_fill_the_completed_by_column():
-    rules = make_rules([task(1), task(2)])
+    rules = make_rules(tasks=[task(1), task(2)], bare=True)
     state = CampaignState(
         claims=(claim(1, "alice", Stage.COMPLETED), claim(1, "bob", Stage.PARTLY_DONE, 1), claim(2, "carol", Stage.RFC_ACCEPTED))
     )
@@ -92,7 +92,7 @@ def test_completed_and_partly_done_fill_the_completed_by_column():
 
 
 def test_reverts_and_closed_unmerged_prs_are_not_shown():
-    rules = make_rules([task(1)])
+    rules = make_rules(tasks=[task(1)], bare=True)
     state = CampaignState(
         claims=(claim(1, "alice", Stage.SUBMITTED),),
         prs=(pr(1, "alice", 5, state="closed"), pr(1, "alice", 6, revert=True), pr(1, "alice", 7)),
@@ -101,19 +101,19 @@ def test_reverts_and_closed_unmerged_prs_are_not_shown():
 
 
 def test_closed_task_is_marked_closed():
-    rules = make_rules([task(1, "Old")])
+    rules = make_rules(tasks=[task(1, "Old")], bare=True)
     b = render_board(rules, CampaignState(closed_tasks=frozenset({1})), "en")
     assert "~~Old~~ (closed)" in row(b, 1)
     assert "已关闭" in row(render_board(rules, CampaignState(closed_tasks=frozenset({1})), "zh"), 1)
 
 
 def test_claims_on_tasks_the_rules_no_longer_have_are_left_out():
-    b = render_board(make_rules([task(1)]), CampaignState(claims=(claim(77, "ghost"),)), "en")
+    b = render_board(make_rules(tasks=[task(1)], bare=True), CampaignState(claims=(claim(77, "ghost"),)), "en")
     assert "ghost" not in b and "| 77 |" not in b
 
 
 def test_reported_links_show_only_when_safe_and_without_prs():
-    rules = make_rules([task(1), task(2)])
+    rules = make_rules(tasks=[task(1), task(2)], bare=True)
     state = CampaignState(
         claims=(
             claim(1, "a", Stage.SUBMITTED, link="https://x.org/p(1)"),
@@ -129,7 +129,7 @@ def test_reported_links_show_only_when_safe_and_without_prs():
 
 
 def test_summary_counts_and_rates():
-    rules = make_rules([task(i) for i in range(1, 5)])
+    rules = make_rules(tasks=[task(i) for i in range(1, 5)], bare=True)
     state = CampaignState(
         claims=(claim(1, "a"), claim(2, "b", Stage.RFC_SUBMITTED), claim(3, "c", Stage.COMPLETED), claim(3, "d", Stage.SUBMITTED))
     )
@@ -140,7 +140,7 @@ def test_summary_counts_and_rates():
 
 
 def test_per_track_rates_when_tasks_have_tracks():
-    rules = make_rules([task(1, track="API"), task(2, track="API"), task(3, track="套件"), task(4)])
+    rules = make_rules(tasks=[task(1, track="API"), task(2, track="API"), task(3, track="套件"), task(4)], bare=True)
     state = CampaignState(claims=(claim(1, "a", Stage.COMPLETED), claim(3, "b")))
     b = render_board(rules, state, "en")
     assert "| API | 2 | 1 (50%) | 1 (50%) | 1 (50%) |" in b
@@ -149,7 +149,7 @@ def test_per_track_rates_when_tasks_have_tracks():
 
 
 def test_people_are_counted_case_insensitively_and_ranked():
-    rules = make_rules([task(i) for i in range(1, 6)])
+    rules = make_rules(tasks=[task(i) for i in range(1, 6)], bare=True)
     state = CampaignState(
         claims=(
             claim(1, "Zed", Stage.COMPLETED),
@@ -178,7 +178,7 @@ def test_escape_cell_keeps_a_cell_a_cell(text):
 
 
 def test_user_text_cannot_break_rows_or_spoof_markers():
-    rules = make_rules([task(1, "x | y <!-- hackathon-bot:board:end --> [z](http://e)\nrow"), task(2)])
+    rules = make_rules(tasks=[task(1, "x | y <!-- hackathon-bot:board:end --> [z](http://e)\nrow"), task(2)], bare=True)
     state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"), claim(2, "bob")))
     for lang in ("zh", "en"):
         b = render_board(rules, state, lang)
@@ -191,7 +191,7 @@ def test_user_text_cannot_break_rows_or_spoof_markers():
 
 
 def test_board_is_deterministic_and_independent_of_input_order():
-    rules = make_rules([task(i) for i in range(1, 20)])
+    rules = make_rules(tasks=[task(i) for i in range(1, 20)], bare=True)
     claims = tuple(claim(i % 19 + 1, f"u{i}", list(Stage)[i % 6], minutes=i) for i in range(60))
     a = render_board(rules, CampaignState(claims=claims), "zh")
     b = render_board(rules, CampaignState(claims=tuple(reversed(claims))), "zh")
@@ -200,10 +200,16 @@ def test_board_is_deterministic_and_independent_of_input_order():
 
 def test_a_board_too_large_for_an_issue_drops_title_links():
     long_url = "https://github.com/PaddlePaddle/Paddle/issues/9"
-    rules = make_rules([task(i, "t" * 20, source=Source(file="c.md", anchor="a" * 60)) for i in range(1, 800)], url=long_url)
+    rules = make_rules(
+        tasks=[task(i, "t" * 20, source=Source(file="c.md", anchor="a" * 60)) for i in range(1, 800)],
+        bare=True,
+        collection_url=long_url,
+    )
     b = render_board(rules, CampaignState(), "en")
     assert len(b) < 65536 - 8192 and "](" not in b
-    small = make_rules([task(i, source=Source(file="c.md", anchor=f"t{i}")) for i in range(1, 10)], url=long_url)
+    small = make_rules(
+        tasks=[task(i, source=Source(file="c.md", anchor=f"t{i}")) for i in range(1, 10)], bare=True, collection_url=long_url
+    )
     assert "](" in render_board(small, CampaignState(), "en")
 
 
@@ -236,7 +242,7 @@ def test_stray_start_marker_is_not_mistaken_for_the_board():
 
 
 def test_splicing_a_real_board_round_trips():
-    rules = make_rules([task(1, "a|b")])
+    rules = make_rules(tasks=[task(1, "a|b")], bare=True)
     b1 = render_board(rules, CampaignState(), "zh")
     b2 = render_board(rules, CampaignState(claims=(claim(1, "x"),)), "zh")
     body = splice_board(splice_board(ORGANISER, b1), b2)
@@ -245,7 +251,8 @@ def test_splicing_a_real_board_round_trips():
 
 def test_a_crowded_board_keeps_stages_but_drops_pr_references_to_fit():
     rules = make_rules(
-        [task(i, "为 Paddle 新增 API | 支持复数", source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, 301)]
+        tasks=[task(i, "为 Paddle 新增 API | 支持复数", source=Source(file="c.md", anchor=f"task{i}")) for i in range(1, 301)],
+        bare=True,
     )
     claims, prs = [], []
     for k in range(1000):
@@ -270,7 +277,7 @@ def big(n_tasks: int, n_claims: int, *, seed: int = 1, users: int = 400, closed_
     """A campaign of n_tasks with n_claims by `users` people at random stages (PRs for those past claimed)."""
     rnd = random.Random(seed)
     rules = make_rules(
-        [
+        tasks=[
             task(
                 i,
                 f"为 Paddle 新增 API_{i} | 支持复数 <complex>",
@@ -279,7 +286,8 @@ def big(n_tasks: int, n_claims: int, *, seed: int = 1, users: int = 400, closed_
                 source=Source(file="c.md", anchor=f"task{i}"),
             )
             for i in range(1, n_tasks + 1)
-        ]
+        ],
+        bare=True,
     )
     logins = [f"user-{k:04d}" for k in range(users)]
     claims, prs, seen = [], [], set()
@@ -328,7 +336,7 @@ def test_a_2000_task_board_fits_and_shows_every_claimant(campaign_2000, lang):
 
 
 def test_the_compact_layout_lists_free_tasks_as_ranges():
-    rules = make_rules([task(i) for i in range(1, 2001)])
+    rules = make_rules(tasks=[task(i) for i in range(1, 2001)], bare=True)
     taken = [6, 7, 8, 10, 11] + list(range(13, 1200, 2))
     state = CampaignState(claims=tuple(claim(t, f"someone-with-a-long-login-{t}") for t in taken))
     b = render_board(rules, state, "en")
@@ -340,7 +348,7 @@ def test_the_compact_layout_lists_free_tasks_as_ranges():
 
 
 def test_crowded_rows_show_the_claimant_furthest_along_and_count_the_others():
-    rules = make_rules([task(i, "t" * 40) for i in range(1, 1001)])
+    rules = make_rules(tasks=[task(i, "t" * 40) for i in range(1, 1001)], bare=True)
     claims = []
     for t in range(1, 1001):
         k = t % 300
@@ -382,7 +390,7 @@ def test_a_5000_claimed_task_board_still_fits_and_says_what_it_left_out(lang):
 
 def test_the_board_fits_whatever_the_organiser_named_things():
     long = "长" * 300 + "|<"
-    rules = make_rules([task(i, long, difficulty=long, track=f"{long}{i}") for i in range(1, 3001)])
+    rules = make_rules(tasks=[task(i, long, difficulty=long, track=f"{long}{i}") for i in range(1, 3001)], bare=True)
     claims = tuple(claim(i % 3000 + 1, f"{'x' * 30}-{i:05d}", STAGES[i % 6], team=long) for i in range(9000))
     for lang in ("en", "zh"):
         b = render_board(rules, CampaignState(claims=claims), lang)
@@ -400,7 +408,7 @@ def test_a_big_board_is_deterministic(campaign_2000):
 
 def test_user_text_is_escaped_in_the_compact_layouts_too():
     title = "\r\n\t" + "".join(map(chr, [*range(0x20, 0x7F), *range(0xA0, 0x3000)]))  # up to CJK punctuation
-    rules = make_rules([task(i, title if i == 1 else "x" * 60) for i in range(1, 3001)])
+    rules = make_rules(tasks=[task(i, title if i == 1 else "x" * 60) for i in range(1, 3001)], bare=True)
     others = tuple(claim(i, f"u{i}") for i in range(2, 400))
     state = CampaignState(claims=(claim(1, "ev|l<b>", team="T|<!--"), *others))
     b = render_board(rules, state, "en")

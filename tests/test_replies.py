@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from pathlib import Path
 
 import jinja2
 import pytest
@@ -12,22 +11,18 @@ import pytest
 from bot.core import texts
 from bot.core.model import CampaignState, Claim, Note, NoteCode, PullRequest, Stage
 from bot.core.replies import HELPER_MACROS, render_help, render_reply, render_status, reply_marker
-from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Source, Target, Task, TaskRfc
+from bot.rules.models import ClaimPolicy, RfcDefaults, Source, Target, Task, TaskRfc
+from tests.conftest import make_rules
 
 T0 = datetime(2024, 3, 1)
 
 
-def make_rules() -> CampaignRules:
-    camp = Campaign(
-        name="Hackathon 9th",
-        key="Hackathon 9th",
-        tracker="PaddlePaddle/Paddle#1",
-        rfc=RfcDefaults(repo="PaddlePaddle/community", path="rfcs/APIs"),
-        maintainers=["lead"],
-        claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2),
-        collection_url="https://github.com/PaddlePaddle/Paddle/issues/9",
-    )
-    tasks = {
+RULES = make_rules(
+    bare=True,
+    rfc=RfcDefaults(repo="PaddlePaddle/community", path="rfcs/APIs"),
+    maintainers=["lead"],
+    claim_policy=ClaimPolicy(max_claims_per_user=3, max_claimants_per_task=2),
+    tasks={
         12: Task(
             id=12,
             title="新增 foo API",
@@ -39,11 +34,8 @@ def make_rules() -> CampaignRules:
         ),
         13: Task(id=13, title="整理 docs", targets=[Target(repo="PaddlePaddle/docs")]),
         14: Task(id=14, title="Free-form"),
-    }
-    return CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks=tasks)
-
-
-RULES = make_rules()
+    },
+)
 
 # One representative note per code, and what each language must say about it.
 EXAMPLES = {

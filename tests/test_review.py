@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -23,39 +22,35 @@ from bot.core.review import (
     render_checklist,
     review_pr,
 )
-from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, Labels, RfcDefaults, Source, Target, Task, TaskRfc
+from bot.rules.models import ClaimPolicy, Labels, RfcDefaults, Source, Target, Task, TaskRfc
+from tests.conftest import make_rules
 
 T0 = datetime(2024, 3, 1, 12, 0)
 PADDLE = "PaddlePaddle/Paddle"
 COMMUNITY = "PaddlePaddle/community"
 
 
-def make_rules(*, per_task: int | None = 1, labels: Labels | None = None) -> CampaignRules:
-    camp = Campaign(
-        name="Hackathon 9th",
-        key="Hackathon 9th",
-        tracker="PaddlePaddle/Paddle#1",
-        repos=[PADDLE],
-        rfc=RfcDefaults(repo=COMMUNITY, path="rfcs/APIs/"),
-        collection_url="https://github.com/PaddlePaddle/Paddle/issues/9",
-        claim_policy=ClaimPolicy(max_claimants_per_task=per_task),
-        labels=labels or Labels(),
-    )
-    tasks = {
-        1: Task(
-            id=1,
-            title="为 Paddle 新增 foo API",
-            difficulty="基础",
-            targets=[Target(repo=PADDLE, paths=["python/paddle/tensor/**", "paddle/phi/kernels/**"])],
-            tests=["test/legacy_test/test_foo*.py"],
-            rfc=TaskRfc(required=True),
-            source=Source(file="c.md", anchor="task1"),
-        ),
-        2: Task(id=2, title="No rules at all"),
-        3: Task(id=3, title="Shared task", max_claimants=2, targets=[Target(repo="PaddlePaddle/docs", paths=[])]),
-        4: Task(id=4, title="Own RFC dir", rfc=TaskRfc(required=True, path="rfcs/Special")),
-    }
-    return CampaignRules(slug="h9", dir=Path("rules/h9"), campaign=camp, tasks=tasks)
+CAMPAIGN = dict(
+    bare=True,
+    repos=[PADDLE],
+    rfc=RfcDefaults(repo=COMMUNITY, path="rfcs/APIs/"),
+    claim_policy=ClaimPolicy(max_claimants_per_task=1),
+)
+TASKS = {
+    1: Task(
+        id=1,
+        title="为 Paddle 新增 foo API",
+        difficulty="基础",
+        targets=[Target(repo=PADDLE, paths=["python/paddle/tensor/**", "paddle/phi/kernels/**"])],
+        tests=["test/legacy_test/test_foo*.py"],
+        rfc=TaskRfc(required=True),
+        source=Source(file="c.md", anchor="task1"),
+    ),
+    2: Task(id=2, title="No rules at all"),
+    3: Task(id=3, title="Shared task", max_claimants=2, targets=[Target(repo="PaddlePaddle/docs", paths=[])]),
+    4: Task(id=4, title="Own RFC dir", rfc=TaskRfc(required=True, path="rfcs/Special")),
+}
+RULES = make_rules(tasks=TASKS, **CAMPAIGN)
 
 
 def pr(tasks=(1,), *, author="alice", kind="code", repo=PADDLE, number=50, state="open", revert=False) -> PullRequest:
@@ -95,7 +90,7 @@ def good_state(**kw) -> CampaignState:
 
 
 def test_complete_code_pr_passes_and_is_labelled_ready():
-    rules = make_rules()
+    rules = RULES
     r = review_pr(rules, pr(), GOOD_FILES, "", good_state())
     assert [(i.code, i.status) for i in r.items] == [("claim", "pass"), ("targets", "pass"), ("tests", "pass"), ("rfc", "pass")]
     assert r.ready
@@ -104,7 +99,9 @@ def test_complete_code_pr_passes_and_is_labelled_ready():
 
 
 def test_labels_follow_the_campaign_names_and_are_sorted():
-    rules = make_rules(labels=Labels(campaign="HappyOpenSource", ready="lgtm-bot", needs_tests="需要单测"))
+    rules = make_rules(
+        tasks=TASKS, labels=Labels(campaign="HappyOpenSource", ready="lgtm-bot", needs_tests="需要单测"), **CAMPAIGN
+    )
     r = review_pr(rules, pr(), GOOD_FILES[:1], "", good_state())
     assert r.labels == tuple(sorted({"HappyOpenSource", "需要单测"}))
     assert managed_labels(rules) == {
@@ -122,32 +119,32 @@ def test_labels_follow_the_campaign_names_and_are_sorted():
 
 
 def test_claim_matches_the_author_case_insensitively():
-    r = review_pr(make_rules(), pr(author="Alice"), GOOD_FILES, "", good_state())
+    r = review_pr(RULES, pr(author="Alice"), GOOD_FILES, "", good_state())
     assert item(r, "claim").status == "pass"
 
 
 def test_pr_on_a_task_held_by_others_warns_names_them_and_needs_claim():
     state = CampaignState(claims=(claim(1, "bob"),), prs=(MERGED_RFC,))
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", state)
+    r = review_pr(RULES, pr(), GOOD_FILES, "", state)
     c = item(r, "claim")
     assert (c.status, c.params["reason"], c.params["holders"]) == ("warn", "held", ["bob"])
     assert "needs-claim" in r.labels and "ready" not in r.labels and not r.ready
-    text = render_checklist(r, make_rules(), "en")
+    text = render_checklist(r, RULES, "en")
     assert "@bob" in text and "0 items to fix" not in text
 
 
 def test_pr_on_a_free_task_is_recorded_as_the_authors_claim():
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(prs=(MERGED_RFC,)))
+    r = review_pr(RULES, pr(), GOOD_FILES, "", CampaignState(prs=(MERGED_RFC,)))
     c = item(r, "claim")
     assert (c.status, c.params["reason"]) == ("warn", "implicit")
     assert "needs-claim" not in r.labels and r.ready
-    assert "recorded this PR as their claim" in render_checklist(r, make_rules(), "en")
-    assert "已将此 PR 记为报名" in render_checklist(r, make_rules(), "zh")
+    assert "recorded this PR as their claim" in render_checklist(r, RULES, "en")
+    assert "已将此 PR 记为报名" in render_checklist(r, RULES, "zh")
 
 
 def test_task_with_room_left_is_free_even_when_someone_else_holds_it():
     r = review_pr(
-        make_rules(),
+        RULES,
         pr((3,)),
         [ChangedFile("docs/a.md", "added")],
         "",
@@ -155,18 +152,20 @@ def test_task_with_room_left_is_free_even_when_someone_else_holds_it():
     )
     assert item(r, "claim").params["reason"] == "implicit"
     full = CampaignState(claims=(claim(3, "bob"), claim(3, "carol", minutes=1)))
-    r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/a.md", "added")], "", full)
+    r = review_pr(RULES, pr((3,)), [ChangedFile("docs/a.md", "added")], "", full)
     assert item(r, "claim").params["holders"] == ["bob", "carol"]
 
 
 def test_no_per_task_limit_means_never_full():
     state = CampaignState(claims=tuple(claim(2, f"u{i}") for i in range(5)))
-    r = review_pr(make_rules(per_task=None), pr((2,)), [], "", state)
+    r = review_pr(
+        make_rules(tasks=TASKS, **{**CAMPAIGN, "claim_policy": ClaimPolicy(max_claimants_per_task=None)}), pr((2,)), [], "", state
+    )
     assert item(r, "claim").params["reason"] == "implicit"
 
 
 def test_pr_on_a_closed_task_is_not_an_implicit_claim():
-    r = review_pr(make_rules(), pr((2,)), [], "", CampaignState(closed_tasks=frozenset({2})))
+    r = review_pr(RULES, pr((2,)), [], "", CampaignState(closed_tasks=frozenset({2})))
     assert item(r, "claim").params["reason"] == "closed"
 
 
@@ -175,22 +174,22 @@ def test_pr_on_a_closed_task_is_not_an_implicit_claim():
 
 def test_files_outside_the_targets_are_listed_as_a_warning():
     files = GOOD_FILES + [ChangedFile("README.md", "modified"), ChangedFile("setup.py", "removed")]
-    r = review_pr(make_rules(), pr(), files, "", good_state())
+    r = review_pr(RULES, pr(), files, "", good_state())
     t = item(r, "targets")
     assert (t.status, t.params["outside"], t.params["more"]) == ("warn", ["README.md", "setup.py"], 0)
     assert "outside-targets" not in r.labels
-    text = render_checklist(r, make_rules(), "en")
+    text = render_checklist(r, RULES, "en")
     assert "`README.md`" in text and "`setup.py`" in text
 
 
 def test_nothing_inside_the_targets_fails_with_label():
-    r = review_pr(make_rules(), pr(), [ChangedFile("docs/x.md", "added")], "", good_state())
+    r = review_pr(RULES, pr(), [ChangedFile("docs/x.md", "added")], "", good_state())
     assert item(r, "targets").status == "fail"
     assert "outside-targets" in r.labels and "ready" not in r.labels
 
 
 def test_a_pr_in_a_repository_the_task_does_not_target_is_outside():
-    r = review_pr(make_rules(), pr(repo="PaddlePaddle/docs"), GOOD_FILES, "", good_state())
+    r = review_pr(RULES, pr(repo="PaddlePaddle/docs"), GOOD_FILES, "", good_state())
     assert item(r, "targets").status == "fail"
 
 
@@ -199,7 +198,7 @@ def test_renaming_a_file_from_outside_into_the_targets_counts_as_outside():
         ChangedFile("python/paddle/tensor/new.py", "renamed", previous_filename="tools/old.py"),
         ChangedFile("python/paddle/tensor/ok.py", "modified"),
     ]
-    r = review_pr(make_rules(), pr(), files, "", good_state())
+    r = review_pr(RULES, pr(), files, "", good_state())
     assert item(r, "targets").params["outside"] == ["python/paddle/tensor/new.py"]
 
 
@@ -207,28 +206,28 @@ def test_long_outside_lists_are_cut_with_a_count():
     files = [ChangedFile("python/paddle/tensor/a.py", "modified")] + [
         ChangedFile(f"other/f{i:04}.py", "added") for i in range(3000)
     ]
-    r = review_pr(make_rules(), pr(), files, "", good_state())
+    r = review_pr(RULES, pr(), files, "", good_state())
     t = item(r, "targets")
     assert len(t.params["outside"]) == SHOW_FILES and t.params["more"] == 3000 - SHOW_FILES
     for lang, word in (("en", f"and {3000 - SHOW_FILES} more"), ("zh", f"另有 {3000 - SHOW_FILES} 个")):
-        text = render_checklist(r, make_rules(), lang)
+        text = render_checklist(r, RULES, lang)
         assert word in text and "other/f0020.py" not in text and "other/f0019.py" in text
 
 
 def test_task_without_targets_or_tests_is_not_checked_and_never_ready():
     # issue 11 item 4: the bot cannot check such a PR, so it says so and does not call it ready
     state = CampaignState(claims=(claim(2, "alice"),))
-    r = review_pr(make_rules(), pr((2,)), [ChangedFile("anything.py", "added")], "", state)
+    r = review_pr(RULES, pr((2,)), [ChangedFile("anything.py", "added")], "", state)
     assert item(r, "unchecked").status == "warn"
     assert not [i for i in r.items if i.code in ("targets", "tests")]
     assert not r.ready and "ready" not in r.labels
-    en, zh = render_checklist(r, make_rules(), "en"), render_checklist(r, make_rules(), "zh")
+    en, zh = render_checklist(r, RULES, "en"), render_checklist(r, RULES, "zh")
     assert "neither target paths nor required tests" in en and "by hand" in en and "All checks pass" not in en
     assert "人工检查" in zh and "全部检查通过" not in zh
 
 
 def test_task_without_targets_but_with_tests_skips_only_the_target_check():
-    rules = make_rules()
+    rules = RULES
     task = rules.tasks[2].model_copy(update={"tests": ["test/**"]})
     rules = rules.model_copy(update={"tasks": {**rules.tasks, 2: task}})
     state = CampaignState(claims=(claim(2, "alice"),))
@@ -237,12 +236,12 @@ def test_task_without_targets_but_with_tests_skips_only_the_target_check():
 
 
 def test_pr_in_a_repository_the_task_does_not_target_says_where_it_goes():
-    r = review_pr(make_rules(), pr((3,)), [ChangedFile("docs/x.md", "added")], "", CampaignState(claims=(claim(3, "alice"),)))
+    r = review_pr(RULES, pr((3,)), [ChangedFile("docs/x.md", "added")], "", CampaignState(claims=(claim(3, "alice"),)))
     t = item(r, "targets")
     assert t.status == "fail" and t.params["wrong_repo"] == PADDLE and not r.ready
-    text = render_checklist(r, make_rules(), "en")
+    text = render_checklist(r, RULES, "en")
     assert "PaddlePaddle/docs" in text and f"not {PADDLE}" in text
-    assert "PaddlePaddle/docs" in render_checklist(r, make_rules(), "zh")
+    assert "PaddlePaddle/docs" in render_checklist(r, RULES, "zh")
 
 
 # ---- tests
@@ -250,11 +249,11 @@ def test_pr_in_a_repository_the_task_does_not_target_says_where_it_goes():
 
 def test_missing_tests_fail_with_label_and_removed_tests_do_not_count():
     files = [ChangedFile("python/paddle/tensor/math.py", "modified"), ChangedFile("test/legacy_test/test_foo_old.py", "removed")]
-    r = review_pr(make_rules(), pr(), files, "", good_state())
+    r = review_pr(RULES, pr(), files, "", good_state())
     t = item(r, "tests")
     assert t.status == "fail" and t.params["globs"] == ["test/legacy_test/test_foo*.py"]
     assert "needs-tests" in r.labels and not r.ready
-    assert "`test/legacy_test/test_foo*.py`" in render_checklist(r, make_rules(), "en")
+    assert "`test/legacy_test/test_foo*.py`" in render_checklist(r, RULES, "en")
 
 
 @pytest.mark.parametrize("status", ["added", "modified", "renamed"])
@@ -263,7 +262,7 @@ def test_added_modified_or_renamed_tests_pass(status):
         ChangedFile("python/paddle/tensor/x.py", "modified"),
         ChangedFile("test/legacy_test/test_foo2.py", status, "test/legacy_test/test_foo.py" if status == "renamed" else None),
     ]
-    assert item(review_pr(make_rules(), pr(), files, "", good_state()), "tests").status == "pass"
+    assert item(review_pr(RULES, pr(), files, "", good_state()), "tests").status == "pass"
 
 
 # ---- rfc (code PR)
@@ -271,22 +270,22 @@ def test_added_modified_or_renamed_tests_pass(status):
 
 def test_rfc_merged_by_someone_else_does_not_count():
     other = pr(kind="rfc", repo=COMMUNITY, number=7, state="merged", author="bob")
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(other,)))
+    r = review_pr(RULES, pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(other,)))
     assert item(r, "rfc").status == "fail" and "needs-rfc" in r.labels
 
 
 def test_open_rfc_is_a_warning_under_review():
     rfc = pr(kind="rfc", repo=COMMUNITY, number=7, state="open")
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
+    r = review_pr(RULES, pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
     i = item(r, "rfc")
     assert (i.status, i.params["number"]) == ("warn", 7) and "needs-rfc" not in r.labels and r.ready
-    assert "under review" in render_checklist(r, make_rules(), "en")
-    assert "评审中" in render_checklist(r, make_rules(), "zh")
+    assert "under review" in render_checklist(r, RULES, "en")
+    assert "评审中" in render_checklist(r, RULES, "zh")
 
 
 def test_closed_unmerged_rfc_does_not_count():
     rfc = pr(kind="rfc", repo=COMMUNITY, number=7, state="closed")
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
+    r = review_pr(RULES, pr(), GOOD_FILES, "", CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)))
     assert item(r, "rfc").status == "fail"
 
 
@@ -303,7 +302,7 @@ def test_closed_unmerged_rfc_does_not_count():
     ],
 )
 def test_rfc_link_in_the_body(body, status):
-    r = review_pr(make_rules(), pr(), GOOD_FILES, body, CampaignState(claims=(claim(1, "alice"),)))
+    r = review_pr(RULES, pr(), GOOD_FILES, body, CampaignState(claims=(claim(1, "alice"),)))
     assert item(r, "rfc").status == status
     assert ("needs-rfc" in r.labels) == (status == "fail")
 
@@ -311,7 +310,7 @@ def test_rfc_link_in_the_body(body, status):
 def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
     rfc = pr(kind="rfc", repo=COMMUNITY, number=812, state="open", author="bob")
     r = review_pr(
-        make_rules(),
+        RULES,
         pr(),
         GOOD_FILES,
         "https://github.com/PaddlePaddle/community/pull/812",
@@ -322,7 +321,7 @@ def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
 
 def test_rfc_not_required_is_skipped():
     r = review_pr(
-        make_rules(),
+        RULES,
         pr((3,), repo="PaddlePaddle/docs"),
         [ChangedFile("docs/a.md", "added")],
         "",
@@ -336,46 +335,42 @@ def test_rfc_not_required_is_skipped():
 
 def test_rfc_pr_with_its_file_under_the_rfc_directory_passes():
     files = [ChangedFile("rfcs/APIs/20240301_foo.md", "added"), ChangedFile("rfcs/APIs/images/a.png", "added")]
-    r = review_pr(make_rules(), pr(kind="rfc", repo=COMMUNITY), files, "", CampaignState(claims=(claim(1, "alice"),)))
+    r = review_pr(RULES, pr(kind="rfc", repo=COMMUNITY), files, "", CampaignState(claims=(claim(1, "alice"),)))
     assert [(i.code, i.status) for i in r.items] == [("claim", "pass"), ("rfc_file", "pass")]
     assert r.labels == ("hackathon", "ready")
 
 
 def test_rfc_pr_uses_the_tasks_own_rfc_directory():
     files = [ChangedFile("rfcs/APIs/x.md", "added")]
-    r = review_pr(make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), files, "", CampaignState())
+    r = review_pr(RULES, pr((4,), kind="rfc", repo=COMMUNITY), files, "", CampaignState())
     assert item(r, "rfc_file").status == "fail" and not r.ready
-    assert "`rfcs/Special`" in render_checklist(r, make_rules(), "en")
-    ok = review_pr(
-        make_rules(), pr((4,), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/Special/x.md", "added")], "", CampaignState()
-    )
+    assert "`rfcs/Special`" in render_checklist(r, RULES, "en")
+    ok = review_pr(RULES, pr((4,), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/Special/x.md", "added")], "", CampaignState())
     assert item(ok, "rfc_file").status == "pass"
 
 
 def test_rfc_pr_that_only_deletes_or_is_in_the_wrong_repo_fails():
-    r = review_pr(make_rules(), pr(kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/old.md", "removed")], "", CampaignState())
+    r = review_pr(RULES, pr(kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/old.md", "removed")], "", CampaignState())
     assert item(r, "rfc_file").status == "fail"
-    r = review_pr(
-        make_rules(), pr(kind="rfc", repo="someone/fork"), [ChangedFile("rfcs/APIs/x.md", "added")], "", CampaignState()
-    )
+    r = review_pr(RULES, pr(kind="rfc", repo="someone/fork"), [ChangedFile("rfcs/APIs/x.md", "added")], "", CampaignState())
     assert item(r, "rfc_file").params["wrong_repo"] == "someone/fork"
-    assert "someone/fork" in render_checklist(r, make_rules(), "en")
+    assert "someone/fork" in render_checklist(r, RULES, "en")
 
 
 # ---- unknown tasks, several tasks, hints, reverts
 
 
 def test_unknown_task_ids_fail_and_are_named():
-    r = review_pr(make_rules(), pr((1, 404, 405)), GOOD_FILES, "", good_state())
+    r = review_pr(RULES, pr((1, 404, 405)), GOOD_FILES, "", good_state())
     assert item(r, "unknown_task").params["tasks"] == [404, 405] and not r.ready
-    assert "No.404, No.405" in render_checklist(r, make_rules(), "en")
-    assert "No.404、No.405" in render_checklist(r, make_rules(), "zh")
+    assert "No.404, No.405" in render_checklist(r, RULES, "en")
+    assert "No.404、No.405" in render_checklist(r, RULES, "zh")
 
 
 def test_several_tasks_get_one_section_each():
-    r = review_pr(make_rules(), pr((1, 2, 1)), GOOD_FILES, "", good_state())
+    r = review_pr(RULES, pr((1, 2, 1)), GOOD_FILES, "", good_state())
     assert [i.params["task"] for i in r.items if i.code == "claim"] == [1, 2]
-    text = render_checklist(r, make_rules(), "en")
+    text = render_checklist(r, RULES, "en")
     assert text.index("No.1 ") < text.index("No.2 ")
     assert "[No.1 为 Paddle 新增 foo API](https://github.com/PaddlePaddle/Paddle/issues/9#task1)" in text
 
@@ -390,7 +385,7 @@ class FakeMessage:
 
 def test_title_hints_are_warnings_shown_in_the_checklist_language():
     r = review_pr(
-        make_rules(),
+        RULES,
         pr(),
         GOOD_FILES,
         "",
@@ -398,15 +393,15 @@ def test_title_hints_are_warnings_shown_in_the_checklist_language():
         title_hints=("Write `Hackathon`, not `Hackthon`.", FakeMessage("请写 Hackathon", "Write Hackathon")),
     )
     assert [i.status for i in r.items if i.code == "title"] == ["warn", "warn"] and r.ready
-    assert "Write Hackathon" in render_checklist(r, make_rules(), "en")
-    assert "请写 Hackathon" in render_checklist(r, make_rules(), "zh")
+    assert "Write Hackathon" in render_checklist(r, RULES, "en")
+    assert "请写 Hackathon" in render_checklist(r, RULES, "zh")
 
 
 def test_revert_gets_one_item_and_only_the_campaign_label():
-    r = review_pr(make_rules(), pr(revert=True), [ChangedFile("x", "modified")], "", CampaignState())
+    r = review_pr(RULES, pr(revert=True), [ChangedFile("x", "modified")], "", CampaignState())
     assert [i.code for i in r.items] == ["revert"] and r.labels == ("hackathon",) and not r.ready
-    assert "never credited" in render_checklist(r, make_rules(), "en")
-    assert "不计入" in render_checklist(r, make_rules(), "zh")
+    assert "never credited" in render_checklist(r, RULES, "en")
+    assert "不计入" in render_checklist(r, RULES, "zh")
 
 
 # ---- the checklist text
@@ -430,7 +425,7 @@ def _busy_review(rules):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_checklist_starts_with_the_marker_and_user_text_cannot_add_markers(lang):
-    rules = make_rules()
+    rules = RULES
     text = render_checklist(_busy_review(rules), rules, lang)
     assert text.startswith(CHECKLIST_MARKER + "\n")
     assert text.count("<!--") == 1 and text.count("-->") == 1
@@ -439,13 +434,13 @@ def test_checklist_starts_with_the_marker_and_user_text_cannot_add_markers(lang)
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_checklist_is_deterministic(lang):
-    rules = make_rules()
+    rules = RULES
     assert render_checklist(_busy_review(rules), rules, lang) == render_checklist(_busy_review(rules), rules, lang)
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_every_item_kind_renders_in_both_languages(lang):
-    rules = make_rules()
+    rules = RULES
     reviews = [
         _busy_review(rules),
         review_pr(rules, pr(), GOOD_FILES, "", good_state()),
@@ -474,14 +469,14 @@ def test_every_item_kind_renders_in_both_languages(lang):
 
 
 def test_all_pass_summary_differs_from_problems_summary():
-    rules = make_rules()
+    rules = RULES
     good = render_checklist(review_pr(rules, pr(), GOOD_FILES, "", good_state()), rules, "en")
     bad = render_checklist(review_pr(rules, pr(), GOOD_FILES[:1], "", good_state()), rules, "en")
     assert "All checks pass" in good and "1 item to fix" in bad
 
 
 def test_required_test_files_count_as_inside_the_targets():
-    r = review_pr(make_rules(), pr(), GOOD_FILES, "", good_state())
+    r = review_pr(RULES, pr(), GOOD_FILES, "", good_state())
     assert item(r, "targets").params["outside"] == []
-    r = review_pr(make_rules(), pr(repo="x/other"), GOOD_FILES, "", good_state())
+    r = review_pr(RULES, pr(repo="x/other"), GOOD_FILES, "", good_state())
     assert item(r, "targets").status == "fail"

@@ -75,18 +75,26 @@ def board(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def status(args: argparse.Namespace, settings: Settings) -> int:
-    async def run() -> tuple[dict, list, dict]:
+    """The inbox (pending, done and failed deliveries), the periodic jobs, and the campaign folders
+    read from repositories whose newest rules were refused. Exit 1 when something failed."""
+    missing = _missing_sqlite(settings.database_url)
+    if missing is not None:
+        raise StartupError(f"DATABASE_URL: no database at {missing}: the bot has not run here (run it here, or set DATABASE_URL)")
+
+    async def run() -> tuple[dict, list, dict, list]:
         store = Store(settings.database_url)
         await store.init([])
         try:
-            return await store.delivery_counts(), await store.failures(), await store.jobs_info()
+            return await store.delivery_counts(), await store.failures(), await store.jobs_info(), await store.rule_sources()
         finally:
             await store.close()
 
-    counts, failures, jobs = asyncio.run(run())
+    counts, failures, jobs, sources = asyncio.run(run())
+    refused = [s for s in sources if any(p.get("severity") == "error" for p in s["problems"])]
     if args.json:
-        print(json.dumps({"counts": counts, "failures": failures, "jobs": jobs}, ensure_ascii=False, indent=2))
-        return 1 if failures else 0
+        out = {"counts": counts, "failures": failures, "jobs": jobs, "rules": sources}
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+        return 1 if failures or refused else 0
     r = jobs.get("redelivery")
     if r:
         print(
@@ -97,7 +105,23 @@ def status(args: argparse.Namespace, settings: Settings) -> int:
     for f in failures:
         what = f.get("event") or f.get("action")
         print(f"FAILED {f['type']} {f['id']} {what} {f.get('target', '')}: {f['error']}")
-    return 1 if failures else 0
+    for src in sources:
+        errors = [p for p in src["problems"] if p.get("severity") == "error"]
+        state = f"{len(errors)} problem(s), the last good version keeps serving" if errors else "valid"
+        print(f"rules {src['repo']}@{(src['commit'] or '')[:7]}: {state}")
+        for p in errors[:20]:
+            print(f"  {p['file']}:{p['line'] or 0}: {p['field'] or '-'}: {p['message']}")
+    return 1 if failures or refused else 0
+
+
+def _missing_sqlite(url: str) -> str | None:
+    """The path of a SQLite database file that does not exist (None: it does, or another database)."""
+    if not url.startswith("sqlite") or ":memory:" in url:
+        return None
+    path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+    if not path or path.startswith("file:"):
+        return None
+    return None if Path(path).exists() else path
 
 
 def report(args: argparse.Namespace, settings: Settings) -> int:

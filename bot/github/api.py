@@ -62,7 +62,10 @@ class InstallationApi(Protocol):
         """The pull request (None only from a GitHub that knows none: dry-run)."""
         ...
 
-    async def pr_files(self, repo: str, number: int) -> list[dict]: ...
+    async def pr_files(self, repo: str, number: int, *, head_sha: str | None = None) -> list[dict]:
+        """The PR's changed files (GitHub lists at most 3,000); read once per `head_sha` when it is given."""
+        ...
+
     async def list_pulls(self, repo: str, *, page: int, per_page: int = 100) -> list[dict]:
         """One page of a repository's pull requests (any state), most recently updated first."""
         ...
@@ -72,8 +75,54 @@ class InstallationApi(Protocol):
         ...
 
     async def create_check_run(
-        self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str
-    ) -> dict: ...
+        self,
+        repo: str,
+        *,
+        head_sha: str,
+        name: str,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: list[dict] | None = None,
+    ) -> dict:
+        """A completed check run; GitHub takes at most 50 annotations a request (the rest: `annotate`)."""
+        ...
+
+    async def annotate(self, repo: str, check_run_id: int, *, title: str, summary: str, annotations: list[dict]) -> dict:
+        """Add up to 50 more annotations to a check run."""
+        ...
+
+    # repositories and their files (the campaign folders)
+    async def repositories(self) -> list[dict]:
+        """The repositories this installation may act on."""
+        ...
+
+    async def get_repo(self, repo: str) -> dict: ...
+    async def branch_head(self, repo: str, branch: str) -> str | None:
+        """The commit a branch points at (None: no such branch); a conditional request."""
+        ...
+
+    async def contents(self, repo: str, path: str, *, ref: str) -> list[dict] | dict | None:
+        """A directory's entries or a file (None: nothing at that path); a conditional request."""
+        ...
+
+    async def tree(self, repo: str, sha: str, *, recursive: bool = False) -> dict: ...
+    async def blob(self, repo: str, sha: str) -> bytes: ...
+
+    # writing a branch and a pull request (the import PR)
+    async def create_blob(self, repo: str, content: str) -> str: ...
+    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str: ...
+    async def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> str: ...
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+        """Point `branch` at `sha` (created when `create`, else moved, forced)."""
+        ...
+
+    async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
+        """Open pull requests from `head` ("owner:branch")."""
+        ...
+
+    async def create_pull(self, repo: str, *, title: str, head: str, base: str, body: str) -> dict: ...
+    async def update_pull(self, repo: str, number: int, **fields: Any) -> dict: ...
 
     def request_count(self) -> int:
         """HTTP requests made as this installation so far (retries included)."""
@@ -85,6 +134,10 @@ class GitHubApi(Protocol):
 
     async def app_login(self) -> str:
         """The App's own login, ``<slug>[bot]`` (to recognise and ignore its own comments)."""
+        ...
+
+    async def installations(self) -> list[dict]:
+        """Every installation of the App."""
         ...
 
     async def installation(self, installation_id: int | None) -> InstallationApi:

@@ -47,6 +47,9 @@ class DryRunGitHub:
             inst = self._installations[key] = DryRunInstallation(self, key)
         return inst
 
+    async def installations(self) -> list[dict]:
+        return []
+
     async def repo_installation(self, repo: str) -> int:
         return 0
 
@@ -120,7 +123,7 @@ class DryRunInstallation:
     async def get_pull(self, repo: str, number: int) -> dict | None:
         return None
 
-    async def pr_files(self, repo: str, number: int) -> list[dict]:
+    async def pr_files(self, repo: str, number: int, *, head_sha: str | None = None) -> list[dict]:
         return []
 
     async def list_pulls(self, repo: str, *, page: int, per_page: int = 100) -> list[dict]:
@@ -129,10 +132,74 @@ class DryRunInstallation:
     async def collaborator_permission(self, repo: str, user: str) -> str:
         return "none"
 
-    async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> dict:
+    async def create_check_run(
+        self,
+        repo: str,
+        *,
+        head_sha: str,
+        name: str,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: list[dict] | None = None,
+    ) -> dict:
         data = {"name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion}
-        self._gh.write("POST", f"/repos/{repo}/check-runs", {**data, "output": {"title": title, "summary": summary}})
+        output = {"title": title, "summary": summary, "annotations": (annotations or [])[:50]}
+        self._gh.write("POST", f"/repos/{repo}/check-runs", {**data, "output": output})
         return {"id": self._gh.next_id(), **data}
+
+    async def annotate(self, repo: str, check_run_id: int, *, title: str, summary: str, annotations: list[dict]) -> dict:
+        output = {"title": title, "summary": summary, "annotations": annotations[:50]}
+        self._gh.write("PATCH", f"/repos/{repo}/check-runs/{check_run_id}", {"output": output})
+        return {"id": check_run_id}
+
+    # the dry-run GitHub holds no repository and no file
+    async def repositories(self) -> list[dict]:
+        return []
+
+    async def get_repo(self, repo: str) -> dict:
+        return {"full_name": repo, "default_branch": "main"}
+
+    async def branch_head(self, repo: str, branch: str) -> str | None:
+        return None
+
+    async def contents(self, repo: str, path: str, *, ref: str) -> list[dict] | dict | None:
+        return None
+
+    async def tree(self, repo: str, sha: str, *, recursive: bool = False) -> dict:
+        return {"sha": sha, "tree": [], "truncated": False}
+
+    async def blob(self, repo: str, sha: str) -> bytes:
+        return b""
+
+    async def create_blob(self, repo: str, content: str) -> str:
+        self._gh.write("POST", f"/repos/{repo}/git/blobs", {"content": content})
+        return f"dry{self._gh.next_id()}"
+
+    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str:
+        self._gh.write("POST", f"/repos/{repo}/git/trees", {"base_tree": base_tree, "tree": entries})
+        return f"dry{self._gh.next_id()}"
+
+    async def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> str:
+        self._gh.write("POST", f"/repos/{repo}/git/commits", {"message": message, "tree": tree, "parents": parents})
+        return f"dry{self._gh.next_id()}"
+
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+        if create:
+            self._gh.write("POST", f"/repos/{repo}/git/refs", {"ref": f"refs/heads/{branch}", "sha": sha})
+        else:
+            self._gh.write("PATCH", f"/repos/{repo}/git/refs/heads/{branch}", {"sha": sha, "force": True})
+
+    async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
+        return []
+
+    async def create_pull(self, repo: str, *, title: str, head: str, base: str, body: str) -> dict:
+        self._gh.write("POST", f"/repos/{repo}/pulls", {"title": title, "head": head, "base": base, "body": body})
+        return {"number": self._gh.next_id(), "html_url": ""}
+
+    async def update_pull(self, repo: str, number: int, **fields: Any) -> dict:
+        self._gh.write("PATCH", f"/repos/{repo}/pulls/{number}", fields)
+        return {"number": number}
 
     def request_count(self) -> int:
         return 0

@@ -37,6 +37,7 @@ rate limit and answers from the cache (`Installation.not_modified` counts them).
 from __future__ import annotations
 
 import asyncio
+import base64
 import copy
 import functools
 import heapq
@@ -66,6 +67,7 @@ WINDOW = 60.0  # the secondary limit's window for content-creating requests
 HOUR = 3600.0
 BUDGET_MARGIN = 2.0  # seconds added to each window: GitHub's clock and ours need not agree
 ETAG_CACHE = 256  # conditional GETs remembered per installation
+FILES_CACHE = 64  # pull requests' file lists remembered per installation (by head commit)
 DEFAULT_RATE_LIMIT_WAIT = 60.0  # GitHub: without other hints, wait at least a minute
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
@@ -393,6 +395,17 @@ class Gateway:
         """(installation id, content-creating requests left this minute) for each installation used so far."""
         return [(i, inst.writes_left()) for i, inst in sorted(self._installations.items())]
 
+    async def installations(self) -> list[dict]:
+        """Every installation of the App (App JWT), page by page."""
+        out: list[dict] = []
+        url: str | None = "/app/installations"
+        params: dict | None = {"per_page": 100}
+        while url:
+            page, url = await self._call("GET", url, auth=self._app_auth, owner=None, params=params)
+            params = None
+            out += list(page or [])
+        return out
+
     async def repo_installation(self, repo: str) -> int:
         """The id of the App's installation on a repository (App JWT; `bot sync` before any delivery)."""
         data, _ = await self._call("GET", f"/repos/{repo}/installation", auth=self._app_auth, owner=None)
@@ -582,6 +595,7 @@ class Installation:
         self.not_modified = 0  # of which conditional GETs answered 304 (free)
         self._lane = _WriteLane()
         self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._files: OrderedDict[tuple[str, int, str | None], list[dict]] = OrderedDict()  # per head commit
 
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
@@ -695,9 +709,19 @@ class Installation:
         params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": per_page, "page": page}
         return await self.request("GET", f"/repos/{repo}/pulls", params=params)
 
-    async def pr_files(self, repo: str, number: int) -> list[dict]:
-        """The PR's changed files (GitHub lists at most 3,000)."""
-        return await self.paginate(f"/repos/{repo}/pulls/{number}/files")
+    async def pr_files(self, repo: str, number: int, *, head_sha: str | None = None) -> list[dict]:
+        """The PR's changed files (GitHub lists at most 3,000); with `head_sha`, read once per head
+        commit (the catalog's rules check and the review share one read)."""
+        key = (repo.lower(), number, head_sha)
+        if head_sha is not None and key in self._files:
+            self._files.move_to_end(key)
+            return self._files[key]
+        files = await self.paginate(f"/repos/{repo}/pulls/{number}/files")
+        if head_sha is not None:
+            self._files[key] = files
+            while len(self._files) > FILES_CACHE:
+                self._files.popitem(last=False)
+        return files
 
     async def collaborator_permission(self, repo: str, user: str) -> str:
         """admin / maintain / write / triage / read / none (a 404 means "none").
@@ -714,15 +738,90 @@ class Installation:
         role = data.get("role_name")
         return role if role in PERMISSIONS else data.get("permission", "none")
 
-    async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> dict:
-        return await self.request(
-            "POST",
-            f"/repos/{repo}/check-runs",
-            data={
-                "name": name,
-                "head_sha": head_sha,
-                "status": "completed",
-                "conclusion": conclusion,
-                "output": {"title": title, "summary": summary},
-            },
+    async def create_check_run(
+        self,
+        repo: str,
+        *,
+        head_sha: str,
+        name: str,
+        conclusion: str,
+        title: str,
+        summary: str,
+        annotations: list[dict] | None = None,
+    ) -> dict:
+        output: dict[str, Any] = {"title": title, "summary": summary}
+        if annotations:
+            output["annotations"] = annotations[:50]
+        data = {"name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion, "output": output}
+        return await self.request("POST", f"/repos/{repo}/check-runs", data=data)
+
+    async def annotate(self, repo: str, check_run_id: int, *, title: str, summary: str, annotations: list[dict]) -> dict:
+        output = {"title": title, "summary": summary, "annotations": annotations[:50]}
+        return await self.request("PATCH", f"/repos/{repo}/check-runs/{check_run_id}", data={"output": output})
+
+    # ---- repositories and their files
+
+    async def repositories(self) -> list[dict]:
+        return await self.paginate("/installation/repositories")
+
+    async def get_repo(self, repo: str) -> dict:
+        return await self.request("GET", f"/repos/{repo}")
+
+    async def _get_conditional(self, url: str, params: dict | None = None) -> Any:
+        body, _ = await self._gateway._call("GET", url, auth=self._auth, owner=self, params=params, conditional=True)
+        return body
+
+    async def branch_head(self, repo: str, branch: str) -> str | None:
+        try:
+            ref = await self._get_conditional(f"/repos/{repo}/git/ref/heads/{quote(branch)}")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return ref["object"]["sha"]
+
+    async def contents(self, repo: str, path: str, *, ref: str) -> list[dict] | dict | None:
+        try:
+            return await self._get_conditional(f"/repos/{repo}/contents/{quote(path)}", params={"ref": ref})
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    async def tree(self, repo: str, sha: str, *, recursive: bool = False) -> dict:
+        return await self.request("GET", f"/repos/{repo}/git/trees/{sha}", params={"recursive": "1"} if recursive else None)
+
+    async def blob(self, repo: str, sha: str) -> bytes:
+        data = await self.request("GET", f"/repos/{repo}/git/blobs/{sha}")
+        return base64.b64decode(data["content"]) if data.get("encoding") == "base64" else str(data["content"]).encode()
+
+    # ---- writing a branch and a pull request
+
+    async def create_blob(self, repo: str, content: str) -> str:
+        data = await self.request("POST", f"/repos/{repo}/git/blobs", data={"content": content, "encoding": "utf-8"})
+        return data["sha"]
+
+    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str:
+        data = await self.request("POST", f"/repos/{repo}/git/trees", data={"base_tree": base_tree, "tree": entries})
+        return data["sha"]
+
+    async def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> str:
+        data = await self.request(
+            "POST", f"/repos/{repo}/git/commits", data={"message": message, "tree": tree, "parents": parents}
         )
+        return data["sha"]
+
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+        if create:
+            await self.request("POST", f"/repos/{repo}/git/refs", data={"ref": f"refs/heads/{branch}", "sha": sha})
+        else:
+            await self.request("PATCH", f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": sha, "force": True})
+
+    async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
+        return await self.paginate(f"/repos/{repo}/pulls", params={"state": "open", "head": head})
+
+    async def create_pull(self, repo: str, *, title: str, head: str, base: str, body: str) -> dict:
+        return await self.request("POST", f"/repos/{repo}/pulls", data={"title": title, "head": head, "base": base, "body": body})
+
+    async def update_pull(self, repo: str, number: int, **fields: Any) -> dict:
+        return await self.request("PATCH", f"/repos/{repo}/pulls/{number}", data=fields)

@@ -20,6 +20,7 @@ Task files of tasks no longer in the collection are kept and reported.
 Blocks without a task number are reported with file:line and skipped, unless `number_from`
 is given: then they get N, N+1, ... in document order, skipping ids already taken.
 """
+
 from __future__ import annotations
 
 import io
@@ -27,6 +28,8 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,15 +37,16 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
 from bot.rules.collection import (
-    _STAR_REWARD,
     Collection,
     Context,
-    _mentions,
+    _extract_lines,
+    _plain,
     extract,
     guess_key,
+    home_repos,
     is_chinese,
     parse_collection,
-    sections,
+    repo_mentions,
     strip_links,
     usual_tests,
 )
@@ -95,7 +99,7 @@ class Report:
     kept: list[str] = field(default_factory=list)  # hand edits kept, with the difference
     stale: list[str] = field(default_factory=list)  # files of tasks no longer in the collection
     warnings: list[Warning_] = field(default_factory=list)
-    unchecked: list[int] = field(default_factory=list)  # tasks with neither targets nor tests
+    unchecked: list[int] = field(default_factory=list)  # tasks that are not `Task.checkable`: no target paths, tests or RFC
     to_fill: list[str] = field(default_factory=list)  # campaign fields the organiser must set
     no_tracker: bool = False
     no_repos: bool = False
@@ -105,12 +109,19 @@ class Report:
         out = []
         cfile = f"{self.slug}/campaign.yml"
         if self.no_tracker:
-            out.append(f"no tracker: nobody can claim a task until {cfile} says `tracker: owner/repo#N` (the issue where people comment)")
+            out.append(
+                f"no tracker: nobody can claim a task until {cfile} says `tracker: owner/repo#N` (the issue where people comment)"
+            )
         if self.no_repos:
-            out.append(f"no repos: no pull request will be reviewed until {cfile} lists `repos: [owner/repo]` (or import with --repo)")
+            out.append(
+                f"no repos: no pull request will be reviewed until {cfile} lists `repos: [owner/repo]` (or import with --repo)"
+            )
         if self.unchecked:
             ids = ", ".join(str(i) for i in self.unchecked[:30]) + (" …" if len(self.unchecked) > 30 else "")
-            out.append(f"{len(self.unchecked)} tasks have neither targets nor tests, so their PRs cannot be checked: {ids}; add `targets` or `tests` to their files")
+            out.append(
+                f"{len(self.unchecked)} tasks cannot be checked (no target paths, no tests, no RFC: a review can verify nothing but"
+                f" the repository): {ids}; add `targets` with paths, or `tests`, to their files"
+            )
         return out
 
     def render(self) -> str:
@@ -134,16 +145,21 @@ class Report:
         groups: dict[str, list[Warning_]] = {}
         for w in self.warnings:
             groups.setdefault(w.kind, []).append(w)
-        lines.append(f"warnings: {len(self.warnings)}" + (" (" + ", ".join(f"{len(v)} {k}" for k, v in groups.items()) + ")" if groups else ""))
+        lines.append(
+            f"warnings: {len(self.warnings)}"
+            + (" (" + ", ".join(f"{len(v)} {k}" for k, v in groups.items()) + ")" if groups else "")
+        )
         for kind, ws in groups.items():
             lines.append(f"  {kind} ({len(ws)}):")
             lines += [f"    {w}" for w in ws[:5]]
             if len(ws) > 5:
                 lines.append(f"    … and {len(ws) - 5} more like these")
         if self.to_fill:
-            lines.append(f"next: in {self.slug}/campaign.yml fill in {', '.join(self.to_fill)}"
-                         " (tracker: the issue where people claim; maintainers: GitHub logins; claim_policy: limits"
-                         " and expiry; collection_url: where the collection is published, for task links)")
+            lines.append(
+                f"next: in {self.slug}/campaign.yml fill in {', '.join(self.to_fill)}"
+                " (tracker: the issue where people claim; maintainers: GitHub logins; claim_policy: limits"
+                " and expiry; collection_url: where the collection is published, for task links)"
+            )
         return "\n".join(lines)
 
 
@@ -153,50 +169,151 @@ class Report:
 # Repositories of the PaddlePaddle organisation that collections name in words ("提交到 FastDeploy 仓库",
 # "基于 PaddleScience 套件"); recognised by name only when the collections' links point into that org.
 KNOWN_REPOS = {
-    "PaddlePaddle": ["Paddle", "docs", "community", "PaddleScience", "FastDeploy", "PaddleNLP", "PaddleOCR", "PaddleX",
-                     "PaddleSpeech", "Paddle2ONNX", "PaConvert", "PaddleMIX", "PaddleDetection", "PaddleCFD", "GraphNet",
-                     "PaddleMaterials", "Paddle-Lite", "PaddleSlim", "PaddleClas", "PaddleSeg", "PaddleTS", "PaddleHub",
-                     "PaddleFormers", "PaDiff", "Paddle-Lite-Demo", "PaddleCustomDevice", "ERNIE"],
+    "PaddlePaddle": [
+        "Paddle",
+        "docs",
+        "community",
+        "PaddleScience",
+        "FastDeploy",
+        "PaddleNLP",
+        "PaddleOCR",
+        "PaddleX",
+        "PaddleSpeech",
+        "Paddle2ONNX",
+        "PaConvert",
+        "PaddleMIX",
+        "PaddleDetection",
+        "PaddleCFD",
+        "GraphNet",
+        "PaddleMaterials",
+        "Paddle-Lite",
+        "PaddleSlim",
+        "PaddleClas",
+        "PaddleSeg",
+        "PaddleTS",
+        "PaddleHub",
+        "PaddleFormers",
+        "PaDiff",
+        "Paddle-Lite-Demo",
+        "PaddleCustomDevice",
+        "ERNIE",
+        "PaddleVideo",
+        "Paddle3D",
+        "PaddleRec",
+        "PaddleGAN",
+        "PaddleHelix",
+        "PaddleSpatial",
+        "PaddleFleetX",
+        "PaddleYOLO",
+        "PaddleRS",
+        "X2Paddle",
+        "VisualDL",
+        "PaddleTest",
+        "PaddleQuantum",
+        "Serving",
+        "Paddle-Inference-Demo",
+        "PaddleCloud",
+        "PaddleFlow",
+        "PARL",
+        "PGL",
+        "PaddleSOT",
+        "PaddleAPEX",
+        "PaddleDepth",
+        "PaddleSleeve",
+        "PaddleFL",
+        "PaddleDistributed",
+    ],
 }
-_BASED_ON = re.compile(r"基于\s*(\S+?)\s*(?:套件|仓库|repo)|(?:提交|合入|迁移)\s*(?:至|到)?\s*(\S+?)\s*(?:套件|仓库|repo|下)", re.IGNORECASE)
+
+
+# Where a repository keeps its code, for paths that name no repository (`ppsci/arch/…` is PaddleScience's);
+# a repository's own name in lower case (`fastdeploy/`, `paddle/`, `graph_net/`) is recognised without this.
+KNOWN_PACKAGES = {
+    "PaddlePaddle": {
+        "ppsci": "PaddleScience",
+        "ppmat": "PaddleMaterials",
+        "ppocr": "PaddleOCR",
+        "ppdet": "PaddleDetection",
+        "ppcls": "PaddleClas",
+        "ppdiffusers": "PaddleMIX",
+        "paddlemix": "PaddleMIX",
+        "ppfleetx": "PaddleFleetX",
+        "ppcfd": "PaddleCFD",
+        "paddlets": "PaddleTS",
+        "paddleseg": "PaddleSeg",
+        "paddlenlp": "PaddleNLP",
+        "paddlespeech": "PaddleSpeech",
+        "paddlex": "PaddleX",
+        "paddleslim": "PaddleSlim",
+        "paconvert": "PaConvert",
+    },
+}
+FRAMEWORK = {"PaddlePaddle": "Paddle"}  # the organisation's framework: `飞桨框架`, `Paddle 框架`
+
+
+def _given_repos(campaign: dict | None, extra_repos: list[str]) -> list[str]:
+    """The repositories the organiser gave: --repo, and campaign.yml's `repos` when edited by hand
+    (the importer writes that field itself; reading its own output back would change a re-import)."""
+    camp = campaign or {}
+    mine = list(camp.get("repos") or []) if "repos" in (camp.get("hand_edited") or []) else []
+    return list(dict.fromkeys(mine + list(extra_repos)))
 
 
 def _context(collections: list[Collection], campaign: dict | None, extra_repos: list[str]) -> Context:
+    """Which repositories names in the text can mean. The campaign's organisation is the one of the
+    repositories the organiser gave, else the one whose repositories the collections link to most
+    (distinct repositories, not links: a paper's code linked twice does not make its author the
+    organisation), the design-document repository's organisation breaking ties."""
     linked = Counter(r for c in collections for r, _ in c.links)
-    known = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + list(extra_repos)))
+    known = _given_repos(campaign, extra_repos)
+    rfc_repo = ((campaign or {}).get("rfc") or {}).get("repo") or DEFAULT_RFC["repo"]
     if known:
         orgs = {r.split("/")[0] for r in known}
     else:
-        org_count = Counter(r.split("/")[0] for r in linked.elements())
-        orgs = {org_count.most_common(1)[0][0]} if org_count else set()
-    rfc_repo = ((campaign or {}).get("rfc") or {}).get("repo") or DEFAULT_RFC["repo"]
+        distinct = Counter(r.split("/")[0] for r in linked)
+        rfc_org = rfc_repo.split("/")[0]
+        orgs = {max(distinct, key=lambda o: (distinct[o], o == rfc_org))} if distinct else {rfc_org}
     ranked = [r for r, _ in linked.most_common() if r.split("/")[0] in orgs]
     repos = list(dict.fromkeys(known + ranked))
     default = next((r for r in repos if r != rfc_repo), None)
     names = [f"{org}/{name}" for org in sorted(orgs) for name in KNOWN_REPOS.get(org, [])]
-    return Context(repos=repos, default_repo=default, rfc_repo=rfc_repo, names=names)
+    framework = next((f"{org}/{FRAMEWORK[org]}" for org in sorted(orgs) if org in FRAMEWORK), None)
+    packages = {pkg: f"{org}/{name}" for org in sorted(orgs) for pkg, name in KNOWN_PACKAGES.get(org, {}).items()}
+    mine = {r.split("/")[1] for r in repos + names}
+    others = [r for r in linked if r.split("/")[0] not in orgs and r.split("/")[1] not in mine]  # not a fork of ours
+    return Context(
+        repos=repos,
+        default_repo=default,
+        rfc_repo=rfc_repo,
+        names=names,
+        framework=framework,
+        packages=packages,
+        others=others,
+        only_repo=extra_repos[0] if len(extra_repos) == 1 else known[0] if len(known) == 1 else None,
+    )
 
 
-def _collection_repo(c: Collection, ctx: Context, known: list[str]) -> str | None:
-    """Where the collection as a whole says work goes: `--repo`, else its title ("…Paddle2ONNX任务合集"),
-    else its preamble ("要求基于 PaddleScience 套件进行开发")."""
-    if known:
-        return known[0]
+def _collection_repo(c: Collection, ctx: Context) -> str | None:
+    """Where the collection as a whole says work goes: its title ("…Paddle2ONNX任务合集") or file name,
+    else its own text ("要求基于 PaddleScience 套件进行开发"), when they name one repository."""
     for text in [c.title or "", c.file]:
-        found = [r for _, r in _mentions(text, ctx, loose=True) if r != ctx.rfc_repo and r.split("/")[1] != "Paddle"]
+        found = [r for _, r, _ in repo_mentions(_plain(text), ctx) if r != ctx.framework]
         if found:
             return found[0]
-    short = ctx.short()
+    named: Counter = Counter()
     for ln in c.preamble:
-        for m in _BASED_ON.finditer(strip_links(ln.text).replace("**", "")):
-            name = (m.group(1) or m.group(2) or "").strip("[]（）() ")
-            if name in short and short[name] != ctx.rfc_repo:
-                return short[name]
+        named.update(r for _, r, st in repo_mentions(_plain(ln.text), ctx) if st == 2)
+    top = named.most_common(2)
+    if top and (len(top) == 1 or top[0][1] > 2 * top[1][1]):
+        return top[0][0]
     return None
 
 
-def _preamble_accept(c: Collection) -> list[str]:
-    return [s.line.text for s in sections(c.preamble) if s.kind == "accept" and s.line.text.strip()]
+def _preamble_accept(c: Collection, ctx: Context) -> tuple[list[str], bool]:
+    """What the collection's own text (outside every task and part with tasks) asks of every task:
+    acceptance criteria, and whether its process asks for a design document."""
+    e = _extract_lines(c.preamble, "", None, ctx)
+    return e.acceptance, e.rfc_required
 
 
 def direction(name: str | None) -> str | None:
@@ -204,6 +321,7 @@ def direction(name: str | None) -> str | None:
     if not name or not re.search(r"——|—|】|--", name):
         return None
     part = re.split(r"——|—|】|--", name)[-1].strip()
+    part = re.split(r"\s*(?:详细介绍|任务详情|详情|[，,。;；(（])", part)[0]  # `…框架开发任务 详细介绍,更多详见…`
     part = re.sub(r"^(?:核心框架)?(?:开源贡献)?(?:个人挑战赛)?(?:冲刺赛)?\s*", "", part)
     part = re.sub(r"(?:任务详情|任务合集|任务列表|详细介绍|合集|任务|方向|赛道)+\s*$", "", part).strip(" -–—：:")
     return part or None
@@ -246,7 +364,7 @@ def generate(
     rfc_lists = [c for c in rfc_lists if c not in parsed]
     if rfc_list is not None:
         rfc_lists.append(parse_collection(rfc_list[1], rfc_list[0]))
-    known = list(dict.fromkeys(list((campaign or {}).get("repos") or []) + list(extra_repos or [])))
+    known = _given_repos(campaign, extra_repos or [])
     ctx = _context(parsed, campaign, extra_repos or [])
     warnings: list[Warning_] = []
     for c in all_parsed:
@@ -259,8 +377,8 @@ def generate(
     by_option: set[int] = set()
     skipped = 0
     for c in parsed:
-        ctx.collection_repo = _collection_repo(c, ctx, known)
-        ctx.preamble_accept = _preamble_accept(c)
+        ctx.collection_repo = _collection_repo(c, ctx)
+        ctx.preamble_accept, ctx.preamble_rfc = _preamble_accept(c, ctx)
         ctx.cache = {}
         col_track = direction(c.title) or direction(c.file)
         for b in c.blocks:
@@ -268,21 +386,43 @@ def generate(
             if num is None:
                 if next_id is None:
                     skipped += 1
-                    warnings.append(Warning_(c.file, b.line, f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks", "unnumbered"))
+                    warnings.append(
+                        Warning_(
+                            c.file,
+                            b.line,
+                            f"task block without a number, skipped ({b.title!r}); --number-from N numbers such blocks",
+                            "unnumbered",
+                        )
+                    )
                     continue
                 while next_id in used:
                     next_id += 1
                 num, next_id = next_id, next_id + 1
                 used.add(num)
                 by_option.add(num)
-                warnings.append(Warning_(c.file, b.line, f"task block without a number given id {num} by --number-from ({b.title!r})", "numbered by option"))
+                warnings.append(
+                    Warning_(
+                        c.file,
+                        b.line,
+                        f"task block without a number given id {num} by --number-from ({b.title!r})",
+                        "numbered by option",
+                    )
+                )
             where = f"{c.file}:{b.line}"
+            row = None
             if num in tasks:
-                if b.kind == "table" or tasks[num]["_kind"] == "table":
-                    _fill_from_table(tasks[num], b)
+                if b.kind == "table":
+                    _fill_from_table(tasks[num], b, ctx)
                     continue
-                warnings.append(Warning_(c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"))
-                continue
+                if tasks[num]["_kind"] == "table":  # the text of a task a table listed: it is the task, the row fills in the rest
+                    row = tasks.pop(num)["_row"]
+                else:
+                    warnings.append(
+                        Warning_(
+                            c.file, b.line, f"task {num} appears again (first at {origin[num]}); this one is skipped", "duplicate"
+                        )
+                    )
+                    continue
             e = extract(b, ctx)
             rfc: dict[str, Any] = {"required": bool(b.rfc_required) if b.rfc_required is not None else e.rfc_required}
             if e.rfc_repo and e.rfc_repo != rfc_default.get("repo"):
@@ -303,27 +443,31 @@ def generate(
                 "acceptance": e.acceptance,
                 "source": source,
                 "status": TaskStatus.reserved.value if b.reserved else None,
-                "reward": e.reward,
+                "reward": e.reward or b.reward,
                 "_kind": b.kind,
+                "_row": b if b.kind == "table" else None,
                 "_group_difficulty": e.group_difficulty,
-                "_fallback": e.title_repo,
+                "_home": e.home,
+                "_unsure": e.unsure,
                 "_unit_tests": e.unit_tests,
                 "_group": (c.file, id(b.group)) if b.group is not None else None,
+                "_scope": (c.file, id(b.scopes[-1]) if b.scopes else None),
                 "_track": (c.file, b.track or col_track),
                 "_collection_repo": ctx.collection_repo,
             }
             tasks[num] = t
             origin[num] = where
+            if row is not None:
+                t["title"] = t["title"] if b.title else row.title
+                _fill_from_table(t, row, ctx)
             if not b.title:
                 warnings.append(Warning_(c.file, b.line, f"task {num} has no title", "format"))
-    _fill_repos(tasks, known, ctx.default_repo)
+    _fill_repos(tasks, warnings)
     for rl in rfc_lists:
         _apply_rfc_list(rl, tasks, warnings)
     for t in tasks.values():
         for k in [k for k in t if k.startswith("_")]:
             del t[k]
-        if t["reward"] is None and t["difficulty"] and _STAR_REWARD.search(str(t["difficulty"])):
-            t["reward"] = t["difficulty"]
     first = parsed[0] if parsed else None
     all_text = "\n".join(text for _, text in collections)
     target_repos = Counter(tg["repo"] for t in tasks.values() for tg in t["targets"])
@@ -339,48 +483,160 @@ def generate(
     return Generated(camp, dict(sorted(tasks.items())), by_option, skipped, warnings)
 
 
-def _fill_repos(tasks: dict[int, dict[str, Any]], known: list[str], default: str | None) -> None:
-    """Tasks whose text names no place get one: what their title or headings say, else where the
-    other tasks of their group go, else the collection's repo (its title or preamble), else where the
-    other tasks of their track go, else --repo.
+def _fill_repos(tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> None:
+    """Tasks whose lines name no place go where their title, text, group, part of the collection or
+    the collection says (`home_repos`); else where every other task of their group (or part of the
+    collection) goes, when at least three say where and all say the same code repository; when nothing
+    says so, or the text is unsure between several repositories, they get none and a warning: a wrong
+    repository is worse than none (replies would send people there and the checklist would reject
+    correct PRs).
     Tasks that ask for unit tests without naming where get the repository's usual test location."""
-    def majority(key: str, value: Any) -> str | None:
-        c = Counter(tg["repo"] for t in tasks.values() if value is not None and t[key] == value for tg in t["targets"])
-        code = Counter({r: n for r, n in c.items() if r.split("/")[1] not in DOC_REPOS})  # code goes to code repos
-        return (code or c).most_common(1)[0][0] if c else None
+    for t in tasks.values():
+        if not t["targets"] and t["_home"]:
+            t["targets"] = [{"repo": r, "paths": []} for r in t["_home"]]
 
+    def siblings_say(t: dict) -> str | None:
+        key, value = ("_group", t["_group"]) if t["_group"] is not None else ("_scope", t["_scope"])
+        said = [
+            [tg["repo"] for tg in o["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
+            for o in tasks.values()
+            if o is not t and o[key] == value and o["targets"]
+        ]
+        code = {tuple(r) for r in said}
+        if len(said) >= 3 and len(code) == 1 and len(next(iter(code))) == 1:
+            repo = next(iter(code))[0]
+            return repo if not t["_unsure"] or repo in t["_unsure"] else None
+        return None
+
+    filled = {num: siblings_say(t) for num, t in tasks.items() if not t["targets"]}
+    for num, repo in filled.items():
+        t, src = tasks[num], tasks[num]["source"]
+        if repo:
+            t["targets"] = [{"repo": repo, "paths": []}]
+            warnings.append(
+                Warning_(
+                    src["file"],
+                    src["line"],
+                    f"task {num}: no repository in its text; {repo}, where every other task"
+                    " of its group or section goes: check it",
+                    "repository from its section",
+                )
+            )
+        else:
+            why = (
+                f"it names {', '.join(t['_unsure'])} and nothing says which"
+                if t["_unsure"]
+                else "neither it nor its group, section or collection names one"
+            )
+            warnings.append(
+                Warning_(
+                    src["file"], src["line"], f"task {num}: no repository ({why}); add `targets` to its file", "no repository"
+                )
+            )
     for t in tasks.values():
-        if t["targets"] or t["_kind"] == "table":
-            continue
-        repo = (t["_fallback"] or majority("_group", t["_group"]) or t["_collection_repo"]
-                or majority("_track", t["_track"]) or (known[0] if known else None) or default)
-        t["_filled"] = repo
-    for t in tasks.values():
-        if t.get("_filled"):
-            t["targets"] = [{"repo": t["_filled"], "paths": []}]
         if not t["tests"] and t["_unit_tests"] and t["targets"]:
             code_repos = [tg["repo"] for tg in t["targets"] if tg["repo"].split("/")[1] not in DOC_REPOS]
             t["tests"] = list(dict.fromkeys(usual_tests(r) for r in code_repos))
 
 
+@lru_cache(maxsize=4096)
+def _title_key(text: str) -> str:
+    text = strip_links(str(text or "")).replace("\ufe0f", "").lower()
+    return re.sub(r"[\s`*_'\"“”‘’()（）\[\]【】:：,，.。、/\\|-]+", "", text)
+
+
+def _similar(a: str, b: str, floor: float = 0.0) -> float:
+    """How alike two titles are (0..1); below `floor` the answer may be any figure under it."""
+    ka, kb = _title_key(a), _title_key(b)
+    if not ka or not kb:
+        return 0.0
+    if ka in kb or kb in ka:
+        return min(len(ka), len(kb)) / max(len(ka), len(kb)) * 0.5 + 0.5
+    if 2 * min(len(ka), len(kb)) / (len(ka) + len(kb)) < floor:
+        return 0.0  # (an upper bound of the ratio below, without building the matcher)
+    if floor and 2 * len(_chars(ka) & _chars(kb)) / (len(_chars(ka)) + len(_chars(kb))) < floor * 0.8:
+        return 0.0  # hardly a character in common
+    m = SequenceMatcher(None, ka, kb)
+    if m.quick_ratio() < floor:
+        return 0.0
+    return m.ratio()
+
+
+@lru_cache(maxsize=4096)
+def _chars(key: str) -> frozenset:
+    return frozenset(key)
+
+
+def _row_task(b, tasks: dict[int, dict[str, Any]]) -> tuple[int | None, str]:
+    """Which task an RFC-list row is about: its number, unless its title says it is another task
+    (lists whose first column counts rows, or that name the task in the title cell: `NO.37 …`).
+    Returns (task id, how it was matched)."""
+
+    def sim(n: int | None, floor: float = 0.0) -> float:
+        return _similar(b.title, tasks[n]["title"], floor) if n in tasks and b.title else 0.0
+
+    if b.named_number in tasks and sim(b.named_number) >= sim(b.number):
+        return b.named_number, "named"
+    if b.number in tasks and (not b.title or sim(b.number) >= 0.5):
+        if sim(b.number) < 0.8 and b.title:  # another task with (nearly) this very title is the one meant
+            exact = [n for n in tasks if n != b.number and sim(n, 0.95) >= 0.95]
+            if len(exact) == 1:
+                return exact[0], "title"
+        return b.number, "number"
+    if b.title:
+        scored = sorted(((sim(n, 0.6), n) for n in tasks), reverse=True)
+        if scored and scored[0][0] >= 0.75 and (len(scored) == 1 or scored[1][0] < scored[0][0] - 0.1):
+            return scored[0][1], "title"
+    if b.number in tasks:
+        return b.number, "number"
+    return None, ""
+
+
 def _apply_rfc_list(rl: Collection, tasks: dict[int, dict[str, Any]], warnings: list[Warning_]) -> None:
-    """The edition's RFC list: which tasks need a design document, and their difficulty."""
+    """The edition's RFC list: which tasks need a design document, and their difficulty. Rows are
+    matched to tasks by number, or by title when the number is not the task's (see `_row_task`)."""
     listed: set[int] = set()
-    for b in rl.blocks:
-        if b.kind != "table" or b.number is None:
+    by_title = 0
+    rows = [b for b in rl.blocks if b.kind == "table" and b.number is not None]
+    for b in rows:
+        num, how = _row_task(b, tasks)
+        if num is None:
+            warnings.append(
+                Warning_(
+                    rl.file,
+                    b.line,
+                    f"the RFC list names task {b.number} ({b.title!r}), which the collections do not have",
+                    "rfc list",
+                )
+            )
             continue
-        listed.add(b.number)
-        t = tasks.get(b.number)
-        if t is None:
-            warnings.append(Warning_(rl.file, b.line, f"the RFC list names task {b.number}, which the collections do not have", "rfc list"))
-            continue
+        by_title += how == "title"
+        listed.add(num)
+        t = tasks[num]
         if b.difficulty and (not t.get("difficulty") or t.get("_group_difficulty")):
             t["difficulty"] = _clean_difficulty(b.difficulty)  # the task's own line beats its group's
+        if b.reward and t.get("reward") is None:
+            t["reward"] = b.reward
         if b.rfc_required is None:
-            warnings.append(Warning_(rl.file, b.line, f"task {b.number}: RFC column neither 是 nor 否", "rfc list"))
+            warnings.append(Warning_(rl.file, b.line, f"task {num}: RFC column neither yes nor no", "rfc list"))
             continue
         t["rfc"]["required"] = b.rfc_required
-    says_unlisted_free = bool(re.search(r"不在\s*RFC\s*需求列表[^\n]*不需要", "\n".join(ln.text for ln in rl.preamble), re.IGNORECASE))
+    if by_title:
+        warnings.append(
+            Warning_(
+                rl.file,
+                None,
+                f"{by_title} rows of the RFC list were matched to tasks by title: their number column is not the tasks' numbers",
+                "rfc list",
+            )
+        )
+    says_unlisted_free = bool(
+        re.search(
+            r"不在\s*RFC\s*(?:需求)?列表[^\n]*(?:不需要|无需|不用)|not (?:in|on) the RFC list[^\n]*(?:no|not need)",
+            "\n".join(ln.text for ln in rl.preamble),
+            re.IGNORECASE,
+        )
+    )
     for num, t in tasks.items():
         if num in listed:
             continue
@@ -394,9 +650,13 @@ def _clean_difficulty(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _fill_from_table(t: dict, b) -> None:
+def _fill_from_table(t: dict, b, ctx: Context) -> None:
     if not t.get("difficulty") and b.difficulty:
         t["difficulty"] = b.difficulty
+    if t.get("reward") is None and b.reward:
+        t["reward"] = b.reward
+    if not t["targets"] and not t["_home"] and b.repo_text:
+        t["_home"] = home_repos(b, ctx)[0]
     if b.rfc_required is not None:
         t["rfc"]["required"] = b.rfc_required
 
@@ -441,7 +701,10 @@ def _norm_campaign(d: dict) -> dict:
 
 
 _PLAIN = re.compile(r"[^\s\-?:,\[\]{}#&*!|>'\"%@`][^\n\t]*")
-_NOT_PLAIN = re.compile(r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$|^\d{4}-\d|^[-+.]?[\d_.:]*$", re.IGNORECASE)  # dates, and number-like runs ("+_")
+_NOT_PLAIN = re.compile(
+    r": |:$| #|^(?:true|false|yes|no|on|off|null|~|y|n|=|<<)$|^[-+]?(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$|^0x|^0o|^[-+]?\.(?:inf|nan)$|^\d{4}-\d|^[-+.]?[\d_.:]*$",
+    re.IGNORECASE,
+)  # dates, and number-like runs ("+_")
 
 
 _YAML_UNSAFE = re.compile("[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]|\u2028|\u2029|\ufeff")
@@ -458,8 +721,10 @@ def _scalar(v: Any, flow: bool = False) -> str:
     if not flow and _PLAIN.fullmatch(text) and not _NOT_PLAIN.search(text) and text == text.strip() and text.isprintable():
         return text
     # a JSON string is a YAML double-quoted scalar; escape what YAML may not hold raw
-    return _YAML_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}" if ord(m.group(0)) < 0x10000 else f"\\U{ord(m.group(0)):08x}",
-                            json.dumps(text, ensure_ascii=False))
+    return _YAML_UNSAFE.sub(
+        lambda m: f"\\u{ord(m.group(0)):04x}" if ord(m.group(0)) < 0x10000 else f"\\U{ord(m.group(0)):08x}",
+        json.dumps(text, ensure_ascii=False),
+    )
 
 
 def _flow(v: Any) -> str:
@@ -531,7 +796,9 @@ def _campaign_doc(c: dict) -> CommentedMap:
     return doc
 
 
-def _merge_doc(doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[str, ...], norm, where: str, report: Report) -> bool:
+def _merge_doc(
+    doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[str, ...], norm, where: str, report: Report
+) -> bool:
     """Lay generated values over a loaded file. Returns True when the document changed."""
     changed = False
     cur = norm(plain(doc))
@@ -558,20 +825,37 @@ def _merge_doc(doc: CommentedMap, new: dict, prev: dict | None, fields: tuple[st
     return changed
 
 
+def _checkable(d: dict) -> bool:
+    """`Task.checkable` of a task file's fields (or of what the import generated)."""
+    try:
+        return Task.model_validate(
+            {"id": 1, "title": "x", **{k: v for k, v in d.items() if k in ("targets", "tests", "rfc") and v is not None}}
+        ).checkable
+    except Exception:
+        targets = d.get("targets") or []
+        return (
+            any(isinstance(x, dict) and x.get("paths") for x in targets)
+            or bool(d.get("tests"))
+            or bool((d.get("rfc") or {}).get("required"))
+        )
+
+
 def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: str) -> tuple[dict[str, str], dict, Report]:
     """Generated fields + files on disk (name -> text) + previous record -> (files to write, new record, report)."""
     report = Report(slug=slug, warnings=list(gen.warnings))
     writes: dict[str, str] = {}
     y = _yaml()
     prev_tasks = (record or {}).get("tasks") or {}
-    final: dict[int, bool] = {}  # task -> has targets or tests once merged
+    final: dict[int, bool] = {}  # task -> checkable once merged (its file, hand edits included)
     final_campaign: dict = {**gen.campaign}
     # campaign
     if "campaign.yml" in existing:
         doc = y.load(existing["campaign.yml"])
         if isinstance(doc, CommentedMap):
             final_campaign = doc
-        if isinstance(doc, CommentedMap) and _merge_doc(doc, gen.campaign, (record or {}).get("campaign"), CAMPAIGN_FIELDS, _norm_campaign, f"{slug}/campaign.yml", report):
+        if isinstance(doc, CommentedMap) and _merge_doc(
+            doc, gen.campaign, (record or {}).get("campaign"), CAMPAIGN_FIELDS, _norm_campaign, f"{slug}/campaign.yml", report
+        ):
             writes["campaign.yml"] = dump(doc)
         else:
             report.unchanged += 1
@@ -591,9 +875,9 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
                 writes[name] = dump(doc)
             else:
                 report.unchanged += 1
-            final[num] = bool(isinstance(doc, CommentedMap) and (doc.get("targets") or doc.get("tests")))
+            final[num] = isinstance(doc, CommentedMap) and _checkable(plain(doc))
         else:
-            final[num] = bool(t["targets"] or t["tests"])
+            final[num] = _checkable(t)
             src = t["source"]
             header = f"Generated by `bot rules import` from {src['file']} line {src['line']}.\n"
             if num in gen.numbered_by_option:
@@ -620,12 +904,18 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
         "reward": sum(1 for t in tasks.values() if t.get("reward") is not None),
         "reserved": sum(1 for t in tasks.values() if t.get("status") == TaskStatus.reserved.value),
     }
-    report.unchecked = [num for num, ok in final.items() if not ok]
+    report.unchecked = [
+        num for num, ok in final.items() if not ok and gen.tasks[num].get("status") is None
+    ]  # placeholders take no claims
     report.no_tracker = not final_campaign.get("tracker")
     report.no_repos = not final_campaign.get("repos")
     policy = final_campaign.get("claim_policy") or {}
-    report.to_fill = [f for f in CAMPAIGN_TO_FILL
-                      if (f == "claim_policy" and not any(v is not None for v in policy.values())) or (f != "claim_policy" and not final_campaign.get(f))]
+    report.to_fill = [
+        f
+        for f in CAMPAIGN_TO_FILL
+        if (f == "claim_policy" and not any(v is not None for v in policy.values()))
+        or (f != "claim_policy" and not final_campaign.get(f))
+    ]
     new_record = {"campaign": gen.campaign, "tasks": {num: t for num, t in tasks.items()}}
     return writes, new_record, report
 
@@ -662,7 +952,9 @@ def run_import(
             campaign = None
     texts = [(Path(p).name, Path(p).read_text(encoding="utf-8")) for p in collections]
     rfc = (Path(rfc_list).name, Path(rfc_list).read_text(encoding="utf-8")) if rfc_list else None
-    gen = generate(texts, rfc_list=rfc, number_from=number_from, campaign=campaign if isinstance(campaign, dict) else None, extra_repos=repos)
+    gen = generate(
+        texts, rfc_list=rfc, number_from=number_from, campaign=campaign if isinstance(campaign, dict) else None, extra_repos=repos
+    )
     writes, new_record, report = merge(gen, existing, record if isinstance(record, dict) else None, slug)
     cdir.mkdir(parents=True, exist_ok=True)
     for name, text in writes.items():

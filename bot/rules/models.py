@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from wcmatch import glob as wglob
@@ -90,6 +90,11 @@ class Campaign(_Strict):
     )
     partial: float = Field(0.5, ge=0, le=1, description="share of a task's points a partly done task (a `-part` PR) earns")
     split: bool = Field(False, description="several people credited on one task share its points (default: each earns them)")
+    collections: list[str] = Field(
+        default_factory=list,
+        description="repository paths of the task collections (markdown; RFC lists too) the tasks are imported from; "
+        "a change to one on the default branch, or a maintainer's /import, opens the import pull request",
+    )
     hand_edited: list[str] = Field(default_factory=list, description="fields a maintainer set by hand; re-import keeps them")
 
     @field_validator("tracker")
@@ -206,14 +211,31 @@ class Task(_Strict):
         return [t.repo for t in self.targets]
 
 
+class Origin(BaseModel):
+    """Where a campaign read from a repository comes from: its folder on the default branch, the
+    commit it was read at, and the installation of the App that may act for it (and no other)."""
+
+    model_config = ConfigDict(frozen=True)
+    repo: str
+    installation_id: int
+    path: str  # e.g. ".github/hackathon/h9"
+    commit: str
+
+
 class CampaignRules(BaseModel):
-    """One campaign directory, loaded."""
+    """One campaign folder, loaded (from RULES_DIR, or from a repository: `origin`)."""
 
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     slug: str
     dir: Path
     campaign: Campaign
     tasks: dict[int, Task]
+    origin: Origin | None = None
+
+    def serves(self, installation_id: int | None) -> bool:
+        """Whether a delivery of this installation may concern the campaign: a campaign read from a
+        repository belongs to that repository's installation alone; one from RULES_DIR to any."""
+        return self.origin is None or installation_id is None or self.origin.installation_id == installation_id
 
     def max_claimants(self, task: Task) -> int | None:
         return task.max_claimants or self.campaign.claim_policy.max_claimants_per_task
@@ -240,23 +262,40 @@ class Rules(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
     campaigns: dict[str, CampaignRules] = Field(default_factory=dict)
 
-    def by_tracker(self, repo: str, number: int) -> CampaignRules | None:
+    def by_tracker(self, repo: str, number: int, installation_id: int | None = None) -> CampaignRules | None:
         for c in self.campaigns.values():
             if (
                 c.campaign.tracker_repo
                 and c.campaign.tracker_repo.lower() == repo.lower()
                 and c.campaign.tracker_number == number
+                and c.serves(installation_id)
             ):
                 return c
         return None
 
-    def by_task_issue(self, repo: str, number: int) -> tuple[CampaignRules, Task] | None:
+    def by_task_issue(self, repo: str, number: int, installation_id: int | None = None) -> tuple[CampaignRules, Task] | None:
         ref = f"{repo}#{number}".lower()
         for c in self.campaigns.values():
+            if not c.serves(installation_id):
+                continue
             for t in c.tasks.values():
                 if t.issue and t.issue.lower() == ref:
                     return c, t
         return None
 
-    def for_repo(self, repo: str) -> list[CampaignRules]:
-        return [c for c in self.campaigns.values() if repo.lower() in c.repos()]
+    def for_repo(self, repo: str, installation_id: int | None = None) -> list[CampaignRules]:
+        return [c for c in self.campaigns.values() if repo.lower() in c.repos() and c.serves(installation_id)]
+
+
+class RulesView(Protocol):
+    """What the stages read of the campaigns served: `Rules` itself, or the catalog, whose campaigns
+    change while the bot runs (a push to a repository's campaign folder)."""
+
+    @property
+    def campaigns(self) -> dict[str, CampaignRules]: ...
+
+    def by_tracker(self, repo: str, number: int, installation_id: int | None = None) -> CampaignRules | None: ...
+
+    def by_task_issue(self, repo: str, number: int, installation_id: int | None = None) -> tuple[CampaignRules, Task] | None: ...
+
+    def for_repo(self, repo: str, installation_id: int | None = None) -> list[CampaignRules]: ...

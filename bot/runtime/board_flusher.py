@@ -27,7 +27,7 @@ from bot.core.board import render_board, tracker_body
 from bot.github.api import GitHubApi, GitHubError, PermanentError
 from bot.logs import fields
 from bot.metrics import Metrics
-from bot.rules.models import Rules
+from bot.rules.models import RulesView
 from bot.runtime.executor import short_error
 from bot.runtime.health import StateGuard
 from bot.store import Store, body_hash
@@ -40,7 +40,7 @@ REREADS = 3  # tries when the organiser edits the tracker while the board is bei
 class BoardFlusher:
     def __init__(
         self,
-        rules: Rules,
+        rules: RulesView,
         store: Store,
         gateway: GitHubApi,
         *,

@@ -28,10 +28,12 @@ from bot.core.actions import Decision
 from bot.core.ledger import Skipped
 from bot.core.texts import Lang
 from bot.github.api import GitHubApi, GitHubError, PermanentError
+from bot.github.events import CATALOG_EVENTS
 from bot.logs import delivery_line
 from bot.metrics import Metrics
-from bot.rules.models import Rules
+from bot.rules.models import RulesView
 from bot.runtime.board_flusher import BoardFlusher
+from bot.runtime.catalog import Catalog
 from bot.runtime.executor import Executor, retry_plan, short_error
 from bot.runtime.leases import Leases
 from bot.runtime.routing import Facts, GatewayFacts, Ignored, Router
@@ -66,7 +68,7 @@ class Pipeline:
 
     def __init__(
         self,
-        rules: Rules,
+        rules: RulesView,
         store: Store,
         github: GitHubApi,
         *,
@@ -78,6 +80,7 @@ class Pipeline:
         bot_login: str = "hackathon-bot[bot]",
     ):
         self.rules = rules
+        self.catalog = rules if isinstance(rules, Catalog) else None  # campaigns that change while the bot runs
         self.metrics = metrics or Metrics()
         self.store = store
         self.github = github
@@ -110,11 +113,15 @@ class Pipeline:
         self._running = False
         self._backlog = 0  # deliveries intake left in the inbox for the dispatcher (0: none waits)
         self._parsed: dict[str, dict] = {}  # their payloads, parsed by intake (the oldest PARSED_KEEP)
+        self._languages: dict[str, Lang] = {}  # repository -> its campaign's language ...
+        self._languages_of: object = None  # ... for this snapshot of the campaigns
 
     def _language_of(self, repo: str) -> Lang:
         """The language of the campaign a repository belongs to (replies merged there use it)."""
-        if not hasattr(self, "_languages"):
-            self._languages = {r: rules.campaign.language for rules in self.rules.campaigns.values() for r in rules.repos()}
+        campaigns = self.rules.campaigns
+        if self._languages_of is not campaigns:  # the campaigns changed (a reload)
+            self._languages = {r: c.campaign.language for c in campaigns.values() for r in c.repos()}
+            self._languages_of = campaigns
         return self._languages.get(repo.lower(), "zh")
 
     # ---- what the other parts of the shell ask of the pipeline -----------------------------------
@@ -151,7 +158,7 @@ class Pipeline:
 
     def warnings(self) -> list[str]:
         """What looks wrong without failing the health check (a store that looks lost)."""
-        return self.board.guard.warnings()
+        return self.board.guard.warnings() + (self.catalog.problems() if self.catalog is not None else [])
 
     async def close(self) -> None:
         """Let go of what the pipeline holds besides the store (the worker process that reads long texts)."""
@@ -331,8 +338,14 @@ class Pipeline:
             delivery_line(log, delivery_id, event, campaign, outcome, seconds, detail or None)
             self.metrics.delivery_done(event, outcome, seconds)
 
+        said: str | None = None
         try:
-            routed = await self.router.route(event, payload)
+            if event in CATALOG_EVENTS:  # which campaigns exist changed: the catalog reads them again
+                said, routed = await self._catalog_work(event, payload), None
+            else:
+                if event == "pull_request" and quiet is None and self.catalog is not None:
+                    said = await self.catalog.check_pull(payload)  # a PR that changes campaign folders
+                routed = await self.router.route(event, payload)
         except Ignored as why:
             if delivery_id:
                 await self.store.finish_delivery(delivery_id, DeliveryStatus.IGNORED, str(why) or None, token=token)
@@ -349,6 +362,13 @@ class Pipeline:
             outcome: Outcome = "failed" if gave_up else "retry"
             done(outcome, detail=short_error(exc))
             return Handled(outcome)
+        if said:
+            log.info("delivery %s %s: %s", delivery_id, event, said)
+        if routed is None:
+            if delivery_id:
+                await self.store.finish_delivery(delivery_id, DeliveryStatus.DONE, None, token=token)
+            done("done", detail=said or "")
+            return Handled("done")
         if self.leases.lost(token):
             raise LeaseLost(delivery_id)
         now = at or self.clock.now()
@@ -375,6 +395,12 @@ class Pipeline:
             else:
                 await self.executor.execute(items)  # tools (replay, sync) and tests without the stages
         return Handled("done", slug, decision)
+
+    async def _catalog_work(self, event: str, payload: dict) -> str:
+        """A push or an installation change: the catalog reads the campaign folders again."""
+        if self.catalog is None:
+            return "no catalog: campaigns come from RULES_DIR only"
+        return await self.catalog.on_event(event, payload)
 
     async def _retry_later(self, delivery_id: str | None, attempts: int, exc: Exception, token: str | None = None) -> None:
         if delivery_id is None:

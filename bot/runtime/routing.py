@@ -45,7 +45,7 @@ from bot.core.review import ChangedFile, invalid_labels
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
 from bot.github.api import GitHubApi
-from bot.rules.models import CampaignRules, Rules
+from bot.rules.models import CampaignRules, RulesView
 from bot.runtime.timebox import Budget, BudgetExceeded
 from bot.store import Store
 
@@ -59,8 +59,10 @@ PERMISSION_TTL = 60.0  # seconds a collaborator's permission is trusted (a demot
 class Facts(Protocol):
     """Where routing gets the facts a decision needs beyond the payload."""
 
-    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
-        """The PR's changed files ([] when unknown)."""
+    async def pr_files(
+        self, repo: str, number: int, installation_id: int | None, head_sha: str | None = None
+    ) -> list[ChangedFile]:
+        """The PR's changed files ([] when unknown); `head_sha`: read once per head commit."""
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
         """The pull request as GitHub's REST API gives it (None when unknown)."""
@@ -75,11 +77,13 @@ class GatewayFacts:
     def __init__(self, github: GitHubApi) -> None:
         self.github = github
 
-    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
+    async def pr_files(
+        self, repo: str, number: int, installation_id: int | None, head_sha: str | None = None
+    ) -> list[ChangedFile]:
         inst = await self.github.installation(installation_id)
         return [
             ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
-            for f in await inst.pr_files(repo, number)
+            for f in await inst.pr_files(repo, number, head_sha=head_sha)
         ]
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
@@ -124,7 +128,7 @@ class Router:
 
     def __init__(
         self,
-        rules: Rules,
+        rules: RulesView,
         store: Store,
         facts: Facts,
         *,
@@ -181,10 +185,11 @@ class Router:
         if e.comment.user.is_bot or e.comment.user.login.lower() == login.lower():
             raise Ignored("comment by a bot")
         repo, number = e.repository.full_name, e.issue.number
+        inst = e.installation.id if e.installation else None
         task = None
-        rules = self.rules.by_tracker(repo, number)
+        rules = self.rules.by_tracker(repo, number, inst)
         if rules is None:
-            hit = self.rules.by_task_issue(repo, number)
+            hit = self.rules.by_task_issue(repo, number, inst)
             if hit is None:
                 if e.issue.pull_request is not None:
                     return await self._route_pr_comment(e)
@@ -212,7 +217,6 @@ class Router:
         whole = await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None else parsed
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         facts = await self._standing_facts(rules, facts, whole)
-        inst = e.installation.id if e.installation else None
 
         def edit(state: Any, now: Any, applied: str) -> Decision:
             return decide_comment(rules, state, replace(facts, old_body=applied), now)
@@ -246,12 +250,12 @@ class Router:
         inst = e.installation.id if e.installation else None
         slug = await self.store.pull_campaign(repo, number)
         raw: dict | None = None
-        if slug is None or slug not in self.rules.campaigns:
-            if not self.rules.for_repo(repo):
+        if slug is None or slug not in self.rules.campaigns or not self.rules.campaigns[slug].serves(inst):
+            if not self.rules.for_repo(repo, inst):
                 raise Ignored("repository outside every campaign")
             raw = await self.facts.pull(repo, number, inst)
-            ref = parse_title(raw["title"], self._keys(repo)) if raw else None
-            chosen = choose_campaign(self.rules.for_repo(repo), ref) if ref and ref.tasks else None
+            ref = parse_title(raw["title"], self._keys(repo, inst)) if raw else None
+            chosen = choose_campaign(self.rules.for_repo(repo, inst), ref) if ref and ref.tasks else None
             if chosen is None or ref is None:
                 raise Ignored("not a task PR")
             rules, title_tasks = chosen, ref.tasks
@@ -271,7 +275,7 @@ class Router:
         if recheck or any(c.action in STATE_VERBS for c in parsed.commands):
             raw = raw or await self.facts.pull(repo, number, inst)
             if raw is not None:
-                pull = self._pull_facts(repo, raw)
+                pull = self._pull_facts(repo, raw, installation_id=inst)
                 files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
         return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
@@ -289,11 +293,13 @@ class Router:
             self._history[rules.slug] = (last, events)
         return replace(facts, history=events, public_url=self.public_url)
 
-    def _keys(self, repo: str) -> list[str]:
+    def _keys(self, repo: str, installation_id: int | None) -> list[str]:
         """The campaign keys a title in `repo` may use (`Docs Sprint No.5` as well as `Hackathon ...`)."""
-        return [c.campaign.key for c in self.rules.for_repo(repo)]
+        return [c.campaign.key for c in self.rules.for_repo(repo, installation_id)]
 
-    def _pull_facts(self, repo: str, pr: ev.PullRequest | dict, ref: TitleRef | None = None) -> PullFacts:
+    def _pull_facts(
+        self, repo: str, pr: ev.PullRequest | dict, ref: TitleRef | None = None, *, installation_id: int | None = None
+    ) -> PullFacts:
         """The one conversion of GitHub's pull-request object (a webhook's, or the REST API's as a
         dict: the same shape) into the facts a decision reads; `ref`: its title already read."""
         if isinstance(pr, dict):
@@ -308,7 +314,7 @@ class Router:
             merged=pr.is_merged,
             url=pr.html_url,
             labels=tuple(lb.name for lb in pr.labels),
-            ref=ref if ref is not None else parse_title(pr.title, self._keys(repo)),
+            ref=ref if ref is not None else parse_title(pr.title, self._keys(repo, installation_id)),
             head_sha=pr.head.sha,
         )
 
@@ -338,13 +344,14 @@ class Router:
             return await self._route_label(e)
         pr = e.pull_request
         repo = e.repository.full_name
-        candidates = self.rules.for_repo(repo)
-        ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         inst = e.installation.id if e.installation else None
+        candidates = self.rules.for_repo(repo, inst)
+        ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         facts = self._pull_facts(repo, pr, ref)
         if not candidates:
             # A task PR opened where no campaign lives: its checklist says where the work goes.
-            misplaced = choose_campaign(list(self.rules.campaigns.values()), ref) if ref.tasks else None
+            mine = [c for c in self.rules.campaigns.values() if c.serves(inst)]
+            misplaced = choose_campaign(mine, ref) if ref.tasks else None
             if misplaced is None or e.action not in ("opened", "reopened", "edited"):
                 raise Ignored("repository outside every campaign")
             wrong = misplaced
@@ -353,7 +360,7 @@ class Router:
         if not ref.tasks:
             # A PR the bot knows whose title no longer names a task gives its credit back.
             known = await self.store.pull_campaign(repo, pr.number)
-            if known is None or known not in self.rules.campaigns:
+            if known is None or known not in self.rules.campaigns or not self.rules.campaigns[known].serves(inst):
                 if ref.hints and e.action in ("opened", "reopened", "edited"):
                     # The title almost references a task: tell the author how to write it.
                     hinted = choose_campaign(candidates, ref) or candidates[0]
@@ -364,7 +371,7 @@ class Router:
             chosen = choose_campaign(candidates, ref)
         if chosen is None:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
-        files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
+        files = await self.facts.pr_files(repo, pr.number, inst, pr.head.sha) if ref.tasks else []
         rules = chosen
         effect = pull_effect(
             repo,
@@ -386,13 +393,14 @@ class Router:
         off while another stays changes nothing. Not in the effects ledger: a label is no part of the
         PR's content, and a replayed delivery sets the same mark again."""
         pr, repo = e.pull_request, e.repository.full_name
-        candidates = self.rules.for_repo(repo)
+        inst = e.installation.id if e.installation else None
+        candidates = self.rules.for_repo(repo, inst)
         if not candidates or e.label is None:
             raise Ignored("a label outside every campaign")
         ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         known = await self.store.pull_campaign(repo, pr.number)
         rules = self.rules.campaigns.get(known) if known else None
-        if rules is None:
+        if rules is None or not rules.serves(inst):
             rules = choose_campaign(candidates, ref) if ref.tasks else None
         if rules is None:
             raise Ignored("a label on a PR that is no task PR")
@@ -401,13 +409,12 @@ class Router:
             raise Ignored(f"label {e.label.name!r} changes nothing")
         if e.action == "unlabeled" and any(lb.name.lower() in invalid for lb in pr.labels):
             raise Ignored("another label marking the PR invalid stays on")
-        inst = e.installation.id if e.installation else None
         sender = e.sender.login
         maintainer = sender.lower() in {m.lower() for m in rules.campaign.maintainers}
         if e.sender.is_bot or not (maintainer or await self._may_write(repo, sender, inst)):
             raise Ignored(f"label {e.label.name!r} moved by {sender}, who may not withdraw credit: it changes nothing")
         facts = self._pull_facts(repo, pr, ref)
-        files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
+        files = await self.facts.pr_files(repo, pr.number, inst, pr.head.sha) if ref.tasks else []
         withdrawal = Withdrawal(e.action == "labeled", sender)
         chosen = rules
         return Routed(chosen, lambda state, now: decide_pull(chosen, state, facts, files, now, withdrawal), inst)

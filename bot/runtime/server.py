@@ -77,7 +77,7 @@ async def webhook(request: web.Request) -> web.Response:
         return _error(422, problem)
     try:
         stored = await request.app[PIPELINE].receive(
-            delivery, event, payload["action"], body, payload, subject_of(event, payload)
+            delivery, event, payload.get("action"), body, payload, subject_of(event, payload)
         )
     except Exception as exc:  # the database refused this one delivery: GitHub redelivers it later
         log.error("delivery %s %s not stored: %s", delivery, event, str(exc).splitlines()[0] if str(exc) else exc)
@@ -90,7 +90,10 @@ def shape_problem(event: str, payload: dict) -> str | None:
     """Why a handled event's payload cannot be queued (None when it can): the fields the inbox
     stores must have their documented types, so one odd payload never fails its intake batch."""
     action = payload.get("action")
-    if not isinstance(action, str) or not action or len(action) > 64:
+    if event == "push":  # the one handled event without an action
+        if not isinstance(payload.get("ref"), str) or not isinstance(payload.get("repository"), dict):
+            return "a push needs 'ref' and 'repository'"
+    elif not isinstance(action, str) or not action or len(action) > 64:
         return "field 'action' must be a non-empty string"
     for key in ("repository", "sender"):
         if key in payload and not isinstance(payload[key], dict):
@@ -99,7 +102,11 @@ def shape_problem(event: str, payload: dict) -> str | None:
 
 
 def subject_of(event: str, payload: dict) -> str | None:
-    """Deliveries about one pull request are processed in order (a push after its opening)."""
+    """Deliveries about one pull request are processed in order (a push after its opening), and so
+    are the pushes to one repository (its campaign folders are read in the order they changed)."""
+    if event == "push":
+        repo = (payload.get("repository") or {}).get("full_name")
+        return f"push:{repo}"[:300] if isinstance(repo, str) else None
     if event == "pull_request":
         repo = (payload.get("repository") or {}).get("full_name")
         number = payload.get("number") or (payload.get("pull_request") or {}).get("number")
@@ -152,5 +159,6 @@ def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metr
         metrics,
         dashboard=settings.dashboard,
         budgets=pipeline.github.write_budgets,
+        refused=pipeline.catalog.refused if pipeline.catalog is not None else None,
     )
     return app

@@ -18,7 +18,7 @@ from bot.clock import SYSTEM, Clock
 from bot.core.actions import Decision, DropClaim, PutClaim
 from bot.core.decide import lapse_claims
 from bot.core.model import CampaignState
-from bot.rules.models import CampaignRules, Rules
+from bot.rules.models import CampaignRules, RulesView
 from bot.store import OutboxItem, Store
 
 log = logging.getLogger(__name__)
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 class ExpirySweeper:
     def __init__(
         self,
-        rules: Rules,
+        rules: RulesView,
         store: Store,
         *,
         every: float = 600.0,

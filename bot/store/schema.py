@@ -221,3 +221,28 @@ writes = Table(
     Column("installation_id", BigInteger, nullable=False, index=True),
     Column("at", UTCDateTime(), nullable=False),  # when GitHub had received it (its answer came back)
 )
+
+# Campaign folders read from repositories (`.github/hackathon/<slug>/` on a default branch):
+# what the last read of each repository found, for `bot status`, /healthz and the dashboard ...
+rule_sources = Table(
+    "rule_sources",
+    metadata,
+    Column("repo", String(200), primary_key=True),  # lower-cased owner/name
+    Column("installation_id", BigInteger, nullable=False),
+    Column("commit", String(64)),  # the default branch's head when it was read
+    Column("problems", JSON),  # [{file, line, field, message, severity}] of that read
+    Column("checked_at", UTCDateTime(), nullable=False),
+)
+
+# ... and the files of the last good version of each campaign, so that a restart after a bad
+# push still serves it.
+rule_snapshots = Table(
+    "rule_snapshots",
+    metadata,
+    Column("slug", String(128), primary_key=True),
+    Column("repo", String(200), nullable=False),
+    Column("installation_id", BigInteger, nullable=False),
+    Column("commit", String(64), nullable=False),
+    Column("files", JSON, nullable=False),  # name -> text
+    Column("saved_at", UTCDateTime(), nullable=False),
+)

@@ -62,6 +62,8 @@ from bot.store.schema import (
     outbox,
     pulls,
     redeliveries,
+    rule_snapshots,
+    rule_sources,
     sync_marks,
 )
 
@@ -287,6 +289,19 @@ class Store:
 
         def txn(conn: Connection) -> None:
             upgrade_connection(conn)
+            existing = set(conn.execute(select(campaigns.c.slug)).scalars())
+            for slug in campaign_slugs:
+                if slug not in existing:
+                    conn.execute(
+                        insert(campaigns).values(slug=slug, board_dirty=False, board_edits=0, board_failures=0, version=0)
+                    )
+
+        await self._write(txn)
+
+    async def register_campaigns(self, campaign_slugs: list[str]) -> None:
+        """Campaigns that appear while the bot runs (read from a repository) get their row."""
+
+        def txn(conn: Connection) -> None:
             existing = set(conn.execute(select(campaigns.c.slug)).scalars())
             for slug in campaign_slugs:
                 if slug not in existing:
@@ -899,6 +914,49 @@ class Store:
             }
 
         return await self._read(txn)
+
+    # ---- campaign folders read from repositories -----------------------------------------------------
+    async def put_rule_source(self, repo: str, installation_id: int, commit: str | None, problems: list[dict]) -> None:
+        """What the last read of a repository's campaign folders found."""
+        values = {"installation_id": installation_id, "commit": commit, "problems": problems, "checked_at": self.clock.now()}
+        await self._write(lambda conn: upsert(conn, rule_sources, {"repo": repo.lower()}, values))
+
+    async def drop_rule_source(self, repo: str) -> None:
+        await self._write(lambda conn: conn.execute(delete(rule_sources).where(rule_sources.c.repo == repo.lower())))
+
+    async def rule_sources(self) -> list[dict]:
+        """Every repository read for campaign folders: repo, installation_id, commit, problems, checked_at."""
+        q = select(rule_sources).order_by(rule_sources.c.repo)
+
+        def txn(conn: Connection) -> list[dict]:
+            return [
+                {**r._asdict(), "problems": r.problems or [], "checked_at": r.checked_at.isoformat()} for r in conn.execute(q)
+            ]
+
+        return await self._read(txn)
+
+    async def put_rule_snapshot(self, slug: str, repo: str, installation_id: int, commit: str, files: dict[str, str]) -> None:
+        """The files of a campaign's last good version (served again after a restart on a bad push)."""
+        values = {
+            "repo": repo,
+            "installation_id": installation_id,
+            "commit": commit,
+            "files": files,
+            "saved_at": self.clock.now(),
+        }
+        await self._write(lambda conn: upsert(conn, rule_snapshots, {"slug": slug}, values))
+
+    async def rule_snapshots(self) -> dict[str, dict]:
+        """slug -> {repo, installation_id, commit, files} of every campaign's last good version."""
+        q = select(rule_snapshots)
+
+        def txn(conn: Connection) -> dict[str, dict]:
+            return {r.slug: r._asdict() for r in conn.execute(q)}
+
+        return await self._read(txn)
+
+    async def drop_rule_snapshot(self, slug: str) -> None:
+        await self._write(lambda conn: conn.execute(delete(rule_snapshots).where(rule_snapshots.c.slug == slug)))
 
     async def sync_mark(self, campaign: str, source: str) -> datetime | None:
         """The newest updated_at `bot sync` already read from `source` for `campaign` (None: never)."""

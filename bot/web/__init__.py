@@ -27,13 +27,13 @@ from bot.core.dashboard import Counts, Dashboard, at, build_dashboard, person_js
 from bot.core.model import CampaignState, StageEvent
 from bot.core.review import task_url
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
-from bot.rules.models import CampaignRules, Rules
+from bot.rules.models import CampaignRules, RulesView
 from bot.store import Store
 from bot.web.pages import content_security_policy, render_campaign, render_index, render_person
 
 log = logging.getLogger(__name__)
 
-RULES = web.AppKey("web_rules", Rules)
+RULES: web.AppKey[RulesView] = web.AppKey("web_rules")
 WEB_STORE = web.AppKey("web_store", Store)
 METRICS = web.AppKey("metrics", Metrics)
 # () -> [(installation id, writes left this minute)]
@@ -41,23 +41,28 @@ HISTORY = web.AppKey("web_history", dict)  # slug -> (last row id read, events r
 BUILT = web.AppKey("web_built", dict)  # slug -> (state, last history id, Dashboard): rebuilt when either changed
 BUDGETS: web.AppKey[Callable[[], Iterable[tuple[int, int]]]] = web.AppKey("write_budgets")
 
+# slug -> (commit, problem, serving) when the newest rules of a repository campaign were refused
+REFUSED: web.AppKey[Callable[[str], dict | None]] = web.AppKey("rules_refused")
+
 HTML = "text/html"
 
 
 def setup(
     app: web.Application,
-    rules: Rules,
+    rules: RulesView,
     store: Store,
     metrics: Metrics,
     *,
     dashboard: bool = True,
     budgets: Callable[[], Iterable[tuple[int, int]]] | None = None,
+    refused: Callable[[str], dict | None] | None = None,
 ) -> None:
     """Register /metrics, and the dashboard routes unless `dashboard` is False."""
     app[RULES] = rules
     app[WEB_STORE] = store
     app[METRICS] = metrics
     app[BUDGETS] = budgets or (lambda: ())
+    app[REFUSED] = refused or (lambda slug: None)
     app[HISTORY] = {}
     app[BUILT] = {}
     app.router.add_get("/metrics", metrics_page)
@@ -118,10 +123,12 @@ async def _dashboard(request: web.Request, slug: str) -> tuple[CampaignRules, Da
 async def campaign(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     as_json = name.endswith(".json")
-    _, d = await _dashboard(request, name.removesuffix(".json"))
+    slug = name.removesuffix(".json")
+    _, d = await _dashboard(request, slug)
+    refused = request.app[REFUSED](slug)
     if as_json:
-        return web.json_response(to_json(d))
-    return _html(render_campaign(d))
+        return web.json_response({**to_json(d), "rules_refused": refused})
+    return _html(render_campaign(d, refused))
 
 
 async def person(request: web.Request) -> web.Response:
@@ -133,7 +140,7 @@ async def person(request: web.Request) -> web.Response:
     standing = d.standings.person(login)
     if standing is None:
         raise web.HTTPNotFound(text=f"nobody called {login!r} takes part in {rules.slug}\n")
-    urls = {h.task: task_url(rules, rules.tasks[h.task]) for h in standing.tasks}
+    urls = {h.task: task_url(rules, rules.tasks[h.task]) if h.task in rules.tasks else None for h in standing.tasks}
     if as_json:
         return web.json_response(person_json(d, standing, urls))
     return _html(render_person(d, standing, urls))

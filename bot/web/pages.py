@@ -95,7 +95,8 @@ def _tracker_url(tracker: str | None) -> str | None:
     return f"https://github.com/{repo}/issues/{number}"
 
 
-def render_campaign(d: Dashboard) -> str:
+def render_campaign(d: Dashboard, rules_refused: dict | None = None) -> str:
+    """The campaign page; `rules_refused` (commit, problem, serving): its newest rules were refused."""
     w = words(d.language)
     labels = {k: w[k] for k in ("tasks", "claimed", "submitted", "completed")}
     days = [p.day for p in d.series]
@@ -115,6 +116,7 @@ def render_campaign(d: Dashboard) -> str:
     tracks = track_chart(rows, labels, title=w["tracks"]) if rows else ""
     return _env.get_template("web/campaign.html.j2").render(
         d=d,
+        rules_refused=rules_refused,
         words=w,
         progress_svg=progress,
         tracks_svg=tracks,

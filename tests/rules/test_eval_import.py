@@ -1,5 +1,6 @@
 """Real collections (../shared/collections, ../shared/seeds): every numbered task found, none invented,
 and the fields a careful organiser writes match the hand labels of bench/import_labels.yml."""
+
 import sys
 from pathlib import Path
 
@@ -44,18 +45,36 @@ def test_rfc_lists_are_read_as_lists_not_as_collections():
         assert not any("rfc需求列表" in t["source"]["file"] for t in gen.tasks.values())
 
 
-def test_the_labels_cover_at_least_40_tasks_of_5_collections():
-    from ruamel.yaml import YAML
+def test_the_labels_cover_every_task_of_every_collection():
+    labels = eval_import.load_labels()
+    labelled = {IMPORTS[e["dir"]].tasks[int(n)]["source"]["file"] for e in labels for n in e["tasks"]}
+    assert labelled == set(EXPECTED) and sum(len(e["tasks"]) for e in labels) >= 250
 
-    labels = YAML(typ="safe").load(eval_import.LABELS.read_text(encoding="utf-8"))
-    files = {IMPORTS[e["dir"]].tasks[int(n)]["source"]["file"] for e in labels["editions"] for n in e["tasks"]}
-    assert sum(len(e["tasks"]) for e in labels["editions"]) >= 40 and len(files) >= 5
+
+# Floors the importer meets on the hand labels, per field and per collection: honest figures (see
+# bench/eval_import.py), a little under what it reads today; a drop below one is a regression. These are
+# the development collections: the held-out ones (issue 20's bar, >= 95% for every field) are not here.
+FLOORS = {
+    "title": 1.0,
+    "difficulty": 1.0,
+    "rfc": 0.99,
+    "repos": 0.97,
+    "paths": 0.97,
+    "tests": 0.98,
+    "acceptance": 0.99,
+    "track": 0.99,
+    "reward": 0.99,
+}
 
 
 def test_labelled_fields_match_the_hand_labels():
     tally, misses = eval_import.score(IMPORTS)
-    labelled = sum(n for _, n in tally.values())
-    assert tally["title"][1] >= 40  # labelled tasks, across the editions of bench/import_labels.yml
     for field, (right, n) in tally.items():
-        assert n and right / n >= 0.9, (field, right, n, misses)
-    assert sum(r for r, _ in tally.values()) / labelled >= 0.97, misses
+        assert n and right / n >= FLOORS[field], (field, right, n, [m for m in misses if f" {field}: " in m])
+
+
+def test_every_collection_reads_at_least_95_percent_of_its_labelled_fields():
+    per, misses = eval_import.score_by_collection(IMPORTS)
+    for file, fields in per.items():
+        right, n = sum(r for r, _ in fields.values()), sum(k for _, k in fields.values())
+        assert right / n >= 0.95, (file, right, n, [m for m in misses if m.startswith(file)])

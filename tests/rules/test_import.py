@@ -1,4 +1,5 @@
 """`bot rules import`: writes loadable files, re-import keeps hand edits and reports them."""
+
 from pathlib import Path
 
 from bot.cli import main
@@ -10,11 +11,18 @@ EN = DATA / "english_edition.md"
 
 
 def test_import_writes_a_tree_that_loads(tmp_path, capsys):
-    assert main(["rules", "import", str(EN), "--campaign", "sprint", "--rfc-list", str(DATA / "rfc_list.md"), "--out", str(tmp_path)]) == 0
+    assert (
+        main(
+            ["rules", "import", str(EN), "--campaign", "sprint", "--rfc-list", str(DATA / "rfc_list.md"), "--out", str(tmp_path)]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
-    assert "sprint: 3 tasks found" in out and "with targets: 3/3" in out and "needing an RFC: 1/3" in out
-    # task 14 names no place: it goes where the collection's other tasks go
-    assert "BLOCKING" in out and "no tracker" in out and "neither targets nor tests" not in out
+    assert "sprint: 3 tasks found" in out and "with targets: 2/3" in out and "needing an RFC: 1/3" in out
+    # task 14 names no place and nothing around it does: no repository rather than a guess, and the
+    # summary lists it among what blocks the campaign (its PRs could not be checked)
+    assert "BLOCKING" in out and "no tracker" in out and "1 tasks cannot be checked (no target paths, no tests, no RFC" in out
+    assert "task 14: no repository" in out
     (tmp_path / "sprint" / "campaign.yml").write_text(
         (tmp_path / "sprint" / "campaign.yml").read_text().replace("tracker:", "tracker: o/r#1")
     )
@@ -23,7 +31,8 @@ def test_import_writes_a_tree_that_loads(tmp_path, capsys):
     assert sorted(tasks) == [12, 13, 14]
     assert tasks[12].source.anchor == "task12" and tasks[12].rfc.required is False  # the RFC list wins
     assert tasks[12].in_targets("PaddlePaddle/Paddle", "python/paddle/tensor/stat.py")
-    assert tasks[14].target_repos() == ["PaddlePaddle/Paddle"]
+    assert tasks[14].target_repos() == [] and not tasks[14].checkable
+    assert tasks[13].target_repos() == ["PaddlePaddle/Paddle"]  # `python/paddle/io`: Paddle's package
 
 
 def test_reimport_unchanged_writes_nothing(tmp_path):
@@ -37,7 +46,11 @@ def test_hand_edit_detected_from_record_is_kept_and_reported(tmp_path):
     f = tmp_path / "s" / "012.yml"
     f.write_text(f.read_text().replace("difficulty: Easy", "difficulty: 基础  # a maintainer's word"))
     changed = tmp_path / "en.md"
-    changed.write_text(EN.read_text().replace("Difficulty: Easy", "Difficulty: Medium").replace("Speed up the data loader", "Speed up the loader"))
+    changed.write_text(
+        EN.read_text()
+        .replace("Difficulty: Easy", "Difficulty: Medium")
+        .replace("Speed up the data loader", "Speed up the loader")
+    )
     report = run_import([changed], "s", tmp_path)
     text = f.read_text()
     assert "difficulty: 基础  # a maintainer's word" in text
@@ -92,9 +105,14 @@ def test_the_fast_yaml_writer_reads_back_as_written():
 
     from bot.rules.importer import emit_yaml
 
-    scalars = st.one_of(st.none(), st.booleans(), st.integers(-10**6, 10**6), st.text(max_size=30))
-    values = st.recursive(scalars, lambda inner: st.one_of(
-        st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4)), max_leaves=12)
+    scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**6), 10**6), st.text(max_size=30))
+    values = st.recursive(
+        scalars,
+        lambda inner: st.one_of(
+            st.lists(inner, max_size=4), st.dictionaries(st.text(min_size=1, max_size=12), inner, max_size=4)
+        ),
+        max_leaves=12,
+    )
     docs = st.dictionaries(st.one_of(st.text(min_size=1, max_size=12), st.integers(0, 999)), values, max_size=6)
     safe = YAML(typ="safe")
 

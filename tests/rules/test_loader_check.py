@@ -1,4 +1,5 @@
 """Loading and checking rule trees: errors name file:line: field; the committed tree passes."""
+
 import json
 import shutil
 from pathlib import Path
@@ -84,13 +85,30 @@ def test_bad_tracker_shape(tmp_path):
     assert line.startswith(f"{root}/c/campaign.yml:3: tracker: ")
 
 
-@pytest.mark.parametrize("glob,bad", [("python/**", False), ("**/test_x.py", False), ("/abs/path", True), ("dir/", True), ("a/../b", True), ("", True), ("a\\b", True)])
+@pytest.mark.parametrize(
+    "glob,bad",
+    [
+        ("python/**", False),
+        ("**/test_x.py", False),
+        ("/abs/path", True),
+        ("dir/", True),
+        ("a/../b", True),
+        ("", True),
+        ("a\\b", True),
+    ],
+)
 def test_globs_that_can_never_match(glob, bad):
     assert (glob_problem(glob) is not None) == bad
 
 
 def test_check_flags_missing_tracker_and_dead_glob(tmp_path):
-    root = tree(tmp_path, {"c/campaign.yml": CAMPAIGN.replace("tracker: PaddlePaddle/Paddle#1\n", ""), "c/007.yml": TASK.replace("python/**", "/python/")})
+    root = tree(
+        tmp_path,
+        {
+            "c/campaign.yml": CAMPAIGN.replace("tracker: PaddlePaddle/Paddle#1\n", ""),
+            "c/007.yml": TASK.replace("python/**", "/python/"),
+        },
+    )
     errs = [str(p) for p in check(root) if p.severity == "error"]
     assert errs[0].startswith(f"{root}/c/campaign.yml:1: tracker: ")
     assert errs[1].startswith(f"{root}/c/007.yml:5: targets[0].paths[0]: ")
