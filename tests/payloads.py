@@ -538,6 +538,93 @@ def pull_request(
     return payload
 
 
+def push(
+    *,
+    repo: str,
+    before: str,
+    after: str,
+    changed: dict[str, str] | None = None,
+    ref: str = "refs/heads/main",
+    default_branch: str = "main",
+    installation_id: int = 1,
+    pusher: str = "organiser",
+) -> dict[str, Any]:
+    """A ``push`` delivery of one commit `after` on top of `before`. `changed`: path -> added |
+    modified | removed (the commit's lists)."""
+    lists: dict[str, list[str]] = {"added": [], "modified": [], "removed": []}
+    for path, how in (changed or {}).items():
+        lists[how].append(path)
+    person = {"name": pusher, "email": f"{pusher}@example.invalid", "username": pusher}
+    commit = {
+        "id": after,
+        "tree_id": sha_for(repo, after, "tree"),
+        "distinct": True,
+        "message": "change campaign rules",
+        "timestamp": now_iso(),
+        "url": f"{WEB}/{repo}/commit/{after}",
+        "author": person,
+        "committer": person,
+        **lists,
+    }
+    repository_obj = repository(repo)
+    repository_obj["default_branch"] = default_branch
+    repository_obj["master_branch"] = default_branch
+    return {
+        "ref": ref,
+        "before": before,
+        "after": after,
+        "created": False,
+        "deleted": False,
+        "forced": False,
+        "base_ref": None,
+        "compare": f"{WEB}/{repo}/compare/{before[:12]}...{after[:12]}",
+        "commits": [commit],
+        "head_commit": commit,
+        "repository": repository_obj,
+        "pusher": {"name": pusher, "email": f"{pusher}@example.invalid"},
+        "sender": _user(pusher),
+        "installation": _installation(installation_id),
+    }
+
+
+def _repo_ref(full_name: str) -> dict[str, Any]:
+    rid = stable_id("repo", full_name)
+    return {"id": rid, "node_id": node_id("R_", rid), "name": full_name.split("/")[1], "full_name": full_name, "private": False}
+
+
+def installation_event(action: str, *, installation_id: int, account: str, repos: list[str]) -> dict[str, Any]:
+    """An ``installation`` delivery (created / deleted / suspend / unsuspend / new_permissions_accepted)."""
+    return {
+        "action": action,
+        "installation": {
+            **_installation(installation_id),
+            "account": _user(account, type="Organization"),
+            "repository_selection": "selected",
+            "app_id": 4242,
+            "app_slug": "hackathon-bot",
+            "target_type": "Organization",
+        },
+        "repositories": [_repo_ref(r) for r in repos],
+        "requester": None,
+        "sender": _user("organiser"),
+    }
+
+
+def installation_repositories(
+    action: str, *, installation_id: int, account: str, added: list[str] = (), removed: list[str] = ()
+) -> dict[str, Any]:
+    """An ``installation_repositories`` delivery (added / removed)."""
+    return {
+        "action": action,
+        "installation": {**_installation(installation_id), "account": _user(account, type="Organization")},
+        "repository_selection": "selected",
+        "repositories_added": [_repo_ref(r) for r in added],
+        "repositories_removed": [_repo_ref(r) for r in removed],
+        "requester": None,
+        "sender": _user("organiser"),
+    }
+
+
 def encode(payload: dict[str, Any]) -> bytes:
     """The body GitHub would send for `payload`."""
     return json.dumps(payload, ensure_ascii=False).encode()

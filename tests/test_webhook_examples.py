@@ -41,6 +41,12 @@ def _ours(event: str, action: str) -> dict:
             user="alice",
             changes={"body": {"from": "old"}} if action == "edited" else None,
         )
+    if event == "push":
+        return payloads.push(repo="org/proj", before="a" * 40, after="b" * 40, changed={"x.yml": "added"})
+    if event == "installation":
+        return payloads.installation_event(action, installation_id=7, account="org", repos=["org/proj"])
+    if event == "installation_repositories":
+        return payloads.installation_repositories(action, installation_id=7, account="org", added=["org/proj"])
     return payloads.pull_request(action, repo="org/proj", number=2, title="t", user="alice")
 
 
@@ -51,6 +57,9 @@ def _ours(event: str, action: str) -> dict:
         ("issue_comment", "edited", ["", "comment", "issue", "changes"]),
         ("pull_request", "opened", ["", "pull_request", "repository", "sender"]),
         ("pull_request", "closed", ["", "pull_request"]),
+        ("push", None, ["", "head_commit"]),
+        ("installation", "created", [""]),
+        ("installation_repositories", "added", [""]),
     ],
 )
 def test_our_deliveries_carry_every_key_of_githubs_examples(examples, event, action, parts):
