@@ -304,6 +304,10 @@ class GitData:
         if not data.get("force") and not self._descends(sha, heads[branch]):
             return self._error(422, "Update is not a fast forward")
         heads[branch] = sha
+        for pr in self._repos[repo].issues.values():  # an open PR from the branch follows it
+            if pr.is_pull and pr.state == "open" and pr.head_ref == branch:
+                pr.head_sha = pr.files_at = sha
+                self._set_files(repo, pr, self._changed_files(repo, "main", sha))
         return web.json_response(self._ref_object(repo, ref, sha))
 
     def _descends(self: FakeGitHub, sha: str, ancestor: str) -> bool:
@@ -496,16 +500,20 @@ class GitData:
         if any(i.is_pull and i.state == "open" and i.head_ref == branch for i in self._repos[repo].issues.values()):
             return self._error(422, f"A pull request already exists for {head}.")
         number = max(self._repos[repo].issues, default=0) + 1
+        changed = self._changed_files(repo, base, sha)
+        self.add_pull(repo, number, title=title, body=data.get("body") or "", user=self.bot_login, head_sha=sha, files=changed)
+        self._repos[repo].issues[number].head_ref = branch
+        return web.json_response(self._render_pull(repo, self._repos[repo].issues[number]), status=201)
+
+    def _changed_files(self: FakeGitHub, repo: str, base: str, head: str) -> list[str | dict]:
+        """The diff entries of `head` against the branch `base` (added, modified, removed)."""
         base_files = self.files_at(repo, base)
-        head_files = self.files_at(repo, sha)
-        changed: list[str | dict] = [
+        head_files = self.files_at(repo, head)
+        return [
             {"filename": p, "status": "added" if p not in base_files else "modified"}
             for p in sorted(head_files)
             if base_files.get(p) != head_files[p]
         ] + [{"filename": p, "status": "removed"} for p in sorted(set(base_files) - set(head_files))]
-        self.add_pull(repo, number, title=title, body=data.get("body") or "", user=self.bot_login, head_sha=sha, files=changed)
-        self._repos[repo].issues[number].head_ref = branch
-        return web.json_response(self._render_pull(repo, self._repos[repo].issues[number]), status=201)
 
     async def _update_pull(self: FakeGitHub, request: web.Request) -> web.Response:
         repo = self._git_repo(request)

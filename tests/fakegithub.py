@@ -421,6 +421,14 @@ class FakeGitHub(GitData):
     def issue(self, repo: str, number: int) -> dict:
         return self._render_issue(repo, self._get_issue(repo, number))
 
+    def pulls(self, repo: str, state: str = "open") -> list[dict]:
+        """The repository's pull requests in `state` (open, closed or all), by number."""
+        return [
+            self._render_pull(repo, i)
+            for _, i in sorted(self._repos[repo].issues.items())
+            if i.is_pull and (state == "all" or i.state == state)
+        ]
+
     def pull(self, repo: str, number: int) -> dict:
         return self._render_pull(repo, self._get_issue(repo, number))
 

@@ -104,6 +104,16 @@ EXAMPLES = {
     ),
     "campaign_not_closed": (Note("campaign_not_closed"), "本活动尚未结束", "The campaign is not closed"),
     "campaign_reopened": (Note("campaign_reopened"), "本活动已重新开放", "The campaign is open again"),
+    "import_started": (
+        Note("import_started", extra={"branch": "hackathon-bot/import-h9", "collections": ["docs/9th.md"]}),
+        "正在从 `docs/9th.md` 导入任务",
+        "Importing the tasks from `docs/9th.md`",
+    ),
+    "import_unavailable": (
+        Note("import_unavailable", extra={"in_repo": True}),
+        "没有列出 `collections:`",
+        "lists no `collections:`",
+    ),
 }
 
 

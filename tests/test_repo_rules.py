@@ -245,3 +245,69 @@ async def test_installation_events_add_and_remove_campaigns(camp):
     )
     await camp.settle()
     assert "o1" not in camp.bot.rules.campaigns
+
+
+COLLECTION = """# Hackathon 9th task collection
+
+## Framework
+
+### NO.1 Add the lu_solve API
+
+Add `paddle.linalg.lu_solve` in [Paddle](https://github.com/org/camp) under `src/linalg`.
+
+- Tests: `tests/linalg/test_lu_solve.py`
+
+### NO.2 Add the baddbmm API
+
+Add `paddle.baddbmm` in [Paddle](https://github.com/org/camp) under `src/math`.
+"""
+
+
+async def test_a_pushed_collection_yields_one_import_pull_request_with_task_files(tmp_path):
+    h = Harness(Rules(), tmp_path)
+    seed(
+        h.gh,
+        {
+            f"{FOLDER}/campaign.yml": campaign_yml(extra="collections: [docs/tasks.md]\n"),
+            "docs/tasks.md": "# nothing yet\n",
+        },
+    )
+    async with h:
+        await h.bot.rules.discover()
+        assert h.bot.rules.campaigns["h9"].tasks == {}  # loads with no tasks until the import is merged
+        await push(h, {"docs/tasks.md": COLLECTION})
+        [pr] = [p for p in h.gh.pulls(REPO) if p["head"]["ref"] == "hackathon-bot/import-h9"]
+        files = h.gh.files_at(REPO, pr["head"]["sha"])
+        task_files = sorted(p for p in files if p.startswith(f"{FOLDER}/0"))
+        assert task_files == [f"{FOLDER}/001.yml", f"{FOLDER}/002.yml"]
+        assert "lu_solve" in files[f"{FOLDER}/001.yml"]
+        assert "Import" in pr["title"] and "docs/tasks.md" in pr["body"]
+        assert h.gh.files_at(REPO).get(f"{FOLDER}/001.yml") is None  # nothing lands before the organiser merges
+        # the collection changes again: the same pull request is updated, no second one
+        await push(h, {"docs/tasks.md": COLLECTION + "\n### NO.3 Add the cdist API\n\nAdd `paddle.cdist` under `src/math`.\n"})
+        again = [p for p in h.gh.pulls(REPO) if p["head"]["ref"] == "hackathon-bot/import-h9"]
+        assert [p["number"] for p in again] == [pr["number"]]
+        assert f"{FOLDER}/003.yml" in h.gh.files_at(REPO, again[0]["head"]["sha"])
+        # merged: the campaign serves its tasks
+        head = h.gh.files_at(REPO, again[0]["head"]["sha"])
+        await push(h, {p: t for p, t in head.items() if p.startswith(FOLDER)})
+        assert sorted(h.bot.rules.campaigns["h9"].tasks) == [1, 2, 3]
+
+
+async def test_a_maintainers_import_command_opens_the_pull_request(tmp_path):
+    h = Harness(Rules(), tmp_path)
+    seed(
+        h.gh,
+        {f"{FOLDER}/campaign.yml": campaign_yml(extra="collections: [docs/tasks.md]\n"), "docs/tasks.md": COLLECTION},
+    )
+    async with h:
+        await h.bot.rules.discover()
+        await h.comment("/import", user="mallory", repo=REPO, number=TRACKER)
+        await h.settle()
+        assert h.gh.pulls(REPO) == []  # not a maintainer: refused
+        await h.comment("/import", user="boss", repo=REPO, number=TRACKER)
+        await h.settle()
+        [pr] = h.gh.pulls(REPO)
+        assert pr["head"]["ref"] == "hackathon-bot/import-h9" and "@boss" in pr["body"]
+        replies = [c["body"] for c in h.bot_comments(repo=REPO, number=TRACKER)]
+        assert any("hackathon-bot/import-h9" in b for b in replies)

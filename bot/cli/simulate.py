@@ -53,6 +53,7 @@ from bot.core.actions import (
     AddLabels,
     Assign,
     CheckRun,
+    ImportCollections,
     Notice,
     Reply,
     SetLabels,
@@ -384,12 +385,8 @@ class Simulation:
                     self.say(f"  check run {name} on {repo}#{number} @ {sha[:7]}: {conclusion} ({title})")
             case Notice(repo=repo, number=number, body=body):
                 self.say(f"  notice on {repo}#{number}:\n{_indent(body)}")
-            case _:  # any other action: its kind, target and text
-                body = getattr(action, "body", None)
-                self.say(
-                    f"  {type(action).__name__.lower()} on {action.repo}#{action.number}"
-                    + (f":\n{_indent(body)}" if body else "")
-                )
+            case ImportCollections(campaign=slug, requested_by=who):
+                self.say(f"  import of {slug}'s collections, asked by @{who}: proposed as a pull request (not simulated)")
 
 
 async def run(path: Path, *, rules_dir: str | None = None) -> Result:

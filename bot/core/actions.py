@@ -211,8 +211,21 @@ class CheckRun:
             object.__setattr__(self, "conclusion", Conclusion(self.conclusion))
 
 
-Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice
-ACTION_TYPES: dict[str, type] = {t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun, Notice)}
+@dataclass(frozen=True)
+class ImportCollections:
+    """Run the importer on a campaign's collections and propose the task files as its import pull
+    request (a maintainer's /import on the tracker `repo#number`)."""
+
+    repo: str
+    number: int
+    campaign: str
+    requested_by: str
+
+
+Action = Reply | UpsertChecklist | SetLabels | AddLabels | Assign | CheckRun | Notice | ImportCollections
+ACTION_TYPES: dict[str, type] = {
+    t.__name__: t for t in (Reply, UpsertChecklist, SetLabels, AddLabels, Assign, CheckRun, Notice, ImportCollections)
+}
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {t: tuple(f.name for f in dataclasses.fields(t)) for t in ACTION_TYPES.values()}

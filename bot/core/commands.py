@@ -154,15 +154,26 @@ class Verb(StrEnum):
     CLOSE_CAMPAIGN = "close-campaign"
     REOPEN_CAMPAIGN = "reopen-campaign"
     MINE = "mine"
+    IMPORT = "import"  # propose the task files from the campaign's collections as a pull request
 
 
 ACTIONS = tuple(Verb)
 NO_ARGS = frozenset(
-    {Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN, Verb.MINE}
+    {Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN, Verb.MINE, Verb.IMPORT}
 )  # line commands that take no arguments
 # what a maintainer alone may ask, and what changes a campaign's state
 MAINTAINER_VERBS = frozenset(
-    {Verb.ASSIGN, Verb.UNASSIGN, Verb.DONE, Verb.REOPEN, Verb.CLOSE_TASK, Verb.REFRESH, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN}
+    {
+        Verb.ASSIGN,
+        Verb.UNASSIGN,
+        Verb.DONE,
+        Verb.REOPEN,
+        Verb.CLOSE_TASK,
+        Verb.REFRESH,
+        Verb.CLOSE_CAMPAIGN,
+        Verb.REOPEN_CAMPAIGN,
+        Verb.IMPORT,
+    }
 )
 STATE_VERBS = frozenset(
     {Verb.CLAIM, Verb.UNCLAIM, Verb.SUBMIT, Verb.ASSIGN, Verb.UNASSIGN, Verb.DONE, Verb.REOPEN, Verb.CLOSE_TASK}
@@ -669,6 +680,7 @@ _LINE_NAMES = {
     "close-campaign": Verb.CLOSE_CAMPAIGN,
     "reopen-campaign": Verb.REOPEN_CAMPAIGN,
     "mine": Verb.MINE,
+    "import": Verb.IMPORT,
 }
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
 
@@ -1029,6 +1041,7 @@ _EXAMPLES = {
     "close-campaign": "/close-campaign",
     "reopen-campaign": "/reopen-campaign",
     "mine": "/mine",
+    "import": "/import",
 }
 
 

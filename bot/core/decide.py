@@ -55,6 +55,7 @@ from bot.core.actions import (
     CheckRun,
     Decision,
     DropClaim,
+    ImportCollections,
     Notice,
     PutClaim,
     PutPull,
@@ -327,6 +328,11 @@ def _maintainer(rules: CampaignRules, led: _Ledger, cmd: Command, now: datetime)
             return [Note(NoteCode.CLOSED_BY_MAINTAINER, tuple(known))] if known else [Note(NoteCode.UNKNOWN_TASK, cmd.tasks)]
         case "refresh":
             return [Note(NoteCode.REFRESHED)]
+        case "import":
+            if rules.origin is None or not rules.campaign.collections:
+                return [Note(NoteCode.IMPORT_UNAVAILABLE, extra={"in_repo": rules.origin is not None})]
+            branch = f"hackathon-bot/import-{rules.slug}"
+            return [Note(NoteCode.IMPORT_STARTED, extra={"branch": branch, "collections": list(rules.campaign.collections)})]
         case "close-campaign" | "reopen-campaign":
             return _close_campaign(rules, led, cmd.action == "close-campaign", now)
     return []
@@ -393,6 +399,8 @@ def decide_comment(
         if extra_blocks:
             body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
         decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang)))
+    if any(n.code == NoteCode.IMPORT_STARTED for n in notes):
+        decision.actions.append(ImportCollections(c.repo, c.number, rules.slug, c.author))
     if c.task_issue is not None:
         claimed = [
             ch.claim.user

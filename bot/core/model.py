@@ -216,6 +216,8 @@ class NoteCode(StrEnum):
     CAMPAIGN_ALREADY_CLOSED = "campaign_already_closed"  # /close-campaign again (extra: since)
     CAMPAIGN_NOT_CLOSED = "campaign_not_closed"  # /reopen-campaign of an open campaign
     CAMPAIGN_REOPENED = "campaign_reopened"  # /reopen-campaign
+    IMPORT_STARTED = "import_started"  # /import: the import pull request comes (extra: branch, collections)
+    IMPORT_UNAVAILABLE = "import_unavailable"  # /import of a campaign with no collections or not in a repository
 
 
 @dataclass(frozen=True)

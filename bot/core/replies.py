@@ -159,6 +159,7 @@ def render_help(rules: CampaignRules, lang: Lang) -> str:
             campaign=c,
             policy=c.claim_policy,
             example=min(rules.tasks) if rules.tasks else 1,
+            importable=rules.origin is not None and bool(c.collections),
         ).strip("\n")
         + "\n"
     )

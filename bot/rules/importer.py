@@ -923,6 +923,42 @@ def merge(gen: Generated, existing: dict[str, str], record: dict | None, slug: s
 # ---------------------------------------------------------------- shell
 
 
+def import_folder(
+    texts: list[tuple[str, str]],
+    existing: dict[str, str],
+    slug: str,
+    *,
+    rfc_list: tuple[str, str] | None = None,
+    number_from: int | None = None,
+    repos: list[str] | None = None,
+) -> tuple[dict[str, str], Report]:
+    """In memory: collection texts (name, markdown) and a campaign folder's files (name -> text, the
+    record `RECORD` among them when there is one) -> the files to write (name -> text; the record
+    too when it changes) and the report. `bot rules import` writes them to disk; the import pull
+    request commits them."""
+    safe = YAML(typ="safe")
+    record = safe.load(existing[RECORD]) if RECORD in existing else None
+    rules_files = {n: t for n, t in existing.items() if not n.startswith(".")}
+    campaign = None
+    if "campaign.yml" in rules_files:
+        try:
+            campaign = plain(safe.load(rules_files["campaign.yml"]))
+        except Exception:
+            campaign = None
+    gen = generate(
+        texts,
+        rfc_list=rfc_list,
+        number_from=number_from,
+        campaign=campaign if isinstance(campaign, dict) else None,
+        extra_repos=repos,
+    )
+    writes, new_record, report = merge(gen, rules_files, record if isinstance(record, dict) else None, slug)
+    rec_text = emit_yaml(new_record, "What `bot rules import` generated last time; it tells hand edits apart. Do not edit.")
+    if existing.get(RECORD) != rec_text:
+        writes[RECORD] = rec_text
+    return writes, report
+
+
 def run_import(
     collections: list[str | Path],
     slug: str,
@@ -937,29 +973,13 @@ def run_import(
     existing: dict[str, str] = {}
     if cdir.is_dir():
         for f in cdir.iterdir():
-            if f.is_file() and f.suffix in (".yml", ".yaml") and not f.name.startswith("."):
+            if f.is_file() and f.suffix in (".yml", ".yaml") and (not f.name.startswith(".") or f.name == RECORD):
                 existing[f.name] = f.read_text(encoding="utf-8")
-    record = None
-    rec_path = cdir / RECORD
-    safe = YAML(typ="safe")
-    if rec_path.exists():
-        record = safe.load(rec_path.read_text(encoding="utf-8"))
-    campaign = None
-    if "campaign.yml" in existing:
-        try:
-            campaign = plain(safe.load(existing["campaign.yml"]))
-        except Exception:
-            campaign = None
     texts = [(Path(p).name, Path(p).read_text(encoding="utf-8")) for p in collections]
     rfc = (Path(rfc_list).name, Path(rfc_list).read_text(encoding="utf-8")) if rfc_list else None
-    gen = generate(
-        texts, rfc_list=rfc, number_from=number_from, campaign=campaign if isinstance(campaign, dict) else None, extra_repos=repos
-    )
-    writes, new_record, report = merge(gen, existing, record if isinstance(record, dict) else None, slug)
+    writes, report = import_folder(texts, existing, slug, rfc_list=rfc, number_from=number_from, repos=repos)
     cdir.mkdir(parents=True, exist_ok=True)
     for name, text in writes.items():
         (cdir / name).write_text(text, encoding="utf-8")
-    rec_text = emit_yaml(new_record, "What `bot rules import` generated last time; it tells hand edits apart. Do not edit.")
-    if not rec_path.exists() or rec_path.read_text(encoding="utf-8") != rec_text:
-        rec_path.write_text(rec_text, encoding="utf-8")
+    report.written = [n for n in report.written if n != RECORD]
     return report

@@ -26,6 +26,7 @@ own client: no campaign ever makes a request with another installation's token.
 from __future__ import annotations
 
 import asyncio
+import base64
 import logging
 from collections import OrderedDict
 from collections.abc import Callable
@@ -35,8 +36,10 @@ from typing import Any
 
 from bot.github.api import GitHubApi, GitHubError, InstallationApi, PermanentError
 from bot.rules.check import lint
+from bot.rules.importer import RECORD
 from bot.rules.loader import MAX_FILE_BYTES, Loaded, Problem, campaign_from_files, line_of
 from bot.rules.models import CampaignRules, Origin, Rules, Task
+from bot.runtime.import_pr import open_import_pr
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -299,12 +302,41 @@ class Catalog:
         repo, branch = repo_obj.get("full_name", ""), repo_obj.get("default_branch") or "main"
         if payload.get("ref") != f"refs/heads/{branch}" or payload.get("deleted"):
             return "a push to another branch than the default one"
-        if not touches_rules(payload):
-            return "a push that changes no campaign folder"
+        paths = pushed_paths(payload)
+        src = self._sources.get(repo.lower())
+        collections = {p.strip("/") for cr in (src.serving.values() if src else ()) for p in cr.campaign.collections}
+        if not touches_rules(payload) and not paths & collections:
+            return "a push that changes no campaign folder and no collection"
         assert self.github is not None
         client = await self.github.installation(inst_id)
         changed = await self.refresh(client, repo, branch, commit=payload.get("after"), announce=True)
-        return f"campaign folders of {repo} read at {str(payload.get('after'))[:7]}: " + (changed or "unchanged")
+        said = f"campaign folders of {repo} read at {str(payload.get('after'))[:7]}: " + (changed or "unchanged")
+        src = self._sources.get(repo.lower())
+        for slug, cr in sorted(src.serving.items()) if src else ():
+            new_campaign = f"{ROOT}/{slug}/campaign.yml" in paths and not cr.tasks
+            if cr.campaign.collections and (new_campaign or any(p.strip("/") in paths for p in cr.campaign.collections)):
+                said += "; " + await self.import_collections(slug)
+        return said
+
+    # ---- the import pull request ----------------------------------------------------------------------
+    async def import_collections(self, slug: str, requested_by: str | None = None) -> str:
+        """Propose the task files the importer makes of a campaign's collections as its import pull
+        request (see `bot.runtime.import_pr`); returns what it did."""
+        cr = self.rules.campaigns.get(slug)
+        if self.github is None or cr is None or cr.origin is None:
+            return f"{slug}: not a campaign kept in a repository: nothing to import"
+        client = await self.github.installation(cr.origin.installation_id)
+        src = self._sources.get(cr.origin.repo.lower())
+        branch = src.branch if src else "main"
+        head = await client.branch_head(cr.origin.repo, branch) or cr.origin.commit
+        folder = await self.read_folder(client, cr.origin.repo, head)
+        existing = {n: t for n, t in folder.campaigns.get(slug, {}).items() if isinstance(t, str)}
+        record = await client.contents(cr.origin.repo, f"{ROOT}/{slug}/{RECORD}", ref=head)
+        if isinstance(record, dict) and record.get("content"):
+            existing[RECORD] = base64.b64decode(record["content"]).decode("utf-8", errors="replace")
+        result = await open_import_pr(client, cr, base=branch, head=head, existing=existing, requested_by=requested_by)
+        log.info("import of %s: %s", slug, result.said)
+        return result.said
 
     # ---- reading a repository -------------------------------------------------------------------------
     async def refresh(
@@ -542,6 +574,15 @@ class Catalog:
 
 def _in_rules(path: str) -> bool:
     return path.startswith(ROOT + "/")
+
+
+def pushed_paths(push: dict) -> set[str]:
+    """Every path a push's commits added, modified or removed."""
+    out: set[str] = set()
+    for c in push.get("commits") or ():
+        for key in ("added", "modified", "removed"):
+            out.update(c.get(key) or ())
+    return out
 
 
 def touches_rules(push: dict) -> bool:

@@ -33,10 +33,20 @@ import itertools
 import json
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.clock import SYSTEM, Clock
-from bot.core.actions import AddLabels, Assign, CheckRun, Notice, Reply, SetLabels, UpsertChecklist, action_to_dict
+from bot.core.actions import (
+    AddLabels,
+    Assign,
+    CheckRun,
+    ImportCollections,
+    Notice,
+    Reply,
+    SetLabels,
+    UpsertChecklist,
+    action_to_dict,
+)
 from bot.core.coalesce import coalesce, leading_markers
 from bot.core.replies import notice_marker, reply_marker
 from bot.core.review import CHECKLIST_MARKER
@@ -117,6 +127,7 @@ class Executor:
         metrics: Metrics | None = None,
         language_of: Callable[[str], Lang] = lambda repo: "zh",
         reply_gap: float,
+        importer: Callable[[str, str], Awaitable[str]] | None = None,
     ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
@@ -128,6 +139,7 @@ class Executor:
         self.clock = clock
         self.language_of = language_of
         self.reply_gap = reply_gap
+        self.importer = importer  # (campaign, requested by) -> what the import did
         self.reply_settle = REPLY_SETTLE
         self.reply_settle_floor = SETTLE_FLOOR
         self._stopped = False
@@ -425,6 +437,11 @@ class Executor:
                 await inst.create_comment(repo, number, body)
             case CheckRun():
                 return await self._check_run(inst, item.action)
+            case ImportCollections(campaign=slug, requested_by=who):
+                if self.importer is None:
+                    log.warning("/import of %s asked by %s: this bot has no catalog of repository campaigns", slug, who)
+                    return False
+                await self.importer(slug, who)
         return True
 
     async def _check_run(self, inst: InstallationApi, run: CheckRun) -> bool:

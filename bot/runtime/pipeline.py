@@ -101,6 +101,7 @@ class Pipeline:
             metrics=self.metrics,
             language_of=self._language_of,
             reply_gap=settings.reply_gap,
+            importer=self.catalog.import_collections if self.catalog is not None else None,
         )
         self.board = BoardFlusher(
             rules, store, github, board_delay=settings.board_delay, trace=trace, clock=clock, metrics=self.metrics
