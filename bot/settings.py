@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,21 @@ class Settings(BaseSettings):
         None, description="json or text; default: text on a terminal, json otherwise"
     )
     dashboard: bool = Field(True, description="serve the dashboard pages (DASHBOARD=off disables them)")
+    public_url: str | None = Field(
+        None,
+        description="the dashboard's public address, e.g. https://bot.example.org: replies to /mine link to the "
+        "person's page there (unset: no link)",
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, v: str | None) -> str | None:
+        v = (v or "").strip().rstrip("/")
+        if not v:
+            return None
+        if not v.startswith(("https://", "http://")) or " " in v:
+            raise ValueError("must be an http(s) address such as https://bot.example.org")
+        return v
 
     # Tuning (not Probot names; documented in the README).
     workers: int = Field(96, ge=1, description="deliveries processed concurrently per process")

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.board import board_stats
+from bot.core.standing import build_standings
 from tests import browser
 from tests.harness import Harness
 from tests.test_dashboard_http import seed
@@ -166,7 +167,9 @@ async def test_the_page_in_chromium_shows_the_stores_numbers(tmp_path):
         shots = {}
         for slug in ("h9", "demo"):
             campaign = rules.campaigns[slug]
-            stats = board_stats(campaign, await h.store.state(slug))
+            state = await h.store.state(slug)
+            stats = board_stats(campaign, state)
+            ranked = build_standings(campaign, state, await h.store.history(slug)).leaderboard
             for width, height in ((1280, 800), (390, 844)):
                 page = await b.open(f"{h.url}/campaigns/{slug}", width, height, mobile=width < 500)
                 got = await page.eval(READ_PAGE)
@@ -177,7 +180,7 @@ async def test_the_page_in_chromium_shows_the_stores_numbers(tmp_path):
                     "completed": stats.total.completed,
                 }
                 assert got["rows"] == len(campaign.tasks)
-                assert got["board"] == [p[0] for p in stats.people]
+                assert got["board"] == [p.login for p in ranked]  # the leaderboard: by points
                 assert len(got["charts"]) == 2
                 assert all(c["w"] > 100 and c["h"] > 50 and c["marks"] > 0 for c in got["charts"])
                 assert not got["overflow"], "the page scrolls sideways"

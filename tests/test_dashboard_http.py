@@ -9,6 +9,7 @@ import re
 import pytest
 
 from bot.core.board import board_stats
+from bot.core.standing import build_standings
 from bot.settings import Settings
 from tests.conftest import STORE_BACKENDS
 from tests.harness import Harness
@@ -56,7 +57,10 @@ async def test_the_page_json_and_report_show_what_the_store_holds(tmp_path, all_
         async with h.session.get(h.url + "/campaigns/h9.json") as resp:
             data = await resp.json()
         assert data["total"]["completed"] == stats.total.completed
-        assert [p["user"] for p in data["leaderboard"]] == [p[0] for p in stats.people]
+        ranked = build_standings(rules, state, await h.store.history("h9")).leaderboard
+        assert [(p["rank"], p["login"], p["points"]) for p in data["leaderboard"]] == [
+            (s.rank, s.login, float(s.points)) for s in ranked
+        ]
         last = data["series"][-1]
         assert (last["claimed"], last["submitted"], last["completed"]) == (
             stats.total.claimed,

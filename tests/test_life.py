@@ -203,7 +203,8 @@ def test_close_campaign_refuses_new_claims_posts_the_results_and_reopen_undoes_i
     body = reply_of(d)
     assert "The campaign is closed" in body and "Results of Hackathon 9th" in body
     report = build_report(rules, st)
-    row = next(line for line in body.splitlines() if line.startswith("| @alice"))
+    row = next(line for line in body.splitlines() if "| @alice |" in line)
+    assert row.startswith(f"| {report.people[0].rank} | @alice | {report.people[0].points.normalize():f} |")
     for line in report.people[0].lines:  # what the results table says is what the store holds
         assert f"No.{line.task} {line.title} ({line.difficulty}, {line.reward})" in row
     assert row.endswith(f"| {report.people[0].reward} |") and report.people[0].reward == "0.3🌟"
@@ -272,7 +273,8 @@ def test_the_report_json_validates_against_the_shipped_schema_and_csv_lists_auth
     jsonschema.Draft202012Validator.check_schema(schema)
     data = to_json(report)
     jsonschema.validate(data, schema)
-    assert data["totals"] == {"tasks": 3, "completed_tasks": 2, "people": 1, "reward": "0.3🌟"}
+    # points: the rewards as numbers (0.1 + 0.2); no unit, as task 1 has no reward (it would earn 1 plain point)
+    assert data["totals"] == {"tasks": 3, "completed_tasks": 2, "people": 1, "reward": "0.3🌟", "points": 0.3, "unit": None}
     assert data["tasks"][0] == {
         "id": 2,
         "title": rules.tasks[2].title,

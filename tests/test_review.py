@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta
 
 import pytest
@@ -449,6 +450,7 @@ def test_every_item_kind_renders_in_both_languages(lang):
         review_pr(rules, pr((1, 4), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/a.md", "added")], "", CampaignState()),
         review_pr(rules, pr(kind="rfc", repo="x/y"), [], "", CampaignState()),
         review_pr(rules, pr(revert=True), [], "", CampaignState()),
+        review_pr(rules, dataclasses.replace(pr(), withdrawn_by="boss"), GOOD_FILES, "", good_state()),
     ]
     policy = rules.campaign.claim_policy.model_copy(update={"max_claims_per_user": 1})
     limited = rules.model_copy(update={"campaign": rules.campaign.model_copy(update={"claim_policy": policy})})

@@ -116,7 +116,7 @@ def _claims_by_task(rules: CampaignRules, state: CampaignState) -> dict[int, lis
 def _prs_by_claim(state: CampaignState) -> dict[tuple[int, str], list[PullRequest]]:
     prs: dict[tuple[int, str], list[PullRequest]] = {}
     for p in state.prs:
-        if p.revert or p.state == PrState.CLOSED:
+        if not p.credits or p.state == PrState.CLOSED:  # reverts and PRs marked invalid count for nobody
             continue
         for t in dict.fromkeys(p.tasks):
             prs.setdefault((t, p.author.lower()), []).append(p)

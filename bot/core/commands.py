@@ -53,9 +53,13 @@ Participant forms (anywhere in a line, several per comment)::
     label     := 报名 -> claim         取消报名 -> unclaim         续期 -> renew
                  提交 -> submit (stage None)
                  提交提案 | 提交RFC -> submit rfc       提交作品 | 提交代码 -> submit code
+                 我的任务 -> mine (takes no list)
     en        := ["/"] ("claim" | "unclaim") [":"] [ "task" | "tasks" ] list
                  case-insensitive, whole word: `claim No.93`, `I want to claim task #11`
     mention   := "@<bot_login>" ("claim" | "unclaim" | ...) ...   same as the "/" form
+    my tasks  := a line that is only "my tasks" (case-insensitive; `?` or `.` after it is fine), or
+                 "/my tasks", "@<bot_login> my tasks" -> mine. Within a sentence ("I released my
+                 tasks") it is conversation, not a command.
 
   A URL on a submit line is its link. Link lines attach to the submits of the comment, in
   order: `【提案链接】：URL` (or RFC链接) to an rfc submit, `【作品链接】：URL` (代码链接, PR链接)
@@ -83,6 +87,7 @@ Line commands (a line starting with "/" or "@<bot_login> ", case-insensitive, on
     /assign @user list   /unassign @user list   /done list [@user]
     /reopen list   /close-task list   /status [list]   /refresh   /help     (maintainers)
     /close-campaign   /reopen-campaign                                   (maintainers, no arguments)
+    /mine                                     (anyone: their own tasks, points and rank; no arguments)
 
   Arguments are `@login` and list items in any order; text after them is ignored.
   `close_task` and `closetask` also mean close-task. A missing user or task list is an error.
@@ -148,12 +153,13 @@ class Verb(StrEnum):
     RENEW = "renew"
     CLOSE_CAMPAIGN = "close-campaign"
     REOPEN_CAMPAIGN = "reopen-campaign"
+    MINE = "mine"
     IMPORT = "import"  # propose the task files from the campaign's collections as a pull request
 
 
 ACTIONS = tuple(Verb)
 NO_ARGS = frozenset(
-    {Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN, Verb.IMPORT}
+    {Verb.REFRESH, Verb.HELP, Verb.CLOSE_CAMPAIGN, Verb.REOPEN_CAMPAIGN, Verb.MINE, Verb.IMPORT}
 )  # line commands that take no arguments
 # what a maintainer alone may ask, and what changes a campaign's state
 MAINTAINER_VERBS = frozenset(
@@ -617,6 +623,7 @@ _LABELS = {
     "任务序号": ("field", "tasks"),
     "任务编号": ("field", "tasks"),
     "状态": ("field", "status"),
+    "我的任务": ("mine", None),
 }
 _LABEL_ALT = "|".join(sorted((re.escape(k) for k in _LABELS), key=len, reverse=True))
 _ZH = re.compile(
@@ -672,6 +679,7 @@ _LINE_NAMES = {
     "renew": Verb.RENEW,
     "close-campaign": Verb.CLOSE_CAMPAIGN,
     "reopen-campaign": Verb.REOPEN_CAMPAIGN,
+    "mine": Verb.MINE,
     "import": Verb.IMPORT,
 }
 _TRAILING_PUNCT = ".,;:!?。，；：！？、"
@@ -765,6 +773,8 @@ class _Reader:
     def line_command(self, pos: int, name: str, rest: str, orig_rest: str) -> bool:
         """Handle a "/" or "@bot" line. Returns False when the word is no command at all."""
         action = _LINE_NAMES.get(name.lower())
+        if action is None and name.lower() == "my" and _MY_TASKS_REST.match(rest):
+            action = Verb.MINE  # `/my tasks`, `@bot my tasks`
         if action is None:
             if self.close_matches >= MAX_CLOSE_LOOKUPS:
                 return False
@@ -843,7 +853,9 @@ class _Reader:
             kind, sub = _LABELS[label]
             nxt = matches[i + 1].start() if i + 1 < len(matches) else len(line)
             found_any = True
-            if kind in ("claim", "unclaim", "submit", "renew"):
+            if kind == "mine":
+                self.add(pos, Command(Verb.MINE))
+            elif kind in ("claim", "unclaim", "submit", "renew"):
                 items = _read_list(line, m.end())
                 self.errors.extend(items.errors)
                 if items.tasks:
@@ -1028,6 +1040,7 @@ _EXAMPLES = {
     "renew": "/renew 3",
     "close-campaign": "/close-campaign",
     "reopen-campaign": "/reopen-campaign",
+    "mine": "/mine",
     "import": "/import",
 }
 
@@ -1064,7 +1077,10 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
         if m is None and mention is not None:
             m = mention.match(line)
         is_command = m is not None and reader.line_command(pos, m.group("name"), m.group("rest"), orig[m.start("rest") :])
-        if not is_command and _CANDIDATE.search(line):
+        if not is_command and _MY_TASKS.match(line):
+            if reader.spend():
+                reader.add(pos, Command(Verb.MINE))
+        elif not is_command and _CANDIDATE.search(line):
             reader.participant_line(pos, line, orig)
         at = start + len(line) + 1
         pos += 1
@@ -1082,6 +1098,9 @@ def parse_comment(text: str, *, bot_login: str | None = None) -> ParseResult:
 
 # a line without any of these holds no participant command and no near miss
 _CANDIDATE = re.compile(r"[【\[［]|claim|报名|提交|认领", re.IGNORECASE)
+# `my tasks` alone on its line (a question mark or full stop after it is fine): the en form of /mine
+_MY_TASKS = re.compile(r"[ \t*_]*+my[ \t]++tasks?+[ \t]*+[?？.。!！]?+[ \t*_]*+$", re.IGNORECASE)
+_MY_TASKS_REST = re.compile(r"[ \t]++tasks?+[ \t]*+[?？.。!！]?+[ \t]*+$", re.IGNORECASE)
 
 
 @lru_cache(maxsize=64)
@@ -1090,7 +1109,7 @@ def _worth(bot_login: str | None) -> tuple[Callable[[str, int], re.Match | None]
     "@bot_login") or holds a candidate word; the strict one wants a command's name after "/"."""
     names = "|".join(sorted(map(re.escape, _LINE_NAMES), key=len, reverse=True))
     at_bot = "|@" + re.escape(bot_login.removesuffix("[bot]")) + r"(?![\w-])" if bot_login else ""
-    words = r"|[【\[［]|claim|报名|提交|认领"
+    words = r"|[【\[［]|claim|报名|提交|认领|my[ \t]++tasks"
     flags = re.IGNORECASE | re.MULTILINE
     return (
         re.compile(r"^[^\S\n]*+(?:/" + at_bot + ")" + words, flags).search,

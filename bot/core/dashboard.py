@@ -5,6 +5,10 @@ about HTML. The numbers are the board's (`bot.board`): a task is *claimed* when 
 it, *submitted* when a holder reached a PR stage (RFC submitted or further), *completed* when a
 holder completed it; the rates are over all the campaign's tasks.
 
+The leaderboard is `bot.core.standing`'s: points (a task's numeric reward, else the campaign's
+points for its difficulty, else 1; half for a partly done task), ties to whoever reached their
+points first; the same figures `/mine`, a person's page, the results and `bot report` give.
+
 The time series replays the stage history (`StageEvent`s the store records with each state
 change) day by day, counting tasks the same way, so its last point equals today's totals.
 Claims the history does not know (recorded before the history existed) count from their
@@ -21,10 +25,11 @@ from typing import NamedTuple
 from bot.core.board import _claims_by_task, _prs_by_claim, _stats
 from bot.core.model import STAGE_RANK, CampaignState, Stage, StageEvent
 from bot.core.review import task_url
+from bot.core.standing import Standing, Standings, as_number, build_standings, pr_label
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules
 
-__all__ = ["STALE_AFTER", "Dashboard", "build_dashboard", "to_json"]
+__all__ = ["STALE_AFTER", "Dashboard", "build_dashboard", "person_json", "to_json"]
 
 STALE_AFTER = timedelta(days=7)  # a claim with no PR after this long is listed as stale
 RECENT = 20  # recently completed shown
@@ -119,8 +124,15 @@ class Dashboard:
     free: tuple[tuple[int, str], ...]  # (id, title): open tasks nobody ever claimed
     stale: tuple[Stale, ...]
     recent: tuple[Done, ...]
-    people: tuple[Person, ...]
+    people: tuple[Person, ...]  # the board's per-person counts (claimed, submitted, completed)
     tasks: tuple[TaskRow, ...]
+    standings: Standings = dataclasses.field(
+        default_factory=lambda: Standings(None, ())
+    )  # points and ranks: the leaderboard, and each person's page
+
+    @property
+    def leaderboard(self) -> tuple[Standing, ...]:
+        return self.standings.leaderboard
 
 
 def _counts(c) -> Counts:
@@ -288,6 +300,7 @@ def build_dashboard(
         recent=tuple(recent[:RECENT]),
         people=people,
         tasks=tuple(rows),
+        standings=build_standings(rules, state, history),
     )
 
 
@@ -323,16 +336,7 @@ def to_json(d: Dashboard) -> dict:
             for s in d.stale
         ],
         "recently_completed": [{"task": r.task, "title": r.title, "user": r.user, "at": _iso(r.at)} for r in d.recent],
-        "leaderboard": [
-            {
-                "user": p.login,
-                "claimed": p.claimed,
-                "submitted": p.submitted,
-                "completed": p.completed,
-                "tasks": [{"id": i, "stage": s.value} for i, s in p.tasks],
-            }
-            for p in d.people
-        ],
+        "leaderboard": [_leader(s, d.standings.unit) for s in d.leaderboard],
         "tasks": [
             {
                 "id": t.id,
@@ -357,5 +361,53 @@ def to_json(d: Dashboard) -> dict:
                 ],
             }
             for t in d.tasks
+        ],
+    }
+
+
+def _leader(s: Standing, unit: str | None) -> dict:
+    held = [h for h in s.tasks if h.stage is not None]
+    return {
+        "rank": s.rank,
+        "login": s.login,
+        "user": s.login,
+        "points": as_number(s.points),
+        "unit": unit,
+        "completed": s.completed,
+        "partly_done": s.partly_done,
+        "in_progress": s.in_progress,
+        "claimed": len(held),
+        "submitted": sum(1 for h in held if h.stage is not None and STAGE_RANK[h.stage] >= _SUBMITTED),
+        "tasks": [{"id": h.task, "stage": h.stage.value} for h in held if h.stage is not None],
+    }
+
+
+def person_json(d: Dashboard, s: Standing, urls: dict[int, str | None]) -> dict:
+    """The documented JSON shape of `GET /campaigns/<slug>/people/<login>.json` (see docs/dashboard.md);
+    `urls`: each task's link into the collection."""
+    return {
+        "campaign": {"slug": d.slug, "name": d.name},
+        "login": s.login,
+        "rank": s.rank,
+        "people": d.standings.people,
+        "points": as_number(s.points),
+        "unit": d.standings.unit,
+        "completed": s.completed,
+        "partly_done": s.partly_done,
+        "in_progress": s.in_progress,
+        "tasks": [
+            {
+                "id": h.task,
+                "title": h.title,
+                "url": urls.get(h.task),
+                "stage": h.stage.value if h.stage else None,
+                "claimed_at": _iso(h.claimed_at) if h.claimed_at else None,
+                "lapses_at": _iso(h.lapses_at) if h.lapses_at else None,
+                "points": as_number(h.points),
+                "prs": [
+                    {"repo": p.repo, "number": p.number, "url": p.url, "kind": p.kind.value, "state": pr_label(p)} for p in h.prs
+                ],
+            }
+            for h in s.tasks
         ],
     }

@@ -22,6 +22,11 @@ Policy decided here (documented for organisers in the README):
   unmerged steps back to what the author's other PRs show. Reverts never credit anyone.
 - Maintainers (the campaign's list, or write/maintain/admin on the repository) may assign
   over the limits; others asking for a maintainer command get a polite refusal.
+- A PR a maintainer marked invalid (the `labels.invalid` or `spam` label, `Withdrawal`) credits
+  nobody: its author's stage on its tasks steps back to what their other PRs show (even from
+  completed); the mark is kept with the PR until a maintainer takes the label off.
+- `/mine` (anyone) changes nothing: it answers with the commenter's own standing
+  (`bot.core.standing`).
 
 Campaign life (the section at the end of this module):
 - A claim's period starts at its claim (or its last `/renew`); after `remind_after_days` the
@@ -63,11 +68,12 @@ from bot.core.actions import (
 )
 from bot.core.commands import MAINTAINER_VERBS, Command, ParseResult, Verb, clean_lines, new_commands, parse_comment
 from bot.core.expiry import lapses_at, remind_at, when
-from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage
+from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage, StageEvent
 from bot.core.replies import (
     notice_marker,
     render_gloss,
     render_help,
+    render_mine,
     render_reply,
     render_results,
     render_status,
@@ -106,6 +112,10 @@ class CommentFacts:
     is_maintainer: bool = False
     task_issue: Task | None = None  # the comment sits on this task's own issue
     bot_login: str | None = None
+    # The campaign's stage history, read by the shell when the comment asks for standings (`/mine`,
+    # `/close-campaign`): it orders people equal in points. Empty: claims count from their claim.
+    history: tuple[StageEvent, ...] = ()
+    public_url: str | None = None  # the dashboard's public address (PUBLIC_URL): `/mine` links to the person's page
 
     def read(self) -> ParseResult:
         """The commands this comment (or, when edited, its new text) gives."""
@@ -369,6 +379,8 @@ def decide_comment(
                 extra_blocks.append(render_status(rules, led.state, cmd.tasks, lang))
             case "help":
                 extra_blocks.append(render_help(rules, lang))
+            case "mine":
+                extra_blocks.append(render_mine(rules, led.state, c.author, lang, history=c.history, public_url=c.public_url))
             case _:
                 notes += _maintainer(rules, led, cmd, now)
                 refresh = refresh or cmd.action == "refresh"
@@ -419,7 +431,8 @@ def pr_kind(rules: CampaignRules, tasks: list[Task], repo: str, files: list[Chan
 
 
 def pr_stage(pr: PullRequest) -> Stage | None:
-    if pr.revert or pr.state == PrState.CLOSED:
+    """The stage a PR credits its author with (None: none: closed unmerged, a revert, marked invalid)."""
+    if not pr.credits or pr.state == PrState.CLOSED:
         return None
     if pr.kind == PrKind.RFC:
         return Stage.RFC_ACCEPTED if pr.state == PrState.MERGED else Stage.RFC_SUBMITTED
@@ -428,7 +441,7 @@ def pr_stage(pr: PullRequest) -> Stage | None:
     return Stage.SUBMITTED
 
 
-def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) -> list[int]:
+def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime, *, withdrawn: bool = False) -> list[int]:
     """Set the author's stage on each task from all their PRs for it. Returns the tasks the PR
     would have claimed but may not because the author already holds `max_claims_per_user`.
 
@@ -436,7 +449,9 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
     (see the module docstring): the task must be open to claims and have room, and the author must be
     under the per-person limit. Tasks the author already holds always move (they use no new
     slot); new ones are taken by task number until the limit. A merged PR is credited
-    whatever the limits (a maintainer merged it)."""
+    whatever the limits (a maintainer merged it). `withdrawn`: a maintainer just marked the PR
+    invalid, so even a completed stage steps back to what the author's other PRs show (a stage
+    their other PRs do not explain, such as a `/done`, otherwise stands)."""
     limit = rules.campaign.claim_policy.max_claims_per_user
     over: list[int] = []
     for tid in pr.tasks:
@@ -463,9 +478,11 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
                     continue
             led.add(PutClaim(Claim(rules.slug, tid, pr.author, derived, now)))
             continue
-        if derived is None:
+        if withdrawn:
+            new: Stage = derived or Stage.CLAIMED
+        elif derived is None:
             # Closed unmerged: back to claimed, unless a maintainer marked it done.
-            new: Stage = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
+            new = mine.stage if mine.stage in (Stage.CLAIMED, Stage.COMPLETED) else Stage.CLAIMED
         elif mine.stage == Stage.COMPLETED:
             new = mine.stage  # a maintainer's /done stands whatever the PR's state
         else:
@@ -475,15 +492,37 @@ def _credit(rules: CampaignRules, led: _Ledger, pr: PullRequest, now: datetime) 
     return over
 
 
-def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files: list[ChangedFile], now: datetime) -> Decision:
+@dataclass(frozen=True)
+class Withdrawal:
+    """A maintainer put an invalid label on a PR (`withdraw`), or took the last one off (not `withdraw`)."""
+
+    withdraw: bool
+    by: str
+
+
+def decide_pull(
+    rules: CampaignRules,
+    state: CampaignState,
+    p: PullFacts,
+    files: list[ChangedFile],
+    now: datetime,
+    withdrawal: Withdrawal | None = None,
+) -> Decision:
     """A pull request whose title references tasks of this campaign (or used to: a title edited so
-    that it names other tasks, or none, takes its credit away from the tasks it no longer names)."""
+    that it names other tasks, or none, takes its credit away from the tasks it no longer names).
+
+    A PR a maintainer marked invalid (`withdrawal`, from a label event; recorded with the PR, so later
+    deliveries, whatever labels their payload lists, keep it so) credits nobody until the mark is
+    taken off, and its check run is neutral."""
     old = next((x for x in state.prs if x.repo.lower() == p.repo.lower() and x.number == p.number), None)
+    withdrawn_by = old.withdrawn_by if old is not None else None
+    if withdrawal is not None:
+        withdrawn_by = withdrawal.by if withdrawal.withdraw else None
     if not p.ref.tasks:
         if old is None or not old.tasks:
             return Decision()
         led = _Ledger(state)
-        led.add(PutPull(replace(old, title=p.title, tasks=())))
+        led.add(PutPull(replace(old, title=p.title, tasks=(), withdrawn_by=withdrawn_by)))
         _credit(rules, led, old, now)
         return Decision(changes=led.changes, board=BoardChange.MOVED)
     tasks = [rules.tasks[t] for t in p.ref.tasks if t in rules.tasks]
@@ -501,13 +540,15 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         p.url,
         part=p.ref.part,
         revert=p.ref.revert,
+        withdrawn_by=withdrawn_by,
     )
     led = _Ledger(state)
     if old != pr:
         led.add(PutPull(pr))
     over: list[int] = []
+    was_withdrawn = old is not None and old.withdrawn_by is not None
     if not pr.revert:
-        over = _credit(rules, led, pr, now)
+        over = _credit(rules, led, pr, now, withdrawn=withdrawn_by is not None and not was_withdrawn)
     if old is not None and set(old.tasks) - set(pr.tasks):
         _credit(rules, led, replace(old, tasks=tuple(sorted(set(old.tasks) - set(pr.tasks)))), now)
     limit = rules.campaign.claim_policy.max_claims_per_user
@@ -673,7 +714,7 @@ def _results_blocks(
     tracker, else in a notice on the tracker."""
     if before.closed_at is not None or after.closed_at is None:
         return []
-    results = render_results(rules, after, lang_of(rules))
+    results = render_results(rules, after, lang_of(rules), c.history)
     if not rules.campaign.tracker or (c.repo.lower(), c.number) == (
         (rules.campaign.tracker_repo or "").lower(),
         rules.campaign.tracker_number,

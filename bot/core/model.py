@@ -86,6 +86,12 @@ class PullRequest:
     url: str
     part: bool = False
     revert: bool = False
+    withdrawn_by: str | None = None  # the maintainer who marked it invalid (`labels.invalid`, `spam`): it credits nobody
+
+    @property
+    def credits(self) -> bool:
+        """Whether the PR can credit its author at all (reverts and PRs marked invalid never do)."""
+        return not self.revert and self.withdrawn_by is None
 
     def __post_init__(self) -> None:  # plain strings (a stored row) are checked and converted
         if type(self.kind) is not PrKind:

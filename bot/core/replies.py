@@ -7,7 +7,8 @@ deliver (RFC where, code PR to which repos/paths, which tests, acceptance), coll
 `<details>` when more than one task was claimed. It starts with `reply_marker(comment_id)` so
 the bot can find and edit its own reply to that comment.
 
-`render_help` and `render_status` return the body only; the caller puts
+`render_help`, `render_status` and `render_mine` (`/mine`: the commenter's own tasks, points and
+rank, from `bot.core.standing`) return the body only; the caller puts
 `reply_marker(comment_id)` in front when posting them as a reply. `render_gloss` is the one-line
 summary of a reply in the other language (for a comment written in it).
 
@@ -29,9 +30,10 @@ from typing import Any
 from bot.core import texts
 from bot.core.board import _rows, board_stats
 from bot.core.expiry import lapses_at
-from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage
+from bot.core.model import CampaignState, Claim, Note, NoteCode, Stage, StageEvent
 from bot.core.report import build_report
 from bot.core.review import task_url
+from bot.core.standing import build_standings, format_points, page_path, pr_label
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task
 
@@ -192,6 +194,62 @@ def render_status(rules: CampaignRules, state: CampaignState, tasks: tuple[int, 
     )
 
 
+def render_mine(
+    rules: CampaignRules,
+    state: CampaignState,
+    user: str,
+    lang: Lang,
+    *,
+    history: list[StageEvent] | tuple[StageEvent, ...] = (),
+    public_url: str | None = None,
+) -> str:
+    """`/mine`: `user`'s own tasks (stage, PRs, the day they claimed and the day the claim lapses without
+    a PR), their points and rank, and the link to their page when the dashboard has a public address.
+    Nobody else's claims; someone holding nothing is told how to claim."""
+    standings = build_standings(rules, state, history, only=user)
+    me = standings.person(user)
+    tracker = rules.campaign.tracker_repo
+    unit = standings.unit or ""
+    rows = []
+    for h in me.tasks if me is not None and me.rank is not None else ():
+        rows.append(
+            {
+                "id": h.task,
+                "title": h.title,
+                "url": task_url(rules, rules.tasks[h.task]),
+                "stage": h.stage.value if h.stage else None,
+                "since": h.claimed_at.strftime("%Y-%m-%d") if h.claimed_at else None,
+                "lapses": h.lapses_at.strftime("%Y-%m-%d") if h.lapses_at else None,
+                "prs": [
+                    {
+                        "kind": p.kind.value,
+                        "ref": f"#{p.number}" if tracker and p.repo.lower() == tracker.lower() else f"{p.repo}#{p.number}",
+                        "state": pr_label(p),
+                    }
+                    for p in h.prs
+                ],
+                "points": format_points(h.points) + unit if h.points else None,
+            }
+        )
+    base = (public_url or "").strip().rstrip("/")
+    page = f"{base}{page_path(rules.slug, me.login)}" if base and me is not None else None
+    return (
+        texts.render(
+            lang,
+            "mine.j2",
+            campaign=rules.campaign,
+            user=user,
+            me=me,
+            tasks=rows,
+            points=format_points(me.points) + unit if me is not None else None,
+            people=standings.people,
+            page=texts.safe_url(page) if page else None,
+            example=min(rules.tasks) if rules.tasks else 1,
+        ).strip("\n")
+        + "\n"
+    )
+
+
 def render_gloss(rules: CampaignRules, notes: list[Note], lang: Lang) -> str:
     """The reply's notes as ONE line in `lang`, for a comment written in the campaign's other language."""
     m = texts.macros(lang, "replies.j2")
@@ -217,10 +275,13 @@ def render_sweep_notice(rules: CampaignRules, reminders: list[dict], lapsed: lis
 RESULTS_ROWS = 300  # people listed in the closing results (the rest: `bot report`)
 
 
-def render_results(rules: CampaignRules, state: CampaignState, lang: Lang) -> str:
-    """The campaign's results when it closes: totals, then one row per person credited (tasks with
-    difficulty and reward, the rewards summed where they add up), at most RESULTS_ROWS rows."""
-    report = build_report(rules, state)
+def render_results(
+    rules: CampaignRules, state: CampaignState, lang: Lang, history: list[StageEvent] | tuple[StageEvent, ...] = ()
+) -> str:
+    """The campaign's results when it closes: totals, then one row per person credited in leaderboard
+    order (rank, points, tasks with difficulty and reward, the rewards summed where they add up), at most
+    RESULTS_ROWS rows. `history`: the stage history, which orders people equal in points."""
+    report = build_report(rules, state, history)
     return (
         texts.render(
             lang,
@@ -229,6 +290,7 @@ def render_results(rules: CampaignRules, state: CampaignState, lang: Lang) -> st
             people=report.people[:RESULTS_ROWS],
             more=max(0, len(report.people) - RESULTS_ROWS),
             cell=texts.escape_cell,
+            points=format_points,
             closed=state.closed_at.strftime("%Y-%m-%d") if state.closed_at else None,
         ).strip("\n")
         + "\n"

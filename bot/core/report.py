@@ -2,10 +2,13 @@
 
 `build_report(rules, state, history)` gathers, per participant, every task they completed
 (or partly completed, for a `-part` PR) with its id, title, difficulty, reward (when the task
-has one), the merged PRs that credit it, and when it was completed (from the stage history;
-None when the history does not know). People are ordered by completed tasks, then login.
-Per task: who completed it (and who partly did). Totals: tasks completed, people credited, and
-the rewards summed where they add up (every reward a number with the same unit, e.g. `0.1🌟`).
+has one), the points it earns them (`bot.core.standing`), the merged PRs that credit it (a PR a
+maintainer marked invalid credits nobody), and when it was completed (from the stage history;
+None when the history does not know). People are in leaderboard order (points, then who reached
+them first: the same figures and ranks as the dashboard and `/mine`).
+Per task: who completed it (and who partly did). Totals: tasks completed, people credited, the
+points earned, and the rewards summed where they add up (every reward a number with the same
+unit, e.g. `0.1🌟`).
 Renderers: `to_csv` (spreadsheet-safe: a cell that would start a formula is prefixed with `'`),
 `to_json` (valid against `report.schema.json`, shipped next to this module), `to_markdown`
 (wording from templates/<lang>/report.j2). The dashboard serves the
@@ -17,13 +20,14 @@ from __future__ import annotations
 import csv
 import io
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from bot.core import texts
 from bot.core.model import CampaignState, Stage, StageEvent
+from bot.core.standing import as_number, build_standings, format_points
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules
 
@@ -43,7 +47,7 @@ __all__ = [
 SCHEMA_PATH = Path(__file__).with_name("report.schema.json")
 
 CREDITED = (Stage.COMPLETED, Stage.PARTLY_DONE)
-CSV_COLUMNS = ("user", "task", "title", "difficulty", "reward", "stage", "prs", "completed_at")
+CSV_COLUMNS = ("user", "task", "title", "difficulty", "reward", "points", "stage", "prs", "completed_at")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class ReportLine:
     stage: Stage  # completed or partly_done
     prs: tuple[str, ...]  # URLs of the merged PRs of this person naming this task
     completed_at: datetime | None
+    points: Decimal = Decimal(0)  # what the task earns this person (bot.core.standing)
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,8 @@ class PersonReport:
     completed: int
     partly: int
     lines: tuple[ReportLine, ...]
+    points: Decimal = Decimal(0)
+    rank: int | None = None  # on the leaderboard (bot.core.standing)
 
     @property
     def reward(self) -> str | None:
@@ -90,6 +97,11 @@ class Report:
     people: tuple[PersonReport, ...]
     tasks: tuple[TaskResult, ...] = ()
     total_tasks: int = 0  # tasks in the campaign
+    unit: str | None = None  # the unit points are in (None: plain points)
+
+    @property
+    def points(self) -> Decimal:
+        return sum((p.points for p in self.people), Decimal(0))
 
     @property
     def completed_tasks(self) -> int:
@@ -122,6 +134,7 @@ def reward_total(rewards: list[str | None]) -> str | None:
 
 
 def build_report(rules: CampaignRules, state: CampaignState, history: list[StageEvent] | tuple[StageEvent, ...] = ()) -> Report:
+    standings = build_standings(rules, state, history)
     when: dict[tuple[int, str, Stage], datetime] = {}
     for e in history:  # the last time each (task, user) reached each credited stage
         if e.stage in CREDITED:
@@ -130,7 +143,7 @@ def build_report(rules: CampaignRules, state: CampaignState, history: list[Stage
                 when[key] = e.at
     merged: dict[tuple[int, str], list[str]] = {}
     for p in sorted(state.prs, key=lambda p: (p.repo.lower(), p.number)):
-        if p.state == "merged" and not p.revert:
+        if p.state == "merged" and p.credits:
             for t in dict.fromkeys(p.tasks):
                 merged.setdefault((t, p.author.lower()), []).append(p.url)
     lines: dict[str, list[ReportLine]] = {}
@@ -153,11 +166,23 @@ def build_report(rules: CampaignRules, state: CampaignState, history: list[Stage
             )
         )
     people = []
+    order = {s.login.lower(): i for i, s in enumerate(standings.leaderboard)}
     for low, ls in lines.items():
-        ls.sort(key=lambda line: line.task)
+        standing = standings.person(low)
+        earned = {h.task: h.points for h in standing.tasks} if standing else {}
+        ls = [replace(line, points=earned.get(line.task, Decimal(0))) for line in sorted(ls, key=lambda line: line.task)]
         done = sum(line.stage == Stage.COMPLETED for line in ls)
-        people.append(PersonReport(names[low], done, len(ls) - done, tuple(ls)))
-    people.sort(key=lambda p: (-p.completed, -p.partly, p.user.lower()))
+        people.append(
+            PersonReport(
+                names[low],
+                done,
+                len(ls) - done,
+                tuple(ls),
+                standing.points if standing else Decimal(0),
+                standing.rank if standing else None,
+            )
+        )
+    people.sort(key=lambda p: (order.get(p.user.lower(), len(order)), p.user.lower()))
     by_task: dict[int, tuple[list[str], list[str]]] = {}
     for person in people:
         for line in person.lines:
@@ -175,7 +200,7 @@ def build_report(rules: CampaignRules, state: CampaignState, history: list[Stage
         for tid, (by, partly_by) in sorted(by_task.items())
     )
     campaign = rules.campaign
-    return Report(rules.slug, campaign.name, campaign.language, tuple(people), tasks, len(rules.tasks))
+    return Report(rules.slug, campaign.name, campaign.language, tuple(people), tasks, len(rules.tasks), standings.unit)
 
 
 def _cell(value: object) -> str:
@@ -200,6 +225,7 @@ def to_csv(report: Report) -> str:
                         line.title,
                         line.difficulty,
                         line.reward,
+                        format_points(line.points),
                         line.stage.value,
                         " ".join(line.prs),
                         line.completed_at.isoformat() if line.completed_at else "",
@@ -218,6 +244,8 @@ def to_json(report: Report) -> dict:
             "completed_tasks": report.completed_tasks,
             "people": len(report.people),
             "reward": report.reward,
+            "points": as_number(report.points),
+            "unit": report.unit,
         },
         "tasks": [
             {
@@ -233,6 +261,8 @@ def to_json(report: Report) -> dict:
         "people": [
             {
                 "user": p.user,
+                "rank": p.rank,
+                "points": as_number(p.points),
                 "completed": p.completed,
                 "partly_done": p.partly,
                 "reward": p.reward,
@@ -242,6 +272,7 @@ def to_json(report: Report) -> dict:
                         "title": line.title,
                         "difficulty": line.difficulty,
                         "reward": line.reward,
+                        "points": as_number(line.points),
                         "stage": line.stage.value,
                         "prs": list(line.prs),
                         "completed_at": line.completed_at.isoformat() if line.completed_at else None,
@@ -257,6 +288,13 @@ def to_json(report: Report) -> dict:
 def to_markdown(report: Report, lang: Lang | None = None) -> str:
     """A Markdown table per person, in the campaign's language (or `lang`)."""
     return (
-        texts.render(lang or report.language, "report.j2", report=report, cell=texts.escape_cell, url=texts.safe_url).strip()
+        texts.render(
+            lang or report.language,
+            "report.j2",
+            report=report,
+            cell=texts.escape_cell,
+            url=texts.safe_url,
+            points=format_points,
+        ).strip()
         + "\n"
     )

@@ -29,13 +29,15 @@ Checks, per task named in the title (ids unknown to the campaign give one `unkno
   `wrong_repo` set, so the checklist says where the work should go.
 - `title`: one warn per title hint.
 - A revert PR gets a single `revert` item (reverts are never credited) and only the campaign label.
+- A PR a maintainer marked invalid (`labels.invalid` or `spam`: `PullRequest.withdrawn_by`) gets an
+  `invalid` item first, saying who marked it and that it earns no credit; it is never `ready`.
 
 Labels: the campaign label always; `ready` when no item failed, nothing was left unchecked and
 the PR does not carry `needs_claim` (a PR on a task someone else holds is not ready however good
 it is); never on a revert.
 
-The check run (`check_conclusion`): `neutral` when the PR is not credited (a revert, or a task
-someone else holds), else `failure` when an item failed, else `action_required` when a
+The check run (`check_conclusion`): `neutral` when the PR is not credited (a revert, a PR marked
+invalid, or a task someone else holds), else `failure` when an item failed, else `action_required` when a
 maintainer must decide (an unchecked task), else `success` (the PR is `ready`).
 """
 
@@ -73,6 +75,7 @@ class CheckCode(StrEnum):
     UNKNOWN_TASK = "unknown_task"
     TOO_MANY_TASKS = "too_many_tasks"
     TITLE = "title"
+    INVALID = "invalid"
 
 
 class CheckStatus(StrEnum):
@@ -130,7 +133,7 @@ class Review:
     @property
     def ready(self) -> bool:
         """No item failed, the task is not someone else's (nor over the author's limit), and the PR is not a revert."""
-        return not self.pr.revert and all(
+        return self.pr.credits and all(
             i.status != CheckStatus.FAIL
             and i.code != CheckCode.UNCHECKED
             and i.params.get("reason") not in (ClaimReason.HELD, ClaimReason.USER_LIMIT)
@@ -139,8 +142,15 @@ class Review:
 
 
 def managed_labels(rules: CampaignRules) -> set[str]:
-    """Every label the bot owns for this campaign (it adds and removes only these)."""
-    return set(rules.campaign.labels.model_dump().values())
+    """Every label the bot owns for this campaign (it adds and removes only these). Not `invalid`:
+    maintainers put it on and take it off; the bot only reads it."""
+    labels = rules.campaign.labels
+    return set(labels.model_dump(exclude={"invalid"}).values()) - invalid_labels(rules)
+
+
+def invalid_labels(rules: CampaignRules) -> set[str]:
+    """The labels (lower case) by which a maintainer withdraws a PR's credit: `labels.invalid` and `spam`."""
+    return {rules.campaign.labels.invalid.lower(), "spam"}
 
 
 def _cut(names: list[str]) -> tuple[list[str], int]:
@@ -331,6 +341,8 @@ def review_pr(
     if pr.revert:
         items.append(CheckItem(CheckCode.REVERT, CheckStatus.WARN, {"tasks": list(pr.tasks)}))
         return Review(pr, tuple(items), tuple(sorted(labels)))
+    if pr.withdrawn_by is not None:
+        items.append(CheckItem(CheckCode.INVALID, CheckStatus.WARN, {"by": pr.withdrawn_by, "tasks": list(pr.tasks)}))
     unknown = [t for t in pr.tasks if t not in rules.tasks]
     if unknown:
         items.append(CheckItem(CheckCode.UNKNOWN_TASK, CheckStatus.FAIL, {"tasks": unknown}))
@@ -394,6 +406,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: Lang) -> str:
         ready=review.ready,
         over_limit=any(i.params.get("reason") == ClaimReason.USER_LIMIT for i in review.items),
         unchecked=any(i.code == CheckCode.UNCHECKED for i in review.items),
+        invalid=any(i.code == CheckCode.INVALID for i in review.items),
         fails=sum(i.status == CheckStatus.FAIL for i in review.items),
         warns=sum(i.status == CheckStatus.WARN for i in review.items),
         labels=review.labels,
@@ -403,7 +416,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: Lang) -> str:
 
 def check_conclusion(review: Review) -> Conclusion:
     """The check run's conclusion for a review (see the module docstring)."""
-    if review.pr.revert or any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
+    if not review.pr.credits or any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
         return Conclusion.NEUTRAL
     if any(i.status == CheckStatus.FAIL for i in review.items):
         return Conclusion.FAILURE
@@ -414,7 +427,11 @@ def render_check(review: Review, checklist: str, lang: Lang) -> tuple[Conclusion
     """(conclusion, title, summary) of the PR's check run; the summary is the checklist without its marker."""
     conclusion = check_conclusion(review)
     title = texts.render(
-        lang, "check.j2", conclusion=conclusion.value, fails=sum(i.status == CheckStatus.FAIL for i in review.items)
+        lang,
+        "check.j2",
+        conclusion=conclusion.value,
+        fails=sum(i.status == CheckStatus.FAIL for i in review.items),
+        invalid=review.pr.withdrawn_by is not None,
     ).strip()
     summary = checklist.removeprefix(CHECKLIST_MARKER).strip("\n") + "\n"
     if len(summary) > MAX_SUMMARY:

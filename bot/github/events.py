@@ -106,13 +106,15 @@ class PullRequestEvent(_Loose):
     repository: Repository
     installation: Installation | None = None
     sender: User
+    label: Label | None = None  # the label put on or taken off (`labeled`, `unlabeled`)
 
 
 # Events that change which campaigns exist (a push to a campaign folder, the App installed on or
 # removed from repositories): handled by the catalog (`bot.runtime.catalog`), in order per repository.
 CATALOG_EVENTS = {"push", "installation", "installation_repositories"}
 HANDLED_EVENTS = {"issue_comment", "pull_request"} | CATALOG_EVENTS
-PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review"}
+PR_ACTIONS = {"opened", "edited", "synchronize", "reopened", "closed", "ready_for_review", "labeled", "unlabeled"}
+LABEL_ACTIONS = {"labeled", "unlabeled"}  # read only for the labels that withdraw a PR's credit (`labels.invalid`, `spam`)
 # Events that change who may do what on a repository: they clear the cached collaborator
 # permissions (applied at intake, never queued).
 ACCESS_EVENTS = {"member", "organization", "membership", "team"}

@@ -4,7 +4,9 @@ Errors: anything the loader reports (schema, unknown keys, types, id/file name, 
 a directory holding no campaign, a campaign that cannot run (no tracker, no repos), two campaigns
 on one tracker (every comment would go to the first: the message says how to merge them), globs
 that can never match a repository path. Warnings: a task whose PRs cannot be checked (neither
-targets nor tests), a task target outside the campaign's repos, two campaigns sharing a key.
+targets nor tests), a task target outside the campaign's repos, two campaigns sharing a key, a
+`reward` that is not a number (shown as written, it earns the default points), a `points:` entry
+naming a difficulty no task has.
 Pure over the loaded tree.
 """
 
@@ -14,6 +16,7 @@ from pathlib import Path
 
 from wcmatch import glob as wglob
 
+from bot.core.standing import format_points, read_reward, task_points
 from bot.rules.loader import Loaded, Problem, line_of, read_rules
 from bot.rules.models import GLOB_FLAGS
 
@@ -88,12 +91,35 @@ def lint(loaded: Loaded) -> list[Problem]:
             )
         keys.setdefault(c.key, slug)
         repos = {r.lower() for r in c.repos}
+        difficulties = {t.difficulty.strip() for t in cr.tasks.values() if t.difficulty}
+        for name in c.points:
+            if name not in difficulties:
+                problems.append(
+                    Problem(
+                        str(cfile),
+                        line_of(cdoc, ("points", name)),
+                        f"points.{name}",
+                        f"no task has the difficulty {name!r}: these points go to nobody",
+                        "warning",
+                    )
+                )
         for tid, t in cr.tasks.items():
             tfile = next(
                 (p for p in loaded.docs if p.parent == cr.dir and p.stem.isdigit() and int(p.stem) == tid),
                 cr.dir / f"{tid:03d}.yml",
             )
             doc = loaded.docs.get(tfile)
+            if t.reward is not None and read_reward(t.reward) is None:
+                problems.append(
+                    Problem(
+                        str(tfile),
+                        line_of(doc, ("reward",)),
+                        "reward",
+                        f"reward {t.reward!r} is not a number (like 500 or 0.1🌟): it is shown as written and the task "
+                        f"earns {format_points(task_points(cr, t))} point(s) (the campaign's points for its difficulty, or 1)",
+                        "warning",
+                    )
+                )
             if not t.targets and not t.tests:
                 problems.append(
                     Problem(

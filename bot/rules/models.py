@@ -60,6 +60,11 @@ class Labels(_Strict):
     needs_claim: str = "needs-claim"
     ready: str = "ready"
     claimed: str = Field("claimed", description="label of a per-task issue once someone claims it")
+    invalid: str = Field(
+        "invalid",
+        description="a maintainer puts it on a PR (as `spam`) to withdraw its credit; removing it gives the credit back. "
+        "Never added or removed by the bot",
+    )
 
 
 class Campaign(_Strict):
@@ -78,6 +83,13 @@ class Campaign(_Strict):
     claim_policy: ClaimPolicy = ClaimPolicy()
     labels: Labels = Labels()
     collection_url: str | None = Field(None, description="URL of the task collection; task anchors link into it")
+    points: dict[str, float] = Field(
+        default_factory=dict,
+        description="points of a task by its difficulty (e.g. {基础: 1, 进阶: 2}) when its reward is not a number; "
+        "a task neither covers earns 1",
+    )
+    partial: float = Field(0.5, ge=0, le=1, description="share of a task's points a partly done task (a `-part` PR) earns")
+    split: bool = Field(False, description="several people credited on one task share its points (default: each earns them)")
     collections: list[str] = Field(
         default_factory=list,
         description="repository paths of the task collections (markdown; RFC lists too) the tasks are imported from; "

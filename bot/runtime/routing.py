@@ -25,10 +25,11 @@ from typing import Any, Protocol
 
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import Decision
-from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult, new_commands, parse_comment
+from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult, Verb, new_commands, parse_comment
 from bot.core.decide import (
     CommentFacts,
     PullFacts,
+    Withdrawal,
     command_lines,
     decide_comment,
     decide_misplaced_pull,
@@ -39,7 +40,8 @@ from bot.core.decide import (
 )
 from bot.core.ledger import Effect, comment_effect, pull_effect
 from bot.core.messages import Message
-from bot.core.review import ChangedFile
+from bot.core.model import StageEvent
+from bot.core.review import ChangedFile, invalid_labels
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
 from bot.github.api import GitHubApi
@@ -50,6 +52,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 WRITE_PERMISSIONS = {"admin", "maintain", "write"}
+STANDING_VERBS = frozenset({Verb.MINE, Verb.CLOSE_CAMPAIGN})  # commands whose answer ranks people (they read the history)
 PERMISSION_TTL = 60.0  # seconds a collaborator's permission is trusted (a demoted maintainer loses rights within a minute)
 
 
@@ -120,6 +123,9 @@ def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignR
 
 
 class Router:
+    # The dashboard's public address (settings.public_url, set by `assemble`): `/mine` links to pages there.
+    public_url: str | None = None
+
     def __init__(
         self,
         rules: RulesView,
@@ -135,6 +141,7 @@ class Router:
         self._bot_login = bot_login
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
+        self._history: dict[str, tuple[int, tuple[StageEvent, ...]]] = {}  # slug -> (last row id read, events)
         self.budget = Budget()
 
     async def _read_comment(self, facts: CommentFacts) -> ParseResult:
@@ -209,6 +216,7 @@ class Router:
         # payload's diff does not: the permission is looked up for any maintainer command in it.
         whole = await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None else parsed
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
+        facts = await self._standing_facts(rules, facts, whole)
 
         def edit(state: Any, now: Any, applied: str) -> Decision:
             return decide_comment(rules, state, replace(facts, old_body=applied), now)
@@ -261,6 +269,7 @@ class Router:
         author = raw["user"]["login"] if raw else (known.author if known else e.issue.user.login)
         parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False)
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
+        facts = await self._standing_facts(rules, facts, parsed)
         pull: PullFacts | None = None
         files: list[ChangedFile] = []
         if recheck or any(c.action in STATE_VERBS for c in parsed.commands):
@@ -270,6 +279,19 @@ class Router:
                 files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
         return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
+
+    async def _standing_facts(self, rules: CampaignRules, facts: CommentFacts, parsed: ParseResult) -> CommentFacts:
+        """A comment asking for standings (`/mine`, `/close-campaign`'s results) gets the stage history,
+        which orders people equal in points, and the dashboard's public address."""
+        if not any(c.action in STANDING_VERBS for c in parsed.commands):
+            return facts
+        # the history is append-only: keep what was read, ask only for the rows recorded since
+        last, events = self._history.get(rules.slug, (0, ()))
+        new = await self.store.history_since(rules.slug, last)
+        if new:
+            last, events = new[-1][0], events + tuple(e for _, e in new)
+            self._history[rules.slug] = (last, events)
+        return replace(facts, history=events, public_url=self.public_url)
 
     def _keys(self, repo: str, installation_id: int | None) -> list[str]:
         """The campaign keys a title in `repo` may use (`Docs Sprint No.5` as well as `Hackathon ...`)."""
@@ -301,11 +323,15 @@ class Router:
             return True
         if not any(c.action in MAINTAINER_VERBS for c in parsed.commands):
             return False
-        key = (e.repository.full_name.lower(), author.lower())
+        return await self._may_write(e.repository.full_name, author, e.installation.id if e.installation else None)
+
+    async def _may_write(self, repo: str, user: str, installation_id: int | None) -> bool:
+        """Whether `user` has write, maintain or admin permission on `repo` (cached PERMISSION_TTL seconds)."""
+        key = (repo.lower(), user.lower())
         cached = self._permissions.get(key)
         if cached and cached[1] > self.clock.monotonic():
             return cached[0] in WRITE_PERMISSIONS
-        perm = await self.facts.permission(e.repository.full_name, author, e.installation.id if e.installation else None)
+        perm = await self.facts.permission(repo, user, installation_id)
         if perm is None:
             return False
         self._permissions[key] = (perm, self.clock.monotonic() + PERMISSION_TTL)
@@ -314,6 +340,8 @@ class Router:
     async def _route_pull(self, e: ev.PullRequestEvent) -> Routed:
         if e.action not in ev.PR_ACTIONS:
             raise Ignored(f"pull_request.{e.action} changes nothing")
+        if e.action in ev.LABEL_ACTIONS:
+            return await self._route_label(e)
         pr = e.pull_request
         repo = e.repository.full_name
         inst = e.installation.id if e.installation else None
@@ -357,3 +385,36 @@ class Router:
             updated_at=pr.updated_at,
         )
         return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)
+
+    async def _route_label(self, e: ev.PullRequestEvent) -> Routed:
+        """A label put on or taken off a task PR: only the labels that withdraw its credit count
+        (`labels.invalid`, `spam`), and only when a maintainer (the campaign's, or anyone with write
+        permission on the repository) moved them; the withdrawal is recorded with the PR. Taking one
+        off while another stays changes nothing. Not in the effects ledger: a label is no part of the
+        PR's content, and a replayed delivery sets the same mark again."""
+        pr, repo = e.pull_request, e.repository.full_name
+        inst = e.installation.id if e.installation else None
+        candidates = self.rules.for_repo(repo, inst)
+        if not candidates or e.label is None:
+            raise Ignored("a label outside every campaign")
+        ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
+        known = await self.store.pull_campaign(repo, pr.number)
+        rules = self.rules.campaigns.get(known) if known else None
+        if rules is None or not rules.serves(inst):
+            rules = choose_campaign(candidates, ref) if ref.tasks else None
+        if rules is None:
+            raise Ignored("a label on a PR that is no task PR")
+        invalid = invalid_labels(rules)
+        if e.label.name.lower() not in invalid:
+            raise Ignored(f"label {e.label.name!r} changes nothing")
+        if e.action == "unlabeled" and any(lb.name.lower() in invalid for lb in pr.labels):
+            raise Ignored("another label marking the PR invalid stays on")
+        sender = e.sender.login
+        maintainer = sender.lower() in {m.lower() for m in rules.campaign.maintainers}
+        if e.sender.is_bot or not (maintainer or await self._may_write(repo, sender, inst)):
+            raise Ignored(f"label {e.label.name!r} moved by {sender}, who may not withdraw credit: it changes nothing")
+        facts = self._pull_facts(repo, pr, ref)
+        files = await self.facts.pr_files(repo, pr.number, inst, pr.head.sha) if ref.tasks else []
+        withdrawal = Withdrawal(e.action == "labeled", sender)
+        chosen = rules
+        return Routed(chosen, lambda state, now: decide_pull(chosen, state, facts, files, now, withdrawal), inst)

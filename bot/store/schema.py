@@ -112,6 +112,7 @@ pulls = Table(
     Column("url", Text, nullable=False),
     Column("part", Boolean, nullable=False, default=False),
     Column("revert", Boolean, nullable=False, default=False),
+    Column("withdrawn_by", String(128)),  # the maintainer who marked the PR invalid: it credits nobody (NULL: it counts)
 )
 
 closed_tasks = Table(

@@ -160,7 +160,7 @@ _PUT_PULL = Prepared(
         d,
         pulls,
         ("repo", "number"),
-        ("repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert"),
+        ("repo", "number", "campaign", "author", "title", "tasks", "kind", "state", "url", "part", "revert", "withdrawn_by"),
     )
 )
 _OPEN_TASK = Prepared(
@@ -575,6 +575,7 @@ class Store:
                 r.url,
                 part=r.part,
                 revert=r.revert,
+                withdrawn_by=r.withdrawn_by,
             )
             for r in conn.execute(select(pulls).where(pulls.c.campaign == campaign))
         ]
@@ -650,6 +651,7 @@ class Store:
                                 url=p.url,
                                 part=p.part,
                                 revert=p.revert,
+                                withdrawn_by=p.withdrawn_by,
                             )
                             for p in (ch.pr for ch in run if isinstance(ch, PutPull))
                         ],

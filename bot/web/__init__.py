@@ -4,6 +4,7 @@
     GET /campaigns/<slug>              one campaign's page, in its language (HTML, no JS needed)
     GET /campaigns/<slug>.json         the same data (shape: docs/dashboard.md)
     GET /campaigns/<slug>/report.csv   the rewards report (bot/report.py)
+    GET /campaigns/<slug>/people/<login>[.json]   one person's tasks, points and rank (404: nobody by that name)
     GET /metrics                       Prometheus metrics (bot/metrics.py)
 
 Pages are read from the store on each request and rendered by pure functions (`bot.dashboard`, `bot.web.pages`, `bot.report`). `DASHBOARD=off` leaves the
@@ -22,12 +23,13 @@ from aiohttp import web
 
 from bot.core import report as reports
 from bot.core.board import board_stats
-from bot.core.dashboard import Counts, at, build_dashboard, to_json
+from bot.core.dashboard import Counts, Dashboard, at, build_dashboard, person_json, to_json
 from bot.core.model import CampaignState, StageEvent
+from bot.core.review import task_url
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.rules.models import CampaignRules, RulesView
 from bot.store import Store
-from bot.web.pages import content_security_policy, render_campaign, render_index
+from bot.web.pages import content_security_policy, render_campaign, render_index, render_person
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ def setup(
     if dashboard:
         app.router.add_get("/", index)
         app.router.add_get("/campaigns/{slug}/report.csv", report_csv)
+        app.router.add_get("/campaigns/{slug}/people/{login}", person)
         app.router.add_get("/campaigns/{name}", campaign)
 
 
@@ -103,10 +106,8 @@ async def index(request: web.Request) -> web.Response:
     return _html(render_index(rows, lang))
 
 
-async def campaign(request: web.Request) -> web.Response:
-    name = request.match_info["name"]
-    as_json = name.endswith(".json")
-    slug = name.removesuffix(".json")
+async def _dashboard(request: web.Request, slug: str) -> tuple[CampaignRules, Dashboard]:
+    """The campaign's dashboard as of now, built again only when its state or history changed."""
     rules, state, history = await _load(request, slug)
     now = _now()
     last = request.app[HISTORY].get(slug, (0, []))[0]
@@ -116,10 +117,33 @@ async def campaign(request: web.Request) -> web.Response:
     else:
         d = build_dashboard(rules, state, history, now)
         request.app[BUILT][slug] = (state, last, d)
+    return rules, d
+
+
+async def campaign(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    as_json = name.endswith(".json")
+    slug = name.removesuffix(".json")
+    _, d = await _dashboard(request, slug)
     refused = request.app[REFUSED](slug)
     if as_json:
         return web.json_response({**to_json(d), "rules_refused": refused})
     return _html(render_campaign(d, refused))
+
+
+async def person(request: web.Request) -> web.Response:
+    """One person's page (or `.json`): the standing `/mine` gives, from the same dashboard."""
+    name = request.match_info["login"]
+    as_json = name.endswith(".json")
+    login = name.removesuffix(".json")
+    rules, d = await _dashboard(request, request.match_info["slug"])
+    standing = d.standings.person(login)
+    if standing is None:
+        raise web.HTTPNotFound(text=f"nobody called {login!r} takes part in {rules.slug}\n")
+    urls = {h.task: task_url(rules, rules.tasks[h.task]) if h.task in rules.tasks else None for h in standing.tasks}
+    if as_json:
+        return web.json_response(person_json(d, standing, urls))
+    return _html(render_person(d, standing, urls))
 
 
 def _html(text: str) -> web.Response:

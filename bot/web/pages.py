@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from bot.core import texts
 from bot.core.dashboard import STALE_AFTER, Counts, Dashboard
+from bot.core.standing import Standing, format_points, pr_label
 from bot.core.texts import Lang
 from bot.web.charts import progress_chart, track_chart
 
@@ -123,7 +124,27 @@ def render_campaign(d: Dashboard, rules_refused: dict | None = None) -> str:
         stale_days=STALE_AFTER.days,
         stale_shown=STALE_SHOWN,
         task_rows=rows_html("_task_rows.html.j2", d.language, d.tasks),
-        people_rows=rows_html("_people_rows.html.j2", d.language, list(enumerate(d.people, 1))),
+        people_rows=rows_html(
+            "_people_rows.html.j2",
+            d.language,
+            [(d.slug, s, d.standings.unit, format_points(s.points)) for s in d.leaderboard],
+        ),
+    )
+
+
+def render_person(d: Dashboard, s: Standing, urls: dict[int, str | None]) -> str:
+    """A person's page: their points and rank, then their tasks (stage, PRs, the day they claimed and
+    the day the claim lapses); laid out as a list, so it reads on a phone. `urls`: task links."""
+    w = words(d.language)
+    return _env.get_template("web/person.html.j2").render(
+        d=d,
+        p=s,
+        w=w,
+        urls=urls,
+        unit=d.standings.unit,
+        points=format_points,
+        label=pr_label,
+        tracker_url=_tracker_url(d.tracker),
     )
 
 

@@ -1,7 +1,7 @@
 """campaign folders read from repositories: the last read of each, and each campaign's last good files
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-06
 """
 
@@ -11,7 +11,7 @@ from alembic import op
 from bot.store import UTCDateTime
 
 revision = "0010"
-down_revision = "0007"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
