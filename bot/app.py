@@ -123,7 +123,6 @@ async def assemble(
         github = DryRunGitHub() if settings.dry_run else _app_gateway(settings, session, store)
     catalog = Catalog(rules, github=None if settings.dry_run else github, store=store)
     pipeline = Pipeline(catalog, store, github, settings=settings, facts=facts, trace=trace, clock=clock, metrics=metrics)
-    pipeline.router.public_url = settings.public_url if settings.dashboard else None  # `/mine` links to the pages
     return App(settings, catalog, store, github, pipeline, session, make_app(settings, store, pipeline, metrics), metrics)
 
 

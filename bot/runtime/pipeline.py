@@ -89,7 +89,14 @@ class Pipeline:
         self.bot_login = bot_login
         self.clock = clock
         self.leases = Leases(store, clock)
-        self.router = Router(rules, store, facts or GatewayFacts(github), bot_login=lambda: self.bot_login, clock=clock)
+        self.router = Router(
+            rules,
+            store,
+            facts or GatewayFacts(github),
+            bot_login=lambda: self.bot_login,
+            clock=clock,
+            public_url=settings.public_url if settings.dashboard else None,
+        )
         self.executor = Executor(
             store,
             github,

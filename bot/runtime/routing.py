@@ -123,9 +123,6 @@ def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignR
 
 
 class Router:
-    # The dashboard's public address (settings.public_url, set by `assemble`): `/mine` links to pages there.
-    public_url: str | None = None
-
     def __init__(
         self,
         rules: RulesView,
@@ -134,7 +131,9 @@ class Router:
         *,
         bot_login: Callable[[], str],
         clock: Clock = SYSTEM,
+        public_url: str | None = None,
     ) -> None:
+        self.public_url = public_url  # the dashboard's public address: `/mine` links to pages there
         self.rules = rules
         self.store = store
         self.facts = facts
