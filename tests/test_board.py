@@ -107,9 +107,19 @@ def test_closed_task_is_marked_closed():
     assert "已关闭" in row(render_board(rules, CampaignState(closed_tasks=frozenset({1})), "zh"), 1)
 
 
-def test_claims_on_tasks_the_rules_no_longer_have_are_left_out():
-    b = render_board(make_rules(tasks=[task(1)], bare=True), CampaignState(claims=(claim(77, "ghost"),)), "en")
-    assert "ghost" not in b and "| 77 |" not in b
+def test_claims_on_tasks_the_rules_no_longer_have_are_shown_as_withdrawn_not_as_rows():
+    state = CampaignState(claims=(claim(77, "ghost"), claim(77, "spirit"), claim(1, "alice")))
+    b = render_board(make_rules(tasks=[task(1)], bare=True), state, "en")
+    assert "| 77 |" not in b
+    [line] = [x for x in b.splitlines() if x.startswith("**Withdrawn from the rules**")]
+    assert "No.77 (@ghost, @spirit)" in line and "alice" not in line
+    zh = render_board(make_rules(tasks=[task(1)], bare=True), state, "zh")
+    assert "已从规则中撤下的任务" in zh and "No.77" in zh
+
+
+def test_no_withdrawn_line_while_every_claimed_task_is_in_the_rules():
+    b = render_board(make_rules(tasks=[task(1)], bare=True), CampaignState(claims=(claim(1, "alice"),)), "en")
+    assert "Withdrawn" not in b
 
 
 def test_reported_links_show_only_when_safe_and_without_prs():

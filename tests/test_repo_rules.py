@@ -311,3 +311,31 @@ async def test_a_maintainers_import_command_opens_the_pull_request(tmp_path):
         assert pr["head"]["ref"] == "hackathon-bot/import-h9" and "@boss" in pr["body"]
         replies = [c["body"] for c in h.bot_comments(repo=REPO, number=TRACKER)]
         assert any("hackathon-bot/import-h9" in b for b in replies)
+
+
+async def test_a_withdrawn_tasks_claim_stays_recorded_and_counts_toward_no_limit(tmp_path):
+    h = Harness(Rules(), tmp_path)
+    limit = "claim_policy:\n  max_claimants_per_task: 1\n  max_claims_per_user: 1\n"
+    seed(
+        h.gh,
+        {
+            f"{FOLDER}/campaign.yml": campaign_yml().replace("claim_policy:\n  max_claimants_per_task: 1\n", limit),
+            f"{FOLDER}/001.yml": task_yml(1),
+            f"{FOLDER}/002.yml": task_yml(2),
+        },
+    )
+    async with h:
+        await h.bot.rules.discover()
+        await h.comment("claim 2", user="alice", repo=REPO, number=TRACKER)
+        await h.settle()
+        await h.comment("claim 1", user="alice", repo=REPO, number=TRACKER)
+        await h.settle()
+        assert (await h.store.state("h9")).claim(1, "alice") is None  # at her limit of one
+        await push(h, {f"{FOLDER}/002.yml": None})  # task 2 leaves the rules
+        await h.comment("claim 1", user="alice", repo=REPO, number=TRACKER)
+        await h.settle()
+        state = await h.store.state("h9")
+        assert state.claim(1, "alice") is not None  # the withdrawn task no longer counts
+        assert state.claim(2, "alice") is not None  # and its claim stays recorded
+        board = h.gh.issue(REPO, TRACKER)["body"]
+        assert "No.2 (@alice)" in board and "Withdrawn" in board

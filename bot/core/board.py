@@ -252,6 +252,7 @@ def _runs(ids: list[int]) -> list[tuple[int, int]]:
 
 
 # where the built pieces go in the rendered frame ('<' never survives escaping, so user text cannot fake one)
+WITHDRAWN_SHOWN = 50  # tasks withdrawn from the rules listed on the board with their holders, at most
 _PH = {"rows": "<<rows>>", "people": "<<people>>", "free": "<<free>>", "rest": "<<rest>>"}
 
 
@@ -272,6 +273,18 @@ class _Board:
         self.short: dict[int, list[str]] = {}
         for tid, cs in self.claims.items():
             self.short[tid] = [self._claimant(c, self._stage(c), ()) for c in cs]
+        self.withdrawn = self._withdrawn()
+
+    def _withdrawn(self, shown: int = WITHDRAWN_SHOWN) -> str:
+        """Tasks no longer in the rules that still have holders (recorded, but counted toward no
+        limit): "No.12 (@alice, @bob); No.13 (@carol)", the first `shown` of them."""
+        gone: dict[int, list[str]] = {}
+        for c in self.state.claims:
+            if c.task not in self.rules.tasks:
+                gone.setdefault(c.task, []).append("@" + self._user(c.user))
+        items = [f"No.{t}{self.w['open']}{self.w['list_sep'].join(users)}{self.w['close']}" for t, users in sorted(gone.items())]
+        text = self.w["range_sep"].join(items[:shown])
+        return text + (self.w["more"].format(n=len(items) - shown) if len(items) > shown else "")
 
     # -- pieces
 
@@ -436,6 +449,7 @@ class _Board:
             rest=_PH["rest"] if rest else "",
             rest_more=rest_more,
             closed_on=self.state.closed_at.strftime("%Y-%m-%d") if self.state.closed_at else None,
+            withdrawn=self.withdrawn,
         ).strip("\n")
 
 
