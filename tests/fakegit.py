@@ -63,6 +63,8 @@ class GitData:
         self.default_branches: dict[str, str] = {}
         self.installations: dict[int, Installation] = {self.installation_id: Installation(self.installation_id, "org")}
         self._repo_owner_inst: dict[str, int] = {}  # repo -> installation id (absent: `installation_id`)
+        self.runs: dict[int, dict] = {}  # GitHub Actions runs: id -> {repo, status, conclusion}
+        self._token_logins: dict[str, str] = {}  # static tokens -> who their writes appear as
 
     # ------------------------------------------------------------ set-up
 
@@ -71,6 +73,23 @@ class GitData:
         for r in repos:
             self.add_repo(r)
             self._repo_owner_inst[r] = installation_id
+
+    def add_token(
+        self: FakeGitHub, token: str, installation_id: int | None = None, *, login: str = "github-actions[bot]"
+    ) -> None:
+        """A token that never expires, as a workflow's GITHUB_TOKEN (for `installation_id`, default the
+        fake's): what it writes appears as `login`."""
+        self._tokens[token] = (installation_id or self.installation_id, float("inf"))
+        self._token_logins[token] = login
+
+    def author_of(self: FakeGitHub, request: web.Request) -> str:
+        """Who a write appears as: the App's bot, or the login of a workflow's token."""
+        token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+        return self._token_logins.get(token, self.bot_login)
+
+    def set_run(self: FakeGitHub, run_id: int, repo: str, status: str, conclusion: str | None = None) -> None:
+        """A GitHub Actions run of `repo` and where it is (queued, in_progress, completed)."""
+        self.runs[run_id] = {"repo": repo, "status": status, "conclusion": conclusion}
 
     def installation_of_repo(self: FakeGitHub, repo: str) -> int:
         return self._repo_owner_inst.get(repo, self.installation_id)
@@ -228,6 +247,7 @@ class GitData:
         r.add_post(repo + "/pulls", self._create_pull)
         r.add_patch(repo + "/pulls/{number:\\d+}", self._update_pull)
         r.add_patch(repo + "/check-runs/{run_id:\\d+}", self._update_check_run)
+        r.add_get(repo + "/actions/runs/{run_id:\\d+}", self._get_run)
 
     def _git_repo(self: FakeGitHub, request: web.Request) -> str:
         self._need_token(request)
@@ -501,7 +521,9 @@ class GitData:
             return self._error(422, f"A pull request already exists for {head}.")
         number = max(self._repos[repo].issues, default=0) + 1
         changed = self._changed_files(repo, base, sha)
-        self.add_pull(repo, number, title=title, body=data.get("body") or "", user=self.bot_login, head_sha=sha, files=changed)
+        self.add_pull(
+            repo, number, title=title, body=data.get("body") or "", user=self.author_of(request), head_sha=sha, files=changed
+        )
         self._repos[repo].issues[number].head_ref = branch
         return web.json_response(self._render_pull(repo, self._repos[repo].issues[number]), status=201)
 
@@ -550,3 +572,51 @@ class GitData:
         if data.get("conclusion"):
             run["conclusion"] = data["conclusion"]
         return web.json_response(run)
+
+    async def _get_run(self: FakeGitHub, request: web.Request) -> web.Response:
+        repo = self._git_repo(request)
+        rid = int(request.match_info["run_id"])
+        run = self.runs.get(rid)
+        if run is None or run["repo"] != repo:
+            return self._error(404, "Not Found")
+        api = f"{self.base_url}/repos/{repo}/actions/runs/{rid}"
+        head = shapes.sha_for(repo, "run", rid)
+        person = {"name": "organiser", "email": "organiser@example.invalid"}
+        return web.json_response(
+            {
+                "id": rid,
+                "node_id": shapes.node_id("WFR_", rid),
+                "name": "hackathon-bot",
+                "head_branch": "main",
+                "head_sha": head,
+                "path": ".github/workflows/hackathon-bot.yml",
+                "run_number": rid,
+                "display_title": "hackathon-bot",
+                "event": "issue_comment",
+                "status": run["status"],
+                "conclusion": run["conclusion"],
+                "workflow_id": 1,
+                "url": api,
+                "html_url": f"{shapes.WEB}/{repo}/actions/runs/{rid}",
+                "pull_requests": [],
+                "created_at": "2024-01-01T00:00:00Z",
+                "updated_at": "2024-01-01T00:00:00Z",
+                "jobs_url": f"{api}/jobs",
+                "logs_url": f"{api}/logs",
+                "check_suite_url": f"{self.base_url}/repos/{repo}/check-suites/{rid}",
+                "artifacts_url": f"{api}/artifacts",
+                "cancel_url": f"{api}/cancel",
+                "rerun_url": f"{api}/rerun",
+                "workflow_url": f"{self.base_url}/repos/{repo}/actions/workflows/1",
+                "head_commit": {
+                    "id": head,
+                    "tree_id": shapes.sha_for(head, "tree"),
+                    "message": "m",
+                    "timestamp": "2024-01-01T00:00:00Z",
+                    "author": person,
+                    "committer": person,
+                },
+                "repository": shapes.repository(repo, api=self.base_url),
+                "head_repository": shapes.repository(repo, api=self.base_url),
+            }
+        )

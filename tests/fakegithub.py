@@ -744,6 +744,7 @@ class FakeGitHub(GitData):
 
     def _render_comment(self, c: _Comment) -> dict:
         app = self._app_object() if c.user_type == "Bot" and c.user == self.bot_login else None
+        issue = self._repos[c.repo].issues.get(c.number)
         return shapes.comment(
             c.repo,
             c.number,
@@ -754,6 +755,7 @@ class FakeGitHub(GitData):
             app=app,
             created_at=c.created_at,
             updated_at=c.updated_at,
+            is_pull=bool(issue and issue.is_pull),
             api=self.base_url,
         )
 
@@ -799,6 +801,7 @@ class FakeGitHub(GitData):
         r.add_get(num, self._get_issue_route)
         r.add_patch(num, self._edit_issue)
         r.add_get(num + "/comments", self._list_comments)
+        r.add_get(repo + "/issues/comments", self._list_repo_comments)
         r.add_post(num + "/comments", self._create_comment)
         r.add_get(num + "/labels", self._list_labels)
         r.add_put(num + "/labels", self._set_labels)
@@ -894,6 +897,23 @@ class FakeGitHub(GitData):
         issue.updated_at = shapes.now_iso()
         return web.json_response(self._render_issue(repo.full_name, issue))
 
+    async def _list_repo_comments(self, request: web.Request) -> web.Response:
+        """GitHub: every issue and pull-request comment of the repository; ``since`` keeps those updated
+        at or after it; ``sort`` created (default) | updated, ``direction`` asc (default without sort)."""
+        self._need_token(request)
+        repo = self._repo(request)
+        since = request.query.get("since")
+        items = [c for c in self._comments.values() if c.repo == repo.full_name]
+        if since:
+            items = [c for c in items if _ts(c.updated_at) >= _ts(since)]
+        key = (
+            (lambda c: (_ts(c.updated_at), c.id))
+            if request.query.get("sort") == "updated"
+            else (lambda c: (_ts(c.created_at), c.id))
+        )
+        items.sort(key=key, reverse=request.query.get("direction") == "desc")
+        return self._paginate(request, [self._render_comment(c) for c in items])
+
     async def _list_comments(self, request: web.Request) -> web.Response:
         """GitHub: oldest first; ``since`` keeps the comments updated at or after it."""
         self._need_token(request)
@@ -968,7 +988,7 @@ class FakeGitHub(GitData):
             return self._validation("IssueComment", "body")
         if (refused := self._too_long("IssueComment", data["body"])) is not None:
             return refused
-        c = self._new_comment(repo.full_name, issue, data["body"], self.bot_login, "Bot")
+        c = self._new_comment(repo.full_name, issue, data["body"], self.author_of(request), "Bot")
         body = self._render_comment(c)
         return web.json_response(body, status=201, headers={"Location": body["url"]})
 

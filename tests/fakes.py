@@ -157,6 +157,10 @@ class RecordingInstallation:
         await self._call("list_comments", repo=repo, number=number)
         return [dict(c) for c in self._thread(repo, number)]
 
+    async def list_repo_comments(self, repo: str, *, since: datetime | None = None) -> list[dict]:
+        await self._call("list_repo_comments", repo=repo)
+        return [c for (r, _), cs in self.gh.comments.items() if r == repo for c in cs]
+
     async def get_issue(self, repo: str, number: int) -> dict:
         await self._call("get_issue", repo=repo, number=number)
         return {"number": number, "body": self.gh.bodies.get((repo.lower(), number), "")}
@@ -234,11 +238,11 @@ class RecordingInstallation:
     async def blob(self, repo: str, sha: str) -> bytes:
         return b""
 
-    async def create_blob(self, repo: str, content: str) -> str:
+    async def create_blob(self, repo: str, content: str | bytes) -> str:
         await self._call("create_blob", repo=repo)
         return f"blob{next(self.gh._ids)}"
 
-    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str:
+    async def create_tree(self, repo: str, *, base_tree: str | None, entries: list[dict]) -> str:
         await self._call("create_tree", repo=repo, entries=entries)
         return f"tree{next(self.gh._ids)}"
 
@@ -246,8 +250,11 @@ class RecordingInstallation:
         await self._call("create_commit", repo=repo, message=message)
         return f"commit{next(self.gh._ids)}"
 
-    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool, force: bool = True) -> None:
         await self._call("set_branch", repo=repo, branch=branch, sha=sha)
+
+    async def run_status(self, repo: str, run_id: int) -> str | None:
+        return None
 
     async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
         return []

@@ -280,14 +280,16 @@ def comment(
     app: dict | None = None,
     created_at: str | None = None,
     updated_at: str | None = None,
+    is_pull: bool = False,
     api: str = API,
 ) -> dict[str, Any]:
-    """An issue-comment (comments on a pull request's conversation are issue comments too)."""
+    """An issue-comment (comments on a pull request's conversation are issue comments too; their
+    html_url says /pull/)."""
     url = f"{api}/repos/{repo}/issues/comments/{comment_id}"
     created = created_at or now_iso()
     return {
         "url": url,
-        "html_url": f"{WEB}/{repo}/issues/{issue_number}#issuecomment-{comment_id}",
+        "html_url": f"{WEB}/{repo}/{'pull' if is_pull else 'issues'}/{issue_number}#issuecomment-{comment_id}",
         "issue_url": f"{api}/repos/{repo}/issues/{issue_number}",
         "id": comment_id,
         "node_id": node_id("IC_", comment_id),

@@ -1,6 +1,6 @@
 """The `bot` command line: the one entry of every command.
 
-    serve | sync | replay | simulate | board | status | report | rules import|check|schema | parse comment|title
+    serve | action | sync | replay | simulate | board | status | report | rules import|check|schema | parse comment|title
 
 `main` reads the arguments; `run` does what every command needs, once: the settings (a wrong
 variable is one line), logging (for the long-running `serve` and `sync`), start-up errors and
@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 
@@ -90,6 +91,15 @@ def _cmd_sync(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _cmd_action(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.runtime.action import ActionEnv, run  # lazy: see above
+
+    env = ActionEnv.from_environ(os.environ)
+    report = asyncio.run(run(env, settings))
+    print(report.line())
+    return 0
+
+
 def _cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     from bot.cli.tools import replay  # lazy: see above
 
@@ -134,6 +144,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = command("serve", _cmd_serve, "run the GitHub App (webhook server and workers)", logs=True)
     p.add_argument("--sync", action="store_true", help="run `bot sync` for every campaign at start-up (also SYNC_ON_START=1)")
+
+    command(
+        "action", _cmd_action, "one GitHub Actions run: reconcile, decide, act, save the state (see docs/action.md)", logs=True
+    )
 
     p = command("replay", _cmd_replay, "run one delivery through the pipeline in dry-run and print the actions")
     p.add_argument("event_file", metavar="EVENT.json")

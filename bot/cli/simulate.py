@@ -424,8 +424,7 @@ async def run(path: Path, *, rules_dir: str | None = None) -> Result:
                 else:
                     event, payload = sim.comment_payload(step) if step.comment is not None else sim.pull_payload(step)
                     await bot.pipeline.handle(None, event, payload)
-                while slug := await bot.store.take_dirty_board(0.0):
-                    await bot.pipeline.flush_board(slug)
+                await bot.pipeline.flush_boards()
                 for line in out:
                     sim.show(line)
                 out.clear()

@@ -36,9 +36,7 @@ def replay(args: argparse.Namespace, settings: Settings) -> int:
             bot = await assemble(offline, github=DryRunGitHub(say=lambda line: None), trace=lines.append)
             try:
                 await bot.pipeline.handle(None, args.event, payload)
-                for slug in bot.rules.campaigns:
-                    if (await bot.store.board_info(slug)).get("board_dirty"):
-                        await bot.pipeline.flush_board(slug)
+                await bot.pipeline.flush_boards()
             finally:
                 await bot.close()
         return lines

@@ -48,6 +48,10 @@ class InstallationApi(Protocol):
         """Every comment of an issue or PR (those updated at or after `since`, when given), oldest first."""
         ...
 
+    async def list_repo_comments(self, repo: str, *, since: datetime | None = None) -> list[dict]:
+        """Every issue and pull-request comment of a repository (updated at or after `since`), oldest first."""
+        ...
+
     async def get_issue(self, repo: str, number: int) -> dict:
         """The issue (a conditional request: an unchanged issue costs no rate limit)."""
         ...
@@ -110,11 +114,22 @@ class InstallationApi(Protocol):
     async def blob(self, repo: str, sha: str) -> bytes: ...
 
     # writing a branch and a pull request (the import PR)
-    async def create_blob(self, repo: str, content: str) -> str: ...
-    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str: ...
+    async def create_blob(self, repo: str, content: str | bytes) -> str:
+        """A blob of text (UTF-8) or of bytes (sent base64)."""
+        ...
+
+    async def create_tree(self, repo: str, *, base_tree: str | None, entries: list[dict]) -> str:
+        """A tree of `entries` on top of `base_tree` (None: of `entries` alone)."""
+        ...
+
     async def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> str: ...
-    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
-        """Point `branch` at `sha` (created when `create`, else moved, forced)."""
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool, force: bool = True) -> None:
+        """Point `branch` at `sha`: create it (422 when it exists), or move it; without `force` only
+        forward (422 when `sha` does not descend from the branch's head: a compare-and-swap)."""
+        ...
+
+    async def run_status(self, repo: str, run_id: int) -> str | None:
+        """A GitHub Actions run's status (queued, in_progress, completed...; None: no such run)."""
         ...
 
     async def open_pulls(self, repo: str, *, head: str) -> list[dict]:

@@ -99,6 +99,9 @@ class DryRunInstallation:
     async def list_comments(self, repo: str, number: int, *, since: datetime | None = None) -> list[dict]:
         return [dict(c) for c in self._comments.get(self._key(repo, number), [])]
 
+    async def list_repo_comments(self, repo: str, *, since: datetime | None = None) -> list[dict]:
+        return [dict(c) for (r, _), cs in self._comments.items() if r == repo.lower() for c in cs]
+
     async def get_issue(self, repo: str, number: int) -> dict:
         return {"number": number, "body": self._bodies.get(self._key(repo, number), "")}
 
@@ -172,11 +175,13 @@ class DryRunInstallation:
     async def blob(self, repo: str, sha: str) -> bytes:
         return b""
 
-    async def create_blob(self, repo: str, content: str) -> str:
-        self._gh.write("POST", f"/repos/{repo}/git/blobs", {"content": content})
+    async def create_blob(self, repo: str, content: str | bytes) -> str:
+        self._gh.write(
+            "POST", f"/repos/{repo}/git/blobs", {"content": content if isinstance(content, str) else f"<{len(content)} bytes>"}
+        )
         return f"dry{self._gh.next_id()}"
 
-    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str:
+    async def create_tree(self, repo: str, *, base_tree: str | None, entries: list[dict]) -> str:
         self._gh.write("POST", f"/repos/{repo}/git/trees", {"base_tree": base_tree, "tree": entries})
         return f"dry{self._gh.next_id()}"
 
@@ -184,11 +189,14 @@ class DryRunInstallation:
         self._gh.write("POST", f"/repos/{repo}/git/commits", {"message": message, "tree": tree, "parents": parents})
         return f"dry{self._gh.next_id()}"
 
-    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool, force: bool = True) -> None:
         if create:
             self._gh.write("POST", f"/repos/{repo}/git/refs", {"ref": f"refs/heads/{branch}", "sha": sha})
         else:
-            self._gh.write("PATCH", f"/repos/{repo}/git/refs/heads/{branch}", {"sha": sha, "force": True})
+            self._gh.write("PATCH", f"/repos/{repo}/git/refs/heads/{branch}", {"sha": sha, "force": force})
+
+    async def run_status(self, repo: str, run_id: int) -> str | None:
+        return None
 
     async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
         return []

@@ -585,6 +585,37 @@ class Gateway:
             raise TransientError(0, text, method=method, url=url) from exc
 
 
+class TokenGateway(Gateway):
+    """GitHub as one token sees it (a GitHub Actions run's `GITHUB_TOKEN`, or an App installation
+    token from `actions/create-github-app-token`): every installation id is that token, which is
+    never minted nor refreshed here; `login` is who its writes appear as."""
+
+    ACTIONS_LOGIN = "github-actions[bot]"  # GITHUB_TOKEN's writes appear as this bot
+
+    def __init__(self, *, api_url: str, token: str, session: aiohttp.ClientSession, login: str = ACTIONS_LOGIN, **kw: Any):
+        super().__init__(api_url=api_url, app_id="", private_key="", session=session, **kw)
+        self._fixed = token
+        self._login = login
+
+    async def installation(self, installation_id: int | None) -> Installation:
+        inst = self._installations.get(0)
+        if inst is None:
+            inst = self._installations[0] = Installation(self, 0)
+        return inst
+
+    async def _token(self, installation_id: int, *, stale: str | None = None) -> str:
+        return self._fixed
+
+    async def app_login(self) -> str:
+        return self._login or self.ACTIONS_LOGIN
+
+    async def installations(self) -> list[dict]:
+        return [{"id": 0}]
+
+    async def repo_installation(self, repo: str) -> int:
+        return 0
+
+
 class Installation:
     """Calls made as one installation of the App (its token, its write budget, its count)."""
 
@@ -669,6 +700,12 @@ class Installation:
     async def list_comments(self, repo: str, number: int, *, since: datetime | None = None) -> list[dict]:
         params = {"since": since.strftime("%Y-%m-%dT%H:%M:%SZ")} if since is not None else None
         return await self.paginate(f"/repos/{repo}/issues/{number}/comments", params=params)
+
+    async def list_repo_comments(self, repo: str, *, since: datetime | None = None) -> list[dict]:
+        params = {"sort": "created", "direction": "asc"}
+        if since is not None:
+            params["since"] = since.strftime("%Y-%m-%dT%H:%M:%SZ")
+        return await self.paginate(f"/repos/{repo}/issues/comments", params=params)
 
     async def get_issue(self, repo: str, number: int) -> dict:
         """The issue; a conditional request (an unchanged issue costs no rate limit)."""
@@ -797,13 +834,18 @@ class Installation:
 
     # ---- writing a branch and a pull request
 
-    async def create_blob(self, repo: str, content: str) -> str:
-        data = await self.request("POST", f"/repos/{repo}/git/blobs", data={"content": content, "encoding": "utf-8"})
-        return data["sha"]
+    async def create_blob(self, repo: str, content: str | bytes) -> str:
+        if isinstance(content, bytes):
+            data = {"content": base64.b64encode(content).decode(), "encoding": "base64"}
+        else:
+            data = {"content": content, "encoding": "utf-8"}
+        return (await self.request("POST", f"/repos/{repo}/git/blobs", data=data))["sha"]
 
-    async def create_tree(self, repo: str, *, base_tree: str, entries: list[dict]) -> str:
-        data = await self.request("POST", f"/repos/{repo}/git/trees", data={"base_tree": base_tree, "tree": entries})
-        return data["sha"]
+    async def create_tree(self, repo: str, *, base_tree: str | None, entries: list[dict]) -> str:
+        body: dict[str, Any] = {"tree": entries}
+        if base_tree is not None:
+            body["base_tree"] = base_tree
+        return (await self.request("POST", f"/repos/{repo}/git/trees", data=body))["sha"]
 
     async def create_commit(self, repo: str, *, message: str, tree: str, parents: list[str]) -> str:
         data = await self.request(
@@ -811,11 +853,20 @@ class Installation:
         )
         return data["sha"]
 
-    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool) -> None:
+    async def set_branch(self, repo: str, branch: str, sha: str, *, create: bool, force: bool = True) -> None:
         if create:
             await self.request("POST", f"/repos/{repo}/git/refs", data={"ref": f"refs/heads/{branch}", "sha": sha})
         else:
-            await self.request("PATCH", f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": sha, "force": True})
+            await self.request("PATCH", f"/repos/{repo}/git/refs/heads/{quote(branch)}", data={"sha": sha, "force": force})
+
+    async def run_status(self, repo: str, run_id: int) -> str | None:
+        try:
+            run = await self.request("GET", f"/repos/{repo}/actions/runs/{run_id}")
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return run.get("status")
 
     async def open_pulls(self, repo: str, *, head: str) -> list[dict]:
         return await self.paginate(f"/repos/{repo}/pulls", params={"state": "open", "head": head})

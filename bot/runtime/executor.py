@@ -266,6 +266,33 @@ class Executor:
             outcomes = [] if self.leases.lost(item.token) else [await self._execute_one(item)]
         await self.store.finish_actions(outcomes)
 
+    async def perform_all(self, items: list[OutboxItem]) -> None:
+        """Perform items in order as one batch (`bot action`): the replies to one issue merged into
+        as few comments as fit, as the lanes merge them under load; then record every outcome."""
+        replies: dict[tuple[str, int], list[OutboxItem]] = {}
+        others: list[OutboxItem] = []
+        for item in items:
+            if isinstance(item.action, Reply):
+                replies.setdefault((item.action.repo, item.action.number), []).append(item)
+            else:
+                others.append(item)
+        tokens = {i.token for i in items}
+        for t in tokens:
+            self.leases.hold(t)
+        outcomes: list[Outcome] = []
+        try:
+            for batch in replies.values():
+                outcomes += await self._replies(batch)
+            for item in others:
+                if not self.leases.lost(item.token):
+                    outcomes.append(await self._execute_one(item))
+        finally:
+            try:
+                await self.store.finish_actions(outcomes)
+            finally:
+                for t in tokens:
+                    self.leases.release(t)
+
     async def execute(self, items: list[OutboxItem]) -> None:
         """Perform actions in order, then record their outcomes together."""
         tokens = {i.token for i in items}

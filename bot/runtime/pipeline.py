@@ -121,6 +121,9 @@ class Pipeline:
         self._running = False
         self._backlog = 0  # deliveries intake left in the inbox for the dispatcher (0: none waits)
         self._parsed: dict[str, dict] = {}  # their payloads, parsed by intake (the oldest PARSED_KEEP)
+        # `bot action` decides first and performs later (once its decisions are saved on GitHub):
+        # a list here collects the outbox items instead of performing them.
+        self.deferred: list[OutboxItem] | None = None
         self._languages: dict[str, Lang] = {}  # repository -> its campaign's language ...
         self._languages_of: object = None  # ... for this snapshot of the campaigns
 
@@ -400,6 +403,8 @@ class Pipeline:
         if items:
             if self._running:
                 self.executor.submit(items)  # performed by the executor stage; deciding goes on
+            elif self.deferred is not None:
+                self.deferred += items  # `bot action`: performed once the decisions are saved
             else:
                 await self.executor.execute(items)  # tools (replay, sync) and tests without the stages
         return Handled("done", slug, decision)
@@ -422,6 +427,14 @@ class Pipeline:
     # ---- entry points for tools and tests --------------------------------------------------------
     async def flush_board(self, slug: str) -> bool:
         return await self.board.flush(slug)
+
+    async def flush_boards(self) -> int:
+        """Write now every board a change left dirty (tools, and `bot action` at the end of a run).
+        Returns how many trackers were edited."""
+        edited = 0
+        while slug := await self.store.take_dirty_board(0.0):
+            edited += await self.board.flush(slug)
+        return edited
 
     async def lapse_expired_claims(self) -> int:
         return await self.expiry.sweep_once()

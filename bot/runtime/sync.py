@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from typing import Any
 
 from bot.core.actions import Action, Decision, PutClaim, SetLabels, UpsertChecklist
 from bot.github.api import GitHubApi, InstallationApi
@@ -66,10 +67,16 @@ def quiet(decision: Decision, *, keep_review: bool) -> Decision:
 
 
 class Syncer:
-    def __init__(self, pipeline: Pipeline, *, out: Callable[[str], None] = print) -> None:
+    """`live`: the events are new (`bot action` reconciling what its runs have not seen yet), so their
+    decisions are kept whole: replies, labels and check runs too. `full`: every comment and pull
+    request is read, not only those changed since the last sync (the ledger skips what took effect)."""
+
+    def __init__(self, pipeline: Pipeline, *, out: Callable[[str], None] = print, live: bool = False, full: bool = False) -> None:
         self.pipeline = pipeline
         self.store = pipeline.store
         self.out = out
+        self.live = live
+        self.full = full
 
     @property
     def github(self) -> GitHubApi:
@@ -113,9 +120,12 @@ class Syncer:
             if task.issue:
                 repo, _, n = task.issue.partition("#")
                 issues.append((repo, int(n)))
+        if self.live:  # every comment of the campaign's repositories, PR discussions too: one read a repository
+            await self._repo_comments(inst, inst_id, rules, issues, events, marks, report)
+            issues = []
         for repo, number in issues:
             source = f"comments:{repo.lower()}#{number}"
-            mark = await self.store.sync_mark(slug, source)
+            mark = None if self.full else await self.store.sync_mark(slug, source)
             comments = await inst.list_comments(repo, number, since=mark)
             report.comments_read += len(comments)
             self.out(f"{slug}: {repo}#{number}: {len(comments)} comment(s)")
@@ -134,7 +144,7 @@ class Syncer:
         repos = list(camp.repos) + ([camp.rfc.repo] if camp.rfc and camp.rfc.repo else [])
         for repo in list({r.lower(): r for r in repos}.values()):
             source = f"pulls:{repo.lower()}"
-            mark = await self.store.sync_mark(slug, source)
+            mark = None if self.full else await self.store.sync_mark(slug, source)
             pulls = await self._changed_pulls(inst, repo, mark)
             report.prs_read += len(pulls)
             self.out(f"{slug}: {repo}: {len(pulls)} pull request(s) changed")
@@ -158,6 +168,47 @@ class Syncer:
         after = len((await self.store.state(slug)).claims)
         report.claims_recorded += max(0, after - before)
 
+    async def _repo_comments(
+        self,
+        inst: InstallationApi,
+        inst_id: int,
+        rules: CampaignRules,
+        issues: list[tuple[str, int]],
+        events: list[tuple[datetime, int, str, dict]],
+        marks: dict[str, datetime],
+        report: SyncReport,
+    ) -> None:
+        """The comments of the campaign's tracker, task issues and pull requests since the mark, read
+        repository by repository (live mode: what runs of `bot action` have not seen yet)."""
+        slug, camp = rules.slug, rules.campaign
+        repos = [r for r, _ in issues] + list(camp.repos) + ([camp.rfc.repo] if camp.rfc and camp.rfc.repo else [])
+        wanted = {(r.lower(), n) for r, n in issues}
+        for repo in list({r.lower(): r for r in repos}.values()):
+            source = f"repo-comments:{repo.lower()}"
+            mark = None if self.full else await self.store.sync_mark(slug, source)
+            comments = await inst.list_repo_comments(repo, since=mark)
+            for c in comments:
+                number = int(str(c.get("issue_url", "")).rsplit("/", 1)[-1] or 0)
+                on_pull = "/pull/" in str(c.get("html_url", ""))
+                if not on_pull and (repo.lower(), number) not in wanted:
+                    continue
+                report.comments_read += 1
+                issue: dict[str, Any] = {"number": number, "user": {"login": "unknown"}, "title": ""}
+                if on_pull:
+                    issue["pull_request"] = {"url": str(c.get("issue_url", "")).replace("/issues/", "/pulls/")}
+                payload = {
+                    "action": "created",
+                    "issue": issue,
+                    "comment": c,
+                    "repository": {"full_name": repo},
+                    "installation": {"id": inst_id},
+                    "sender": c.get("user") or {"login": "ghost"},
+                }
+                events.append((_ts(c.get("created_at")), 0, "issue_comment", payload))
+            if comments:
+                marks[source] = max([mark or _ts(None)] + [_ts(c.get("updated_at")) for c in comments])
+            self.out(f"{slug}: {repo}: {len(comments)} comment(s) since the last run")
+
     async def _changed_pulls(self, inst: InstallationApi, repo: str, mark: datetime | None) -> list[dict]:
         """Every PR (any state) updated at or after `mark`, newest first, page by page."""
         out: list[dict] = []
@@ -180,7 +231,7 @@ class Syncer:
             payload,
             at=when,
             edited_at=edited_at,
-            quiet=lambda decision: quiet(decision, keep_review=keep_review),
+            quiet=None if self.live else (lambda decision: quiet(decision, keep_review=keep_review)),
         )
         if handled.outcome == "ignored":
             return

@@ -6,6 +6,7 @@ PostgreSQL an advisory lock keeps two replicas starting together from migrating 
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from alembic import command
@@ -14,6 +15,9 @@ from sqlalchemy import text
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 LOCK_ID = 0x6861636B  # "hack"
+# Alembic's `op` and `context` are module-level proxies: two stores of one process (a test, a run of
+# `bot action` saving on another run's state) must not migrate at the same moment.
+_ALEMBIC = threading.Lock()
 
 
 def alembic_config() -> Config:
@@ -28,4 +32,5 @@ def upgrade_connection(sync_conn) -> None:
         sync_conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": LOCK_ID})
     cfg = alembic_config()
     cfg.attributes["connection"] = sync_conn
-    command.upgrade(cfg, "head")
+    with _ALEMBIC:
+        command.upgrade(cfg, "head")

@@ -915,6 +915,30 @@ class Store:
 
         return await self._read(txn)
 
+    # ---- bot action: a run's outcomes, copied onto a newer state another run saved meanwhile ----------
+    async def action_outcomes(self) -> dict:
+        """Which actions are no longer pending, and each campaign's last board written."""
+
+        def txn(conn: Connection) -> dict:
+            done = [r.id for r in conn.execute(select(outbox.c.id).where(outbox.c.status != ActionStatus.PENDING))]
+            boards = {r.slug: r.board_hash for r in conn.execute(select(campaigns.c.slug, campaigns.c.board_hash))}
+            return {"done": done, "boards": boards}
+
+        return await self._read(txn)
+
+    async def apply_action_outcomes(self, outcomes: dict) -> None:
+        """Record another store's `action_outcomes` here (the same actions, by id: one state descends from the other)."""
+
+        def txn(conn: Connection) -> None:
+            if outcomes["done"]:
+                done = update(outbox).where(outbox.c.id.in_(outcomes["done"]), outbox.c.status == ActionStatus.PENDING)
+                conn.execute(done.values(status=ActionStatus.DONE, lease_owner=None, lease_until=None))
+            for slug, digest in outcomes["boards"].items():
+                if digest:
+                    conn.execute(update(campaigns).where(campaigns.c.slug == slug).values(board_hash=digest, board_dirty=False))
+
+        await self._write(txn)
+
     # ---- campaign folders read from repositories -----------------------------------------------------
     async def put_rule_source(self, repo: str, installation_id: int, commit: str | None, problems: list[dict]) -> None:
         """What the last read of a repository's campaign folders found."""
@@ -1001,17 +1025,17 @@ class Store:
         return await self._read(lambda conn: conn.execute(q).scalar())
 
     # ---- outbox -----------------------------------------------------------------------------------
-    async def lease_actions(self, limit: int = 20) -> list[OutboxItem]:
-        """Take pending actions nobody holds (retries, and those of a worker that died) and count an attempt on each."""
+    async def lease_actions(self, limit: int = 20, *, held_too: bool = False) -> list[OutboxItem]:
+        """Take pending actions nobody holds (retries, and those of a worker that died) and count an
+        attempt on each. `held_too`: whoever held them is known to be gone (`bot action` inheriting
+        an earlier run's actions), so their leases do not matter."""
 
         def txn(conn: Connection) -> list[OutboxItem]:
             now = self.clock.now()
-            q = (
-                select(outbox.c.id)
-                .where(outbox.c.status == ActionStatus.PENDING, or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
-                .order_by(outbox.c.id)
-                .limit(limit)
-            )
+            free = outbox.c.status == ActionStatus.PENDING
+            if not held_too:
+                free = and_(free, or_(outbox.c.lease_until.is_(None), outbox.c.lease_until < now))
+            q = select(outbox.c.id).where(free).order_by(outbox.c.id).limit(limit)
             taken = list(conn.execute(self.db.skip_locked(q)).scalars())
             if not taken:
                 return []
