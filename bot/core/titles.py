@@ -180,7 +180,7 @@ def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...
                         "title_bare_number",
                         {
                             "found": text[(before.start() if before else word.start()) : items.end].strip(),
-                            "tasks": ", ".join(str(t) for t in items.tasks),
+                            "item": ", ".join(str(t) for t in items.tasks),
                             # the key, " No.", the list: `Hackathon-76 add` -> `Hackathon No.76 add`
                             "suggestion": fixed[: tail.end("tracks") + shift] + " No." + fixed[at:],
                         },
