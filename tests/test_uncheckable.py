@@ -219,3 +219,25 @@ def test_whatever_the_files_a_task_that_cannot_be_checked_is_never_ready(rules_d
                 assert not r.ready and check_conclusion(r) == Conclusion.ACTION_REQUIRED, (tid, files)
             elif check_conclusion(r) == Conclusion.SUCCESS:
                 assert r.ready and files
+
+
+def test_an_rfc_pr_where_no_rfc_directory_is_known_is_not_checked_either():
+    """An RFC PR is checked by where its document lands; with no RFC directory set anywhere the bot
+    verified nothing, so the PR is not `ready` (it says so)."""
+    from bot.core.review import render_checklist
+    from bot.rules.models import Target, Task, TaskRfc
+    from tests.conftest import make_rules
+
+    task = Task(
+        id=9,
+        title="Design",
+        targets=[Target(repo="org/Paddle", paths=["x/**"])],
+        rfc=TaskRfc(required=True, repo="org/community"),
+    )
+    rules = make_rules(tasks={9: task}, rfc=None)
+    assert task.rfc_location(rules.campaign)[1] is None
+    pr = PullRequest("h9", "org/community", 3, "ann", "t", (9,), "rfc", "open", "u")
+    r = review_pr(rules, pr, [ChangedFile("docs/design.md", "added")], "", CampaignState())
+    assert not r.ready and check_conclusion(r) == Conclusion.ACTION_REQUIRED
+    assert [i.code for i in r.items if i.params.get("task") == 9][-1] == "unchecked"
+    assert "no RFC directory" in render_checklist(r, rules, "en")
