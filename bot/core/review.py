@@ -470,7 +470,7 @@ def check_conclusion(review: Review) -> Conclusion:
     """The check run's conclusion for a review (see the module docstring): it reflects the credited part."""
     if review.pr.revert:
         return Conclusion.NEUTRAL
-    counted, some_uncredited, none_credited = _counted(review)
+    counted, _, none_credited = _counted(review)
     if none_credited and any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
         return Conclusion.NEUTRAL
     if any(i.status == CheckStatus.FAIL for i in counted):
