@@ -222,8 +222,8 @@ def test_task_without_targets_or_tests_is_not_checked_and_never_ready():
     assert not [i for i in r.items if i.code in ("targets", "tests")]
     assert not r.ready and "ready" not in r.labels
     en, zh = render_checklist(r, RULES, "en"), render_checklist(r, RULES, "zh")
-    assert "neither target paths nor required tests" in en and "by hand" in en and "All checks pass" not in en
-    assert "人工检查" in zh and "全部检查通过" not in zh
+    assert "no target paths, no required tests, no RFC" in en and "by hand" in en and "All checks pass" not in en
+    assert "`anything.py`" in en and "人工检查" in zh and "全部检查通过" not in zh
 
 
 def test_task_without_targets_but_with_tests_skips_only_the_target_check():
@@ -320,8 +320,10 @@ def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
 
 
 def test_rfc_not_required_is_skipped():
+    task = RULES.tasks[3].model_copy(update={"targets": [Target(repo="PaddlePaddle/docs", paths=["docs/**"])]})
+    rules = RULES.model_copy(update={"tasks": {**RULES.tasks, 3: task}})
     r = review_pr(
-        RULES,
+        rules,
         pr((3,), repo="PaddlePaddle/docs"),
         [ChangedFile("docs/a.md", "added")],
         "",
@@ -451,6 +453,7 @@ def test_every_item_kind_renders_in_both_languages(lang):
         review_pr(rules, pr(kind="rfc", repo="x/y"), [], "", CampaignState()),
         review_pr(rules, pr(revert=True), [], "", CampaignState()),
         review_pr(rules, dataclasses.replace(pr(), withdrawn_by="boss"), GOOD_FILES, "", good_state()),
+        review_pr(rules, pr((4,)), GOOD_FILES, "", CampaignState()),  # checkable through its RFC alone
     ]
     policy = rules.campaign.claim_policy.model_copy(update={"max_claims_per_user": 1})
     limited = rules.model_copy(update={"campaign": rules.campaign.model_copy(update={"claim_policy": policy})})

@@ -12,21 +12,29 @@ Checks, per task named in the title (ids unknown to the campaign give one `unkno
   (`rules.max_claimants(task)`) -> warn naming them, label `needs_claim`; else the task has
   room -> warn (`reason="implicit"`): **a PR on a free task counts as a claim** — decide.py
   records an implicit claim for the author, and the checklist says so.
-- code PR only: `targets` (changed files of the PR's repo outside every target: none inside ->
-  fail + `outside_targets`, some outside -> warn, all inside -> pass, no targets -> skip; a
-  renamed file counts as inside only when both its old and new paths are; the task's required
-  test files count as inside), `tests` (an added,
+- code PR on a task that is `Task.checkable` (target paths, required tests or the RFC): `targets`
+  (changed files of the PR's repo outside every target: none inside -> fail + `outside_targets`,
+  some outside -> warn, all inside -> pass, no targets -> skip; a renamed file counts as inside only
+  when both its old and new paths are; the task's required test files count as inside; targets that
+  name only repositories check only the repository: `repo_only`), `tests` (an added,
   modified, renamed, copied or changed file matching the task's test globs -> pass, else fail +
   `needs_tests`; no globs -> skip), `rfc` (required: the author's merged RFC PR for the task ->
   pass; a link in the body into the RFC repo (`/pull/N`, or `/blob|tree/...` under the RFC
   directory) -> pass, unless it names an RFC PR the bot knows is still open -> warn; the
   author's open RFC PR -> warn "under review"; else fail + `needs_rfc`; not required -> skip).
+  A task checkable through its RFC alone (no paths, no tests): its code PR is `ready` when the
+  RFC check finds nothing to fix (the RFC is what the bot verified), and its `targets` line says
+  that only the repository was checked, not which files changed.
+- code PR on a task that is not `Task.checkable` (its rules name only repositories, or nothing):
+  the repository is checked when one is named (`targets` with `repo_only`: a PR elsewhere fails
+  with `wrong_repo`), then one `unchecked` warn saying what a maintainer must look at (the changed
+  files against the task's acceptance): the bot verified nothing else, so the PR is never `ready`
+  and its check run is `action_required`.
 - RFC PR only: `rfc_file` (an added/modified/renamed file under the task's RFC directory, in
-  the RFC repo -> pass, else fail; no RFC directory known -> skip).
-- A code PR on a task with neither targets nor tests gets one `unchecked` warn instead of the
-  two skips: the bot could not check its files, so it is never `ready` (a maintainer checks it).
+  the RFC repo -> pass, else fail; no RFC directory known -> one `unchecked` warn instead, as
+  nothing could be verified).
 - A code PR in a repository none of the task's targets names fails `targets` with
-  `wrong_repo` set, so the checklist says where the work should go.
+  `wrong_repo` set, so the checklist says where the work should go (the repositories, no globs).
 - `title`: one warn per title hint.
 - A revert PR gets a single `revert` item (reverts are never credited) and only the campaign label.
 - A PR a maintainer marked invalid (`labels.invalid` or `spam`: `PullRequest.withdrawn_by`) gets an
@@ -36,9 +44,12 @@ Labels: the campaign label always; `ready` when no item failed, nothing was left
 the PR does not carry `needs_claim` (a PR on a task someone else holds is not ready however good
 it is); never on a revert.
 
-The check run (`check_conclusion`): `neutral` when the PR is not credited (a revert, a PR marked
-invalid, or a task someone else holds), else `failure` when an item failed, else `action_required` when a
-maintainer must decide (an unchecked task), else `success` (the PR is `ready`).
+The check run (`check_conclusion`) reflects the part of the PR that is credited: a task someone
+else holds, or one over the author's per-person limit, is not credited, and its items do not
+count. `neutral` when nothing is credited (a revert, a PR marked invalid, or every task someone
+else's), else `failure` when an item of the credited part failed, else `success` when the PR is
+`ready`, else `action_required` (a maintainer must look: a task the bot could not check, or the
+uncredited tasks of a partly credited PR, or a PR over the limit).
 """
 
 from __future__ import annotations
@@ -206,8 +217,16 @@ def target_list(task: Task) -> list[str]:
         if t.paths:
             out.extend(f"{t.repo}: {p}" for p in t.paths)
         else:
-            out.append(f"{t.repo}: **")
+            out.append(t.repo)  # the whole repository: no glob to show
     return out
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """Names in order, each once (case-insensitively)."""
+    out: dict[str, str] = {}
+    for n in names:
+        out.setdefault(n.lower(), n)
+    return list(out.values())
 
 
 def _inside(task: Task, repo: str, path: str) -> bool:
@@ -220,6 +239,15 @@ def _inside(task: Task, repo: str, path: str) -> bool:
 def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
     if not task.targets:
         return CheckItem(CheckCode.TARGETS, CheckStatus.SKIP, {"task": task.id}), None
+    repos = _distinct(task.target_repos())
+    if pr.repo.lower() not in {r.lower() for r in repos}:
+        params: dict[str, Any] = {"task": task.id, "inside": 0, "outside": [], "more": 0, "targets": target_list(task)}
+        return CheckItem(
+            CheckCode.TARGETS, CheckStatus.FAIL, {**params, "wrong_repo": pr.repo}
+        ), rules.campaign.labels.outside_targets
+    if not any(t.paths for t in task.targets):
+        # the task names repositories only: where the PR is was checked, not what it changes
+        return CheckItem(CheckCode.TARGETS, CheckStatus.PASS, {"task": task.id, "repo_only": True, "repos": repos}), None
     inside, outside = 0, []
     for f in files:
         ok = _inside(task, pr.repo, f.filename)
@@ -230,14 +258,35 @@ def _check_targets(rules: CampaignRules, task: Task, pr: PullRequest, files: lis
         else:
             outside.append(f.filename)
     shown, more = _cut(outside)
-    params: dict[str, Any] = {"task": task.id, "inside": inside, "outside": shown, "more": more, "targets": target_list(task)}
+    params = {"task": task.id, "inside": inside, "outside": shown, "more": more, "targets": target_list(task)}
     if inside == 0:
-        if pr.repo.lower() not in {r.lower() for r in task.target_repos()}:
-            params["wrong_repo"] = pr.repo
         return CheckItem(CheckCode.TARGETS, CheckStatus.FAIL, params), rules.campaign.labels.outside_targets
     if outside:
         return CheckItem(CheckCode.TARGETS, CheckStatus.WARN, params), None
     return CheckItem(CheckCode.TARGETS, CheckStatus.PASS, params), None
+
+
+SHOW_ACCEPTANCE = 10  # acceptance criteria quoted in an `unchecked` item
+
+
+def _unchecked(task: Task, pr: PullRequest, files: list[ChangedFile]) -> CheckItem:
+    """What a maintainer must look at in a PR the bot could not check: the changed files (those of
+    the PR's repository) against what the task asks."""
+    names = [f.filename for f in files]
+    shown, more = _cut(names)
+    return CheckItem(
+        CheckCode.UNCHECKED,
+        CheckStatus.WARN,
+        {
+            "task": task.id,
+            "kind": PrKind(pr.kind).value,
+            "repos": _distinct(task.target_repos()),
+            "files": shown,
+            "more": more,
+            "count": len(names),
+            "acceptance": list(task.acceptance[:SHOW_ACCEPTANCE]),
+        },
+    )
 
 
 def _check_tests(rules: CampaignRules, task: Task, files: list[ChangedFile]) -> tuple[CheckItem, str | None]:
@@ -353,15 +402,18 @@ def review_pr(
         seen.add(tid)
         task = rules.tasks[tid]
         checks: list[tuple[CheckItem, str | None]] = [_check_claim(rules, task, pr, state, over_limit or {})]
-        if pr.kind == PrKind.CODE and not task.targets and not task.tests:
-            checks.append((CheckItem(CheckCode.UNCHECKED, CheckStatus.WARN, {"task": task.id}), None))
-            checks.append(_check_rfc(rules, task, pr, body, state))
+        if pr.kind == PrKind.CODE and not task.checkable:
+            # rules that name only a repository (or nothing): the repository is all the bot can check
+            if task.targets:
+                checks.append(_check_targets(rules, task, pr, files))
+            checks.append((_unchecked(task, pr, files), None))
         elif pr.kind == PrKind.CODE:
             checks.append(_check_targets(rules, task, pr, files))
             checks.append(_check_tests(rules, task, files))
             checks.append(_check_rfc(rules, task, pr, body, state))
         else:
-            checks.append((_check_rfc_file(task, rules, pr, files), None))
+            rfc_file = _check_rfc_file(task, rules, pr, files)
+            checks.append((_unchecked(task, pr, files) if rfc_file.status == CheckStatus.SKIP else rfc_file, None))
         for item, label in checks:
             items.append(item)
             if label:
@@ -403,6 +455,7 @@ def render_checklist(review: Review, rules: CampaignRules, lang: Lang) -> str:
         general=general,
         tasks=tasks,
         hint_text=lambda item: hints[id(item)],
+        repos_of=lambda tid: _distinct(rules.tasks[tid].target_repos()) if tid in rules.tasks else [],
         ready=review.ready,
         over_limit=any(i.params.get("reason") == ClaimReason.USER_LIMIT for i in review.items),
         unchecked=any(i.code == CheckCode.UNCHECKED for i in review.items),
@@ -414,11 +467,26 @@ def render_checklist(review: Review, rules: CampaignRules, lang: Lang) -> str:
     return texts.fit(body.rstrip("\n") + "\n", lang)
 
 
+_UNCREDITED = (ClaimReason.HELD, ClaimReason.USER_LIMIT)
+
+
+def _counted(review: Review) -> tuple[list[CheckItem], bool, bool]:
+    """(the items of the credited part: the general ones and those of credited tasks, whether some
+    task is not credited, whether no task is)."""
+    uncredited = {i.params["task"] for i in review.items if i.code == CheckCode.CLAIM and i.params.get("reason") in _UNCREDITED}
+    named = {i.params["task"] for i in review.items if "task" in i.params}
+    counted = [i for i in review.items if i.params.get("task") not in uncredited]
+    return counted, bool(uncredited), bool(named) and named <= uncredited
+
+
 def check_conclusion(review: Review) -> Conclusion:
-    """The check run's conclusion for a review (see the module docstring)."""
-    if not review.pr.credits or any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
+    """The check run's conclusion for a review (see the module docstring): it reflects the credited part."""
+    if not review.pr.credits:  # a revert, or a PR a maintainer marked invalid
         return Conclusion.NEUTRAL
-    if any(i.status == CheckStatus.FAIL for i in review.items):
+    counted, _, none_credited = _counted(review)
+    if none_credited and any(i.params.get("reason") == ClaimReason.HELD for i in review.items):
+        return Conclusion.NEUTRAL
+    if any(i.status == CheckStatus.FAIL for i in counted):
         return Conclusion.FAILURE
     return Conclusion.SUCCESS if review.ready else Conclusion.ACTION_REQUIRED
 
@@ -426,12 +494,15 @@ def check_conclusion(review: Review) -> Conclusion:
 def render_check(review: Review, checklist: str, lang: Lang) -> tuple[Conclusion, str, str]:
     """(conclusion, title, summary) of the PR's check run; the summary is the checklist without its marker."""
     conclusion = check_conclusion(review)
+    counted, some_uncredited, _ = _counted(review)
     title = texts.render(
         lang,
         "check.j2",
         conclusion=conclusion.value,
-        fails=sum(i.status == CheckStatus.FAIL for i in review.items),
+        fails=sum(i.status == CheckStatus.FAIL for i in counted),
         invalid=review.pr.withdrawn_by is not None,
+        unchecked=any(i.code == CheckCode.UNCHECKED for i in counted),
+        uncredited=some_uncredited,
     ).strip()
     summary = checklist.removeprefix(CHECKLIST_MARKER).strip("\n") + "\n"
     if len(summary) > MAX_SUMMARY:

@@ -38,6 +38,14 @@ Result (`TitleRef`):
   edition was read first, so an edition is never offered back as a task), invalid numbers, and a
   free-text reference (`RFC for task 12 of the PaddlePaddle Hackathon 3`) with the title to write.
 
+Bare numbers (no "No." before them). A number right after the key that *cannot be an edition*
+(above `MAX_EDITION`, below 1000: not a year) is a task reference, with a hint showing the
+title with "No." (`title_bare_number`): `[Hackathon 312] add …`, `【Hackathon 9th 85】…`,
+`Hackathon 76 add …` and, later in a plain title, `upload hackathon 76` (not a range, and not a
+count: `hackathon 120 tasks`). It must come before any closing bracket (`【Hackathon 9th】 25 RFCs
+merged` is not one). A bare number that may be an edition (`【Hackathon 6】 update`) is never taken
+nor offered as a task; after an edition (`Hackathon 9th 3 …`) it gets the missing-"No." hint only.
+
 `key_matches(title_key, campaign_key)` compares keys case- and space-insensitively, ignores a
 "PaddlePaddle "/"Paddle " prefix and the track words after the edition, and compares editions by
 number ("9th" == "9" == "第九期"). An edition-less key on either side matches any edition: a repo
@@ -54,17 +62,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from bot.core.commands import MAX_RANGE, _read_list
+from bot.core.commands import MAX_RANGE, _Items, _read_list
 from bot.core.messages import Message
 from bot.core.texts import Lang
 
+MAX_EDITION = 20  # a bare number above this cannot be a campaign's edition (the 9th ran in 2025)
 _OPEN = "[【\\[［]"
 _CLOSE = "[】\\]］]"
 _WORD = r"[A-Za-z][A-Za-z-]*"
 _CN_NUM = "零〇一二两三四五六七八九十百"
 _HACK_WORD = re.compile(r"(?<![A-Za-z])[A-Za-z]{6,12}(?![A-Za-z])")
 _BEFORE = re.compile(r"(?P<open>" + _OPEN + r")? ?(?P<pp>(?:PaddlePaddle|Paddle) ?)?$", re.IGNORECASE)
-_EDITION_TEXT = r"(?:第 ?(?P<cn>\d{1,3}|[" + _CN_NUM + r"]{1,4}) ?期|(?P<edition>\d{1,3})(?:st|nd|rd|th)?(?![A-Za-z0-9]))"
+# an edition: 第N期, an ordinal (9th, 76th), or a bare number that can be one (up to MAX_EDITION: `Hackathon 6`)
+_EDITION_TEXT = (
+    r"(?:第 ?(?P<cn>\d{1,3}|[" + _CN_NUM + r"]{1,4}) ?期"
+    r"|(?P<edition>\d{1,3}(?=st|nd|rd|th)|0?[1-9](?![0-9])|1[0-9](?![0-9])|20(?![0-9]))(?:st|nd|rd|th)?(?![A-Za-z0-9]))"
+)
 _NO = r"(?:(?P<no>[Nn][Oo](?![A-Za-z]) ?[.．:：]? ?)(?=[#＃0-9０-９])|(?=[#＃]|[0-9０-９]+(?![0-9０-９A-Za-z])))"
 _TAIL = re.compile(
     r"(?: ?" + _EDITION_TEXT + r")?"
@@ -83,6 +96,13 @@ _FREE_TASK = re.compile(
 _REVERT = re.compile(r"^ *revert\b *[:：]? *", re.IGNORECASE)
 _PART = re.compile(r"(?:[-_–—] ?part ?\d*|[(（] ?part ?\d* ?[)）])(?![A-Za-z])", re.IGNORECASE)
 _SPACES = re.compile(r"\s+")
+_BARE_LIMIT = 1000  # from here on a bare number is a year or an id, not a task (`Hackathon 2024`)
+# a bare number followed by one of these counts something (`hackathon 120 tasks`): not a task reference
+_COUNTED = re.compile(
+    r" ?(?:(?:tasks?|issues?|days?|weeks?|people|persons|participants|teams?|prs?|pull requests?|rfcs)(?![A-Za-z])"
+    r"|个|项|人|天|名|道|周|位|支)",
+    re.IGNORECASE,
+)
 
 
 @lru_cache(maxsize=4096)
@@ -134,8 +154,9 @@ def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...
         if not bracketed and tail.group("close") and tail.group("tracks2"):
             continue  # "Hackathon 9th] Fundable No.3" without an opening bracket: not a form people use
         mid = not bracketed and not at_start
-        if mid and (tail.group("no") is None or tail.group("close")):
-            continue  # later in a plain title only "… Hackathon 7th No.12" counts
+        bare = tail.group("no") is None and text[tail.end() : tail.end() + 1] not in ("#", "＃")
+        if mid and (tail.group("close") or (tail.group("no") is None and not bare)):
+            continue  # later in a plain title only "… Hackathon 7th No.12" (or a bare task number) counts
         key_start = before.start("pp") if before is not None and before.group("pp") else word.start()
         key = text[key_start : tail.end("tracks")].strip()
         if tail.group("tracks2"):
@@ -146,13 +167,30 @@ def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...
             fixed = text[: word.start()] + "Hackathon" + text[word.end() :]
         shift = len(fixed) - len(text)
         edition = tail.group("edition") or tail.group("cn")
-        if tail.group("no") is None and text[tail.end() : tail.end() + 1] not in ("#", "＃"):
-            # "【Hackathon 9th 85】": a number with no "No." before it. Without an edition first the
-            # number may well be the edition ("【PaddlePaddle Hackathon 6】 合集.md"): no hint then.
-            if edition is None or mid or any(h.code == "title_missing_no" for h in hints):
-                continue  # (one such hint is enough; more would only repeat it)
+        if bare:
             items = _read_list(text, tail.end())
             at = tail.end() + shift
+            counted = _COUNTED.match(text, items.end) is not None  # "【Hackathon 9th】 25 RFCs merged"
+            if _bare_tasks(tail, items) and not counted and not (mid and _has_range(text, tail.end(), items.end)):
+                # "[Hackathon 312] add …": a number that cannot be an edition is the task
+                if typo:
+                    hints.append(Message("title_typo", {"found": word.group(0), "suggestion": fixed}))
+                hints.append(
+                    Message(
+                        "title_bare_number",
+                        {
+                            "found": text[(before.start() if before else word.start()) : items.end].strip(),
+                            "item": ", ".join(str(t) for t in items.tasks),
+                            # the key, " No.", the list: `Hackathon-76 add` -> `Hackathon No.76 add`
+                            "suggestion": fixed[: tail.end("tracks") + shift] + " No." + fixed[at:],
+                        },
+                    )
+                )
+                return key, items.tasks
+            # "【Hackathon 9th 3】": a number with no "No." before it. Without an edition first the
+            # number may well be the edition ("【PaddlePaddle Hackathon 6】 合集.md"): no hint then.
+            if edition is None or mid or counted or any(h.code == "title_missing_no" for h in hints):
+                continue  # (one such hint is enough; more would only repeat it)
             hints.append(
                 Message(
                     "title_missing_no",
@@ -172,6 +210,17 @@ def _hackathon_ref(text: str, hints: list[Message]) -> tuple[str, tuple[int, ...
             hints.append(Message("title_bad_task", {"item": err.params.get("item", ""), "max": MAX_RANGE}))
         return key, items.tasks
     return None
+
+
+def _bare_tasks(tail: re.Match[str], items: _Items) -> bool:
+    """Is the bare list after a key a task reference? Only numbers that cannot be editions, before
+    any closing bracket."""
+    return (
+        not tail.group("close")
+        and bool(items.tasks)
+        and not items.errors
+        and all(MAX_EDITION < t < _BARE_LIMIT for t in items.tasks)
+    )
 
 
 def _known_key_ref(text: str, keys: Iterable[str], hints: list[Message]) -> tuple[str, tuple[int, ...]] | None:

@@ -3,10 +3,11 @@
 Errors: anything the loader reports (schema, unknown keys, types, id/file name, duplicate ids),
 a directory holding no campaign, a campaign that cannot run (no tracker, no repos), two campaigns
 on one tracker (every comment would go to the first: the message says how to merge them), globs
-that can never match a repository path. Warnings: a task whose PRs cannot be checked (neither
-targets nor tests), a task target outside the campaign's repos, two campaigns sharing a key, a
-`reward` that is not a number (shown as written, it earns the default points), a `points:` entry
-naming a difficulty no task has.
+that can never match a repository path. Warnings: each task whose PRs cannot be checked (not
+`Task.checkable`: its rules name only repositories, or nothing; no target paths, tests or RFC),
+and one per campaign listing their ids; a task target outside the campaign's repos, two
+campaigns sharing a key, a `reward` that is not a number (shown as written, it earns the default
+points), a `points:` entry naming a difficulty no task has.
 Pure over the loaded tree.
 """
 
@@ -18,7 +19,20 @@ from wcmatch import glob as wglob
 
 from bot.core.standing import format_points, read_reward, task_points
 from bot.rules.loader import Loaded, Problem, line_of, read_rules
-from bot.rules.models import GLOB_FLAGS
+from bot.rules.models import GLOB_FLAGS, Task
+
+SHOW_IDS = 50  # task ids listed in a campaign's summary warning ("… and N more" after)
+
+
+def unchecked_reason(t: Task) -> str:
+    """Why a task's PRs cannot be checked (for a task that is not `Task.checkable`)."""
+    repos = list(dict.fromkeys(tg.repo for tg in t.targets))
+    named = f"only the repositor{'y' if len(repos) == 1 else 'ies'} {', '.join(repos)}" if repos else "no repository"
+    return (
+        f"task {t.id} names {named}: no target paths, no tests, no RFC, so its PRs cannot be checked "
+        "(they get `action_required` and never `ready`); "
+        + ("add `paths` to its targets, or `tests`" if repos else "add `targets` (a repository and its paths), or `tests`")
+    )
 
 
 def glob_problem(pattern: str) -> str | None:
@@ -103,6 +117,20 @@ def lint(loaded: Loaded) -> list[Problem]:
                         "warning",
                     )
                 )
+        unchecked = sorted(tid for tid, t in cr.tasks.items() if not t.checkable)
+        if unchecked:
+            ids = ", ".join(str(i) for i in unchecked[:SHOW_IDS]) + (
+                f" and {len(unchecked) - SHOW_IDS} more" if len(unchecked) > SHOW_IDS else ""
+            )
+            problems.append(
+                Problem(
+                    str(cfile),
+                    line_of(cdoc, ("name",)),
+                    "tasks",
+                    f"{len(unchecked)} of {len(cr.tasks)} tasks cannot be checked (no target paths, tests or RFC): {ids}",
+                    "warning",
+                )
+            )
         for tid, t in cr.tasks.items():
             tfile = next(
                 (p for p in loaded.docs if p.parent == cr.dir and p.stem.isdigit() and int(p.stem) == tid),
@@ -120,16 +148,9 @@ def lint(loaded: Loaded) -> list[Problem]:
                         "warning",
                     )
                 )
-            if not t.targets and not t.tests:
-                problems.append(
-                    Problem(
-                        str(tfile),
-                        line_of(doc, ("id",)),
-                        "targets",
-                        "neither targets nor tests: this task's PRs cannot be checked",
-                        "warning",
-                    )
-                )
+            if not t.checkable:
+                at = ("targets",) if isinstance(doc, dict) and "targets" in doc else ("id",)
+                problems.append(Problem(str(tfile), line_of(doc, at), "targets", unchecked_reason(t), "warning"))
             for i, tg in enumerate(t.targets):
                 if repos and tg.repo.lower() not in repos:
                     problems.append(

@@ -176,9 +176,9 @@ def test_check_errors_on_a_campaign_that_cannot_run_and_warns_on_unchecked_tasks
     errors = sorted(p.field for p in probs if p.severity == "error")
     warnings = [p for p in probs if p.severity == "warning"]
     assert errors == ["repos", "tracker"]
-    assert [(Path(w.file).name, w.message) for w in warnings] == [
-        ("001.yml", "neither targets nor tests: this task's PRs cannot be checked")
-    ]
+    assert [(Path(w.file).name, w.field) for w in warnings] == [("campaign.yml", "tasks"), ("001.yml", "targets")]
+    assert all("cannot be checked" in w.message for w in warnings)
+    assert warnings[0].message.endswith(": 1") and warnings[1].message.startswith("task 1 names no repository")
 
 
 def test_check_errors_on_a_directory_without_campaigns(tmp_path, capsys):

@@ -185,3 +185,30 @@ def test_serving_reads_the_same_rules_as_the_linter_and_reports_problems_with_th
         assert not any(p.file.endswith("008.yml") for p in exc.problems), exc
     else:
         raise AssertionError("a duplicate key must be refused")
+
+
+def test_check_warns_for_each_task_that_cannot_be_checked_and_lists_their_ids(tmp_path):
+    """Issue 20 item 7: a task is checked through target paths, tests or its RFC; one that names
+    only a repository (or nothing) is warned about, with its id, and the campaign lists them all."""
+    only_repo = "id: {n}\ntitle: T\ntargets:\n  - repo: PaddlePaddle/Paddle\n    paths: []\n"
+    files = {
+        "c/campaign.yml": CAMPAIGN,
+        "c/007.yml": TASK,  # target paths
+        "c/008.yml": only_repo.format(n=8),
+        "c/009.yml": "id: 9\ntitle: Nothing\n",
+        "c/010.yml": only_repo.format(n=10) + "tests: [test/**]\n",  # tests
+        "c/011.yml": only_repo.format(n=11) + "rfc: {required: true}\n",  # the RFC
+    }
+    root = tree(tmp_path, files)
+    rules = load_rules(root).campaigns["c"]
+    unchecked = [t for t in sorted(rules.tasks) if not rules.tasks[t].checkable]
+    assert unchecked == [8, 9]
+    warnings = [p for p in check(root) if p.severity == "warning"]
+    per_task = {Path(p.file).name: p for p in warnings if p.field == "targets"}
+    assert sorted(per_task) == [f"{t:03d}.yml" for t in unchecked]
+    assert per_task["008.yml"].line == 3 and "only the repository PaddlePaddle/Paddle" in per_task["008.yml"].message
+    assert per_task["009.yml"].message.startswith("task 9 names no repository")
+    [summary] = [p for p in warnings if p.field == "tasks"]
+    assert summary.message.startswith(f"{len(unchecked)} of {len(rules.tasks)} tasks cannot be checked")
+    assert summary.message.endswith(": 8, 9")
+    assert not [p for p in check(root) if p.severity == "error"]

@@ -110,9 +110,55 @@ def negatives(r: random.Random):
         yield f"Hackathon {ordinal(ed)} 第{n}号任务 提交", "-", [], 0, 0, n
 
 
+TRACKS = ["Sprint", "Fundable Projects", "PPSCI", "CINN"]
+
+
+def issue20(r: random.Random):
+    """Issue 20's shapes and their kin (added later, from their own random stream so the rows above
+    stay as they were): a bare task number after the key (`[Hackathon 312] add …`, `upload
+    hackathon 76`), which is the task when it cannot be an edition (above 20, below 1000); numbers
+    that may be editions, years or counts, which are not; and more of the forms people write."""
+    for _ in range(6):
+        n, s, ed = r.randint(21, 330), r.choice(SUBJECTS), r.randint(4, 10)
+        o, key = ordinal(ed), f"Hackathon {ordinal(ed)}"
+        small = r.randint(1, 20)
+        # a bare number that cannot be an edition: the task
+        yield f"[Hackathon {n}] {s}", key, [n], 0, 0, n
+        yield f"【Hackathon {n}】{s}", key, [n], 0, 0, n
+        yield f"upload hackathon {n}", key, [n], 0, 0, n
+        yield f"Upload hackathon {n} rfc", key, [n], 0, 0, n
+        yield f"add hackathon {n} design doc", key, [n], 0, 0, n
+        yield f"【Hackathon {o} {n}】{s}", key, [n], 0, 0, n
+        yield f"Hackathon {n} {s}", key, [n], 0, 0, n
+        yield f"[PaddlePaddle Hackathon {n}] {s}", key, [n], 0, 0, n
+        yield f"hackathon-{n} {s}", key, [n], 0, 0, n
+        yield f"[Hackathon {n}] {s} -part", key, [n], 1, 0, n
+        # a bare number that may be an edition: never taken, never offered
+        yield f"[Hackathon {small}] {s}", "-", [], 0, 0, None
+        yield f"【PaddlePaddle Hackathon {small}】 {s}", "-", [], 0, 0, None
+        # after an edition, a small bare number: the hint offers it, nothing is credited
+        yield f"Hackathon {o} {small} {s}", "-", [], 0, 0, small
+        # counts, years and ranges are not tasks
+        yield f"update hackathon {n} tasks", "-", [], 0, 0, None
+        yield f"【Hackathon {o}】 {n} RFCs merged", "-", [], 0, 0, None
+        yield f"Hackathon {2019 + ed} summary", "-", [], 0, 0, None
+        yield f"Fix docs for Hackathon {o} {n}-{n + 5}", "-", [], 0, 0, None
+        # more of the forms people write
+        m = r.randint(1, 130)
+        yield f"【Hackathon {o} No.{m}】：{s}", key, [m], 0, 0, None
+        yield f"[Hackathon {o} No.{m}] [CINN] {s}", key, [m], 0, 0, None
+        yield f"【Hackathon {o} No.{m}】{s} (#{r.randint(50000, 70000)})", key, [m], 0, 0, None
+        yield f"【Hackathon {o} no.{m}】{s}", key, [m], 0, 0, None
+        yield f"Hackathon No.{m} {s}", key, [m], 0, 0, None
+        yield f"[Hackathon {o}] No.{m}: {s}", key, [m], 0, 0, None
+        t = r.choice(TRACKS)
+        yield f"【Hackathon {o} {t} No.{m}】{s}", f"{key} {t}", [m], 0, 0, None
+        yield f"【Paddle Hackathon {o} No.{m}】{s} - part 2", key, [m], 1, 0, None
+
+
 def main() -> None:
     r = random.Random(11)
-    rows = [(*p, None) for p in positives(r)] + list(negatives(r))
+    rows = [(*p, None) for p in positives(r)] + list(negatives(r)) + list(issue20(random.Random(20)))
     out = Path(__file__).with_name("corpus.tsv")
     with out.open("w", encoding="utf-8") as f:
         f.write("# title\tcampaign key\ttasks\tpart\trevert\thint task\n")
