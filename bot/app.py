@@ -14,6 +14,7 @@ import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import aiohttp
 from aiohttp import web
@@ -24,7 +25,8 @@ from bot.github.dryrun import DryRunGitHub
 from bot.github.gateway import Gateway
 from bot.github.redelivery import Redeliverer
 from bot.metrics import Metrics
-from bot.rules.loader import RulesError, load_rules
+from bot.rules.check import lint
+from bot.rules.loader import Loaded, RulesError, load_rules
 from bot.rules.models import Rules
 from bot.runtime.catalog import Catalog
 from bot.runtime.pipeline import Pipeline
@@ -69,12 +71,17 @@ def read_rules(settings: Settings) -> Rules:
             "one folder per campaign (see `bot rules import`), or leave it unset to serve campaigns from repositories only"
         )
     try:
-        return load_rules(settings.rules_dir)
+        rules = load_rules(settings.rules_dir)
     except RulesError as exc:
         first, more = exc.problems[0], len(exc.problems) - 1
         raise StartupError(
             f"{first}" + (f" (and {more} more problem(s): run `bot rules check {settings.rules_dir}`)" if more else "")
         ) from None
+    for p in lint(Loaded(rules, [], {})):  # what `bot rules check` rejects but loading allows: said, and served
+        if p.severity == "error":
+            slug = Path(p.file).parent.name
+            log.warning("campaign %s: %s (`bot rules check %s` rejects it)", slug, p, settings.rules_dir)
+    return rules
 
 
 async def open_store(settings: Settings, rules: Rules, *, clock: Clock = SYSTEM) -> Store:

@@ -408,3 +408,20 @@ def test_a_timestamp_is_stored_in_sqlite_exactly_as_sqlalchemy_writes_it(moment)
     except OverflowError:  # an aware moment that does not fit in UTC's year range: neither can store it
         return
     assert t.dialect_impl(dialect).bind_processor(dialect)(moment) == expected
+
+
+async def test_a_closed_campaign_stays_closed_when_its_state_is_read_back(store):
+    """A state read from the database (a restart, another replica) keeps the campaign closed."""
+    from datetime import UTC, datetime
+
+    from bot.core.actions import Decision, SetCampaignClosed
+    from bot.store import Store
+
+    at = datetime(2026, 3, 1, 12, tzinfo=UTC)
+    await store.commit("h9", lambda st: Decision(changes=[SetCampaignClosed(at)]))
+    restarted = Store(store.url)  # another process on the same database: nothing cached
+    try:
+        assert (await restarted.state("h9")).closed_at == at
+        assert (await restarted.current_state("h9")).closed_at == at
+    finally:
+        await restarted.close()

@@ -127,7 +127,10 @@ def make_state(claims, prs, closed, closed_at: datetime | None = None) -> Campai
     """A state in canonical order (claims by task, time, login; PRs by repo and number), so the
     same facts give the same state whether loaded from the store or computed in memory."""
     return CampaignState(
-        claims=tuple(sorted(claims, key=_claim_order)), prs=tuple(sorted(prs, key=_pr_order)), closed_tasks=frozenset(closed)
+        claims=tuple(sorted(claims, key=_claim_order)),
+        prs=tuple(sorted(prs, key=_pr_order)),
+        closed_tasks=frozenset(closed),
+        closed_at=closed_at,
     )
 
 

@@ -118,6 +118,7 @@ class Dashboard:
     tracker: str | None
     generated_at: datetime
     total: Counts
+    closed_at: datetime | None  # the campaign was closed (/close-campaign) then; None: open
     closed: int
     tracks: tuple[Track, ...]
     series: tuple[Day, ...]
@@ -292,6 +293,7 @@ def build_dashboard(
         tracker=campaign.tracker,
         generated_at=now,
         total=_counts(stats.total),
+        closed_at=state.closed_at,
         closed=stats.closed,
         tracks=tracks,
         series=replay(rules, state, history),
@@ -323,7 +325,13 @@ def to_json(d: Dashboard) -> dict:
         }
 
     return {
-        "campaign": {"slug": d.slug, "name": d.name, "language": d.language, "tracker": d.tracker},
+        "campaign": {
+            "slug": d.slug,
+            "name": d.name,
+            "language": d.language,
+            "tracker": d.tracker,
+            "closed_at": _iso(d.closed_at) if d.closed_at else None,
+        },
         "generated_at": _iso(d.generated_at),
         "total": counts(d.total) | {"closed": d.closed},
         "tracks": [{"name": t.name} | counts(t.counts) for t in d.tracks],

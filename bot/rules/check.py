@@ -179,6 +179,17 @@ def lint(loaded: Loaded) -> list[Problem]:
 
 def check(path: str | Path) -> list[Problem]:
     """Every problem (errors and warnings) of the rules tree at `path`."""
+    root = Path(path)
+    if (root / "campaign.yml").is_file():
+        parent = root.resolve().parent
+        return [
+            Problem(
+                str(root),
+                None,
+                "",
+                f"this is one campaign's folder: pass the folder that holds the campaign folders, `bot rules check {parent}`",
+            )
+        ]
     loaded = read_rules(path)
     problems = lint(loaded)
     if not loaded.rules.campaigns and not any(p.severity == "error" for p in problems):

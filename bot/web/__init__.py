@@ -99,8 +99,9 @@ async def index(request: web.Request) -> web.Response:
     rows = []
     for slug in sorted(rules.campaigns):
         r = rules.campaigns[slug]
-        t = board_stats(r, await store.current_state(slug)).total
-        rows.append((slug, r.campaign.name, Counts(t.tasks, t.claimed, t.submitted, t.completed)))
+        state = await store.current_state(slug)
+        t = board_stats(r, state).total
+        rows.append((slug, r.campaign.name, Counts(t.tasks, t.claimed, t.submitted, t.completed), state.closed_at is not None))
     langs = Counter(r.campaign.language for r in rules.campaigns.values())
     lang = max(sorted(langs), key=lambda k: langs[k]) if langs else "zh"
     return _html(render_index(rows, lang))

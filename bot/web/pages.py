@@ -148,5 +148,6 @@ def render_person(d: Dashboard, s: Standing, urls: dict[int, str | None]) -> str
     )
 
 
-def render_index(campaigns: list[tuple[str, str, Counts]], lang: Lang) -> str:
+def render_index(campaigns: list[tuple[str, str, Counts, bool]], lang: Lang) -> str:
+    """The list of campaigns: (slug, name, counts, closed) each."""
     return _env.get_template("web/index.html.j2").render(campaigns=campaigns, words=words(lang))
