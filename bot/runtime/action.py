@@ -138,11 +138,12 @@ class RunReport:
         )
 
 
-async def run(env: ActionEnv, settings: Settings) -> RunReport:
-    """One run: load the state, reconcile and decide, save, perform, save (see the module docstring)."""
+async def run(env: ActionEnv, settings: Settings, *, gateway_options: Mapping[str, Any] | None = None) -> RunReport:
+    """One run: load the state, reconcile and decide, save, perform, save (see the module docstring).
+    `gateway_options`: the gateway's `clock` and `sleep` (a benchmark's simulated time)."""
     rules = read_campaigns(env)
     async with aiohttp.ClientSession() as session:
-        real = TokenGateway(api_url=env.api_url, token=env.token, session=session, login=env.login)
+        real = TokenGateway(api_url=env.api_url, token=env.token, session=session, login=env.login, **(gateway_options or {}))
         github: GitHubApi = ReadThrough(real, login=env.login) if env.dry_run else real
         client = await real.installation(None)
         report = RunReport()
