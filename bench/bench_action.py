@@ -115,14 +115,18 @@ async def main(args: argparse.Namespace) -> None:
     board = gh.issue(REPO, 1)["body"]
     claim_runs = [r for r in per_run if r[0] == "issue_comment"]
     total = sum(r[1] for r in per_run)
-    print(f"{args.claims} claims, one run in {args.every} executes: {len(claim_runs)} claim runs + 1 schedule + 1 workflow_dispatch")
+    print(
+        f"{args.claims} claims, one run in {args.every} executes: {len(claim_runs)} claim runs + 1 schedule + 1 workflow_dispatch"
+    )
     print(
         f"  requests per claim run: mean {sum(r[1] for r in claim_runs) / len(claim_runs):.1f}, max {max(r[1] for r in claim_runs)}"
         f" (content-creating: mean {sum(r[2] for r in claim_runs) / len(claim_runs):.1f}, max {max(r[2] for r in claim_runs)})"
     )
     print(f"  requests per claim: {total / args.claims:.2f} ({total} in all runs, {gh.secondary_limited} refused by the limit)")
     print(f"  the schedule run after: {quiet_schedule[1]} requests, {quiet_schedule[2]} writes")
-    print(f"  a workflow_dispatch run after (reads everything, nothing new): {quiet_dispatch[1]} requests, {quiet_dispatch[2]} writes")
+    print(
+        f"  a workflow_dispatch run after (reads everything, nothing new): {quiet_dispatch[1]} requests, {quiet_dispatch[2]} writes"
+    )
     once = sum(1 for cid in ids if answered.get(cid) == 1)
     on_board = sum(1 for k in range(args.claims) if f"@u{k:03d}" in board)
     print(f"  answered exactly once: {once}/{args.claims}; on the board: {on_board}/{args.claims}; {wall:.1f} s of wall time")

@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -36,13 +37,33 @@ def task(n: int) -> str:
     return f"id: {n}\ntitle: Task {n}\ntargets:\n  - repo: {REPO}\n    paths: ['src/**']\ntests: ['tests/**']\n"
 
 
+class SimulatedTime:
+    """Epoch seconds shared by the fake's secondary limit and the bot's write pacing; they move when
+    the bot waits for its budget and between runs (a runner takes half a minute to start), so GitHub's
+    limits hold as over the simulated minutes while the test takes seconds."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)
+
+
 class Runs:
     """Runs of `bot action`, each in a fresh directory (a new runner), against one fake GitHub."""
+
+    START = 30.0  # simulated seconds between two runs
 
     def __init__(self, gh: FakeGitHub, tmp: Path, tasks: int = 50) -> None:
         self.gh, self.tmp, self.tasks = gh, tmp, tasks
         self.next_id = 1000
         self.per_run: list[int] = []
+        self.time = SimulatedTime()
+        gh.clock = self.time.clock
 
     def env(self, event: str, run_id: int) -> act.ActionEnv:
         base = self.tmp / f"run-{run_id}"
@@ -68,10 +89,12 @@ class Runs:
         self.gh.set_run(run_id, REPO, "in_progress")
         before = len(self.gh.requests)
         try:
-            report = await act.run(self.env(event, run_id), Settings(_env_file=None))
+            options = {"clock": self.time.clock, "sleep": self.time.sleep}
+            report = await act.run(self.env(event, run_id), Settings(_env_file=None), gateway_options=options)
         finally:
             self.gh.set_run(run_id, REPO, "completed", "success")
         self.per_run.append(len(self.gh.requests) - before)
+        self.time.now += self.START
         return report
 
 
