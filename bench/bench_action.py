@@ -28,26 +28,13 @@ if str(ROOT) not in sys.path:
 from bot.runtime import action as act
 from bot.settings import Settings
 from tests.fakegithub import FakeGitHub
+from tests.fakes import SimulatedTime
 
 REPO = "bench/camp"
 TOKEN = "ghs_bench_workflow_token"
 FOLDER = ".github/hackathon/bench"
 WRITES = ("POST", "PATCH", "PUT", "DELETE")
 MARKER = re.compile(r"<!-- hackathon-bot:reply:(\d+) -->")
-
-
-class SimulatedTime:
-    """Epoch seconds that move only when something sleeps or a run is started later."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 def workspace(base: Path, tasks: int) -> Path:

@@ -98,21 +98,7 @@ async def _fake_main() -> None:
 
 
 class FairFake(load.FakeProc):
-    async def start(self) -> FairFake:
-        import subprocess
-
-        self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--fake-github"],
-            stdout=subprocess.PIPE,
-            stderr=open(self.logdir / "fake.log", "ab"),
-            cwd=ROOT,
-            text=True,
-        )
-        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), 60)
-        if not line.startswith("READY "):
-            raise RuntimeError(f"fake GitHub did not start: {line!r}")
-        self.url = line.split()[1]
-        return self
+    script = __file__
 
     async def tracker_b(self) -> str:
         return (await self._get("/_bench/tracker_b"))["body"]

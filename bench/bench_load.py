@@ -185,6 +185,8 @@ async def _fake_main() -> None:
 class FakeProc:
     """The fake GitHub in a child process; control through /_bench routes."""
 
+    script = __file__  # started as `python <script> --fake-github`
+
     def __init__(self, session: aiohttp.ClientSession, logdir: Path):
         self.session = session
         self.logdir = logdir
@@ -193,7 +195,7 @@ class FakeProc:
 
     async def start(self) -> FakeProc:
         self.proc = subprocess.Popen(
-            [sys.executable, __file__, "--fake-github"],
+            [sys.executable, self.script, "--fake-github"],
             stdout=subprocess.PIPE,
             stderr=open(self.logdir / "fake.log", "ab"),
             cwd=ROOT,

@@ -61,7 +61,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from tests import payloads as shapes
-from tests.fakegit import GitData
+from tests.fakegit import GitData, Installation
 
 DOCS = "https://docs.github.com/rest"
 MAX_PR_FILES = 3000
@@ -954,31 +954,9 @@ class FakeGitHub(GitData):
         """GET /repos/{owner}/{repo}/installation (App JWT): the App's installation on the repository."""
         self._need_jwt(request)
         repo = self._repo(request)
-        owner = repo.full_name.split("/")[0]
         inst_id = self.installation_of_repo(repo.full_name)
-        return web.json_response(
-            {
-                "id": inst_id,
-                "account": shapes.user(owner, type="Organization", api=self.base_url),
-                "repository_selection": "all",
-                "access_tokens_url": f"{self.base_url}/app/installations/{self.installation_id}/access_tokens",
-                "repositories_url": f"{self.base_url}/installation/repositories",
-                "html_url": f"{shapes.WEB}/settings/installations/{self.installation_id}",
-                "app_id": self.app_id,
-                "app_slug": self.app_slug,
-                "target_id": shapes.stable_id("org", owner),
-                "target_type": "Organization",
-                "permissions": self._app_object()["permissions"],
-                "events": self._app_object()["events"],
-                "created_at": "2024-01-01T00:00:00Z",
-                "updated_at": "2024-01-01T00:00:00Z",
-                "single_file_name": None,
-                "has_multiple_single_files": False,
-                "single_file_paths": [],
-                "suspended_by": None,
-                "suspended_at": None,
-            }
-        )
+        inst = self.installations.get(inst_id) or Installation(inst_id, repo.full_name.split("/")[0])
+        return web.json_response(self._installation_object(inst))
 
     async def _create_comment(self, request: web.Request) -> web.Response:
         self._need_token(request)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -279,3 +280,19 @@ def _a_github_api() -> GitHubApi:
 def _an_installation_api() -> InstallationApi:
     """... and so do its installations."""
     return RecordingInstallation(RecordingGitHub(), 1)
+
+
+class SimulatedTime:
+    """Epoch seconds shared by the fake GitHub's secondary limit (`FakeGitHub.clock`) and the bot's
+    write pacing (the gateway's `clock` and `sleep`): they move only when the bot waits for its
+    budget or a test moves them, so GitHub's limits hold as over simulated minutes in seconds."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += max(0.0, seconds)
+        await asyncio.sleep(0)

@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from bot.runtime import action as act
 from bot.runtime.state_branch import BRANCH
 from bot.settings import Settings
 from tests.fakegithub import FakeGitHub
+from tests.fakes import SimulatedTime
 
 ROOT = Path(__file__).resolve().parents[1]
 REPO = "org/camp"
@@ -35,22 +35,6 @@ CAMPAIGN = (
 
 def task(n: int) -> str:
     return f"id: {n}\ntitle: Task {n}\ntargets:\n  - repo: {REPO}\n    paths: ['src/**']\ntests: ['tests/**']\n"
-
-
-class SimulatedTime:
-    """Epoch seconds shared by the fake's secondary limit and the bot's write pacing; they move when
-    the bot waits for its budget and between runs (a runner takes half a minute to start), so GitHub's
-    limits hold as over the simulated minutes while the test takes seconds."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 class Runs:

@@ -357,15 +357,7 @@ class Catalog:
                 src.commit = head
                 return None
             self._reachable.setdefault(client.installation_id, set()).add(key)
-            verdict = judge(
-                repo,
-                client.installation_id,
-                head,
-                folder,
-                reachable=self._reachable[client.installation_id],
-                elsewhere=self._elsewhere(key),
-                where=self._where,
-            )
+            verdict = self._judge(client, repo, head, folder)
             said = await self._apply(src, folder, verdict, head)
             if self.store is not None and src.serving:
                 await self.store.register_campaigns(list(src.serving))
@@ -501,18 +493,9 @@ class Catalog:
         if not any(_in_rules(f.get("filename", "")) or _in_rules(f.get("previous_filename") or "") for f in files):
             return None
         folder = await self.read_folder(client, repo, head)
-        key = repo.lower()
         if client.installation_id not in self._reachable:
             self._reachable[client.installation_id] = {r["full_name"].lower() for r in await client.repositories()}
-        verdict = judge(
-            repo,
-            client.installation_id,
-            head,
-            folder,
-            reachable=self._reachable[client.installation_id],
-            elsewhere=self._elsewhere(key),
-            where=self._where,
-        )
+        verdict = self._judge(client, repo, head, folder)
         await self._check_run(client, repo, head, verdict.problems, what="this pull request")
         errors = sum(1 for p in verdict.problems if p.severity == "error")
         return f"{CHECK_NAME} on {head[:7]}: {errors} error(s), {len(verdict.problems) - errors} warning(s)"
@@ -544,6 +527,19 @@ class Catalog:
                 await client.annotate(repo, run["id"], title=title, summary=summary, annotations=notes[start : start + 50])
         except PermanentError as exc:  # no checks permission, or a commit GitHub does not know
             log.warning("%s on %s@%s not posted: %s", CHECK_NAME, repo, commit[:7], exc)
+
+    def _judge(self, client: InstallationApi, repo: str, commit: str, folder: Folder) -> Verdict:
+        """`judge` a folder read from `repo` against the installation's repositories and the campaigns served elsewhere."""
+        reachable = self._reachable[client.installation_id]
+        return judge(
+            repo,
+            client.installation_id,
+            commit,
+            folder,
+            reachable=reachable,
+            elsewhere=self._elsewhere(repo.lower()),
+            where=self._where,
+        )
 
     # ---- the snapshot ---------------------------------------------------------------------------------
     def _elsewhere(self, key: str) -> Rules:

@@ -269,41 +269,31 @@ class Executor:
     async def perform_all(self, items: list[OutboxItem]) -> None:
         """Perform items in order as one batch (`bot action`): the replies to one issue merged into
         as few comments as fit, as the lanes merge them under load; then record every outcome."""
-        replies: dict[tuple[str, int], list[OutboxItem]] = {}
-        others: list[OutboxItem] = []
-        for item in items:
-            if isinstance(item.action, Reply):
-                replies.setdefault((item.action.repo, item.action.number), []).append(item)
-            else:
-                others.append(item)
-        tokens = {i.token for i in items}
-        for t in tokens:
-            self.leases.hold(t)
-        outcomes: list[Outcome] = []
-        try:
-            for batch in replies.values():
-                outcomes += await self._replies(batch)
-            for item in others:
-                if not self.leases.lost(item.token):
-                    outcomes.append(await self._execute_one(item))
-        finally:
-            try:
-                await self.store.finish_actions(outcomes)
-            finally:
-                for t in tokens:
-                    self.leases.release(t)
+        await self.execute(items, merge=True)
 
-    async def execute(self, items: list[OutboxItem]) -> None:
-        """Perform actions in order, then record their outcomes together."""
+    async def execute(self, items: list[OutboxItem], *, merge: bool = False) -> None:
+        """Perform actions in order, then record their outcomes together. `merge`: the replies to
+        one issue go out merged (each issue's replies where its first one stood)."""
+        batches: list[list[OutboxItem]] = []
+        by_issue: dict[tuple[str, int], list[OutboxItem]] = {}
+        for item in items:
+            if merge and isinstance(item.action, Reply):
+                key = (item.action.repo, item.action.number)
+                if key not in by_issue:
+                    batches.append(by_issue.setdefault(key, []))
+                by_issue[key].append(item)
+            else:
+                batches.append([item])
         tokens = {i.token for i in items}
         for t in tokens:
             self.leases.hold(t)
         outcomes: list[Outcome] = []
         try:
-            for item in items:
-                if self.leases.lost(item.token):
-                    continue  # its lease ran out and someone else performs it
-                outcomes.append(await self._execute_one(item))
+            for batch in batches:
+                if isinstance(batch[0].action, Reply) and merge:
+                    outcomes += await self._replies(batch)
+                elif not self.leases.lost(batch[0].token):  # else its lease ran out and someone else performs it
+                    outcomes.append(await self._execute_one(batch[0]))
         finally:
             try:
                 await self.store.finish_actions(outcomes)

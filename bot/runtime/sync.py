@@ -59,6 +59,21 @@ def _ts(iso: str | None) -> datetime:
     return datetime.fromisoformat(iso or "1970-01-01T00:00:00Z")
 
 
+def comment_payload(repo: str, number: int, comment: dict, installation_id: int, *, on_pull: bool = False) -> dict:
+    """An `issue_comment` delivery of a comment read from the API (as GitHub would have sent it)."""
+    issue: dict[str, Any] = {"number": number, "user": {"login": "unknown"}, "title": ""}
+    if on_pull:
+        issue["pull_request"] = {"url": str(comment.get("issue_url", "")).replace("/issues/", "/pulls/")}
+    return {
+        "action": "created",
+        "issue": issue,
+        "comment": comment,
+        "repository": {"full_name": repo},
+        "installation": {"id": installation_id},
+        "sender": comment.get("user") or {"login": "ghost"},
+    }
+
+
 def quiet(decision: Decision, *, keep_review: bool) -> Decision:
     """A historical event's decision without what would post on GitHub: no replies, labels or
     assignments; an open PR keeps its checklist and labels (`keep_review`)."""
@@ -130,16 +145,7 @@ class Syncer:
             report.comments_read += len(comments)
             self.out(f"{slug}: {repo}#{number}: {len(comments)} comment(s)")
             for c in comments:
-                issue = {"number": number, "user": {"login": "unknown"}, "title": ""}
-                payload = {
-                    "action": "created",
-                    "issue": issue,
-                    "comment": c,
-                    "repository": {"full_name": repo},
-                    "installation": {"id": inst_id},
-                    "sender": c.get("user") or {"login": "ghost"},
-                }
-                events.append((_ts(c.get("created_at")), 0, "issue_comment", payload))
+                events.append((_ts(c.get("created_at")), 0, "issue_comment", comment_payload(repo, number, c, inst_id)))
                 marks[source] = max(marks.get(source, mark or _ts(None)), _ts(c.get("updated_at")))
         repos = list(camp.repos) + ([camp.rfc.repo] if camp.rfc and camp.rfc.repo else [])
         for repo in list({r.lower(): r for r in repos}.values()):
@@ -193,17 +199,7 @@ class Syncer:
                 if not on_pull and (repo.lower(), number) not in wanted:
                     continue
                 report.comments_read += 1
-                issue: dict[str, Any] = {"number": number, "user": {"login": "unknown"}, "title": ""}
-                if on_pull:
-                    issue["pull_request"] = {"url": str(c.get("issue_url", "")).replace("/issues/", "/pulls/")}
-                payload = {
-                    "action": "created",
-                    "issue": issue,
-                    "comment": c,
-                    "repository": {"full_name": repo},
-                    "installation": {"id": inst_id},
-                    "sender": c.get("user") or {"login": "ghost"},
-                }
+                payload = comment_payload(repo, number, c, inst_id, on_pull=on_pull)
                 events.append((_ts(c.get("created_at")), 0, "issue_comment", payload))
             if comments:
                 marks[source] = max([mark or _ts(None)] + [_ts(c.get("updated_at")) for c in comments])
