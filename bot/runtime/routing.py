@@ -25,16 +25,17 @@ from typing import Any, Protocol
 
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import Decision
-from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult, new_commands, parse_comment
+from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult
 from bot.core.decide import (
     CommentFacts,
+    CommentReading,
     PullFacts,
-    command_lines,
     decide_comment,
     decide_misplaced_pull,
     decide_pr_comment,
     decide_pull,
     decide_title_hint,
+    read_comment,
     with_implied_tasks,
 )
 from bot.core.ledger import Effect, comment_effect, pull_effect
@@ -133,15 +134,17 @@ class Router:
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
         self.budget = Budget()
 
-    async def _read_comment(self, facts: CommentFacts) -> ParseResult:
-        """`facts.read()` under the time budget (see `budget`)."""
-        texts = (facts.old_body, facts.body) if facts.old_body is not None else (facts.body,)
-        fn = new_commands if facts.old_body is not None else parse_comment
+    async def _read_comment(
+        self, e: ev.IssueCommentEvent, body: str, old: str | None, bot_login: str, *, lines_only: bool = False
+    ) -> CommentReading:
+        """`read_comment` under the time budget (see `timebox`): the only reading of a comment's
+        text, done before anything else is asked of the store or GitHub about it."""
+        texts = (body,) if old is None else (body, old)
         try:
-            return await self.budget.run(fn, *texts, bot_login=facts.bot_login)
+            return await self.budget.run(read_comment, *texts, bot_login=bot_login, lines_only=lines_only)
         except BudgetExceeded as exc:
-            log.warning("comment %s on %s#%s not read: %s", facts.comment_id, facts.repo, facts.number, exc)
-            return ParseResult(errors=[Message("too_long_to_read")])
+            log.warning("comment %s on %s#%s not read: %s", e.comment.id, e.repository.full_name, e.issue.number, exc)
+            return CommentReading(ParseResult(errors=[Message("too_long_to_read")]), (), "" if lines_only else body, None)
 
     async def _read_title(self, title: str, keys: list[str]) -> TitleRef:
         """`parse_title` under the time budget; a title that overruns names no task."""
@@ -197,12 +200,13 @@ class Router:
             task_issue=task,
             bot_login=login.removesuffix("[bot]"),
         )
-        parsed = await self._read_comment(facts)
+        reading = await self._read_comment(e, facts.body, old, facts.bot_login or "")
+        parsed = reading.parsed
         if task is not None:
-            parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,))
+            parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,), bare=reading.bare)
         # An edit is compared with the text the ledger applied, which may hold commands the
         # payload's diff does not: the permission is looked up for any maintainer command in it.
-        whole = await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None else parsed
+        whole = (await self._read_comment(e, e.comment.body, None, facts.bot_login or "")).parsed if old is not None else parsed
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         inst = e.installation.id if e.installation else None
 
@@ -216,33 +220,34 @@ class Router:
         """A comment on a pull request: its commands act on the PR's tasks (bare `/done`, `/claim`...),
         `/recheck` reviews the PR again. Ordinary discussion (no command) is ignored before any API call."""
         repo, number = e.repository.full_name, e.issue.number
+        if not self.rules.for_repo(repo):  # before reading a word of it
+            raise Ignored("repository outside every campaign")
         old = e.changes.body.from_ if e.action == "edited" and e.changes and e.changes.body else None
         if e.action == "edited" and old is None:
             raise Ignored("edited comment without its previous text")
         login = self._bot_login().removesuffix("[bot]")
         # Only slash-command and @-mention lines count in a PR's discussion.
-        old = command_lines(old) if old is not None else None
+        reading = await self._read_comment(e, e.comment.body, old, login, lines_only=True)
+        old = reading.old_body
         facts = CommentFacts(
             repo=repo,
             number=number,
             comment_id=e.comment.id,
             author=e.comment.user.login,
-            body=command_lines(e.comment.body),
+            body=reading.body,
             old_body=old,
             bot_login=login,
         )
-        parsed = facts.read()
-        probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False)
+        parsed = reading.parsed
+        probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False, bare=reading.bare)
         if not probe.commands and not probe.errors and not recheck:
             raise Ignored("PR comment without commands")
         inst = e.installation.id if e.installation else None
         slug = await self.store.pull_campaign(repo, number)
         raw: dict | None = None
         if slug is None or slug not in self.rules.campaigns:
-            if not self.rules.for_repo(repo):
-                raise Ignored("repository outside every campaign")
             raw = await self.facts.pull(repo, number, inst)
-            ref = parse_title(raw["title"], self._keys(repo)) if raw else None
+            ref = await self._read_title(raw["title"], self._keys(repo)) if raw else None
             chosen = choose_campaign(self.rules.for_repo(repo), ref) if ref and ref.tasks else None
             if chosen is None or ref is None:
                 raise Ignored("not a task PR")
@@ -255,14 +260,14 @@ class Router:
         if not tasks:
             raise Ignored("the PR names no task")
         author = raw["user"]["login"] if raw else (known.author if known else e.issue.user.login)
-        parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False)
+        parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False, bare=reading.bare)
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
         pull: PullFacts | None = None
         files: list[ChangedFile] = []
         if recheck or any(c.action in STATE_VERBS for c in parsed.commands):
             raw = raw or await self.facts.pull(repo, number, inst)
             if raw is not None:
-                pull = self._pull_facts(repo, raw)
+                pull = self._pull_facts(repo, raw, await self._read_title(raw["title"], self._keys(repo)))
                 files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
         return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
@@ -311,6 +316,8 @@ class Router:
         pr = e.pull_request
         repo = e.repository.full_name
         candidates = self.rules.for_repo(repo)
+        if not candidates and e.action not in ("opened", "reopened", "edited"):
+            raise Ignored("repository outside every campaign")  # before reading its title
         ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         inst = e.installation.id if e.installation else None
         facts = self._pull_facts(repo, pr, ref)
