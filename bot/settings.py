@@ -82,6 +82,11 @@ class Settings(BaseSettings):
         300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off"
     )
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
+    status_token: str | None = Field(
+        None,
+        min_length=16,
+        description="bearer token of the operator pages (/status, /metrics, /healthz's details); unset: those pages are off",
+    )
 
     @model_validator(mode="after")
     def _read_key_file(self) -> Settings:

@@ -29,6 +29,7 @@ from tests.conftest import fresh_store
 from tests.fakegithub import FakeGitHub
 
 SECRET = "it's a secret to everybody"
+STATUS_TOKEN = "operator-token-for-the-tests"  # the test's own session sends it (see `Harness.public`)
 TRACKER_BODY = "# Hackathon 9th tasks\n\nClaim with 【报名】：N below.\n"
 
 
@@ -150,10 +151,13 @@ class Harness:
             board_delay=self.board_delay,
             reply_gap=self.reply_gap,
             max_attempts=4,
+            status_token=STATUS_TOKEN,
             _env_file=None,
         )
         self.metrics = Metrics()
-        self.session = aiohttp.ClientSession()  # the test's own requests (webhooks, pages)
+        # the test's own requests (webhooks, pages), as the operator; `public` is anyone's
+        self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {STATUS_TOKEN}"})
+        self.public = aiohttp.ClientSession()
         self.gh_session = aiohttp.ClientSession(trace_configs=[self.metrics.trace_config()])  # the bot's, to GitHub
         self.gateway: GitHubApi = (
             DryRunGitHub()
@@ -188,6 +192,7 @@ class Harness:
         await self.pipeline.stop(grace=2)
         await self.runner.cleanup()
         await self.session.close()
+        await self.public.close()
         await self.gh_session.close()
         await self.bot.close()
         await self.gh.stop()

@@ -36,6 +36,8 @@ from tests.harness import split_replies
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 SECRET = "crash-test-secret"
+STATUS_TOKEN = "crash-test-operator-token"
+OPERATOR = {"Authorization": f"Bearer {STATUS_TOKEN}"}
 REPO, TRACKER = "org/Paddle", 100
 TRACKER_BODY = "# Hackathon 9th\n\nClaim with /claim N.\n"
 AFTER_BOARD = "\n## Notes\nWritten by the organiser below the board.\n"
@@ -82,6 +84,7 @@ class BotProcess:
             APP_ID=str(gh.app_id),
             PRIVATE_KEY=gh.private_key_pem,
             WEBHOOK_SECRET=SECRET,
+            STATUS_TOKEN=STATUS_TOKEN,
             GITHUB_API_URL=gh.base_url,
             DATABASE_URL=db_url,
             RULES_DIR=str(rules_dir),
@@ -127,7 +130,7 @@ class BotProcess:
                 await self.proc.wait()
 
     async def counts(self, session: aiohttp.ClientSession) -> dict:
-        async with session.get(self.url + "/healthz") as r:
+        async with session.get(self.url + "/healthz", headers=OPERATOR) as r:
             return (await r.json())["counts"]
 
 

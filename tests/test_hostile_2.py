@@ -87,3 +87,71 @@ async def test_1_liveness_during_a_hostile_pr_comment(bot):
     assert [c.user for c in state.claims_on(2)] == ["bob"]
     assert state.claim(3, "alice") is not None  # nothing was done for the hostile text
     assert not bot.bot_comments("elsewhere/tool", 3)
+
+
+# ---- 8. the operator pages are not public -------------------------------------------------------------
+async def test_8_status_is_private(bot):
+    """/status showed delivery ids, failed targets and error texts with internal URLs to anyone on
+    the webhook port. Now /status and /metrics answer only `Authorization: Bearer <STATUS_TOKEN>`
+    (and are off without one); /healthz tells anyone only ok or not; the dashboard no internals."""
+    bot.gh.fail_next("POST", r"/issues/100/comments$", 422, times=10)  # the reply fails for good
+    status, data = await bot.comment("【报名】：1", user="alice", delivery="delivery-secret-id")
+    assert status == 202
+    await bot.settle()
+    internal = bot.gh.base_url  # the failed reply's error names GitHub's (here: internal) URL
+    async with bot.session.get(bot.url + "/status") as resp:  # the operator sees everything
+        assert resp.status == 200
+        text = await resp.text()
+        assert "delivery-secret-id" in text and internal in text
+    for path in ("/status", "/metrics"):
+        for headers in ({}, {"Authorization": "Bearer wrong-token-of-16-chars"}, {"Authorization": "Basic x"}):
+            async with bot.public.get(bot.url + path, headers=headers) as resp:
+                assert resp.status == 401, (path, headers)
+                assert "delivery-secret-id" not in await resp.text()
+    async with bot.public.get(bot.url + "/healthz") as resp:
+        assert resp.status == 200 and await resp.json() == {"status": "ok"}
+    for page in ("/", "/campaigns/h9", "/campaigns/h9.json", "/campaigns/h9/report.csv"):
+        async with bot.public.get(bot.url + page) as resp:
+            assert resp.status == 200, page
+            text = await resp.text()
+            assert "delivery-secret-id" not in text and internal not in text and "422" not in text, page
+    bot.settings.status_token = None  # no token configured: the operator pages are off
+    for path in ("/status", "/metrics"):
+        async with bot.session.get(bot.url + path) as resp:
+            assert resp.status == 404
+
+
+# ---- 9. the dashboard's Content-Security-Policy is the templates' -----------------------------------------
+async def test_9_the_csp_is_independent_of_the_data(bot, monkeypatch):
+    """The policy hashed every inline script of the finished page, so a script that ever got into the
+    page unescaped was allowed too. Now it is fixed by the templates' own scripts."""
+    import base64
+    import hashlib
+
+    import bot.web as web_routes
+    from bot.web.pages import CAMPAIGN_PAGE, content_security_policy
+
+    async def policy_and_page() -> tuple[str, str]:
+        async with bot.public.get(bot.url + "/campaigns/h9") as resp:
+            assert resp.status == 200
+            return resp.headers["Content-Security-Policy"], await resp.text()
+
+    before, html = await policy_and_page()
+    script = html.split("<script>", 1)[1].split("</script>", 1)[0]
+    own = "'sha256-" + base64.b64encode(hashlib.sha256(script.encode()).digest()).decode() + "'"
+    assert before == content_security_policy(CAMPAIGN_PAGE) and f"script-src {own}" in before
+    for i, user in enumerate(["alice", "bob", "carol"]):
+        await bot.comment(f"【报名】：{i + 1}", user=user)
+    await bot.settle()
+    after, html2 = await policy_and_page()
+    assert html2 != html and after == before  # other data, the same policy
+    # An escaping bug that let a script into the page: its hash is not in the policy.
+    injected = "alert(document.cookie)"
+    real = web_routes.render_campaign
+    monkeypatch.setattr(
+        web_routes, "render_campaign", lambda d: real(d).replace("</main>", f"<script>{injected}</script></main>")
+    )
+    bugged, html3 = await policy_and_page()
+    assert f"<script>{injected}</script>" in html3
+    evil = "'sha256-" + base64.b64encode(hashlib.sha256(injected.encode()).digest()).decode() + "'"
+    assert bugged == before and evil not in bugged

@@ -8,8 +8,10 @@ stored in the inbox, deduplicated by X-GitHub-Delivery, and GitHub gets 202 at o
 
 from __future__ import annotations
 
+import hmac
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from gidgethub import ValidationFailure
@@ -27,6 +29,7 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/github/webhooks"
+OPERATOR_PATHS = frozenset({"/status", "/metrics"})  # deliveries, failures, budgets: STATUS_TOKEN only
 STORE = web.AppKey("store", Store)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 SETTINGS = web.AppKey("settings", Settings)
@@ -108,10 +111,40 @@ def subject_of(event: str, payload: dict) -> str | None:
     return None
 
 
+def operator(request: web.Request) -> bool | None:
+    """Whether the request carries the operator's token (`Authorization: Bearer <STATUS_TOKEN>`,
+    compared in constant time); None when no token is configured (the operator pages are off)."""
+    token = request.app[SETTINGS].status_token
+    if not token:
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@web.middleware
+async def operator_only(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The operator pages (`OPERATOR_PATHS`: delivery ids, failed targets, error texts, budgets)
+    answer only the operator: 404 when STATUS_TOKEN is unset, 401 without the token."""
+    if request.path in OPERATOR_PATHS:
+        allowed = operator(request)
+        if allowed is None:
+            return _error(404, "not found (operator pages are off: set STATUS_TOKEN)")
+        if not allowed:
+            resp = _error(401, "operator page: send Authorization: Bearer <STATUS_TOKEN>")
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="hackathon-bot"'
+            return resp
+    return await handler(request)
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the bot can keep what it acknowledges; 503 (with the reasons) when the database
-    cannot be written, its file is gone or replaced, or its disk is full. Warnings (a store that
-    looks lost: see `health.StateGuard`) are listed without failing the check."""
+    """200 when the bot can keep what it acknowledges; 503 when the database cannot be written,
+    its file is gone or replaced, or its disk is full. To anyone it says only that; to the
+    operator (STATUS_TOKEN) it lists the reasons, the warnings (a store that looks lost: see
+    `health.StateGuard`) and the delivery counts."""
+    if not operator(request):
+        return await _public_healthz(request)
     warnings = request.app[PIPELINE].warnings()
     try:
         problems = await request.app[HEALTH].problems()
@@ -122,6 +155,18 @@ async def healthz(request: web.Request) -> web.Response:
         log.error("healthz: %s", "; ".join(problems))
         return web.json_response({"status": "error", "problems": problems, "warnings": warnings}, status=503)
     return web.json_response({"status": "ok", "dry_run": request.app[SETTINGS].dry_run, "counts": counts, "warnings": warnings})
+
+
+async def _public_healthz(request: web.Request) -> web.Response:
+    """/healthz for anyone (a load balancer): the verdict, none of the details (paths, error texts)."""
+    try:
+        problems = await request.app[HEALTH].problems()
+    except Exception as exc:
+        problems = [f"the database cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"]
+    if problems:
+        log.error("healthz: %s", "; ".join(problems))
+        return web.json_response({"status": "error"}, status=503)
+    return web.json_response({"status": "ok"})
 
 
 async def status(request: web.Request) -> web.Response:
@@ -136,7 +181,7 @@ def _error(status: int, message: str) -> web.Response:
 
 
 def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metrics | None = None) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[operator_only])
     app[SETTINGS] = settings
     app[STORE] = store
     app[PIPELINE] = pipeline

@@ -27,7 +27,7 @@ from bot.core.model import CampaignState, StageEvent
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.rules.models import CampaignRules, Rules
 from bot.store import Store
-from bot.web.pages import content_security_policy, render_campaign, render_index
+from bot.web.pages import CAMPAIGN_PAGE, INDEX_PAGE, content_security_policy, render_campaign, render_index
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ async def index(request: web.Request) -> web.Response:
         rows.append((slug, r.campaign.name, Counts(t.tasks, t.claimed, t.submitted, t.completed)))
     langs = Counter(r.campaign.language for r in rules.campaigns.values())
     lang = max(sorted(langs), key=lambda k: langs[k]) if langs else "zh"
-    return _html(render_index(rows, lang))
+    return _html(render_index(rows, lang), INDEX_PAGE)
 
 
 async def campaign(request: web.Request) -> web.Response:
@@ -113,16 +113,17 @@ async def campaign(request: web.Request) -> web.Response:
         request.app[BUILT][slug] = (state, last, d)
     if as_json:
         return web.json_response(to_json(d))
-    return _html(render_campaign(d))
+    return _html(render_campaign(d), CAMPAIGN_PAGE)
 
 
-def _html(text: str) -> web.Response:
+def _html(text: str, template: str) -> web.Response:
+    """A page rendered from `template`; its Content-Security-Policy is that template's (fixed)."""
     return web.Response(
         text=text,
         content_type=HTML,
         charset="utf-8",
         headers={
-            "Content-Security-Policy": content_security_policy(text),
+            "Content-Security-Policy": content_security_policy(template),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         },
