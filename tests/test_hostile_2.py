@@ -155,3 +155,37 @@ async def test_9_the_csp_is_independent_of_the_data(bot, monkeypatch):
     assert f"<script>{injected}</script>" in html3
     evil = "'sha256-" + base64.b64encode(hashlib.sha256(injected.encode()).digest()).decode() + "'"
     assert bugged == before and evil not in bugged
+
+
+# ---- 5. bot sync dates an edited comment by its edit --------------------------------------------------
+async def test_5_an_edited_comment_is_adopted_from_its_edit_time(tmp_path):
+    """Adopting a history, a comment written 5 days ago and edited into a claim yesterday counted as
+    a claim from 5 days ago and took a one-place task from the person who claimed it 3 days ago."""
+    from datetime import UTC, datetime, timedelta
+
+    from bot.rules.models import Rules
+    from bot.runtime.sync import Syncer
+    from tests.conftest import make_rules
+
+    def iso(t: datetime) -> str:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    async with Harness(Rules(campaigns={"h9": make_rules()}), tmp_path) as h:  # task 3 takes one person
+        h.gh.add_comment(
+            "org/Paddle",
+            100,
+            "【报名】：3",
+            user="late",
+            created_at=iso(now - timedelta(days=5)),
+            updated_at=iso(now - timedelta(days=1)),
+        )
+        h.gh.add_comment("org/Paddle", 100, "【报名】：3", user="real", created_at=iso(now - timedelta(days=3)))
+        h.gh.add_comment("org/Paddle", 100, "【报名】：2", user="other", created_at=iso(now - timedelta(days=4)))
+        await Syncer(h.pipeline, out=lambda line: None).sync(["h9"])
+        await h.settle()
+        state = await h.store.state("h9")
+        assert [(c.user, c.claimed_at) for c in state.claims_on(3)] == [("real", now - timedelta(days=3))]
+        assert [(c.user, c.claimed_at) for c in state.claims_on(2)] == [("other", now - timedelta(days=4))]
+        assert state.claims_of("late") == []
+        assert h.bot_comments() == []  # adopting is quiet
