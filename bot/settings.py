@@ -68,7 +68,11 @@ class Settings(BaseSettings):
     # Tuning (not Probot names; documented in the README).
     workers: int = Field(96, ge=1, description="deliveries processed concurrently per process")
     board_delay: float = Field(2.0, ge=0, description="seconds a board edit waits so a burst gives one edit")
-    lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
+    lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="a delivery, action or board edit a dead process held is retaken after this (renewed every quarter of it)",
+    )
     max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
     max_writes_per_hour: int = Field(500, ge=1, description="content-creating GitHub requests per installation per hour")
     reply_gap: float = Field(
@@ -82,6 +86,12 @@ class Settings(BaseSettings):
         300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off"
     )
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
+    max_connections: int = Field(
+        512, ge=16, description="client connections open at once (fewer when the descriptor limit is low); more evict idle ones"
+    )
+    header_timeout: float = Field(
+        5.0, gt=0, description="seconds a connection has to send its request headers before it is closed"
+    )
     status_token: str | None = Field(
         None,
         min_length=16,

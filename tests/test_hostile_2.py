@@ -189,3 +189,113 @@ async def test_5_an_edited_comment_is_adopted_from_its_edit_time(tmp_path):
         assert [(c.user, c.claimed_at) for c in state.claims_on(2)] == [("other", now - timedelta(days=4))]
         assert state.claims_of("late") == []
         assert h.bot_comments() == []  # adopting is quiet
+
+
+# ---- 11. a dead replica's work is taken over in seconds -----------------------------------------------
+async def test_11_a_board_edit_taken_by_a_replica_that_died_is_redone(store, tmp_path):
+    """Taking a board edit clears the campaign's dirty flag; a replica killed before it wrote the
+    board left it so, and the board missed its changes until the next one. Now an edit whose lease
+    ran out is taken again (the two-replica kill itself: tests/test_replicas.py)."""
+    from datetime import timedelta
+
+    from bot.clock import FakeClock
+
+    await store.mark_board_dirty("h9")
+    assert await store.take_dirty_board(0.0) == "h9"  # ... and the replica dies here
+    assert await store.take_dirty_board(0.0) is None  # its lease still runs
+    later = FakeClock(store.clock.now() + store.lease + timedelta(seconds=1))  # its lease ran out
+    other = type(store)(store.url, clock=later)
+    try:
+        assert await other.take_dirty_board(0.0) == "h9"
+    finally:
+        await other.close()
+
+
+# ---- 3. idle connections never take the webhook port down ------------------------------------------------
+@pytest.mark.slow
+async def test_3_healthz_and_a_delivery_under_1100_idle_connections(tmp_path):
+    """Connections that never finish their headers were never closed: 1,100 of them from one
+    client (the common 1,024-descriptor limit) made /healthz and deliveries fail while held. Now
+    `bot serve` closes a connection that has not sent its headers within 5 s, caps open connections
+    below its descriptor limit (one more evicts the oldest idle one), and keeps answering."""
+    import resource
+    import sys
+
+    import aiohttp
+
+    from tests.fakegithub import FakeGitHub
+    from tests.test_crash import REPO, SECRET, TRACKER, TRACKER_BODY, BotProcess, db_for, post, write_rules
+
+    class LimitedBot(BotProcess):
+        async def start(self, session: aiohttp.ClientSession) -> None:
+            def limit() -> None:
+                resource.setrlimit(resource.RLIMIT_NOFILE, (1024, 1024))
+
+            with open(self.log, "ab") as out:
+                self.proc = await asyncio.create_subprocess_exec(
+                    sys.executable, "-m", "bot", "serve", env=self.env, cwd=self.workdir, stdout=out, stderr=out, preexec_fn=limit
+                )
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    async with session.get(self.url + "/healthz") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            raise AssertionError(self.log.read_text())
+
+    idle: list[asyncio.StreamWriter] = []
+
+    async def hold(port: int, n: int) -> int:
+        """Open connections until `n` are held, each sending nothing or half a request's headers."""
+        opened = 0
+        for w in [w for w in idle if w.is_closing() or w.transport.get_extra_info("socket") is None]:
+            idle.remove(w)
+        while len(idle) < n:
+            try:
+                _, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+            except (OSError, TimeoutError):
+                await asyncio.sleep(0.01)
+                continue
+            if len(idle) % 2:
+                w.write(b"POST /api/github/webhooks HTTP/1.1\r\nHost: bot\r\nX-Slow: ")
+            idle.append(w)
+            opened += 1
+        return opened
+
+    async with FakeGitHub() as gh:
+        gh.add_repo(REPO)
+        gh.add_issue(REPO, TRACKER, title="Hackathon 9th", body=TRACKER_BODY)
+        rules = write_rules(tmp_path)
+        url = await db_for("sqlite", tmp_path)
+        async with aiohttp.ClientSession() as session:
+            bot = LimitedBot("limited", gh, url, rules, tmp_path)
+            await bot.start(session)
+            try:
+                await hold(bot.port, 1100)
+                worst = 0.0
+                for i in range(12):  # ~6 s: long enough for the header timeout to fire too
+                    await hold(bot.port, 1100)  # the flood keeps its 1,100 connections open
+                    started = time.monotonic()
+                    async with session.get(bot.url + "/healthz", timeout=aiohttp.ClientTimeout(total=5)) as r:
+                        assert r.status == 200
+                    worst = max(worst, time.monotonic() - started)
+                    if i == 3:
+                        cid = gh.add_comment(REPO, TRACKER, "/claim 7", user="honest")["id"]
+                        p = payloads.issue_comment(
+                            "created", repo=REPO, issue_number=TRACKER, comment_id=cid, body="/claim 7", user="honest"
+                        )
+                        assert await post(session, bot.url, *payloads.delivery("issue_comment", p, SECRET, "honest-1")) == 202
+                    await asyncio.sleep(0.5)
+                assert worst < 1.0, f"/healthz took {worst:.2f} s under the flood"
+                deadline = time.monotonic() + 20
+                while not any("@honest" in c["body"] for c in gh.comments(REPO, TRACKER)[1:]) and time.monotonic() < deadline:
+                    await asyncio.sleep(0.1)
+                assert any(c["user"]["login"] == gh.bot_login and "@honest" in c["body"] for c in gh.comments(REPO, TRACKER))
+                assert bot.proc is not None and bot.proc.returncode is None
+            finally:
+                for w in idle:
+                    w.close()
+                await bot.stop()

@@ -1057,8 +1057,11 @@ class Store:
             q = (
                 select(campaigns.c.slug, campaigns.c.dirty_since)
                 .where(
-                    campaigns.c.board_dirty.is_(True),
-                    campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
+                    or_(
+                        and_(campaigns.c.board_dirty.is_(True), campaigns.c.dirty_since <= now - timedelta(seconds=older_than)),
+                        # an edit whose replica died after taking it (and clearing the flag): redo it
+                        campaigns.c.board_lease_owner.is_not(None),
+                    ),
                     or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now),
                 )
                 .order_by(campaigns.c.dirty_since)
