@@ -40,6 +40,7 @@ injected fault; `count` filters them.
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import hashlib
 import itertools
@@ -155,6 +156,7 @@ class _Repo:
     labels: dict[str, dict] = field(default_factory=dict)
     permissions: dict[str, str] = field(default_factory=dict)
     check_runs: list[dict] = field(default_factory=list)
+    files: dict[str, dict[str, str]] = field(default_factory=dict)  # ref -> path -> content (the contents API)
 
 
 class FakeGitHub:
@@ -301,6 +303,11 @@ class FakeGitHub:
         c = self._comments[comment_id]
         c.body, c.updated_at = body, updated_at or shapes.now_iso()
         return self._render_comment(c)
+
+    def add_file(self, repo: str, path: str, content: str = "", *, ref: str = "main") -> None:
+        """A file committed to a branch (GET /repos/{o}/{r}/contents/{path}?ref=... shows it)."""
+        self.add_repo(repo)
+        self._repos[repo].files.setdefault(ref, {})[path.strip("/")] = content
 
     def delete_comment(self, comment_id: int) -> None:
         """Someone deletes their comment (no delivery is sent)."""
@@ -788,6 +795,32 @@ class FakeGitHub:
         r.add_get(repo + "/pulls/{number:\\d+}/files", self._pull_files)
         r.add_get(repo + "/collaborators/{username}/permission", self._permission)
         r.add_post(repo + "/check-runs", self._create_check_run)
+        r.add_get(repo + "/contents/{path:.*}", self._contents)
+
+    async def _contents(self, request: web.Request) -> web.Response:
+        """A file's metadata and content, or a directory's entries (GitHub's contents API; the
+        default branch is `main`)."""
+        self._need_token(request)
+        repo = self._repo(request)
+        path = request.match_info["path"].strip("/")
+        tree = repo.files.get(request.query.get("ref", "main"), {})
+        if path in tree:
+            content = tree[path].encode()
+            return web.json_response(
+                {
+                    "type": "file",
+                    "name": path.rsplit("/", 1)[-1],
+                    "path": path,
+                    "size": len(content),
+                    "sha": hashlib.sha1(content).hexdigest(),
+                    "encoding": "base64",
+                    "content": base64.b64encode(content).decode(),
+                }
+            )
+        inside = sorted({p[len(path) + 1 :].split("/", 1)[0] for p in tree if p.startswith(path + "/") or not path})
+        if not inside:
+            return self._error(404, "Not Found")
+        return web.json_response([{"type": "file" if f"{path}/{n}".strip("/") in tree else "dir", "name": n} for n in inside])
 
     async def _get_app(self, request: web.Request) -> web.Response:
         self._need_jwt(request)

@@ -255,7 +255,9 @@ async def test_3_healthz_and_a_delivery_under_1100_idle_connections(tmp_path):
             idle.remove(w)
         while len(idle) < n:
             try:
-                _, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 2)
+                # from 127.0.0.2: the flood's 1,100+ ephemeral ports never collide with a port
+                # another test's `bot serve` is about to listen on (on 127.0.0.1)
+                _, w = await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port, local_addr=("127.0.0.2", 0)), 2)
             except (OSError, TimeoutError):
                 await asyncio.sleep(0.01)
                 continue
@@ -299,3 +301,54 @@ async def test_3_healthz_and_a_delivery_under_1100_idle_connections(tmp_path):
                 for w in idle:
                     w.close()
                 await bot.stop()
+
+
+# ---- 4. the RFC requirement cannot be faked ----------------------------------------------------------
+FUSE = ["paddle/phi/kernels/fusion/attn.cu", "test/legacy_test/test_fused_attention_op.py"]  # task 1: RFC required
+
+
+@pytest.mark.parametrize(
+    "body,found",
+    [
+        ("RFC: https://evil.example/org/community/pull/5", "not a link to this GitHub"),
+        ("Done.\n<!-- RFC: https://github.com/org/community/pull/5 -->", "not visible"),
+        ("RFC: https://github.com/org/community/pull/999", "no such pull request or file"),
+        ("RFC: https://github.com/org/community/tree/main/rfcs", "a directory, not a design document"),
+        ("RFC: https://github.com/org/community/pull/6", "nothing of it is under"),  # a PR of the repo, not an RFC
+    ],
+    ids=["other host", "html comment", "no such pr", "the rfc directory", "no document"],
+)
+async def test_4_fake_rfc_links_never_pass(bot, body, found):
+    """A link to an RFC pull request was accepted from any host, inside an HTML comment, to a PR
+    number that does not exist, or to the RFC directory itself: each turned `needs-rfc` into
+    `success` and `ready`. Now a link counts only as what GitHub shows it is."""
+    bot.gh.add_pull("org/community", 5, title="RFC: fused attention", user="alice", files=["rfcs/fused_attention.md"])
+    bot.gh.update_pull("org/community", 5, merged=True)
+    bot.gh.add_pull("org/community", 6, title="Fix a typo", user="alice", files=["README.md"])
+    await bot.comment("【报名】：1", user="alice")
+    await bot.pull_request("opened", 7, title="【Hackathon 9th No.1】fused attention", user="alice", files=FUSE, body=body)
+    await bot.settle()
+    labels = bot.gh.labels("org/Paddle", 7)
+    assert "needs-rfc" in labels and "ready" not in labels
+    [run] = bot.gh.check_runs("org/Paddle")
+    assert run["conclusion"] == "failure"
+    [checklist] = [c["body"] for c in bot.bot_comments("org/Paddle", 7)]
+    assert found in checklist  # says what the link was found to be instead
+    # the real thing, linked in the visible text, passes
+    await bot.pull_request("edited", 7, body=body + "\n\nThe RFC: https://github.com/org/community/pull/5")
+    await bot.settle()
+    labels = bot.gh.labels("org/Paddle", 7)
+    assert "needs-rfc" not in labels and "ready" in labels
+    assert bot.gh.check_runs("org/Paddle")[-1]["conclusion"] == "success"
+
+
+async def test_4_a_design_document_linked_as_a_file_passes_and_a_missing_one_does_not(bot):
+    bot.gh.add_file("org/community", "rfcs/fused_attention.md", "# Fused attention\n")
+    await bot.comment("【报名】：1", user="alice")
+    missing = "RFC: https://github.com/org/community/blob/main/rfcs/other.md"
+    await bot.pull_request("opened", 7, title="【Hackathon 9th No.1】fused attention", user="alice", files=FUSE, body=missing)
+    await bot.settle()
+    assert "needs-rfc" in bot.gh.labels("org/Paddle", 7)
+    await bot.pull_request("edited", 7, body="RFC: https://github.com/org/community/blob/main/rfcs/fused_attention.md")
+    await bot.settle()
+    assert "ready" in bot.gh.labels("org/Paddle", 7) and "needs-rfc" not in bot.gh.labels("org/Paddle", 7)

@@ -78,6 +78,7 @@ from bot.core.review import (
     CheckItem,
     CheckStatus,
     Review,
+    RfcEvidence,
     managed_labels,
     render_check,
     render_checklist,
@@ -128,6 +129,8 @@ class PullFacts:
     labels: tuple[str, ...]
     ref: TitleRef
     head_sha: str = ""  # the commit a check run hangs on ("" when unknown: no check run)
+    # per task needing a design document: what the description's links are on GitHub (read by the shell)
+    rfc: tuple[tuple[int, tuple[RfcEvidence, ...]], ...] = ()
 
 
 def lang_of(rules: CampaignRules) -> Lang:
@@ -509,6 +512,7 @@ def decide_pull(rules: CampaignRules, state: CampaignState, p: PullFacts, files:
         tuple(h.text(lang_of(rules)) for h in p.ref.hints),
         over_limit={t: limit or 0 for t in over},
         title_names=len(known) if limit and len(known) > limit else 0,
+        rfc=dict(p.rfc),
     )
     decision = Decision(changes=led.changes, board=BoardChange.moved_if(bool(led.changes)))
     checklist = render_checklist(review, rules, lang_of(rules))

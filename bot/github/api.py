@@ -75,6 +75,11 @@ class InstallationApi(Protocol):
         self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str
     ) -> dict: ...
 
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        """A file's (or directory's) metadata at `ref` (`{"type": "file" | "dir", ...}`), None when
+        there is none (an RFC link is checked against it)."""
+        ...
+
     def request_count(self) -> int:
         """HTTP requests made as this installation so far (retries included)."""
         ...

@@ -129,6 +129,9 @@ class DryRunInstallation:
     async def collaborator_permission(self, repo: str, user: str) -> str:
         return "none"
 
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        return None  # the dry-run GitHub knows no file
+
     async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> dict:
         data = {"name": name, "head_sha": head_sha, "status": "completed", "conclusion": conclusion}
         self._gh.write("POST", f"/repos/{repo}/check-runs", {**data, "output": {"title": title, "summary": summary}})

@@ -714,6 +714,19 @@ class Installation:
         role = data.get("role_name")
         return role if role in PERMISSIONS else data.get("permission", "none")
 
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        """A file's metadata (a directory's: `{"type": "dir"}`); None on 404. Conditional."""
+        url = f"/repos/{repo}/contents/{quote(path.strip('/'), safe='/')}"
+        try:
+            body, _ = await self._gateway._call(
+                "GET", url, auth=self._auth, owner=self, params={"ref": ref} if ref else None, conditional=True
+            )
+        except PermanentError as exc:
+            if exc.status == 404:
+                return None
+            raise
+        return body if isinstance(body, dict) else {"type": "dir"}
+
     async def create_check_run(self, repo: str, *, head_sha: str, name: str, conclusion: str, title: str, summary: str) -> dict:
         return await self.request(
             "POST",

@@ -34,7 +34,7 @@ from bot.rules.models import Rules
 from bot.runtime.board_flusher import BoardFlusher
 from bot.runtime.executor import Executor, retry_plan, short_error
 from bot.runtime.leases import Leases
-from bot.runtime.routing import Facts, GatewayFacts, Ignored, Router
+from bot.runtime.routing import Facts, GatewayFacts, Ignored, Router, web_hosts
 from bot.runtime.sweepers import ExpirySweeper
 from bot.settings import Settings
 from bot.store import Delivery, DeliveryStatus, LeaseLost, OutboxItem, Store, new_token
@@ -86,7 +86,14 @@ class Pipeline:
         self.bot_login = bot_login
         self.clock = clock
         self.leases = Leases(store, clock)
-        self.router = Router(rules, store, facts or GatewayFacts(github), bot_login=lambda: self.bot_login, clock=clock)
+        self.router = Router(
+            rules,
+            store,
+            facts or GatewayFacts(github),
+            bot_login=lambda: self.bot_login,
+            clock=clock,
+            hosts=web_hosts(settings.github_api_url),
+        )
         self.executor = Executor(
             store,
             github,

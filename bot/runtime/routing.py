@@ -22,6 +22,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import Decision
@@ -40,10 +41,10 @@ from bot.core.decide import (
 )
 from bot.core.ledger import Effect, comment_effect, pull_effect
 from bot.core.messages import Message
-from bot.core.review import ChangedFile
+from bot.core.review import ChangedFile, RfcEvidence, RfcLink, RfcVerdict, rfc_link_verdict, rfc_links, under_rfc_dir
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
-from bot.github.api import GitHubApi
+from bot.github.api import GitHubApi, PermanentError
 from bot.rules.models import CampaignRules, Rules
 from bot.runtime.timebox import Budget, BudgetExceeded
 from bot.store import Store
@@ -66,6 +67,9 @@ class Facts(Protocol):
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
         """admin / maintain / write / triage / read / none; None when it cannot be known (dry-run)."""
 
+    async def file(self, repo: str, path: str, ref: str | None, installation_id: int | None) -> dict | None:
+        """A file's metadata (`{"type": "file" | "dir"}`), None when there is none."""
+
 
 class GatewayFacts:
     """Facts read from GitHub (the dry-run GitHub knows no PR, no file and nobody's permission)."""
@@ -87,6 +91,20 @@ class GatewayFacts:
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
         inst = await self.github.installation(installation_id)
         return await inst.collaborator_permission(repo, user)
+
+    async def file(self, repo: str, path: str, ref: str | None, installation_id: int | None) -> dict | None:
+        inst = await self.github.installation(installation_id)
+        return await inst.get_file(repo, path, ref=ref)
+
+
+def web_hosts(api_url: str) -> tuple[str, ...]:
+    """The hosts whose links name this GitHub's pull requests and files: github.com, and the web
+    host of the API the bot talks to (`https://ghe.example/api/v3` -> ghe.example)."""
+    host = urlsplit(api_url).netloc.lower()
+    return tuple(dict.fromkeys(("github.com", "www.github.com", host.removeprefix("api."))))
+
+
+RFC_READS = 3  # links of a description read from GitHub at most, per task and event
 
 
 class Ignored(Exception):
@@ -125,7 +143,9 @@ class Router:
         *,
         bot_login: Callable[[], str],
         clock: Clock = SYSTEM,
+        hosts: tuple[str, ...] = ("github.com", "www.github.com"),
     ) -> None:
+        self.hosts = hosts  # hosts whose links are this GitHub's (see `web_hosts`)
         self.rules = rules
         self.store = store
         self.facts = facts
@@ -269,8 +289,68 @@ class Router:
             if raw is not None:
                 pull = self._pull_facts(repo, raw, await self._read_title(raw["title"], self._keys(repo)))
                 files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
+                pull = replace(pull, rfc=await self._rfc_evidence(rules, pull, inst))
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
         return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
+
+    async def _rfc_evidence(
+        self, rules: CampaignRules, p: PullFacts, inst: int | None
+    ) -> tuple[tuple[int, tuple[RfcEvidence, ...]], ...]:
+        """What the links of a PR's description are, for each of its tasks that needs a design
+        document: judged from the link where it tells (hidden, another host or repository, a
+        directory), else read from GitHub (the PR and its files, or the file), at most RFC_READS
+        per task. The description is read under the time budget."""
+        needs = []
+        for tid in dict.fromkeys(p.ref.tasks):
+            task = rules.tasks.get(tid)
+            if task is not None and task.rfc.required:
+                repo, path = task.rfc_location(rules.campaign)
+                if repo:
+                    needs.append((tid, repo, path))
+        if not needs or not p.body:
+            return ()
+        try:
+            links: tuple[RfcLink, ...] = await self.budget.run(rfc_links, p.body)
+        except BudgetExceeded as exc:
+            log.warning("description of %s#%s not read: %s", p.repo, p.number, exc)
+            return ()
+        out = []
+        for tid, repo, path in needs:
+            found, reads = [], 0
+            for link in links:
+                verdict = rfc_link_verdict(link, repo, path, self.hosts)
+                if verdict is None:
+                    if reads >= RFC_READS:
+                        continue
+                    reads += 1
+                    verdict = await self._read_rfc(link, path, inst)
+                found.append(RfcEvidence(link.url, verdict, link.number))
+            out.append((tid, tuple(found)))
+        return tuple(out)
+
+    async def _read_rfc(self, link: RfcLink, path: str | None, inst: int | None) -> RfcVerdict:
+        """What GitHub shows a link of the RFC repository to be (see `RfcVerdict`)."""
+        try:
+            if link.kind == "pull" and link.number is not None:
+                raw = await self.facts.pull(link.repo, link.number, inst)
+                if raw is None:
+                    return RfcVerdict.MISSING
+                pr = ev.PullRequest.model_validate(raw)
+                if pr.state == "closed" and not pr.is_merged:
+                    return RfcVerdict.CLOSED
+                files = await self.facts.pr_files(link.repo, link.number, inst)
+                written = ("added", "modified", "renamed", "copied", "changed")
+                if not any(f.status in written and under_rfc_dir(f.filename, path) for f in files):
+                    return RfcVerdict.OUTSIDE
+                return RfcVerdict.MERGED if pr.is_merged else RfcVerdict.OPEN
+            meta = await self.facts.file(link.repo, link.path, link.ref, inst)
+        except PermanentError as exc:
+            if exc.status in (404, 410, 422):
+                return RfcVerdict.MISSING
+            raise
+        if meta is None:
+            return RfcVerdict.MISSING
+        return RfcVerdict.FILE if meta.get("type") == "file" else RfcVerdict.DIRECTORY
 
     def _keys(self, repo: str) -> list[str]:
         """The campaign keys a title in `repo` may use (`Docs Sprint No.5` as well as `Hackathon ...`)."""
@@ -345,6 +425,7 @@ class Router:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
         files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
         rules = chosen
+        facts = replace(facts, rfc=await self._rfc_evidence(rules, facts, inst))
         effect = pull_effect(
             repo,
             pr.number,
