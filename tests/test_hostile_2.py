@@ -352,3 +352,68 @@ async def test_4_a_design_document_linked_as_a_file_passes_and_a_missing_one_doe
     await bot.pull_request("edited", 7, body="RFC: https://github.com/org/community/blob/main/rfcs/fused_attention.md")
     await bot.settle()
     assert "ready" in bot.gh.labels("org/Paddle", 7) and "needs-rfc" not in bot.gh.labels("org/Paddle", 7)
+
+
+# ---- 2. nobody can burn the installation's requests ------------------------------------------------------
+async def test_2_a_burst_of_refused_commands_rechecks_and_body_edits_on_a_3000_file_pr_costs_few_requests(tmp_path, all_rules):
+    """On a task PR with 3,000 changed files every comment carrying a command (refused ones too)
+    and every body-only edit re-read the PR and its 30 file pages: ~31 requests each, none
+    conditional; ~160 comments spent the installation's hour. Now a refused command costs its
+    reply, a file list is read once per head commit (conditionally), and /recheck re-reads only
+    a PR that could have changed, once per person per 30 s."""
+    async with Harness(all_rules, tmp_path, max_writes_per_minute=80) as bot:  # the bot's shipped write budget
+        files = [f"python/paddle/jit/f{i:04d}.py" for i in range(2999)] + [JIT_TEST]
+        await bot.comment("【报名】：3", user="alice")
+        await bot.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", user="alice", files=files, body="first")
+        await bot.settle()
+        assert "ready" in bot.gh.labels("org/Paddle", 7)
+        for who in ("mallory", "eve"):
+            bot.gh.set_permission("org/Paddle", who, "read")
+        used, mark = bot.gh.primary_used(), len(bot.gh.requests)
+        refused = ["/done", "/close-task", "/assign @mallory 3", "/done 3", "/reopen 3"]
+        sends = []
+        for i in range(20):
+            sends.append(pr_comment(bot, 7, refused[i % 5], ("mallory", "eve")[i % 2]))
+            sends.append(pr_comment(bot, 7, "/recheck", f"reader{i % 10}"))
+        for i in range(20):
+            sends.append(bot.pull_request("edited", 7, body=f"edit {i}: wording only"))
+        results = await asyncio.gather(*sends)
+        assert all(r[0] == 202 for r in results)
+        await bot.settle(60)
+        counted = bot.gh.primary_used() - used
+        kinds = [f"{r.method} {r.path}" for r in bot.gh.requests[mark:] if r.status != 304 and "/access_tokens" not in r.path]
+        print(f"\n60 events on a 3,000-file PR: {counted} counted requests: {sorted(set(kinds))}")
+        assert counted <= 60, kinds
+        assert not any("/pulls/7/files" in k for k in kinds)  # the list of this head commit was read once, at the opening
+        state = await bot.store.state("h9")
+        assert state.claim(3, "alice") is not None and 3 not in state.closed_tasks  # every refused command was refused
+        assert "ready" in bot.gh.labels("org/Paddle", 7)
+        assert any("@mallory" in c["body"] for c in bot.bot_comments("org/Paddle", 7))  # the refusals were answered
+        # the next push is read again, once
+        before = len(bot.gh.requests)
+        await bot.pull_request("synchronize", 7, files=[*files[:-1], "python/paddle/jit/g.py", JIT_TEST])
+        await bot.settle()
+        pages = [r for r in bot.gh.requests[before:] if "/pulls/7/files" in r.path]
+        assert len(pages) == 30
+
+
+async def test_2_below_the_primary_reserve_checklist_reads_wait_and_claims_go_first(bot):
+    """When the installation's hourly requests (x-ratelimit-remaining) run below a tenth, the reads
+    that serve only checklists (a PR's files, the PR) wait for the reset; claims and the board go on."""
+    bot.gh.requests_per_hour = 100
+    await bot.comment("【报名】：2", user="carol")
+    await bot.settle()
+    while bot.gh.primary_used() < 92:  # someone (another tool on the installation) spent the hour
+        bot.gh._primary_window(1).append(bot.gh.clock())
+    await bot.comment("【报名】：1", user="dave")  # GitHub's answers now say 8 of 100 left
+    await bot.wait_for(lambda: bool(replies_to(bot, "dave")))
+    mark = len(bot.gh.requests)
+    await bot.pull_request("opened", 7, title="【Hackathon 9th No.3】jit", user="alice", files=[JIT, JIT_TEST])
+    await bot.comment("【报名】：3", user="erin")
+    await bot.wait_for(lambda: bool(replies_to(bot, "erin")) and "@erin" in bot.tracker())
+    await asyncio.sleep(0.5)
+    assert not [r for r in bot.gh.requests[mark:] if "/pulls/7" in r.path]  # the checklist's reads wait
+    assert bot.bot_comments("org/Paddle", 7) == []
+    counts = await bot.store.delivery_counts()
+    assert counts.get("pending", 0) + counts.get("processing", 0) == 1  # the PR's, retried once the limit resets
+    assert not counts.get("failed")

@@ -196,7 +196,7 @@ class SimulatedRepos:
     def pull_of(self, repo: str, number: int) -> SimPull | None:
         return self.pulls.get((repo.lower(), number))
 
-    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
+    async def pr_files(self, repo: str, number: int, installation_id: int | None, head: str | None = None) -> list[ChangedFile]:
         pr = self.pull_of(repo, number)
         return list(pr.files) if pr else []
 

@@ -84,6 +84,11 @@ class InstallationApi(Protocol):
         """HTTP requests made as this installation so far (retries included)."""
         ...
 
+    def rate_limit(self) -> tuple[int, int, float] | None:
+        """GitHub's primary rate limit as last reported (`x-ratelimit-*`): (requests left, hourly
+        limit, reset time in epoch seconds); None when unknown."""
+        ...
+
 
 class GitHubApi(Protocol):
     """What the shell asks of GitHub as an App."""

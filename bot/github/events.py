@@ -106,6 +106,7 @@ class PullRequestEvent(_Loose):
     repository: Repository
     installation: Installation | None = None
     sender: User
+    changes: dict | None = None  # an `edited` event: what changed (title, body, base)
 
 
 HANDLED_EVENTS = {"issue_comment", "pull_request"}

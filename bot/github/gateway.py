@@ -503,6 +503,8 @@ class Gateway:
                 )
             else:
                 status, headers, raw = await self._send(method, full, authorization, body, params, owner, extra)
+            if owner is not None:
+                owner._rate_seen(headers)
             if status == 304 and cached is not None and owner is not None:
                 owner.not_modified += 1
                 owner._etags.move_to_end(full)
@@ -582,11 +584,29 @@ class Installation:
         self.not_modified = 0  # of which conditional GETs answered 304 (free)
         self._lane = _WriteLane()
         self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._rate: tuple[int, int, float] | None = None  # GitHub's primary limit: (remaining, limit, reset epoch)
+
+    def _rate_seen(self, headers: Mapping[str, str]) -> None:
+        """Remember the primary rate limit an answer reported (`x-ratelimit-*`)."""
+        remaining, limit, reset = (_header(headers, f"x-ratelimit-{k}") for k in ("remaining", "limit", "reset"))
+        if remaining is None or limit is None:
+            return
+        try:
+            self._rate = (int(remaining), int(limit), float(reset or 0))
+        except ValueError:
+            pass
+
+    def rate_limit(self) -> tuple[int, int, float] | None:
+        """The installation's primary rate limit as GitHub last reported it: (requests left, the
+        hourly limit, when it resets in epoch seconds); None before any answer said."""
+        return self._rate
 
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
 
     def _remember(self, url: str, etag: str, body: Any) -> None:
+        if isinstance(body, list):  # a page of a PR's files: the bot never reads the diffs, so none is kept
+            body = [{k: v for k, v in x.items() if k != "patch"} if isinstance(x, dict) else x for x in body]
         self._etags[url] = (etag, body)
         self._etags.move_to_end(url)
         while len(self._etags) > ETAG_CACHE:
@@ -631,13 +651,16 @@ class Installation:
         )
         return body
 
-    async def paginate(self, url: str, *, params: dict | None = None) -> list:
-        """Every item of a list endpoint, 100 per page, following ``Link: rel="next"``."""
+    async def paginate(self, url: str, *, params: dict | None = None, conditional: bool = False) -> list:
+        """Every item of a list endpoint, 100 per page, following ``Link: rel="next"``
+        (`conditional`: each page with its last ETag: an unchanged page costs no rate limit)."""
         items: list = []
         next_url: str | None = url
         page_params: dict | None = {"per_page": 100, **(params or {})}
         while next_url:
-            body, next_url = await self._gateway._call("GET", next_url, auth=self._auth, owner=self, params=page_params)
+            body, next_url = await self._gateway._call(
+                "GET", next_url, auth=self._auth, owner=self, params=page_params, conditional=conditional
+            )
             page_params = None  # the next link carries the query
             if isinstance(body, dict):  # wrapped lists ({"total_count": n, "check_runs": [...]})
                 body = next((v for v in body.values() if isinstance(v, list)), [])
@@ -689,15 +712,17 @@ class Installation:
     # ---- pull requests, permissions, checks
 
     async def get_pull(self, repo: str, number: int) -> dict:
-        return await self.request("GET", f"/repos/{repo}/pulls/{number}")
+        """The pull request; a conditional request (an unchanged PR costs no rate limit)."""
+        body, _ = await self._gateway._call("GET", f"/repos/{repo}/pulls/{number}", auth=self._auth, owner=self, conditional=True)
+        return body
 
     async def list_pulls(self, repo: str, *, page: int, per_page: int = 100) -> list[dict]:
         params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": per_page, "page": page}
         return await self.request("GET", f"/repos/{repo}/pulls", params=params)
 
     async def pr_files(self, repo: str, number: int) -> list[dict]:
-        """The PR's changed files (GitHub lists at most 3,000)."""
-        return await self.paginate(f"/repos/{repo}/pulls/{number}/files")
+        """The PR's changed files (GitHub lists at most 3,000); each page a conditional request."""
+        return await self.paginate(f"/repos/{repo}/pulls/{number}/files", conditional=True)
 
     async def collaborator_permission(self, repo: str, user: str) -> str:
         """admin / maintain / write / triage / read / none (a 404 means "none").

@@ -19,6 +19,8 @@ Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -44,7 +46,7 @@ from bot.core.messages import Message
 from bot.core.review import ChangedFile, RfcEvidence, RfcLink, RfcVerdict, rfc_link_verdict, rfc_links, under_rfc_dir
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
-from bot.github.api import GitHubApi, PermanentError
+from bot.github.api import GitHubApi, GitHubError, InstallationApi, PermanentError
 from bot.rules.models import CampaignRules, Rules
 from bot.runtime.timebox import Budget, BudgetExceeded
 from bot.store import Store
@@ -58,8 +60,9 @@ PERMISSION_TTL = 60.0  # seconds a collaborator's permission is trusted (a demot
 class Facts(Protocol):
     """Where routing gets the facts a decision needs beyond the payload."""
 
-    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
-        """The PR's changed files ([] when unknown)."""
+    async def pr_files(self, repo: str, number: int, installation_id: int | None, head: str | None = None) -> list[ChangedFile]:
+        """The PR's changed files ([] when unknown); `head`: its head commit, when known (the list
+        read for a head commit serves every later event on it)."""
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
         """The pull request as GitHub's REST API gives it (None when unknown)."""
@@ -71,21 +74,54 @@ class Facts(Protocol):
         """A file's metadata (`{"type": "file" | "dir"}`), None when there is none."""
 
 
+PRIMARY_RESERVE = 0.1  # the share of the hourly request limit kept for claims and the board
+FILES_KEPT = 50_000  # changed files remembered (by PR and head commit) at most
+
+
 class GatewayFacts:
-    """Facts read from GitHub (the dry-run GitHub knows no PR, no file and nobody's permission)."""
+    """Facts read from GitHub (the dry-run GitHub knows no PR, no file and nobody's permission).
+
+    A PR's file list is read at most once per head commit (remembered, `FILES_KEPT` files at
+    most), its pages and the PR itself with conditional requests (unchanged: free). These reads
+    serve checklists, which can wait: when the installation's primary rate limit (GitHub's
+    `x-ratelimit-remaining`) is below `PRIMARY_RESERVE` of it, they are not made and the delivery
+    is retried once the limit resets (a `GitHubError` with `retry_after`), so claims, replies and
+    the board keep what is left. Permission lookups (maintainer commands) are never deferred."""
 
     def __init__(self, github: GitHubApi) -> None:
         self.github = github
+        self._files: OrderedDict[tuple[str, int, str], list[ChangedFile]] = OrderedDict()
+        self._files_kept = 0
 
-    async def pr_files(self, repo: str, number: int, installation_id: int | None) -> list[ChangedFile]:
+    async def _deferrable(self, installation_id: int | None) -> InstallationApi:
         inst = await self.github.installation(installation_id)
-        return [
+        rate = inst.rate_limit()
+        if rate is not None and rate[0] < rate[1] * PRIMARY_RESERVE:
+            wait = max(1.0, rate[2] - time.time())
+            raise GitHubError(
+                403, f"{rate[0]} of {rate[1]} requests left this hour: reads for checklists wait {wait:.0f} s", retry_after=wait
+            )
+        return inst
+
+    async def pr_files(self, repo: str, number: int, installation_id: int | None, head: str | None = None) -> list[ChangedFile]:
+        key = (repo.lower(), number, head or "")
+        if head and key in self._files:
+            self._files.move_to_end(key)
+            return self._files[key]
+        inst = await self._deferrable(installation_id)
+        files = [
             ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
             for f in await inst.pr_files(repo, number)
         ]
+        if head:
+            self._files[key] = files
+            self._files_kept += len(files)
+            while self._files_kept > FILES_KEPT and len(self._files) > 1:
+                self._files_kept -= len(self._files.popitem(last=False)[1])
+        return files
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
-        inst = await self.github.installation(installation_id)
+        inst = await self._deferrable(installation_id)
         return await inst.get_pull(repo, number)
 
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
@@ -93,7 +129,7 @@ class GatewayFacts:
         return await inst.collaborator_permission(repo, user)
 
     async def file(self, repo: str, path: str, ref: str | None, installation_id: int | None) -> dict | None:
-        inst = await self.github.installation(installation_id)
+        inst = await self._deferrable(installation_id)
         return await inst.get_file(repo, path, ref=ref)
 
 
@@ -105,6 +141,28 @@ def web_hosts(api_url: str) -> tuple[str, ...]:
 
 
 RFC_READS = 3  # links of a description read from GitHub at most, per task and event
+RECHECK_GAP = 30.0  # seconds: one /recheck per person, one read of a PR for a burst of commands on it
+PULLS_KEPT = 256  # PRs remembered for RECHECK_GAP at most
+REFUSED_TTL = 600.0  # seconds a "no write permission" answer is trusted (access events forget it at once)
+
+
+class Throttle:
+    """At most one event per key every `gap` seconds (bounded memory: old keys are dropped)."""
+
+    def __init__(self, gap: float, keep: int = 4096) -> None:
+        self.gap = gap
+        self.keep = keep
+        self._last: OrderedDict[Any, float] = OrderedDict()
+
+    def allow(self, key: Any, now: float) -> bool:
+        last = self._last.get(key)
+        if last is not None and now - last < self.gap:
+            return False
+        self._last[key] = now
+        self._last.move_to_end(key)
+        while len(self._last) > self.keep:
+            self._last.popitem(last=False)
+        return True
 
 
 class Ignored(Exception):
@@ -153,6 +211,8 @@ class Router:
         self.clock = clock
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
         self.budget = Budget()
+        self.throttle = Throttle(RECHECK_GAP)
+        self._pulls: OrderedDict[tuple[str, int], tuple[float, dict | None]] = OrderedDict()
 
     async def _read_comment(
         self, e: ev.IssueCommentEvent, body: str, old: str | None, bot_login: str, *, lines_only: bool = False
@@ -266,7 +326,7 @@ class Router:
         slug = await self.store.pull_campaign(repo, number)
         raw: dict | None = None
         if slug is None or slug not in self.rules.campaigns:
-            raw = await self.facts.pull(repo, number, inst)
+            raw = await self._recent_pull(repo, number, inst)
             ref = await self._read_title(raw["title"], self._keys(repo)) if raw else None
             chosen = choose_campaign(self.rules.for_repo(repo), ref) if ref and ref.tasks else None
             if chosen is None or ref is None:
@@ -284,14 +344,37 @@ class Router:
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
         pull: PullFacts | None = None
         files: list[ChangedFile] = []
-        if recheck or any(c.action in STATE_VERBS for c in parsed.commands):
-            raw = raw or await self.facts.pull(repo, number, inst)
+        now = self.clock.now()
+        if recheck and not self.throttle.allow(("recheck", facts.author.lower()), self.clock.monotonic()):
+            recheck = False  # one /recheck a person per RECHECK_GAP; the rest ask nothing of GitHub
+            log.info("/recheck by %s on %s#%s throttled", facts.author, repo, number)
+        # The PR is read again only when something could have changed its review: a /recheck, or a
+        # command that changes the campaign's state (a refused or idle one costs nothing but its reply).
+        changes = any(c.action in STATE_VERBS for c in parsed.commands) and bool(
+            decide_comment(rules, state, replace(facts, task_issue=None), now, parsed).changes
+        )
+        if recheck or changes:
+            raw = raw or await self._recent_pull(repo, number, inst)
             if raw is not None:
                 pull = self._pull_facts(repo, raw, await self._read_title(raw["title"], self._keys(repo)))
-                files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
+                files = await self.facts.pr_files(repo, number, inst, pull.head_sha or None) if pull.ref.tasks else []
                 pull = replace(pull, rfc=await self._rfc_evidence(rules, pull, inst))
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
         return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
+
+    async def _recent_pull(self, repo: str, number: int, inst: int | None) -> dict | None:
+        """The PR as GitHub shows it, read at most once per `RECHECK_GAP` (the reads of a burst of
+        commands and /rechecks on one PR are one; each is conditional, so an unchanged PR is free)."""
+        key = (repo.lower(), number)
+        now = self.clock.monotonic()
+        hit = self._pulls.get(key)
+        if hit is not None and now - hit[0] < RECHECK_GAP:
+            return hit[1]
+        raw = await self.facts.pull(repo, number, inst)
+        self._pulls[key] = (now, raw)
+        while len(self._pulls) > PULLS_KEPT:
+            self._pulls.popitem(last=False)
+        return raw
 
     async def _rfc_evidence(
         self, rules: CampaignRules, p: PullFacts, inst: int | None
@@ -338,7 +421,7 @@ class Router:
                 pr = ev.PullRequest.model_validate(raw)
                 if pr.state == "closed" and not pr.is_merged:
                     return RfcVerdict.CLOSED
-                files = await self.facts.pr_files(link.repo, link.number, inst)
+                files = await self.facts.pr_files(link.repo, link.number, inst, pr.head.sha)
                 written = ("added", "modified", "renamed", "copied", "changed")
                 if not any(f.status in written and under_rfc_dir(f.filename, path) for f in files):
                     return RfcVerdict.OUTSIDE
@@ -387,7 +470,9 @@ class Router:
         perm = await self.facts.permission(e.repository.full_name, author, e.installation.id if e.installation else None)
         if perm is None:
             return False
-        self._permissions[key] = (perm, self.clock.monotonic() + PERMISSION_TTL)
+        # A refusal is trusted longer: a promotion sends a `member` or `team` event, which forgets it.
+        ttl = PERMISSION_TTL if perm in WRITE_PERMISSIONS else REFUSED_TTL
+        self._permissions[key] = (perm, self.clock.monotonic() + ttl)
         return perm in WRITE_PERMISSIONS
 
     async def _route_pull(self, e: ev.PullRequestEvent) -> Routed:
@@ -423,7 +508,9 @@ class Router:
             chosen = choose_campaign(candidates, ref)
         if chosen is None:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
-        files = await self.facts.pr_files(repo, pr.number, inst) if ref.tasks else []
+        # the list read for this head commit serves again, unless the base branch changed (its diff did)
+        head = None if e.action == "edited" and e.changes and "base" in e.changes else pr.head.sha
+        files = await self.facts.pr_files(repo, pr.number, inst, head) if ref.tasks else []
         rules = chosen
         facts = replace(facts, rfc=await self._rfc_evidence(rules, facts, inst))
         effect = pull_effect(
