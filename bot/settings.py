@@ -80,6 +80,11 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds between the bot's replies to one issue; replies queued meanwhile are merged (sooner once a burst is over, while less than half the write budget is used)",
     )
+    person_window: float = Field(
+        30.0,
+        ge=0,
+        description="seconds between the replies and board edits one person's actions cause; what they do meanwhile is folded into the next (0: off)",
+    )
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
     sync_on_start: bool = Field(False, description="run `bot sync` for every campaign at start-up (bot serve --sync)")
     redeliver_every: float = Field(

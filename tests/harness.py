@@ -91,9 +91,10 @@ class SkippingClock(ShiftedClock):
 
 
 class Harness:
-    """The bot as served, with two waits shortened so scenarios finish in a fraction of a second:
-    `board_delay` (shipped 2 s) and `reply_gap` (shipped 3 s). Both keep their effect (edits and
-    replies queued within them still coalesce); a test about the shipped pacing passes the shipped value.
+    """The bot as served, with three waits shortened so scenarios finish in a fraction of a second:
+    `board_delay` (shipped 2 s), `reply_gap` (shipped 3 s) and `person_window` (shipped 30 s). All
+    keep their effect (edits and replies queued within them still coalesce); a test about the
+    shipped pacing passes the shipped value.
 
     `skip_waits`: the bot's clock is a `SkippingClock` (the gateway's follows it) that `settle` moves
     a second ahead every 50 ms: waits on the bot's clock (a retry after the wait GitHub asked for,
@@ -108,6 +109,7 @@ class Harness:
         backend: str = "sqlite",
         board_delay: float = 0.3,
         reply_gap: float = 0.3,
+        person_window: float = 0.3,
         workers: int = 8,
         max_writes_per_minute: int = 100_000,
         lease_seconds: float = 30.0,
@@ -120,6 +122,7 @@ class Harness:
         self.backend = backend
         self.board_delay = board_delay
         self.reply_gap = reply_gap
+        self.person_window = person_window
         self.workers = workers
         self.max_writes = max_writes_per_minute
         self.lease_seconds = lease_seconds
@@ -150,6 +153,7 @@ class Harness:
             workers=self.workers,
             board_delay=self.board_delay,
             reply_gap=self.reply_gap,
+            person_window=self.person_window,
             max_attempts=4,
             status_token=STATUS_TOKEN,
             _env_file=None,

@@ -417,3 +417,51 @@ async def test_2_below_the_primary_reserve_checklist_reads_wait_and_claims_go_fi
     counts = await bot.store.delivery_counts()
     assert counts.get("pending", 0) + counts.get("processing", 0) == 1  # the PR's, retried once the limit resets
     assert not counts.get("failed")
+
+
+# ---- 6. one person cannot spend the write budget -------------------------------------------------------
+@pytest.mark.slow
+async def test_6_one_persons_100_toggles_cause_at_most_15_writes_while_anothers_claim_is_answered(tmp_path, all_rules):
+    """Editing one comment back and forth between a claim and an unclaim gave a reply and a board
+    edit per edit (650 edits, 405 writes). Now one person's replies and board edits fold into one
+    per PERSON_WINDOW (shipped: 30 s) and a capped number an hour; others are answered as before."""
+    from bot.settings import Settings
+
+    shipped = Settings.model_fields["person_window"].default
+    async with Harness(all_rules, tmp_path, person_window=shipped, max_writes_per_minute=80) as bot:
+        await bot.comment("【报名】：3", user="warmup")
+        await bot.settle()
+        mark = len(bot.gh.requests)
+        texts = ["【报名】：1", "【取消报名】：1"]
+        status, _ = await bot.comment(texts[0], user="toggler")
+        cid = bot.gh.comments("org/Paddle", 100)[-1]["id"]
+        answered_at = None
+        for i in range(1, 100):
+            new, old = texts[i % 2], texts[(i - 1) % 2]
+            bot.gh.edit_comment(cid, new)
+            assert (await bot.comment(new, user="toggler", action="edited", comment_id=cid, old=old))[0] == 202
+            if i == 50:
+                asked = time.monotonic()
+                await bot.comment("【报名】：2", user="honest")
+            if answered_at is None and i > 50 and replies_to(bot, "honest"):
+                answered_at = time.monotonic() - asked
+            await asyncio.sleep(0.15)
+        await bot.wait_for(lambda: bool(replies_to(bot, "honest")))
+        answered_at = answered_at or time.monotonic() - asked
+        await bot.settle(90)
+        writes = [r for r in bot.gh.requests[mark:] if r.method in ("POST", "PATCH", "PUT") and "/access_tokens" not in r.path]
+        mine = [
+            r
+            for r in writes
+            if not (r.method == "POST" and "@honest" in (r.json or {}).get("body", "") and "@toggler" not in r.json["body"])
+        ]
+        print(
+            f"\n100 toggles: {len(mine)} writes ({[f'{r.method} {r.path}' for r in mine]}); honest answered after {answered_at:.1f} s"
+        )
+        assert len(mine) <= 15
+        assert answered_at < 5.0
+        state = await bot.store.state("h9")
+        assert [c.user for c in state.claims_on(2)] == ["honest"] and "@honest" in bot.tracker()
+        # the toggler's last edit (the 100th: an unclaim) is what stands, on the board too
+        assert state.claim(1, "toggler") is None and "@toggler" not in bot.tracker()
+        assert replies_to(bot, "toggler")

@@ -379,7 +379,7 @@ def decide_comment(
         body = _reply_body(rules, c, notes, parsed, hints)
         if extra_blocks:
             body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
-        decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang)))
+        decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang), c.author))
     if c.task_issue is not None:
         claimed = [
             ch.claim.user

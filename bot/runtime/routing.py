@@ -180,6 +180,7 @@ class Routed:
     # earlier text already took effect, (state, now, applied text) -> the decision on what is new.
     effect: Effect | None = None
     edit: Callable[[Any, Any, str], Decision] | None = None
+    actor: str | None = None  # whose doing it is (a comment's author, a PR event's sender): their writes are paced
 
 
 def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignRules | None:
@@ -294,7 +295,7 @@ class Router:
             return decide_comment(rules, state, replace(facts, old_body=applied), now)
 
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
-        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit)
+        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit, author)
 
     async def _route_pr_comment(self, e: ev.IssueCommentEvent) -> Routed:
         """A comment on a pull request: its commands act on the PR's tasks (bare `/done`, `/claim`...),
@@ -360,7 +361,13 @@ class Router:
                 files = await self.facts.pr_files(repo, number, inst, pull.head_sha or None) if pull.ref.tasks else []
                 pull = replace(pull, rfc=await self._rfc_evidence(rules, pull, inst))
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
-        return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
+        return Routed(
+            rules,
+            lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files),
+            inst,
+            effect,
+            actor=facts.author,
+        )
 
     async def _recent_pull(self, repo: str, number: int, inst: int | None) -> dict | None:
         """The PR as GitHub shows it, read at most once per `RECHECK_GAP` (the reads of a burst of
@@ -524,4 +531,4 @@ class Router:
             files=[(f.filename, f.status) for f in files],
             updated_at=pr.updated_at,
         )
-        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)
+        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect, actor=e.sender.login)
