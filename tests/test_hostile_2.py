@@ -9,11 +9,12 @@ import asyncio
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from tests import payloads
 from tests.harness import Harness
 
-pytestmark = pytest.mark.asyncio
 
 JIT = "python/paddle/jit/api.py"
 JIT_TEST = "test/dygraph_to_static/test_jit.py"
@@ -244,6 +245,7 @@ async def test_3_healthz_and_a_delivery_under_1100_idle_connections(tmp_path):
                 except aiohttp.ClientError:
                     pass
                 await asyncio.sleep(0.1)
+            await self.stop()
             raise AssertionError(self.log.read_text())
 
     idle: list[asyncio.StreamWriter] = []
@@ -465,3 +467,108 @@ async def test_6_one_persons_100_toggles_cause_at_most_15_writes_while_anothers_
         # the toggler's last edit (the 100th: an unclaim) is what stands, on the board too
         assert state.claim(1, "toggler") is None and "@toggler" not in bot.tracker()
         assert replies_to(bot, "toggler")
+
+
+# ---- 1 (continued). every entry point reads hostile text linearly -------------------------------------
+def _entry_points() -> dict:
+    """What the shell runs on each text anyone writes, before any other work (under the time budget)."""
+    from bot.core.decide import BARE_CLAIM, comment_lang, read_comment, with_implied_tasks
+    from bot.core.review import rfc_links
+    from bot.core.titles import parse_title
+
+    bot = "hackathon-bot"
+
+    def task_issue(t: str) -> None:
+        r = read_comment(t, bot_login=bot)
+        with_implied_tasks(r.parsed, t, None, (1,), bare=r.bare)
+        BARE_CLAIM.match(t)
+
+    def pr_comment(t: str) -> None:
+        r = read_comment(t, t[: len(t) // 3], bot_login=bot, lines_only=True)
+        with_implied_tasks(r.parsed, r.body, r.old_body, (1, 2), author="a", keep_hints=False, bare=r.bare)
+        comment_lang(r.body)
+
+    return {
+        "tracker comment": lambda t: read_comment(t, bot_login=bot),
+        "tracker comment, edited": lambda t: read_comment(t, t[: len(t) // 2], bot_login=bot),
+        "task-issue comment": task_issue,
+        "PR comment (and its edit)": pr_comment,
+        "reply language": comment_lang,
+        "PR title": lambda t: parse_title(t, keys=["Hackathon 9th"]),
+        "PR body (RFC links)": rfc_links,
+    }
+
+
+ENTRY_POINTS = _entry_points()
+_PR_UNITS = [
+    "/done",
+    "/recheck",
+    "/claim",
+    " @",
+    "@alice",
+    "\t",
+    " ",
+    "\n",
+    "x",
+    "。",
+    "https://github.com/",
+    "http://a/b/c/",
+    "org/community/",
+    "pull/",
+    "blob/main/",
+    "tree/",
+    "rfcs/",
+    "1",
+    "<!--",
+    "`",
+    "> ",
+    "【Hackathon 9th No.",
+    "】",
+]
+
+
+@st.composite
+def _hostile_text(draw) -> str:
+    """A few long runs of adversarial units (the comment language's and a PR's), up to 65,536 characters."""
+    units = st.sampled_from(_PR_UNITS) | st.text(alphabet=" \t\n/@【】:：.-_*[]()<>`#x1", min_size=1, max_size=3)
+    parts = draw(
+        st.lists(st.tuples(st.lists(units, min_size=1, max_size=3).map("".join), st.integers(1, 65_536)), min_size=1, max_size=4)
+    )
+    text = ""
+    for unit, count in parts:
+        text += unit * min(count, (65_536 - len(text)) // len(unit) + 1)
+    return text[:65_536]
+
+
+def _cpu(fn, text: str) -> float:
+    started = time.thread_time()
+    fn(text)
+    return time.thread_time() - started
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(_hostile_text())
+def test_1_every_entry_point_reads_hostile_text_in_linear_time(text):
+    """Each text the bot reads from anyone (tracker and task-issue comments and their edits, PR
+    comments, PR titles and bodies; `bot sync` reads history through the same routing) is read in
+    well under a second of CPU at GitHub's largest size (bench/bench_hostile.py: the figures)."""
+    for name, fn in ENTRY_POINTS.items():
+        assert _cpu(fn, text) < 0.5, name
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/done" + " " * 65_000 + "x",
+        "/done @" + "a" * 65_000,
+        "/recheck" + "\t" * 65_000 + "!",
+        "https://github.com/" * 3_400,
+        "http://a/b/c/blob/" * 3_600,
+        "https://github.com/org/community/pull/" + "1" * 65_000,
+        "https://github.com/org/community/blob/main/" + "a/" * 32_000,
+    ],
+    ids=["done+spaces", "done+long user", "recheck+tabs", "github hosts", "blob prefixes", "long number", "deep path"],
+)
+def test_1_the_findings_texts_are_read_in_milliseconds(text):
+    for name, fn in ENTRY_POINTS.items():
+        assert _cpu(fn, text) < 0.25, name

@@ -107,7 +107,11 @@ async def test_two_replicas_one_killed_mid_burst_everything_once_and_answered_wi
         acked: dict[str, float] = {}
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128)) as session:
             bots = [shipped(BotProcess(f"replica-{i}", gh, url, rules, tmp_path)) for i in (1, 2)]
-            await asyncio.gather(*(b.start(session) for b in bots))
+            try:
+                await asyncio.gather(*(b.start(session) for b in bots))
+            except BaseException:  # a half-started replica would take later tests' deliveries
+                await asyncio.gather(*(b.stop() for b in bots))
+                raise
             store = Store(url)
             try:
                 with Watch(gh, comment_user) as watch:
