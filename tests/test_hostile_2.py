@@ -15,7 +15,6 @@ from hypothesis import strategies as st
 from tests import payloads
 from tests.harness import Harness
 
-
 JIT = "python/paddle/jit/api.py"
 JIT_TEST = "test/dygraph_to_static/test_jit.py"
 
