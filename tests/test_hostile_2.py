@@ -571,3 +571,34 @@ def test_1_every_entry_point_reads_hostile_text_in_linear_time(text):
 def test_1_the_findings_texts_are_read_in_milliseconds(text):
     for name, fn in ENTRY_POINTS.items():
         assert _cpu(fn, text) < 0.25, name
+
+
+@pytest.mark.slow
+async def test_6_toggling_a_pr_body_folds_into_few_review_writes(tmp_path, all_rules):
+    """A PR's author editing its description back and forth (an RFC link in, out) made a checklist
+    edit, a label change and a check run per edit. Now a PR's review writes come at most once per
+    PERSON_WINDOW; what was queued meanwhile is superseded by the newest, which is what stands."""
+    from bot.settings import Settings
+
+    shipped = Settings.model_fields["person_window"].default
+    async with Harness(all_rules, tmp_path, person_window=shipped, max_writes_per_minute=80) as bot:
+        bot.gh.add_pull("org/community", 5, title="RFC: fused attention", user="alice", files=["rfcs/fused_attention.md"])
+        bot.gh.update_pull("org/community", 5, merged=True)
+        await bot.comment("【报名】：1", user="alice")
+        await bot.pull_request("opened", 7, title="【Hackathon 9th No.1】fused attention", user="alice", files=FUSE, body="wip")
+        await bot.settle()
+        assert "needs-rfc" in bot.gh.labels("org/Paddle", 7)
+        mark = len(bot.gh.requests)
+        bodies = ["RFC: https://github.com/org/community/pull/5", "wip"]
+        for i in range(41):
+            await bot.pull_request("edited", 7, body=bodies[i % 2])
+            await asyncio.sleep(0.2)
+        await bot.settle(90)
+        writes = [f"{r.method} {r.path}" for r in bot.gh.requests[mark:] if r.method != "GET" and "/access_tokens" not in r.path]
+        print(f"\n41 body toggles: {len(writes)} writes: {writes}")
+        assert len(writes) <= 9
+        labels = bot.gh.labels("org/Paddle", 7)  # the last edit (the RFC linked) is what the review says
+        assert "ready" in labels and "needs-rfc" not in labels
+        assert bot.gh.check_runs("org/Paddle")[-1]["conclusion"] == "success"
+        [checklist] = bot.bot_comments("org/Paddle", 7)
+        assert "RFC**: linked in the description" in checklist["body"]

@@ -80,6 +80,13 @@ def short_error(exc: BaseException) -> str:
     return text if len(text) <= 500 else text[:497] + "..."
 
 
+REVIEW_ACTIONS = (UpsertChecklist, SetLabels, CheckRun)
+
+
+def _review_key(item: OutboxItem) -> tuple:
+    return (item.installation_id, item.action.repo.lower(), item.action.number)
+
+
 class _Lane:
     """One installation's queue of outbox items and the task performing them: items performed
     one by one in order, and replies to be merged, kept per issue (so choosing the next batch
@@ -141,6 +148,10 @@ class Executor:
         self._queued: set[int] = set()  # ids of items in a lane
         # one person's replies: one comment per window, a capped number an hour (see `allowance`)
         self.people = Allowance(person_window, person_cap)
+        # one PR's review (checklist, labels, check run): the same pacing; what a burst of edits or
+        # pushes queues meanwhile waits, and only the newest of each kind is performed (`superseded`)
+        # (three kinds of write: three times a person's share an hour)
+        self.reviews = Allowance(person_window, 3 * person_cap)
 
     # ---- the stage ----------------------------------------------------------------------------
     def submit(self, items: list[OutboxItem]) -> None:
@@ -150,20 +161,32 @@ class Executor:
                 continue
             self._queued.add(item.id)
             self.leases.hold(item.token)
-            lane = self._lanes.get(item.installation_id)
-            if lane is None:
-                lane = self._lanes[item.installation_id] = _Lane()
-            mergeable = isinstance(item.action, Reply)
-            lane.push(item, mergeable)
-            if mergeable:
-                key = (item.installation_id, item.action.repo, item.action.number)
-                self._last_queued[key] = asyncio.get_running_loop().time()
-                self._first_queued.setdefault(key, self._last_queued[key])
-            if lane.task is None or lane.task.done():
-                lane.task = asyncio.create_task(
-                    self._run_lane(item.installation_id, lane), name=f"executor-{item.installation_id}"
-                )
-            lane.wake.set()
+            if isinstance(item.action, REVIEW_ACTIONS):
+                loop = asyncio.get_running_loop()
+                slot = self.reviews.next_slot(_review_key(item), loop.time())
+                if slot > loop.time():
+                    loop.call_at(slot, self._queue, item)
+                    continue
+            self._queue(item)
+
+    def _queue(self, item: OutboxItem) -> None:
+        """Put one submitted item in its installation's lane (and start the lane's task)."""
+        if self._stopped:  # (a held review whose time came after `stop`) its lease runs out; any sweep performs it
+            self._queued.discard(item.id)
+            self.leases.release(item.token)
+            return
+        lane = self._lanes.get(item.installation_id)
+        if lane is None:
+            lane = self._lanes[item.installation_id] = _Lane()
+        mergeable = isinstance(item.action, Reply)
+        lane.push(item, mergeable)
+        if mergeable:
+            key = (item.installation_id, item.action.repo, item.action.number)
+            self._last_queued[key] = asyncio.get_running_loop().time()
+            self._first_queued.setdefault(key, self._last_queued[key])
+        if lane.task is None or lane.task.done():
+            lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane), name=f"executor-{item.installation_id}")
+        lane.wake.set()
 
     def start(self) -> None:
         """(Again) accept work after `stop`."""
@@ -423,6 +446,8 @@ class Executor:
             outcome = "done" if await self._perform(item) else "skipped"
         except (TimeoutError, GitHubError, OSError) as exc:
             return self._failed(item, exc, started)
+        if outcome == "done" and isinstance(item.action, REVIEW_ACTIONS):  # a write: the PR's slot is used
+            self.reviews.use(_review_key(item), asyncio.get_running_loop().time())
         done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 

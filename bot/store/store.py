@@ -1040,12 +1040,17 @@ class Store:
 
     async def superseded(self, item: OutboxItem) -> bool:
         """Is there a newer action of the same kind on the same target? (A checklist or label set
-        from an older push must not overwrite a newer one, whatever order they are performed in.)"""
+        from an older push must not overwrite a newer one, whatever order they are performed in.)
+        A newer review of the PR (every review carries a checklist) supersedes an older label set
+        or check run too, even when it had none of its own: it found the PR's labels (or check)
+        already as they should be, so the older one must not change them any more."""
         a = item.action
+        kind = type(a).__name__
         q = (
             select(outbox.c.id)
             .where(
-                outbox.c.kind == type(a).__name__,
+                outbox.c.kind.in_(sorted({kind, "UpsertChecklist"})),
+                or_(outbox.c.kind == kind, outbox.c.delivery_id.is_distinct_from(item.delivery_id)),
                 outbox.c.target == f"{a.repo}#{a.number}",
                 outbox.c.id > item.id,
                 outbox.c.status != ActionStatus.FAILED,
