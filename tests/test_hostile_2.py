@@ -390,6 +390,18 @@ async def test_2_a_burst_of_refused_commands_rechecks_and_body_edits_on_a_3000_f
         assert state.claim(3, "alice") is not None and 3 not in state.closed_tasks  # every refused command was refused
         assert "ready" in bot.gh.labels("org/Paddle", 7)
         assert any("@mallory" in c["body"] for c in bot.bot_comments("org/Paddle", 7))  # the refusals were answered
+        # a base branch change reads the list again: every page conditionally (all 304, free), all 3,000 files
+        pr = bot.gh.pull("org/Paddle", 7)
+        p = payloads.pull_request(
+            "edited", repo="org/Paddle", number=7, title=pr["title"], user="alice", head_sha=pr["head"]["sha"]
+        )
+        p["changes"] = {"base": {"ref": {"from": "develop"}, "sha": {"from": "0" * 40}}}
+        p["pull_request"]["labels"] = pr["labels"]
+        before = len(bot.gh.requests)
+        assert (await bot.post("pull_request", p))[0] == 202
+        await bot.settle()
+        pages = [r.status for r in bot.gh.requests[before:] if "/pulls/7/files" in r.path]
+        assert pages == [304] * 30 and "ready" in bot.gh.labels("org/Paddle", 7)  # the test file on the last page counted
         # the next push is read again, once
         before = len(bot.gh.requests)
         await bot.pull_request("synchronize", 7, files=[*files[:-1], "python/paddle/jit/g.py", JIT_TEST])

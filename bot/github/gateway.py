@@ -508,12 +508,12 @@ class Gateway:
             if status == 304 and cached is not None and owner is not None:
                 owner.not_modified += 1
                 owner._etags.move_to_end(full)
-                return copy.deepcopy(cached[1]), None
+                return copy.deepcopy(cached[1]), cached[2]  # (a page of a list: the next page's URL too)
             if 200 <= status < 300:
                 decoded, _, next_url = sansio.decipher_response(status, headers, raw)
                 etag = _header(headers, "etag")
                 if owner is not None and etag and conditional:
-                    owner._remember(full, etag, decoded)
+                    owner._remember(full, etag, decoded, next_url)
                 return decoded, next_url
             try:
                 decoded = json.loads(raw) if raw else None
@@ -583,7 +583,7 @@ class Installation:
         self.calls = 0  # HTTP requests made as this installation (retries included)
         self.not_modified = 0  # of which conditional GETs answered 304 (free)
         self._lane = _WriteLane()
-        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()  # url -> (etag, body, next page)
         self._rate: tuple[int, int, float] | None = None  # GitHub's primary limit: (remaining, limit, reset epoch)
 
     def _rate_seen(self, headers: Mapping[str, str]) -> None:
@@ -604,10 +604,10 @@ class Installation:
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
 
-    def _remember(self, url: str, etag: str, body: Any) -> None:
+    def _remember(self, url: str, etag: str, body: Any, next_url: str | None = None) -> None:
         if isinstance(body, list):  # a page of a PR's files: the bot never reads the diffs, so none is kept
             body = [{k: v for k, v in x.items() if k != "patch"} if isinstance(x, dict) else x for x in body]
-        self._etags[url] = (etag, body)
+        self._etags[url] = (etag, body, next_url)
         self._etags.move_to_end(url)
         while len(self._etags) > ETAG_CACHE:
             self._etags.popitem(last=False)
