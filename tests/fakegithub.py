@@ -33,6 +33,10 @@ What it checks like GitHub does:
   is not counted; beyond the limit, 403 "API rate limit exceeded" with ``x-ratelimit-remaining:
   0``. `primary_used(installation)` says how many count now.
 
+* Repository files: `add_file(repo, path, content, ref=)`; ``GET /repos/{o}/{r}/contents/{path}``
+  gives a file's metadata or a directory's entries (default branch ``main``), 404 otherwise.
+* A push: `update_pull(files=...)` without a `head_sha` gives the PR a new head commit.
+
 What it does not model: GraphQL, repository settings. `latency` delays every response;
 `slow_next` delays only the next matching requests (a request whose client gave up still
 takes effect, as on GitHub).

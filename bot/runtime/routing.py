@@ -355,7 +355,8 @@ class Router:
             decide_comment(rules, state, replace(facts, task_issue=None), now, parsed).changes
         )
         if recheck or changes:
-            raw = raw or await self._recent_pull(repo, number, inst)
+            # (a change of state reviews the PR as it is now: a conditional read, free when unchanged)
+            raw = raw or await (self.facts.pull(repo, number, inst) if changes else self._recent_pull(repo, number, inst))
             if raw is not None:
                 pull = self._pull_facts(repo, raw, await self._read_title(raw["title"], self._keys(repo)))
                 files = await self.facts.pr_files(repo, number, inst, pull.head_sha or None) if pull.ref.tasks else []
@@ -487,6 +488,7 @@ class Router:
             raise Ignored(f"pull_request.{e.action} changes nothing")
         pr = e.pull_request
         repo = e.repository.full_name
+        self._pulls.pop((repo.lower(), pr.number), None)  # the PR moved: a /recheck reads it again
         candidates = self.rules.for_repo(repo)
         if not candidates and e.action not in ("opened", "reopened", "edited"):
             raise Ignored("repository outside every campaign")  # before reading its title
