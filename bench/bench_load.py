@@ -52,6 +52,7 @@ from tests import payloads
 from tests.fakegithub import FakeGitHub
 
 SECRET = "bench-secret"
+STATUS_TOKEN = "bench-operator-token"  # /healthz's counts are the operator's (STATUS_TOKEN)
 REPO = "bench/Paddle"
 RFC_REPO = "bench/community"
 TRACKER_NUMBER = 1
@@ -313,7 +314,7 @@ class BotProc:
         raise RuntimeError(f"bot serve did not answer /healthz within {timeout:.0f} s; see {self.log}")
 
     async def counts(self) -> dict[str, int]:
-        async with self.session.get(self.url + "/healthz") as r:
+        async with self.session.get(self.url + "/healthz", headers={"Authorization": f"Bearer {STATUS_TOKEN}"}) as r:
             return (await r.json())["counts"]
 
     def cpu(self) -> float:
@@ -373,6 +374,7 @@ class Stack:
             "APP_ID": str(info["app_id"]),
             "PRIVATE_KEY": info["private_key"],
             "WEBHOOK_SECRET": SECRET,
+            "STATUS_TOKEN": STATUS_TOKEN,
             "GITHUB_API_URL": self.fake.url,
             "DATABASE_URL": db,
             "RULES_DIR": str(self.rules_dir),

@@ -31,7 +31,7 @@ from bot.rules.models import Rules
 from bot.runtime.catalog import Catalog
 from bot.runtime.pipeline import Pipeline
 from bot.runtime.routing import Facts
-from bot.runtime.server import WEBHOOK_PATH, make_app
+from bot.runtime.server import WEBHOOK_PATH, ConnectionGuard, GuardedRunner, connection_cap, make_app
 from bot.runtime.sync import Syncer, SyncReport
 from bot.settings import Settings, StartupError
 from bot.store import Store
@@ -150,7 +150,8 @@ async def serve(settings: Settings, ready: asyncio.Event | None = None, stop: as
     """`bot serve`: the webhook server and every stage, until SIGINT/SIGTERM (or `stop`)."""
     bot = await assemble(settings)
     pipeline = bot.pipeline
-    runner = web.AppRunner(bot.web, access_log=None)
+    guard = ConnectionGuard(connection_cap(settings.max_connections), settings.header_timeout)
+    runner = GuardedRunner(bot.web, guard, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.host, settings.port)
     try:

@@ -83,7 +83,11 @@ class Settings(BaseSettings):
     # Tuning (not Probot names; documented in the README).
     workers: int = Field(96, ge=1, description="deliveries processed concurrently per process")
     board_delay: float = Field(2.0, ge=0, description="seconds a board edit waits so a burst gives one edit")
-    lease_seconds: float = Field(60.0, gt=0, description="a delivery a crashed worker held is retaken after this")
+    lease_seconds: float = Field(
+        10.0,
+        gt=0,
+        description="a delivery, action or board edit a dead process held is retaken after this (renewed every quarter of it)",
+    )
     max_writes_per_minute: int = Field(80, ge=1, description="content-creating GitHub requests per installation per minute")
     max_writes_per_hour: int = Field(500, ge=1, description="content-creating GitHub requests per installation per hour")
     reply_gap: float = Field(
@@ -91,12 +95,28 @@ class Settings(BaseSettings):
         ge=0,
         description="seconds between the bot's replies to one issue; replies queued meanwhile are merged (sooner once a burst is over, while less than half the write budget is used)",
     )
+    person_window: float = Field(
+        30.0,
+        ge=0,
+        description="seconds between the replies and board edits one person's actions cause; what they do meanwhile is folded into the next (0: off)",
+    )
     max_body_bytes: int = Field(25 * 1024 * 1024, ge=1024, description="webhook bodies above this get 413 (GitHub caps at 25 MB)")
     sync_on_start: bool = Field(False, description="run `bot sync` for every campaign at start-up (bot serve --sync)")
     redeliver_every: float = Field(
         300.0, ge=0, description="seconds between asking GitHub to redeliver failed deliveries; 0: off"
     )
     max_attempts: int = Field(5, ge=1, description="tries of a delivery or action before it is recorded as failed")
+    max_connections: int = Field(
+        512, ge=16, description="client connections open at once (fewer when the descriptor limit is low); more evict idle ones"
+    )
+    header_timeout: float = Field(
+        5.0, gt=0, description="seconds a connection has to send its request headers before it is closed"
+    )
+    status_token: str | None = Field(
+        None,
+        min_length=16,
+        description="bearer token of the operator pages (/status, /metrics, /healthz's details); unset: those pages are off",
+    )
 
     @model_validator(mode="after")
     def _read_key_file(self) -> Settings:

@@ -8,8 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from bot.rules.models import Campaign, CampaignRules, ClaimPolicy, RfcDefaults, Rules, Source, Target, Task, TaskRfc
+
+# Property tests bound work by what they assert (CPU time, linearity), not by hypothesis's per-example
+# wall-clock deadline: on the shared machine (load 10+ on 2 cores) a 20 ms example can take 300 ms.
+settings.register_profile("suite", deadline=None)
+settings.load_profile("suite")
 
 
 def worker_database(url: str | None) -> str | None:

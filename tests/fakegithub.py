@@ -28,8 +28,16 @@ What it checks like GitHub does:
   body; a GET with a matching ``If-None-Match`` gets 304 with no body (GitHub does not count
   a 304 against the rate limit).
 
-What it does not model: primary rate limits (use `fail_next` to inject 403/429 with
-headers), GraphQL, repository settings. `latency` delays every response;
+* GitHub's primary rate limit, per installation: `requests_per_hour` (5,000) requests in any
+  hour, each answer carrying ``x-ratelimit-limit``/``-remaining``/``-used``/``-reset``; a 304
+  is not counted; beyond the limit, 403 "API rate limit exceeded" with ``x-ratelimit-remaining:
+  0``. `primary_used(installation)` says how many count now.
+
+* Repository files: `add_file(repo, path, content, ref=)`; ``GET /repos/{o}/{r}/contents/{path}``
+  gives a file's metadata or a directory's entries (default branch ``main``), 404 otherwise.
+* A push: `update_pull(files=...)` without a `head_sha` gives the PR a new head commit.
+
+What it does not model: GraphQL, repository settings. `latency` delays every response;
 `slow_next` delays only the next matching requests (a request whose client gave up still
 takes effect, as on GitHub).
 
@@ -195,6 +203,9 @@ class FakeGitHub(GitData):
         self.clock = time.time  # the limit's clock (seconds)
         self._writes: dict[int, deque[float]] = {}
         self._init_git()
+        self.requests_per_hour = 5000  # GitHub's primary limit for an installation
+        self.primary_limited = 0  # 403 answers given for the primary limit
+        self._counted: dict[int, deque[float]] = {}
 
     # ------------------------------------------------------------ lifecycle
 
@@ -275,12 +286,8 @@ class FakeGitHub(GitData):
             pr.body = body
         if head_sha is not None:
             pr.head_sha = head_sha
-        elif (
-            files is not None
-            and pr.head_sha == pr.files_at
-            and [f["filename"] for f in pr.files] != [f if isinstance(f, str) else f["filename"] for f in files]
-        ):
-            pr.head_sha = shapes.sha_for(repo, number, pr.head_sha)  # new files come with a new head commit
+        elif files is not None and pr.head_sha == pr.files_at:  # new files are a push: a new head commit
+            pr.head_sha = shapes.sha_for(pr.head_sha, "push")
         if files is not None:
             self._set_files(repo, pr, files)
             pr.files_at = pr.head_sha
@@ -313,6 +320,10 @@ class FakeGitHub(GitData):
         c = self._comments[comment_id]
         c.body, c.updated_at = body, updated_at or shapes.now_iso()
         return self._render_comment(c)
+
+    def add_file(self, repo: str, path: str, content: str = "", *, ref: str | None = None) -> None:
+        """A file committed to a branch (the default branch unless `ref`); the contents API shows it."""
+        self.commit_files(repo, {path.strip("/"): content}, branch=ref, message=f"add {path}")
 
     def delete_comment(self, comment_id: int) -> None:
         """Someone deletes their comment (no delivery is sent)."""
@@ -531,7 +542,8 @@ class FakeGitHub(GitData):
         if slow:
             await asyncio.sleep(slow)
         fault = self._take_fault(request.method, request.path)
-        limited = None if fault is not None else self._secondary_limit(request.method, rec.installation_id)
+        limited = None if fault is not None else self._primary_limit(rec.installation_id)
+        limited = limited or (None if fault is not None else self._secondary_limit(request.method, rec.installation_id))
         if limited is not None:
             resp = limited
         elif fault is not None:
@@ -548,11 +560,55 @@ class FakeGitHub(GitData):
             except _Reply as r:
                 resp = r.response
         resp = self._conditional(request, resp)
+        self._count_primary(rec.installation_id, resp)
         resp.headers.setdefault("X-GitHub-Media-Type", "github.v3; format=json")
         resp.headers.setdefault("X-GitHub-Request-Id", secrets.token_hex(8).upper())
         rec.status = resp.status
         rec.ended = time.monotonic()
         return resp
+
+    def _primary_window(self, installation_id: int) -> deque[float]:
+        now = self.clock()
+        times = self._counted.setdefault(installation_id, deque())
+        while times and times[0] <= now - 3600:
+            times.popleft()
+        return times
+
+    def primary_used(self, installation_id: int = 1) -> int:
+        """Requests of an installation that count against its primary limit now (the last hour)."""
+        return len(self._primary_window(installation_id))
+
+    def _rate_headers(self, installation_id: int) -> dict[str, str]:
+        times = self._primary_window(installation_id)
+        reset = (times[0] if times else self.clock()) + 3600
+        return {
+            "x-ratelimit-limit": str(self.requests_per_hour),
+            "x-ratelimit-remaining": str(max(0, self.requests_per_hour - len(times))),
+            "x-ratelimit-used": str(len(times)),
+            "x-ratelimit-reset": str(math.ceil(reset)),
+            "x-ratelimit-resource": "core",
+        }
+
+    def _primary_limit(self, installation_id: int | None) -> web.Response | None:
+        """GitHub's 403 when an installation has used its hourly requests (the answer not counted)."""
+        if installation_id is None or len(self._primary_window(installation_id)) < self.requests_per_hour:
+            return None
+        self.primary_limited += 1
+        resp = self._error(403, f"API rate limit exceeded for installation ID {installation_id}.")
+        return resp
+
+    def _count_primary(self, installation_id: int | None, resp: web.StreamResponse) -> None:
+        """Count an installation's request against its primary limit (a 304 or a primary-limit
+        refusal is free) and say where the limit stands, as GitHub's headers do."""
+        if installation_id is None:
+            return
+        if resp.status != 304 and not (resp.status == 403 and self.primary_limited and self._at_primary(installation_id)):
+            self._primary_window(installation_id).append(self.clock())
+        for k, v in self._rate_headers(installation_id).items():
+            resp.headers.setdefault(k, v)  # an injected fault's own headers win
+
+    def _at_primary(self, installation_id: int) -> bool:
+        return len(self._primary_window(installation_id)) >= self.requests_per_hour
 
     def _secondary_limit(self, method: str, installation_id: int | None) -> web.Response | None:
         """Count a content-creating request; GitHub's 403 when it is over the limit (not counted)."""
@@ -766,6 +822,7 @@ class FakeGitHub(GitData):
             name = spec.pop("filename")
             out.append(shapes.diff_entry(repo, pr.head_sha, name, api=self.base_url, **spec))
         pr.files = out
+        pr.files_at = pr.head_sha
 
     @staticmethod
     def _set_state(pr: _Issue, state: str, merged: bool) -> None:

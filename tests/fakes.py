@@ -220,6 +220,13 @@ class RecordingInstallation:
         await self._call("annotate", repo=repo, check_run_id=check_run_id, annotations=annotations)
         return {"id": check_run_id}
 
+    def rate_limit(self) -> tuple[int, int, float] | None:
+        return None  # the recording GitHub counts no primary limit
+
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        await self._call("get_file", repo=repo, path=path)
+        return None
+
     # the stages' unit tests need no repository files: an empty repository, writes recorded
     async def repositories(self) -> list[dict]:
         return []

@@ -29,6 +29,7 @@ from tests.conftest import fresh_store
 from tests.fakegithub import FakeGitHub
 
 SECRET = "it's a secret to everybody"
+STATUS_TOKEN = "operator-token-for-the-tests"  # the test's own session sends it (see `Harness.public`)
 TRACKER_BODY = "# Hackathon 9th tasks\n\nClaim with 【报名】：N below.\n"
 
 
@@ -90,9 +91,10 @@ class SkippingClock(ShiftedClock):
 
 
 class Harness:
-    """The bot as served, with two waits shortened so scenarios finish in a fraction of a second:
-    `board_delay` (shipped 2 s) and `reply_gap` (shipped 3 s). Both keep their effect (edits and
-    replies queued within them still coalesce); a test about the shipped pacing passes the shipped value.
+    """The bot as served, with three waits shortened so scenarios finish in a fraction of a second:
+    `board_delay` (shipped 2 s), `reply_gap` (shipped 3 s) and `person_window` (shipped 30 s). All
+    keep their effect (edits and replies queued within them still coalesce); a test about the
+    shipped pacing passes the shipped value.
 
     `skip_waits`: the bot's clock is a `SkippingClock` (the gateway's follows it) that `settle` moves
     a second ahead every 50 ms: waits on the bot's clock (a retry after the wait GitHub asked for,
@@ -107,6 +109,7 @@ class Harness:
         backend: str = "sqlite",
         board_delay: float = 0.3,
         reply_gap: float = 0.3,
+        person_window: float = 0.3,
         workers: int = 8,
         max_writes_per_minute: int = 100_000,
         lease_seconds: float = 30.0,
@@ -119,6 +122,7 @@ class Harness:
         self.backend = backend
         self.board_delay = board_delay
         self.reply_gap = reply_gap
+        self.person_window = person_window
         self.workers = workers
         self.max_writes = max_writes_per_minute
         self.lease_seconds = lease_seconds
@@ -149,11 +153,15 @@ class Harness:
             workers=self.workers,
             board_delay=self.board_delay,
             reply_gap=self.reply_gap,
+            person_window=self.person_window,
             max_attempts=4,
+            status_token=STATUS_TOKEN,
             _env_file=None,
         )
         self.metrics = Metrics()
-        self.session = aiohttp.ClientSession()  # the test's own requests (webhooks, pages)
+        # the test's own requests (webhooks, pages), as the operator; `public` is anyone's
+        self.session = aiohttp.ClientSession(headers={"Authorization": f"Bearer {STATUS_TOKEN}"})
+        self.public = aiohttp.ClientSession()
         self.gh_session = aiohttp.ClientSession(trace_configs=[self.metrics.trace_config()])  # the bot's, to GitHub
         self.gateway: GitHubApi = (
             DryRunGitHub()
@@ -188,6 +196,7 @@ class Harness:
         await self.pipeline.stop(grace=2)
         await self.runner.cleanup()
         await self.session.close()
+        await self.public.close()
         await self.gh_session.close()
         await self.bot.close()
         await self.gh.stop()

@@ -36,6 +36,8 @@ from tests.harness import split_replies
 pytestmark = [pytest.mark.asyncio, pytest.mark.slow]
 
 SECRET = "crash-test-secret"
+STATUS_TOKEN = "crash-test-operator-token"
+OPERATOR = {"Authorization": f"Bearer {STATUS_TOKEN}"}
 REPO, TRACKER = "org/Paddle", 100
 TRACKER_BODY = "# Hackathon 9th\n\nClaim with /claim N.\n"
 AFTER_BOARD = "\n## Notes\nWritten by the organiser below the board.\n"
@@ -82,6 +84,7 @@ class BotProcess:
             APP_ID=str(gh.app_id),
             PRIVATE_KEY=gh.private_key_pem,
             WEBHOOK_SECRET=SECRET,
+            STATUS_TOKEN=STATUS_TOKEN,
             GITHUB_API_URL=gh.base_url,
             DATABASE_URL=db_url,
             RULES_DIR=str(rules_dir),
@@ -97,17 +100,21 @@ class BotProcess:
             self.proc = await asyncio.create_subprocess_exec(
                 sys.executable, "-m", "bot", "serve", env=self.env, cwd=self.workdir, stdout=out, stderr=out
             )
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            assert self.proc.returncode is None, self.log.read_text()
-            try:
-                async with session.get(self.url + "/healthz") as r:
-                    if r.status == 200:
-                        return
-            except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
-        raise AssertionError(f"bot serve did not come up:\n{self.log.read_text()}")
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                assert self.proc.returncode is None, self.log.read_text()
+                try:
+                    async with session.get(self.url + "/healthz") as r:
+                        if r.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"bot serve did not come up:\n{self.log.read_text()}")
+        except BaseException:  # never leave a half-started replica behind: it would take later tests' deliveries
+            await self.stop()
+            raise
 
     def kill9(self) -> None:
         assert self.proc is not None
@@ -127,7 +134,7 @@ class BotProcess:
                 await self.proc.wait()
 
     async def counts(self, session: aiohttp.ClientSession) -> dict:
-        async with session.get(self.url + "/healthz") as r:
+        async with session.get(self.url + "/healthz", headers=OPERATOR) as r:
             return (await r.json())["counts"]
 
 
@@ -303,7 +310,11 @@ async def test_two_replicas_on_one_postgres_share_deliveries_without_doubling(tm
         burst = Burst(gh, 300)
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=64)) as session:
             bots = [BotProcess(f"replica-{i}", gh, url, rules, tmp_path) for i in (1, 2)]
-            await asyncio.gather(*(b.start(session) for b in bots))
+            try:
+                await asyncio.gather(*(b.start(session) for b in bots))
+            except BaseException:
+                await asyncio.gather(*(b.stop() for b in bots))
+                raise
             store = Store(url)
             try:
                 sem = asyncio.Semaphore(24)

@@ -137,7 +137,7 @@ async def test_a_pull_request_event_replayed_under_a_new_id_does_nothing(bot):
     calls = len(bot.gh.requests)
     await bot.post("pull_request", p, delivery="pr-replayed")
     await bot.settle()
-    # nothing is read (the files of that head commit were read already) and nothing is written
+    # the files of this head commit are known already: nothing is read, nothing is written
     assert [r.method for r in bot.gh.requests[calls:] if "/access_tokens" not in r.path] == []
     # the merge, then the opened event replayed: the task stays completed
     await bot.pull_request("closed", 7, merged=True, state="closed")

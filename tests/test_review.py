@@ -17,10 +17,14 @@ from bot.core.review import (
     CheckStatus,
     ClaimReason,
     Review,
+    RfcEvidence,
     RfcFound,
+    RfcVerdict,
     managed_labels,
     render_checklist,
     review_pr,
+    rfc_link_verdict,
+    rfc_links,
 )
 from bot.rules.models import ClaimPolicy, Labels, RfcDefaults, Source, Target, Task, TaskRfc
 from tests.conftest import make_rules
@@ -290,33 +294,60 @@ def test_closed_unmerged_rfc_does_not_count():
 
 
 @pytest.mark.parametrize(
-    "body,status",
+    "body,verdict",
     [
-        ("RFC: https://github.com/PaddlePaddle/community/pull/812", "pass"),
-        ("see https://github.com/paddlepaddle/COMMUNITY/blob/master/rfcs/APIs/20240301_foo.md for details", "pass"),
-        ("[设计文档](https://github.com/PaddlePaddle/community/tree/master/rfcs/APIs/foo)", "pass"),
-        ("https://github.com/PaddlePaddle/community/blob/master/README.md", "fail"),
-        ("https://github.com/PaddlePaddle/Paddle/pull/812", "fail"),
-        ("I wrote an RFC somewhere", "fail"),
-        ("", "fail"),
+        ("RFC: https://github.com/PaddlePaddle/community/pull/812", None),  # GitHub is asked
+        ("see https://github.com/paddlepaddle/COMMUNITY/blob/master/rfcs/APIs/20240301_foo.md for details", None),
+        ("[设计文档](https://github.com/PaddlePaddle/community/tree/master/rfcs/APIs/foo)", RfcVerdict.DIRECTORY),
+        ("https://github.com/PaddlePaddle/community/tree/master/rfcs/APIs", RfcVerdict.DIRECTORY),
+        ("https://github.com/PaddlePaddle/community/blob/master/rfcs/APIs", RfcVerdict.DIRECTORY),
+        ("https://github.com/PaddlePaddle/community/blob/master/README.md", RfcVerdict.OUTSIDE),
+        ("https://github.com/PaddlePaddle/Paddle/pull/812", RfcVerdict.OTHER_REPO),
+        ("https://evil.example/PaddlePaddle/community/pull/812", RfcVerdict.OTHER_HOST),
+        ("<!-- https://github.com/PaddlePaddle/community/pull/812 -->", RfcVerdict.HIDDEN),
+        ("`https://github.com/PaddlePaddle/community/pull/812`", RfcVerdict.HIDDEN),
     ],
 )
-def test_rfc_link_in_the_body(body, status):
-    r = review_pr(RULES, pr(), GOOD_FILES, body, CampaignState(claims=(claim(1, "alice"),)))
-    assert item(r, "rfc").status == status
+def test_what_a_link_in_the_body_is_as_far_as_it_tells(body, verdict):
+    [link] = rfc_links(body)
+    assert rfc_link_verdict(link, COMMUNITY, "rfcs/APIs/", ("github.com",)) == verdict
+
+
+def test_no_link_in_the_body():
+    assert rfc_links("I wrote an RFC somewhere") == () == rfc_links("")
+
+
+@pytest.mark.parametrize(
+    "verdict,status",
+    [
+        (RfcVerdict.MERGED, "pass"),
+        (RfcVerdict.FILE, "pass"),
+        (RfcVerdict.OPEN, "warn"),
+        (RfcVerdict.CLOSED, "fail"),
+        (RfcVerdict.MISSING, "fail"),
+        (RfcVerdict.OUTSIDE, "fail"),
+        (RfcVerdict.DIRECTORY, "fail"),
+        (RfcVerdict.OTHER_HOST, "fail"),
+        (RfcVerdict.HIDDEN, "fail"),
+    ],
+)
+def test_a_link_counts_only_as_what_github_showed_it_is(verdict, status):
+    url = "https://github.com/PaddlePaddle/community/pull/812"
+    evidence = {1: (RfcEvidence(url, verdict, 812),)}
+    r = review_pr(make_rules(), pr(), GOOD_FILES, url, CampaignState(claims=(claim(1, "alice"),)), rfc=evidence)
+    i = item(r, "rfc")
+    assert i.status == status
     assert ("needs-rfc" in r.labels) == (status == "fail")
+    if status == "fail":  # the checklist says what the link was found to be instead
+        assert i.params["found"] == [{"link": url, "verdict": verdict.value, "number": 812}]
+        text = render_checklist(r, make_rules(), "en")
+        assert url in text and "not one" in text
 
 
-def test_body_link_to_a_known_open_rfc_pr_is_still_under_review():
-    rfc = pr(kind="rfc", repo=COMMUNITY, number=812, state="open", author="bob")
-    r = review_pr(
-        RULES,
-        pr(),
-        GOOD_FILES,
-        "https://github.com/PaddlePaddle/community/pull/812",
-        CampaignState(claims=(claim(1, "alice"),), prs=(rfc,)),
-    )
-    assert item(r, "rfc").status == "warn"
+def test_a_link_without_evidence_never_counts():
+    body = "RFC: https://github.com/PaddlePaddle/community/pull/812"
+    r = review_pr(make_rules(), pr(), GOOD_FILES, body, CampaignState(claims=(claim(1, "alice"),)))
+    assert item(r, "rfc").status == "fail"
 
 
 def test_rfc_not_required_is_skipped():
@@ -446,7 +477,22 @@ def test_every_item_kind_renders_in_both_languages(lang):
     reviews = [
         _busy_review(rules),
         review_pr(rules, pr(), GOOD_FILES, "", good_state()),
-        review_pr(rules, pr(), GOOD_FILES, "https://github.com/PaddlePaddle/community/pull/3", CampaignState()),
+        review_pr(
+            rules,
+            pr(),
+            GOOD_FILES,
+            "https://github.com/PaddlePaddle/community/pull/3",
+            CampaignState(),
+            rfc={1: (RfcEvidence("https://github.com/PaddlePaddle/community/pull/3", RfcVerdict.MERGED, 3),)},
+        ),
+        review_pr(  # every kind of link that is not a design document, said in the checklist
+            rules,
+            pr(),
+            GOOD_FILES,
+            "",
+            CampaignState(),
+            rfc={1: tuple(RfcEvidence(f"https://x/{v}", v) for v in RfcVerdict if v not in ("merged", "open", "file"))},
+        ),
         review_pr(rules, pr(), GOOD_FILES, "", CampaignState(prs=(pr(kind="rfc", repo=COMMUNITY, number=7),))),
         review_pr(rules, pr((2,)), [], "", CampaignState(closed_tasks=frozenset({2}))),
         review_pr(rules, pr((1, 4), kind="rfc", repo=COMMUNITY), [ChangedFile("rfcs/APIs/a.md", "added")], "", CampaignState()),
@@ -469,6 +515,9 @@ def test_every_item_kind_renders_in_both_languages(lang):
     assert {s for _, s in seen} == set(CheckStatus)
     assert {i.params["reason"] for r in reviews for i in r.items if "reason" in i.params} == set(ClaimReason)
     assert {i.params["how"] for r in reviews for i in r.items if i.params.get("how")} == set(RfcFound)
+    found = render_checklist(reviews[3], rules, lang)
+    assert all(f"https://x/{v}" in found for v in RfcVerdict if v not in ("merged", "open", "file"))
+    assert not any(f"https://x/{v}`: {v}" in found or f"https://x/{v}`：{v}" in found for v in RfcVerdict)  # each said in words
 
 
 def test_all_pass_summary_differs_from_problems_summary():

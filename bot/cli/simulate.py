@@ -210,6 +210,9 @@ class SimulatedRepos:
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
         return self.permissions.get(user.lower(), "read")
 
+    async def file(self, repo: str, path: str, ref: str | None, installation_id: int | None) -> dict | None:
+        return None  # a scenario holds no repository files (its RFCs are its PRs)
+
 
 # ---- running -----------------------------------------------------------------------------------
 @dataclass

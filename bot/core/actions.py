@@ -137,12 +137,14 @@ def make_state(claims, prs, closed, closed_at: datetime | None = None) -> Campai
 # ---- GitHub actions --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Reply:
-    """Answer a comment. `comment_id` is the comment answered; the body carries its marker."""
+    """Answer a comment. `comment_id` is the comment answered; the body carries its marker.
+    `user`: whose comment it answers (the executor paces one person's replies, see `executor`)."""
 
     repo: str
     number: int
     comment_id: int
     body: str
+    user: str = ""
 
 
 @dataclass(frozen=True)

@@ -85,6 +85,7 @@ from bot.core.review import (
     CheckItem,
     CheckStatus,
     Review,
+    RfcEvidence,
     managed_labels,
     render_check,
     render_checklist,
@@ -139,6 +140,8 @@ class PullFacts:
     labels: tuple[str, ...]
     ref: TitleRef
     head_sha: str = ""  # the commit a check run hangs on ("" when unknown: no check run)
+    # per task needing a design document: what the description's links are on GitHub (read by the shell)
+    rfc: tuple[tuple[int, tuple[RfcEvidence, ...]], ...] = ()
 
 
 def lang_of(rules: CampaignRules) -> Lang:
@@ -398,7 +401,7 @@ def decide_comment(
         body = _reply_body(rules, c, notes, parsed, hints)
         if extra_blocks:
             body = body.rstrip("\n") + "\n\n" + "\n\n".join(extra_blocks)
-        decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang)))
+        decision.actions.append(Reply(c.repo, c.number, c.comment_id, texts.fit(body, lang), c.author))
     if any(n.code == NoteCode.IMPORT_STARTED for n in notes):
         decision.actions.append(ImportCollections(c.repo, c.number, rules.slug, c.author))
     if c.task_issue is not None:
@@ -562,6 +565,7 @@ def decide_pull(
         tuple(h.text(lang_of(rules)) for h in p.ref.hints),
         over_limit={t: limit or 0 for t in over},
         title_names=len(known) if limit and len(known) > limit else 0,
+        rfc=dict(p.rfc),
     )
     decision = Decision(changes=led.changes, board=BoardChange.moved_if(bool(led.changes)))
     checklist = render_checklist(review, rules, lang_of(rules))
@@ -808,9 +812,11 @@ def decide_misplaced_pull(rules: CampaignRules, p: PullFacts) -> Decision:
 
 
 # ---- commands where people work: a task PR's comments, a task's own issue -------------------------
+# Possessive quantifiers: linear on any input ("/done" + 40,000 spaces + "x" took 5 s when its
+# `\s+`, `\s*` and `\s*` could each take the run of spaces).
 _BARE = re.compile(
-    r"^\s*/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s+@(?P<user>[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})))?"
-    r"\s*[。.!！]?\s*$",
+    r"^\s*+/(?P<name>claim|unclaim|done|reopen|close-task|recheck)(?:\s++@(?P<user>[A-Za-z0-9][A-Za-z0-9-]{0,38}+))?+"
+    r"\s*+[。.!！]?\s*+$",
     re.IGNORECASE,
 )
 
@@ -844,6 +850,35 @@ def bare_commands(body: str, old_body: str | None = None) -> list[tuple[str, str
     return found
 
 
+@dataclass(frozen=True)
+class CommentReading:
+    """Everything the shell reads off a comment's text, in one pure call it runs under its time
+    budget (off the event loop for a long text): the commands (`parsed`), the bare commands whose
+    task is implied (`bare`, see `bare_commands`) and the text decisions see (`body`, `old_body`:
+    on a PR only the command lines)."""
+
+    parsed: ParseResult
+    bare: tuple[tuple[str, str | None], ...] = ()
+    body: str = ""
+    old_body: str | None = None
+
+
+def read_comment(
+    body: str, old_body: str | None = None, *, bot_login: str | None = None, lines_only: bool = False
+) -> CommentReading:
+    """Read a comment (or, when `old_body` is given, what its edit added) once: every step is linear
+    in the text's length. `lines_only`: a PR's discussion, where only slash-command and @-mention
+    lines count (`command_lines`)."""
+    if lines_only:
+        body = command_lines(body)
+        old_body = command_lines(old_body) if old_body is not None else None
+    if old_body is not None:
+        parsed = new_commands(old_body, body, bot_login=bot_login)
+    else:
+        parsed = parse_comment(body, bot_login=bot_login)
+    return CommentReading(parsed, tuple(bare_commands(body, old_body)), body, old_body)
+
+
 def with_implied_tasks(
     parsed: ParseResult,
     body: str,
@@ -852,15 +887,17 @@ def with_implied_tasks(
     *,
     author: str | None = None,
     keep_hints: bool = True,
+    bare: tuple[tuple[str, str | None], ...] | None = None,
 ) -> tuple[ParseResult, bool]:
     """`parsed` plus the bare commands of the comment, each for `tasks` (the PR's or the task
     issue's); a bare `/done` on a PR (`author` given) completes the PR's author. Returns the
     commands and whether `/recheck` was asked. Hints that a number is missing are dropped when
-    the number is implied; `keep_hints=False` drops every hint (PR discussions are not claims)."""
+    the number is implied; `keep_hints=False` drops every hint (PR discussions are not claims).
+    `bare`: the bare commands already read (`read_comment`), else they are read here."""
     commands = list(parsed.commands)
     recheck = False
     implied: set[str] = set()
-    for action, user in bare_commands(body, old_body):
+    for action, user in bare if bare is not None else bare_commands(body, old_body):
         if action == "recheck":
             recheck = True
         elif tasks:

@@ -19,9 +19,12 @@ Checks, per task named in the title (ids unknown to the campaign give one `unkno
   name only repositories check only the repository: `repo_only`), `tests` (an added,
   modified, renamed, copied or changed file matching the task's test globs -> pass, else fail +
   `needs_tests`; no globs -> skip), `rfc` (required: the author's merged RFC PR for the task ->
-  pass; a link in the body into the RFC repo (`/pull/N`, or `/blob|tree/...` under the RFC
-  directory) -> pass, unless it names an RFC PR the bot knows is still open -> warn; the
-  author's open RFC PR -> warn "under review"; else fail + `needs_rfc`; not required -> skip).
+  pass; a link in the visible text of the description that the shell read from GitHub and
+  found to be a merged RFC PR of the task's RFC repo adding a document under its RFC directory,
+  or such a document (`/blob/<ref>/<path>`) -> pass, an open one -> warn; the author's open RFC
+  PR -> warn "under review"; else fail + `needs_rfc`, listing what the links were found to be
+  instead (`RfcVerdict`: another host or repository, a hidden link, no such PR, a directory...);
+  not required -> skip).
   A task checkable through its RFC alone (no paths, no tests): its code PR is `ready` when the
   RFC check finds nothing to fix (the RFC is what the bot verified), and its `targets` line says
   that only the repository was checked, not which files changed.
@@ -61,6 +64,7 @@ from typing import Any
 
 from bot.core import texts
 from bot.core.actions import Conclusion
+from bot.core.commands import clean_lines
 from bot.core.model import CampaignState, PrKind, PrState, PullRequest, Stage
 from bot.core.texts import Lang
 from bot.rules.models import CampaignRules, Task, path_matches
@@ -113,6 +117,113 @@ class RfcFound(StrEnum):
     MERGED = "merged"  # the author's merged RFC PR for the task
     OPEN = "open"  # an RFC PR still under review (the author's, or one the body links to)
     BODY = "body"  # a link in the PR's description
+
+
+class RfcVerdict(StrEnum):
+    """What a link in a PR's description turned out to be, read from GitHub by the shell (see
+    `rfc_links` and `RfcEvidence`). Only MERGED and FILE are a design document; OPEN is one under
+    review; the rest are what the checklist reports as found instead."""
+
+    MERGED = "merged"  # a merged PR of the RFC repository adding a document under the RFC directory
+    OPEN = "open"  # ... still open
+    FILE = "file"  # a document (a file) under the RFC directory of the RFC repository
+    CLOSED = "closed"  # a PR closed without being merged
+    MISSING = "missing"  # no such PR or file on GitHub
+    OUTSIDE = "outside"  # a PR or file of the RFC repository with nothing under the RFC directory
+    DIRECTORY = "directory"  # a directory (the RFC directory itself, say), not a document
+    OTHER_REPO = "other_repo"  # a link into another repository
+    OTHER_HOST = "other_host"  # a link to a host that is not this GitHub
+    HIDDEN = "hidden"  # only inside an HTML comment, code or a quote: not visible in the description
+
+
+@dataclass(frozen=True)
+class RfcLink:
+    """A link to a pull request or a file of some GitHub repository, found in a PR's description."""
+
+    url: str  # as written (cut to MAX_LINK characters)
+    host: str
+    repo: str  # owner/name as written
+    kind: str  # "pull" | "blob" | "tree"
+    number: int | None = None  # pull
+    ref: str | None = None  # blob/tree: the branch, tag or commit
+    path: str = ""  # blob/tree: the path after the ref
+    visible: bool = True
+
+
+@dataclass(frozen=True)
+class RfcEvidence:
+    """One link of the description, judged against one task's RFC repository and directory."""
+
+    url: str
+    verdict: RfcVerdict
+    number: int | None = None
+
+
+MAX_LINK = 300  # characters of a link kept (and shown back)
+MAX_RFC_LINKS = 20  # links of a description considered at most
+_GITHUB_LINK = re.compile(
+    r"https?://(?P<host>[A-Za-z0-9][A-Za-z0-9.:-]{0,252}+)/(?P<owner>[A-Za-z0-9][A-Za-z0-9-]{0,38}+)/"
+    r"(?P<name>[A-Za-z0-9._-]{1,100}+)/(?:pull/(?P<number>[0-9]{1,9}+)(?![0-9])|(?P<kind>blob|tree)/"
+    r"(?P<rest>[^\s)\]>\"'<`]{1,1000}+))",
+    re.IGNORECASE,
+)
+
+
+def rfc_links(body: str) -> tuple[RfcLink, ...]:
+    """The links to GitHub pull requests and files in a PR's description (at most MAX_RFC_LINKS),
+    each marked visible or not: a link only inside an HTML comment, code or a quote is not.
+    Pure and linear in the description's length (the shell runs it under its time budget)."""
+    seen_visible = {m.group(0) for m in _GITHUB_LINK.finditer("\n".join(clean_lines(body)))}
+    out: dict[str, RfcLink] = {}
+    for m in _GITHUB_LINK.finditer(body):
+        url = m.group(0)
+        if url in out:
+            continue
+        number = m.group("number")
+        ref, path = None, ""
+        if m.group("rest"):
+            ref, _, path = m.group("rest").partition("/")
+            path = path.split("#", 1)[0].split("?", 1)[0].strip("/")
+        out[url] = RfcLink(
+            url=url[:MAX_LINK],
+            host=m.group("host").lower(),
+            repo=f"{m.group('owner')}/{m.group('name')}".removesuffix(".git"),
+            kind="pull" if number else m.group("kind").lower(),
+            number=int(number) if number else None,
+            ref=ref,
+            path=path,
+            visible=url in seen_visible,
+        )
+        if len(out) >= MAX_RFC_LINKS:
+            break
+    return tuple(out.values())
+
+
+def rfc_dir(path: str | None) -> str:
+    """The RFC directory as a path prefix ("" when none is set: the whole repository)."""
+    return (path or "").strip("/")
+
+
+def under_rfc_dir(filename: str, path: str | None) -> bool:
+    """Whether a file lies under the RFC directory (a file, not the directory itself)."""
+    d = rfc_dir(path).lower()
+    return not d or filename.lower().startswith(d + "/")
+
+
+def rfc_link_verdict(link: RfcLink, repo: str, path: str | None, hosts: tuple[str, ...]) -> RfcVerdict | None:
+    """What a link is for a task whose RFC lives in `repo` under `path`, as far as the link itself
+    tells (None: GitHub must be asked: a pull request, or a file under the directory)."""
+    if not link.visible:
+        return RfcVerdict.HIDDEN
+    if link.host not in hosts:
+        return RfcVerdict.OTHER_HOST
+    if link.repo.lower() != repo.lower():
+        return RfcVerdict.OTHER_REPO
+    if link.kind == "pull":
+        return None
+    if link.kind == "tree" or link.path.lower() == rfc_dir(path).lower() or not link.path:
+        return RfcVerdict.DIRECTORY
+    return None if under_rfc_dir(link.path, path) else RfcVerdict.OUTSIDE
 
 
 @dataclass(frozen=True)
@@ -300,20 +411,21 @@ def _check_tests(rules: CampaignRules, task: Task, files: list[ChangedFile]) -> 
     return CheckItem(CheckCode.TESTS, CheckStatus.FAIL, params), rules.campaign.labels.needs_tests
 
 
-def _rfc_link_re(repo: str) -> re.Pattern[str]:
-    return re.compile(
-        r"https?://[^\s/]+/" + re.escape(repo) + r"/(?:pull/(\d+)|(?:blob|tree)/([^\s)\]>\"']+))",
-        re.IGNORECASE,
-    )
-
-
 def _rfc_dir(path: str) -> str:
     return path.strip("/")
 
 
 def _check_rfc(
-    rules: CampaignRules, task: Task, pr: PullRequest, body: str, state: CampaignState
+    rules: CampaignRules,
+    task: Task,
+    pr: PullRequest,
+    state: CampaignState,
+    evidence: tuple[RfcEvidence, ...] = (),
 ) -> tuple[CheckItem, str | None]:
+    """The design document: the author's merged RFC PR for the task, else a link in the description
+    that the shell read from GitHub and found to be a merged (pass) or open (warn) RFC PR adding a
+    document under the task's RFC directory, or such a document; else the author's open RFC PR
+    (warn); else fail, saying what the links found instead were (`found`)."""
     if not task.rfc.required:
         return CheckItem(CheckCode.RFC, CheckStatus.SKIP, {"task": task.id}), None
     repo, path = task.rfc_location(rules.campaign)
@@ -328,34 +440,22 @@ def _check_rfc(
         return CheckItem(
             CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.MERGED, "link": merged[0].url, "number": merged[0].number}
         ), None
-    if repo:
-        for m in _rfc_link_re(repo).finditer(body or ""):
-            number, blob = m.group(1), m.group(2)
-            if number:
-                known = next(
-                    (p for p in state.prs if p.kind == PrKind.RFC and p.repo.lower() == repo.lower() and p.number == int(number)),
-                    None,
-                )
-                if known is not None and known.state == PrState.OPEN:
-                    return CheckItem(
-                        CheckCode.RFC, CheckStatus.WARN, {**base, "how": RfcFound.OPEN, "link": known.url, "number": known.number}
-                    ), None
-                if known is not None and known.state == PrState.CLOSED:
-                    continue
-                return CheckItem(
-                    CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.BODY, "link": m.group(0), "number": int(number)}
-                ), None
-            # blob/tree/<ref>/<path...>: the path after the ref must lie under the RFC directory
-            rest = blob.split("/", 1)[1] if "/" in blob else ""
-            if not path or rest.lower().startswith(_rfc_dir(path).lower() + "/") or rest.lower() == _rfc_dir(path).lower():
-                return CheckItem(
-                    CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.BODY, "link": m.group(0), "number": None}
-                ), None
+    good = next((e for e in evidence if e.verdict in (RfcVerdict.MERGED, RfcVerdict.FILE)), None)
+    if good is not None:
+        return CheckItem(
+            CheckCode.RFC, CheckStatus.PASS, {**base, "how": RfcFound.BODY, "link": good.url, "number": good.number}
+        ), None
+    linked_open = next((e for e in evidence if e.verdict == RfcVerdict.OPEN), None)
+    if linked_open is not None:
+        return CheckItem(
+            CheckCode.RFC, CheckStatus.WARN, {**base, "how": RfcFound.OPEN, "link": linked_open.url, "number": linked_open.number}
+        ), None
     if opened:
         return CheckItem(
             CheckCode.RFC, CheckStatus.WARN, {**base, "how": RfcFound.OPEN, "link": opened[0].url, "number": opened[0].number}
         ), None
-    return CheckItem(CheckCode.RFC, CheckStatus.FAIL, base), rules.campaign.labels.needs_rfc
+    found = [{"link": e.url, "verdict": e.verdict.value, "number": e.number} for e in evidence[:8]]
+    return CheckItem(CheckCode.RFC, CheckStatus.FAIL, {**base, "found": found}), rules.campaign.labels.needs_rfc
 
 
 def _check_rfc_file(task: Task, rules: CampaignRules, pr: PullRequest, files: list[ChangedFile]) -> CheckItem:
@@ -381,10 +481,12 @@ def review_pr(
     *,
     over_limit: dict[int, int] | None = None,
     title_names: int = 0,
+    rfc: dict[int, tuple[RfcEvidence, ...]] | None = None,
 ) -> Review:
     """`over_limit`: tasks decide did not credit because the author is at the per-person limit
     (task -> the limit); `title_names`: how many tasks the title names, when that is more than one
-    person may hold (a hint)."""
+    person may hold (a hint); `rfc`: per task, what the description's links were found to be on
+    GitHub (the shell reads them: a link counts only as what GitHub shows it is)."""
     labels: set[str] = {rules.campaign.labels.campaign}
     items: list[CheckItem] = []
     if pr.revert:
@@ -410,7 +512,7 @@ def review_pr(
         elif pr.kind == PrKind.CODE:
             checks.append(_check_targets(rules, task, pr, files))
             checks.append(_check_tests(rules, task, files))
-            checks.append(_check_rfc(rules, task, pr, body, state))
+            checks.append(_check_rfc(rules, task, pr, state, (rfc or {}).get(tid, ())))
         else:
             rfc_file = _check_rfc_file(task, rules, pr, files)
             checks.append((_unchecked(task, pr, files) if rfc_file.status == CheckStatus.SKIP else rfc_file, None))

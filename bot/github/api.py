@@ -8,8 +8,11 @@ dry-run branch of its own. The errors every implementation raises live here too.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any, Protocol
+
+PRIMARY_RESERVE = 0.1  # the share of the hourly request limit kept for claims, replies and the board
 
 
 class GitHubError(Exception):
@@ -139,9 +142,29 @@ class InstallationApi(Protocol):
     async def create_pull(self, repo: str, *, title: str, head: str, base: str, body: str) -> dict: ...
     async def update_pull(self, repo: str, number: int, **fields: Any) -> dict: ...
 
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        """A file's (or directory's) metadata at `ref` (`{"type": "file" | "dir", ...}`), None when
+        there is none (an RFC link is checked against it)."""
+        ...
+
     def request_count(self) -> int:
         """HTTP requests made as this installation so far (retries included)."""
         ...
+
+    def rate_limit(self) -> tuple[int, int, float] | None:
+        """GitHub's primary rate limit as last reported (`x-ratelimit-*`): (requests left, hourly
+        limit, reset time in epoch seconds); None when unknown."""
+        ...
+
+
+def keep_reserve(inst: InstallationApi, what: str = "reads for checklists") -> None:
+    """Reads that serve only checklists (a PR, its files, RFC links, a PR's rules check) wait when
+    the installation's primary rate limit is below `PRIMARY_RESERVE` of it: raises a `GitHubError`
+    whose `retry_after` is the reset, so the delivery is retried then and claims keep the rest."""
+    rate = inst.rate_limit()
+    if rate is not None and rate[0] < rate[1] * PRIMARY_RESERVE:
+        wait = max(1.0, rate[2] - time.time())
+        raise GitHubError(403, f"{rate[0]} of {rate[1]} requests left this hour: {what} wait {wait:.0f} s", retry_after=wait)
 
 
 class GitHubApi(Protocol):

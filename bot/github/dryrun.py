@@ -135,6 +135,12 @@ class DryRunInstallation:
     async def collaborator_permission(self, repo: str, user: str) -> str:
         return "none"
 
+    def rate_limit(self) -> tuple[int, int, float] | None:
+        return None  # nothing is sent, nothing is spent
+
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        return None  # the dry-run GitHub knows no file
+
     async def create_check_run(
         self,
         repo: str,

@@ -107,6 +107,7 @@ class PullRequestEvent(_Loose):
     installation: Installation | None = None
     sender: User
     label: Label | None = None  # the label put on or taken off (`labeled`, `unlabeled`)
+    changes: dict | None = None  # an `edited` event: what changed (title, body, base)
 
 
 # Events that change which campaigns exist (a push to a campaign folder, the App installed on or

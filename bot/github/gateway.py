@@ -67,7 +67,7 @@ WINDOW = 60.0  # the secondary limit's window for content-creating requests
 HOUR = 3600.0
 BUDGET_MARGIN = 2.0  # seconds added to each window: GitHub's clock and ours need not agree
 ETAG_CACHE = 256  # conditional GETs remembered per installation
-FILES_CACHE = 64  # pull requests' file lists remembered per installation (by head commit)
+FILES_KEPT = 50_000  # changed files remembered per installation (by PR and head commit) at most
 DEFAULT_RATE_LIMIT_WAIT = 60.0  # GitHub: without other hints, wait at least a minute
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 PERMISSIONS = ("admin", "maintain", "write", "triage", "read", "none")
@@ -516,15 +516,17 @@ class Gateway:
                 )
             else:
                 status, headers, raw = await self._send(method, full, authorization, body, params, owner, extra)
+            if owner is not None:
+                owner._rate_seen(headers)
             if status == 304 and cached is not None and owner is not None:
                 owner.not_modified += 1
                 owner._etags.move_to_end(full)
-                return copy.deepcopy(cached[1]), None
+                return copy.deepcopy(cached[1]), cached[2]  # (a page of a list: the next page's URL too)
             if 200 <= status < 300:
                 decoded, _, next_url = sansio.decipher_response(status, headers, raw)
                 etag = _header(headers, "etag")
                 if owner is not None and etag and conditional:
-                    owner._remember(full, etag, decoded)
+                    owner._remember(full, etag, decoded, next_url)
                 return decoded, next_url
             try:
                 decoded = json.loads(raw) if raw else None
@@ -625,14 +627,33 @@ class Installation:
         self.calls = 0  # HTTP requests made as this installation (retries included)
         self.not_modified = 0  # of which conditional GETs answered 304 (free)
         self._lane = _WriteLane()
-        self._etags: OrderedDict[str, tuple[str, Any]] = OrderedDict()
+        self._etags: OrderedDict[str, tuple[str, Any, str | None]] = OrderedDict()  # url -> (etag, body, next page)
         self._files: OrderedDict[tuple[str, int, str | None], list[dict]] = OrderedDict()  # per head commit
+        self._files_kept = 0  # files in `_files`
+        self._rate: tuple[int, int, float] | None = None  # GitHub's primary limit: (remaining, limit, reset epoch)
+
+    def _rate_seen(self, headers: Mapping[str, str]) -> None:
+        """Remember the primary rate limit an answer reported (`x-ratelimit-*`)."""
+        remaining, limit, reset = (_header(headers, f"x-ratelimit-{k}") for k in ("remaining", "limit", "reset"))
+        if remaining is None or limit is None:
+            return
+        try:
+            self._rate = (int(remaining), int(limit), float(reset or 0))
+        except ValueError:
+            pass
+
+    def rate_limit(self) -> tuple[int, int, float] | None:
+        """The installation's primary rate limit as GitHub last reported it: (requests left, the
+        hourly limit, when it resets in epoch seconds); None before any answer said."""
+        return self._rate
 
     async def _auth(self) -> str:
         return f"token {await self._gateway._token(self.installation_id)}"
 
-    def _remember(self, url: str, etag: str, body: Any) -> None:
-        self._etags[url] = (etag, body)
+    def _remember(self, url: str, etag: str, body: Any, next_url: str | None = None) -> None:
+        if isinstance(body, list):  # a page of a PR's files: the bot never reads the diffs, so none is kept
+            body = [{k: v for k, v in x.items() if k != "patch"} if isinstance(x, dict) else x for x in body]
+        self._etags[url] = (etag, body, next_url)
         self._etags.move_to_end(url)
         while len(self._etags) > ETAG_CACHE:
             self._etags.popitem(last=False)
@@ -676,13 +697,16 @@ class Installation:
         )
         return body
 
-    async def paginate(self, url: str, *, params: dict | None = None) -> list:
-        """Every item of a list endpoint, 100 per page, following ``Link: rel="next"``."""
+    async def paginate(self, url: str, *, params: dict | None = None, conditional: bool = False) -> list:
+        """Every item of a list endpoint, 100 per page, following ``Link: rel="next"``
+        (`conditional`: each page with its last ETag: an unchanged page costs no rate limit)."""
         items: list = []
         next_url: str | None = url
         page_params: dict | None = {"per_page": 100, **(params or {})}
         while next_url:
-            body, next_url = await self._gateway._call("GET", next_url, auth=self._auth, owner=self, params=page_params)
+            body, next_url = await self._gateway._call(
+                "GET", next_url, auth=self._auth, owner=self, params=page_params, conditional=conditional
+            )
             page_params = None  # the next link carries the query
             if isinstance(body, dict):  # wrapped lists ({"total_count": n, "check_runs": [...]})
                 body = next((v for v in body.values() if isinstance(v, list)), [])
@@ -740,24 +764,29 @@ class Installation:
     # ---- pull requests, permissions, checks
 
     async def get_pull(self, repo: str, number: int) -> dict:
-        return await self.request("GET", f"/repos/{repo}/pulls/{number}")
+        """The pull request; a conditional request (an unchanged PR costs no rate limit)."""
+        body, _ = await self._gateway._call("GET", f"/repos/{repo}/pulls/{number}", auth=self._auth, owner=self, conditional=True)
+        return body
 
     async def list_pulls(self, repo: str, *, page: int, per_page: int = 100) -> list[dict]:
         params = {"state": "all", "sort": "updated", "direction": "desc", "per_page": per_page, "page": page}
         return await self.request("GET", f"/repos/{repo}/pulls", params=params)
 
     async def pr_files(self, repo: str, number: int, *, head_sha: str | None = None) -> list[dict]:
-        """The PR's changed files (GitHub lists at most 3,000); with `head_sha`, read once per head
-        commit (the catalog's rules check and the review share one read)."""
+        """The PR's changed files (GitHub lists at most 3,000: filename, status, previous_filename);
+        each page a conditional request. With `head_sha`, read once per head commit (the review and
+        the catalog's rules check share the read; `FILES_KEPT` files remembered at most)."""
         key = (repo.lower(), number, head_sha)
         if head_sha is not None and key in self._files:
             self._files.move_to_end(key)
             return self._files[key]
-        files = await self.paginate(f"/repos/{repo}/pulls/{number}/files")
+        pages = await self.paginate(f"/repos/{repo}/pulls/{number}/files", conditional=True)
+        files = [{k: f[k] for k in ("filename", "status", "previous_filename") if k in f} for f in pages]
         if head_sha is not None:
             self._files[key] = files
-            while len(self._files) > FILES_CACHE:
-                self._files.popitem(last=False)
+            self._files_kept += len(files)
+            while self._files_kept > FILES_KEPT and len(self._files) > 1:
+                self._files_kept -= len(self._files.popitem(last=False)[1])
         return files
 
     async def collaborator_permission(self, repo: str, user: str) -> str:
@@ -774,6 +803,11 @@ class Installation:
             raise
         role = data.get("role_name")
         return role if role in PERMISSIONS else data.get("permission", "none")
+
+    async def get_file(self, repo: str, path: str, *, ref: str | None = None) -> dict | None:
+        """A file's metadata (a directory's: `{"type": "dir"}`); None on 404. Conditional."""
+        body = await self.contents(repo, path, ref=ref)
+        return {"type": "dir"} if isinstance(body, list) else body
 
     async def create_check_run(
         self,
@@ -817,9 +851,10 @@ class Installation:
             raise
         return ref["object"]["sha"]
 
-    async def contents(self, repo: str, path: str, *, ref: str) -> list[dict] | dict | None:
+    async def contents(self, repo: str, path: str, *, ref: str | None = None) -> list[dict] | dict | None:
         try:
-            return await self._get_conditional(f"/repos/{repo}/contents/{quote(path)}", params={"ref": ref})
+            params = {"ref": ref} if ref else None
+            return await self._get_conditional(f"/repos/{repo}/contents/{quote(path.strip('/'))}", params=params)
         except PermanentError as exc:
             if exc.status == 404:
                 return None

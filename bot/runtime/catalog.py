@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.github.api import GitHubApi, GitHubError, InstallationApi, PermanentError
+from bot.github.api import GitHubApi, GitHubError, InstallationApi, PermanentError, keep_reserve
 from bot.rules.check import lint
 from bot.rules.importer import RECORD
 from bot.rules.loader import MAX_FILE_BYTES, Loaded, Problem, campaign_from_files, line_of
@@ -489,6 +489,7 @@ class Catalog:
         if not repo or not head:
             return None
         client = await self.github.installation((payload.get("installation") or {}).get("id"))
+        keep_reserve(client, "a pull request's rules check")
         files = await client.pr_files(repo, int(payload.get("number") or pr.get("number") or 0), head_sha=head)
         if not any(_in_rules(f.get("filename", "")) or _in_rules(f.get("previous_filename") or "") for f in files):
             return None

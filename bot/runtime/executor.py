@@ -54,6 +54,7 @@ from bot.core.texts import Lang
 from bot.github.api import GitHubApi, GitHubError, InstallationApi, PermanentError
 from bot.logs import action_line
 from bot.metrics import Metrics
+from bot.runtime.allowance import Allowance
 from bot.runtime.leases import Leases
 from bot.store import ActionStatus, OutboxItem, Outcome, Store, body_hash
 
@@ -87,6 +88,13 @@ def retry_plan(attempts: int, exc: Exception) -> tuple[float, bool]:
 def short_error(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 500 else text[:497] + "..."
+
+
+REVIEW_ACTIONS = (UpsertChecklist, SetLabels, CheckRun)
+
+
+def _review_key(item: OutboxItem) -> tuple:
+    return (item.installation_id, item.action.repo.lower(), item.action.number)
 
 
 class _Lane:
@@ -128,6 +136,8 @@ class Executor:
         language_of: Callable[[str], Lang] = lambda repo: "zh",
         reply_gap: float,
         importer: Callable[[str, str], Awaitable[str]] | None = None,
+        person_window: float = 0.0,
+        person_cap: int = 1_000_000,
     ) -> None:
         self.store = store
         self.metrics = metrics or Metrics()
@@ -148,6 +158,12 @@ class Executor:
         self._last_queued: dict[tuple[int | None, str, int], float] = {}  # when the newest reply to it was queued
         self._first_queued: dict[tuple[int | None, str, int], float] = {}  # ... and the oldest still waiting
         self._queued: set[int] = set()  # ids of items in a lane
+        # one person's replies: one comment per window, a capped number an hour (see `allowance`)
+        self.people = Allowance(person_window, person_cap)
+        # one PR's review (checklist, labels, check run): the same pacing; what a burst of edits or
+        # pushes queues meanwhile waits, and only the newest of each kind is performed (`superseded`)
+        # (three kinds of write: three times a person's share an hour)
+        self.reviews = Allowance(person_window, 3 * person_cap)
 
     # ---- the stage ----------------------------------------------------------------------------
     def submit(self, items: list[OutboxItem]) -> None:
@@ -157,20 +173,32 @@ class Executor:
                 continue
             self._queued.add(item.id)
             self.leases.hold(item.token)
-            lane = self._lanes.get(item.installation_id)
-            if lane is None:
-                lane = self._lanes[item.installation_id] = _Lane()
-            mergeable = isinstance(item.action, Reply)
-            lane.push(item, mergeable)
-            if mergeable:
-                key = (item.installation_id, item.action.repo, item.action.number)
-                self._last_queued[key] = asyncio.get_running_loop().time()
-                self._first_queued.setdefault(key, self._last_queued[key])
-            if lane.task is None or lane.task.done():
-                lane.task = asyncio.create_task(
-                    self._run_lane(item.installation_id, lane), name=f"executor-{item.installation_id}"
-                )
-            lane.wake.set()
+            if isinstance(item.action, REVIEW_ACTIONS):
+                loop = asyncio.get_running_loop()
+                slot = self.reviews.next_slot(_review_key(item), loop.time())
+                if slot > loop.time():
+                    loop.call_at(slot, self._queue, item)
+                    continue
+            self._queue(item)
+
+    def _queue(self, item: OutboxItem) -> None:
+        """Put one submitted item in its installation's lane (and start the lane's task)."""
+        if self._stopped:  # (a held review whose time came after `stop`) its lease runs out; any sweep performs it
+            self._queued.discard(item.id)
+            self.leases.release(item.token)
+            return
+        lane = self._lanes.get(item.installation_id)
+        if lane is None:
+            lane = self._lanes[item.installation_id] = _Lane()
+        mergeable = isinstance(item.action, Reply)
+        lane.push(item, mergeable)
+        if mergeable:
+            key = (item.installation_id, item.action.repo, item.action.number)
+            self._last_queued[key] = asyncio.get_running_loop().time()
+            self._first_queued.setdefault(key, self._last_queued[key])
+        if lane.task is None or lane.task.done():
+            lane.task = asyncio.create_task(self._run_lane(item.installation_id, lane), name=f"executor-{item.installation_id}")
+        lane.wake.set()
 
     def start(self) -> None:
         """(Again) accept work after `stop`."""
@@ -246,13 +274,30 @@ class Executor:
             if ready_at > now:
                 soonest = min(soonest, ready_at - now)
                 continue
-            best = (entries[0][0], issue)
+            # a person the bot answered less than a window ago waits for their next slot (folded)
+            slots = [self._person_slot(installation_id, item, now) for _, item in entries]
+            if min(slots) > now:
+                soonest = min(soonest, min(slots) - now)
+                continue
+            best = (next(e[0] for e, at in zip(entries, slots) if at <= now), issue)
         if best is None:
             return [], max(0.01, soonest)
         if best[1] is None:
             return [lane.items.popleft()[1]], 0.0
-        self._first_queued.pop((installation_id, *best[1]), None)
-        return [item for _, item in lane.replies.pop(best[1])], 0.0
+        entries = lane.replies.pop(best[1])
+        go = [e for e in entries if self._person_slot(installation_id, e[1], now) <= now]
+        stay = [e for e in entries if e not in go]
+        if stay:
+            lane.replies[best[1]] = stay
+            self._first_queued[(installation_id, *best[1])] = now
+        else:
+            self._first_queued.pop((installation_id, *best[1]), None)
+        return [item for _, item in go], 0.0
+
+    def _person_slot(self, installation_id: int | None, item: OutboxItem, now: float) -> float:
+        """When the next reply to the person `item` answers may go (now, or their next slot)."""
+        user = getattr(item.action, "user", "")
+        return self.people.next_slot((installation_id, user.lower()), now) if user else now
 
     def _budget_spent(self, installation_id: int) -> float:
         """The share of the installation's write budget used."""
@@ -339,7 +384,13 @@ class Executor:
                     items.remove(i)
         except (TimeoutError, GitHubError, OSError) as exc:
             return [self._failed(i, exc, started) for i in items]
-        bodies = [i.action.body for i in items]  # type: ignore[union-attr]
+        # One person's identical replies (a toggled claim, a repeated command) are said once: each
+        # text once, in the order of its last occurrence (the last one says where things stand).
+        same: dict[str, list[OutboxItem]] = {}
+        for i in items:
+            body = i.action.body  # type: ignore[union-attr]
+            same[body] = [*same.pop(body, []), i]
+        bodies = list(same)
         # Merging hundreds of replies is milliseconds of pure work: off the event loop then.
         merged = (
             await asyncio.to_thread(coalesce, bodies, self.language_of(repo))
@@ -347,7 +398,7 @@ class Executor:
             else coalesce(bodies, self.language_of(repo))
         )
         for m in merged:
-            carried = [items[k] for k in m.carries]
+            carried = [i for k in m.carries for i in same[bodies[k]]]
             try:
                 loop = asyncio.get_running_loop()
                 self._last_reply[key] = loop.time()
@@ -357,6 +408,8 @@ class Executor:
                 outcomes += [self._failed(i, exc, started) for i in carried]
                 continue
             outcomes += [Outcome(i.id, ActionStatus.DONE, token=i.token) for i in carried]
+            for user in {i.action.user.lower() for i in carried if i.action.user}:  # type: ignore[union-attr]
+                self.people.use((first.installation_id, user), loop.time())
             for i in carried:
                 self._done(i, "done", started)
             if len(carried) > 1:
@@ -422,6 +475,8 @@ class Executor:
             outcome = "done" if await self._perform(item) else "skipped"
         except (TimeoutError, GitHubError, OSError) as exc:
             return self._failed(item, exc, started)
+        if outcome == "done" and isinstance(item.action, REVIEW_ACTIONS):  # a write: the PR's slot is used
+            self.reviews.use(_review_key(item), asyncio.get_running_loop().time())
         done(outcome)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 

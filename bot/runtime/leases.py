@@ -12,6 +12,10 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+# Leases are renewed this many times per lease period: with LEASE_SECONDS=10, every 2.5 s, so a
+# process stalled for up to 7.5 s keeps its work, and a dead one's is retaken within 10 s.
+RENEWALS = 4
+
 
 class Leases:
     def __init__(self, store: Store, clock: Clock = SYSTEM) -> None:
@@ -40,7 +44,7 @@ class Leases:
     async def heartbeat(self, stopping: Callable[[], bool]) -> None:
         """Keep the leases of work in hand alive, so slow GitHub calls never let another worker
         (or replica) take the same delivery or action; learn which leases were lost anyway."""
-        every = max(0.05, self.store.lease.total_seconds() / 3)
+        every = max(0.05, self.store.lease.total_seconds() / RENEWALS)
         while not stopping():
             await self.clock.sleep(every)
             try:

@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import ValidationError
 
 from bot.clock import SYSTEM, Clock
-from bot.core.actions import Decision
+from bot.core.actions import BoardChange, Decision
 from bot.core.ledger import Skipped
 from bot.core.texts import Lang
 from bot.github.api import GitHubApi, GitHubError, PermanentError
@@ -32,11 +32,12 @@ from bot.github.events import CATALOG_EVENTS
 from bot.logs import delivery_line
 from bot.metrics import Metrics
 from bot.rules.models import RulesView
+from bot.runtime.allowance import Allowance, person_cap
 from bot.runtime.board_flusher import BoardFlusher
 from bot.runtime.catalog import Catalog
 from bot.runtime.executor import Executor, retry_plan, short_error
 from bot.runtime.leases import Leases
-from bot.runtime.routing import Facts, GatewayFacts, Ignored, Router
+from bot.runtime.routing import Facts, GatewayFacts, Ignored, Router, web_hosts
 from bot.runtime.sweepers import ExpirySweeper
 from bot.settings import Settings
 from bot.store import Delivery, DeliveryStatus, LeaseLost, OutboxItem, Store, new_token
@@ -96,6 +97,7 @@ class Pipeline:
             bot_login=lambda: self.bot_login,
             clock=clock,
             public_url=settings.public_url if settings.dashboard else None,
+            hosts=web_hosts(settings.github_api_url),
         )
         self.executor = Executor(
             store,
@@ -109,7 +111,11 @@ class Pipeline:
             language_of=self._language_of,
             reply_gap=settings.reply_gap,
             importer=self.catalog.import_collections if self.catalog is not None else None,
+            person_window=settings.person_window,
+            person_cap=person_cap(settings.max_writes_per_hour),
         )
+        # one person's board edits: one per window, a capped number an hour (see `allowance`)
+        self.board_people = Allowance(settings.person_window, person_cap(settings.max_writes_per_hour))
         self.board = BoardFlusher(
             rules, store, github, board_delay=settings.board_delay, trace=trace, clock=clock, metrics=self.metrics
         )
@@ -386,6 +392,10 @@ class Pipeline:
         edit_now = edited_at or now
         shape = quiet or _as_decided
         build, edit = routed.build, routed.edit
+        # the board edit this person's change calls for waits for their next slot (0: now)
+        person = (routed.rules.slug, routed.actor.lower()) if routed.actor and at is None else None
+        mono = self.clock.monotonic()
+        defer = self.board_people.next_slot(person, mono) - mono if person else 0.0
         decision, items = await self.store.commit(
             routed.rules.slug,
             lambda state: shape(build(state, now)),
@@ -394,8 +404,11 @@ class Pipeline:
             token=token,
             effect=routed.effect,
             edit=(lambda state, applied: shape(edit(state, edit_now, applied))) if edit else None,
+            board_defer=defer,
         )
         slug = routed.rules.slug
+        if person and not isinstance(decision, Skipped) and (decision.changes or decision.board is not BoardChange.NONE):
+            self.board_people.use(person, mono + defer)
         if isinstance(decision, Skipped):
             done("already_applied", slug, f"{decision.why}: {routed.effect.subject if routed.effect else ''}")
             return Handled("already_applied", slug)

@@ -19,32 +19,44 @@ Permissions are cached `PERMISSION_TTL` seconds and forgotten at once on `member
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from bot.clock import SYSTEM, Clock
 from bot.core.actions import Decision
-from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult, Verb, new_commands, parse_comment
+from bot.core.commands import MAINTAINER_VERBS, STATE_VERBS, ParseResult, Verb
 from bot.core.decide import (
     CommentFacts,
+    CommentReading,
     PullFacts,
     Withdrawal,
-    command_lines,
     decide_comment,
     decide_misplaced_pull,
     decide_pr_comment,
     decide_pull,
     decide_title_hint,
+    read_comment,
     with_implied_tasks,
 )
 from bot.core.ledger import Effect, comment_effect, pull_effect
 from bot.core.messages import Message
 from bot.core.model import StageEvent
-from bot.core.review import ChangedFile, invalid_labels
+from bot.core.review import (
+    ChangedFile,
+    RfcEvidence,
+    RfcLink,
+    RfcVerdict,
+    invalid_labels,
+    rfc_link_verdict,
+    rfc_links,
+    under_rfc_dir,
+)
 from bot.core.titles import TitleRef, key_matches, parse_title
 from bot.github import events as ev
-from bot.github.api import GitHubApi
+from bot.github.api import GitHubApi, InstallationApi, PermanentError, keep_reserve
 from bot.rules.models import CampaignRules, RulesView
 from bot.runtime.timebox import Budget, BudgetExceeded
 from bot.store import Store
@@ -62,7 +74,8 @@ class Facts(Protocol):
     async def pr_files(
         self, repo: str, number: int, installation_id: int | None, head_sha: str | None = None
     ) -> list[ChangedFile]:
-        """The PR's changed files ([] when unknown); `head_sha`: read once per head commit."""
+        """The PR's changed files ([] when unknown); `head_sha`: its head commit, when known (the
+        list read for a head commit serves every later event on it)."""
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
         """The pull request as GitHub's REST API gives it (None when unknown)."""
@@ -70,29 +83,80 @@ class Facts(Protocol):
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
         """admin / maintain / write / triage / read / none; None when it cannot be known (dry-run)."""
 
+    async def file(self, repo: str, path: str, ref: str | None, installation_id: int | None) -> dict | None:
+        """A file's metadata (`{"type": "file" | "dir"}`), None when there is none."""
+
 
 class GatewayFacts:
-    """Facts read from GitHub (the dry-run GitHub knows no PR, no file and nobody's permission)."""
+    """Facts read from GitHub (the dry-run GitHub knows no PR, no file and nobody's permission).
+
+    A PR's file list is read at most once per head commit (the installation's client remembers
+    it), its pages and the PR itself with conditional requests (unchanged: free). These reads
+    serve checklists, which can wait: when the installation's primary rate limit (GitHub's
+    `x-ratelimit-remaining`) is below `PRIMARY_RESERVE` of it, they are not made and the delivery
+    is retried once the limit resets (a `GitHubError` with `retry_after`), so claims, replies and
+    the board keep what is left. Permission lookups (maintainer commands) are never deferred."""
 
     def __init__(self, github: GitHubApi) -> None:
         self.github = github
 
+    async def _deferrable(self, installation_id: int | None) -> InstallationApi:
+        inst = await self.github.installation(installation_id)
+        keep_reserve(inst)
+        return inst
+
     async def pr_files(
         self, repo: str, number: int, installation_id: int | None, head_sha: str | None = None
     ) -> list[ChangedFile]:
-        inst = await self.github.installation(installation_id)
+        inst = await self._deferrable(installation_id)
         return [
             ChangedFile(f["filename"], f.get("status", "modified"), f.get("previous_filename"))
             for f in await inst.pr_files(repo, number, head_sha=head_sha)
         ]
 
     async def pull(self, repo: str, number: int, installation_id: int | None) -> dict | None:
-        inst = await self.github.installation(installation_id)
+        inst = await self._deferrable(installation_id)
         return await inst.get_pull(repo, number)
 
     async def permission(self, repo: str, user: str, installation_id: int | None) -> str | None:
         inst = await self.github.installation(installation_id)
         return await inst.collaborator_permission(repo, user)
+
+    async def file(self, repo: str, path: str, ref: str | None, installation_id: int | None) -> dict | None:
+        inst = await self._deferrable(installation_id)
+        return await inst.get_file(repo, path, ref=ref)
+
+
+def web_hosts(api_url: str) -> tuple[str, ...]:
+    """The hosts whose links name this GitHub's pull requests and files: github.com, and the web
+    host of the API the bot talks to (`https://ghe.example/api/v3` -> ghe.example)."""
+    host = urlsplit(api_url).netloc.lower()
+    return tuple(dict.fromkeys(("github.com", "www.github.com", host.removeprefix("api."))))
+
+
+RFC_READS = 3  # links of a description read from GitHub at most, per task and event
+RECHECK_GAP = 30.0  # seconds: one /recheck per person, one read of a PR for a burst of commands on it
+PULLS_KEPT = 256  # PRs remembered for RECHECK_GAP at most
+REFUSED_TTL = 600.0  # seconds a "no write permission" answer is trusted (access events forget it at once)
+
+
+class Throttle:
+    """At most one event per key every `gap` seconds (bounded memory: old keys are dropped)."""
+
+    def __init__(self, gap: float, keep: int = 4096) -> None:
+        self.gap = gap
+        self.keep = keep
+        self._last: OrderedDict[Any, float] = OrderedDict()
+
+    def allow(self, key: Any, now: float) -> bool:
+        last = self._last.get(key)
+        if last is not None and now - last < self.gap:
+            return False
+        self._last[key] = now
+        self._last.move_to_end(key)
+        while len(self._last) > self.keep:
+            self._last.popitem(last=False)
+        return True
 
 
 class Ignored(Exception):
@@ -110,6 +174,7 @@ class Routed:
     # earlier text already took effect, (state, now, applied text) -> the decision on what is new.
     effect: Effect | None = None
     edit: Callable[[Any, Any, str], Decision] | None = None
+    actor: str | None = None  # whose doing it is (a comment's author, a PR event's sender): their writes are paced
 
 
 def choose_campaign(candidates: list[CampaignRules], ref: TitleRef) -> CampaignRules | None:
@@ -132,8 +197,10 @@ class Router:
         bot_login: Callable[[], str],
         clock: Clock = SYSTEM,
         public_url: str | None = None,
+        hosts: tuple[str, ...] = ("github.com", "www.github.com"),
     ) -> None:
         self.public_url = public_url  # the dashboard's public address: `/mine` links to pages there
+        self.hosts = hosts  # hosts whose links are this GitHub's (see `web_hosts`)
         self.rules = rules
         self.store = store
         self.facts = facts
@@ -142,16 +209,20 @@ class Router:
         self._permissions: dict[tuple[str, str], tuple[str, float]] = {}
         self._history: dict[str, tuple[int, tuple[StageEvent, ...]]] = {}  # slug -> (last row id read, events)
         self.budget = Budget()
+        self.throttle = Throttle(RECHECK_GAP)
+        self._pulls: OrderedDict[tuple[str, int], tuple[float, dict | None]] = OrderedDict()
 
-    async def _read_comment(self, facts: CommentFacts) -> ParseResult:
-        """`facts.read()` under the time budget (see `budget`)."""
-        texts = (facts.old_body, facts.body) if facts.old_body is not None else (facts.body,)
-        fn = new_commands if facts.old_body is not None else parse_comment
+    async def _read_comment(
+        self, e: ev.IssueCommentEvent, body: str, old: str | None, bot_login: str, *, lines_only: bool = False
+    ) -> CommentReading:
+        """`read_comment` under the time budget (see `timebox`): the only reading of a comment's
+        text, done before anything else is asked of the store or GitHub about it."""
+        texts = (body,) if old is None else (body, old)
         try:
-            return await self.budget.run(fn, *texts, bot_login=facts.bot_login)
+            return await self.budget.run(read_comment, *texts, bot_login=bot_login, lines_only=lines_only)
         except BudgetExceeded as exc:
-            log.warning("comment %s on %s#%s not read: %s", facts.comment_id, facts.repo, facts.number, exc)
-            return ParseResult(errors=[Message("too_long_to_read")])
+            log.warning("comment %s on %s#%s not read: %s", e.comment.id, e.repository.full_name, e.issue.number, exc)
+            return CommentReading(ParseResult(errors=[Message("too_long_to_read")]), (), "" if lines_only else body, None)
 
     async def _read_title(self, title: str, keys: list[str]) -> TitleRef:
         """`parse_title` under the time budget; a title that overruns names no task."""
@@ -208,12 +279,13 @@ class Router:
             task_issue=task,
             bot_login=login.removesuffix("[bot]"),
         )
-        parsed = await self._read_comment(facts)
+        reading = await self._read_comment(e, facts.body, old, facts.bot_login or "")
+        parsed = reading.parsed
         if task is not None:
-            parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,))
+            parsed, _ = with_implied_tasks(parsed, facts.body, old, (task.id,), bare=reading.bare)
         # An edit is compared with the text the ledger applied, which may hold commands the
         # payload's diff does not: the permission is looked up for any maintainer command in it.
-        whole = await self._read_comment(replace(facts, body=e.comment.body, old_body=None)) if old is not None else parsed
+        whole = (await self._read_comment(e, e.comment.body, None, facts.bot_login or "")).parsed if old is not None else parsed
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, author, whole))
         facts = await self._standing_facts(rules, facts, whole)
 
@@ -221,29 +293,32 @@ class Router:
             return decide_comment(rules, state, replace(facts, old_body=applied), now)
 
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
-        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit)
+        return Routed(rules, lambda state, now: decide_comment(rules, state, facts, now, parsed), inst, effect, edit, author)
 
     async def _route_pr_comment(self, e: ev.IssueCommentEvent) -> Routed:
         """A comment on a pull request: its commands act on the PR's tasks (bare `/done`, `/claim`...),
         `/recheck` reviews the PR again. Ordinary discussion (no command) is ignored before any API call."""
         repo, number = e.repository.full_name, e.issue.number
+        if not self.rules.for_repo(repo, e.installation.id if e.installation else None):  # before reading a word of it
+            raise Ignored("repository outside every campaign")
         old = e.changes.body.from_ if e.action == "edited" and e.changes and e.changes.body else None
         if e.action == "edited" and old is None:
             raise Ignored("edited comment without its previous text")
         login = self._bot_login().removesuffix("[bot]")
         # Only slash-command and @-mention lines count in a PR's discussion.
-        old = command_lines(old) if old is not None else None
+        reading = await self._read_comment(e, e.comment.body, old, login, lines_only=True)
+        old = reading.old_body
         facts = CommentFacts(
             repo=repo,
             number=number,
             comment_id=e.comment.id,
             author=e.comment.user.login,
-            body=command_lines(e.comment.body),
+            body=reading.body,
             old_body=old,
             bot_login=login,
         )
-        parsed = facts.read()
-        probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False)
+        parsed = reading.parsed
+        probe, recheck = with_implied_tasks(parsed, facts.body, old, (0,), keep_hints=False, bare=reading.bare)
         if not probe.commands and not probe.errors and not recheck:
             raise Ignored("PR comment without commands")
         inst = e.installation.id if e.installation else None
@@ -252,8 +327,8 @@ class Router:
         if slug is None or slug not in self.rules.campaigns or not self.rules.campaigns[slug].serves(inst):
             if not self.rules.for_repo(repo, inst):
                 raise Ignored("repository outside every campaign")
-            raw = await self.facts.pull(repo, number, inst)
-            ref = parse_title(raw["title"], self._keys(repo, inst)) if raw else None
+            raw = await self._recent_pull(repo, number, inst)
+            ref = await self._read_title(raw["title"], self._keys(repo, inst)) if raw else None
             chosen = choose_campaign(self.rules.for_repo(repo, inst), ref) if ref and ref.tasks else None
             if chosen is None or ref is None:
                 raise Ignored("not a task PR")
@@ -266,18 +341,108 @@ class Router:
         if not tasks:
             raise Ignored("the PR names no task")
         author = raw["user"]["login"] if raw else (known.author if known else e.issue.user.login)
-        parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False)
+        parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False, bare=reading.bare)
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
         facts = await self._standing_facts(rules, facts, parsed)
         pull: PullFacts | None = None
         files: list[ChangedFile] = []
-        if recheck or any(c.action in STATE_VERBS for c in parsed.commands):
-            raw = raw or await self.facts.pull(repo, number, inst)
+        now = self.clock.now()
+        if recheck and not self.throttle.allow(("recheck", facts.author.lower()), self.clock.monotonic()):
+            recheck = False  # one /recheck a person per RECHECK_GAP; the rest ask nothing of GitHub
+            log.info("/recheck by %s on %s#%s throttled", facts.author, repo, number)
+        # The PR is read again only when something could have changed its review: a /recheck, or a
+        # command that changes the campaign's state (a refused or idle one costs nothing but its reply).
+        changes = any(c.action in STATE_VERBS for c in parsed.commands) and bool(
+            decide_comment(rules, state, replace(facts, task_issue=None), now, parsed).changes
+        )
+        if recheck or changes:
+            # (a change of state reviews the PR as it is now: a conditional read, free when unchanged)
+            raw = raw or await (self.facts.pull(repo, number, inst) if changes else self._recent_pull(repo, number, inst))
             if raw is not None:
-                pull = self._pull_facts(repo, raw, installation_id=inst)
-                files = await self.facts.pr_files(repo, number, inst) if pull.ref.tasks else []
+                pull = self._pull_facts(repo, raw, await self._read_title(raw["title"], self._keys(repo, inst)))
+                files = await self.facts.pr_files(repo, number, inst, pull.head_sha or None) if pull.ref.tasks else []
+                pull = replace(pull, rfc=await self._rfc_evidence(rules, pull, inst))
         effect = comment_effect(repo, e.comment.id, e.comment.body, e.comment.updated_at)
-        return Routed(rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files), inst, effect)
+        return Routed(
+            rules,
+            lambda state, now: decide_pr_comment(rules, state, facts, parsed, now, pull, files),
+            inst,
+            effect,
+            actor=facts.author,
+        )
+
+    async def _recent_pull(self, repo: str, number: int, inst: int | None) -> dict | None:
+        """The PR as GitHub shows it, read at most once per `RECHECK_GAP` (the reads of a burst of
+        commands and /rechecks on one PR are one; each is conditional, so an unchanged PR is free)."""
+        key = (repo.lower(), number)
+        now = self.clock.monotonic()
+        hit = self._pulls.get(key)
+        if hit is not None and now - hit[0] < RECHECK_GAP:
+            return hit[1]
+        raw = await self.facts.pull(repo, number, inst)
+        self._pulls[key] = (now, raw)
+        while len(self._pulls) > PULLS_KEPT:
+            self._pulls.popitem(last=False)
+        return raw
+
+    async def _rfc_evidence(
+        self, rules: CampaignRules, p: PullFacts, inst: int | None
+    ) -> tuple[tuple[int, tuple[RfcEvidence, ...]], ...]:
+        """What the links of a PR's description are, for each of its tasks that needs a design
+        document: judged from the link where it tells (hidden, another host or repository, a
+        directory), else read from GitHub (the PR and its files, or the file), at most RFC_READS
+        per task. The description is read under the time budget."""
+        needs = []
+        for tid in dict.fromkeys(p.ref.tasks):
+            task = rules.tasks.get(tid)
+            if task is not None and task.rfc.required:
+                repo, path = task.rfc_location(rules.campaign)
+                if repo:
+                    needs.append((tid, repo, path))
+        if not needs or not p.body:
+            return ()
+        try:
+            links: tuple[RfcLink, ...] = await self.budget.run(rfc_links, p.body)
+        except BudgetExceeded as exc:
+            log.warning("description of %s#%s not read: %s", p.repo, p.number, exc)
+            return ()
+        out = []
+        for tid, repo, path in needs:
+            found, reads = [], 0
+            for link in links:
+                verdict = rfc_link_verdict(link, repo, path, self.hosts)
+                if verdict is None:
+                    if reads >= RFC_READS:
+                        continue
+                    reads += 1
+                    verdict = await self._read_rfc(link, path, inst)
+                found.append(RfcEvidence(link.url, verdict, link.number))
+            out.append((tid, tuple(found)))
+        return tuple(out)
+
+    async def _read_rfc(self, link: RfcLink, path: str | None, inst: int | None) -> RfcVerdict:
+        """What GitHub shows a link of the RFC repository to be (see `RfcVerdict`)."""
+        try:
+            if link.kind == "pull" and link.number is not None:
+                raw = await self.facts.pull(link.repo, link.number, inst)
+                if raw is None:
+                    return RfcVerdict.MISSING
+                pr = ev.PullRequest.model_validate(raw)
+                if pr.state == "closed" and not pr.is_merged:
+                    return RfcVerdict.CLOSED
+                files = await self.facts.pr_files(link.repo, link.number, inst, pr.head.sha)
+                written = ("added", "modified", "renamed", "copied", "changed")
+                if not any(f.status in written and under_rfc_dir(f.filename, path) for f in files):
+                    return RfcVerdict.OUTSIDE
+                return RfcVerdict.MERGED if pr.is_merged else RfcVerdict.OPEN
+            meta = await self.facts.file(link.repo, link.path, link.ref, inst)
+        except PermanentError as exc:
+            if exc.status in (404, 410, 422):
+                return RfcVerdict.MISSING
+            raise
+        if meta is None:
+            return RfcVerdict.MISSING
+        return RfcVerdict.FILE if meta.get("type") == "file" else RfcVerdict.DIRECTORY
 
     async def _standing_facts(self, rules: CampaignRules, facts: CommentFacts, parsed: ParseResult) -> CommentFacts:
         """A comment asking for standings (`/mine`, `/close-campaign`'s results) gets the stage history,
@@ -333,7 +498,9 @@ class Router:
         perm = await self.facts.permission(repo, user, installation_id)
         if perm is None:
             return False
-        self._permissions[key] = (perm, self.clock.monotonic() + PERMISSION_TTL)
+        # A refusal is trusted longer: a promotion sends a `member` or `team` event, which forgets it.
+        ttl = PERMISSION_TTL if perm in WRITE_PERMISSIONS else REFUSED_TTL
+        self._permissions[key] = (perm, self.clock.monotonic() + ttl)
         return perm in WRITE_PERMISSIONS
 
     async def _route_pull(self, e: ev.PullRequestEvent) -> Routed:
@@ -343,8 +510,11 @@ class Router:
             return await self._route_label(e)
         pr = e.pull_request
         repo = e.repository.full_name
+        self._pulls.pop((repo.lower(), pr.number), None)  # the PR moved: a /recheck reads it again
         inst = e.installation.id if e.installation else None
         candidates = self.rules.for_repo(repo, inst)
+        if not candidates and e.action not in ("opened", "reopened", "edited"):
+            raise Ignored("repository outside every campaign")  # before reading its title
         ref = await self._read_title(pr.title, [c.campaign.key for c in candidates])
         facts = self._pull_facts(repo, pr, ref)
         if not candidates:
@@ -370,8 +540,11 @@ class Router:
             chosen = choose_campaign(candidates, ref)
         if chosen is None:
             raise Ignored(f"title key {ref.key!r} matches no campaign of {repo}")
-        files = await self.facts.pr_files(repo, pr.number, inst, pr.head.sha) if ref.tasks else []
+        # the list read for this head commit serves again, unless the base branch changed (its diff did)
+        head = None if e.action == "edited" and e.changes and "base" in e.changes else pr.head.sha
+        files = await self.facts.pr_files(repo, pr.number, inst, head) if ref.tasks else []
         rules = chosen
+        facts = replace(facts, rfc=await self._rfc_evidence(rules, facts, inst))
         effect = pull_effect(
             repo,
             pr.number,
@@ -383,7 +556,7 @@ class Router:
             files=[(f.filename, f.status) for f in files],
             updated_at=pr.updated_at,
         )
-        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect)
+        return Routed(rules, lambda state, now: decide_pull(rules, state, facts, files, now), inst, effect, actor=e.sender.login)
 
     async def _route_label(self, e: ev.PullRequestEvent) -> Routed:
         """A label put on or taken off a task PR: only the labels that withdraw its credit count

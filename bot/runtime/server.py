@@ -8,8 +8,13 @@ stored in the inbox, deduplicated by X-GitHub-Delivery, and GitHub gets 202 at o
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import logging
+import resource
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 from gidgethub import ValidationFailure
@@ -27,6 +32,8 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/api/github/webhooks"
+BODY_SECONDS = 10.0  # a delivery's body must arrive within this once its headers did
+OPERATOR_PATHS = frozenset({"/status", "/metrics"})  # deliveries, failures, budgets: STATUS_TOKEN only
 STORE = web.AppKey("store", Store)
 PIPELINE = web.AppKey("pipeline", Pipeline)
 SETTINGS = web.AppKey("settings", Settings)
@@ -38,9 +45,11 @@ async def webhook(request: web.Request) -> web.Response:
     if request.content_length is not None and request.content_length > settings.max_body_bytes:
         return _error(413, "payload too large")
     try:
-        body = await request.read()
+        body = await asyncio.wait_for(request.read(), BODY_SECONDS)
     except web.HTTPRequestEntityTooLarge:
         return _error(413, "payload too large")
+    except TimeoutError:  # a body dribbled in to hold the connection: GitHub sends it at once
+        return _error(408, f"the body did not arrive within {BODY_SECONDS:g} s")
     signature = request.headers.get("X-Hub-Signature-256")
     if settings.webhook_secret:
         if not signature or not signature.startswith("sha256="):
@@ -115,10 +124,40 @@ def subject_of(event: str, payload: dict) -> str | None:
     return None
 
 
+def operator(request: web.Request) -> bool | None:
+    """Whether the request carries the operator's token (`Authorization: Bearer <STATUS_TOKEN>`,
+    compared in constant time); None when no token is configured (the operator pages are off)."""
+    token = request.app[SETTINGS].status_token
+    if not token:
+        return None
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@web.middleware
+async def operator_only(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
+    """The operator pages (`OPERATOR_PATHS`: delivery ids, failed targets, error texts, budgets)
+    answer only the operator: 404 when STATUS_TOKEN is unset, 401 without the token."""
+    if request.path in OPERATOR_PATHS:
+        allowed = operator(request)
+        if allowed is None:
+            return _error(404, "not found (operator pages are off: set STATUS_TOKEN)")
+        if not allowed:
+            resp = _error(401, "operator page: send Authorization: Bearer <STATUS_TOKEN>")
+            resp.headers["WWW-Authenticate"] = 'Bearer realm="hackathon-bot"'
+            return resp
+    return await handler(request)
+
+
 async def healthz(request: web.Request) -> web.Response:
-    """200 when the bot can keep what it acknowledges; 503 (with the reasons) when the database
-    cannot be written, its file is gone or replaced, or its disk is full. Warnings (a store that
-    looks lost: see `health.StateGuard`) are listed without failing the check."""
+    """200 when the bot can keep what it acknowledges; 503 when the database cannot be written,
+    its file is gone or replaced, or its disk is full. To anyone it says only that; to the
+    operator (STATUS_TOKEN) it lists the reasons, the warnings (a store that looks lost: see
+    `health.StateGuard`) and the delivery counts."""
+    if not operator(request):
+        return await _public_healthz(request)
     warnings = request.app[PIPELINE].warnings()
     try:
         problems = await request.app[HEALTH].problems()
@@ -129,6 +168,18 @@ async def healthz(request: web.Request) -> web.Response:
         log.error("healthz: %s", "; ".join(problems))
         return web.json_response({"status": "error", "problems": problems, "warnings": warnings}, status=503)
     return web.json_response({"status": "ok", "dry_run": request.app[SETTINGS].dry_run, "counts": counts, "warnings": warnings})
+
+
+async def _public_healthz(request: web.Request) -> web.Response:
+    """/healthz for anyone (a load balancer): the verdict, none of the details (paths, error texts)."""
+    try:
+        problems = await request.app[HEALTH].problems()
+    except Exception as exc:
+        problems = [f"the database cannot be read: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"]
+    if problems:
+        log.error("healthz: %s", "; ".join(problems))
+        return web.json_response({"status": "error"}, status=503)
+    return web.json_response({"status": "ok"})
 
 
 async def status(request: web.Request) -> web.Response:
@@ -142,8 +193,159 @@ def _error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+# ---- connections: a flood of idle or slow ones never takes the port down ---------------------------
+KEEPALIVE_SECONDS = 15.0  # an idle keep-alive connection (or one dribbling its next request's headers) is closed after this
+FD_RESERVE = 320  # descriptors kept for everything else (GitHub's 200 connections, the database, the worker, logs)
+
+
+def connection_cap(wanted: int) -> int:
+    """How many client connections may be open at once: `wanted`, but never so many that the
+    process runs out of file descriptors (its soft limit is raised to the hard one first)."""
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and (hard == resource.RLIM_INFINITY or hard > soft):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    except (ValueError, OSError):  # not allowed to raise it: live with the soft limit
+        soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return wanted
+    return max(16, min(wanted, soft - FD_RESERVE))
+
+
+class _Guarded(asyncio.Protocol):
+    """One client connection, handed to aiohttp's own protocol (`inner`) unchanged; the guard
+    watches only whether its first request's headers are complete."""
+
+    def __init__(self, guard: ConnectionGuard, inner: Any) -> None:
+        self.guard = guard
+        self.inner = inner
+        self.transport: asyncio.Transport | None = None
+        self.head = False  # the first request's headers arrived
+        self.refused = False  # closed by the guard before aiohttp saw it
+        self._tail = b""
+        self._timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        if not self.guard.admit(self):
+            self.refused = True
+            transport.abort()  # type: ignore[attr-defined]
+            return
+        self._timer = asyncio.get_running_loop().call_later(self.guard.header_timeout, self.expire)
+        self.inner.connection_made(transport)
+
+    def data_received(self, data: bytes) -> None:
+        if not self.head:
+            seen = self._tail + data
+            if b"\r\n\r\n" in seen or b"\n\n" in seen:
+                self.headed()
+            else:
+                self._tail = seen[-3:]
+        self.inner.data_received(data)
+
+    def headed(self) -> None:
+        self.head = True
+        self._tail = b""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.guard.headed(self)
+
+    def expire(self) -> None:
+        """The headers did not come in time: close (aiohttp answers nothing to half a request)."""
+        self._timer = None
+        if not self.head and self.transport is not None:
+            self.guard.expired += 1
+            self.guard.evict(self)
+
+    def eof_received(self) -> bool | None:
+        return None if self.refused else self.inner.eof_received()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self.guard.lost(self)
+        if not self.refused:
+            self.inner.connection_lost(exc)
+
+    def pause_writing(self) -> None:
+        if not self.refused:
+            self.inner.pause_writing()
+
+    def resume_writing(self) -> None:
+        if not self.refused:
+            self.inner.resume_writing()
+
+
+class ConnectionGuard:
+    """Keeps the webhook port answering under a flood of connections:
+    - a connection must send its first request's headers within `header_timeout` seconds, or it
+      is closed (aiohttp itself waits for ever); later requests on a kept-alive connection fall
+      under aiohttp's keep-alive timeout (`KEEPALIVE_SECONDS`);
+    - at most `cap` connections are open: one more evicts the oldest connection still waiting
+      for its headers (a real client sends them at once, so it is never the oldest for long), or,
+      when every open connection is busy with a request, is itself closed at once."""
+
+    def __init__(self, cap: int, header_timeout: float) -> None:
+        self.cap = cap
+        self.header_timeout = header_timeout
+        self._open: set[_Guarded] = set()
+        self._waiting: dict[_Guarded, None] = {}  # without headers yet, oldest first
+        self.evicted = 0
+        self.expired = 0
+        self.refused = 0
+
+    def factory(self, inner: Callable[[], Any]) -> Callable[[], _Guarded]:
+        return lambda: _Guarded(self, inner())
+
+    def admit(self, conn: _Guarded) -> bool:
+        if len(self._open) >= self.cap:
+            victim = next(iter(self._waiting), None)
+            if victim is None:
+                self.refused += 1
+                return False
+            self.evicted += 1
+            self.evict(victim)
+        self._open.add(conn)
+        self._waiting[conn] = None
+        return True
+
+    def headed(self, conn: _Guarded) -> None:
+        self._waiting.pop(conn, None)
+
+    def evict(self, conn: _Guarded) -> None:
+        self._open.discard(conn)
+        self._waiting.pop(conn, None)
+        if conn.transport is not None:
+            conn.transport.abort()
+
+    def lost(self, conn: _Guarded) -> None:
+        self._open.discard(conn)
+        self._waiting.pop(conn, None)
+
+    def open_connections(self) -> int:
+        return len(self._open)
+
+
+class GuardedRunner(web.AppRunner):
+    """An AppRunner whose sites accept connections through a `ConnectionGuard`, with a short
+    keep-alive (aiohttp's own default keeps an idle connection for an hour)."""
+
+    def __init__(self, app: web.Application, guard: ConnectionGuard, **kwargs: Any) -> None:
+        kwargs.setdefault("keepalive_timeout", KEEPALIVE_SECONDS)
+        super().__init__(app, **kwargs)
+        self.guard = guard
+
+    @property
+    def server(self) -> Any:
+        inner = super().server
+        return None if inner is None else self.guard.factory(inner)
+
+
 def make_app(settings: Settings, store: Store, pipeline: Pipeline, metrics: Metrics | None = None) -> web.Application:
-    app = web.Application(client_max_size=settings.max_body_bytes)
+    app = web.Application(client_max_size=settings.max_body_bytes, middlewares=[operator_only])
     app[SETTINGS] = settings
     app[STORE] = store
     app[PIPELINE] = pipeline

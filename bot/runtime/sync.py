@@ -7,8 +7,11 @@ along; then the board is written once.
 
 - Quiet: no reply to historical comments (their actions are dropped), no checklist or labels on
   closed PRs; open PRs get their checklist, as on their next push.
-- Claims keep their original time: the decision's `now` is the comment's `created_at` (an
-  edited comment's new commands: its `updated_at`; a PR: its `created_at`).
+- Claims keep the time they were written as they stand now: the decision's `now` is the
+  comment's `created_at`, or its `updated_at` when it was edited since (the text read is the
+  edited one, and the live bot would have counted an edit's commands from the edit), and
+  comments are decided in that order; a PR's is its `created_at`. So a comment written 5 days
+  ago and edited into a claim yesterday claims from yesterday, after a claim made 3 days ago.
 - Idempotent through the effects ledger (`bot.ledger`): what a live delivery or an earlier sync
   already applied changes nothing; an edited comment counts only what is new against the text
   already applied; a deleted comment is simply not read, and changes nothing.
@@ -72,6 +75,11 @@ def comment_payload(repo: str, number: int, comment: dict, installation_id: int,
         "installation": {"id": installation_id},
         "sender": comment.get("user") or {"login": "ghost"},
     }
+
+
+def written_at(comment: dict) -> datetime:
+    """When a comment's text as it stands now was written: its last edit, else its creation."""
+    return max(_ts(comment.get("created_at")), _ts(comment.get("updated_at") or comment.get("created_at")))
 
 
 def quiet(decision: Decision, *, keep_review: bool) -> Decision:
@@ -145,7 +153,7 @@ class Syncer:
             report.comments_read += len(comments)
             self.out(f"{slug}: {repo}#{number}: {len(comments)} comment(s)")
             for c in comments:
-                events.append((_ts(c.get("created_at")), 0, "issue_comment", comment_payload(repo, number, c, inst_id)))
+                events.append((written_at(c), 0, "issue_comment", comment_payload(repo, number, c, inst_id)))
                 marks[source] = max(marks.get(source, mark or _ts(None)), _ts(c.get("updated_at")))
         repos = list(camp.repos) + ([camp.rfc.repo] if camp.rfc and camp.rfc.repo else [])
         for repo in list({r.lower(): r for r in repos}.values()):

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Connection, Table, and_, any_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy import BigInteger, Connection, Table, and_, any_, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from bot import jsonio
@@ -84,6 +84,7 @@ class _Commit:
     effect: Effect | None
     edit: Callable[[CampaignState, str], Decision] | None
     fut: asyncio.Future
+    board_defer: float = 0.0
 
 
 # The group commit's statements, built once (FOR UPDATE is left out by SQLite's compiler).
@@ -179,7 +180,12 @@ _DIRTY = Prepared(
         .values(
             version=bindparam("b_version"),
             board_dirty=True,
-            dirty_since=func.coalesce(campaigns.c.dirty_since, bindparam("b_now", type_=UTCDateTime())),
+            # the oldest change the tracker does not show; a deferred one (see `commit`) counts from
+            # when it is due, and never delays a change due earlier
+            dirty_since=case(
+                (campaigns.c.dirty_since < bindparam("b_now", type_=UTCDateTime()), campaigns.c.dirty_since),
+                else_=bindparam("b_due", type_=UTCDateTime()),
+            ),
             installation_id=func.coalesce(bindparam("b_inst", type_=BigInteger()), campaigns.c.installation_id),
         )
     )
@@ -680,6 +686,7 @@ class Store:
         token: str | None = None,
         effect: Effect | None = None,
         edit: Callable[[CampaignState, str], Decision] | None = None,
+        board_defer: float = 0.0,
     ) -> tuple[Decision, list[OutboxItem]]:
         """Decide and record one delivery in ONE transaction under the campaign's row lock: read the
         state, `build(state)` the decision (pure), apply its changes, queue its actions (leased to the
@@ -698,9 +705,15 @@ class Store:
         `effect` (the effects ledger, `bot.ledger`): what the delivery takes effect as. When the
         ledger already holds that content (or a newer one) nothing is decided and a `Skipped`
         decision is returned; when it holds an older content of a comment, `edit(state, applied
-        body)` decides only what is new. The applied effect is recorded in this transaction."""
+        body)` decides only what is new. The applied effect is recorded in this transaction.
+
+        `board_defer`: seconds the board edit this delivery calls for may wait (a person's writes
+        are paced, see `bot.runtime.allowance`): the board is marked dirty as of then, unless a
+        change already waits for an earlier edit."""
         fut: asyncio.Future = asyncio.get_running_loop().create_future()
-        self._commits.setdefault(campaign, []).append(_Commit(build, delivery_id, installation_id, token, effect, edit, fut))
+        self._commits.setdefault(campaign, []).append(
+            _Commit(build, delivery_id, installation_id, token, effect, edit, fut, board_defer)
+        )
         task = self._committers.get(campaign)
         if task is None or task.done():
             self._committers[campaign] = asyncio.create_task(self._drain_commits(campaign))
@@ -761,6 +774,7 @@ class Store:
         outbox_rows: list[dict] = []
         queued: list[tuple[int, _Commit, Decision, str, int]] = []  # (outcome index, commit, decision, lease, first row)
         dirty, force, installation = False, False, None
+        due: datetime | None = None  # when the board edit this group calls for is due
         for c in group:
             if c.delivery_id is not None:
                 if c.delivery_id not in holders or (c.token is not None and holders[c.delivery_id] != c.token):
@@ -819,6 +833,8 @@ class Store:
             outcomes.append(None)
             if decision.board is not BoardChange.NONE or decision.changes:
                 dirty = True
+                at = now + timedelta(seconds=c.board_defer) if c.board_defer > 0 else now
+                due = at if due is None else min(due, at)
                 installation = c.installation_id if c.installation_id is not None else installation
                 force = force or decision.board is BoardChange.FORCE
 
@@ -835,7 +851,20 @@ class Store:
         outbox_at = len(steps)
         steps.append((_OUTBOX, outbox_rows))
         if dirty:  # (changes always make the board dirty)
-            steps.append((_DIRTY, [{"b_slug": campaign, "b_version": version, "b_now": now, "b_inst": installation}]))
+            steps.append(
+                (
+                    _DIRTY,
+                    [
+                        {
+                            "b_slug": campaign,
+                            "b_version": version,
+                            "b_now": due or now,
+                            "b_due": due or now,
+                            "b_inst": installation,
+                        }
+                    ],
+                )
+            )
             if force:  # /refresh: edit the tracker even if the board looks unchanged
                 steps.append((_FORCE_BOARD, [{"c": campaign}]))
         elif changes:
@@ -1095,12 +1124,17 @@ class Store:
 
     async def superseded(self, item: OutboxItem) -> bool:
         """Is there a newer action of the same kind on the same target? (A checklist or label set
-        from an older push must not overwrite a newer one, whatever order they are performed in.)"""
+        from an older push must not overwrite a newer one, whatever order they are performed in.)
+        A newer review of the PR (every review carries a checklist) supersedes an older label set
+        or check run too, even when it had none of its own: it found the PR's labels (or check)
+        already as they should be, so the older one must not change them any more."""
         a = item.action
+        kind = type(a).__name__
         q = (
             select(outbox.c.id)
             .where(
-                outbox.c.kind == type(a).__name__,
+                outbox.c.kind.in_(sorted({kind, "UpsertChecklist"})),
+                or_(outbox.c.kind == kind, outbox.c.delivery_id.is_distinct_from(item.delivery_id)),
                 outbox.c.target == f"{a.repo}#{a.number}",
                 outbox.c.id > item.id,
                 outbox.c.status != ActionStatus.FAILED,
@@ -1141,8 +1175,11 @@ class Store:
             q = (
                 select(campaigns.c.slug, campaigns.c.dirty_since)
                 .where(
-                    campaigns.c.board_dirty.is_(True),
-                    campaigns.c.dirty_since <= now - timedelta(seconds=older_than),
+                    or_(
+                        and_(campaigns.c.board_dirty.is_(True), campaigns.c.dirty_since <= now - timedelta(seconds=older_than)),
+                        # an edit whose replica died after taking it (and clearing the flag): redo it
+                        campaigns.c.board_lease_owner.is_not(None),
+                    ),
                     or_(campaigns.c.board_lease_until.is_(None), campaigns.c.board_lease_until < now),
                 )
                 .order_by(campaigns.c.dirty_since)

@@ -29,7 +29,15 @@ from bot.core.review import task_url
 from bot.metrics import CONTENT_TYPE_LATEST, Metrics
 from bot.rules.models import CampaignRules, RulesView
 from bot.store import Store
-from bot.web.pages import content_security_policy, render_campaign, render_index, render_person
+from bot.web.pages import (
+    CAMPAIGN_PAGE,
+    INDEX_PAGE,
+    PERSON_PAGE,
+    content_security_policy,
+    render_campaign,
+    render_index,
+    render_person,
+)
 
 log = logging.getLogger(__name__)
 
@@ -104,7 +112,7 @@ async def index(request: web.Request) -> web.Response:
         rows.append((slug, r.campaign.name, Counts(t.tasks, t.claimed, t.submitted, t.completed), state.closed_at is not None))
     langs = Counter(r.campaign.language for r in rules.campaigns.values())
     lang = max(sorted(langs), key=lambda k: langs[k]) if langs else "zh"
-    return _html(render_index(rows, lang))
+    return _html(render_index(rows, lang), INDEX_PAGE)
 
 
 async def _dashboard(request: web.Request, slug: str) -> tuple[CampaignRules, Dashboard]:
@@ -129,7 +137,7 @@ async def campaign(request: web.Request) -> web.Response:
     refused = request.app[REFUSED](slug)
     if as_json:
         return web.json_response({**to_json(d), "rules_refused": refused})
-    return _html(render_campaign(d, refused))
+    return _html(render_campaign(d, refused), CAMPAIGN_PAGE)
 
 
 async def person(request: web.Request) -> web.Response:
@@ -144,16 +152,17 @@ async def person(request: web.Request) -> web.Response:
     urls = {h.task: task_url(rules, rules.tasks[h.task]) if h.task in rules.tasks else None for h in standing.tasks}
     if as_json:
         return web.json_response(person_json(d, standing, urls))
-    return _html(render_person(d, standing, urls))
+    return _html(render_person(d, standing, urls), PERSON_PAGE)
 
 
-def _html(text: str) -> web.Response:
+def _html(text: str, template: str) -> web.Response:
+    """A page rendered from `template`; its Content-Security-Policy is that template's (fixed)."""
     return web.Response(
         text=text,
         content_type=HTML,
         charset="utf-8",
         headers={
-            "Content-Security-Policy": content_security_policy(text),
+            "Content-Security-Policy": content_security_policy(template),
             "X-Content-Type-Options": "nosniff",
             "Referrer-Policy": "no-referrer",
         },

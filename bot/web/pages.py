@@ -74,18 +74,39 @@ def rows_html(template: str, lang: Lang, rows: Sequence[Hashable]) -> Markup:
 
 
 _SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+_INCLUDE = re.compile(r"""\{%-?\s*include\s+["']([^"']+)["']""")
 
 
-def content_security_policy(html: str) -> str:
-    """A policy allowing the page's own inline style and exactly its inline script (by hash),
-    nothing from elsewhere: were some text ever left unescaped, no script of it would run."""
+@cache
+def template_scripts(template: str) -> tuple[str, ...]:
+    """The inline scripts a page template (and the partials it includes) holds, as written in the
+    template files. They contain no template syntax, so the page carries them byte for byte."""
+    assert _env.loader is not None
+    source = _env.loader.get_source(_env, template)[0]
+    scripts = tuple(_SCRIPT.findall(source))
+    for s in scripts:
+        assert "{{" not in s and "{%" not in s, f"{template}: an inline script must be fixed text (its hash is the policy)"
+    return scripts + tuple(s for name in _INCLUDE.findall(source) for s in template_scripts(name))
+
+
+@cache
+def content_security_policy(template: str) -> str:
+    """The policy of the pages rendered from `template`: the page's own inline style, and exactly
+    the inline scripts written in the template files (by hash), nothing from elsewhere. It is fixed
+    by the templates, never read off a rendered page, so no text that ever got into a page
+    unescaped could run."""
     hashes = " ".join(
-        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'" for m in _SCRIPT.findall(html)
+        "'sha256-" + base64.b64encode(hashlib.sha256(m.encode()).digest()).decode() + "'" for m in template_scripts(template)
     )
     return (
         "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
         f"frame-ancestors 'none'; script-src {hashes or chr(39) + 'none' + chr(39)}"
     )
+
+
+CAMPAIGN_PAGE = "web/campaign.html.j2"
+INDEX_PAGE = "web/index.html.j2"
+PERSON_PAGE = "web/person.html.j2"
 
 
 def _tracker_url(tracker: str | None) -> str | None:
@@ -114,7 +135,7 @@ def render_campaign(d: Dashboard, rules_refused: dict | None = None) -> str:
         for t in d.tracks
     ]
     tracks = track_chart(rows, labels, title=w["tracks"]) if rows else ""
-    return _env.get_template("web/campaign.html.j2").render(
+    return _env.get_template(CAMPAIGN_PAGE).render(
         d=d,
         rules_refused=rules_refused,
         words=w,
@@ -136,7 +157,7 @@ def render_person(d: Dashboard, s: Standing, urls: dict[int, str | None]) -> str
     """A person's page: their points and rank, then their tasks (stage, PRs, the day they claimed and
     the day the claim lapses); laid out as a list, so it reads on a phone. `urls`: task links."""
     w = words(d.language)
-    return _env.get_template("web/person.html.j2").render(
+    return _env.get_template(PERSON_PAGE).render(
         d=d,
         p=s,
         w=w,
@@ -150,4 +171,4 @@ def render_person(d: Dashboard, s: Standing, urls: dict[int, str | None]) -> str
 
 def render_index(campaigns: list[tuple[str, str, Counts, bool]], lang: Lang) -> str:
     """The list of campaigns: (slug, name, counts, closed) each."""
-    return _env.get_template("web/index.html.j2").render(campaigns=campaigns, words=words(lang))
+    return _env.get_template(INDEX_PAGE).render(campaigns=campaigns, words=words(lang))

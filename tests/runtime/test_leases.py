@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.runtime.executor import Executor
-from bot.runtime.leases import Leases
+from bot.runtime.leases import RENEWALS, Leases
 from bot.store import ActionStatus
 from tests.fakes import LOGIN
 from tests.runtime.conftest import LEASE, REPO, outbox_rows, queue, reply, stopped
@@ -66,12 +66,12 @@ async def test_the_heartbeat_keeps_the_leases_of_work_in_hand(store, clock, monk
     stopping = False
     beat = asyncio.create_task(leases.heartbeat(lambda: stopping), name="heartbeat")
     try:
-        await beats(clock, asked, 9)  # a beat every 10 s
+        await beats(clock, asked, 2 * RENEWALS + 1)  # RENEWALS beats per lease period
         assert clock.monotonic() > 2 * LEASE
         assert await store.lease_actions() == []  # still ours: nobody takes it over
         assert not leases.lost(item.token)
         leases.release(item.token)  # done with it (or crashed): the heartbeat stops renewing it
-        await beats(clock, asked, 4)
+        await beats(clock, asked, RENEWALS + 1)
         assert asked[-1] == [] and [i.id for i in await store.lease_actions()] == [item.id]
     finally:
         stopping = True
@@ -103,7 +103,7 @@ async def test_the_heartbeat_goes_on_after_the_database_fails_once(store, clock,
     stopping = False
     beat = asyncio.create_task(leases.heartbeat(lambda: stopping), name="heartbeat")
     try:
-        await beats(clock, asked, 6)  # the first beat fails; the second comes before the lease runs out
+        await beats(clock, asked, 2 * RENEWALS + 1)  # the first beat fails; the second comes before the lease runs out
         assert clock.monotonic() > 2 * LEASE
         assert await store.lease_actions() == []  # the later beats renewed it
     finally:

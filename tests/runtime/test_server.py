@@ -20,6 +20,10 @@ SECRET = "s3cret"
 NOW = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
+TOKEN = "the-operators-token"
+OPERATOR = {"Authorization": f"Bearer {TOKEN}"}  # the operator pages' bearer token (STATUS_TOKEN)
+
+
 def settings(**kw) -> Settings:
     return Settings(**{"webhook_secret": SECRET, "max_body_bytes": 65536, "dashboard": False, "_env_file": None, **kw})
 
@@ -33,7 +37,7 @@ async def pipeline(all_rules, store, gh, clock):
 
 @pytest.fixture
 async def client(aiohttp_client, pipeline, store):
-    return await aiohttp_client(make_app(settings(), store, pipeline))
+    return await aiohttp_client(make_app(settings(status_token=TOKEN), store, pipeline))
 
 
 def comment(body: str = "【报名】：1", *, user: str = "alice", comment_id: int = 501, repo: str = "org/Paddle") -> dict:
@@ -156,9 +160,11 @@ async def test_access_events_clear_cached_permissions_at_once(client, pipeline, 
 
 async def test_healthz_is_200_with_the_counts_while_the_store_takes_writes(client, store):
     await post(client, "issue_comment", comment(), delivery="d-1")
-    async with client.get("/healthz") as r:
+    async with client.get("/healthz", headers=OPERATOR) as r:
         body = await r.json()
     assert r.status == 200 and body["status"] == "ok" and body["counts"]["pending"] == 1 and body["dry_run"]
+    async with client.get("/healthz") as r:  # anyone else learns only that it is up
+        assert r.status == 200 and await r.json() == {"status": "ok"}
 
 
 async def test_healthz_is_503_when_the_database_cannot_be_written(client, store, monkeypatch):
@@ -166,7 +172,7 @@ async def test_healthz_is_503_when_the_database_cannot_be_written(client, store,
         raise OSError("attempt to write a readonly database")
 
     monkeypatch.setattr(store.db, "write", read_only)
-    async with client.get("/healthz") as r:
+    async with client.get("/healthz", headers=OPERATOR) as r:
         body = await r.json()
     assert r.status == 503 and body["status"] == "error"
     assert body["problems"] == ["the database cannot be written: attempt to write a readonly database"]
@@ -174,7 +180,7 @@ async def test_healthz_is_503_when_the_database_cannot_be_written(client, store,
 
 async def test_healthz_is_503_when_the_database_file_is_gone(client, tmp_path):
     os.remove(tmp_path / "bot.db")  # deleted under the running bot: what it writes now is lost
-    async with client.get("/healthz") as r:
+    async with client.get("/healthz", headers=OPERATOR) as r:
         body = await r.json()
     assert r.status == 503 and any("database file is missing" in p for p in body["problems"])
 
@@ -182,7 +188,7 @@ async def test_healthz_is_503_when_the_database_file_is_gone(client, tmp_path):
 async def test_healthz_lists_a_lost_store_as_a_warning_without_failing(client, pipeline, all_rules):
     shown = render_board(all_rules.campaigns["h9"], CampaignState(claims=(Claim("h9", 1, "alice", Stage.CLAIMED, NOW),)), "en")
     assert pipeline.board.guard.holds("h9", "org/Paddle#100", CampaignState(), shown, edits=0)  # the board flusher saw it
-    async with client.get("/healthz") as r:
+    async with client.get("/healthz", headers=OPERATOR) as r:
         body = await r.json()
     [warning] = body["warnings"]
     assert r.status == 200 and "bot sync h9" in warning and "@alice" in warning
@@ -193,6 +199,8 @@ async def test_status_shows_counts_failures_and_jobs(client, store):
     await store.finish_delivery("d-1", "failed", "ValidationError: bad payload")
     await store.record_job("redeliver", {"last": "2026-03-01T09:00:00+00:00"})
     async with client.get("/status") as r:
+        assert r.status == 401  # the operator's page
+    async with client.get("/status", headers=OPERATOR) as r:
         body = await r.json()
     assert r.status == 200 and body["counts"]["failed"] == 1
     assert [(f["type"], f["id"], f["error"]) for f in body["failures"]] == [("delivery", "d-1", "ValidationError: bad payload")]
