@@ -134,3 +134,31 @@ def test_bare_commands_are_read_outside_code_and_only_when_new():
     assert bare_commands("> /done\n```\n/recheck\n```\n<!-- /claim -->") == []
     assert bare_commands("/done 3") == []  # numbered: the parser reads it
     assert bare_commands("/done\n/recheck", old_body="/done") == [("recheck", None)]
+
+
+async def test_a_bare_done_on_a_pr_whose_title_names_no_task_gets_a_hint(bot):
+    """Decision (issue 20): the maintainer learns why nothing happened and both ways out (the task in
+    the title, or in the command), instead of silence; nothing is recorded."""
+    await bot.comment("【报名】：3", user="alice")
+    await bot.pull_request("opened", 9, title="jit support", user="alice", files=[JIT, JIT_TEST])
+    await bot.settle()
+    before = await bot.store.state("h9")
+    await pr_comment(bot, 9, "/done", user="boss")
+    [hint] = replies(bot, 9)
+    rules = bot.rules.campaigns["h9"]
+    assert "@boss" in hint and "`/done`" in hint and "`/done 12`" in hint
+    assert f"`【{rules.campaign.key} No.12】`" in hint
+    assert await bot.store.state("h9") == before  # nothing recorded
+    # the same maintainer naming the task in the command is obeyed, there as on the tracker
+    await pr_comment(bot, 9, "/done 3 @alice", user="boss")
+    assert (await bot.store.state("h9")).claim(3, "alice").stage == Stage.COMPLETED
+    assert "No.3" in replies(bot, 9)[-1]
+
+
+async def test_discussion_on_a_pr_that_names_no_task_gets_nothing(bot):
+    await bot.pull_request("opened", 9, title="jit support", user="alice", files=[JIT])
+    await bot.settle()
+    await pr_comment(bot, 9, "LGTM, thanks! Looks done to me.", user="boss")
+    await pr_comment(bot, 9, "/recheck", user="alice")
+    [hint] = replies(bot, 9)  # only the /recheck, which had nothing to check, is answered
+    assert "`/recheck`" in hint and "/done 12" not in hint

@@ -68,6 +68,7 @@ from bot.core.actions import (
 )
 from bot.core.commands import MAINTAINER_VERBS, Command, ParseResult, Verb, clean_lines, new_commands, parse_comment
 from bot.core.expiry import lapses_at, remind_at, when
+from bot.core.messages import Message
 from bot.core.model import CampaignState, Claim, Note, NoteCode, PrKind, PrState, PullRequest, Stage, StageEvent
 from bot.core.replies import (
     notice_marker,
@@ -906,6 +907,20 @@ def with_implied_tasks(
     hints = [h for h in parsed.hints if keep_hints and not (tasks and h.code == "claim_no_number")]
     errors = [e for e in parsed.errors if not (e.code == "missing_tasks" and e.params.get("command") in implied)]
     return ParseResult(commands=commands, hints=hints, errors=errors), recheck
+
+
+def untitled_pr_reading(rules: CampaignRules, parsed: ParseResult, bare: tuple[tuple[str, str | None], ...]) -> ParseResult:
+    """A comment on a PR of the campaign whose title names no task: commands that name their tasks
+    act as on the tracker; bare ones (`/done`, `/claim`, `/recheck`) have nothing to act on, so
+    instead of "needs task numbers" one hint says both ways out: the task in the title (then the
+    checklist follows) or in the command."""
+    said = tuple(dict.fromkeys("/" + action for action, _ in bare))
+    errors = [e for e in parsed.errors if not (e.code == "missing_tasks" and e.params.get("command") in said)]
+    if not said:
+        return ParseResult(commands=list(parsed.commands), errors=errors)
+    numbered = next((f"/{a} 12" + (f" @{u}" if u else "") for a, u in bare if a != "recheck"), "")
+    hint = Message("pr_names_no_task", {"commands": said, "example": f"【{rules.campaign.key} No.12】", "numbered": numbered})
+    return ParseResult(commands=list(parsed.commands), hints=[hint], errors=errors)
 
 
 def decide_pr_comment(

@@ -39,6 +39,7 @@ from bot.core.decide import (
     decide_pull,
     decide_title_hint,
     read_comment,
+    untitled_pr_reading,
     with_implied_tasks,
 )
 from bot.core.ledger import Effect, comment_effect, pull_effect
@@ -329,17 +330,21 @@ class Router:
                 raise Ignored("repository outside every campaign")
             raw = await self._recent_pull(repo, number, inst)
             ref = await self._read_title(raw["title"], self._keys(repo, inst)) if raw else None
-            chosen = choose_campaign(self.rules.for_repo(repo, inst), ref) if ref and ref.tasks else None
-            if chosen is None or ref is None:
+            campaigns = self.rules.for_repo(repo, inst)
+            chosen = choose_campaign(campaigns, ref) if ref and ref.tasks else None
+            if chosen is not None and ref is not None:
+                rules, title_tasks = chosen, ref.tasks
+            elif raw is not None and ref is not None and not ref.tasks and len(campaigns) == 1:
+                rules, title_tasks = campaigns[0], ()  # a PR of the campaign's repository that names no task
+            else:
                 raise Ignored("not a task PR")
-            rules, title_tasks = chosen, ref.tasks
         else:
             rules, title_tasks = self.rules.campaigns[slug], None
         state = await self.store.current_state(rules.slug)
         known = next((p for p in state.prs if p.repo.lower() == repo.lower() and p.number == number), None)
         tasks = tuple(title_tasks if title_tasks is not None else (known.tasks if known else ()))
         if not tasks:
-            raise Ignored("the PR names no task")
+            return await self._route_untitled_pr_comment(e, rules, facts, reading)
         author = raw["user"]["login"] if raw else (known.author if known else e.issue.user.login)
         parsed, recheck = with_implied_tasks(parsed, facts.body, old, tasks, author=author, keep_hints=False, bare=reading.bare)
         facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
@@ -369,6 +374,22 @@ class Router:
             inst,
             effect,
             actor=facts.author,
+        )
+
+    async def _route_untitled_pr_comment(
+        self, e: ev.IssueCommentEvent, rules: CampaignRules, facts: CommentFacts, reading: CommentReading
+    ) -> Routed:
+        """A comment on a PR whose title names no task: commands naming their tasks act as on the
+        tracker; bare ones get a hint saying how to name the task (`untitled_pr_reading`)."""
+        parsed = untitled_pr_reading(rules, reading.parsed, reading.bare)
+        if not parsed.commands and not parsed.hints and not parsed.errors:
+            raise Ignored("the PR names no task")
+        facts = replace(facts, is_maintainer=await self._is_maintainer(rules, e, facts.author, parsed))
+        facts = await self._standing_facts(rules, facts, parsed)
+        effect = comment_effect(facts.repo, e.comment.id, e.comment.body, e.comment.updated_at)
+        inst = e.installation.id if e.installation else None
+        return Routed(
+            rules, lambda state, now: decide_pr_comment(rules, state, facts, parsed, now), inst, effect, actor=facts.author
         )
 
     async def _recent_pull(self, repo: str, number: int, inst: int | None) -> dict | None:
