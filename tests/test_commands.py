@@ -510,17 +510,22 @@ def test_every_message_code_has_zh_and_en_text_that_differ():
     from pathlib import Path
 
     import bot.core.commands
+    import bot.core.decide
     import bot.core.titles
 
     used = set()
-    for mod in (bot.core.commands, bot.core.titles):
+    for mod in (bot.core.commands, bot.core.titles, bot.core.decide):
         used |= set(re.findall(r'Message\("([a-z_]+)"', Path(mod.__file__).read_text(encoding="utf-8")))
     assert used and used <= known_codes()
     for code in known_codes():
-        params = {
+        params: dict = {
             k: "X"
-            for k in ("item", "low", "high", "count", "max", "found", "suggestion", "command", "example", "label", "missing")
+            for k in (
+                *("item", "low", "high", "count", "max", "found", "suggestion", "command", "example", "label", "missing"),
+                "numbered",
+            )
         }
+        params["commands"] = ("/X",)
         zh, en = Message(code, params).text("zh"), Message(code, params).text("en")
         assert zh and en and zh != en
 
