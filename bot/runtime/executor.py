@@ -454,22 +454,6 @@ class Executor:
 
     async def _execute_one(self, item: OutboxItem) -> Outcome:
         started = self.clock.monotonic()
-        kind = type(item.action).__name__
-        target = f"{item.action.repo}#{item.action.number}"
-
-        def done(outcome: str, error: str | None = None) -> None:
-            action_line(
-                log,
-                kind,
-                target,
-                outcome,
-                self.clock.monotonic() - started,
-                delivery=item.delivery_id,
-                attempt=item.attempts,
-                error=error,
-            )
-            self.metrics.action_done(kind, outcome)
-
         self._traced(item)
         try:
             outcome = "done" if await self._perform(item) else "skipped"
@@ -477,7 +461,7 @@ class Executor:
             return self._failed(item, exc, started)
         if outcome == "done" and isinstance(item.action, REVIEW_ACTIONS):  # a write: the PR's slot is used
             self.reviews.use(_review_key(item), asyncio.get_running_loop().time())
-        done(outcome)
+        self._done(item, outcome, started)
         return Outcome(item.id, ActionStatus.DONE, token=item.token)
 
     def _traced(self, item: OutboxItem) -> None:
