@@ -146,6 +146,20 @@ async def test_a_pull_request_changing_rules_gets_the_rules_check(camp):
     assert rules_runs(camp, docs) == []
 
 
+async def test_prs_in_a_work_repository_without_campaign_folders_cost_no_rules_read(tmp_path):
+    h = Harness(Rules(), tmp_path)
+    seed(h.gh, {f"{FOLDER}/campaign.yml": campaign_yml(repos=f"{REPO}, org/work"), f"{FOLDER}/001.yml": task_yml(1)})
+    h.gh.add_repo("org/work")
+    async with h:
+        await h.bot.rules.discover()
+        assert "h9" in h.bot.rules.campaigns
+        h.gh.add_pull("org/work", 5, title="Fix a typo", user="someone", files=["README.md"])
+        before = len(h.gh.requests)
+        await h.pull_request("opened", 5, repo="org/work")
+        await h.settle()
+        assert [r.path for r in h.gh.requests[before:] if "/pulls/5" in r.path] == []  # not a task PR, not rules
+
+
 async def test_a_pull_request_cannot_make_its_author_a_maintainer(camp):
     pr_head = camp.gh.commit_files(
         REPO,

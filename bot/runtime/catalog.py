@@ -480,7 +480,9 @@ class Catalog:
     # ---- pull requests that change campaign folders ------------------------------------------------
     async def check_pull(self, payload: dict) -> str | None:
         """`hackathon/rules` on a PR that changes `.github/hackathon/`: its version of the folders,
-        checked as a push of it would be (never loaded: only the default branch is served)."""
+        checked as a push of it would be (never loaded: only the default branch is served). Not read
+        in a campaign's work repository without campaign folders (Paddle's many PRs each cost a
+        file-list read otherwise); a first folder proposed there is checked once merged."""
         if self.github is None or payload.get("action") not in RULE_PR_ACTIONS:
             return None
         pr = payload.get("pull_request") or {}
@@ -488,7 +490,10 @@ class Catalog:
         head = (pr.get("head") or {}).get("sha")
         if not repo or not head:
             return None
-        client = await self.github.installation((payload.get("installation") or {}).get("id"))
+        inst = (payload.get("installation") or {}).get("id")
+        if repo.lower() not in self._sources and self.rules.for_repo(repo, inst):
+            return None  # a campaign's work repository that holds no campaign folder: its PRs are work, not rules
+        client = await self.github.installation(inst)
         keep_reserve(client, "a pull request's rules check")
         files = await client.pr_files(repo, int(payload.get("number") or pr.get("number") or 0), head_sha=head)
         if not any(_in_rules(f.get("filename", "")) or _in_rules(f.get("previous_filename") or "") for f in files):
